@@ -1,0 +1,214 @@
+# sealbox - one binary, six applets. See README.md and docs/building.md.
+#
+#   make                      build ./sealbox (pulls in 'deps' first)
+#   make test                 build and run every test; last line "N passed, N failed"
+#   make SAN=1 test           the same under ASan + UBSan
+#   make demo                 a full remote-support session on loopback
+#   make fuzz                 libFuzzer targets (clang) in build/fuzz/
+#   make APPLETS="hitc"       a binary with only the named applets
+#   make STATIC=1             a static binary
+#   make WOLFSSL=system       link Debian's libwolfssl instead of the tuned static one
+#   make CROSS=arm-linux-gnueabihf-   cross-compile (docs/building.md)
+#   make install DESTDIR=... PREFIX=/usr
+
+APPLETS ?= tunneld viewer mailgw databox hitc
+WOLFSSL ?= static
+SAN ?= 0
+STATIC ?= 0
+WERROR ?= 0
+CROSS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+# viewer-master / viewer-client live in one folder.
+APPLETS := $(sort $(patsubst viewer-%,viewer,$(APPLETS)))
+KNOWN_APPLETS := tunneld viewer mailgw databox hitc
+BAD_APPLETS := $(filter-out $(KNOWN_APPLETS),$(APPLETS))
+ifneq ($(BAD_APPLETS),)
+$(error unknown applet(s): $(BAD_APPLETS); known: $(KNOWN_APPLETS))
+endif
+
+CC := $(CROSS)gcc
+ARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
+
+ifeq ($(SAN),1)
+VARIANT := san
+else
+VARIANT := rel
+endif
+ifneq ($(CROSS),)
+VARIANT := $(VARIANT)-$(ARCH)
+endif
+B := build/$(VARIANT)
+ifeq ($(VARIANT),rel)
+BIN := sealbox
+else
+BIN := $(B)/sealbox
+endif
+
+WARN := -Wall -Wextra -Wundef -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter \
+	-Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+OPT := -O2 -g -ffunction-sections -fdata-sections
+ifeq ($(SAN),1)
+OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ENABLES := $(foreach a,$(KNOWN_APPLETS),-DENABLE_$(shell echo $(a) | tr a-z A-Z)=$(if $(filter $(a),$(APPLETS)),1,0))
+CPPFLAGS_ALL := -I. -Iinclude -D_GNU_SOURCE -DSEALBOX_VERSION='"$(VERSION)"' $(ENABLES)
+CFLAGS_ALL := -std=c11 $(WARN) $(OPT) -MMD -MP $(CFLAGS)
+LDFLAGS_ALL := $(OPT) -Wl,--gc-sections $(LDFLAGS)
+ifeq ($(STATIC),1)
+LDFLAGS_ALL += -static
+endif
+
+# wolfSSL: a tuned static build under deps/ (mk/deps.sh), or Debian's shared library.
+ifeq ($(WOLFSSL),system)
+WOLF_CFLAGS :=
+WOLF_LIBS := -lwolfssl
+DEPS_FLAGS := --system-wolfssl
+WOLF_STAMP :=
+else
+WOLF_PREFIX := deps/wolfssl-$(ARCH)
+WOLF_CFLAGS := -I$(WOLF_PREFIX)/include
+WOLF_LIBS := $(WOLF_PREFIX)/lib/libwolfssl.a
+DEPS_FLAGS :=
+WOLF_STAMP := $(WOLF_PREFIX)/.sealbox-stamp
+endif
+ifneq ($(CROSS),)
+DEPS_FLAGS += --cross $(CROSS)
+endif
+
+# Libraries each applet pulls in, so a router image carries only what it runs.
+LIBS_databox := -lsqlite3 -ljansson
+APPLET_LIBS := $(sort $(foreach a,$(APPLETS),$(LIBS_$(a))))
+LIBS := $(APPLET_LIBS) -levent -linih $(WOLF_LIBS) -lm -lpthread
+
+CORE_SRC := $(wildcard core/*.c)
+NET_SRC := $(wildcard net/*.c)
+CRYPTO_SRC := $(wildcard crypto/*.c)
+APPLET_SRC := $(foreach a,$(APPLETS),$(wildcard applets/$(a)/*.c))
+LIB_SRC := $(CORE_SRC) $(NET_SRC) $(CRYPTO_SRC) $(APPLET_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+MAIN_OBJ := $(B)/main.o
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o
+UNIT_BIN := $(B)/unit-tests
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/replay/%)
+
+.PHONY: all deps test-deps test unit fuzz demo install clean distclean lint-layers bench help
+
+all: $(BIN)
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+
+# 'deps' is cheap when everything is there (one dpkg-query and a stamp check).
+deps:
+	@sh mk/deps.sh $(DEPS_FLAGS)
+test-deps:
+	@sh mk/deps.sh --test $(DEPS_FLAGS)
+
+ifneq ($(WOLF_STAMP),)
+$(WOLF_STAMP):
+	@sh mk/deps.sh $(DEPS_FLAGS)
+endif
+
+# Layering rule: only crypto/ includes wolfSSL, only net/ includes libevent.
+lint-layers:
+	@sh mk/lint-layers.sh
+
+$(B)/.layers-ok: $(LIB_SRC) $(wildcard */*.h */*/*.h) main.c mk/lint-layers.sh
+	@mkdir -p $(B)
+	@sh mk/lint-layers.sh
+	@touch $@
+
+$(BIN): $(B)/.layers-ok $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LIBS)
+
+$(B)/crypto/%.o: crypto/%.c | $(WOLF_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(WOLF_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/%.o: %.c | $(WOLF_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+# The unit runner finds its suites by file name: tests/unit/test_foo.c defines
+# unit_suite_foo. No shared list to edit.
+$(B)/tests/unit/suites.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	@for f in $(UNIT_SRC); do n=$$(basename $$f .c); echo "SUITE($${n#test_})"; done > $@
+
+$(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -I$(B)/tests/unit $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/tests/%.o: tests/%.c | $(WOLF_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(WOLF_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
+
+$(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(UNIT_OBJ) $(LIB_OBJ) $(LIBS)
+
+# Fuzz targets replayed over their corpus in every test run (no clang needed).
+$(B)/replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/tests/fuzz/replay.o $(LIB_OBJ) $(LIBS)
+
+unit: $(UNIT_BIN)
+
+test: test-deps
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) $(REPLAY_BINS)
+	@SEALBOX=$(abspath $(BIN)) UNIT_TESTS=$(abspath $(UNIT_BIN)) REPLAY_DIR=$(abspath $(B)/replay) \
+		SAN=$(SAN) sh tests/run.sh
+
+# libFuzzer builds: everything compiled again with clang and the fuzzer runtime.
+FUZZ_B := build/fuzz
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS_ALL) $(WOLF_CFLAGS)
+fuzz: deps
+	@mkdir -p $(FUZZ_B)
+	@for f in $(LIB_SRC) $(FUZZ_SRC); do \
+		o=$(FUZZ_B)/$$(echo $$f | tr / _).o; \
+		[ $$o -nt $$f ] || clang $(FUZZ_CFLAGS) -c -o $$o $$f || exit 1; \
+	done
+	@for f in $(FUZZ_SRC); do \
+		n=$$(basename $$f .c); libs=""; \
+		for s in $(LIB_SRC); do libs="$$libs $(FUZZ_B)/$$(echo $$s | tr / _).o"; done; \
+		clang -fsanitize=fuzzer,address,undefined -o $(FUZZ_B)/$$n $(FUZZ_B)/tests_fuzz_$$n.c.o $$libs $(LIBS) || exit 1; \
+		echo "built $(FUZZ_B)/$$n (corpus: tests/fuzz/corpus/$${n#fuzz_}/)"; \
+	done
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@SEALBOX=$(abspath $(BIN)) sh tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@for b in bench/*/run; do echo "== $$b"; SEALBOX=$(abspath $(BIN)) sh $$b; done
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/sealbox $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sealbox
+	@for a in $$(./$(BIN) --list 2>/dev/null || $(BIN) --list); do \
+		ln -sf sealbox $(DESTDIR)$(PREFIX)/bin/$$a; done
+	@for f in etc/*.ini; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/sealbox/$$(basename $$f) ] || \
+		install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/sealbox/; done
+	@for f in etc/systemd/*.service; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$f > \
+		$(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f); done
+
+clean:
+	rm -rf build sealbox
+
+distclean: clean
+	rm -rf deps
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

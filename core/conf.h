@@ -1,0 +1,70 @@
+/* conf.h - ini configuration through inih, driven by a per-applet keyword table.
+ *
+ * Each applet describes its keys once (section, name, type, default, limits, help);
+ * the same table fills the applet's struct, rejects unknown keys with file:line, and
+ * prints the documented sample (`APPLET --print-config`). Values are typed:
+ *   CONF_STR       char *            (strdup'd; NULL when the default is NULL)
+ *   CONF_INT       long              min..max
+ *   CONF_BOOL      int               yes/no, true/false, on/off, 1/0
+ *   CONF_DURATION  long (seconds)    "30", "30s", "5m", "2h", "5d"
+ *   CONF_SIZE      long long (bytes) "512", "64k", "10M", "2G"
+ *   CONF_ENUM      int (index)       one of the '|'-separated words in .choices
+ *   CONF_LIST      struct conf_list  a key that may repeat; each line appends
+ * Sections whose name is "prefix NAME" (e.g. "[listener smtp-in]") go to the
+ * applet's section callback if it sets one. */
+#ifndef CORE_CONF_H
+#define CORE_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum conf_type { CONF_STR, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_SIZE, CONF_ENUM, CONF_LIST };
+
+struct conf_list {
+	char **v;
+	size_t n;
+};
+
+struct conf_key {
+	const char *section;
+	const char *name;
+	enum conf_type type;
+	size_t offset;          /* offsetof(struct your_conf, field) */
+	const char *def;        /* default as it would be written in the file; NULL = unset */
+	long long min, max;     /* CONF_INT, CONF_DURATION, CONF_SIZE; both 0 = unlimited */
+	const char *choices;    /* CONF_ENUM: "none|encrypt|verify" */
+	const char *help;       /* one line, printed in the sample */
+};
+
+#define CONF_ERR_LEN 256
+
+/* Callback for sections the table does not know: return 0 if taken, -1 with err set. */
+typedef int (*conf_section_cb)(void *conf, const char *section, const char *name,
+			       const char *value, char *err, size_t errlen);
+
+struct conf_spec {
+	const struct conf_key *keys;
+	size_t nkeys;
+	conf_section_cb section_cb; /* may be NULL */
+};
+
+/* Sets every key to its default. Returns -1 only if a default itself is invalid. */
+int conf_defaults(const struct conf_spec *spec, void *conf);
+/* Loads path over the defaults. On error, err holds "file:line: key: reason". */
+int conf_load(const struct conf_spec *spec, void *conf, const char *path, char *err, size_t errlen);
+/* Parses ini text held in memory (same rules; name is used in messages). Fuzzed. */
+int conf_load_string(const struct conf_spec *spec, void *conf, const char *text,
+		     const char *name, char *err, size_t errlen);
+/* Frees strings and lists the table owns. */
+void conf_free(const struct conf_spec *spec, void *conf);
+/* Writes a commented sample with every key and its default. */
+void conf_print_sample(const struct conf_spec *spec, FILE *f);
+
+/* Value parsers, shared with command-line options. Return 0 or -1. */
+int conf_parse_bool(const char *s, int *out);
+int conf_parse_long(const char *s, long long min, long long max, long long *out);
+int conf_parse_duration(const char *s, long long *seconds);
+int conf_parse_size(const char *s, long long *bytes);
+int conf_list_add(struct conf_list *l, const char *s);
+void conf_list_free(struct conf_list *l);
+#endif

@@ -1,0 +1,138 @@
+#!/bin/sh
+# deps.sh - install what sealbox needs to build (and, with --test, to test), and build
+# a static, trimmed wolfSSL from Debian's *source* package under deps/.
+#
+# Why a private wolfSSL: Debian's libwolfssl is built without AES-NI (about 130 MB/s
+# AES-256-GCM); the same 5.5.4 source built with the assembly options runs ~20x faster.
+# The source comes only from Debian's package archive (apt-get source, through a deb-src
+# entry this script adds); no third-party source is ever committed to the project.
+#
+# Usage: mk/deps.sh [--test] [--system-wolfssl] [--cross PREFIX]
+# A second run with everything in place is a fast no-op (one dpkg-query, one stamp check).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+want_test=0
+system_wolfssl=0
+cross=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--test) want_test=1 ;;
+	--system-wolfssl) system_wolfssl=1 ;;
+	--cross) cross="$2"; shift ;;
+	*) echo "deps.sh: unknown option: $1" >&2; exit 64 ;;
+	esac
+	shift
+done
+
+say() { printf 'deps: %s\n' "$*" >&2; }
+
+# Packages to build the product.
+build_pkgs="gcc make pkg-config autoconf automake libtool dpkg-dev libevent-dev libinih-dev
+libjansson-dev libsqlite3-dev"
+# Packages the test suite talks to (real peers) and the fuzz/sanitizer toolchain.
+test_pkgs="openssl clang libclang-rt-14-dev python3 python3-cryptography curl socat
+procps psmisc"
+[ "$system_wolfssl" = 1 ] && build_pkgs="$build_pkgs libwolfssl-dev"
+pkgs="$build_pkgs"
+[ "$want_test" = 1 ] && pkgs="$pkgs $test_pkgs"
+if [ -f "$top/mk/test-packages.txt" ] && [ "$want_test" = 1 ]; then
+	pkgs="$pkgs $(grep -v '^#' "$top/mk/test-packages.txt" | tr '\n' ' ')"
+fi
+
+missing=""
+for p in $pkgs; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in ii*) ;; *) missing="$missing $p" ;; esac
+done
+
+apt_updated=0
+apt_update() {
+	[ "$apt_updated" = 1 ] && return 0
+	apt-get update -q >/dev/null || { say "apt-get update failed"; exit 69; }
+	apt_updated=1
+}
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		say "missing Debian packages:$missing"
+		say "run 'make deps' as root (or: apt-get install$missing)"
+		exit 69
+	fi
+	say "installing:$missing"
+	apt_update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+		>/dev/null || { say "apt-get install failed for:$missing"; exit 69; }
+fi
+
+[ "$system_wolfssl" = 1 ] && exit 0
+
+# ---- wolfSSL from Debian's source package ----
+arch=$(${cross}gcc -dumpmachine 2>/dev/null || echo unknown)
+common="--enable-static --disable-shared --disable-examples --disable-crypttests
+--disable-benchmark --disable-oldtls --enable-tls13 --enable-sni --enable-session-ticket
+--enable-keygen --enable-aesgcm --enable-aesgcm-stream --enable-aesctr --enable-pwdbased
+--enable-hkdf --enable-curve25519 --enable-ecc --enable-rsapss --enable-opensslextra
+--enable-harden --disable-sha3 --disable-dsa"
+case "$arch" in
+x86_64-*) tuned="--enable-aesni --enable-intelasm --enable-sp=yes,4096 --enable-sp-asm" ;;
+aarch64-*) tuned="--enable-armasm --enable-sp=yes,4096 --enable-sp-asm" ;;
+*) tuned="--enable-sp=yes,4096" ;;
+esac
+# WC_RSA_NO_PADDING: hitc's raw-RSA logon scheme (see docs/hitc.md).
+cppflags="-DWC_RSA_NO_PADDING -DWOLFSSL_AES_DIRECT"
+flags=$(echo "$common $tuned CPPFLAGS=$cppflags" | tr '\n' ' ')
+prefix="$top/deps/wolfssl-$arch"
+stamp="$prefix/.sealbox-stamp"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$flags" ]; then
+	exit 0
+fi
+
+mkdir -p "$top/deps/src"
+srcdir=$(ls -d "$top"/deps/src/wolfssl-*/ 2>/dev/null | head -n 1 || true)
+if [ -z "$srcdir" ]; then
+	# A deb-src entry of our own: Debian 12 images ship only 'deb' lines.
+	srcs=/etc/apt/sources.list.d/sealbox-deb-src.sources
+	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
+	   ! grep -qs '^deb-src' /etc/apt/sources.list; then
+		if [ "$(id -u)" != 0 ]; then
+			say "need a deb-src entry for 'apt-get source wolfssl'; run 'make deps' as root"
+			exit 69
+		fi
+		suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+		cat >"$srcs" <<EOF
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $suite $suite-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+		apt_updated=0
+	fi
+	apt_update
+	say "fetching wolfSSL source from Debian's archive (apt-get source wolfssl)"
+	(cd "$top/deps/src" && apt-get source -q wolfssl >/dev/null 2>&1) ||
+		{ say "apt-get source wolfssl failed"; exit 69; }
+	srcdir=$(ls -d "$top"/deps/src/wolfssl-*/ | head -n 1)
+fi
+
+say "building wolfSSL for $arch in deps/ (one time, a few minutes)"
+builddir="$top/deps/build-$arch"
+rm -rf "$builddir" "$prefix"
+mkdir -p "$builddir"
+(
+	cd "$srcdir"
+	[ -x configure ] || ./autogen.sh >/dev/null 2>&1
+	cd "$builddir"
+	hostopt=""
+	[ -n "$cross" ] && hostopt="--host=${cross%-}"
+	# shellcheck disable=SC2086
+	CC="${cross}gcc" CFLAGS="-Os -fPIC -ffunction-sections -fdata-sections" \
+		"$srcdir/configure" --prefix="$prefix" $hostopt $common $tuned \
+		CPPFLAGS="$cppflags" >configure.log 2>&1 ||
+		{ say "wolfSSL configure failed, see $builddir/configure.log"; exit 1; }
+	make -j"$(nproc)" >build.log 2>&1 || { say "wolfSSL build failed, see $builddir/build.log"; exit 1; }
+	make install >install.log 2>&1
+) || exit 1
+echo "$flags" >"$stamp"
+say "wolfSSL installed in $prefix"

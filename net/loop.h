@@ -1,0 +1,28 @@
+/* loop.h - the event loop (libevent's event_base behind a small API), timers and
+ * signals. One loop per applet context; nothing here blocks. */
+#ifndef NET_LOOP_H
+#define NET_LOOP_H
+
+struct net_loop;
+struct net_loop *net_loop_new(void);
+void net_loop_free(struct net_loop *l);
+/* Runs until net_loop_exit or until nothing is left to wait for. */
+int net_loop_run(struct net_loop *l);
+void net_loop_exit(struct net_loop *l);
+/* Milliseconds since an arbitrary start, cached per loop iteration (cheap). */
+unsigned long long net_loop_now_ms(struct net_loop *l);
+
+typedef void (*net_timer_cb)(void *arg);
+struct net_timer;
+struct net_timer *net_timer_new(struct net_loop *l, net_timer_cb cb, void *arg);
+/* One shot after ms; re-arming replaces the previous deadline. */
+void net_timer_arm(struct net_timer *t, unsigned long ms);
+/* Every ms until cancelled. */
+void net_timer_every(struct net_timer *t, unsigned long ms);
+void net_timer_cancel(struct net_timer *t);
+void net_timer_free(struct net_timer *t);
+
+/* Signal handling inside the loop (SIGHUP reload, SIGTERM/SIGINT drain). */
+typedef void (*net_signal_cb)(int signo, void *arg);
+int net_signal_add(struct net_loop *l, int signo, net_signal_cb cb, void *arg);
+#endif

@@ -1,0 +1,36 @@
+# lib.sh - helpers for shell tests. Source it: . "$TOP/tests/lib.sh"
+# ok/fail print the lines tests/run.sh counts; every test cleans up its temp dir and
+# the daemons it started, even when it fails.
+set -u
+: "${SEALBOX:?run through make test}"
+: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+TMP=$(mktemp -d /tmp/sealbox-t.XXXXXX)
+_pids=""
+_cleanup() {
+	for p in $_pids; do kill "$p" 2>/dev/null; done
+	sleep 0.1
+	for p in $_pids; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap _cleanup EXIT INT TERM
+
+ok() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; }
+skip() { echo "skip - $*"; }
+# check NAME CMD...: ok if CMD succeeds.
+check() { n=$1; shift; if "$@"; then ok "$n"; else fail "$n"; fi; }
+# bg CMD...: start in the background, remember the pid for cleanup; sets $last_pid.
+bg() { "$@" & last_pid=$!; _pids="$_pids $last_pid"; }
+# A TCP port free on 127.0.0.1 right now.
+free_port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# wait_port HOST PORT [SECONDS]: until something listens there.
+wait_port() {
+	i=0
+	while [ $i -lt $((${3:-10} * 20)) ]; do
+		/usr/bin/python3 -c "import socket,sys;s=socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET);s.settimeout(0.2);s.connect((sys.argv[1],int(sys.argv[2])))" "$1" "$2" 2>/dev/null && return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	return 1
+}
+# Test certificates (made at run time by tests/data/mkcerts.sh, never committed keys).
+certs() { sh "$TOP/tests/data/mkcerts.sh" >/dev/null && CERTS="$TOP/build/test-certs"; }
