@@ -172,8 +172,6 @@ int net_conn_fail_(struct net_conn *c, enum net_event ev, const char *fmt, ...)
 	if (c->failed)
 		return 0;
 	c->failed = 1;
-	if (ev == NET_EV_ERROR)
-		c->broken = 1;
 	if (c->bev)
 		bufferevent_disable(c->bev, EV_READ | (c->broken ? EV_WRITE : 0));
 	c->reading = 0;
@@ -410,6 +408,7 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 			if (net_conn_release_(c) < 0 || c->failed)
 				return;
 		}
+		c->broken = 1;
 		net_conn_fail_(c, NET_EV_ERROR, "%s", e ? evutil_socket_error_to_string(e) : "socket error");
 		return;
 	}
