@@ -91,6 +91,10 @@ struct net_conn *net_conn_alloc_(struct net_loop *l)
 static void destroy(struct net_conn *c)
 {
 	net_conn_connect_cleanup_(c);
+	if (c->proxy) {
+		net_proxy_state_free_(c->proxy);
+		c->proxy = NULL;
+	}
 	if (c->tls) {
 		cry_tls_free(c->tls);
 		c->tls = NULL;
@@ -474,6 +478,11 @@ int net_conn_attach_(struct net_conn *c, struct bufferevent *bev)
 
 void net_conn_set_cbs(struct net_conn *c, const struct net_conn_cbs *cbs, void *arg)
 {
+	if (c->proxy) {
+		/* the CONNECT exchange owns the callbacks until the tunnel is open */
+		net_proxy_state_set_user_cbs_(c->proxy, cbs, arg);
+		return;
+	}
 	if (cbs)
 		c->cbs = *cbs;
 	else
