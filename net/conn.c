@@ -168,11 +168,14 @@ static void update_reading(struct net_conn *c)
 
 int net_conn_fail_(struct net_conn *c, enum net_event ev, const char *fmt, ...)
 {
+	char msg[sizeof(c->err)];
 	va_list ap;
 
+	/* through a copy: callers may pass c->err itself as an argument */
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(c->err, msg, sizeof(msg));
 	if (c->failed)
 		return 0;
 	c->failed = 1;

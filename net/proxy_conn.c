@@ -246,8 +246,12 @@ static void proxy_read(struct net_conn *c, void *arg)
 			free(line);
 			if (st->status >= 200 && st->status < 300) {
 				tunnel_open(c);
+			} else if ((st->status == 407 || st->status == 401) && st->attempt > 0) {
+				/* some proxies (tinyproxy) say 401 to wrong credentials */
+				proxy_fail(c, "proxy authentication failed (%s)", st->status_line);
 			} else if (st->status == 407) {
 				answer_407(c, st);
+				continue; /* its body may be buffered already */
 			} else {
 				proxy_fail(c, "proxy refused CONNECT: %s", st->status_line);
 			}

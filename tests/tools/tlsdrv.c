@@ -2,7 +2,7 @@
  *
  *   tlsdrv client HOST PORT [--ca F] [--verify] [--sni NAME] [--cert F --key F]
  *                 [--starttls smtp] [--tls13] [--no-data] [--expect S] [--timeout MS]
- *                 [--resume]
+ *                 [--resume] [--proxy URL] [--plain]
  *       connects, prints "tls: ..." (cry_tls_describe), sends stdin, prints what comes
  *       back until the peer closes, S was seen, or 1.5 s pass without data.
  *   tlsdrv server ADDR:PORT [--cert F --key F] [--sni NAME=CERT,KEY]... [--ca F]
@@ -27,15 +27,16 @@
 #include "crypto/tls.h"
 #include "net/conn.h"
 #include "net/loop.h"
+#include "net/proxy.h"
 
 #define WRITE_HIGH (256 * 1024)
 #define MAX_SNI 8
 
 struct opts {
-	const char *ca, *cert, *key, *sni, *starttls, *expect;
+	const char *ca, *cert, *key, *sni, *starttls, *expect, *proxy;
 	const char *sni_arg[MAX_SNI];
 	int nsni;
-	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume;
+	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume, plain;
 	size_t max_line;
 	unsigned long timeout;
 };
@@ -175,7 +176,9 @@ static void client_event(struct net_conn *c, enum net_event ev, void *arg)
 	switch (ev) {
 	case NET_EV_CONNECTED:
 		printf("connected %s\n", net_conn_peer(c));
-		if (!o.starttls)
+		if (o.plain)
+			client_send_data();
+		else if (!o.starttls)
 			client_start_tls();
 		else
 			net_timer_arm(cl.idle, o.timeout);
@@ -210,7 +213,18 @@ static void client_connect(void)
 {
 	static const struct net_conn_cbs cbs = { client_read, NULL, client_event };
 
-	cl.c = net_connect(loop, cl.host, cl.port, 5000, &cbs, NULL);
+	if (o.proxy) {
+		struct net_proxy p;
+		if (net_proxy_parse(o.proxy, &p) < 0) {
+			printf("error: bad proxy URL\n");
+			client_done(1);
+			return;
+		}
+		cl.c = net_connect_via_proxy(loop, &p, cl.host, cl.port, 5000, &cbs, NULL);
+		net_proxy_clear(&p);
+	} else {
+		cl.c = net_connect(loop, cl.host, cl.port, 5000, &cbs, NULL);
+	}
 	if (!cl.c) {
 		printf("error: cannot connect\n");
 		client_done(1);
@@ -453,6 +467,7 @@ static int parse_opts(int argc, char **argv, int i)
 		ARG("--key", o.key)
 		ARG("--starttls", o.starttls)
 		ARG("--expect", o.expect)
+		ARG("--proxy", o.proxy)
 		if (strcmp(a, "--sni") == 0 && v) {
 			if (strchr(v, '=')) {
 				if (o.nsni < MAX_SNI)
@@ -474,6 +489,7 @@ static int parse_opts(int argc, char **argv, int i)
 			continue;
 		}
 		if (strcmp(a, "--verify") == 0) { o.verify = 1; continue; }
+		if (strcmp(a, "--plain") == 0) { o.plain = 1; continue; }
 		if (strcmp(a, "--tls13") == 0) { o.tls13 = 1; continue; }
 		if (strcmp(a, "--no-data") == 0) { o.no_data = 1; continue; }
 		if (strcmp(a, "--require-client-cert") == 0) { o.require_cc = 1; continue; }
