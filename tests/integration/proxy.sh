@@ -69,3 +69,12 @@ check "proxy: Digest SHA-256 preferred over Basic, proxy closes after 407 (recon
 dead=$(free_port)
 via refused "http://127.0.0.1:$dead"
 check "proxy: unreachable proxy is a clear error" grep -q "error: proxy 127.0.0.1 port $dead: cannot connect" "$TMP/refused.out"
+
+# Our processes stop cleanly on SIGTERM; under SAN=1 that is when leaks are reported.
+for p in $_pids; do kill "$p" 2>/dev/null; done
+sleep 0.5
+if grep -l 'Sanitizer\|runtime error:' "$TMP"/* >/dev/null 2>&1; then
+	fail "no sanitizer reports from tlsdrv"; grep -h -A8 'Sanitizer\|runtime error:' "$TMP"/* | head -40
+else
+	ok "no sanitizer reports from tlsdrv"
+fi

@@ -271,6 +271,17 @@ sent=$(awk '/^sent/{print $2}' "$TMP/slow")
 echo "# slow reader: sent $sent bytes, server RSS ${rss0} kB -> ${rss1} kB"
 check "slow reader: server stops reading (sender blocked well before 256 MiB)" \
 	sh -c "[ -n '$sent' ] && [ '$sent' -lt 67108864 ]"
-check "slow reader: server memory stays bounded (RSS grew < 8 MiB)" \
-	sh -c "[ $((rss1 - rss0)) -lt 8192 ]"
+# ASan keeps freed memory in quarantine, so a sanitizer build gets more headroom.
+lim=8192; [ "${SAN:-0}" = 1 ] && lim=65536
+check "slow reader: server memory stays bounded (RSS grew < $((lim / 1024)) MiB)" \
+	sh -c "[ $((rss1 - rss0)) -lt $lim ]"
 check "slow reader: server still alive" kill -0 "$ln_pid"
+
+# Our processes stop cleanly on SIGTERM; under SAN=1 that is when leaks are reported.
+for p in $_pids; do kill "$p" 2>/dev/null; done
+sleep 0.5
+if grep -l 'Sanitizer\|runtime error:' "$TMP"/* >/dev/null 2>&1; then
+	fail "no sanitizer reports from tlsdrv"; grep -h -A8 'Sanitizer\|runtime error:' "$TMP"/* | head -40
+else
+	ok "no sanitizer reports from tlsdrv"
+fi
