@@ -277,6 +277,44 @@ check "slow reader: server memory stays bounded (RSS grew < $((lim / 1024)) MiB)
 	sh -c "[ $((rss1 - rss0)) -lt $lim ]"
 check "slow reader: server still alive" kill -0 "$ln_pid"
 
+# ---- both families on "*:PORT", IP literals checked against iPAddress SANs ----
+start_drv "$TMP/dual.log" '*:0' --cert "$C/server.pem" --key "$C/server.key" || fail "dual-stack server starts"
+echo v4 | "$D" client 127.0.0.1 "$port" --ca "$C/ca.pem" --verify --expect v4 >"$TMP/d4" 2>&1
+echo v6 | "$D" client ::1 "$port" --ca "$C/ca.pem" --verify --expect v6 >"$TMP/d6" 2>&1
+check "listener *:PORT: IPv4 and IPv6, IP SANs verified" \
+	sh -c "grep -q 'verified=1' $TMP/d4 && grep -q '^v4' $TMP/d4 && grep -q 'connected \[::1\]' $TMP/d6 && grep -q '^v6' $TMP/d6"
+start_drv "$TMP/ipa.log" 127.0.0.1:0 --cert "$C/sni-a.pem" --key "$C/sni-a.key" || fail "sni-a server starts"
+echo x | "$D" client 127.0.0.1 "$port" --ca "$C/ca.pem" --verify >"$TMP/ipmis" 2>&1
+check "tls client: an IP not in the certificate is a hostname mismatch" \
+	grep -q 'certificate verify failed: hostname mismatch' "$TMP/ipmis"
+
+# ---- out of file descriptors: accepting pauses, no busy loop, service resumes ----
+bg sh -c "ulimit -n 20; exec \"$D\" lines 127.0.0.1:0" >"$TMP/fd.log" 2>&1
+fd_pid=$last_pid
+i=0; while ! grep -q '^listening' "$TMP/fd.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+fport=$(awk '/^listening/{print $2}' "$TMP/fd.log")
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+$PY - "$fport" "$fd_pid" >"$TMP/fd" 2>&1 <<'PY'
+import socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def cpu():
+    f = open("/proc/%s/stat" % pid).read().split(")")[-1].split()
+    return int(f[11]) + int(f[12])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+time.sleep(0.3)
+c0 = cpu(); time.sleep(1.5); c1 = cpu()
+print("cpu ticks while out of fds:", c1 - c0)
+for s in held:
+    s.close()
+time.sleep(0.6)
+s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
+s.sendall(b"after emfile\n")
+print("echo:", s.recv(100))
+PY
+ticks=$(awk '/^cpu ticks/{print $NF}' "$TMP/fd")
+check "listener: EMFILE does not spin (cpu ticks ${ticks:-?} in 1.5 s)" sh -c "[ -n '$ticks' ] && [ '$ticks' -lt 40 ]"
+check "listener: serves again after EMFILE" sh -c "grep -q '^echo: .*after emfile' $TMP/fd && kill -0 $fd_pid"
+
 # Our processes stop cleanly on SIGTERM; under SAN=1 that is when leaks are reported.
 for p in $_pids; do kill "$p" 2>/dev/null; done
 sleep 0.5
