@@ -42,7 +42,11 @@ check "tls client: TLS 1.3 to s_server, verified, data both ways" \
 	sh -c "grep -q 'version=TLSv1.3 cipher=TLS_AES' $TMP/c13 && grep -q 'verified=1' $TMP/c13 && grep -q olleh $TMP/c13"
 check "tls client: describe names the peer subject, issuer and validity" \
 	sh -c "grep -q 'peer_subject=\"/CN=localhost\" peer_issuer=\"/CN=sealbox test CA\" not_before=\"20[0-9-]* [0-9:]* UTC\"' $TMP/c13"
-echo hello | "$D" client localhost "$p13" --ca "$C/ca.pem" --verify --tls13 --expect olleh >"$TMP/c13o" 2>&1
+echo hello | "$D" client localhost "$p13" --ca "$C/ca.pem" --verify --tls13 --chain --expect olleh >"$TMP/c13o" 2>&1
+sed -n '/BEGIN CERT/,/END CERT/p' "$TMP/c13o" >"$TMP/chain.pem"
+openssl x509 -in "$TMP/chain.pem" -noout -fingerprint >"$TMP/fp1" 2>&1
+openssl x509 -in "$C/server.pem" -noout -fingerprint >"$TMP/fp2" 2>&1
+check "tls client: the peer chain as PEM is the server's certificate" cmp -s "$TMP/fp1" "$TMP/fp2"
 check "tls client: TLS 1.3 only context" grep -q 'version=TLSv1.3' "$TMP/c13o"
 echo hello | "$D" client localhost "$p13" --ca "$C/other-ca.pem" --verify >"$TMP/cother" 2>&1
 rc=$?
@@ -253,17 +257,32 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 s.setblocking(False)
 line = b"s" * 99 + b"\n"; chunk = line * 655   # ~64 KiB
-sent = 0; deadline = time.time() + 3
+sent = 0; deadline = time.time() + 3; pending = chunk
 while time.time() < deadline and sent < (256 << 20):
     try:
-        sent += s.send(chunk)
+        n = s.send(pending)
+        sent += n
+        pending = pending[n:] or chunk   # never break a line between sends
     except BlockingIOError:
         time.sleep(0.01)
 print("sent", sent)
 sys.stdout.flush()
 time.sleep(3)   # still not reading; the test measures the server now
+# now read: everything must come back (reading resumed when the output drained)
+s.setblocking(True); s.settimeout(10)
+want = sent - sent % 100; got = 0
+try:
+    while got < want:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        got += len(d)
+except OSError as e:
+    print("recv:", e)
+print("echoed", got, "of", want)
 PY
 bg $PY "$TMP/slow.py" "$port" >"$TMP/slow" 2>&1
+slow_pid=$last_pid
 i=0
 while ! grep -q '^sent' "$TMP/slow" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 rss1=$(rss "$ln_pid")
@@ -275,6 +294,9 @@ check "slow reader: server stops reading (sender blocked well before 256 MiB)" \
 lim=8192; [ "${SAN:-0}" = 1 ] && lim=65536
 check "slow reader: server memory stays bounded (RSS grew < $((lim / 1024)) MiB)" \
 	sh -c "[ $((rss1 - rss0)) -lt $lim ]"
+wait "$slow_pid"
+check "slow reader: once the client reads, every line comes back (on_drain resumed reading)" \
+	sh -c "awk '/^echoed/{exit !(\$2 == \$4 && \$2 > 0)}' $TMP/slow"
 check "slow reader: server still alive" kill -0 "$ln_pid"
 
 # ---- both families on "*:PORT", IP literals checked against iPAddress SANs ----

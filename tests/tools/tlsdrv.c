@@ -2,7 +2,7 @@
  *
  *   tlsdrv client HOST PORT [--ca F] [--verify] [--sni NAME] [--cert F --key F]
  *                 [--starttls smtp] [--tls13] [--no-data] [--expect S] [--timeout MS]
- *                 [--resume] [--proxy URL] [--plain]
+ *                 [--resume] [--proxy URL] [--plain] [--chain]
  *       connects, prints "tls: ..." (cry_tls_describe), sends stdin, prints what comes
  *       back until the peer closes, S was seen, or 1.5 s pass without data.
  *   tlsdrv server ADDR:PORT [--cert F --key F] [--sni NAME=CERT,KEY]... [--ca F]
@@ -36,7 +36,7 @@ struct opts {
 	const char *ca, *cert, *key, *sni, *starttls, *expect, *proxy;
 	const char *sni_arg[MAX_SNI];
 	int nsni;
-	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume, plain;
+	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume, plain, chain;
 	size_t max_line;
 	unsigned long timeout;
 };
@@ -185,6 +185,11 @@ static void client_event(struct net_conn *c, enum net_event ev, void *arg)
 		break;
 	case NET_EV_TLS_READY:
 		print_info("client", c);
+		if (o.chain) {
+			char *pem = net_conn_tls_peer_chain_new(c);
+			printf("%s", pem ? pem : "no chain\n");
+			free(pem);
+		}
 		if (o.resume && cl.runs == 0) {
 			/* a TLS 1.3 ticket comes after the handshake: read once, then reconnect */
 			net_conn_printf(c, "resume probe\n");
@@ -490,6 +495,7 @@ static int parse_opts(int argc, char **argv, int i)
 		}
 		if (strcmp(a, "--verify") == 0) { o.verify = 1; continue; }
 		if (strcmp(a, "--plain") == 0) { o.plain = 1; continue; }
+		if (strcmp(a, "--chain") == 0) { o.chain = 1; continue; }
 		if (strcmp(a, "--tls13") == 0) { o.tls13 = 1; continue; }
 		if (strcmp(a, "--no-data") == 0) { o.no_data = 1; continue; }
 		if (strcmp(a, "--require-client-cert") == 0) { o.require_cc = 1; continue; }
