@@ -66,6 +66,33 @@ check "tls client: verify=none still encrypts and says it did not verify" \
 "$D" client localhost "$p13" --ca "$TMP/nonexistent.pem" --verify --no-data >"$TMP/cnofile" 2>&1
 check "tls client: a missing CA file is named in the error" grep -q "cannot load CA file $TMP/nonexistent.pem: No such file" "$TMP/cnofile"
 
+# ---- connector: refused, and a peer that never completes the TCP handshake ----
+dead=$(free_port)
+"$D" client 127.0.0.1 "$dead" --no-data >"$TMP/refused" 2>&1
+check "connect: refused port is a clear error" grep -q "error: cannot connect to 127.0.0.1 port $dead: Connection refused" "$TMP/refused"
+bp=$(free_port)
+cat >"$TMP/backlog.py" <<'PY'
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(0)
+held = []
+for i in range(8):   # fill the accept queue so that further SYNs are dropped
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", int(sys.argv[1])))
+    except BlockingIOError:
+        pass
+    held.append(c)
+print("ready", flush=True)
+time.sleep(10)
+PY
+bg $PY "$TMP/backlog.py" "$bp" >"$TMP/backlog" 2>&1
+i=0; while ! grep -q ready "$TMP/backlog" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.2
+"$D" client 127.0.0.1 "$bp" --connect-timeout 700 --no-data >"$TMP/ctimeout" 2>&1
+check "connect: the connect timeout fires" grep -q "error: connecting to 127.0.0.1 port $bp timed out" "$TMP/ctimeout"
+echo name | "$D" client localhost "$p13" --ca "$C/ca.pem" --verify --expect eman >"$TMP/byname" 2>&1
+check "connect: a name from /etc/hosts through evdns (localhost)" grep -q '^eman' "$TMP/byname"
+
 # ---- openssl s_client -> our server ----
 start_drv "$TMP/srv.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" \
 	--sni "a.test=$C/sni-a.pem,$C/sni-a.key" --sni "*.b.test=$C/sni-b.pem,$C/sni-b.key" \

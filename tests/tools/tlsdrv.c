@@ -2,7 +2,7 @@
  *
  *   tlsdrv client HOST PORT [--ca F] [--verify] [--sni NAME] [--cert F --key F]
  *                 [--starttls smtp] [--tls13] [--no-data] [--expect S] [--timeout MS]
- *                 [--resume] [--proxy URL] [--plain] [--chain]
+ *                 [--resume] [--proxy URL] [--plain] [--chain] [--connect-timeout MS]
  *       connects, prints "tls: ..." (cry_tls_describe), sends stdin, prints what comes
  *       back until the peer closes, S was seen, or 1.5 s pass without data.
  *   tlsdrv server ADDR:PORT [--cert F --key F] [--sni NAME=CERT,KEY]... [--ca F]
@@ -38,7 +38,7 @@ struct opts {
 	int nsni;
 	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume, plain, chain;
 	size_t max_line;
-	unsigned long timeout;
+	unsigned long timeout, connect_timeout;
 };
 
 static struct net_loop *loop;
@@ -225,10 +225,10 @@ static void client_connect(void)
 			client_done(1);
 			return;
 		}
-		cl.c = net_connect_via_proxy(loop, &p, cl.host, cl.port, 5000, &cbs, NULL);
+		cl.c = net_connect_via_proxy(loop, &p, cl.host, cl.port, o.connect_timeout, &cbs, NULL);
 		net_proxy_clear(&p);
 	} else {
-		cl.c = net_connect(loop, cl.host, cl.port, 5000, &cbs, NULL);
+		cl.c = net_connect(loop, cl.host, cl.port, o.connect_timeout, &cbs, NULL);
 	}
 	if (!cl.c) {
 		printf("error: cannot connect\n");
@@ -329,8 +329,8 @@ static void srv_read(struct net_conn *c, void *arg)
 				net_conn_printf(c, "250 got %zu bytes\r\n", len);
 			}
 		} else {
-			net_conn_write(c, line, len);
-			net_conn_write(c, "\n", 1);
+			line[len] = '\n'; /* one write, one TLS record */
+			net_conn_write(c, line, len + 1);
 		}
 		free(line);
 	}
@@ -463,6 +463,7 @@ static int parse_opts(int argc, char **argv, int i)
 {
 	o.max_line = 8192;
 	o.timeout = 1500;
+	o.connect_timeout = 5000;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -485,6 +486,11 @@ static int parse_opts(int argc, char **argv, int i)
 		}
 		if (strcmp(a, "--max-line") == 0 && v) {
 			o.max_line = strtoul(v, NULL, 10);
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--connect-timeout") == 0 && v) {
+			o.connect_timeout = strtoul(v, NULL, 10);
 			i++;
 			continue;
 		}
