@@ -268,6 +268,8 @@ static int tls_pump(struct net_conn *c)
 		if (c->failed || c->closing || c->tls_state != TLS_UP)
 			return 0;
 	}
+again:
+	got = 0;
 	while (!c->paused && evbuffer_get_length(c->in) < c->read_limit) {
 		struct evbuffer_iovec v;
 		ssize_t n;
@@ -299,8 +301,13 @@ static int tls_pump(struct net_conn *c)
 	}
 	if (got && fire_read(c) < 0)
 		return -1;
-	if (c->failed || c->closing)
+	if (c->failed || c->closing || c->tls_state != TLS_UP)
 		return 0;
+	/* The limit stopped us and the application made room: records already buffered
+	 * will not trigger another read event, so decrypt them now. */
+	if (got && !err && !eof && !c->paused && evbuffer_get_length(c->in) < c->read_limit &&
+	    (evbuffer_get_length(bufferevent_get_input(c->bev)) || cry_tls_pending(c->tls)))
+		goto again;
 	if (err)
 		return net_conn_fail_(c, NET_EV_ERROR, "%s", c->err);
 	if (eof) {

@@ -159,6 +159,59 @@ check "tls server: a 1 MiB line is a clear error and closes that connection" \
 	sh -c "grep -q 'got: 500 line too long' $TMP/long && grep -q 'line too long (max 8192)' $TMP/srv.log"
 check "tls server: keeps serving after the 1 MiB line" sh -c "kill -0 $srv_pid && grep -q '^ping after2' $TMP/safter2"
 
+# 8 MiB of lines through TLS at full speed, echoed back (limits, pauses, resumes)
+$PY - "$port" >"$TMP/bulk" 2>&1 <<'PY'
+import socket, ssl, sys, threading
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+s.settimeout(20)
+line = b"b" * 1023 + b"\n"; total = 8 << 20
+def send():
+    for i in range(total // len(line)):
+        s.sendall(line)
+t = threading.Thread(target=send); t.start()
+got = 0
+try:
+    while got < total:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        got += len(d)
+except OSError as e:
+    print("recv:", e)
+t.join()
+print("echoed", got, "of", total)
+PY
+check "tls server: 8 MiB of lines echoed in full through TLS flow control" grep -q 'echoed 8388608 of 8388608' "$TMP/bulk"
+
+# A tiny read limit: a burst the server cannot take in one go must still come back whole
+# when the client then just waits (buffered records are decrypted once there is room).
+start_drv "$TMP/rl.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" --read-limit 1000 \
+	|| fail "tls server (read limit) starts"
+$PY - "$port" >"$TMP/burst" 2>&1 <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+s.settimeout(3)
+time.sleep(0.2)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)   # many small records in one segment
+data = (b"r" * 99 + b"\n") * 100
+for i in range(100):
+    s.sendall(data[i * 100:(i + 1) * 100])
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+got = b""
+try:
+    while len(got) < len(data):
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+except OSError as e:
+    print("recv:", e)
+print("burst", len(got), len(data), got == data)
+PY
+check "tls server: read limit 1000, 100 records in one segment all come back" grep -q 'burst 10000 10000 True' "$TMP/burst"
+
 # many connections at once
 $PY - "$port" >"$TMP/many" 2>&1 <<'PY'
 import socket, ssl, sys, threading

@@ -7,7 +7,7 @@
  *       back until the peer closes, S was seen, or 1.5 s pass without data.
  *   tlsdrv server ADDR:PORT [--cert F --key F] [--sni NAME=CERT,KEY]... [--ca F]
  *                 [--require-client-cert] [--verify-client] [--starttls smtp]
- *                 [--max-line N] [--tls13] [--tickets]
+ *                 [--max-line N] [--read-limit N] [--tls13] [--tickets]
  *       line echo server (implicit TLS with --cert, plaintext without); with
  *       --starttls smtp a minimal SMTP-ish server that upgrades on STARTTLS. Prints
  *       "listening PORT", then per connection "tls: ...", "cmd[plain|tls]: LINE",
@@ -37,7 +37,7 @@ struct opts {
 	const char *sni_arg[MAX_SNI];
 	int nsni;
 	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume, plain, chain;
-	size_t max_line;
+	size_t max_line, read_limit;
 	unsigned long timeout, connect_timeout;
 };
 
@@ -392,6 +392,8 @@ static void srv_accept(struct net_conn *c, void *arg)
 	s->ctx = srv_ctx;
 	net_conn_set_cbs(c, &cbs, s);
 	net_conn_set_max_line(c, o.max_line);
+	if (o.read_limit)
+		net_conn_set_read_limit(c, o.read_limit);
 	net_conn_set_idle_timeout(c, 30000);
 	printf("accept %s\n", net_conn_peer(c));
 	fflush(stdout);
@@ -481,6 +483,11 @@ static int parse_opts(int argc, char **argv, int i)
 			} else {
 				o.sni = v;
 			}
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--read-limit") == 0 && v) {
+			o.read_limit = strtoul(v, NULL, 10);
 			i++;
 			continue;
 		}
