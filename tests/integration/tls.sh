@@ -93,6 +93,10 @@ check "connect: the connect timeout fires" grep -q "error: connecting to 127.0.0
 echo name | "$D" client localhost "$p13" --ca "$C/ca.pem" --verify --expect eman >"$TMP/byname" 2>&1
 check "connect: a name from /etc/hosts through evdns (localhost)" grep -q '^eman' "$TMP/byname"
 
+"$D" server 127.0.0.1:0 --cert "$C/server.pem" --key "$C/sni-a.key" >"$TMP/mismatch" 2>&1
+check "tls server: a key that does not match the certificate names both files" \
+	grep -q "error: private key $C/sni-a.key does not match certificate $C/server.pem" "$TMP/mismatch"
+
 # ---- openssl s_client -> our server ----
 start_drv "$TMP/srv.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" \
 	--sni "a.test=$C/sni-a.pem,$C/sni-a.key" --sni "*.b.test=$C/sni-b.pem,$C/sni-b.key" \
