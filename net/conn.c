@@ -408,7 +408,10 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		net_conn_fail_(c, NET_EV_TIMEOUT, "no data for %lu ms", c->idle_ms);
+		if (what & BEV_EVENT_WRITING)
+			net_conn_fail_(c, NET_EV_TIMEOUT, "peer took no data for %lu ms", c->idle_ms);
+		else
+			net_conn_fail_(c, NET_EV_TIMEOUT, "no data for %lu ms", c->idle_ms);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -505,8 +508,10 @@ void net_conn_set_idle_timeout(struct net_conn *c, unsigned long ms)
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
 
 	c->idle_ms = ms;
+	/* The same limit for output that the peer does not take: a client that stops
+	 * reading (and so stops our reading through flow control) times out too. */
 	if (c->bev && !c->closing)
-		bufferevent_set_timeouts(c->bev, ms ? &tv : NULL, NULL);
+		bufferevent_set_timeouts(c->bev, ms ? &tv : NULL, ms ? &tv : NULL);
 }
 
 void net_conn_set_read_limit(struct net_conn *c, size_t bytes)

@@ -165,25 +165,31 @@ check "tls server: keeps serving after the 1 MiB line" sh -c "kill -0 $srv_pid &
 
 # 8 MiB of lines through TLS at full speed, echoed back (limits, pauses, resumes)
 $PY - "$port" >"$TMP/bulk" 2>&1 <<'PY'
-import socket, ssl, sys, threading
+import select, socket, ssl, sys, time
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
-s.settimeout(20)
+s.setblocking(False)   # one thread, both directions (SSL objects are not thread-safe)
 line = b"b" * 1023 + b"\n"; total = 8 << 20
-def send():
-    for i in range(total // len(line)):
-        s.sendall(line)
-t = threading.Thread(target=send); t.start()
-got = 0
-try:
-    while got < total:
-        d = s.recv(1 << 16)
+out = line * 64; sent = 0; got = 0; end = time.time() + 20
+while got < total and time.time() < end:
+    want_w = sent < total
+    r, w, _ = select.select([s], [s] if want_w else [], [], 1)
+    if w or (want_w and s.pending() == 0 and not r):
+        try:
+            n = s.send(out[: min(len(out), total - sent)])
+            sent += n
+            out = out[n:] + out[:n]   # keep whole-line order
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            pass
+    while True:
+        try:
+            d = s.recv(1 << 16)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            break
         if not d:
+            end = 0
             break
         got += len(d)
-except OSError as e:
-    print("recv:", e)
-t.join()
 print("echoed", got, "of", total)
 PY
 check "tls server: 8 MiB of lines echoed in full through TLS flow control" grep -q 'echoed 8388608 of 8388608' "$TMP/bulk"
@@ -420,6 +426,34 @@ PY
 ticks=$(awk '/^cpu ticks/{print $NF}' "$TMP/fd")
 check "listener: EMFILE does not spin (cpu ticks ${ticks:-?} in 1.5 s)" sh -c "[ -n '$ticks' ] && [ '$ticks' -lt 40 ]"
 check "listener: serves again after EMFILE" sh -c "grep -q '^echo: .*after emfile' $TMP/fd && kill -0 $fd_pid"
+
+# ---- idle timeouts: a silent client, and one that never reads what it asked for ----
+start_drv "$TMP/idle.log" 127.0.0.1:0 --idle 800 || fail "idle server starts"
+$PY - "$port" >"$TMP/idle" 2>&1 <<'PY'
+import socket, sys, time
+p = int(sys.argv[1])
+quiet = socket.create_connection(("127.0.0.1", p))
+hog = socket.create_connection(("127.0.0.1", p))
+hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+hog.setblocking(False)
+chunk = (b"h" * 99 + b"\n") * 655; pending = chunk; end = time.time() + 3
+while time.time() < end:
+    try:
+        n = hog.send(pending)
+        pending = pending[n:] or chunk
+    except BlockingIOError:
+        time.sleep(0.05)
+    except OSError as e:
+        print("hog:", e)
+        break
+quiet.settimeout(1)
+try:
+    print("quiet got:", quiet.recv(10))
+except OSError as e:
+    print("quiet:", e)
+PY
+check "idle timeout: a silent client is dropped" grep -q 'no data for 800 ms' "$TMP/idle.log"
+check "idle timeout: a client that never reads is dropped" grep -q 'peer took no data for 800 ms' "$TMP/idle.log"
 
 # Our processes stop cleanly on SIGTERM; under SAN=1 that is when leaks are reported.
 for p in $_pids; do kill "$p" 2>/dev/null; done

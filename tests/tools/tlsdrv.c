@@ -7,7 +7,7 @@
  *       back until the peer closes, S was seen, or 1.5 s pass without data.
  *   tlsdrv server ADDR:PORT [--cert F --key F] [--sni NAME=CERT,KEY]... [--ca F]
  *                 [--require-client-cert] [--verify-client] [--starttls smtp]
- *                 [--max-line N] [--read-limit N] [--tls13] [--tickets]
+ *                 [--max-line N] [--read-limit N] [--idle MS] [--tls13] [--tickets]
  *       line echo server (implicit TLS with --cert, plaintext without); with
  *       --starttls smtp a minimal SMTP-ish server that upgrades on STARTTLS. Prints
  *       "listening PORT", then per connection "tls: ...", "cmd[plain|tls]: LINE",
@@ -38,7 +38,7 @@ struct opts {
 	int nsni;
 	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume, plain, chain;
 	size_t max_line, read_limit;
-	unsigned long timeout, connect_timeout;
+	unsigned long timeout, connect_timeout, idle;
 };
 
 static struct net_loop *loop;
@@ -394,7 +394,7 @@ static void srv_accept(struct net_conn *c, void *arg)
 	net_conn_set_max_line(c, o.max_line);
 	if (o.read_limit)
 		net_conn_set_read_limit(c, o.read_limit);
-	net_conn_set_idle_timeout(c, 30000);
+	net_conn_set_idle_timeout(c, o.idle);
 	printf("accept %s\n", net_conn_peer(c));
 	fflush(stdout);
 	if (o.starttls)
@@ -466,6 +466,7 @@ static int parse_opts(int argc, char **argv, int i)
 	o.max_line = 8192;
 	o.timeout = 1500;
 	o.connect_timeout = 5000;
+	o.idle = 30000;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -493,6 +494,11 @@ static int parse_opts(int argc, char **argv, int i)
 		}
 		if (strcmp(a, "--max-line") == 0 && v) {
 			o.max_line = strtoul(v, NULL, 10);
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--idle") == 0 && v) {
+			o.idle = strtoul(v, NULL, 10);
 			i++;
 			continue;
 		}
