@@ -97,6 +97,34 @@ check "connect: a name from /etc/hosts through evdns (localhost)" grep -q '^eman
 check "tls server: a key that does not match the certificate names both files" \
 	grep -q "error: private key $C/sni-a.key does not match certificate $C/server.pem" "$TMP/mismatch"
 
+# ---- relay: plaintext in, TLS to openssl s_server out (net_conn_forward, pause/drain) ----
+bg "$D" relay 127.0.0.1:0 localhost "$p13" --tls-to --ca "$C/ca.pem" --verify >"$TMP/relay.log" 2>&1
+i=0; while ! grep -q '^listening' "$TMP/relay.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+rport=$(awk '/^listening/{print $2}' "$TMP/relay.log")
+$PY - "$rport" >"$TMP/relay" 2>&1 <<'PY'
+import select, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setblocking(False)
+lines = [(b"line %06d " % i) + b"abcdefghij" * 10 + b"\n" for i in range(20000)]
+data = b"".join(lines); want = b"".join(l[:-1][::-1] + b"\n" for l in lines)
+sent = 0; got = b""; end = time.time() + 20
+while len(got) < len(want) and time.time() < end:
+    r, w, _ = select.select([s], [s] if sent < len(data) else [], [], 1)
+    if w:
+        try:
+            sent += s.send(data[sent:sent + 65536])
+        except BlockingIOError:
+            pass
+    if r:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        got += d
+print("relay", len(data), len(got), got == want)
+PY
+check "relay: 2.2 MB plaintext -> TLS (verified) -> s_server and back, in order" \
+	sh -c "grep -q 'relay 2260000 2260000 True' $TMP/relay && grep -q 'verified=1' $TMP/relay.log"
+
 # ---- openssl s_client -> our server ----
 start_drv "$TMP/srv.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" \
 	--sni "a.test=$C/sni-a.pem,$C/sni-a.key" --sni "*.b.test=$C/sni-b.pem,$C/sni-b.key" \

@@ -14,6 +14,8 @@
  *       "error: ...". Output to a client that does not read is bounded: reading pauses
  *       while more than 256 KiB wait to be sent.
  *   tlsdrv lines ADDR:PORT --max-line N    (plaintext line server, same as server)
+ *   tlsdrv relay ADDR:PORT HOST PORT [--tls-to] [--ca F] [--verify]
+ *       joins each accepted connection to HOST:PORT (net_conn_forward, pause/drain)
  */
 #include <errno.h>
 #include <signal.h>
@@ -461,6 +463,148 @@ static int run_server(const char *addr)
 	return 0;
 }
 
+
+/* ---------------- relay ---------------- */
+
+/* relay LISTEN HOST PORT [--tls-to] [--ca F --verify]: every accepted connection is
+ * joined to a new connection to HOST:PORT (TLS with --tls-to); bytes move with
+ * net_conn_forward, and a side whose peer has more than WRITE_HIGH unsent is paused
+ * until that peer drains. */
+struct pair {
+	struct net_conn *a, *b;
+	int b_ready;
+};
+
+static struct cry_tls_ctx *relay_ctx;
+static const char *relay_host;
+static int relay_port;
+
+static struct net_conn *other(struct pair *p, struct net_conn *c)
+{
+	return c == p->a ? p->b : p->a;
+}
+
+static void pair_close(struct pair *p)
+{
+	if (p->a)
+		net_conn_close(p->a);
+	if (p->b)
+		net_conn_close(p->b);
+	free(p);
+}
+
+static void relay_read(struct net_conn *c, void *arg)
+{
+	struct pair *p = arg;
+	struct net_conn *o2 = other(p, c);
+
+	if (c == p->a && !p->b_ready)
+		return; /* held until the target is ready */
+	if (net_conn_forward(c, o2) < 0) {
+		printf("error: forward: %s\n", net_conn_error(o2));
+		pair_close(p);
+		return;
+	}
+	if (net_conn_output_len(o2) > WRITE_HIGH)
+		net_conn_pause_read(c);
+}
+
+static void relay_drain(struct net_conn *c, void *arg)
+{
+	struct pair *p = arg;
+
+	net_conn_resume_read(other(p, c));
+}
+
+static void relay_ready(struct pair *p)
+{
+	p->b_ready = 1;
+	net_conn_resume_read(p->a);
+}
+
+static void relay_event(struct net_conn *c, enum net_event ev, void *arg)
+{
+	struct pair *p = arg;
+
+	if (ev == NET_EV_CONNECTED) {
+		if (relay_ctx) {
+			if (net_conn_start_tls(c, relay_ctx, relay_host) < 0) {
+				printf("error: %s\n", net_conn_error(c));
+				pair_close(p);
+			}
+			return;
+		}
+		relay_ready(p);
+		return;
+	}
+	if (ev == NET_EV_TLS_READY) {
+		print_info("relay", c);
+		relay_ready(p);
+		return;
+	}
+	printf("%s %s: %s\n", ev == NET_EV_EOF ? "closed" : "error",
+	       c == p->a ? "client" : "target", net_conn_error(c));
+	fflush(stdout);
+	/* what one side still has in flight goes out before both close */
+	if (net_conn_input_len(c) && p->b_ready)
+		net_conn_forward(c, other(p, c));
+	pair_close(p);
+}
+
+static void relay_accept(struct net_conn *c, void *arg)
+{
+	static const struct net_conn_cbs cbs = { relay_read, relay_drain, relay_event };
+	struct pair *p = calloc(1, sizeof(*p));
+
+	(void)arg;
+	if (!p) {
+		net_conn_free(c);
+		return;
+	}
+	p->a = c;
+	net_conn_set_cbs(c, &cbs, p);
+	net_conn_pause_read(c);
+	p->b = net_connect(loop, relay_host, relay_port, o.connect_timeout, &cbs, p);
+	if (!p->b) {
+		printf("error: cannot connect to target\n");
+		pair_close(p);
+		return;
+	}
+	printf("relay %s\n", net_conn_peer(c));
+	fflush(stdout);
+}
+
+static int run_relay(const char *addr, const char *host, int port, int tls_to)
+{
+	struct net_listener *ls;
+	char err[256];
+
+	relay_host = host;
+	relay_port = port;
+	if (tls_to) {
+		struct cry_tls_conf conf = { 0 };
+		conf.ca_file = o.ca;
+		conf.verify = o.verify ? CRY_VERIFY_PEER : CRY_VERIFY_NONE;
+		relay_ctx = cry_tls_ctx_new(&conf, err, sizeof(err));
+		if (!relay_ctx) {
+			printf("error: %s\n", err);
+			return 78;
+		}
+	}
+	ls = net_listen(loop, addr, NULL, relay_accept, NULL, err, sizeof(err));
+	if (!ls) {
+		printf("error: %s\n", err);
+		return 69;
+	}
+	printf("listening %d\n", net_listener_port(ls));
+	fflush(stdout);
+	net_signal_add(loop, SIGTERM, on_term, NULL);
+	net_loop_run(loop);
+	net_listener_free(ls);
+	cry_tls_ctx_free(relay_ctx);
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, int i)
 {
 	o.max_line = 8192;
@@ -544,6 +688,11 @@ int main(int argc, char **argv)
 		if (argc < 4 || parse_opts(argc, argv, 4) < 0)
 			return 64;
 		r = run_client(argv[2], atoi(argv[3]));
+	} else if (strcmp(argv[1], "relay") == 0) {
+		int tls_to = argc > 5 && strcmp(argv[5], "--tls-to") == 0;
+		if (argc < 5 || parse_opts(argc, argv, tls_to ? 6 : 5) < 0)
+			return 64;
+		r = run_relay(argv[2], argv[3], atoi(argv[4]), tls_to);
 	} else if (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "lines") == 0) {
 		if (parse_opts(argc, argv, 3) < 0)
 			return 64;
