@@ -3,7 +3,7 @@
 (RFC 7616: MD5 or SHA-256, qop=auth), checked here with hashlib, independent of the C
 code. A test peer for tests/integration/proxy.sh; not a test itself (lib_ prefix).
 
-usage: lib_digest_proxy.py PORTFILE USER PASS [--sha256] [--close] [--basic-too]
+usage: lib_digest_proxy.py PORTFILE USER PASS [--sha256] [--close] [--basic-too] [--early]
   --close      answer 407 with "Connection: close" and close (client must reconnect)
   otherwise    keep the connection open (407 with a Content-Length body)
 Prints "auth ok ..." / "auth bad ..." / "no auth" lines."""
@@ -13,6 +13,7 @@ portfile, USER, PASS = sys.argv[1:4]
 SHA256 = "--sha256" in sys.argv
 CLOSE = "--close" in sys.argv
 BASIC_TOO = "--basic-too" in sys.argv
+EARLY = "--early" in sys.argv   # send the target's first bytes in the same packet as "200"
 REALM = "sealbox-test"
 nonces = set()
 
@@ -141,7 +142,15 @@ def handle(c):
             except OSError as e:
                 c.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
                 return
-            c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            ok = b"HTTP/1.1 200 Connection established\r\n\r\n"
+            if EARLY:
+                u.settimeout(2)
+                try:
+                    ok += u.recv(4096)
+                except OSError:
+                    pass
+                u.settimeout(None)
+            c.sendall(ok)
             t = threading.Thread(target=relay, args=(u, c), daemon=True)
             t.start()
             relay(c, u)

@@ -66,6 +66,15 @@ start_dp sha alice pw --sha256 --close --basic-too
 via sha "http://alice:pw@127.0.0.1:$dp"
 check "proxy: Digest SHA-256 preferred over Basic, proxy closes after 407 (reconnect)" \
 	sh -c "grep -q '^through sha' $TMP/sha.out && grep -q 'auth ok' $TMP/sha.log"
+# a server-first protocol: its banner arrives in the same packet as the proxy's "200"
+bg "$D" server 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" --starttls smtp >"$TMP/smtp.log" 2>&1
+i=0; while ! grep -q '^listening' "$TMP/smtp.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sport=$(awk '/^listening/{print $2}' "$TMP/smtp.log")
+start_dp early alice pw --early
+: | "$D" client localhost "$sport" --plain --proxy "http://alice:pw@127.0.0.1:$dp" \
+	--expect '220 tlsdrv' >"$TMP/early.out" 2>&1
+check "proxy: bytes that follow the 200 in the same packet are tunnel input" \
+	grep -q '^220 tlsdrv ESMTP' "$TMP/early.out"
 dead=$(free_port)
 via refused "http://127.0.0.1:$dead"
 check "proxy: unreachable proxy is a clear error" grep -q "error: proxy 127.0.0.1 port $dead: cannot connect" "$TMP/refused.out"
