@@ -202,7 +202,8 @@ static WOLFSSL_CTX *make_wctx(const struct cry_tls_conf *conf, const char *ca_fi
 		set_err(err, errlen, "cannot set TLS 1.2 minimum");
 		goto fail;
 	}
-	if (ca_file && (conf->verify == CRY_VERIFY_PEER || conf->require_client_cert)) {
+	if (ca_file && (conf->verify == CRY_VERIFY_PEER || conf->require_client_cert ||
+			(!conf->server && conf->ca_file))) {
 		if (!file_readable(ca_file, why, sizeof(why))) {
 			set_err(err, errlen, "cannot load CA file %s: %s", ca_file, why);
 			goto fail;
@@ -225,7 +226,9 @@ static WOLFSSL_CTX *make_wctx(const struct cry_tls_conf *conf, const char *ca_fi
 			wolfSSL_CTX_no_ticket_TLSv13(w);
 		}
 	} else {
-		mode = conf->verify == CRY_VERIFY_PEER ? WOLFSSL_VERIFY_PEER : WOLFSSL_VERIFY_NONE;
+		/* Always checked, so that describe() can say what verify=none let through;
+		 * with verify=none the callback accepts whatever the check found. */
+		mode = WOLFSSL_VERIFY_PEER;
 	}
 	wolfSSL_CTX_set_verify(w, mode, verify_cb);
 	return w;

@@ -61,8 +61,11 @@ rc=$?
 check "tls client: expired certificate is refused with the reason" \
 	sh -c "[ $rc = 1 ] && grep -q 'certificate verify failed: certificate expired' $TMP/cexp"
 echo hello | "$D" client localhost "$pex" --expect olleh >"$TMP/cexpn" 2>&1
-check "tls client: verify=none still encrypts and says it did not verify" \
-	sh -c "grep -q 'verify=\"not verified (verify=none' $TMP/cexpn && grep -q olleh $TMP/cexpn"
+check "tls client: verify=none still encrypts and says what it let through" \
+	sh -c "grep -q 'verify=\"not verified (verify=none; unknown CA)\"' $TMP/cexpn && grep -q olleh $TMP/cexpn"
+echo hello | "$D" client localhost "$pex" --ca "$C/ca.pem" --expect olleh >"$TMP/cexpn2" 2>&1
+check "tls client: verify=none with a CA file names the expired certificate" \
+	grep -q 'verify=\"not verified (verify=none; certificate expired)\"' "$TMP/cexpn2"
 "$D" client localhost "$p13" --ca "$TMP/nonexistent.pem" --verify --no-data >"$TMP/cnofile" 2>&1
 check "tls client: a missing CA file is named in the error" grep -q "cannot load CA file $TMP/nonexistent.pem: No such file" "$TMP/cnofile"
 
