@@ -310,6 +310,7 @@ start_drv "$TMP/tk.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key"
 check "tls: session ticket resumption (second handshake resumed=1)" \
 	sh -c "grep -q 'resumed=0' $TMP/res && grep -q 'resumed=1' $TMP/res"
 
+r0=$(grep -c 'resumed=1' "$TMP/tk.log")
 for v in 1_2 1_3; do
 	(echo x; sleep 0.3) | timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls$v \
 		-sess_out "$TMP/sess$v.pem" >"$TMP/sc$v.a" 2>&1
@@ -318,7 +319,7 @@ for v in 1_2 1_3; do
 	check "tls server: openssl s_client resumes with our session ticket (TLSv$(echo $v | tr _ .))" \
 		sh -c "grep -q 'TLS session ticket:' $TMP/sc$v.a && grep -q '^Reused, TLSv$(echo $v | tr _ .)' $TMP/sc$v.b"
 done
-check "tls server: describe reports resumed=1 for those" sh -c "[ \$(grep -c 'resumed=1' $TMP/tk.log) -ge 3 ]"
+check "tls server: describe reports resumed=1 for those" sh -c "[ \$(grep -c 'resumed=1' $TMP/tk.log) -ge $((r0 + 2)) ]"
 
 # ---- STARTTLS ----
 start_drv "$TMP/st.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" --starttls smtp \
