@@ -514,6 +514,18 @@ static int http_step(struct tconn *c)
 			http_answer(c, c->head_lines ? tun_http_check(c->head, c->head_len) : 400);
 			return 1;
 		}
+		if (c->head_lines == 0) {
+			/* judge the request line at once: a non-HTTP client gets its 400 now,
+			 * not after the hello timeout */
+			line[len] = '\n';
+			int rc1 = tun_http_check(line, len + 1);
+			line[len] = '\0';
+			if (rc1 == 400) {
+				free(line);
+				http_answer(c, 400);
+				return 1;
+			}
+		}
 		if (c->head_len + len + 1 > TUN_HTTP_MAX_HEADER || ++c->head_lines > TUN_HTTP_MAX_LINES) {
 			free(line);
 			http_answer(c, 400);

@@ -20,13 +20,14 @@ static int tunneld_main(int argc, char **argv);
 
 const struct applet tunneld_applet = {
 	"tunneld", tunneld_main,
-	"[-d] [-n] [-v] [-c FILE] [-p PIDFILE]",
+	"[-d] [-n] [-v] [-c FILE] [-p PIDFILE] | --print-config",
 	APPLET_DAEMON,
 	"relay for end-to-end encrypted remote-support sessions",
 };
 
 struct tun_main {
 	struct net_loop *loop;
+	struct net_timer *exit_timer;
 	struct tun_relay *relay;
 	const char *config;
 	int verbose;
@@ -36,6 +37,12 @@ static void apply_level(const struct tun_conf *c, int verbose)
 {
 	int lvl = log_level_parse(c->log_level) + verbose;
 	log_set_level((enum log_level)(lvl > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : lvl));
+}
+
+static void exit_now(void *arg)
+{
+	struct tun_main *m = arg;
+	net_loop_exit(m->loop);
 }
 
 static void on_signal(int signo, void *arg)
@@ -57,9 +64,16 @@ static void on_signal(int signo, void *arg)
 			log_set_level(LOG_LVL_DEBUG);
 		return;
 	}
+	if (m->exit_timer)
+		return; /* already on the way out */
 	log_info("signal %d: ending every session and exiting", signo);
 	tun_relay_shutdown(m->relay);
-	net_loop_exit(m->loop);
+	/* Give the closing connections a moment to flush their END frames. */
+	m->exit_timer = net_timer_new(m->loop, exit_now, m);
+	if (m->exit_timer)
+		net_timer_arm(m->exit_timer, 500);
+	else
+		net_loop_exit(m->loop);
 }
 
 /* -n also loads the TLS certificate, so a typo in a path fails the check, not the start. */
@@ -88,6 +102,12 @@ static int tunneld_main(int argc, char **argv)
 
 	if (!conf)
 		return EXIT_OSERR;
+	if (argc > 1 && strcmp(argv[1], "--print-config") == 0) {
+		free(conf);
+		printf("# tunneld configuration: every key with its default (docs/tunneld.md)\n");
+		conf_print_sample(&tun_conf_spec, stdout);
+		return EXIT_OK;
+	}
 	int i = daemon_parse_args(argc, argv, "tunneld", tunneld_applet.usage, DEFAULT_CONFIG, &o);
 	if (i < argc) {
 		fprintf(stderr, "tunneld: unexpected argument: %s\n", argv[i]);
@@ -155,6 +175,8 @@ out:
 	if (pid_written)
 		daemon_pidfile_remove(pidfile);
 	tun_relay_free(m.relay);
+	if (m.exit_timer)
+		net_timer_free(m.exit_timer);
 	net_loop_free(m.loop);
 	tun_conf_free(conf);
 	free(conf);
