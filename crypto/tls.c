@@ -697,6 +697,7 @@ int cry_tls_shutdown(struct cry_tls *t)
 
 	if (!t->ssl || !t->done)
 		return CRY_TLS_OK;
+	save_session(t);
 	r = wolfSSL_shutdown(t->ssl);
 	if (r == WOLFSSL_SUCCESS || r == WOLFSSL_SHUTDOWN_NOT_DONE)
 		return CRY_TLS_OK;
@@ -745,7 +746,14 @@ int cry_tls_describe(const struct cry_tls *t, struct cry_tls_info *info)
 		return -1;
 	s = wolfSSL_get_version(t->ssl);
 	snprintf(info->version, sizeof(info->version), "%s", s ? s : "?");
-	s = wolfSSL_get_cipher_name(t->ssl);
+	{
+		/* IANA names ("TLS_AES_128_GCM_SHA256"), as OpenSSL and RFCs print them */
+		int suite = wolfSSL_get_current_cipher_suite(t->ssl);
+		s = suite >= 0 ? wolfSSL_get_cipher_name_iana_from_suite((byte)(suite >> 8), (byte)suite)
+			       : NULL;
+		if (!s)
+			s = wolfSSL_get_cipher_name(t->ssl);
+	}
 	snprintf(info->cipher, sizeof(info->cipher), "%s", s ? s : "?");
 	snprintf(info->sni, sizeof(info->sni), "%s", t->sni);
 	info->resumed = wolfSSL_session_reused(t->ssl) ? 1 : 0;

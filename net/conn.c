@@ -91,6 +91,10 @@ struct net_conn *net_conn_alloc_(struct net_loop *l)
 static void destroy(struct net_conn *c)
 {
 	net_conn_connect_cleanup_(c);
+	if (c->proxy) {
+		net_proxy_state_free_(c->proxy);
+		c->proxy = NULL;
+	}
 	if (c->tls) {
 		cry_tls_free(c->tls);
 		c->tls = NULL;
@@ -164,16 +168,17 @@ static void update_reading(struct net_conn *c)
 
 int net_conn_fail_(struct net_conn *c, enum net_event ev, const char *fmt, ...)
 {
+	char msg[sizeof(c->err)];
 	va_list ap;
 
+	/* through a copy: callers may pass c->err itself as an argument */
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(c->err, msg, sizeof(msg));
 	if (c->failed)
 		return 0;
 	c->failed = 1;
-	if (ev == NET_EV_ERROR)
-		c->broken = 1;
 	if (c->bev)
 		bufferevent_disable(c->bev, EV_READ | (c->broken ? EV_WRITE : 0));
 	c->reading = 0;
@@ -410,6 +415,7 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 			if (net_conn_release_(c) < 0 || c->failed)
 				return;
 		}
+		c->broken = 1;
 		net_conn_fail_(c, NET_EV_ERROR, "%s", e ? evutil_socket_error_to_string(e) : "socket error");
 		return;
 	}
@@ -475,6 +481,11 @@ int net_conn_attach_(struct net_conn *c, struct bufferevent *bev)
 
 void net_conn_set_cbs(struct net_conn *c, const struct net_conn_cbs *cbs, void *arg)
 {
+	if (c->proxy) {
+		/* the CONNECT exchange owns the callbacks until the tunnel is open */
+		net_proxy_state_set_user_cbs_(c->proxy, cbs, arg);
+		return;
+	}
 	if (cbs)
 		c->cbs = *cbs;
 	else
