@@ -153,7 +153,8 @@ struct cry_tls_ctx;
 struct tun_relay *tun_relay_new(struct net_loop *loop, struct tun_conf *conf, char *err, size_t errlen);
 /* Applies reloadable settings from a freshly loaded conf (takes ownership of it). */
 void tun_relay_reload(struct tun_relay *r, struct tun_conf *conf);
-/* Ends every session (END reason=shutdown) and closes every connection. */
-void tun_relay_shutdown(struct tun_relay *r);
+/* Ends every session (END reason=shutdown) and closes every connection. Returns how
+ * long the loop should still run so the goodbyes (and earlier closes) flush. */
+unsigned long tun_relay_shutdown(struct tun_relay *r);
 void tun_relay_free(struct tun_relay *r);
 #endif

@@ -97,6 +97,8 @@ struct tun_relay {
 	struct session *sessions;
 	size_t nsessions;
 	struct tconn *conns;
+	int stopping;            /* shutdown: keep closed conns so the END frames flush */
+	unsigned long long last_close_ms; /* newest net_conn_close still possibly lingering */
 	uint8_t *fbuf;           /* one frame being handled */
 };
 
@@ -416,10 +418,17 @@ static void conn_close(struct tconn *c, const char *why)
 		if (c->s && c->m)
 			member_detach(c);
 		drop_transfers(c);
+		if (c->r->stopping) {
+			/* tun_relay_free frees it once the loop had time to flush; a net_conn_close
+			 * still lingering when the loop is freed would leak */
+			net_conn_set_cbs(c->nc, NULL, NULL);
+			return;
+		}
 		net_conn_close(c->nc); /* flushes, then frees; no callback after this */
+		c->r->last_close_ms = now_ms(c->r);
 		c->nc = NULL;
 	}
-	if (c->busy == 0)
+	if (c->busy == 0 && !c->r->stopping)
 		conn_free(c);
 }
 
@@ -1313,20 +1322,25 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
 	log_info("configuration reloaded");
 }
 
-void tun_relay_shutdown(struct tun_relay *r)
+unsigned long tun_relay_shutdown(struct tun_relay *r)
 {
+	/* net/ lingers up to ~2 s after closing a connection whose peer has not closed yet */
+	unsigned long long now = now_ms(r), until = r->last_close_ms ? r->last_close_ms + 2200 : 0;
+	unsigned long wait = until > now ? (unsigned long)(until - now) : 0;
 	for (int i = 0; i < 3; i++) {
 		net_listener_free(r->ls[i]);
 		r->ls[i] = NULL;
 	}
 	if (r->sweep)
 		net_timer_cancel(r->sweep);
+	r->stopping = 1;
 	while (r->sessions)
 		session_end(r->sessions, r, "shutdown");
 	for (struct tconn *c = r->conns, *n; c; c = n) {
 		n = c->next;
 		conn_close(c, "shutdown");
 	}
+	return wait > 500 ? wait : 500;
 }
 
 void tun_relay_free(struct tun_relay *r)
@@ -1336,7 +1350,8 @@ void tun_relay_free(struct tun_relay *r)
 	tun_relay_shutdown(r);
 	while (r->conns) {
 		struct tconn *c = r->conns;
-		c->busy = 0;
+		if (c->nc)
+			net_conn_free(c->nc);
 		conn_free(c);
 	}
 	if (r->sweep)

@@ -67,11 +67,11 @@ static void on_signal(int signo, void *arg)
 	if (m->exit_timer)
 		return; /* already on the way out */
 	log_info("signal %d: ending every session and exiting", signo);
-	tun_relay_shutdown(m->relay);
+	unsigned long wait = tun_relay_shutdown(m->relay);
 	/* Give the closing connections a moment to flush their END frames. */
 	m->exit_timer = net_timer_new(m->loop, exit_now, m);
 	if (m->exit_timer)
-		net_timer_arm(m->exit_timer, 500);
+		net_timer_arm(m->exit_timer, wait);
 	else
 		net_loop_exit(m->loop);
 }

@@ -559,6 +559,16 @@ try:
               t_check_config):
         test(f)
     check("tunneld survived every scenario", R.p.poll() is None)
+    R.stop()
+    bad = []
+    for d in sorted(os.listdir(TMP)):
+        lp = os.path.join(TMP, d, "log")
+        if os.path.exists(lp):
+            with open(lp, "rb") as f:
+                txt = f.read().decode(errors="replace")
+            if "Sanitizer" in txt or "runtime error:" in txt:
+                bad.append(d)
+    check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
 finally:
     for p in procs:
         if p.poll() is None:
