@@ -38,6 +38,8 @@ struct tun_conf {
 	long dead_after;       /* seconds of silence before a link counts as dropped */
 	long resume_grace;
 	long join_rate;        /* per minute per address */
+	long register_rate;    /* per minute per address */
+	long max_connections;
 	long unknown_rate;     /* per minute per address */
 	long block_time;
 	long throttle_table;
@@ -86,7 +88,7 @@ struct tun_throttle {
 	size_t cap, used;
 	uint32_t lru_head, lru_tail; /* index+1 */
 	uint8_t seed[16];
-	long join_rate, unknown_rate;
+	long join_rate, unknown_rate, register_rate;
 	unsigned long long block_ms;
 	unsigned long long evictions;
 };
@@ -98,6 +100,8 @@ void tun_throttle_set_limits(struct tun_throttle *t, long join_rate, long unknow
 			     long block_seconds);
 /* A JOIN/RESUME from ip (numeric string) at now_ms: may it be tried? */
 enum tun_verdict tun_throttle_join(struct tun_throttle *t, const char *ip, unsigned long long now_ms);
+/* A REGISTER from ip: each one burns a number for ever, so they are rationed too. */
+enum tun_verdict tun_throttle_register(struct tun_throttle *t, const char *ip, unsigned long long now_ms);
 /* The attempt named an unknown number (or a bad token): counts toward blocking.
  * Returns TUN_BLOCKED when this attempt blocked the address. */
 enum tun_verdict tun_throttle_unknown(struct tun_throttle *t, const char *ip, unsigned long long now_ms);

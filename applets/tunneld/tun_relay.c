@@ -97,6 +97,8 @@ struct tun_relay {
 	struct session *sessions;
 	size_t nsessions;
 	struct tconn *conns;
+	size_t nconns;
+	unsigned long long conn_refused, conn_refused_logged_ms;
 	int stopping;            /* shutdown: keep closed conns so the END frames flush */
 	unsigned long long last_close_ms; /* newest net_conn_close still possibly lingering */
 	uint8_t *fbuf;           /* one frame being handled */
@@ -400,6 +402,7 @@ static void conn_free(struct tconn *c)
 		r->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	r->nconns--;
 	free(c->waiters);
 	free(c->head);
 	free(c);
@@ -461,11 +464,23 @@ static void on_read(struct net_conn *nc, void *arg)
 static void accept_common(struct tun_relay *r, struct net_conn *nc, enum tpath path)
 {
 	static const struct net_conn_cbs cbs = { on_read, on_drain, on_event };
+	if (r->nconns >= (size_t)r->conf->max_connections) {
+		/* one log line per 10 s at most: a flood must not flood the log too */
+		r->conn_refused++;
+		if (now_ms(r) - r->conn_refused_logged_ms > 10000 || !r->conn_refused_logged_ms) {
+			log_warn("max_connections (%ld) reached: closing new connections (%llu so far)",
+				 r->conf->max_connections, r->conn_refused);
+			r->conn_refused_logged_ms = now_ms(r);
+		}
+		net_conn_free(nc);
+		return;
+	}
 	struct tconn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		net_conn_free(nc);
 		return;
 	}
+	r->nconns++;
 	c->r = r;
 	c->nc = nc;
 	c->path = path;
@@ -483,7 +498,9 @@ static void accept_common(struct tun_relay *r, struct net_conn *nc, enum tpath p
 	net_conn_set_read_limit(nc, (size_t)r->conf->max_frame + TFRAME_HDR_LEN + 16384);
 	net_conn_set_write_low(nc, (size_t)r->conf->pair_buffer / 2);
 	net_conn_set_max_line(nc, TUN_HTTP_MAX_HEADER);
-	net_conn_set_idle_timeout(nc, (unsigned long)r->conf->hello_timeout * 1000);
+	/* no idle timeout before joining: the sweep enforces hello_timeout from the first
+	 * byte on (a trickle of bytes must not keep a connection alive), and can still say
+	 * why; net/ refuses writes after its own timeout */
 }
 
 static void accept_tcp(struct net_conn *nc, void *arg) { accept_common(arg, nc, P_TCP); }
@@ -626,6 +643,11 @@ static void do_register(struct tconn *c, const struct tfctl *ctl)
 	}
 	if (lan && strlen(lan) >= sizeof(((struct session *)0)->lan)) {
 		protocol_error(c, "register: lan too long");
+		return;
+	}
+	if (tun_throttle_register(&r->thr, c->ip, now_ms(r)) != TUN_ALLOW) {
+		log_info("refusing a session from %s: register_rate (%ld/min) reached", c->peer, r->conf->register_rate);
+		send_error(c, "throttled", "too many sessions from this address", 1);
 		return;
 	}
 	if (r->nsessions >= (size_t)r->conf->max_sessions) {
@@ -1250,6 +1272,7 @@ struct tun_relay *tun_relay_new(struct net_loop *loop, struct tun_conf *conf, ch
 		str_copy(err, "cannot set up the throttle table", errlen);
 		goto fail;
 	}
+	r->thr.register_rate = conf->register_rate;
 	if (!tun_conf_off(conf->https_listen)) {
 		struct cry_tls_conf tc = { .server = 1, .cert_file = conf->tls_cert, .key_file = conf->tls_key };
 		if (!(r->tls = cry_tls_ctx_new(&tc, err, errlen)))
@@ -1303,6 +1326,8 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
 	TAKE(dead_after);
 	TAKE(resume_grace);
 	TAKE(join_rate);
+	TAKE(register_rate);
+	TAKE(max_connections);
 	TAKE(unknown_rate);
 	TAKE(block_time);
 	TAKE(pair_buffer);
@@ -1312,6 +1337,7 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
 #undef TAKE
 	r->numbers.low_water = (unsigned)o->low_water;
 	tun_throttle_set_limits(&r->thr, o->join_rate, o->unknown_rate, o->block_time);
+	r->thr.register_rate = o->register_rate;
 	for (struct tconn *c = r->conns; c; c = c->next)
 		if (!c->dead) {
 			net_conn_set_read_limit(c->nc, (size_t)o->max_frame + TFRAME_HDR_LEN + 16384);

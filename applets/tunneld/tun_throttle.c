@@ -19,7 +19,8 @@ struct tun_thr_entry {
 	unsigned long long blocked_until;
 	long long join_tokens;      /* milli-tokens */
 	long long unknown_tokens;
-	unsigned long long join_ms, unknown_ms; /* last refill */
+	long long register_tokens;
+	unsigned long long join_ms, unknown_ms, register_ms; /* last refill */
 };
 
 int tun_throttle_init(struct tun_throttle *t, size_t cap, long join_rate, long unknown_rate,
@@ -33,6 +34,7 @@ int tun_throttle_init(struct tun_throttle *t, size_t cap, long join_rate, long u
 		return -1;
 	}
 	t->cap = cap;
+	t->register_rate = 10; /* the caller sets its own */
 	tun_throttle_set_limits(t, join_rate, unknown_rate, block_seconds);
 	return 0;
 }
@@ -157,7 +159,8 @@ static struct tun_thr_entry *lookup(struct tun_throttle *t, const char *ip, unsi
 	memcpy(e->key, key, 17);
 	e->join_tokens = (long long)t->join_rate * 1000;
 	e->unknown_tokens = (long long)t->unknown_rate * 1000;
-	e->join_ms = e->unknown_ms = e->seen_ms = now;
+	e->register_tokens = (long long)t->register_rate * 1000;
+	e->join_ms = e->unknown_ms = e->register_ms = e->seen_ms = now;
 	e->chain = t->buckets[b];
 	t->buckets[b] = i;
 	lru_push_front(t, i);
@@ -203,5 +206,15 @@ enum tun_verdict tun_throttle_unknown(struct tun_throttle *t, const char *ip, un
 		e->blocked_until = now_ms + t->block_ms;
 		return TUN_BLOCKED;
 	}
+	return TUN_ALLOW;
+}
+
+enum tun_verdict tun_throttle_register(struct tun_throttle *t, const char *ip, unsigned long long now_ms)
+{
+	struct tun_thr_entry *e = lookup(t, ip, now_ms);
+	refill(&e->register_tokens, &e->register_ms, t->register_rate, now_ms);
+	if (e->register_tokens < 1000)
+		return TUN_THROTTLED;
+	e->register_tokens -= 1000;
 	return TUN_ALLOW;
 }

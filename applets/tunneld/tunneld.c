@@ -60,8 +60,8 @@ static void on_signal(int signo, void *arg)
 			return;
 		}
 		tun_relay_reload(m->relay, c); /* takes c */
-		if (m->verbose)
-			log_set_level(LOG_LVL_DEBUG);
+		int lvl = (int)log_get_level() + m->verbose;
+		log_set_level((enum log_level)(lvl > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : lvl));
 		return;
 	}
 	if (m->exit_timer)
