@@ -55,6 +55,7 @@ struct tconn {
 	int blocked_on;          /* receivers this connection waits for */
 	struct tconn **waiters;  /* senders paused because of this connection's output */
 	size_t nwaiters, capwaiters;
+	unsigned long long stalled_ms; /* when senders first had to wait for this one */
 	struct tun_drop_put put;
 	int put_active;
 	int get_fd;
@@ -185,6 +186,8 @@ static void add_waiter(struct tconn *target, struct tconn *sender)
 		target->waiters = w;
 		target->capwaiters = n;
 	}
+	if (target->nwaiters == 0)
+		target->stalled_ms = now_ms(target->r);
 	target->waiters[target->nwaiters++] = sender;
 	if (sender->blocked_on++ == 0)
 		net_conn_pause_read(sender->nc);
@@ -1206,6 +1209,16 @@ static void sweep(void *arg)
 				send_error(c, "timeout", "too slow", 1);
 			else
 				conn_close(c, "timeout");
+		}
+	}
+	/* A receiver that keeps its senders waiting for dead_after is not reading: drop its
+	 * link (it may resume), so one stuck client cannot freeze a session and the
+	 * master's KICK behind the paused input gets through. */
+	for (struct tconn *c = r->conns, *n; c; c = n) {
+		n = c->next;
+		if (!c->dead && c->nwaiters && now - c->stalled_ms > (unsigned long long)cf->dead_after * 1000) {
+			log_info("closing %s: not reading for %lds while others wait", c->peer, cf->dead_after);
+			conn_close(c, "stalled");
 		}
 	}
 	for (struct session *s = r->sessions, *n; s; s = n) {

@@ -392,6 +392,46 @@ def t_backpressure():
     check("after draining, every frame arrives in order and the sender resumes", ok and frames == m.seq - seq0 and
           got == frames * len(chunk), "%d frames of %d" % (frames, m.seq - seq0))
     r.stop()
+    # a receiver that never drains is dropped after dead_after, so the master is not stuck
+    r = Relay("stall", pair_buffer="64k", dead_after="2s")
+    m, c, _ = pair(r)
+    c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    m.s.settimeout(8)
+    sender_state = {}
+
+    def pusher():
+        # DATA for ~4 s (blocks while the relay pauses us), then the KICK behind it
+        t0 = time.time()
+        try:
+            while time.time() - t0 < 4:
+                m.s.sendall(encode(T["DATA"], 1, 2, chunk[:30000], seq=0))
+            m.s.sendall(encode(T["KICK"], 1, 0, b"id=2\n", seq=0))
+            sender_state["ok"] = True
+        except OSError as e:
+            sender_state["err"] = str(e)
+    import threading
+    stop = []
+
+    def pinger():
+        # the client keeps talking (so it is not "silent") but never reads
+        while not stop:
+            try:
+                c.s.sendall(encode(T["PING"], 2, 0, b"", seq=0))
+            except OSError:
+                return
+            time.sleep(0.3)
+    th = threading.Thread(target=pusher)
+    tp = threading.Thread(target=pinger)
+    th.start()
+    tp.start()
+    n, kv = m.recv_ctl(15)
+    th.join()
+    stop.append(1)
+    tp.join()
+    check("a receiver stalled for dead_after is dropped; the master's KICK then gets through",
+          n == "PEER_LEFT" and kv.get("reason") == "kicked" and "not reading for 2s" in r.logtext(),
+          "%s %s %s" % (n, kv, sender_state))
+    r.stop()
 
 
 def t_http_paths():
