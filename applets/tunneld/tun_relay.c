@@ -560,11 +560,14 @@ static int http_step(struct tconn *c)
 			http_answer(c, 400);
 			return 1;
 		}
-		if (!c->head && !(c->head = malloc(TUN_HTTP_MAX_HEADER + 1))) {
+		/* grown as needed: an idle HTTP connection costs its bytes, not 8 KiB */
+		char *g = realloc(c->head, c->head_len + len + 1);
+		if (!g) {
 			free(line);
 			conn_close(c, "out of memory");
 			return 1;
 		}
+		c->head = g;
 		memcpy(c->head + c->head_len, line, len);
 		c->head_len += len;
 		c->head[c->head_len++] = '\n';
@@ -659,10 +662,11 @@ static void do_register(struct tconn *c, const struct tfctl *ctl)
 		return;
 	}
 	if (tun_numbers_issue(&r->numbers, &number) < 0) {
-		if (errno == ENOSPC)
+		int exhausted = errno == ENOSPC;
+		if (exhausted)
 			log_warn("refusing a session from %s: every %u-digit session number has been issued",
 				 c->peer, r->numbers.digits);
-		send_error(c, "full", errno == ENOSPC ? "no session numbers left" : "cannot record a session number", 1);
+		send_error(c, "full", exhausted ? "no session numbers left" : "cannot record a session number", 1);
 		return;
 	}
 	struct session *s = calloc(1, sizeof(*s));

@@ -87,6 +87,11 @@ static void throttle_limits_and_block(void)
 	CHECK(tun_throttle_unknown(&t, "198.51.100.7", now) == TUN_BLOCKED);
 	CHECK(tun_throttle_join(&t, "198.51.100.7", now + 59000) == TUN_BLOCKED);
 	CHECK(tun_throttle_join(&t, "198.51.100.7", now + 601000) == TUN_ALLOW);
+	/* REGISTER has its own ration (default 10/min in the table) */
+	for (int i = 0; i < 10; i++)
+		CHECK(tun_throttle_register(&t, "192.0.2.9", now) == TUN_ALLOW);
+	CHECK(tun_throttle_register(&t, "192.0.2.9", now) == TUN_THROTTLED);
+	CHECK(tun_throttle_register(&t, "192.0.2.9", now + 6000) == TUN_ALLOW);
 	/* one IPv6 /64 is one entry */
 	CHECK(tun_throttle_join(&t, "2001:db8::1", now) == TUN_ALLOW);
 	size_t c = tun_throttle_count(&t);
@@ -178,6 +183,8 @@ static void conf_rules(void)
 	CHECK_EQ(c.idle_timeout, 3600);
 	CHECK_EQ(c.join_rate, 30);
 	CHECK_EQ(c.unknown_rate, 10);
+	CHECK_EQ(c.register_rate, 10);
+	CHECK_EQ(c.max_connections, 8192);
 	tun_conf_free(&c);
 	snprintf(path, sizeof(path), "%s/t.ini", d);
 	FILE *f = fopen(path, "w");
