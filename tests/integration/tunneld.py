@@ -42,11 +42,11 @@ def wait_port(port, t=10):
 
 
 class Relay:
-    def __init__(self, name, **kv):
+    def __init__(self, name, port=None, **kv):
         self.dir = os.path.join(TMP, name)
         os.makedirs(self.dir, exist_ok=True)
         self.state = os.path.join(self.dir, "state")
-        self.port = free_port()
+        self.port = port or free_port()
         self.kv = {"listen": "%s:%d" % (H, self.port), "state_dir": self.state, "digits": 3,
                    "log_level": "debug", "register_rate": 100000}
         self.kv.update(kv)
@@ -602,6 +602,29 @@ def t_reload_and_term():
     check("SIGTERM: members get END reason=shutdown, exit 0", n == "END" and kv["reason"] == "shutdown" and rc == 0, "%s %s" % (kv, rc))
 
 
+def t_ipv6():
+    port = free_port()
+    r = Relay("v6", port=port, listen="*:%d" % port)
+    try:
+        m = Conn("::1", port)
+    except OSError as e:
+        print("skip - IPv6 relay: no ::1 here (%s)" % e)
+        r.stop()
+        return
+    m.register()
+    c = r.conn()
+    c.join(m.session)
+    pj = m.expect("PEER_JOINED")
+    c2 = Conn("::1", port)
+    c2.join(m.session)
+    pj2 = m.expect("PEER_JOINED")
+    m.send(T["DATA"], ALL, b"v4 and v6")
+    check("*:PORT serves IPv4 and IPv6 in one session (addr %s)" % pj2["addr"],
+          pj["addr"].startswith("127.0.0.1:") and pj2["addr"].startswith("[::1]:") and
+          c.recv()[5] == b"v4 and v6" and c2.recv()[5] == b"v4 and v6")
+    r.stop()
+
+
 def t_check_config():
     d = os.path.join(TMP, "cfg")
     os.makedirs(d)
@@ -630,7 +653,7 @@ try:
     R = Relay("main")
     for f in (t_register_join_relay, t_malformed, t_kick_leave_end, t_idle_timeout, t_throttle,
               t_numbers_persist, t_backpressure, t_http_paths, t_drop, t_resume, t_reload_and_term,
-              t_check_config):
+              t_ipv6, t_check_config):
         test(f)
     check("tunneld survived every scenario", R.p.poll() is None)
     R.stop()
