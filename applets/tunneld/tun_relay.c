@@ -430,8 +430,13 @@ static void conn_close(struct tconn *c, const char *why)
 			net_conn_set_cbs(c->nc, NULL, NULL);
 			return;
 		}
-		net_conn_close(c->nc); /* flushes, then frees; no callback after this */
-		c->r->last_close_ms = now_ms(c->r);
+		if (why && (strcmp(why, "stalled") == 0 || strcmp(why, "link lost") == 0 ||
+			    strcmp(why, "peer closed") == 0)) {
+			net_conn_free(c->nc); /* nobody there to read a goodbye */
+		} else {
+			net_conn_close(c->nc); /* flushes, then frees; no callback after this */
+			c->r->last_close_ms = now_ms(c->r);
+		}
 		c->nc = NULL;
 	}
 	if (c->busy == 0 && !c->r->stopping)
