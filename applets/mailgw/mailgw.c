@@ -160,7 +160,7 @@ static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
 	if (!o->pidfile) {
 		if (ctx->conf.pidfile)
 			o->pidfile = ctx->conf.pidfile;
-		else if (str_fmt(pidbuf, sizeof(pidbuf), "%s/mailgw.pid", ctx->conf.spool) == 0)
+		else if (str_fmt(pidbuf, sizeof(pidbuf), "%s/mailgw.pid", ctx->conf.spool) >= 0)
 			o->pidfile = pidbuf;
 	}
 	if (daemon_start(o, "mailgw", ctx->conf.user) < 0) {

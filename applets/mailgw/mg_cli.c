@@ -47,7 +47,7 @@ static int cmd_queue(const struct mg_conf *c)
 		return EXIT_NOINPUT;
 	}
 	mg_tlsmem_init(&mem, 4096);
-	if (str_fmt(tmp, sizeof(tmp), "%s/tlsmem", c->spool) == 0)
+	if (str_fmt(tmp, sizeof(tmp), "%s/tlsmem", c->spool) >= 0)
 		mg_tlsmem_load(&mem, tmp, now);
 	for (size_t i = 0; i < n; i++) {
 		struct mg_env e;

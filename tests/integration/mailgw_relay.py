@@ -1,0 +1,152 @@
+"""mailgw outbound: delivery to aiosmtpd downstream servers (STARTTLS, plaintext,
+broken TLS, TLS required, rejecting), opportunistic TLS with fallback and memory,
+forced TLS deferral with the reason in `mailgw queue`, verify level, DSN bounces,
+ETRN release, flush and delete, and the log lines that say what happened."""
+import os
+import re
+import smtplib
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_mg import *  # noqa: E402,F401,F403
+
+C = certs()
+tls_sink = Sink("starttls")
+plain_sink = Sink("plain")
+broken_sink = Sink("broken")
+req_sink = Sink("require")
+rej_sink = Sink("reject")
+bounce_sink = Sink("plain")     # the senders' domain: receives DSNs
+etrn_sink = Sink("starttls")
+
+m = lambda d, s: "smarthost_map = %s 127.0.0.1:%d\n" % (d, s.port)
+mg = Mailgw("relay", [("smtp", "smtp", "")],
+            mailgw="relay_domains = tls.example plain.example broken.example forced.example verify.example "
+                   "verifyok.example req.example rej.example etrn.example sender.example\n"
+                   "etrn_domains = etrn.example\n",
+            delivery=m("tls.example", tls_sink) + m("plain.example", plain_sink) + m("broken.example", broken_sink)
+            + m("forced.example", plain_sink) + m("verify.example", tls_sink) + m("req.example", req_sink)
+            + m("rej.example", rej_sink) + m("sender.example", bounce_sink) + m("etrn.example", etrn_sink)
+            + "smarthost_map = verifyok.example localhost:%d\n" % tls_sink.port
+            + "tls_policy = forced.example encrypt\ntls_policy = verify.example verify\n"
+            + "tls_policy = verifyok.example verify\ntls_ca_file = %s/ca.pem\n" % C
+            + "retry_min = 1h\nqueue_scan_interval = 1h\ntls_memory_time = 1h\n")
+mg.start()
+P = mg.ports["smtp"]
+
+
+def send(to, subject, frm="s@sender.example"):
+    with smtplib.SMTP("127.0.0.1", P, timeout=10) as s:
+        s.sendmail(frm, [to], ("Subject: %s\r\nFrom: <%s>\r\n\r\nbody of %s\r\n.leading dot\r\n" % (
+            subject, frm, subject)).encode())
+
+
+def sink_has(sink, subject):
+    return [x for x in sink.messages() if "Subject: %s" % subject in x]
+
+
+def log_has(pattern):
+    return re.search(pattern, mg.logtext()) is not None
+
+
+# 1. opportunistic TLS, server offers STARTTLS
+send("a@tls.example", "t1")
+got = wait_for(lambda: sink_has(tls_sink, "t1"))
+check("STARTTLS downstream: delivered over TLS", got and "tls=TLSv1.3" in got[0], got[0][:200] if got else "nothing")
+check("dot-stuffing survives the relay", got and "\r\n.leading dot\r\n" in got[0])
+check("delivery log names TLS version, cipher and verify result",
+      log_has(r"to=<a@tls\.example> relay=127\.0\.0\.1:\d+ status=sent .* tls=TLSv1\.3 TLS_\S+ verify=not verified"))
+wait_for(lambda: not mg.queue_ids(), 5)
+check("delivered message leaves the queue", not mg.queue_ids(), str(mg.queue_ids()))
+
+# 2. no STARTTLS offered: plaintext, remembered as not-offered
+send("a@plain.example", "p1")
+got = wait_for(lambda: sink_has(plain_sink, "p1"))
+check("no STARTTLS offered: delivered in plaintext", got and "tls=none" in got[0])
+check("no STARTTLS offered: remembered as not-offered", wait_for(lambda: log_has(r"127\.0\.0\.1:%d: remembering 'not-offered'" % plain_sink.port), 3))
+
+# 3. broken TLS: fallback to plaintext, remembered; the next delivery skips STARTTLS
+send("a@broken.example", "b1")
+got = wait_for(lambda: sink_has(broken_sink, "b1"))
+check("broken TLS: fell back to plaintext and delivered", got and "tls=none" in got[0])
+check("broken TLS: handshake failure logged and remembered",
+      log_has(r"TLS handshake failed .* retrying in plaintext") and log_has(r"remembering 'handshake-failed'"))
+with open(os.path.join(mg.spool, "tlsmem")) as f:
+    mem = f.read()
+check("TLS memory file has both kinds", "not-offered" in mem and "handshake-failed" in mem, mem)
+send("a@broken.example", "b2")
+got = wait_for(lambda: sink_has(broken_sink, "b2"))
+check("broken TLS: second delivery skips STARTTLS because of the memory",
+      got and log_has(r"skipping STARTTLS, handshake failed recently"))
+
+# 4. forced TLS (encrypt) to a server without STARTTLS: deferred, never plaintext
+send("a@forced.example", "f1")
+wait_for(lambda: log_has(r"TLS required \(encrypt\) but 127\.0\.0\.1 does not offer STARTTLS"), 5)
+time.sleep(0.3)
+check("forced TLS: not delivered in plaintext", not sink_has(plain_sink, "f1"))
+rc, out = mg.cli("queue")
+check("forced TLS: deferral reason in `mailgw queue`",
+      rc == 0 and "a@forced.example" in out and "TLS required (encrypt)" in out and "pending" in out, out)
+check("`mailgw queue` shows the TLS memory of the destination",
+      re.search(r"via 127\.0\.0\.1:%d  tls-memory not-offered" % plain_sink.port, out) is not None, out)
+
+# 5. verify level: self-signed chain unknown to the default... here: host name mismatch
+send("a@verify.example", "v1")
+wait_for(lambda: log_has(r"TLS required \(verify\) but the handshake with 127\.0\.0\.1 failed"), 5)
+check("verify level: name mismatch (127.0.0.1 vs localhost) deferred, not delivered",
+      not sink_has(tls_sink, "v1") and log_has(r"TLS required \(verify\) but the handshake"))
+send("a@verifyok.example", "v2")
+got = wait_for(lambda: sink_has(tls_sink, "v2"))
+check("verify level: valid chain and name delivered, verify=ok logged",
+      got and log_has(r"to=<a@verifyok\.example> .*status=sent .*verify=ok"))
+
+# 6. TLS required by the server: opportunistic STARTTLS satisfies it
+send("a@req.example", "r1")
+got = wait_for(lambda: sink_has(req_sink, "r1"))
+check("server requiring TLS: delivered over STARTTLS", got and "tls=TLSv1" in got[0])
+
+# 7. permanent failure: DSN to the sender
+send("nobody@rej.example", "x1")
+dsn = wait_for(lambda: [x for x in bounce_sink.messages() if "Undelivered Mail" in x], 10)
+check("5xx: a DSN goes to the sender", bool(dsn))
+if dsn:
+    d = dsn[0]
+    check("DSN is RFC 3464 multipart/report with the failed recipient",
+          ("from=<>" in d or "from=<<>>" in d) and "multipart/report; report-type=delivery-status" in d
+          and "Final-Recipient: rfc822; nobody@rej.example" in d and "Status: 5.1.1" in d
+          and "Action: failed" in d and "Subject: x1" in d, d[:1500])
+
+# 8. ETRN: held until released
+send("a@etrn.example", "e1")
+time.sleep(0.5)
+check("ETRN domain: mail is held", not sink_has(etrn_sink, "e1") and len(mg.queue_ids()) >= 1)
+with smtplib.SMTP("127.0.0.1", P, timeout=10) as s:
+    s.ehlo()
+    code, msg = s.docmd("ETRN etrn.example")
+check("ETRN etrn.example: 250 queuing started", code == 250, "%d %r" % (code, msg))
+got = wait_for(lambda: sink_has(etrn_sink, "e1"))
+check("ETRN: held mail delivered", bool(got))
+
+# 9. delete and flush
+ids = mg.queue_ids()
+fid = None
+rc, out = mg.cli("queue")
+for line in out.splitlines():
+    if "from <s@sender.example>" in line:
+        pass
+for i in ids:
+    with open(os.path.join(mg.spool, "env", i)) as f:
+        if "forced.example" in f.read():
+            fid = i
+rc, out = mg.cli("delete", fid or "none")
+check("mailgw delete ID removes the message", rc == 0 and fid and fid not in mg.queue_ids(), out)
+rc, out = mg.cli("delete", "../../etc")
+check("mailgw delete refuses a bad id", rc != 0)
+send("a@verify.example", "v3")
+time.sleep(0.5)
+rc, out = mg.cli("flush")
+check("mailgw flush: daemon takes the request", rc == 0 and "delivery started" in out, out)
+check("flush retried the deferred message", wait_for(lambda: mg.logtext().count("handshake with 127.0.0.1 failed") >= 3, 5))
+done()
