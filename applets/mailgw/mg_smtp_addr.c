@@ -44,6 +44,10 @@ static int addr_literal_ok(const char *d, size_t len)
 
 	if (len < 3 || d[0] != '[' || d[len - 1] != ']' || len - 2 >= sizeof(tmp))
 		return 0;
+	/* inet_pton stops at a NUL: check every byte first (found by fuzz_smtp_addr) */
+	for (size_t i = 1; i + 1 < len; i++)
+		if (!is_alpha((unsigned char)d[i]) && !is_digit((unsigned char)d[i]) && d[i] != ':' && d[i] != '.')
+			return 0;
 	memcpy(tmp, d + 1, len - 2);
 	tmp[len - 2] = '\0';
 	if (strncmp(tmp, "IPv6:", 5) == 0)
