@@ -6,6 +6,8 @@ MODE: plain    no STARTTLS
       broken   STARTTLS offered, but the handshake fails (TLS 1.0 only)
       require  STARTTLS offered and required before MAIL (530 otherwise)
       reject   every RCPT gets 550 5.1.1
+      slow     like plain, but waits 3 s after the data before storing it; a client
+               that is gone by then gets nothing stored (so a killed mailgw must retry)
 Every accepted message is written to OUTDIR/N.eml, preceded by one line
 "X-Sink: tls=VERSION cipher=CIPHER from=<..> to=<..>" (tls=none in plaintext).
 Prints "ready" once listening."""
@@ -29,6 +31,10 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.mode == "slow":
+            await asyncio.sleep(3)
+            if server.transport is None or server.transport.is_closing():
+                return "451 4.3.0 client went away"
         so = server.transport.get_extra_info("ssl_object")
         tls = "tls=%s cipher=%s" % (so.version(), so.cipher()[0]) if so else "tls=none"
         self.n += 1
@@ -47,7 +53,7 @@ class Ctl(Controller):
         super().__init__(handler, hostname="127.0.0.1", port=port)
 
     def factory(self):
-        if self.mode == "plain" or self.mode == "reject":
+        if self.mode in ("plain", "reject", "slow"):
             return SMTP(self.handler)
         return SMTP(self.handler, tls_context=self.ctx, require_starttls=(self.mode == "require"))
 
