@@ -201,6 +201,10 @@ static int mailgw_main(int argc, char **argv)
 	int idx, rc;
 
 	log_init("mailgw", 0);
+	if (argc > 1 && strcmp(argv[1], "--print-config") == 0) {
+		conf_print_sample(&mg_conf_spec, stdout);
+		return EXIT_OK;
+	}
 	/* "mailgw queue -c FILE" as well as "mailgw -c FILE queue" */
 	idx = daemon_parse_args(argc, argv, "mailgw", MG_USAGE, MG_DEFAULT_CONFIG, &o);
 	if (idx < argc)
