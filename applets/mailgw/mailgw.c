@@ -232,6 +232,8 @@ static int mailgw_main(int argc, char **argv)
 		free(ctx);
 		return EXIT_CONFIG;
 	}
+	if (ctx->nls == 0)
+		log_warn("%s: no [listener NAME] section: mailgw only delivers what is queued", o.config);
 	if (o.check_only) {
 		printf("mailgw: %s: configuration ok (%zu listeners)\n", o.config, ctx->nls);
 		ctx_free(ctx);

@@ -238,10 +238,8 @@ static int check(struct mg_conf *c, char *err, size_t errlen)
 	}
 	if (c->retry_max < c->retry_min)
 		c->retry_max = c->retry_min;
-	if (c->nlisteners == 0) {
-		str_fmt(err, errlen, "no [listener NAME] section: nothing to listen on");
-		return -1;
-	}
+	/* No listener is allowed: the daemon then only delivers what is queued (draining a
+	 * spool, or the sample file before it is edited). mailgw.c warns about it. */
 	for (size_t i = 0; i < c->nlisteners; i++) {
 		struct mg_listener_conf *l = &c->listeners[i];
 		if (!l->listen || l->mode < 0) {
