@@ -73,7 +73,11 @@ static const struct conf_key keys[] = {
 	K("delivery", "queue_scan_interval", CONF_DURATION, queue_scan_interval, "30s", 1, 3600, NULL,
 	  "how often the queue is scanned for due messages"),
 	K("delivery", "dns", CONF_BOOL, dns, "yes", 0, 0, NULL,
-	  "look up MX records (no: every domain needs a smarthost)"),
+	  "look up MX records (no: the domain's own A/AAAA records are used)"),
+	K("delivery", "dns_server", CONF_STR, dns_server, NULL, 0, 0, NULL,
+	  "IP[:PORT] of the resolver for MX queries (default: first nameserver in /etc/resolv.conf)"),
+	K("delivery", "smtp_port", CONF_INT, smtp_port, "25", 1, 65535, NULL,
+	  "port of next hops found through MX (or the domain's address)"),
 };
 
 static const char *const mode_names[] = { "smtp", "smtps", "submission", "pop3", "pop3s", "imap", "imaps" };
@@ -274,9 +278,11 @@ static int load(struct mg_conf *c, const char *path, const char *text, char *err
 	}
 	int rc = text ? conf_load_string(&mg_conf_spec, c, text, "mailgw.ini", err, errlen)
 		      : conf_load(&mg_conf_spec, c, path, err, errlen);
-	if (rc < 0)
+	if (rc < 0 || check(c, err, errlen) < 0) {
+		mg_conf_free(c);
 		return -1;
-	return check(c, err, errlen);
+	}
+	return 0;
 }
 
 int mg_conf_load(struct mg_conf *c, const char *path, char *err, size_t errlen)

@@ -69,6 +69,8 @@ struct mg_conf {
 	long command_timeout;
 	long queue_scan_interval;
 	int dns;                    /* 1 = MX lookups enabled */
+	char *dns_server;           /* NULL = /etc/resolv.conf */
+	long smtp_port;             /* port for MX / implicit-MX next hops */
 	/* [listener NAME] sections */
 	struct mg_listener_conf *listeners;
 	size_t nlisteners;

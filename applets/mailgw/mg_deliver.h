@@ -8,6 +8,8 @@
 #include "applets/mailgw/mg_ctx.h"
 #include "applets/mailgw/mg_queue.h"
 
+#define MG_HOPS_MAX 8
+
 struct mg_delivery;
 typedef void (*mg_delivery_done)(struct mg_delivery *d);
 
@@ -17,9 +19,13 @@ struct mg_delivery {
 	size_t *idx;             /* recipients of this delivery (indices into env->rcpt) */
 	size_t n;
 	char domain[256];
-	char host[256];          /* next hop */
+	char hops[MG_HOPS_MAX][256];  /* next hops in order (smarthost, or MX hosts) */
+	size_t nhops;
+	size_t hop_i;            /* the one being tried */
+	char host[256];          /* hops[hop_i]: SNI and verify name */
 	int port;
-	char dest[272];          /* "host:port": the key of TLS memory and concurrency */
+	char hop[272];           /* "host:port" of hops[hop_i]: the key of the TLS memory */
+	char dest[272];          /* concurrency key: "host:port", or "mx:DOMAIN" */
 	mg_delivery_done done;   /* called once, from the loop; d stays owned by the caller */
 	void *arg;
 	/* results, for logs and the queue listing */

@@ -5,9 +5,9 @@
  *
  * One delivery per message at a time: a message with recipients in several domains
  * is delivered domain by domain, each finished delivery triggers the next scan.
- * Next hop: smarthost_map, smarthost, else the domain itself on port 25 (RFC 5321
- * 5.1 implicit MX: its A/AAAA records through net_connect's asynchronous resolver).
- * MX records are not looked up yet (see docs/mailgw.md). */
+ * Next hop: smarthost_map, smarthost, else the domain's MX hosts in preference order
+ * (net_resolve_mx, asynchronous), else the domain itself (RFC 5321 5.1 implicit MX),
+ * on smtp_port; host names are resolved by net_connect's asynchronous resolver. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +23,7 @@
 #include "core/str.h"
 #include "net/conn.h"
 #include "net/loop.h"
+#include "net/mx.h"
 
 struct job {
 	struct mg_runner *r;
@@ -30,6 +31,7 @@ struct job {
 	struct mg_env env;
 	struct mg_delivery d;
 	int delete_after;
+	struct net_mx_req *mx;   /* MX lookup under way */
 };
 
 struct mg_runner {
@@ -64,12 +66,13 @@ static size_t dest_active(struct mg_runner *r, const char *dest)
 	return n;
 }
 
-static void nexthop(struct mg_ctx *ctx, const char *domain, char *host, size_t hcap, int *port)
+/* Returns 1 when the next hop comes from an MX lookup of domain (host = domain). */
+static int nexthop(struct mg_ctx *ctx, const char *domain, char *host, size_t hcap, int *port)
 {
 	char hp[300];
 
 	mg_conf_nexthop(&ctx->conf, domain, hp, sizeof(hp));
-	*port = 25;
+	*port = (int)ctx->conf.smtp_port;
 	if (!hp[0]) {
 		/* address literal: deliver to that IP */
 		size_t dl = strlen(domain);
@@ -79,14 +82,16 @@ static void nexthop(struct mg_ctx *ctx, const char *domain, char *host, size_t h
 			if (n < hcap) {
 				memcpy(host, ip, n);
 				host[n] = '\0';
-				return;
+				return 0;
 			}
 		}
 		str_copy(host, domain, hcap);
-		return;
+		return ctx->conf.dns ? 1 : 0;
 	}
+	*port = 25;
 	if (net_split_hostport(hp, host, hcap, port, 25) < 0)
 		str_copy(host, hp, hcap);
+	return 0;
 }
 
 static long backoff(const struct mg_ctx *ctx, long attempts)
@@ -178,6 +183,44 @@ static void job_done(struct mg_delivery *d)
 		scan_soon(r);
 }
 
+/* The MX answer decides the next hops, or fails/defers the recipients. */
+static void mx_done(enum net_mx_status st, const struct net_mx *mx, size_t n, void *arg)
+{
+	struct job *j = arg;
+	struct mg_delivery *d = &j->d;
+	char why[400] = "";
+	int perm = 0;
+
+	j->mx = NULL;
+	if (st == NET_MX_NXDOMAIN) {
+		snprintf(why, sizeof(why), "550 5.1.2 domain %s does not exist (DNS NXDOMAIN)", d->domain);
+		perm = 1;
+	} else if (st != NET_MX_OK) {
+		snprintf(why, sizeof(why), "4.4.3 MX lookup for %s failed (DNS timeout or server failure)", d->domain);
+	} else if (n == 1 && mx[0].host[0] == '\0') {
+		snprintf(why, sizeof(why), "556 5.1.10 domain %s accepts no mail (null MX)", d->domain);
+		perm = 1;
+	} else if (n > 0) {
+		d->nhops = 0;
+		for (size_t i = 0; i < n && d->nhops < MG_HOPS_MAX; i++)
+			if (mx[i].host[0])
+				str_copy(d->hops[d->nhops++], mx[i].host, sizeof(d->hops[0]));
+		log_debug("deliver %s: %zu MX for %s, first %s", j->env.id, n, d->domain, d->hops[0]);
+	} /* n == 0: no MX, the domain itself (hops[0]) is the implicit MX */
+	if (!why[0] && mg_deliver_start(d) == 0)
+		return;
+	if (!why[0])
+		str_copy(why, d->error, sizeof(why));
+	for (size_t i = 0; i < d->n; i++) {
+		struct mg_rcpt *rc = &j->env.rcpt[d->idx[i]];
+		str_copy(rc->error, why, sizeof(rc->error));
+		if (perm)
+			rc->state = MG_RCPT_FAILED;
+	}
+	log_info("deliver %s: %s", j->env.id, why);
+	job_done(d);
+}
+
 static int domain_due(const struct mg_runner *r, const struct mg_rcpt *rc, const char *release,
 		      long long now)
 {
@@ -205,8 +248,11 @@ static int try_start(struct mg_runner *r, struct mg_env *e, const char *release)
 		const char *dom = mg_addr_domain(e->rcpt[i].addr);
 		char host[256], dest[300];
 		int port;
-		nexthop(ctx, dom, host, sizeof(host), &port);
-		snprintf(dest, sizeof(dest), "%s:%d", host, port);
+		int use_mx = nexthop(ctx, dom, host, sizeof(host), &port);
+		if (use_mx)
+			snprintf(dest, sizeof(dest), "mx:%s", dom);
+		else
+			snprintf(dest, sizeof(dest), "%s:%d", host, port);
 		if (dest_active(r, dest) >= (size_t)ctx->conf.concurrency_per_destination)
 			continue;
 		if (r->njobs >= (size_t)ctx->conf.concurrency_total)
@@ -228,12 +274,19 @@ static int try_start(struct mg_runner *r, struct mg_env *e, const char *release)
 			    domain_due(r, &e->rcpt[k], release, now))
 				j->d.idx[j->d.n++] = k;
 		str_copy(j->d.domain, dom, sizeof(j->d.domain));
-		str_copy(j->d.host, host, sizeof(j->d.host));
+		str_copy(j->d.hops[0], host, sizeof(j->d.hops[0]));
+		j->d.nhops = 1;
 		j->d.port = port;
 		str_copy(j->d.dest, dest, sizeof(j->d.dest));
 		j->d.done = job_done;
 		j->d.arg = j;
-		if (mg_deliver_start(&j->d) < 0) {
+		if (use_mx) {
+			j->mx = net_resolve_mx(ctx->loop, dom, ctx->conf.dns_server,
+					       (unsigned long)ctx->conf.connect_timeout * 1000, mx_done, j);
+			if (!j->mx)
+				str_copy(j->d.error, "cannot send the MX query", sizeof(j->d.error));
+		}
+		if ((use_mx && !j->mx) || (!use_mx && mg_deliver_start(&j->d) < 0)) {
 			log_warn("deliver %s: %s", e->id, j->d.error);
 			for (size_t k = 0; k < j->d.n; k++) {
 				struct mg_rcpt *rc = &e->rcpt[j->d.idx[k]];
@@ -334,7 +387,10 @@ void mg_runner_stop(struct mg_ctx *ctx)
 	while (r->jobs) {
 		struct job *j = r->jobs;
 		r->jobs = j->next;
-		mg_deliver_cancel(&j->d);
+		if (j->mx)
+			net_mx_cancel(j->mx);
+		else
+			mg_deliver_cancel(&j->d);
 		mg_env_free(&j->env);
 		free(j->d.idx);
 		free(j);

@@ -55,6 +55,7 @@ struct mg_smtpc {
 };
 
 static void finish(struct mg_smtpc *s);
+static int next_hop(struct mg_smtpc *s);
 
 static void set_err(struct mg_smtpc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_err(struct mg_smtpc *s, const char *fmt, ...)
@@ -126,9 +127,9 @@ static void remember(struct mg_smtpc *s, enum mg_tlsmem_state st, const char *de
 	struct mg_ctx *ctx = s->d->ctx;
 	if (s->level != MG_TLS_MAY || ctx->conf.tls_memory_time <= 0)
 		return;
-	mg_tlsmem_set(&ctx->tlsmem, s->d->dest, st, now_s() + ctx->conf.tls_memory_time, detail);
+	mg_tlsmem_set(&ctx->tlsmem, s->d->hop, st, now_s() + ctx->conf.tls_memory_time, detail);
 	mg_tlsmem_save(&ctx->tlsmem, ctx->tlsmem_path, now_s());
-	log_info("deliver %s: %s: remembering '%s' for %lds", s->d->env->id, s->d->dest,
+	log_info("deliver %s: %s: remembering '%s' for %lds", s->d->env->id, s->d->hop,
 		 mg_tlsmem_state_name(st), ctx->conf.tls_memory_time);
 }
 
@@ -166,15 +167,15 @@ static void after_ehlo(struct mg_smtpc *s)
 		}
 		want_tls = 1;
 	} else {
-		enum mg_tlsmem_state m = mg_tlsmem_get(&s->d->ctx->tlsmem, s->d->dest, now_s(), &me);
+		enum mg_tlsmem_state m = mg_tlsmem_get(&s->d->ctx->tlsmem, s->d->hop, now_s(), &me);
 		if (!s->offers_tls) {
 			remember(s, MG_TLSMEM_NOT_OFFERED, "STARTTLS not offered");
 		} else if (m == MG_TLSMEM_HANDSHAKE_FAILED) {
 			log_info("deliver %s: %s: skipping STARTTLS, handshake failed recently (%s)",
-				 s->d->env->id, s->d->dest, me ? me->detail : "");
+				 s->d->env->id, s->d->hop, me ? me->detail : "");
 		} else {
 			if (m == MG_TLSMEM_NOT_OFFERED)
-				mg_tlsmem_forget(&s->d->ctx->tlsmem, s->d->dest);
+				mg_tlsmem_forget(&s->d->ctx->tlsmem, s->d->hop);
 			want_tls = 1;
 		}
 	}
@@ -268,7 +269,7 @@ static void delivered(struct mg_smtpc *s)
 	for (size_t i = 0; i < s->d->n; i++)
 		if (s->accepted[i])
 			log_info("deliver %s: to=<%s> relay=%s status=sent (%d %s) tls=%s", e->id,
-				 e->rcpt[s->d->idx[i]].addr, s->d->dest, s->code, s->text, s->d->tls);
+				 e->rcpt[s->d->idx[i]].addr, s->d->hop, s->code, s->text, s->d->tls);
 }
 
 /* One complete reply in s->code / s->text. */
@@ -279,8 +280,15 @@ static void on_reply(struct mg_smtpc *s)
 	switch (s->st) {
 	case C_GREET:
 		if (c != 220) {
-			set_err(s, "greeting from %s: %s", s->d->host, s->text);
+			set_err(s, "greeting from %s: %d %s", s->d->host, c, s->text);
 			defer_all(s, s->d->error);
+			if (s->d->hop_i + 1 < s->d->nhops) {
+				send_line(s, "QUIT\r\n");
+				net_conn_close(s->c);
+				s->c = NULL;
+				if (next_hop(s) == 0)
+					return;
+			}
 			quit(s);
 			return;
 		}
@@ -335,7 +343,7 @@ static void on_reply(struct mg_smtpc *s)
 			for (size_t i = 0; i < s->d->n; i++)
 				fail_rcpt(s, i, c, s->text);
 			set_err(s, "MAIL FROM refused: %s", s->text);
-			log_info("deliver %s: relay=%s MAIL refused: %d %s", s->d->env->id, s->d->dest, c, s->text);
+			log_info("deliver %s: relay=%s MAIL refused: %d %s", s->d->env->id, s->d->hop, c, s->text);
 			quit(s);
 			return;
 		}
@@ -349,7 +357,7 @@ static void on_reply(struct mg_smtpc *s)
 		} else {
 			fail_rcpt(s, s->rcpt_pos, c, s->text);
 			log_info("deliver %s: to=<%s> relay=%s status=%s (%d %s)", s->d->env->id,
-				 s->d->env->rcpt[s->d->idx[s->rcpt_pos]].addr, s->d->dest,
+				 s->d->env->rcpt[s->d->idx[s->rcpt_pos]].addr, s->d->hop,
 				 c >= 500 ? "failed" : "deferred", c, s->text);
 		}
 		s->rcpt_pos++;
@@ -385,7 +393,7 @@ static void on_reply(struct mg_smtpc *s)
 			for (size_t i = 0; i < s->d->n; i++)
 				if (s->accepted[i])
 					fail_rcpt(s, i, c, s->text);
-			log_info("deliver %s: relay=%s message refused: %d %s", s->d->env->id, s->d->dest, c, s->text);
+			log_info("deliver %s: relay=%s message refused: %d %s", s->d->env->id, s->d->hop, c, s->text);
 		}
 		quit(s);
 		return;
@@ -398,7 +406,7 @@ static void on_read(struct net_conn *c, void *arg)
 {
 	struct mg_smtpc *s = arg;
 
-	while (!s->finished && s->c) {
+	while (!s->finished && s->c == c) {
 		char *line;
 		size_t len;
 		int r = net_conn_readline(c, &line, &len);
@@ -443,6 +451,25 @@ static void on_drain(struct net_conn *c, void *arg)
 
 static int reconnect(struct mg_smtpc *s);
 
+/* Tries the next next hop (MX) on a fresh connection; 0 if one is under way. The
+ * failed connection must already be gone (s->c NULL or freed by the caller). */
+static int next_hop(struct mg_smtpc *s)
+{
+	while (s->d->hop_i + 1 < s->d->nhops) {
+		s->d->hop_i++;
+		if (s->c) {
+			net_conn_free(s->c);
+			s->c = NULL;
+		}
+		s->no_tls = 0;
+		if (reconnect(s) == 0) {
+			log_info("deliver %s: trying next hop %s", s->d->env->id, s->d->hop);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 {
 	struct mg_smtpc *s = arg;
@@ -452,7 +479,7 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 	switch (ev) {
 	case NET_EV_CONNECTED:
 		s->st = C_GREET;
-		log_debug("deliver %s: connected to %s (%s)", s->d->env->id, s->d->dest, net_conn_peer(c));
+		log_debug("deliver %s: connected to %s (%s)", s->d->env->id, s->d->hop, net_conn_peer(c));
 		/* An IP rule of the TLS policy applies once the address is known. */
 		s->level = mg_tls_policy_final(&s->d->ctx->conf.tlspol, s->d->domain, net_conn_peer_ip(c));
 		return;
@@ -461,10 +488,10 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 		if (net_conn_tls_info(c, &ti) == 0)
 			str_fmt(s->d->tls, sizeof(s->d->tls), "%s %s verify=%s", ti.version, ti.cipher,
 				 ti.verified ? "ok" : ti.verify_result);
-		log_info("deliver %s: %s: TLS %s (policy %s)", s->d->env->id, s->d->dest, s->d->tls,
+		log_info("deliver %s: %s: TLS %s (policy %s)", s->d->env->id, s->d->hop, s->d->tls,
 			 mg_tls_level_name(s->level));
 		if (s->level == MG_TLS_MAY)
-			mg_tlsmem_forget(&s->d->ctx->tlsmem, s->d->dest);
+			mg_tlsmem_forget(&s->d->ctx->tlsmem, s->d->hop);
 		send_ehlo(s, C_EHLO2);
 		return;
 	case NET_EV_ERROR:
@@ -478,7 +505,7 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 	if (s->st == C_TLS) {
 		if (s->level == MG_TLS_MAY && !s->no_tls) {
 			log_warn("deliver %s: %s: TLS handshake failed (%s), retrying in plaintext",
-				 s->d->env->id, s->d->dest, t);
+				 s->d->env->id, s->d->hop, t);
 			remember(s, MG_TLSMEM_HANDSHAKE_FAILED, t);
 			net_conn_free(s->c);
 			s->c = NULL;
@@ -499,9 +526,13 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 		char w[500];
 		snprintf(w, sizeof(w), "%s: %s", s->st == C_CONNECT ? "connect failed" : "connection lost", t);
 		defer_all(s, w);
-		log_info("deliver %s: %s: %s", s->d->env->id, s->d->dest, w);
+		log_info("deliver %s: %s: %s", s->d->env->id, s->d->hop, w);
+		/* connect failures and refused greetings move on to the next MX */
+		if (s->st == C_CONNECT && next_hop(s) == 0)
+			return;
 	}
-	net_conn_free(s->c);
+	if (s->c)
+		net_conn_free(s->c);
 	s->c = NULL;
 	finish(s);
 }
@@ -511,6 +542,8 @@ static int reconnect(struct mg_smtpc *s)
 	static const struct net_conn_cbs cbs = { on_read, on_drain, on_event };
 	struct mg_ctx *ctx = s->d->ctx;
 
+	str_copy(s->d->host, s->d->hops[s->d->hop_i], sizeof(s->d->host));
+	str_fmt(s->d->hop, sizeof(s->d->hop), "%s:%d", s->d->host, s->d->port);
 	s->st = C_CONNECT;
 	s->tls_up = 0;
 	s->text[0] = '\0';
@@ -580,6 +613,13 @@ int mg_deliver_start(struct mg_delivery *d)
 	}
 	s->d = d;
 	s->fd = -1;
+	d->hop_i = 0;
+	if (d->nhops == 0) {
+		free(s->accepted);
+		free(s);
+		str_copy(d->error, "no next hop", sizeof(d->error));
+		return -1;
+	}
 	{
 		int found;
 		s->level = mg_tls_policy_domain(&d->ctx->conf.tlspol, d->domain, &found);

@@ -49,7 +49,20 @@ def skip(name, why):
     print("skip - %s: %s" % (name, why), flush=True)
 
 
+_daemons = []
+
+
 def done():
+    """Stops every mailgw cleanly and fails on any sanitizer report in its log."""
+    for m in _daemons:
+        try:
+            m.stop()
+        except Exception:
+            pass
+        t = m.logtext()
+        if "AddressSanitizer" in t or "LeakSanitizer" in t or "runtime error:" in t:
+            i = max(t.find("Sanitizer"), t.find("runtime error:"))
+            fail("no sanitizer report in the %s daemon's log" % m.name, t[max(0, i - 200):i + 1500])
     sys.exit(1 if failures else 0)
 
 
@@ -98,6 +111,8 @@ class Mailgw:
     """A mailgw daemon on loopback. listeners: list of (name, mode, extra-lines)."""
 
     def __init__(self, name, listeners, mailgw="", delivery="", certdir=None):
+        self.name = name
+        _daemons.append(self)
         self.dir = os.path.join(TMP, name)
         os.makedirs(self.dir, exist_ok=True)
         self.spool = os.path.join(self.dir, "spool")
