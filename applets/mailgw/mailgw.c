@@ -34,6 +34,31 @@ const struct applet mailgw_applet = {
 	"TLS mail gateway: SMTP relay, queue, POP3/IMAP TLS front ends",
 };
 
+void mg_live_add(struct mg_ctx *ctx, struct mg_live *l)
+{
+	if (!ctx->live.next)
+		ctx->live.next = ctx->live.prev = &ctx->live;
+	l->next = ctx->live.next;
+	l->prev = &ctx->live;
+	ctx->live.next->prev = l;
+	ctx->live.next = l;
+}
+
+void mg_live_del(struct mg_live *l)
+{
+	if (!l->next)
+		return;
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	l->next = l->prev = NULL;
+}
+
+void mg_live_kill_all(struct mg_ctx *ctx)
+{
+	while (ctx->live.next && ctx->live.next != &ctx->live)
+		ctx->live.next->kill(ctx->live.next);
+}
+
 static int make_server_tls(struct mg_listener *l, char *err, size_t errlen)
 {
 	const struct mg_listener_conf *lc = l->lc;
@@ -177,6 +202,7 @@ static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
 	}
 	log_info("mailgw %s started as %s, spool %s", SEALBOX_VERSION, ctx->hostname, ctx->conf.spool);
 	net_loop_run(ctx->loop);
+	mg_live_kill_all(ctx);
 	mg_runner_stop(ctx);
 	mg_tlsmem_save(&ctx->tlsmem, ctx->tlsmem_path, (long long)time(NULL));
 	rc = EXIT_OK;

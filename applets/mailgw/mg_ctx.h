@@ -14,6 +14,13 @@ struct net_listener;
 struct cry_tls_ctx;
 struct mg_runner;
 
+/* Every live session (SMTP, POP3/IMAP front end) is on the context's list so that a
+ * stopping daemon can close them all and free their memory. */
+struct mg_live {
+	struct mg_live *next, *prev;
+	void (*kill)(struct mg_live *l);   /* frees the connection(s) and the session */
+};
+
 struct mg_listener {
 	struct mg_ctx *ctx;
 	const struct mg_listener_conf *lc;
@@ -33,8 +40,14 @@ struct mg_ctx {
 	char tlsmem_path[512];
 	struct mg_runner *runner;
 	unsigned long nsessions;
+	struct mg_live live;                    /* list head (circular) */
 	int stopping;
 };
+
+void mg_live_add(struct mg_ctx *ctx, struct mg_live *l);
+void mg_live_del(struct mg_live *l);
+/* Closes every live session (daemon stop). */
+void mg_live_kill_all(struct mg_ctx *ctx);
 
 /* SMTP server session (mg_smtpd.c) and POP3/IMAP front end (mg_front.c): accept
  * callbacks for net_listen, arg = struct mg_listener. */

@@ -25,6 +25,7 @@
 enum fphase { F_PRE_TLS, F_TLS_WAIT, F_BACKEND_WAIT, F_GREETING, F_RELAY, F_DONE };
 
 struct front {
+	struct mg_live live;    /* first: the list gives back a struct front */
 	struct mg_listener *ls;
 	struct net_conn *cl;    /* client (TLS) */
 	struct net_conn *be;    /* backend (plaintext) */
@@ -36,8 +37,19 @@ struct front {
 
 static void front_free(struct front *f)
 {
+	mg_live_del(&f->live);
 	f->ls->ctx->nsessions--;
 	free(f);
+}
+
+static void front_kill(struct mg_live *l)
+{
+	struct front *f = (struct front *)l;
+	if (f->cl)
+		net_conn_free(f->cl);
+	if (f->be)
+		net_conn_free(f->be);
+	front_free(f);
 }
 
 /* Closes both sides, flushing what each still has to send. */
@@ -294,6 +306,8 @@ void mg_front_accept(struct net_conn *c, void *arg)
 	f->imap = ls->lc->mode == MG_MODE_IMAP || ls->lc->mode == MG_MODE_IMAPS;
 	f->implicit = ls->lc->mode == MG_MODE_POP3S || ls->lc->mode == MG_MODE_IMAPS;
 	ls->ctx->nsessions++;
+	f->live.kill = front_kill;
+	mg_live_add(ls->ctx, &f->live);
 	net_conn_set_cbs(c, &cbs, f);
 	net_conn_set_max_line(c, FRONT_MAX_LINE);
 	net_conn_set_idle_timeout(c, 30 * 60 * 1000);

@@ -635,5 +635,18 @@ int mg_deliver_start(struct mg_delivery *d)
 
 void mg_deliver_cancel(struct mg_delivery *d)
 {
-	(void)d;   /* the loop is stopping; connections are freed with it */
+	struct mg_smtpc *s = d->c;
+
+	/* The loop is stopping: the recipients stay PENDING on disk. */
+	if (!s)
+		return;
+	if (s->c)
+		net_conn_free(s->c);
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->done_t)
+		net_timer_free(s->done_t);
+	free(s->accepted);
+	free(s);
+	d->c = NULL;
 }

@@ -27,6 +27,7 @@
 enum phase { PH_TLS_WAIT, PH_CMD, PH_DATA, PH_DONE };
 
 struct sess {
+	struct mg_live live;   /* first: the list gives back a struct sess */
 	struct mg_listener *ls;
 	struct mg_ctx *ctx;
 	struct net_conn *c;
@@ -69,8 +70,18 @@ static void reset_tx(struct sess *s)
 static void sess_free(struct sess *s)
 {
 	reset_tx(s);
+	mg_live_del(&s->live);
 	s->ctx->nsessions--;
 	free(s);
+}
+
+/* Daemon stop: the message in DATA (if any) was never acknowledged; drop it. */
+static void sess_kill(struct mg_live *l)
+{
+	struct sess *s = (struct sess *)l;
+	struct net_conn *c = s->c;
+	sess_free(s);
+	net_conn_free(c);
 }
 
 /* Ends the session: pending replies are flushed, then the connection goes. */
@@ -489,6 +500,8 @@ void mg_smtpd_accept(struct net_conn *c, void *arg)
 	s->ctx = ls->ctx;
 	s->c = c;
 	s->ctx->nsessions++;
+	s->live.kill = sess_kill;
+	mg_live_add(s->ctx, &s->live);
 	mg_env_init(&s->env);
 	net_conn_set_cbs(c, &cbs, s);
 	net_conn_set_max_line(c, MG_CMD_LINE_MAX);
