@@ -2,12 +2,12 @@
  *
  *   tlsdrv client HOST PORT [--ca F] [--verify] [--sni NAME] [--cert F --key F]
  *                 [--starttls smtp] [--tls13] [--no-data] [--expect S] [--timeout MS]
- *                 [--resume]
+ *                 [--resume] [--proxy URL] [--plain] [--chain] [--connect-timeout MS]
  *       connects, prints "tls: ..." (cry_tls_describe), sends stdin, prints what comes
  *       back until the peer closes, S was seen, or 1.5 s pass without data.
  *   tlsdrv server ADDR:PORT [--cert F --key F] [--sni NAME=CERT,KEY]... [--ca F]
  *                 [--require-client-cert] [--verify-client] [--starttls smtp]
- *                 [--max-line N] [--tls13] [--tickets]
+ *                 [--max-line N] [--read-limit N] [--tls13] [--tickets]
  *       line echo server (implicit TLS with --cert, plaintext without); with
  *       --starttls smtp a minimal SMTP-ish server that upgrades on STARTTLS. Prints
  *       "listening PORT", then per connection "tls: ...", "cmd[plain|tls]: LINE",
@@ -27,17 +27,18 @@
 #include "crypto/tls.h"
 #include "net/conn.h"
 #include "net/loop.h"
+#include "net/proxy.h"
 
 #define WRITE_HIGH (256 * 1024)
 #define MAX_SNI 8
 
 struct opts {
-	const char *ca, *cert, *key, *sni, *starttls, *expect;
+	const char *ca, *cert, *key, *sni, *starttls, *expect, *proxy;
 	const char *sni_arg[MAX_SNI];
 	int nsni;
-	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume;
-	size_t max_line;
-	unsigned long timeout;
+	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume, plain, chain;
+	size_t max_line, read_limit;
+	unsigned long timeout, connect_timeout;
 };
 
 static struct net_loop *loop;
@@ -175,13 +176,20 @@ static void client_event(struct net_conn *c, enum net_event ev, void *arg)
 	switch (ev) {
 	case NET_EV_CONNECTED:
 		printf("connected %s\n", net_conn_peer(c));
-		if (!o.starttls)
+		if (o.plain)
+			client_send_data();
+		else if (!o.starttls)
 			client_start_tls();
 		else
 			net_timer_arm(cl.idle, o.timeout);
 		break;
 	case NET_EV_TLS_READY:
 		print_info("client", c);
+		if (o.chain) {
+			char *pem = net_conn_tls_peer_chain_new(c);
+			printf("%s", pem ? pem : "no chain\n");
+			free(pem);
+		}
 		if (o.resume && cl.runs == 0) {
 			/* a TLS 1.3 ticket comes after the handshake: read once, then reconnect */
 			net_conn_printf(c, "resume probe\n");
@@ -210,7 +218,18 @@ static void client_connect(void)
 {
 	static const struct net_conn_cbs cbs = { client_read, NULL, client_event };
 
-	cl.c = net_connect(loop, cl.host, cl.port, 5000, &cbs, NULL);
+	if (o.proxy) {
+		struct net_proxy p;
+		if (net_proxy_parse(o.proxy, &p) < 0) {
+			printf("error: bad proxy URL\n");
+			client_done(1);
+			return;
+		}
+		cl.c = net_connect_via_proxy(loop, &p, cl.host, cl.port, o.connect_timeout, &cbs, NULL);
+		net_proxy_clear(&p);
+	} else {
+		cl.c = net_connect(loop, cl.host, cl.port, o.connect_timeout, &cbs, NULL);
+	}
 	if (!cl.c) {
 		printf("error: cannot connect\n");
 		client_done(1);
@@ -310,8 +329,8 @@ static void srv_read(struct net_conn *c, void *arg)
 				net_conn_printf(c, "250 got %zu bytes\r\n", len);
 			}
 		} else {
-			net_conn_write(c, line, len);
-			net_conn_write(c, "\n", 1);
+			line[len] = '\n'; /* one write, one TLS record */
+			net_conn_write(c, line, len + 1);
 		}
 		free(line);
 	}
@@ -373,6 +392,8 @@ static void srv_accept(struct net_conn *c, void *arg)
 	s->ctx = srv_ctx;
 	net_conn_set_cbs(c, &cbs, s);
 	net_conn_set_max_line(c, o.max_line);
+	if (o.read_limit)
+		net_conn_set_read_limit(c, o.read_limit);
 	net_conn_set_idle_timeout(c, 30000);
 	printf("accept %s\n", net_conn_peer(c));
 	fflush(stdout);
@@ -444,6 +465,7 @@ static int parse_opts(int argc, char **argv, int i)
 {
 	o.max_line = 8192;
 	o.timeout = 1500;
+	o.connect_timeout = 5000;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -453,6 +475,7 @@ static int parse_opts(int argc, char **argv, int i)
 		ARG("--key", o.key)
 		ARG("--starttls", o.starttls)
 		ARG("--expect", o.expect)
+		ARG("--proxy", o.proxy)
 		if (strcmp(a, "--sni") == 0 && v) {
 			if (strchr(v, '=')) {
 				if (o.nsni < MAX_SNI)
@@ -463,8 +486,18 @@ static int parse_opts(int argc, char **argv, int i)
 			i++;
 			continue;
 		}
+		if (strcmp(a, "--read-limit") == 0 && v) {
+			o.read_limit = strtoul(v, NULL, 10);
+			i++;
+			continue;
+		}
 		if (strcmp(a, "--max-line") == 0 && v) {
 			o.max_line = strtoul(v, NULL, 10);
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--connect-timeout") == 0 && v) {
+			o.connect_timeout = strtoul(v, NULL, 10);
 			i++;
 			continue;
 		}
@@ -474,6 +507,8 @@ static int parse_opts(int argc, char **argv, int i)
 			continue;
 		}
 		if (strcmp(a, "--verify") == 0) { o.verify = 1; continue; }
+		if (strcmp(a, "--plain") == 0) { o.plain = 1; continue; }
+		if (strcmp(a, "--chain") == 0) { o.chain = 1; continue; }
 		if (strcmp(a, "--tls13") == 0) { o.tls13 = 1; continue; }
 		if (strcmp(a, "--no-data") == 0) { o.no_data = 1; continue; }
 		if (strcmp(a, "--require-client-cert") == 0) { o.require_cc = 1; continue; }
