@@ -21,17 +21,29 @@ static void rfc5322_date(char *out, size_t cap, time_t t)
 	strftime(out, cap, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
-/* "550 5.1.1 text" -> "5.1.1"; otherwise a generic status by class. */
+/* An enhanced status code "c.s.d" at p: its length, else 0. */
+static size_t enh_len(const char *p)
+{
+	size_t n = strcspn(p, " ");
+	if (n < 5 || n > 11 || p[0] < '2' || p[0] > '5' || p[1] != '.')
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+			return 0;
+	return n;
+}
+
+/* "550 5.1.1 text" or "4.4.7 text" -> the enhanced code; else 5.0.0. */
 static void status_of(const char *err, char *out, size_t cap)
 {
-	const char *p = strchr(err, ' ');
-	if (p && p[1] >= '2' && p[1] <= '5' && p[2] == '.') {
-		size_t n = strcspn(p + 1, " ");
-		if (n < cap && n >= 5) {
-			memcpy(out, p + 1, n);
-			out[n] = '\0';
-			return;
-		}
+	const char *p = err;
+	size_t n = enh_len(p);
+	if (!n && (p = strchr(err, ' ')))
+		n = enh_len(++p);
+	if (n && n < cap) {
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return;
 	}
 	str_copy(out, "5.0.0", cap);
 }

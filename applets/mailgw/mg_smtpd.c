@@ -21,6 +21,7 @@
 #include "core/str.h"
 #include "crypto/tls.h"
 #include "net/conn.h"
+#include "net/loop.h"
 
 #define DATA_MAX_LINE 65536
 
@@ -42,6 +43,9 @@ struct sess {
 	int write_failed;
 	long errors;
 	char tls_desc[160];  /* "TLSv1.3 TLS_AES_..." once TLS is up */
+	/* Our own idle timer, not net's: after NET_EV_TIMEOUT net/ refuses writes, and a
+	 * timed-out client is owed "421 4.4.2" (RFC 5321 4.5.3.2). */
+	struct net_timer *idle;
 };
 
 static void reply(struct sess *s, int code, const char *enh, const char *text)
@@ -67,9 +71,18 @@ static void reset_tx(struct sess *s)
 	s->write_failed = 0;
 }
 
+static void arm_idle(struct sess *s)
+{
+	long secs = s->phase == PH_DATA ? s->ctx->conf.data_timeout : s->ctx->conf.smtp_timeout;
+	if (s->idle)
+		net_timer_arm(s->idle, (unsigned long)secs * 1000);
+}
+
 static void sess_free(struct sess *s)
 {
 	reset_tx(s);
+	if (s->idle)
+		net_timer_free(s->idle);
 	mg_live_del(&s->live);
 	s->ctx->nsessions--;
 	free(s);
@@ -267,7 +280,7 @@ static void do_data(struct sess *s)
 	mg_data_init(&s->data, s->ctx->conf.max_message_size, (enum mg_bare_lf)s->ctx->conf.bare_lf);
 	s->phase = PH_DATA;
 	net_conn_set_max_line(s->c, DATA_MAX_LINE);
-	net_conn_set_idle_timeout(s->c, (unsigned long)s->ctx->conf.data_timeout * 1000);
+	arm_idle(s);
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
@@ -313,7 +326,7 @@ static void end_data(struct sess *s)
 
 	s->phase = PH_CMD;
 	net_conn_set_max_line(s->c, MG_CMD_LINE_MAX);
-	net_conn_set_idle_timeout(s->c, (unsigned long)s->ctx->conf.smtp_timeout * 1000);
+	arm_idle(s);
 	if (code) {
 		log_info("smtpd %s: message refused: %d %s %s", net_conn_peer(s->c), code, enh, text);
 		reply(s, code, enh, text);
@@ -417,6 +430,7 @@ static void on_read(struct net_conn *c, void *arg)
 {
 	struct sess *s = arg;
 
+	arm_idle(s);
 	while (s->phase == PH_CMD || s->phase == PH_DATA) {
 		char *line;
 		size_t len;
@@ -464,13 +478,9 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 		on_read(c, s);
 		return;
 	case NET_EV_TIMEOUT:
-		if (s->phase != PH_TLS_WAIT) {
-			char t[300];
-			snprintf(t, sizeof(t), "%s Error: timeout exceeded", s->ctx->hostname);
-			reply(s, 421, "4.4.2", t);
-		}
 		log_info("smtpd %s: timeout", net_conn_peer(c));
-		finish(s);
+		sess_free(s);
+		net_conn_free(c);
 		return;
 	case NET_EV_EOF:
 	case NET_EV_ERROR:
@@ -484,6 +494,19 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 	default:
 		return;
 	}
+}
+
+static void idle_cb(void *arg)
+{
+	struct sess *s = arg;
+	char t[300];
+
+	if (s->phase != PH_TLS_WAIT) {
+		snprintf(t, sizeof(t), "%s Error: timeout exceeded", s->ctx->hostname);
+		reply(s, 421, "4.4.2", t);
+	}
+	log_info("smtpd %s: timeout%s", net_conn_peer(s->c), s->phase == PH_DATA ? " in DATA, message discarded" : "");
+	finish(s);
 }
 
 void mg_smtpd_accept(struct net_conn *c, void *arg)
@@ -505,7 +528,8 @@ void mg_smtpd_accept(struct net_conn *c, void *arg)
 	mg_env_init(&s->env);
 	net_conn_set_cbs(c, &cbs, s);
 	net_conn_set_max_line(c, MG_CMD_LINE_MAX);
-	net_conn_set_idle_timeout(c, (unsigned long)s->ctx->conf.smtp_timeout * 1000);
+	s->idle = net_timer_new(s->ctx->loop, idle_cb, s);
+	arm_idle(s);
 	log_debug("smtpd %s: connect on %s", net_conn_peer(c), ls->lc->name);
 	if (ls->lc->mode == MG_MODE_SMTPS) {
 		s->implicit = 1;

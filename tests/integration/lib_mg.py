@@ -165,12 +165,12 @@ class Mailgw:
 class Sink:
     """An aiosmtpd downstream server (lib_mgsink.py) in one of its modes."""
 
-    def __init__(self, mode, certdir=None):
+    def __init__(self, mode, certdir=None, cert="server"):
         c = certdir or certs()
         self.port = free_port()
         self.out = os.path.join(TMP, "sink-%s-%d" % (mode, self.port))
         self.proc = bg([PY, os.path.join(TOP, "tests/integration/lib_mgsink.py"), str(self.port), mode,
-                        self.out, c + "/server.pem", c + "/server.key"],
+                        self.out, "%s/%s.pem" % (c, cert), "%s/%s.key" % (c, cert)],
                        log=os.path.join(TMP, "sink-%d.log" % self.port))
         if not wait_port(self.port):
             raise RuntimeError("sink did not start")

@@ -215,4 +215,20 @@ s.close()
 rc, out = swaks("--port", str(P), "--to", "x@etrn.example", "--from", "s@sender.example")
 # etrn.example is not a relay domain; the local client is not a relay client either
 check("mail for an ETRN domain still needs relay permission", "550 5.7.1" in out, out[-200:])
+
+# tls-check against the SMTP listener (STARTTLS) with our CA
+rc, out = mg.cli("tls-check", "127.0.0.1:%d" % P, "--starttls", "smtp", "--ca", C + "/ca.pem", "--sni", "localhost")
+check("mailgw tls-check --starttls smtp: EHLO dialogue, STARTTLS, verified",
+      rc == 0 and "S: 250-mx.test" in out and "STARTTLS offered: yes" in out and "verification: ok" in out
+      and "subject:" in out and "valid:" in out, out[-600:])
+
+# idle timeout between commands
+mt = Mailgw("timeout", [("smtp", "smtp", "")], mailgw="smtp_timeout = 1s\nrelay_domains = example.com\n")
+mt.start()
+s, f = raw(mt.ports["smtp"])
+reply(f)
+t0 = time.time()
+r = reply(f)
+check("idle client: 421 4.4.2 after smtp_timeout, then closed",
+      r and r[0].startswith("421 4.4.2") and f.readline() == b"" and time.time() - t0 < 5, str(r))
 done()
