@@ -231,4 +231,7 @@ t0 = time.time()
 r = reply(f)
 check("idle client: 421 4.4.2 after smtp_timeout, then closed",
       r and r[0].startswith("421 4.4.2") and f.readline() == b"" and time.time() - t0 < 5, str(r))
+f.close()   # the makefile holds the descriptor too
+s.close()
+time.sleep(0.3)   # let the daemon finish its side of the close before it is stopped
 done()
