@@ -122,19 +122,23 @@ class Mailgw:
         c = certdir or certs()
         text = "[mailgw]\nhostname = mx.test\nspool = %s\nlog_level = debug\n%s\n[delivery]\n%s\n" % (
             self.spool, mailgw, delivery)
-        for (ln, mode, extra) in listeners:
+        for lst in listeners:
+            (ln, mode, extra), ip, cert = lst[:3], (lst[3] if len(lst) > 3 else "127.0.0.1"), \
+                (lst[4] if len(lst) > 4 else "server")
             port = free_port()
             self.ports[ln] = port
-            text += "[listener %s]\nlisten = 127.0.0.1:%d\nmode = %s\ncert = %s/server.pem\nkey = %s/server.key\n%s\n" % (
-                ln, port, mode, c, c, extra)
+            self.addrs = getattr(self, "addrs", {})
+            self.addrs[ln] = ip
+            text += "[listener %s]\nlisten = %s:%d\nmode = %s\ncert = %s/%s.pem\nkey = %s/%s.key\n%s\n" % (
+                ln, ip, port, mode, c, cert, c, cert, extra)
         with open(self.conf, "w") as f:
             f.write(text)
         self.proc = None
 
     def start(self):
         self.proc = bg([SEALBOX, "mailgw", "-d", "-c", self.conf], log=self.log)
-        for p in self.ports.values():
-            if not wait_port(p):
+        for ln, p in self.ports.items():
+            if not wait_port(p, host=self.addrs.get(ln, "127.0.0.1")):
                 raise RuntimeError("mailgw did not start: " + self.logtext())
         return self
 

@@ -151,6 +151,26 @@ rc, out = mg.cli("flush")
 check("mailgw flush: daemon takes the request", rc == 0 and "delivery started" in out, out)
 check("flush retried the deferred message", wait_for(lambda: mg.logtext().count("handshake with 127.0.0.1 failed") >= 3, 5))
 
+# 11. per-destination concurrency: with a limit of 1, two messages to a slow next hop
+#     are delivered one after the other; a second destination is not held up.
+slow = Sink("slow")
+fast = Sink("plain")
+mc = Mailgw("conc", [("smtp", "smtp", "")], mailgw="relay_domains = slow.example fast.example\n",
+            delivery="smarthost_map = slow.example 127.0.0.1:%d\nsmarthost_map = fast.example 127.0.0.1:%d\n"
+                     "concurrency_per_destination = 1\nretry_min = 1h\n" % (slow.port, fast.port))
+mc.start()
+for i in range(2):
+    with smtplib.SMTP("127.0.0.1", mc.ports["smtp"], timeout=10) as s:
+        s.sendmail("s@sender.example", ["u@slow.example"], b"Subject: c%d\r\n\r\nx\r\n" % i)
+t0 = time.time()
+with smtplib.SMTP("127.0.0.1", mc.ports["smtp"], timeout=10) as s:
+    s.sendmail("s@sender.example", ["u@fast.example"], b"Subject: quick\r\n\r\nx\r\n")
+check("a busy destination does not hold up another one", wait_for(lambda: fast.messages(), 2.5) and time.time() - t0 < 2.5)
+wait_for(lambda: len(slow.messages()) == 2, 15)
+times = sorted(os.path.getmtime(os.path.join(slow.out, n)) for n in os.listdir(slow.out) if n.endswith(".eml"))
+check("concurrency_per_destination = 1: deliveries to one next hop in sequence",
+      len(times) == 2 and times[1] - times[0] >= 2.5, str(times))
+
 # 10. maximum queue lifetime: a next hop that never answers; the sender gets a DSN
 exp_bounce = Sink("plain")
 me = Mailgw("expire", [("smtp", "smtp", "")], mailgw="relay_domains = dead.example\n",

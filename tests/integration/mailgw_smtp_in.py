@@ -58,6 +58,22 @@ check("SNI a.test selects the per-name certificate", "a.test" in peer_subject(PS
 check("other SNI gets the listener's own certificate", "localhost" in peer_subject(PS, "other.test"),
       peer_subject(PS, "other.test"))
 
+# Per-IP certificates: one listener per local address, each with its own certificate.
+mip = Mailgw("perip", [("a", "smtps", "", "127.0.0.2", "sni-a"), ("b", "smtps", "", "127.0.0.3", "sni-b")],
+             mailgw="relay_domains = example.com\n")
+mip.start()
+
+
+def subject_at(ip, port):
+    r = subprocess.run(["openssl", "s_client", "-connect", "%s:%d" % (ip, port)], input=b"QUIT\r\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+    m = re.search(r"subject=(.*)", r.stdout.decode(errors="replace"))
+    return m.group(1) if m else ""
+
+
+sa, sb = subject_at("127.0.0.2", mip.ports["a"]), subject_at("127.0.0.3", mip.ports["b"])
+check("per-IP certificates: 127.0.0.2 and 127.0.0.3 present their own", "a.test" in sa and "b.test" in sb, "%s / %s" % (sa, sb))
+
 # Open relay: a foreign domain from a client not in relay_clients.
 rc, out = swaks("--port", str(P), "--to", "victim@elsewhere.example")
 check("open relay refused with 550 5.7.1", "550 5.7.1" in out and "queued as" not in out, out[-300:])
