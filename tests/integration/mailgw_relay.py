@@ -25,11 +25,12 @@ etrn_sink = Sink("starttls")
 m = lambda d, s: "smarthost_map = %s 127.0.0.1:%d\n" % (d, s.port)
 mg = Mailgw("relay", [("smtp", "smtp", "")],
             mailgw="relay_domains = tls.example plain.example broken.example forced.example verify.example "
-                   "verifyok.example req.example rej.example etrn.example sender.example\n"
+                   "verifyok.example req.example rej.example etrn.example sender.example brokenforced.example\n"
                    "etrn_domains = etrn.example\n",
             delivery=m("tls.example", tls_sink) + m("plain.example", plain_sink) + m("broken.example", broken_sink)
             + m("forced.example", plain_sink) + m("verify.example", wrongname_sink) + m("req.example", req_sink)
-            + m("rej.example", rej_sink) + m("sender.example", bounce_sink) + m("etrn.example", etrn_sink)
+            + m("rej.example", rej_sink) + m("sender.example", bounce_sink) + m("brokenforced.example", broken_sink)
+            + "tls_policy = brokenforced.example encrypt\n" + m("etrn.example", etrn_sink)
             + "smarthost_map = verifyok.example localhost:%d\n" % tls_sink.port
             + "tls_policy = forced.example encrypt\ntls_policy = verify.example verify\n"
             + "tls_policy = verifyok.example verify\ntls_ca_file = %s/ca.pem\n" % C
@@ -81,6 +82,12 @@ send("a@broken.example", "b2")
 got = wait_for(lambda: sink_has(broken_sink, "b2"))
 check("broken TLS: second delivery skips STARTTLS because of the memory",
       got and log_has(r"skipping STARTTLS, handshake failed recently"))
+
+# 3b. the memory never applies to forced TLS: the same broken next hop, policy encrypt
+send("a@brokenforced.example", "bf1")
+wait_for(lambda: log_has(r"TLS required \(encrypt\) but the handshake with 127\.0\.0\.1 failed"), 5)
+check("forced TLS ignores the memory: handshake tried, failed, deferred, not sent in plaintext",
+      log_has(r"TLS required \(encrypt\) but the handshake with 127\.0\.0\.1 failed") and not sink_has(broken_sink, "bf1"))
 
 # 4. forced TLS (encrypt) to a server without STARTTLS: deferred, never plaintext
 send("a@forced.example", "f1")
@@ -146,10 +153,12 @@ check("mailgw delete ID removes the message", rc == 0 and fid and fid not in mg.
 rc, out = mg.cli("delete", "../../etc")
 check("mailgw delete refuses a bad id", rc != 0)
 send("a@verify.example", "v3")
-time.sleep(0.5)
+wait_for(lambda: mg.logtext().count("TLS required (verify) but the handshake") >= 2, 5)
 rc, out = mg.cli("flush")
 check("mailgw flush: daemon takes the request", rc == 0 and "delivery started" in out, out)
-check("flush retried the deferred message", wait_for(lambda: mg.logtext().count("handshake with 127.0.0.1 failed") >= 3, 5))
+vpat = "TLS required (verify) but the handshake"
+check("flush retried the deferred messages (v1 and v3 tried again)", wait_for(lambda: mg.logtext().count(vpat) >= 4, 5),
+      str(mg.logtext().count(vpat)))
 
 # 11. per-destination concurrency: with a limit of 1, two messages to a slow next hop
 #     are delivered one after the other; a second destination is not held up.
@@ -170,6 +179,19 @@ wait_for(lambda: len(slow.messages()) == 2, 15)
 times = sorted(os.path.getmtime(os.path.join(slow.out, n)) for n in os.listdir(slow.out) if n.endswith(".eml"))
 check("concurrency_per_destination = 1: deliveries to one next hop in sequence",
       len(times) == 2 and times[1] - times[0] >= 2.5, str(times))
+
+# 12. the memory expires: the next hop is probed again
+mr = Mailgw("reprobe", [("smtp", "smtp", "")], mailgw="relay_domains = broken.example\n",
+            delivery="smarthost_map = broken.example 127.0.0.1:%d\ntls_memory_time = 2s\nretry_min = 1h\n" % broken_sink.port)
+mr.start()
+for subj in ("rp1", "rp2"):
+    with smtplib.SMTP("127.0.0.1", mr.ports["smtp"], timeout=10) as s:
+        s.sendmail("s@sender.example", ["a@broken.example"], ("Subject: %s\r\n\r\nx\r\n" % subj).encode())
+    wait_for(lambda: sink_has(broken_sink, subj), 10)
+    if subj == "rp1":
+        time.sleep(2.5)
+check("TLS memory expires: STARTTLS probed again after tls_memory_time",
+      mr.logtext().count("TLS handshake failed") == 2 and "skipping STARTTLS" not in mr.logtext(), mr.logtext()[-800:])
 
 # 10. maximum queue lifetime: a next hop that never answers; the sender gets a DSN
 exp_bounce = Sink("plain")
