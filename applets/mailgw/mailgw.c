@@ -151,9 +151,60 @@ static void on_control(int signo, void *arg)
 	mg_runner_control(arg);
 }
 
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_listeners(const struct mg_conf *a, const struct mg_conf *b)
+{
+	if (a->nlisteners != b->nlisteners || !str_eq(a->tls_ca_file, b->tls_ca_file) ||
+	    !str_eq(a->spool, b->spool))
+		return 0;
+	for (size_t i = 0; i < a->nlisteners; i++) {
+		const struct mg_listener_conf *x = &a->listeners[i], *y = &b->listeners[i];
+		if (!str_eq(x->name, y->name) || !str_eq(x->listen, y->listen) || x->mode != y->mode ||
+		    !str_eq(x->cert, y->cert) || !str_eq(x->key, y->key) || !str_eq(x->backend, y->backend) ||
+		    x->require_tls != y->require_tls || x->nsni != y->nsni)
+			return 0;
+		for (size_t k = 0; k < x->nsni; k++)
+			if (!str_eq(x->sni[k].name, y->sni[k].name) || !str_eq(x->sni[k].cert, y->sni[k].cert) ||
+			    !str_eq(x->sni[k].key, y->sni[k].key))
+				return 0;
+	}
+	return 1;
+}
+
+/* SIGHUP: policies, limits, delivery settings and the log level take effect at once.
+ * Listeners, certificates, tls_ca_file and spool live in objects that running sessions
+ * use, so a change there is refused (restart instead) and the old file stays active. */
 static void on_hup(int signo, void *arg)
 {
-	log_warn("SIGHUP: configuration reload is not supported; restart mailgw to apply changes");
+	struct mg_ctx *ctx = arg;
+	struct mg_conf nc, old;
+	char err[CONF_ERR_LEN];
+
+	if (mg_conf_load(&nc, ctx->config_path, err, sizeof(err)) < 0) {
+		log_err("reload: %s: %s (keeping the running configuration)", ctx->config_path, err);
+		return;
+	}
+	int lvl = log_level_parse(nc.log_level);
+	if (lvl < 0 || !same_listeners(&ctx->conf, &nc)) {
+		log_err("reload: %s: %s; restart mailgw to apply it (keeping the running configuration)",
+			ctx->config_path, lvl < 0 ? "bad log_level" : "listeners, certificates, tls_ca_file or spool changed");
+		mg_conf_free(&nc);
+		return;
+	}
+	old = ctx->conf;
+	ctx->conf = nc;
+	for (size_t i = 0; i < ctx->nls; i++)
+		ctx->ls[i].lc = &ctx->conf.listeners[i];
+	mg_conf_free(&old);
+	if (ctx->conf.hostname && ctx->conf.hostname[0])
+		str_copy(ctx->hostname, ctx->conf.hostname, sizeof(ctx->hostname));
+	log_set_level((enum log_level)lvl);
+	mg_runner_reconfigure(ctx);
+	log_info("reload: %s applied", ctx->config_path);
 }
 
 static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
@@ -238,6 +289,7 @@ static int mailgw_main(int argc, char **argv)
 
 	if (!(ctx = calloc(1, sizeof(*ctx))))
 		return EXIT_OSERR;
+	ctx->config_path = o.config;
 	if (mg_conf_load(&ctx->conf, o.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mailgw: %s: %s\n", o.config, err);
 		free(ctx);

@@ -41,6 +41,7 @@ struct mg_ctx {
 	struct mg_runner *runner;
 	unsigned long nsessions;
 	struct mg_live live;                    /* list head (circular) */
+	const char *config_path;                /* for SIGHUP */
 	int stopping;
 };
 
@@ -64,4 +65,6 @@ void mg_runner_queued(struct mg_ctx *ctx, const char *id);
 int mg_runner_etrn(struct mg_ctx *ctx, const char *domain);
 /* Re-reads the control directory (flush/delete requests from the CLI). */
 void mg_runner_control(struct mg_ctx *ctx);
+/* After a reload: re-arms the scan timer with the new interval. */
+void mg_runner_reconfigure(struct mg_ctx *ctx);
 #endif

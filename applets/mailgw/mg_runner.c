@@ -449,3 +449,12 @@ void mg_runner_control(struct mg_ctx *ctx)
 	closedir(d);
 	scan_soon(r);
 }
+
+void mg_runner_reconfigure(struct mg_ctx *ctx)
+{
+	struct mg_runner *r = ctx->runner;
+	if (!r)
+		return;
+	net_timer_every(r->tick, (unsigned long)ctx->conf.queue_scan_interval * 1000);
+	scan_soon(r);
+}

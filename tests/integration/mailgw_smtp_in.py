@@ -239,7 +239,7 @@ check("mailgw tls-check --starttls smtp: EHLO dialogue, STARTTLS, verified",
       and "subject:" in out and "valid:" in out, out[-600:])
 
 # idle timeout between commands
-mt = Mailgw("timeout", [("smtp", "smtp", "")], mailgw="smtp_timeout = 1s\nrelay_domains = example.com\n")
+mt = Mailgw("timeout", [("smtp", "smtp", "")], mailgw="smtp_timeout = 1s\nrelay_domains = example.com\nrelay_clients = 10.9.9.0/24\n")
 mt.start()
 s, f = raw(mt.ports["smtp"])
 reply(f)
@@ -250,4 +250,25 @@ check("idle client: 421 4.4.2 after smtp_timeout, then closed",
 f.close()   # the makefile holds the descriptor too
 s.close()
 time.sleep(0.3)   # let the daemon finish its side of the close before it is stopped
+
+# SIGHUP: a new relay domain takes effect; a broken file is refused and the old one stays
+import signal  # noqa: E402
+rc, out = swaks("--port", str(mt.ports["smtp"]), "--to", "u@new.example")
+check("before reload: new.example is refused", "550 5.7.1" in out, out[-200:])
+with open(mt.conf) as f:
+    text = f.read()
+with open(mt.conf, "w") as f:
+    f.write(text.replace("relay_domains = example.com", "relay_domains = example.com new.example"))
+mt.proc.send_signal(signal.SIGHUP)
+wait_for(lambda: "reload: %s applied" % mt.conf in mt.logtext(), 5)
+rc, out = swaks("--port", str(mt.ports["smtp"]), "--to", "u@new.example")
+check("SIGHUP reload: new.example accepted", rc == 0 and "queued as" in out, out[-300:])
+with open(mt.conf, "w") as f:
+    f.write(text.replace("relay_domains = example.com", "relay_domains = example.com new.example\nbogus = 1"))
+mt.proc.send_signal(signal.SIGHUP)
+wait_for(lambda: "keeping the running configuration" in mt.logtext(), 5)
+rc, out = swaks("--port", str(mt.ports["smtp"]), "--to", "u@new.example")
+check("SIGHUP with a broken file: refused with file:line, old configuration kept",
+      rc == 0 and "queued as" in out and re.search(r"reload: .*mailgw\.ini:\d+: .*bogus", mt.logtext()) is not None,
+      mt.logtext()[-400:])
 done()
