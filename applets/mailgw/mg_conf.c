@@ -44,6 +44,8 @@ static const struct conf_key keys[] = {
 	  "idle time allowed inside DATA"),
 	K("mailgw", "max_errors", CONF_INT, max_errors, "10", 1, 1000, NULL,
 	  "bad commands before the connection is closed (421)"),
+	K("mailgw", "max_connections", CONF_INT, max_connections, "1000", 1, 1000000, NULL,
+	  "inbound sessions at once, all listeners (SMTP beyond: 421 4.3.2)"),
 	K("delivery", "smarthost", CONF_STR, smarthost, NULL, 0, 0, NULL,
 	  "HOST[:PORT] for all outbound mail (default: MX lookup, port 25)"),
 	K("delivery", "smarthost_map", CONF_LIST, smarthost_map, NULL, 0, 0, NULL,

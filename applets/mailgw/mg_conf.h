@@ -53,6 +53,7 @@ struct mg_conf {
 	long smtp_timeout;
 	long data_timeout;
 	long max_errors;
+	long max_connections;
 	/* [delivery] */
 	char *smarthost;
 	struct conf_list smarthost_map;

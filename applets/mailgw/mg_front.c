@@ -295,8 +295,14 @@ void mg_front_accept(struct net_conn *c, void *arg)
 {
 	static const struct net_conn_cbs cbs = { cl_read, cl_drain, cl_event };
 	struct mg_listener *ls = arg;
-	struct front *f = calloc(1, sizeof(*f));
+	struct front *f;
 
+	if (ls->ctx->nsessions >= (unsigned long)ls->ctx->conf.max_connections) {
+		log_warn("front %s: too many connections (%lu), refused", net_conn_peer(c), ls->ctx->nsessions);
+		net_conn_free(c);
+		return;
+	}
+	f = calloc(1, sizeof(*f));
 	if (!f) {
 		net_conn_free(c);
 		return;

@@ -513,9 +513,16 @@ void mg_smtpd_accept(struct net_conn *c, void *arg)
 {
 	static const struct net_conn_cbs cbs = { on_read, NULL, on_event };
 	struct mg_listener *ls = arg;
-	struct sess *s = calloc(1, sizeof(*s));
+	struct sess *s;
 
-	if (!s) {
+	if (ls->ctx->nsessions >= (unsigned long)ls->ctx->conf.max_connections) {
+		log_warn("smtpd %s: too many connections (%lu), refused", net_conn_peer(c), ls->ctx->nsessions);
+		if (ls->lc->mode != MG_MODE_SMTPS)
+			net_conn_printf(c, "421 4.3.2 %s Too many connections, try again later\r\n", ls->ctx->hostname);
+		net_conn_close(c);
+		return;
+	}
+	if (!(s = calloc(1, sizeof(*s)))) {
 		net_conn_free(c);
 		return;
 	}
