@@ -26,7 +26,7 @@ stop_hit() { kill "$HIT_PID" 2>/dev/null; wait "$HIT_PID" 2>/dev/null; }
 # hitc_run ARGS...: hitc against the running server as the test user; stdout to
 # $TMP/out, stderr to $TMP/err, exit code in $rc. stdin is inherited.
 hitc_run() {
-	"$SEALBOX" hitc --host 127.0.0.1 --port "$HIT_PORT" --bnr "$HIT_BNR" --pin-file "$TMP/pin" \
+	"$SEALBOX" hitc --host 127.0.0.1 --port "$HIT_PORT" --bnr "$HIT_BNR" --pin-file "$TMP/pin" --answer-timeout 20 \
 		"$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 }

@@ -48,7 +48,7 @@ static const struct conf_key hitc_keys[] = {
 	K("rsa_padding", CONF_ENUM, rsa_padding, "tbc", 0, 0, "tbc|pkcs1", "LOGON RSA blocks: raw RSA with TBC padding, or PKCS#1 v1.5 (unverified)"),
 	K("block", CONF_INT, block, "1", 1, 100000, NULL, "commands sent before their answers are read (1: one at a time)"),
 	K("charset", CONF_ENUM, charset, "latin1", 0, 0, "latin1|utf8", "character set on the wire"),
-	K("local_charset", CONF_ENUM, local_charset, "utf8", 0, 0, "utf8|latin1", "character set of arguments, stdin and stdout"),
+	K("local_charset", CONF_ENUM, local_charset, "utf8", 0, 0, "latin1|utf8", "character set of arguments, stdin and stdout"),
 	K("max_line", CONF_SIZE, max_line, "16M", 1024, 1LL << 30, NULL, "longest answer line accepted"),
 };
 #undef K
@@ -191,9 +191,8 @@ static int parse_args(int argc, char **argv, struct hitc_conf *cf, const char **
 			sets[(*nsets)++] = (struct opt_set){ "encrypt", "yes" };
 			if (a[9] == '=')
 				sets[(*nsets)++] = (struct opt_set){ "enc_sym", a + 10 };
-			/* The optional ENC_SYM: a transformation holds '/', a command holds ':'. */
-			else if (i + 1 < argc && argv[i + 1][0] != '-' && strchr(argv[i + 1], '/') &&
-				 !strchr(argv[i + 1], ':'))
+			/* The optional ENC_SYM: every command holds ':', no ENC_SYM does. */
+			else if (i + 1 < argc && argv[i + 1][0] != '-' && !strchr(argv[i + 1], ':'))
 				sets[(*nsets)++] = (struct opt_set){ "enc_sym", argv[++i] };
 			continue;
 		}

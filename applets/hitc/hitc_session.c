@@ -340,7 +340,9 @@ static void on_final(struct sess *s, const struct hitc_answer *a)
 		return;
 	}
 	case S_LOGON:
-		if (a->seq != LOGON_SEQ)
+		/* A `$` line the server cannot decrypt has no sequence number it could echo:
+		 * a final error for sequence 0 ends the logon as well. */
+		if (a->seq != LOGON_SEQ && !(a->seq == 0 && a->severity >= 3))
 			return;
 		if (s->logon_sev >= 3) {
 			log_err("logon refused by the server (severity %d)", s->logon_sev);

@@ -58,7 +58,8 @@ HITC_PIN="$HIT_PIN" "$SEALBOX" hitc --host 127.0.0.1 --port "$HIT_PORT" --bnr '0
 rc=$?
 expect_rc "PIN from HITC_PIN, 12-digit BNR with spaces" 0
 
-printf 'XS:ECHO:eins\n\n*7:XS:ECHO:zwei\r\nnot a command\nXS:ECHO:drei\n' | hitc_run
+printf 'XS:ECHO:eins\n\n*7:XS:ECHO:zwei\r\nnot a command\nXS:ECHO:drei\n' >"$TMP/stdin"
+hitc_run <"$TMP/stdin"
 expect_rc "stdin: a line that is not a command" 65
 check "stdin: good lines sent in order, bad one skipped" sh -c "grep -qx '=2:0/0:ECHO:eins' '$TMP/out' && grep -qx '=3:0/0:ECHO:zwei' '$TMP/out' && grep -qx '=4:0/0:ECHO:drei' '$TMP/out'"
 check "stdin: the bad line is named on stderr" grep -q 'stdin line 4: not a command' "$TMP/err"

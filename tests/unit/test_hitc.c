@@ -275,7 +275,15 @@ static void rsa_tbc_round_trip(void)
 		uint8_t *ct = malloc(hexlen / 2), *pt = malloc(nb * (ks - 1)), blk[512];
 		CHECK_EQ(hex_decode(line + 1, hexlen, ct, hexlen / 2), (long long)(hexlen / 2));
 		for (size_t b = 0; b < nb; b++) {
-			CHECK_EQ(cry_rsa_raw_private(k, ct + b * ks, ks, blk), 0);
+			/* A whole pad block of 0x00 is m = 0, and 0^e = 0: the crypto core (rightly)
+			 * refuses c = 0 in a private operation, so that block is checked as is. */
+			static const uint8_t zero[512];
+			if (memcmp(ct + b * ks, zero, ks) == 0) {
+				memset(blk, 0, ks);
+				CHECK_EQ(b, nb - 1);
+			} else {
+				CHECK_EQ(cry_rsa_raw_private(k, ct + b * ks, ks, blk), 0);
+			}
 			CHECK_EQ(blk[0], 0);
 			memcpy(pt + b * (ks - 1), blk + 1, ks - 1);
 		}
