@@ -71,8 +71,10 @@ static void finish(struct sess *s, int rc)
 	s->st = S_DONE;
 	s->rc = rc;
 	net_timer_cancel(s->timer);
+	/* Free, not close: every line that matters was written and answered (or the
+	 * session is lost), and a flushing close would outlive the loop we leave now. */
 	if (s->c) {
-		net_conn_close(s->c);
+		net_conn_free(s->c);
 		s->c = NULL;
 	}
 	net_loop_exit(s->loop);
