@@ -101,3 +101,27 @@ start_hit --extra-hello || fail "hit_server.py restarts"
 hitc_run XS:ECHO:x
 expect_rc "a multi-part greeting" 0
 check "both greeting parts printed" sh -c "head -2 '$TMP/out' | grep -q '^%0:1/2601' && sed -n 2p '$TMP/out' | grep -q '^=0:0/2600'"
+
+# The LOGON TIMEOUT column: the server drops an idle session with a severity-4 line.
+stop_hit
+start_hit || fail "hit_server.py restarts"
+{ echo XS:ECHO:before; sleep 2; echo XS:ECHO:late; } | "$SEALBOX" hitc --host 127.0.0.1 --port "$HIT_PORT" \
+	--bnr "$HIT_BNR" --pin-file "$TMP/pin" --timeout 1 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+expect_rc "server TIMEOUT while hitc waits for stdin" 69
+check "TIMEOUT: the answer before the pause, then the server's severity-4 line" sh -c \
+	"grep -qx '=2:0/0:ECHO:before' '$TMP/out' && grep -q '^=0:4/199::Zeit' '$TMP/out'"
+
+# A server that accepts and never speaks: the answer timeout ends hitc.
+silent_port=$(free_port)
+bg /usr/bin/python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+keep=[]
+while True: keep.append(s.accept())' "$silent_port"
+wait_port 127.0.0.1 "$silent_port"
+"$SEALBOX" hitc --host 127.0.0.1 --port "$silent_port" --bnr "$HIT_BNR" --pin-file "$TMP/pin" \
+	--answer-timeout 1 XS:ECHO:x >"$TMP/out" 2>"$TMP/err"
+rc=$?
+expect_rc "no greeting within --answer-timeout" 69
+check "timeout named on stderr" grep -q 'no answer from the server within 1 s' "$TMP/err"
