@@ -21,7 +21,7 @@ start_hit() {
 	[ -n "$HIT_PORT" ] || { echo "hit_server.py did not start" >&2; return 1; }
 }
 
-stop_hit() { kill "$HIT_PID" 2>/dev/null; wait "$HIT_PID" 2>/dev/null; }
+stop_hit() { kill "$HIT_PID" 2>/dev/null; wait "$HIT_PID" 2>/dev/null; return 0; }
 
 # hitc_run ARGS...: hitc against the running server as the test user; stdout to
 # $TMP/out, stderr to $TMP/err, exit code in $rc. stdin is inherited.
