@@ -132,6 +132,7 @@ static char *to_wire(const struct sess *s, const char *local, size_t *len)
 			       (enum hitc_charset)s->cf->charset, len);
 }
 
+/* Returns 0, or the exit code when the logon cannot be sent. */
 static int send_logon(struct sess *s, const char *svr_helo)
 {
 	const struct hitc_conf *cf = s->cf;
@@ -140,12 +141,13 @@ static int send_logon(struct sess *s, const char *svr_helo)
 	char *plain = NULL, *shown = NULL, *dollar = NULL;
 	uint8_t key[32];
 	size_t n;
-	int rc = -1;
+	int rc = EXIT_SOFTWARE;
 
 	bnr = to_wire(s, cf->bnr, &n);
 	pin = to_wire(s, s->pin, &n);
 	if (!bnr || !pin) {
 		log_err("the BNR15 or the PIN cannot be written in the server's character set");
+		rc = EXIT_DATAERR;
 		goto done;
 	}
 	l.bnr = bnr;
@@ -174,7 +176,9 @@ static int send_logon(struct sess *s, const char *svr_helo)
 	plain = hitc_logon_line_new(LOGON_SEQ, &l, 0);
 	shown = hitc_logon_line_new(LOGON_SEQ, &l, 1);
 	if (!plain || !shown) {
-		log_err("a LOGON value holds ';', CR or LF (SVR_HELO, BNR15 or PIN)");
+		/* BNR15 and PIN were checked at start: it is the server's greeting. */
+		log_err("the greeting (SVR_HELO) holds ';', which the LOGON value list cannot carry");
+		rc = EXIT_UNAVAILABLE;
 		goto done;
 	}
 	if (s->key) {
@@ -189,9 +193,11 @@ static int send_logon(struct sess *s, const char *svr_helo)
 		if (net_conn_write(s->c, dollar, strlen(dollar)) < 0 ||
 		    net_conn_write(s->c, "\r\n", 2) < 0) {
 			log_err("cannot send to the server: %s", net_conn_error(s->c));
+			rc = EXIT_UNAVAILABLE;
 			goto done;
 		}
 	} else if (send_line(s, plain, strlen(plain), shown) < 0) {
+		rc = EXIT_UNAVAILABLE;
 		goto done;
 	}
 	rc = 0;
@@ -335,8 +341,8 @@ static void on_final(struct sess *s, const struct hitc_answer *a)
 		s->logon_sev = 0;
 		int r = send_logon(s, helo);
 		free(helo);
-		if (r < 0)
-			finish(s, EXIT_SOFTWARE);
+		if (r != 0)
+			finish(s, r);
 		else
 			arm_timer(s);
 		return;
