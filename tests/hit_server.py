@@ -327,6 +327,10 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -370,7 +374,7 @@ def main():
         with open(o.pub_hex, "w") as f:
             f.write("# HIT test server public key\nn = %X\ne = %X\n" % (nums.n, nums.e))
 
-    srv = Server((o.host, o.port), Handler)
+    srv = (Server6 if ":" in o.host else Server)((o.host, o.port), Handler)
     srv.opts = o
     srv.key = key
     srv.users = {}

@@ -17,6 +17,11 @@ check "greeting printed first" sh -c "head -1 '$TMP/out' | grep -q '^=0:0/2600::
 check "server saw a plain LOGON with BNR15;PIN;MELD_WG" grep -q '"event": "logon", "encrypted": false, "columns": \["BNR15", "PIN", "MELD_WG"\]' "$TMP/hit.log"
 check "nothing on stderr without -v" test ! -s "$TMP/err"
 
+hitc_run -v XS:ECHO:verbose
+expect_rc "-v on a plain session" 0
+check "-v: the plain LOGON is shown with the PIN masked" grep -q 'LOGON/BNR15;PIN;MELD_WG:276090000000001;\*\*\*;4' "$TMP/err"
+check "-v: the PIN never appears on stderr" sh -c "! grep -qF '900001' '$TMP/err'"
+
 hitc_run --mbn 7 --meld-wg 1 --timeout 300 XS:ECHO:x
 expect_rc "MBN, MELD_WG, TIMEOUT columns" 0
 check "server saw MBN 7, MELD_WG 1, TIMEOUT 300" grep -q '"timeout": "300", "mbn": "7", "meld_wg": "1"' "$TMP/hit.log"
@@ -125,3 +130,14 @@ wait_port 127.0.0.1 "$silent_port"
 rc=$?
 expect_rc "no greeting within --answer-timeout" 69
 check "timeout named on stderr" grep -q 'no answer from the server within 1 s' "$TMP/err"
+
+# IPv6: the same session over ::1.
+stop_hit
+if start_hit --host ::1 2>/dev/null; then
+	"$SEALBOX" hitc --host ::1 --port "$HIT_PORT" --bnr "$HIT_BNR" --pin-file "$TMP/pin" XS:ECHO:v6 >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	expect_rc "session over IPv6 (::1)" 0
+	check "IPv6 answer printed" grep -qx '=2:0/0:ECHO:v6' "$TMP/out"
+else
+	skip "session over IPv6: no ::1 on this machine"
+fi
