@@ -444,14 +444,15 @@ static void on_read(struct net_conn *c, void *arg)
 	size_t len;
 	int r;
 
+	/* Any new byte restarts the answer timer, so a long line arriving slowly is fine. */
+	if (s->st != S_CONNECT && s->npend + (s->st != S_CMDS) > 0)
+		arm_timer(s);
 	while (s->st != S_DONE && (r = net_conn_readline(c, &line, &len)) != 0) {
 		if (r < 0) {
 			log_err("an answer line is longer than max_line (%lld bytes)", s->cf->max_line);
 			finish(s, EXIT_UNAVAILABLE);
 			return;
 		}
-		if (s->st != S_CONNECT && s->npend + (s->st != S_CMDS) > 0)
-			arm_timer(s);
 		on_line(s, line, len);
 		free(line);
 	}
