@@ -239,6 +239,18 @@ static int hitc_main(int argc, char **argv)
 
 	if (cli_wants_help(argc, argv)) {
 		cli_usage(&hitc_applet, stdout);
+		fputs("\nCommands (ACTION:ENTITY[/COLS]:VALUES) come from the arguments or, one per line,\n"
+		      "from stdin; answers go to stdout. The PIN comes from --pin-file, HITC_PIN or a\n"
+		      "prompt, never from the command line. Options (ini key in [hitc] in brackets):\n"
+		      "  --host H [host]  --port N [port]  --bnr B [bnr]  --pin-file F [pin_file]\n"
+		      "  --mbn N [mbn]  --meld-wg N [meld_wg]  --timeout S [timeout]  (LOGON columns)\n"
+		      "  --connect-timeout D  --answer-timeout D  --block N  --max-line SIZE\n"
+		      "  --public-key F: encrypted ($) logon; --encrypt [ENC_SYM]: encrypted session (#)\n"
+		      "  --sess-key-bytes N  --iv prefix|zero  --rsa-padding tbc|pkcs1\n"
+		      "  --charset latin1|utf8 (wire)  --local-charset latin1|utf8\n"
+		      "  -c FILE  -v (protocol on stderr, secrets masked)  --print-config\n"
+		      "Exit: 0 ok, 65 severity 3 or logon refused, 69 connection failed or severity 4,\n"
+		      "78 bad options. See docs/hitc.md.\n", stdout);
 		return EXIT_OK;
 	}
 	if (argc >= 2 && strcmp(argv[1], "--print-config") == 0) {

@@ -481,9 +481,11 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 		return;
 	case NET_EV_TIMEOUT:
 	case NET_EV_ERROR:
-		if (s->st == S_CONNECT)
+		if (s->st == S_CONNECT && ev == NET_EV_ERROR && *net_conn_error(c))
+			log_err("%s", net_conn_error(c)); /* names host, port and reason */
+		else if (s->st == S_CONNECT)
 			log_err("cannot connect to %s port %ld: %s", s->cf->host, s->cf->port,
-				ev == NET_EV_TIMEOUT ? "timed out" : net_conn_error(c));
+				ev == NET_EV_TIMEOUT ? "timed out" : "failed");
 		else
 			log_err("connection to the server failed: %s",
 				ev == NET_EV_TIMEOUT ? "timed out" : net_conn_error(c));
