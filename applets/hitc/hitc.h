@@ -60,7 +60,7 @@ int hitc_parse_answer(const char *line, size_t len, struct hitc_answer *a);
 
 /* The text of a command as the user wrote it, normalised to "ACTION:ENTITY...:VALUES"
  * (a leading "*SEQ:" is dropped: hitc numbers commands itself). NULL if the command
- * is not "AA:..." with a two-letter action. Points into cmd. */
+ * is not "AA:..." with a two-letter action, or holds CR or LF. Points into cmd. */
 const char *hitc_command_body(const char *cmd);
 
 /* Logon parameters; strings are NUL-terminated, NULL when the column is left out. */

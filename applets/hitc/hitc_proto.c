@@ -103,6 +103,10 @@ const char *hitc_command_body(const char *cmd)
 			return NULL;
 	if (p[2] != ':')
 		return NULL;
+	/* One command is one line: an embedded line break would smuggle in a second,
+	 * unnumbered (and, in a `#` session, unencrypted-looking) command. */
+	if (strpbrk(p, "\r\n"))
+		return NULL;
 	return p;
 }
 

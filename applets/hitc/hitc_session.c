@@ -364,8 +364,14 @@ static void on_final(struct sess *s, const struct hitc_answer *a)
 		fill(s);
 		return;
 	case S_CMDS:
-		if (pop_pending(s, a->seq) < 0)
-			log_debug("answer for sequence %lld, which is not outstanding", a->seq);
+		/* A line the server could not read (or decrypt) is answered for sequence 0:
+		 * it settles the oldest command, whose own answer will never come. */
+		if (pop_pending(s, a->seq) < 0) {
+			if (a->seq == 0 && a->severity >= 3 && s->npend > 0)
+				pop_pending(s, s->pending[0]);
+			else
+				log_debug("answer for sequence %lld, which is not outstanding", a->seq);
+		}
 		if (s->npend == 0)
 			net_timer_cancel(s->timer);
 		fill(s);

@@ -91,6 +91,8 @@ static void command_body(void)
 	CHECK(hitc_command_body("X:ECHO") == NULL);
 	CHECK(hitc_command_body("") == NULL);
 	CHECK(hitc_command_body("1S:E:v") == NULL);
+	CHECK(hitc_command_body("XS:ECHO:a\n*5:XS:LOGOFF:") == NULL);
+	CHECK(hitc_command_body("XS:ECHO:a\r") == NULL);
 }
 
 static void logon_plain(void)
