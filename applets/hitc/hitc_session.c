@@ -424,8 +424,20 @@ static void on_line(struct sess *s, char *raw, size_t len)
 	} else {
 		log_debug("< %.*s", LOG_CUT, line);
 	}
+	int parsed = hitc_parse_answer(line, len, &a) == 0;
+	/* CBC without a MAC "decrypts" a wrong layout to shifted garbage rather than
+	 * failing; the first `#` line is the LOGON answer, so an unparsable one there
+	 * means the two sides disagree on the `#` layer. */
+	if (plain && !parsed && s->st == S_LOGON) {
+		log_err("the decrypted LOGON answer is not an answer line: the server's `#` layer "
+			"differs (ENC_SYM, iv or key handling)");
+		cry_wipe(plain, len);
+		free(plain);
+		finish(s, EXIT_UNAVAILABLE);
+		return;
+	}
 	print_answer(s, line, len);
-	if (hitc_parse_answer(line, len, &a) == 0) {
+	if (parsed) {
 		if (a.severity > s->maxsev)
 			s->maxsev = a.severity;
 		if (s->st == S_LOGON && a.severity > s->logon_sev)
