@@ -1,18 +1,35 @@
-/* databox - end-to-end encrypted data rooms (server and client)
- * Stub until its issue lands: --help works, everything else exits 69. */
+/* databox - end-to-end encrypted data rooms (server and client), DRACOON-compatible
+ * crypto. This file only dispatches sub-commands (docs/databox.md). */
+#include <stdio.h>
+#include <string.h>
+
 #include "applet.h"
+#include "applets/databox/dbx.h"
 #include "core/cli.h"
+#include "core/exitcode.h"
 
 static int databox_main(int argc, char **argv);
 
 const struct applet databox_applet = {
 	"databox", databox_main,
-	"serve [-d] [-c FILE] | crypto ... | admin ... | login | upload | download ...",
+	"crypto COMMAND ... | serve [-d] [-c FILE] | admin ... (see docs/databox.md)",
 	APPLET_DAEMON,
 	"end-to-end encrypted data rooms (server and client)",
 };
 
 static int databox_main(int argc, char **argv)
 {
-	return cli_not_implemented(&databox_applet, argc, argv);
+	if (argc < 2)
+		return cli_usage_error(&databox_applet, "a command is required");
+	if (cli_wants_help(argc, argv)) {
+		cli_usage(&databox_applet, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "crypto") == 0)
+		return dbx_crypto_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "admin") == 0) {
+		fprintf(stderr, "databox: %s: not implemented yet\n", argv[1]);
+		return EXIT_UNAVAILABLE;
+	}
+	return cli_usage_error(&databox_applet, "unknown command \"%s\"", argv[1]);
 }
