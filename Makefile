@@ -216,12 +216,12 @@ bench: test-deps
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/sealbox $(DESTDIR)$(SYSTEMDDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sealbox
-	@for a in $$(./$(BIN) --list 2>/dev/null || $(BIN) --list); do \
+	@for a in $$($(abspath $(BIN)) --list); do \
 		ln -sf sealbox $(DESTDIR)$(PREFIX)/bin/$$a; done
-	@for f in etc/*.ini; do \
+	@for f in etc/*.ini; do [ -f $$f ] || continue; \
 		[ -e $(DESTDIR)$(SYSCONFDIR)/sealbox/$$(basename $$f) ] || \
 		install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/sealbox/; done
-	@for f in etc/systemd/*.service; do \
+	@for f in etc/systemd/*.service; do [ -f $$f ] || continue; \
 		sed 's|@BINDIR@|$(PREFIX)/bin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$f > \
 		$(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f); done
 
