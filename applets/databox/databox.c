@@ -27,7 +27,9 @@ static int databox_main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "crypto") == 0)
 		return dbx_crypto_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "admin") == 0) {
+	/* "databox -n -c FILE" is "databox serve -n -c FILE" (the daemon's usual form) */
+	if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "admin") == 0 ||
+	    strcmp(argv[1], "-n") == 0 || strcmp(argv[1], "-d") == 0 || strcmp(argv[1], "-c") == 0) {
 		fprintf(stderr, "databox: %s: not implemented yet\n", argv[1]);
 		return EXIT_UNAVAILABLE;
 	}

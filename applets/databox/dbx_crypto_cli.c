@@ -274,7 +274,7 @@ static int emit(const char *cmd, const struct opts *o, json_t *j, unsigned mode)
 	if (!s)
 		return EXIT_OSERR;
 	size_t n = strlen(s);
-	int ok = fwrite(s, 1, n, stdout) == n && fflush(stdout) == 0;
+	int ok = fwrite(s, 1, n, stdout) == n && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
 	secret_wipe(s, n);
 	free(s);
 	return ok ? EXIT_OK : EXIT_IOERR;

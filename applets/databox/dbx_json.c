@@ -147,18 +147,7 @@ json_t *dbx_json_load(const char *path, char *err, size_t errlen)
 
 char *dbx_json_dump_new(const json_t *o)
 {
-	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	char *r = realloc(s, n + 2);
-	if (!r) {
-		free(s);
-		return NULL;
-	}
-	r[n] = '\n';
-	r[n + 1] = '\0';
-	return r;
+	return json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 int dbx_json_save(const char *path, const json_t *o, unsigned mode)

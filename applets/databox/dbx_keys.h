@@ -67,7 +67,8 @@ void dbx_file_key_wipe(struct dbx_file_key *fk);
  * escaped, which the Ruby SDK's files contain). NULL with a message on error. */
 json_t *dbx_json_parse(const char *text, size_t len, char *err, size_t errlen);
 json_t *dbx_json_load(const char *path, char *err, size_t errlen);
-/* Two-space indented, fields in insertion order, trailing newline; caller frees. */
+/* Two-space indented, fields in insertion order, no trailing newline: the layout of the
+ * Java SDK's files, byte for byte. Caller frees. */
 char *dbx_json_dump_new(const json_t *o);
 /* Atomic write (tmp + fsync + rename) with mode (0600 for anything secret). */
 int dbx_json_save(const char *path, const json_t *o, unsigned mode);
