@@ -68,6 +68,18 @@ static int parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	/* getopt_long takes "--password" as an abbreviation of --password-file; a user who
+	 * typed a password there must hear why it is refused, not get "cannot read". */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], "--password", 10) == 0 &&
+		    strncmp(argv[i], "--password-file", 15) != 0) {
+			fprintf(stderr, "databox crypto: passwords are never taken from the command "
+				"line; use --password-file FILE, $%s or the prompt\n", DBX_PASSWORD_ENV);
+			return -1;
+		}
+	}
 	optind = 0; /* full reset of GNU getopt for this sub-command */
 	opterr = 1;
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {

@@ -83,6 +83,24 @@ static int check_bits(const struct cry_rsa *k, int version, const char *what, ch
 	return 0;
 }
 
+int dbx_private_key_info(const char *pem, struct dbx_unlock_info *info)
+{
+	struct cry_pbes2 p;
+	size_t derlen;
+	uint8_t *der = enc_pem_to_der(pem, &derlen);
+	int rc = -1;
+
+	memset(info, 0, sizeof(*info));
+	if (der && cry_pbes2_parse(der, derlen, &p) == 0) {
+		info->prf = p.prf;
+		info->iterations = p.iterations;
+		info->saltlen = p.saltlen;
+		rc = 0;
+	}
+	free(der);
+	return rc;
+}
+
 struct cry_rsa *dbx_keypair_public(const struct dbx_keypair *kp, char *err, size_t errlen)
 {
 	if (!kp->public_pem) {

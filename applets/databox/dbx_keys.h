@@ -88,6 +88,9 @@ struct dbx_unlock_info {
 struct cry_rsa *dbx_keypair_unlock(const struct dbx_keypair *kp, const char *password,
 				   struct dbx_unlock_info *info, int *wrong_password, char *err,
 				   size_t errlen);
+/* Reads the PBES2 parameters of an ENCRYPTED PRIVATE KEY PEM without decrypting it
+ * (cheap: no PBKDF2). 0, or -1 when it is not such a PEM. */
+int dbx_private_key_info(const char *pem, struct dbx_unlock_info *info);
 /* The public half as a key (checks its size against its version). */
 struct cry_rsa *dbx_keypair_public(const struct dbx_keypair *kp, char *err, size_t errlen);
 

@@ -23,7 +23,7 @@ dbx() { "$SEALBOX" databox crypto "$@"; }
 expect_rc() {
 	n=$1 want=$2 re=$3; shift 3
 	"$@" >"$TMP/o" 2>"$TMP/e"; rc=$?
-	if [ "$rc" = "$want" ] && grep -Eq "$re" "$TMP/e"; then ok "$n"; else
+	if [ "$rc" = "$want" ] && grep -Eq -e "$re" "$TMP/e"; then ok "$n"; else
 		fail "$n (exit $rc, want $want; stderr: $(head -c 300 "$TMP/e"))"; fi
 }
 
