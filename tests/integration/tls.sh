@@ -1,0 +1,276 @@
+#!/bin/sh
+# tls.sh - net/ and crypto/tls.c against real peers on loopback: our client against
+# openssl s_server, openssl s_client against our server (SNI, client certificates),
+# STARTTLS both ways, the STARTTLS plaintext-injection case, broken peers, a 1 MiB line,
+# many connections at once and a client that never reads.
+. "$(dirname "$0")/../lib.sh"
+: "${TOOLS:?run through make test}"
+D=$TOOLS/tlsdrv
+PY=/usr/bin/python3
+certs || { fail "tls: test certificates"; exit 1; }
+C=$CERTS
+
+# start_drv LOGFILE ARGS...: starts "tlsdrv server ARGS" and sets $port.
+start_drv() {
+	log=$1; shift
+	bg "$D" server "$@" >"$log" 2>&1
+	i=0
+	while ! grep -q '^listening ' "$log" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && { cat "$log"; return 1; }
+		sleep 0.05
+	done
+	port=$(awk '/^listening /{print $2; exit}' "$log")
+}
+# s_server PORT ARGS...: openssl s_server that reverses lines.
+s_server() {
+	p=$1; shift
+	bg openssl s_server -accept "127.0.0.1:$p" -quiet -rev "$@" >"$TMP/s_server.$p.log" 2>&1
+	wait_port 127.0.0.1 "$p" 5
+}
+has() { grep -q -- "$2" "$1"; }
+
+# ---- our client -> openssl s_server ----
+p12=$(free_port); s_server "$p12" -cert "$C/server.pem" -key "$C/server.key" -tls1_2
+p13=$(free_port); s_server "$p13" -cert "$C/server.pem" -key "$C/server.key" -tls1_3
+pex=$(free_port); s_server "$pex" -cert "$C/expired.pem" -key "$C/expired.key"
+
+echo hello | "$D" client localhost "$p12" --ca "$C/ca.pem" --verify --expect olleh >"$TMP/c12" 2>&1
+check "tls client: TLS 1.2 to s_server, verified, data both ways" \
+	sh -c "grep -q 'version=TLSv1.2' $TMP/c12 && grep -q 'verified=1 verify=\"ok\"' $TMP/c12 && grep -q olleh $TMP/c12"
+echo hello | "$D" client localhost "$p13" --ca "$C/ca.pem" --verify --expect olleh >"$TMP/c13" 2>&1
+check "tls client: TLS 1.3 to s_server, verified, data both ways" \
+	sh -c "grep -q 'version=TLSv1.3 cipher=TLS_AES' $TMP/c13 && grep -q 'verified=1' $TMP/c13 && grep -q olleh $TMP/c13"
+check "tls client: describe names the peer subject, issuer and validity" \
+	sh -c "grep -q 'peer_subject=\"/CN=localhost\" peer_issuer=\"/CN=sealbox test CA\" not_before=\"20[0-9-]* [0-9:]* UTC\"' $TMP/c13"
+echo hello | "$D" client localhost "$p13" --ca "$C/ca.pem" --verify --tls13 --expect olleh >"$TMP/c13o" 2>&1
+check "tls client: TLS 1.3 only context" grep -q 'version=TLSv1.3' "$TMP/c13o"
+echo hello | "$D" client localhost "$p13" --ca "$C/other-ca.pem" --verify >"$TMP/cother" 2>&1
+rc=$?
+check "tls client: unknown CA is refused with the reason" \
+	sh -c "[ $rc = 1 ] && grep -q 'error: certificate verify failed: unknown CA' $TMP/cother && ! grep -q olleh $TMP/cother"
+echo hello | "$D" client 127.0.0.1 "$p13" --ca "$C/ca.pem" --verify --sni wrong.example >"$TMP/cname" 2>&1
+rc=$?
+check "tls client: hostname mismatch is refused with the reason" \
+	sh -c "[ $rc = 1 ] && grep -q 'certificate verify failed: hostname mismatch' $TMP/cname"
+echo hello | "$D" client localhost "$pex" --ca "$C/ca.pem" --verify >"$TMP/cexp" 2>&1
+rc=$?
+check "tls client: expired certificate is refused with the reason" \
+	sh -c "[ $rc = 1 ] && grep -q 'certificate verify failed: certificate expired' $TMP/cexp"
+echo hello | "$D" client localhost "$pex" --expect olleh >"$TMP/cexpn" 2>&1
+check "tls client: verify=none still encrypts and says it did not verify" \
+	sh -c "grep -q 'verify=\"not verified (verify=none' $TMP/cexpn && grep -q olleh $TMP/cexpn"
+"$D" client localhost "$p13" --ca "$TMP/nonexistent.pem" --verify --no-data >"$TMP/cnofile" 2>&1
+check "tls client: a missing CA file is named in the error" grep -q "cannot load CA file $TMP/nonexistent.pem: No such file" "$TMP/cnofile"
+
+# ---- openssl s_client -> our server ----
+start_drv "$TMP/srv.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" \
+	--sni "a.test=$C/sni-a.pem,$C/sni-a.key" --sni "*.b.test=$C/sni-b.pem,$C/sni-b.key" \
+	--max-line 8192 || fail "tls server starts"
+srv_pid=$last_pid
+sc() { # sc NAME [s_client args...]: prints s_client's output
+	n=$1; shift
+	(echo "ping $n"; sleep 0.4) | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile "$C/ca.pem" "$@" 2>&1
+}
+sc a -servername a.test >"$TMP/sa"
+check "tls server: SNI a.test picks the sni-a certificate" sh -c "grep -q 'subject=CN = a.test' $TMP/sa && grep -q 'Verify return code: 0' $TMP/sa && grep -q '^ping a' $TMP/sa"
+sc b -servername x.b.test >"$TMP/sb"
+check "tls server: SNI x.b.test matches the *.b.test wildcard" grep -q 'subject=CN = b.test' "$TMP/sb"
+sc d -servername other.test >"$TMP/sd"
+check "tls server: unknown SNI gets the default certificate" grep -q 'subject=CN = localhost' "$TMP/sd"
+sc n >"$TMP/sn"
+check "tls server: no SNI gets the default certificate" grep -q 'subject=CN = localhost' "$TMP/sn"
+sc t -tls1_2 -servername a.test >"$TMP/st"
+check "tls server: TLS 1.2 client with SNI" sh -c "grep -q 'Protocol  : TLSv1.2' $TMP/st && grep -q 'subject=CN = a.test' $TMP/st"
+sc o -tls1_1 >"$TMP/so"
+check "tls server: TLS 1.1 is refused" sh -c "! grep -q '^ping o' $TMP/so"
+check "tls server: describe reports the SNI the client sent" grep -q 'sni=a.test' "$TMP/srv.log"
+
+# a peer that closes in the middle of the handshake, and one that sends garbage
+$PY - "$port" <<'PY'
+import socket, sys
+p = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", p)); s.send(bytes.fromhex("16030100f4010000f00303")); s.close()
+s = socket.create_connection(("127.0.0.1", p)); s.send(b"GET / HTTP/1.0\r\n\r\n"); s.settimeout(3)
+try:
+    s.recv(100)
+except Exception:
+    pass
+s.close()
+PY
+sleep 0.2
+sc after >"$TMP/safter"
+check "tls server: survives a peer closing mid-handshake and garbage, keeps serving" \
+	sh -c "kill -0 $srv_pid && grep -q '^ping after' $TMP/safter && grep -q 'peer closed during the TLS handshake' $TMP/srv.log"
+
+# a 1 MiB line over TLS: clear error, connection closed, server goes on
+$PY - "$port" >"$TMP/long" 2>&1 <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+s.settimeout(5)
+try:
+    s.sendall(b"x" * (1 << 20))
+except Exception as e:
+    print("send stopped:", type(e).__name__)
+data = b""
+try:
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+except Exception as e:
+    print("recv:", type(e).__name__)
+print("got:", data.decode(errors="replace").strip())
+PY
+sc after2 >"$TMP/safter2"
+check "tls server: a 1 MiB line is a clear error and closes that connection" \
+	sh -c "grep -q 'got: 500 line too long' $TMP/long && grep -q 'line too long (max 8192)' $TMP/srv.log"
+check "tls server: keeps serving after the 1 MiB line" sh -c "kill -0 $srv_pid && grep -q '^ping after2' $TMP/safter2"
+
+# many connections at once
+$PY - "$port" >"$TMP/many" 2>&1 <<'PY'
+import socket, ssl, sys, threading
+p = int(sys.argv[1]); N = 100; ok = []
+ctx = ssl.create_default_context(cafile=None); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+socks = []
+for i in range(N):
+    socks.append(socket.create_connection(("127.0.0.1", p)))
+def run(i, raw):
+    try:
+        s = ctx.wrap_socket(raw, server_hostname="localhost"); s.settimeout(10)
+        s.sendall(b"conn %d\n" % i)
+        buf = b""
+        while not buf.endswith(b"\n"):
+            d = s.recv(100)
+            if not d:
+                break
+            buf += d
+        if buf == b"conn %d\n" % i:
+            ok.append(i)
+        s.close()
+    except Exception as e:
+        print("conn", i, e)
+ts = [threading.Thread(target=run, args=(i, socks[i])) for i in range(N)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print("ok", len(ok))
+PY
+check "tls server: 100 concurrent TLS connections all echo" grep -q '^ok 100$' "$TMP/many"
+
+# ---- client certificates ----
+start_drv "$TMP/cc.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" \
+	--require-client-cert --ca "$C/ca.pem" || fail "tls server (client certs) starts"
+sc cc -cert "$C/client.pem" -key "$C/client.key" >"$TMP/cc1"
+check "tls server: required client certificate accepted" \
+	sh -c "grep -q '^ping cc' $TMP/cc1 && grep -q 'verified=1 verify=\"ok\" peer_subject=\"/CN=test-client\"' $TMP/cc.log"
+sc nocc >"$TMP/cc2"
+check "tls server: missing client certificate refused" \
+	sh -c "! grep -q '^ping nocc' $TMP/cc2 && grep -q 'certificate verify failed: no peer certificate' $TMP/cc.log"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/self.key" -out "$TMP/self.pem" -days 2 \
+	-subj /CN=intruder 2>/dev/null
+sc badcc -cert "$TMP/self.pem" -key "$TMP/self.key" >"$TMP/cc3"
+check "tls server: client certificate from an unknown CA refused" \
+	sh -c "! grep -q '^ping badcc' $TMP/cc3 && grep -q 'certificate verify failed: unknown CA' $TMP/cc.log"
+start_drv "$TMP/opt.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" \
+	--verify-client --ca "$C/ca.pem" || fail "tls server (optional client certs) starts"
+sc optno >"$TMP/opt1"
+sc optyes -cert "$C/client.pem" -key "$C/client.key" >"$TMP/opt2"
+check "tls server: optional client certificate: with and without" \
+	sh -c "grep -q '^ping optno' $TMP/opt1 && grep -q '^ping optyes' $TMP/opt2 && grep -q 'peer_subject=\"/CN=test-client\"' $TMP/opt.log && grep -q 'verify=\"no peer certificate\"' $TMP/opt.log"
+
+# ---- session resumption (our client and server, tickets) ----
+start_drv "$TMP/tk.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" --tickets \
+	|| fail "tls server (tickets) starts"
+"$D" client localhost "$port" --ca "$C/ca.pem" --verify --resume --no-data >"$TMP/res" 2>&1
+check "tls: session ticket resumption (second handshake resumed=1)" \
+	sh -c "grep -q 'resumed=0' $TMP/res && grep -q 'resumed=1' $TMP/res"
+
+# ---- STARTTLS ----
+start_drv "$TMP/st.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" --starttls smtp \
+	|| fail "starttls server starts"
+(printf 'EHLO after-tls\nQUIT\n'; sleep 0.5) | timeout 10 openssl s_client -starttls smtp \
+	-connect "127.0.0.1:$port" -CAfile "$C/ca.pem" -crlf -quiet >"$TMP/st1" 2>&1
+check "starttls: openssl s_client -starttls smtp upgrades and talks over TLS" \
+	sh -c "grep -q 'cmd\[plain\]: STARTTLS' $TMP/st.log && grep -q 'cmd\[tls\]: EHLO after-tls' $TMP/st.log && grep -q '221 bye' $TMP/st1"
+printf 'hello over starttls\r\n' | "$D" client localhost "$port" --ca "$C/ca.pem" --verify --starttls smtp \
+	--expect 'got 19 bytes' >"$TMP/st2" 2>&1
+check "starttls: our client upgrades against our server, verified" \
+	sh -c "grep -q 'verified=1' $TMP/st2 && grep -q '250 got 19 bytes' $TMP/st2"
+
+# The injection case: STARTTLS and a command in one packet. The command was sent in
+# plaintext and must never be run as if it had come over TLS.
+$PY - "$port" >"$TMP/inj" 2>&1 <<'PY'
+import socket, ssl, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.settimeout(5)
+f = s.makefile("rb")
+def line():
+    return f.readline().decode().rstrip()
+print("greeting:", line())
+s.sendall(b"EHLO inj\r\n")
+while True:
+    l = line()
+    if l[3:4] != "-":
+        break
+s.sendall(b"STARTTLS\r\nINJECTED\r\n")          # one packet
+print("starttls:", line())
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(s, server_hostname="localhost"); t.settimeout(5)
+t.sendall(b"NOOP\r\n")
+tf = t.makefile("rb")
+print("first tls reply:", tf.readline().decode().rstrip())
+t.sendall(b"QUIT\r\n")
+print("second tls reply:", tf.readline().decode().rstrip())
+PY
+check "starttls injection: the handshake still succeeds" grep -q 'starttls: 220 go ahead' "$TMP/inj"
+check "starttls injection: INJECTED is never seen as a command" \
+	sh -c "! grep -q 'INJECTED' $TMP/st.log && grep -q 'cmd\[tls\]: NOOP' $TMP/st.log"
+check "starttls injection: the first reply over TLS answers NOOP" \
+	sh -c "grep -q 'first tls reply: 250 got 4 bytes' $TMP/inj && grep -q 'second tls reply: 221 bye' $TMP/inj"
+
+# ---- plaintext line reader and a client that never reads ----
+start_drv "$TMP/ln.log" 127.0.0.1:0 --max-line 100 || fail "line server starts"
+ln_pid=$last_pid
+$PY - "$port" >"$TMP/ln" 2>&1 <<'PY'
+import socket, sys
+p = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", p)); s.settimeout(5)
+s.sendall(b"crlf line\r\nlf line\n" + b"y" * 100 + b"\r\n")
+buf = b""
+while buf.count(b"\n") < 3:
+    buf += s.recv(1000)
+print(repr(buf))
+s.sendall(b"z" * 101 + b"\n")
+print("long:", s.recv(1000))
+PY
+check "lines: CRLF and LF lines, a line of exactly max bytes" \
+	grep -q "b'crlf line\\\\nlf line\\\\n$(printf 'y%.0s' $(seq 100))\\\\n'" "$TMP/ln"
+check "lines: max+1 bytes is an error" grep -q "long: b'500 line too long" "$TMP/ln"
+rss() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
+rss0=$(rss "$ln_pid")
+cat >"$TMP/slow.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.setblocking(False)
+line = b"s" * 99 + b"\n"; chunk = line * 655   # ~64 KiB
+sent = 0; deadline = time.time() + 3
+while time.time() < deadline and sent < (256 << 20):
+    try:
+        sent += s.send(chunk)
+    except BlockingIOError:
+        time.sleep(0.01)
+print("sent", sent)
+sys.stdout.flush()
+time.sleep(3)   # still not reading; the test measures the server now
+PY
+bg $PY "$TMP/slow.py" "$port" >"$TMP/slow" 2>&1
+i=0
+while ! grep -q '^sent' "$TMP/slow" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+rss1=$(rss "$ln_pid")
+sent=$(awk '/^sent/{print $2}' "$TMP/slow")
+echo "# slow reader: sent $sent bytes, server RSS ${rss0} kB -> ${rss1} kB"
+check "slow reader: server stops reading (sender blocked well before 256 MiB)" \
+	sh -c "[ -n '$sent' ] && [ '$sent' -lt 67108864 ]"
+check "slow reader: server memory stays bounded (RSS grew < 8 MiB)" \
+	sh -c "[ $((rss1 - rss0)) -lt 8192 ]"
+check "slow reader: server still alive" kill -0 "$ln_pid"
