@@ -5,6 +5,7 @@
 
 #include "applet.h"
 #include "applets/databox/dbx.h"
+#include "applets/databox/dbx_server.h"
 #include "core/cli.h"
 #include "core/exitcode.h"
 
@@ -27,11 +28,12 @@ static int databox_main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "crypto") == 0)
 		return dbx_crypto_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return dbx_serve_main(argc - 1, argv + 1);
 	/* "databox -n -c FILE" is "databox serve -n -c FILE" (the daemon's usual form) */
-	if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "admin") == 0 ||
-	    strcmp(argv[1], "-n") == 0 || strcmp(argv[1], "-d") == 0 || strcmp(argv[1], "-c") == 0) {
-		fprintf(stderr, "databox: %s: not implemented yet\n", argv[1]);
-		return EXIT_UNAVAILABLE;
-	}
+	if (argv[1][0] == '-')
+		return dbx_serve_main(argc, argv);
+	if (strcmp(argv[1], "admin") == 0)
+		return dbx_admin_main(argc - 1, argv + 1);
 	return cli_usage_error(&databox_applet, "unknown command \"%s\"", argv[1]);
 }
