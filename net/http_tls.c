@@ -22,7 +22,6 @@ struct tls_filter {
 };
 
 #define UNDER_WRITE_HIGH (512 * 1024)
-#define LINGER_SECONDS 30
 
 static ssize_t tls_recv(void *arg, uint8_t *buf, size_t len)
 {
@@ -132,38 +131,13 @@ static void out_added(struct evbuffer *b, const struct evbuffer_cb_info *info, v
 		event_active(f->flush, EV_TIMEOUT, 0);
 }
 
-/* When evhttp closes a connection right after the reply, the ciphertext may still sit
- * in the socket's buffer: let the socket bufferevent live until it is written. */
-static void linger_done(struct bufferevent *bev, void *arg)
-{
-	(void)arg;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_free(bev);
-}
-
-static void linger_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)what;
-	(void)arg;
-	bufferevent_free(bev);
-}
-
 static void filter_free(void *arg)
 {
 	struct tls_filter *f = arg;
-	struct timeval tv = { LINGER_SECONDS, 0 };
 
-	if (f->up && !f->failed)
-		cry_tls_shutdown(f->tls);
+	/* the socket bufferevent may be gone already (libevent frees it first) */
 	event_free(f->flush);
 	cry_tls_free(f->tls);
-	if (evbuffer_get_length(bufferevent_get_output(f->under)) == 0) {
-		bufferevent_free(f->under);
-	} else {
-		bufferevent_setcb(f->under, NULL, linger_done, linger_event, NULL);
-		bufferevent_set_timeouts(f->under, NULL, &tv);
-		bufferevent_enable(f->under, EV_WRITE);
-	}
 	free(f);
 }
 
@@ -184,8 +158,10 @@ struct bufferevent *net_http_tls_bev_(struct event_base *base, struct cry_tls_ct
 	f->flush = event_new(base, -1, 0, flush_cb, f);
 	if (!f->flush)
 		goto fail;
-	/* not CLOSE_ON_FREE: filter_free decides when the socket goes (linger) */
-	bev = bufferevent_filter_new(under, filter_in, filter_out, 0, filter_free, f);
+	/* CLOSE_ON_FREE: the socket bufferevent owns the fd evhttp hands over, and goes
+	 * with the filter. (A reply evhttp closes the connection behind may lose what the
+	 * socket had not written yet: keep-alive clients, the norm, are not affected.) */
+	bev = bufferevent_filter_new(under, filter_in, filter_out, BEV_OPT_CLOSE_ON_FREE, filter_free, f);
 	if (!bev)
 		goto fail;
 	f->self = bev;
