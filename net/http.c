@@ -35,13 +35,34 @@ struct net_http_req {
 	char peer[64];
 	/* streamed replies */
 	net_http_more_cb more;
-	net_http_gone_cb gone;
+	net_http_done_cb gone;
 	void *sarg;
 	struct evhttp_connection *evcon;
+	struct bufferevent *bev;          /* evhttp's (the TLS filter, or the socket) */
+	struct evbuffer *sockout;         /* the socket's own output */
+	struct evbuffer_cb_entry *cbent;
+	struct event *kick;
+	int ending;
 };
+
+/* Streams are paced by what the socket has really sent, not by evhttp's write callback
+ * (which fires when a TLS filter has merely moved data on, and is kept on the
+ * connection after the reply). */
+#define STREAM_LOW (256 * 1024)
+
+static void stream_detach(struct net_http_req *r)
+{
+	if (r->cbent)
+		evbuffer_remove_cb_entry(r->sockout, r->cbent);
+	r->cbent = NULL;
+	if (r->kick)
+		event_free(r->kick);
+	r->kick = NULL;
+}
 
 static void req_free(struct net_http_req *r)
 {
+	stream_detach(r);
 	if (r->query_parsed)
 		evhttp_clear_headers(&r->query);
 	free(r->path);
@@ -212,6 +233,14 @@ void net_http_reply(struct net_http_req *r, int code, const void *body, size_t l
 	req_free(r);
 }
 
+static size_t pending(const struct net_http_req *r)
+{
+	size_t n = evbuffer_get_length(bufferevent_get_output(r->bev));
+	if (r->sockout != bufferevent_get_output(r->bev))
+		n += evbuffer_get_length(r->sockout);
+	return n;
+}
+
 static void stream_close_cb(struct evhttp_connection *evcon, void *arg)
 {
 	struct net_http_req *r = arg;
@@ -221,15 +250,40 @@ static void stream_close_cb(struct evhttp_connection *evcon, void *arg)
 	req_free(r);
 }
 
-static void chunk_done_cb(struct evhttp_connection *evcon, void *arg)
+static void stream_finish(struct net_http_req *r)
+{
+	stream_detach(r);
+	if (r->evcon)
+		evhttp_connection_set_closecb(r->evcon, NULL, NULL);
+	evhttp_send_reply_end(r->req);
+	req_free(r);
+}
+
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_http_req *r = arg;
-	(void)evcon;
-	r->more(r, r->sarg);
+	(void)fd;
+	(void)what;
+	if (r->ending) {
+		if (pending(r) == 0)
+			stream_finish(r);
+		return;
+	}
+	if (pending(r) < STREAM_LOW)
+		r->more(r, r->sarg);
+}
+
+static void sockout_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct net_http_req *r = arg;
+	(void)b;
+	if (info->n_deleted && r->kick && !event_pending(r->kick, EV_TIMEOUT, NULL) &&
+	    pending(r) < (r->ending ? 1 : STREAM_LOW))
+		event_active(r->kick, EV_TIMEOUT, 0);
 }
 
 int net_http_stream_start(struct net_http_req *r, int code, uint64_t length,
-			  net_http_more_cb more, net_http_gone_cb gone, void *arg)
+			  net_http_more_cb more, net_http_done_cb gone, void *arg)
 {
 	char len[32];
 	snprintf(len, sizeof(len), "%" PRIu64, length);
@@ -238,14 +292,22 @@ int net_http_stream_start(struct net_http_req *r, int code, uint64_t length,
 	r->gone = gone;
 	r->sarg = arg;
 	r->evcon = evhttp_request_get_connection(r->req);
+	if (!r->evcon)
+		return -1;
+	r->bev = evhttp_connection_get_bufferevent(r->evcon);
+	struct bufferevent *under = bufferevent_get_underlying(r->bev);
+	r->sockout = bufferevent_get_output(under ? under : r->bev);
+	r->kick = event_new(bufferevent_get_base(r->bev), -1, 0, kick_cb, r);
+	r->cbent = evbuffer_add_cb(r->sockout, sockout_cb, r);
+	if (!r->kick || !r->cbent)
+		return -1;
 	evhttp_send_reply_start(r->req, code, NULL);
-	if (r->evcon)
-		evhttp_connection_set_closecb(r->evcon, stream_close_cb, r);
-	more(r, arg);
+	evhttp_connection_set_closecb(r->evcon, stream_close_cb, r);
+	event_active(r->kick, EV_TIMEOUT, 0);
 	return 0;
 }
 
-int net_http_stream_write(struct net_http_req *r, const void *data, size_t len)
+int net_http_stream_write(struct net_http_req *r, const void *data, size_t len, int last)
 {
 	struct evbuffer *b = evbuffer_new();
 	if (!b || evbuffer_add(b, data, len) < 0) {
@@ -253,15 +315,17 @@ int net_http_stream_write(struct net_http_req *r, const void *data, size_t len)
 			evbuffer_free(b);
 		return -1;
 	}
-	evhttp_send_reply_chunk_with_cb(r->req, b, chunk_done_cb, r);
+	evhttp_send_reply_chunk(r->req, b);
 	evbuffer_free(b);
+	r->ending = last;
+	if (!event_pending(r->kick, EV_TIMEOUT, NULL) && pending(r) < (last ? 1 : STREAM_LOW))
+		event_active(r->kick, EV_TIMEOUT, 0);
 	return 0;
 }
 
 void net_http_stream_end(struct net_http_req *r)
 {
-	if (r->evcon)
-		evhttp_connection_set_closecb(r->evcon, NULL, NULL);
-	evhttp_send_reply_end(r->req);
-	req_free(r);
+	r->ending = 1;
+	if (!event_pending(r->kick, EV_TIMEOUT, NULL))
+		event_active(r->kick, EV_TIMEOUT, 0);
 }

@@ -41,13 +41,17 @@ int net_http_set_header(struct net_http_req *r, const char *name, const char *va
 /* Answers and releases the request. */
 void net_http_reply(struct net_http_req *r, int code, const void *body, size_t len);
 
-/* Streamed reply of a known length: more(r, arg) is called whenever the client has
- * taken the previous chunk; it calls net_http_stream_write (or net_http_stream_end).
- * If the client goes away, gone(arg) is called instead and r must not be used. */
+/* Streamed reply of a known length: more(r, arg) is called (from the loop) whenever
+ * the socket has sent most of what was queued; it calls net_http_stream_write once, or
+ * net_http_stream_end. The reply ends (and r is released) when the last byte left the
+ * socket; then, or when the client went away first, done(arg) is called: the end of
+ * the stream either way (release what more() used). r must not be used after it. */
 typedef void (*net_http_more_cb)(struct net_http_req *r, void *arg);
-typedef void (*net_http_gone_cb)(void *arg);
+typedef void (*net_http_done_cb)(void *arg);
 int net_http_stream_start(struct net_http_req *r, int code, uint64_t length,
-			  net_http_more_cb more, net_http_gone_cb gone, void *arg);
-int net_http_stream_write(struct net_http_req *r, const void *data, size_t len);
+			  net_http_more_cb more, net_http_done_cb done, void *arg);
+/* last = 1 for the final chunk: no more() follows; the reply ends after it. */
+int net_http_stream_write(struct net_http_req *r, const void *data, size_t len, int last);
+/* Ends a reply without a final chunk (empty or short file). */
 void net_http_stream_end(struct net_http_req *r);
 #endif

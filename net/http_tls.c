@@ -21,7 +21,6 @@ struct tls_filter {
 	int failed;
 };
 
-#define UNDER_WRITE_HIGH (512 * 1024)
 
 static ssize_t tls_recv(void *arg, uint8_t *buf, size_t len)
 {
@@ -75,6 +74,7 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
 		}
 		if (n == CRY_TLS_WANT_READ || n == CRY_TLS_WANT_WRITE || n == CRY_TLS_CLOSED)
 			break;
+		log_info("https: TLS read failed (%zd): %s", n, cry_tls_error(f->tls));
 		f->failed = 1;
 		return BEV_ERROR;
 	}
@@ -106,6 +106,7 @@ static enum bufferevent_filter_result filter_out(struct evbuffer *src, struct ev
 		}
 		if (n == CRY_TLS_WANT_WRITE || n == CRY_TLS_WANT_READ)
 			break;
+		log_info("https: TLS write failed (%zd): %s", n, cry_tls_error(f->tls));
 		f->failed = 1;
 		return BEV_ERROR;
 	}
@@ -165,7 +166,6 @@ struct bufferevent *net_http_tls_bev_(struct event_base *base, struct cry_tls_ct
 	if (!bev)
 		goto fail;
 	f->self = bev;
-	bufferevent_setwatermark(under, EV_WRITE, 0, UNDER_WRITE_HIGH);
 	evbuffer_add_cb(bufferevent_get_output(bev), out_added, f);
 	return bev;
 fail:

@@ -5,6 +5,7 @@
 
 #include "applet.h"
 #include "applets/databox/dbx.h"
+#include "applets/databox/dbx_client.h"
 #include "applets/databox/dbx_server.h"
 #include "core/cli.h"
 #include "core/exitcode.h"
@@ -13,7 +14,7 @@ static int databox_main(int argc, char **argv);
 
 const struct applet databox_applet = {
 	"databox", databox_main,
-	"crypto COMMAND ... | serve [-d] [-c FILE] | admin ... (see docs/databox.md)",
+	"crypto ... | serve [-d] [-c FILE] | admin ... | login | keygen | room | ls | upload | download | distribute | keypair reset",
 	APPLET_DAEMON,
 	"end-to-end encrypted data rooms (server and client)",
 };
@@ -35,5 +36,13 @@ static int databox_main(int argc, char **argv)
 		return dbx_serve_main(argc, argv);
 	if (strcmp(argv[1], "admin") == 0)
 		return dbx_admin_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "upload") == 0)
+		return dbx_cmd_upload(argc - 1, argv + 1);
+	if (strcmp(argv[1], "download") == 0)
+		return dbx_cmd_download(argc - 1, argv + 1);
+	static const char *const client_cmds[] = { "login", "keygen", "room", "ls", "distribute", "keypair" };
+	for (size_t i = 0; i < sizeof(client_cmds) / sizeof(client_cmds[0]); i++)
+		if (strcmp(argv[1], client_cmds[i]) == 0)
+			return dbx_client_main(argc - 1, argv + 1);
 	return cli_usage_error(&databox_applet, "unknown command \"%s\"", argv[1]);
 }

@@ -299,6 +299,7 @@ static void upload_cancel(struct dbx_server *s, struct net_http_req *r, long lon
 struct download {
 	int fd;
 	uint8_t *buf;
+	uint64_t left;
 };
 
 static void dl_free(struct download *d)
@@ -311,11 +312,15 @@ static void dl_free(struct download *d)
 static void dl_more(struct net_http_req *r, void *arg)
 {
 	struct download *d = arg;
-	ssize_t n = read(d->fd, d->buf, DL_CHUNK);
-	if (n > 0 && net_http_stream_write(r, d->buf, (size_t)n) == 0)
-		return;
+	ssize_t n = d->left ? read(d->fd, d->buf, DL_CHUNK) : 0;
+	if (n > 0) {
+		int last = (uint64_t)n >= d->left;
+		d->left -= last ? d->left : (uint64_t)n;
+		if (net_http_stream_write(r, d->buf, (size_t)n, last) == 0)
+			return;
+	}
+	d->left = 0;
 	net_http_stream_end(r);
-	dl_free(d);
 }
 
 static void dl_gone(void *arg)
@@ -343,6 +348,7 @@ static void download(struct dbx_server *s, struct net_http_req *r, long long uid
 		dbx_reply_error(r, 404, "no such file");
 		return;
 	}
+	d->left = (uint64_t)st.st_size;
 	net_http_set_header(r, "Content-Type", "application/octet-stream");
 	net_http_stream_start(r, 200, (uint64_t)st.st_size, dl_more, dl_gone, d);
 }

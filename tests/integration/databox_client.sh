@@ -1,0 +1,89 @@
+#!/bin/sh
+# databox's own client against databox serve on loopback HTTPS: login (config and token
+# 0600 under ~/.config/databox), keygen, an encrypted room, upload (the file key is
+# shared with the members at once), download by the second user, password loss and
+# re-distribution, ls, a tampered blob, and the errors a user sees.
+. "$TOP/tests/lib.sh"
+
+command -v curl >/dev/null || { skip "databox client: curl not installed"; exit 0; }
+certs
+port=$(free_port)
+cat >"$TMP/db.ini" <<EOF
+[databox]
+listen = 127.0.0.1:$port
+tls_cert = $CERTS/server.pem
+tls_key = $CERTS/server.key
+state_dir = $TMP/state
+password_iterations = 1000
+EOF
+printf 'alice-login-pw\n' >"$TMP/alice.login"
+printf 'bob-login-pw\n' >"$TMP/bob.login"
+"$SEALBOX" databox admin -c "$TMP/db.ini" user add alice --password-file "$TMP/alice.login" >/dev/null
+"$SEALBOX" databox admin -c "$TMP/db.ini" user add bob --password-file "$TMP/bob.login" >/dev/null
+bg "$SEALBOX" databox serve -d -c "$TMP/db.ini" 2>"$TMP/server.log"
+wait_port 127.0.0.1 "$port" || { fail "databox serve listens"; exit 1; }
+
+as() { u=$1; shift; env HOME="$TMP/home-$u" XDG_CONFIG_HOME= "$SEALBOX" databox "$@"; }
+mkdir -p "$TMP/home-alice" "$TMP/home-bob"
+as alice login --server "https://localhost:$port" --ca "$CERTS/ca.pem" --user alice --password-file "$TMP/alice.login" >"$TMP/o" 2>&1
+check "alice logs in" grep -q 'logged in to https://localhost' "$TMP/o"
+check "config and token are 0600 under ~/.config/databox" sh -c "[ \"\$(stat -c %a '$TMP/home-alice/.config/databox/token')\" = 600 ] && [ \"\$(stat -c %a '$TMP/home-alice/.config/databox/config.json')\" = 600 ] && [ \"\$(stat -c %a '$TMP/home-alice/.config/databox')\" = 700 ]"
+check "the login password is not stored" sh -c "! grep -rq alice-login-pw '$TMP/home-alice'"
+as bob login --server "https://localhost:$port" --ca "$CERTS/ca.pem" --user bob --password-file "$TMP/alice.login" >"$TMP/o" 2>&1; rc=$?
+check "a wrong login password: exit 77, the server's message" sh -c "[ $rc = 77 ] && grep -q 'wrong user name or password' '$TMP/o'"
+as bob login --server "https://localhost:$port" --ca "$CERTS/ca.pem" --user bob --password-file "$TMP/bob.login" >/dev/null 2>&1
+as bob login --server "https://localhost:$port" --user bob --password-file "$TMP/bob.login" >"$TMP/o" 2>&1; rc=$?
+check "without the CA the server certificate is not trusted" sh -c "[ $rc != 0 ] && grep -qi 'verif\|certificate\|TLS' '$TMP/o'"
+as bob login --server "https://localhost:$port" --ca "$CERTS/ca.pem" --user bob --password-file "$TMP/bob.login" >/dev/null 2>&1
+
+printf 'alice key pw\n' >"$TMP/alice.key"
+printf 'bob key pw\n' >"$TMP/bob.key"
+as alice keygen --version A --iterations 1000 --key-password-file "$TMP/alice.key" >"$TMP/o" 2>&1
+check "alice keygen stores an A key pair" grep -q 'A key pair stored' "$TMP/o"
+as bob keygen --iterations 1000 --key-password-file "$TMP/bob.key" >"$TMP/o" 2>&1
+check "bob keygen stores an RSA-4096 key pair" grep -q 'RSA-4096 key pair stored' "$TMP/o"
+
+as alice room create vault --encrypted >"$TMP/o" 2>&1
+check "room create --encrypted" grep -q 'room vault created.*encrypted' "$TMP/o"
+as alice room add-member vault bob --role read >"$TMP/o" 2>&1
+check "room add-member bob --role read" grep -q 'bob is now read in vault' "$TMP/o"
+as alice room add-member vault nobody --role read >"$TMP/o" 2>&1; rc=$?
+check "adding an unknown user fails with the server's message" sh -c "[ $rc != 0 ] && grep -q 'no such user: nobody' '$TMP/o'"
+
+head -c 2500000 /dev/urandom >"$TMP/report.bin"
+printf 'PLAINTEXT-MARKER-4242' >>"$TMP/report.bin"
+as alice upload "$TMP/report.bin" vault >"$TMP/o" 2>&1
+check "alice uploads 2.5 MB into the encrypted room" grep -q 'uploaded report.bin to vault (2500021 bytes, encrypted)' "$TMP/o"
+check "the upload shared the file key with bob's key at once" grep -q 'file key shared with 1 member key' "$TMP/o"
+as bob ls vault >"$TMP/o" 2>&1
+check "bob lists the room" grep -q 'file   encrypted read        2500021  report.bin' "$TMP/o"
+as bob download vault/report.bin "$TMP/bob.out" --key-password-file "$TMP/bob.key" >"$TMP/o" 2>&1
+check "bob downloads and decrypts it byte-exact" cmp -s "$TMP/report.bin" "$TMP/bob.out"
+as bob download vault/report.bin "$TMP/bad.out" --key-password-file "$TMP/alice.key" >"$TMP/o" 2>&1; rc=$?
+check "a wrong key password: exit 65, 'wrong password', no file" sh -c "[ $rc = 65 ] && grep -q 'wrong password' '$TMP/o' && [ ! -e '$TMP/bad.out' ]"
+check "the server never saw the plaintext" sh -c "! grep -rq PLAINTEXT-MARKER-4242 '$TMP/state'"
+
+# password loss: bob makes a new key pair; alice distributes again
+printf 'bob new pw\n' >"$TMP/bob2.key"
+as bob keypair reset --iterations 1000 --key-password-file "$TMP/bob2.key" >"$TMP/o" 2>&1
+check "bob's keypair reset says members must distribute" grep -q 'distribute your file keys again' "$TMP/o"
+as bob download vault/report.bin "$TMP/bob2.out" --key-password-file "$TMP/bob2.key" >"$TMP/o" 2>&1; rc=$?
+check "until then bob has no file key (exit 66, says so)" sh -c "[ $rc = 66 ] && grep -q 'no file key for you yet' '$TMP/o'"
+as alice distribute --key-password-file "$TMP/alice.key" >"$TMP/o" 2>&1
+check "alice distributes 1 file key" grep -q 'distributed 1 file key' "$TMP/o"
+as bob download vault/report.bin "$TMP/bob2.out" --key-password-file "$TMP/bob2.key" >/dev/null 2>&1
+check "bob reads the file with his new key pair" cmp -s "$TMP/report.bin" "$TMP/bob2.out"
+
+# a tampered blob on the server: the download fails and leaves nothing behind
+blob=$(ls "$TMP/state/blobs" | head -1)
+/usr/bin/python3 -c 'import sys;f=open(sys.argv[1],"r+b");f.seek(1000);b=f.read(1);f.seek(1000);f.write(bytes([b[0]^1]))' "$TMP/state/blobs/$blob"
+mkdir "$TMP/dl"
+as bob download vault/report.bin "$TMP/dl/x" --key-password-file "$TMP/bob2.key" >"$TMP/o" 2>&1; rc=$?
+check "a tampered blob: exit 65, tag mismatch, no output or temporary file" sh -c "[ $rc = 65 ] && grep -q 'GCM tag mismatch' '$TMP/o' && [ -z \"\$(ls -A '$TMP/dl')\" ]"
+
+as alice upload "$TMP/nothere" vault >"$TMP/o" 2>&1; rc=$?
+check "upload of a missing file: exit 66" [ $rc = 66 ]
+as alice upload "$TMP/report.bin" novault >"$TMP/o" 2>&1; rc=$?
+check "upload into a missing room: exit 66, names it" sh -c "[ $rc = 66 ] && grep -q 'novault: not found' '$TMP/o'"
+env HOME="$TMP/nobody" "$SEALBOX" databox ls >"$TMP/o" 2>&1; rc=$?
+check "ls before login: exit 78, says to log in" sh -c "[ $rc = 78 ] && grep -q 'databox login' '$TMP/o'"
