@@ -35,7 +35,7 @@ struct net_http_req {
 	char peer[64];
 	/* streamed replies */
 	net_http_more_cb more;
-	net_http_done_cb gone;
+	net_http_done_cb gone;     /* the end of the stream, complete or not */
 	void *sarg;
 	struct evhttp_connection *evcon;
 	struct bufferevent *bev;          /* evhttp's (the TLS filter, or the socket) */
@@ -256,6 +256,8 @@ static void stream_finish(struct net_http_req *r)
 	if (r->evcon)
 		evhttp_connection_set_closecb(r->evcon, NULL, NULL);
 	evhttp_send_reply_end(r->req);
+	if (r->gone)
+		r->gone(r->sarg);
 	req_free(r);
 }
 

@@ -21,6 +21,7 @@ printf 'bob-login-pw\n' >"$TMP/bob.login"
 "$SEALBOX" databox admin -c "$TMP/db.ini" user add alice --password-file "$TMP/alice.login" >/dev/null
 "$SEALBOX" databox admin -c "$TMP/db.ini" user add bob --password-file "$TMP/bob.login" >/dev/null
 bg "$SEALBOX" databox serve -d -c "$TMP/db.ini" 2>"$TMP/server.log"
+server_pid=$last_pid
 wait_port 127.0.0.1 "$port" || { fail "databox serve listens"; exit 1; }
 
 as() { u=$1; shift; env HOME="$TMP/home-$u" XDG_CONFIG_HOME= "$SEALBOX" databox "$@"; }
@@ -87,3 +88,9 @@ as alice upload "$TMP/report.bin" novault >"$TMP/o" 2>&1; rc=$?
 check "upload into a missing room: exit 66, names it" sh -c "[ $rc = 66 ] && grep -q 'novault: not found' '$TMP/o'"
 env HOME="$TMP/nobody" "$SEALBOX" databox ls >"$TMP/o" 2>&1; rc=$?
 check "ls before login: exit 78, says to log in" sh -c "[ $rc = 78 ] && grep -q 'databox login' '$TMP/o'"
+
+kill "$server_pid"
+i=0; while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "the server stops on SIGTERM" sh -c "! kill -0 $server_pid 2>/dev/null"
+grep -E -A25 "Sanitizer" "$TMP/server.log" | head -60 >&2
+check "the server logged no crash or sanitizer report" sh -c "! grep -Eq 'Sanitizer|runtime error' '$TMP/server.log'"

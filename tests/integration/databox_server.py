@@ -346,6 +346,9 @@ def main():
     st, j, _ = alice.req("POST", "/nodes/files/uploads/" + up, raw=b"y" * 10, query="?offset=50000")
     check("and continues from there", st == 200 and j["received"] == 50010)
     srv_kill(srv, 15)
+    log = open(p("server.log"), errors="replace").read()
+    check("the server logged no crash or sanitizer report", "Sanitizer" not in log and "runtime error" not in log,
+          log[log.find("Sanitizer") - 200:][:1500] if "Sanitizer" in log else "")
 
 
 def srv_kill(pr, sig):
