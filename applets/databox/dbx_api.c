@@ -248,6 +248,11 @@ void dbx_api_handle(struct net_http_req *r, void *arg)
 		login(s, r);
 		return;
 	}
+	if (str_has_prefix(path, "/public/")) {
+		if (!dbx_api_public(s, r, method, path))
+			dbx_reply_error(r, 404, "no such endpoint");
+		return;
+	}
 	long long uid = dbx_token_user(s, net_http_header(r, "Authorization"));
 	if (uid <= 0) {
 		net_http_set_header(r, "WWW-Authenticate", "Bearer");
@@ -270,6 +275,7 @@ void dbx_api_handle(struct net_http_req *r, void *arg)
 		return;
 	}
 	if (dbx_api_transfer(s, r, uid, method, path) || dbx_api_keys(s, r, uid, method, path) ||
+	    dbx_api_shares(s, r, uid, method, path) ||
 	    dbx_api_nodes(s, r, uid, method, path))
 		return;
 	dbx_reply_error(r, 404, "no such endpoint: %s %.100s", method, path);

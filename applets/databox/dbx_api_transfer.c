@@ -332,12 +332,17 @@ static void download(struct dbx_server *s, struct net_http_req *r, long long uid
 {
 	long long room;
 	int enc;
-	char path[4200];
-	struct stat st;
 	if (dbx_node_access(s, uid, id, &room, &enc) < DBX_ROLE_READ) {
 		dbx_reply_error(r, 404, "no such file (or no access)");
 		return;
 	}
+	dbx_stream_blob(s, r, id);
+}
+
+void dbx_stream_blob(struct dbx_server *s, struct net_http_req *r, long long id)
+{
+	char path[4200];
+	struct stat st;
 	struct download *d = calloc(1, sizeof(*d));
 	if (!d || !(d->buf = malloc(DL_CHUNK)) || dbx_blob_path(s, id, path, sizeof(path)) < 0 ||
 	    (d->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(d->fd, &st) < 0) {

@@ -43,4 +43,5 @@ void dbx_progress(uint64_t done, uint64_t total, void *arg);
 int dbx_client_main(int argc, char **argv);  /* login keygen room ls keypair distribute */
 int dbx_cmd_upload(int argc, char **argv);
 int dbx_cmd_download(int argc, char **argv);
+int dbx_cmd_share(int argc, char **argv);
 #endif

@@ -36,7 +36,11 @@ static const char schema[] =
 	"  version TEXT NOT NULL, file_key TEXT NOT NULL, PRIMARY KEY(node_id, user_id, version));"
 	"CREATE TABLE IF NOT EXISTS uploads(id TEXT PRIMARY KEY, user_id INTEGER NOT NULL,"
 	"  parent_id INTEGER NOT NULL, name TEXT NOT NULL, received INTEGER NOT NULL DEFAULT 0,"
-	"  created INTEGER NOT NULL);";
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS shares(access_key TEXT PRIMARY KEY, node_id INTEGER NOT NULL"
+	"  REFERENCES nodes(id) ON DELETE CASCADE, created_by INTEGER NOT NULL, expire_at INTEGER,"
+	"  max_downloads INTEGER, downloads INTEGER NOT NULL DEFAULT 0, keypair TEXT NOT NULL,"
+	"  file_key TEXT NOT NULL);";
 
 int dbx_blob_path(const struct dbx_server *s, long long id, char *out, size_t cap)
 {

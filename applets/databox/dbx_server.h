@@ -93,6 +93,13 @@ int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid
 		     const char *method, const char *path);
 int dbx_api_keys(struct dbx_server *s, struct net_http_req *r, long long uid,
 		 const char *method, const char *path);
+int dbx_api_shares(struct dbx_server *s, struct net_http_req *r, long long uid,
+		   const char *method, const char *path);
+/* The public share endpoints (no login). */
+int dbx_api_public(struct dbx_server *s, struct net_http_req *r, const char *method,
+		   const char *path);
+/* Streams blob id to r (shared by downloads and shares). */
+void dbx_stream_blob(struct dbx_server *s, struct net_http_req *r, long long id);
 
 /* ---- commands (dbx_serve.c) ---- */
 int dbx_serve_main(int argc, char **argv);

@@ -75,6 +75,28 @@ check "alice distributes 1 file key" grep -q 'distributed 1 file key' "$TMP/o"
 as bob download vault/report.bin "$TMP/bob2.out" --key-password-file "$TMP/bob2.key" >/dev/null 2>&1
 check "bob reads the file with his new key pair" cmp -s "$TMP/report.bin" "$TMP/bob2.out"
 
+# a download share: curl fetches it, `databox crypto` and `databox share get` open it
+printf 'share-pass-123\n' >"$TMP/share.pw"
+as alice share create vault/report.bin --max-downloads 2 --expires 1d --version A --iterations 1000 \
+	--key-password-file "$TMP/alice.key" --share-password-file "$TMP/share.pw" >"$TMP/link" 2>"$TMP/e"
+link=$(cat "$TMP/link")
+check "share create prints a public link" sh -c "echo '$link' | grep -q '^https://localhost:$port/api/v1/public/shares/downloads/[0-9a-f]\{32\}$'"
+curl -sS -f --cacert "$CERTS/ca.pem" -o "$TMP/share.json" "$link"
+curl -sS -f --cacert "$CERTS/ca.pem" -o "$TMP/share.enc" "$link/download"
+/usr/bin/python3 -c 'import json,sys;d=json.load(open(sys.argv[1]));json.dump({"privateKeyContainer":d["privateKeyContainer"],"publicKeyContainer":d["publicKeyContainer"]},open(sys.argv[2],"w"));json.dump(d["fileKey"],open(sys.argv[3],"w"))' "$TMP/share.json" "$TMP/share.kp.json" "$TMP/share.efk.json"
+"$SEALBOX" databox crypto decrypt-file-key --private-key "$TMP/share.kp.json" --password-file "$TMP/share.pw" --out "$TMP/share.fk.json" "$TMP/share.efk.json" 2>"$TMP/e"
+"$SEALBOX" databox crypto decrypt-file --file-key "$TMP/share.fk.json" "$TMP/share.enc" "$TMP/share.out" 2>>"$TMP/e"
+check "curl fetches the share (no login), databox crypto opens it with the share password" cmp -s "$TMP/report.bin" "$TMP/share.out"
+"$SEALBOX" databox share get "$link" "$TMP/share2.out" --ca "$CERTS/ca.pem" --share-password-file "$TMP/alice.key" >"$TMP/o" 2>&1; rc=$?
+check "share get with a wrong share password: exit 65, says so, no file" sh -c "[ $rc = 65 ] && grep -q 'wrong share password' '$TMP/o' && [ ! -e '$TMP/share2.out' ]"
+"$SEALBOX" databox share get "$link" "$TMP/share2.out" --ca "$CERTS/ca.pem" --share-password-file "$TMP/share.pw" >"$TMP/o" 2>&1
+check "databox share get LINK OUT (second of 2 downloads)" cmp -s "$TMP/report.bin" "$TMP/share2.out"
+"$SEALBOX" databox share get "$link" "$TMP/share3.out" --ca "$CERTS/ca.pem" --share-password-file "$TMP/share.pw" >"$TMP/o" 2>&1; rc=$?
+check "the download limit holds: a third fetch is refused" sh -c "[ $rc = 66 ] && grep -q 'expired or was used up' '$TMP/o' && [ ! -e '$TMP/share3.out' ]"
+check "the share password is nowhere in the server's state" sh -c "! grep -rq share-pass-123 '$TMP/state'"
+as alice share create vault --share-password-file "$TMP/share.pw" --key-password-file "$TMP/alice.key" >"$TMP/o" 2>&1; rc=$?
+check "a share of a room is refused: only files" sh -c "[ $rc = 65 ] && grep -q 'shares are only for files' '$TMP/o'"
+
 # a tampered blob on the server: the download fails and leaves nothing behind
 blob=$(ls "$TMP/state/blobs" | head -1)
 /usr/bin/python3 -c 'import sys;f=open(sys.argv[1],"r+b");f.seek(1000);b=f.read(1);f.seek(1000);f.write(bytes([b[0]^1]))' "$TMP/state/blobs/$blob"
