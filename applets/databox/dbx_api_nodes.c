@@ -5,7 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "applets/databox/dbx_keys.h"
 #include "applets/databox/dbx_server.h"
+#include "crypto/rsa.h"
 #include "core/str.h"
 #include "net/http.h"
 
@@ -362,6 +364,86 @@ fail:
 	dbx_reply_error(r, 409, "cannot copy there (name taken?)");
 }
 
+/* The room rescue key: a hidden user "rescue:ROOM" (no password can log in as it)
+ * that holds the key pair and reads the room, so distribution serves it like any
+ * member; its private key is protected by the rescue password. */
+static void room_keypair(struct dbx_server *s, struct net_http_req *r, long long uid, long long room,
+			 int post)
+{
+	long long rid;
+	int enc;
+	char name[40];
+	int role = dbx_node_access(s, uid, room, &rid, &enc);
+	if (role < 0 || rid != room) {
+		dbx_reply_error(r, 404, "no such room");
+		return;
+	}
+	if (role < DBX_ROLE_MANAGE) {
+		dbx_reply_error(r, 403, "only a room manager may handle the room rescue key");
+		return;
+	}
+	snprintf(name, sizeof(name), "rescue:%lld", room);
+	if (!post) {
+		sqlite3_stmt *st = dbx_db_prep(s, "SELECT k.container FROM keypairs k JOIN users u ON u.id = k.user_id "
+					       "WHERE u.name = ? LIMIT 1");
+		if (st && (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC), sqlite3_step(st) == SQLITE_ROW)) {
+			const char *t = (const char *)sqlite3_column_text(st, 0);
+			net_http_set_header(r, "Content-Type", "application/json");
+			net_http_reply(r, 200, t, strlen(t));
+		} else {
+			dbx_reply_error(r, 404, "the room has no rescue key");
+		}
+		sqlite3_finalize(st);
+		return;
+	}
+	if (!enc) {
+		dbx_reply_error(r, 400, "rescue keys are for encrypted rooms");
+		return;
+	}
+	json_t *j = dbx_req_json(r);
+	if (!j)
+		return;
+	struct dbx_keypair kp;
+	struct dbx_unlock_info info;
+	struct cry_rsa *pub = NULL;
+	char err[300];
+	if (dbx_keypair_from_json(j, &kp, err, sizeof(err)) < 0 || !kp.private_pem || !kp.public_pem ||
+	    dbx_private_key_info(kp.private_pem, &info) < 0 || !(pub = dbx_keypair_public(&kp, err, sizeof(err)))) {
+		json_decref(j);
+		dbx_reply_error(r, 400, "a UserKeyPairContainer with an encrypted private key is required");
+		return;
+	}
+	cry_rsa_free(pub);
+	const char *ver = dbx_kp_version_name(kp.priv_version);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER), sql[600];
+	json_decref(j);
+	int ok = 0;
+	if (text && dbx_db_begin(s) == 0) {
+		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO users(name, pw_hash, pw_salt, pw_iter) "
+			 "VALUES('%s', randomblob(32), randomblob(16), 1);"
+			 "INSERT OR REPLACE INTO members(room_id, user_id, role) SELECT %lld, id, 1 FROM users WHERE name = '%s';",
+			 name, room, name);
+		sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO keypairs(user_id, version, container) "
+					       "SELECT id, ?, ? FROM users WHERE name = ?");
+		if (dbx_db_exec(s, sql) == 0 && st) {
+			sqlite3_bind_text(st, 1, ver, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+			ok = sqlite3_step(st) == SQLITE_DONE;
+		}
+		sqlite3_finalize(st);
+		if (ok)
+			ok = dbx_db_commit(s) == 0;
+		else
+			dbx_db_rollback(s);
+	}
+	free(text);
+	if (!ok)
+		dbx_reply_error(r, 409, "the room has a rescue key of this version already");
+	else
+		net_http_reply(r, 204, NULL, 0);
+}
+
 int dbx_api_nodes(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
 		  const char *path)
 {
@@ -388,6 +470,10 @@ int dbx_api_nodes(struct dbx_server *s, struct net_http_req *r, long long uid, c
 		}
 		if (strcmp(tail, "users") == 0 && post) {
 			room_users(s, r, uid, id);
+			return 1;
+		}
+		if (strcmp(tail, "keypair") == 0 && (post || strcmp(method, "GET") == 0)) {
+			room_keypair(s, r, uid, id, post);
 			return 1;
 		}
 	}

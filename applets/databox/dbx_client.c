@@ -273,7 +273,9 @@ int dbx_cl_distribute(struct dbx_client *c, const char *query, struct cry_rsa *p
 			return EXIT_OK;
 		}
 		json_t *body = json_pack("{s:o}", "items", items), *rep = NULL;
-		st = dbx_cl_call(c, "POST", "/nodes/files/keys", body, &rep);
+		/* the same query (use_key=...) tells the server whose keys we serve */
+		str_fmt(path, sizeof(path), "/nodes/files/keys%s%s", query ? "?" : "", query ? query : "");
+		st = dbx_cl_call(c, "POST", path, body, &rep);
 		json_decref(body);
 		if (st != 204) {
 			int rc = dbx_cl_fail(c, st, rep, "setting file keys");
@@ -309,12 +311,13 @@ static const struct option opts[] = {
 	{ "version", required_argument, NULL, 'V' },
 	{ "role", required_argument, NULL, 'r' },
 	{ "encrypted", no_argument, NULL, 'e' },
+	{ "rescue-password-file", required_argument, NULL, 'R' },
 	{ "iterations", required_argument, NULL, 'i' }, /* hidden: tests */
 	{ NULL, 0, NULL, 0 },
 };
 
 struct copts {
-	const char *server, *ca, *user, *pwfile, *keypwfile, *version, *role;
+	const char *server, *ca, *user, *pwfile, *keypwfile, *version, *role, *rescuepw;
 	int encrypted;
 	unsigned long iterations;
 	int nargs;
@@ -342,6 +345,7 @@ static int parse(int argc, char **argv, struct copts *o)
 		case 'r': o->role = optarg; break;
 		case 'e': o->encrypted = 1; break;
 		case 'i': o->iterations = strtoul(optarg, NULL, 10); break;
+		case 'R': o->rescuepw = optarg; break;
 		default: return -1;
 		}
 	}
@@ -588,6 +592,92 @@ static int cmd_distribute(struct copts *o)
 	return rc;
 }
 
+#define RESCUE_PW_ENV "DATABOX_RESCUE_PASSWORD"
+
+/* rescue set-room ROOM: a key pair for the room under the rescue password, then every
+ * file key we hold in the room is wrapped for it. rescue distribute ROOM: unlock the
+ * room's rescue key with the rescue password and serve every member's missing keys. */
+static int cmd_rescue(struct copts *o)
+{
+	struct dbx_client c;
+	json_t *node = NULL, *kp = NULL, *rep = NULL;
+	struct cry_rsa *k = NULL;
+	char path[128], query[96], err[300], *pw = NULL;
+	int rc, version = DBX_KP_RSA4096;
+	long long done = 0;
+
+	if (o->nargs != 2 || (strcmp(o->args[0], "set-room") && strcmp(o->args[0], "distribute")) ||
+	    (o->version && !(version = dbx_kp_version_parse(o->version)))) {
+		fprintf(stderr, "Usage: databox rescue set-room ROOM [--rescue-password-file F] | rescue distribute ROOM "
+			"[--rescue-password-file F]\n(system rescue keys are not implemented)\n");
+		return EXIT_USAGE;
+	}
+	int set = strcmp(o->args[0], "set-room") == 0;
+	if ((rc = dbx_cl_open(&c, set ? "rescue set-room" : "rescue distribute", 1)) != EXIT_OK)
+		return rc;
+	if (!(node = dbx_cl_resolve(&c, o->args[1]))) {
+		rc = EXIT_NOINPUT;
+		goto out;
+	}
+	long long rid = json_integer_value(json_object_get(node, "id"));
+	str_fmt(path, sizeof(path), "/nodes/rooms/%lld/keypair", rid);
+	pw = secret_read(o->rescuepw, RESCUE_PW_ENV, "Rescue password of the room: ", err, sizeof(err));
+	rc = EXIT_DATAERR;
+	if (!pw || strlen(pw) < 8) {
+		fprintf(stderr, "databox %s: a rescue password of at least 8 characters is required%s%s\n", c.cmd,
+			pw ? "" : ": ", pw ? "" : err);
+		goto out;
+	}
+	if (set) {
+		kp = dbx_keypair_generate(version, pw, o->iterations ? (uint32_t)o->iterations : DBX_PBKDF2_ITERATIONS,
+					  err, sizeof(err));
+		if (!kp) {
+			fprintf(stderr, "databox rescue set-room: %s\n", err);
+			goto out;
+		}
+		int st = dbx_cl_call(&c, "POST", path, kp, &rep);
+		if (st != 204) {
+			rc = dbx_cl_fail(&c, st, rep, "storing the room rescue key");
+			goto out;
+		}
+		printf("room rescue key set for %s\n", o->args[1]);
+		/* the files already there: wrap our keys for it */
+		int v;
+		if (!(k = dbx_cl_unlock(&c, o->keypwfile, &v, &rc)))
+			goto out;
+		str_fmt(query, sizeof(query), "room_id=%lld", rid);
+		rc = dbx_cl_distribute(&c, query, k, v, NULL, &done);
+		if (rc == EXIT_OK && done)
+			printf("distributed %lld file key%s\n", done, done == 1 ? "" : "s");
+		goto out;
+	}
+	int st = dbx_cl_call(&c, "GET", path, NULL, &kp);
+	if (st != 200) {
+		rc = dbx_cl_fail(&c, st, kp, "the room rescue key");
+		goto out;
+	}
+	struct dbx_keypair rkp;
+	struct dbx_unlock_info info;
+	int wrong = 0;
+	if (dbx_keypair_from_json(kp, &rkp, err, sizeof(err)) < 0 ||
+	    !(k = dbx_keypair_unlock(&rkp, pw, &info, &wrong, err, sizeof(err)))) {
+		fprintf(stderr, "databox rescue distribute: %s\n", wrong ? "wrong rescue password" : err);
+		goto out;
+	}
+	str_fmt(query, sizeof(query), "room_id=%lld&use_key=room_rescue_key", rid);
+	rc = dbx_cl_distribute(&c, query, k, rkp.priv_version, NULL, &done);
+	if (rc == EXIT_OK)
+		printf("distributed %lld file key%s with the room rescue key\n", done, done == 1 ? "" : "s");
+out:
+	cry_rsa_free(k);
+	secret_free_str(pw);
+	json_decref(kp);
+	json_decref(rep);
+	json_decref(node);
+	dbx_cl_close(&c);
+	return rc;
+}
+
 int dbx_client_main(int argc, char **argv)
 {
 	struct copts o;
@@ -606,6 +696,8 @@ int dbx_client_main(int argc, char **argv)
 		return cmd_ls(&o);
 	if (strcmp(cmd, "distribute") == 0)
 		return cmd_distribute(&o);
+	if (strcmp(cmd, "rescue") == 0)
+		return cmd_rescue(&o);
 	fprintf(stderr, "databox: unknown command %s\n", cmd);
 	return EXIT_USAGE;
 }

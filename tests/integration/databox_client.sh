@@ -97,11 +97,34 @@ check "the share password is nowhere in the server's state" sh -c "! grep -rq sh
 as alice share create vault --share-password-file "$TMP/share.pw" --key-password-file "$TMP/alice.key" >"$TMP/o" 2>&1; rc=$?
 check "a share of a room is refused: only files" sh -c "[ $rc = 65 ] && grep -q 'shares are only for files' '$TMP/o'"
 
+# the room rescue key: every member loses the key password, the manager recovers
+printf 'rescue-pass-1\n' >"$TMP/rescue.pw"
+as alice rescue set-room vault --version A --iterations 1000 --rescue-password-file "$TMP/rescue.pw" \
+	--key-password-file "$TMP/alice.key" >"$TMP/o" 2>&1
+check "rescue set-room stores the room rescue key and wraps the existing file for it" \
+	sh -c "grep -q 'room rescue key set for vault' '$TMP/o' && grep -q 'distributed 1 file key' '$TMP/o'"
+printf 'alice new pw\n' >"$TMP/alice2.key"
+printf 'bob third pw\n' >"$TMP/bob3.key"
+as alice keypair reset --version A --iterations 1000 --key-password-file "$TMP/alice2.key" >/dev/null 2>&1
+as bob keypair reset --iterations 1000 --key-password-file "$TMP/bob3.key" >/dev/null 2>&1
+as alice distribute --key-password-file "$TMP/alice2.key" >"$TMP/o" 2>&1
+check "after both resets no member can serve a key" grep -q 'distributed 0 file keys' "$TMP/o"
+as bob rescue distribute vault --rescue-password-file "$TMP/rescue.pw" >"$TMP/o" 2>&1; rc=$?
+check "a reader cannot use the room rescue key: exit 77" sh -c "[ $rc = 77 ] && grep -q 'only a room manager' '$TMP/o'"
+as alice rescue distribute vault --rescue-password-file "$TMP/share.pw" >"$TMP/o" 2>&1; rc=$?
+check "rescue distribute with a wrong rescue password: exit 65" sh -c "[ $rc = 65 ] && grep -q 'wrong rescue password' '$TMP/o'"
+as alice rescue distribute vault --rescue-password-file "$TMP/rescue.pw" >"$TMP/o" 2>&1
+check "rescue distribute serves both members' new keys" grep -q 'distributed 2 file keys with the room rescue key' "$TMP/o"
+as alice download vault/report.bin "$TMP/a3.out" --key-password-file "$TMP/alice2.key" >/dev/null 2>&1
+as bob download vault/report.bin "$TMP/b3.out" --key-password-file "$TMP/bob3.key" >/dev/null 2>&1
+check "after recovery both read the file again" sh -c "cmp -s '$TMP/report.bin' '$TMP/a3.out' && cmp -s '$TMP/report.bin' '$TMP/b3.out'"
+check "the rescue password is nowhere in the server's state" sh -c "! grep -rq rescue-pass-1 '$TMP/state'"
+
 # a tampered blob on the server: the download fails and leaves nothing behind
 blob=$(ls "$TMP/state/blobs" | head -1)
 /usr/bin/python3 -c 'import sys;f=open(sys.argv[1],"r+b");f.seek(1000);b=f.read(1);f.seek(1000);f.write(bytes([b[0]^1]))' "$TMP/state/blobs/$blob"
 mkdir "$TMP/dl"
-as bob download vault/report.bin "$TMP/dl/x" --key-password-file "$TMP/bob2.key" >"$TMP/o" 2>&1; rc=$?
+as bob download vault/report.bin "$TMP/dl/x" --key-password-file "$TMP/bob3.key" >"$TMP/o" 2>&1; rc=$?
 check "a tampered blob: exit 65, tag mismatch, no output or temporary file" sh -c "[ $rc = 65 ] && grep -q 'GCM tag mismatch' '$TMP/o' && [ -z \"\$(ls -A '$TMP/dl')\" ]"
 
 as alice upload "$TMP/nothere" vault >"$TMP/o" 2>&1; rc=$?
