@@ -12,6 +12,7 @@
  * Verification: a verify callback always runs (WOLFSSL_ALWAYS_VERIFY_CB is built in);
  * it records the first failure reason and the peer's chain so that describe() can say
  * what happened even with verify=none. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "core/buf.h"
 #include "crypto/tls.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
@@ -78,6 +80,9 @@ struct cry_tls {
 	int verify_called;
 	struct chain_cert chain[MAX_CHAIN];
 	size_t nchain;
+	/* client, host is an IP literal: checked against the leaf's iPAddress SANs */
+	uint8_t ip[16];
+	size_t iplen;
 	char err[256];
 };
 
@@ -197,7 +202,8 @@ static WOLFSSL_CTX *make_wctx(const struct cry_tls_conf *conf, const char *ca_fi
 		set_err(err, errlen, "cannot set TLS 1.2 minimum");
 		goto fail;
 	}
-	if (ca_file && (conf->verify == CRY_VERIFY_PEER || conf->require_client_cert)) {
+	if (ca_file && (conf->verify == CRY_VERIFY_PEER || conf->require_client_cert ||
+			(!conf->server && conf->ca_file))) {
 		if (!file_readable(ca_file, why, sizeof(why))) {
 			set_err(err, errlen, "cannot load CA file %s: %s", ca_file, why);
 			goto fail;
@@ -220,7 +226,9 @@ static WOLFSSL_CTX *make_wctx(const struct cry_tls_conf *conf, const char *ca_fi
 			wolfSSL_CTX_no_ticket_TLSv13(w);
 		}
 	} else {
-		mode = conf->verify == CRY_VERIFY_PEER ? WOLFSSL_VERIFY_PEER : WOLFSSL_VERIFY_NONE;
+		/* Always checked, so that describe() can say what verify=none let through;
+		 * with verify=none the callback accepts whatever the check found. */
+		mode = WOLFSSL_VERIFY_PEER;
 	}
 	wolfSSL_CTX_set_verify(w, mode, verify_cb);
 	return w;
@@ -399,6 +407,64 @@ static void chain_clear(struct cry_tls *t)
 	t->nchain = 0;
 }
 
+/* DER length at r (definite form only, as DER requires). */
+static int der_len(struct buf_reader *r, size_t *len)
+{
+	uint8_t b, n;
+
+	if (buf_get_u8(r, &b) < 0)
+		return -1;
+	if (b < 0x80) {
+		*len = b;
+		return 0;
+	}
+	n = b & 0x7f;
+	if (n == 0 || n > 3)
+		return -1;
+	*len = 0;
+	while (n--) {
+		if (buf_get_u8(r, &b) < 0)
+			return -1;
+		*len = (*len << 8) | b;
+	}
+	return *len <= buf_left(r) ? 0 : -1;
+}
+
+/* This wolfSSL build does not decode iPAddress subjectAltNames, so the leaf's
+ * subjectAltName extension (OID 2.5.29.17) is walked here: 1 when it lists ip. */
+static int san_has_ip(const uint8_t *der, size_t len, const uint8_t *ip, size_t iplen)
+{
+	static const uint8_t oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x11 };
+
+	for (size_t i = 0; i + sizeof(oid) < len; i++) {
+		struct buf_reader r, seq;
+		size_t l;
+		uint8_t tag;
+		if (memcmp(der + i, oid, sizeof(oid)) != 0)
+			continue;
+		buf_reader_init(&r, der + i + sizeof(oid), len - i - sizeof(oid));
+		if (buf_get_u8(&r, &tag) < 0)
+			continue;
+		if (tag == 0x01) { /* critical flag */
+			if (der_len(&r, &l) < 0 || buf_skip(&r, l) < 0 || buf_get_u8(&r, &tag) < 0)
+				continue;
+		}
+		if (tag != 0x04 || der_len(&r, &l) < 0)
+			continue;
+		if (buf_get_u8(&r, &tag) < 0 || tag != 0x30 || der_len(&r, &l) < 0 ||
+		    buf_get_sub(&r, l, &seq) < 0)
+			continue;
+		while (buf_left(&seq) > 0) {
+			const uint8_t *v;
+			if (buf_get_u8(&seq, &tag) < 0 || der_len(&seq, &l) < 0 || !(v = buf_get_ptr(&seq, l)))
+				break;
+			if (tag == 0x87 && l == iplen && memcmp(v, ip, iplen) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
 	struct cry_tls *t = store ? store->userCtx : NULL;
@@ -421,6 +487,12 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 			cc->len = store->certs[i].length;
 			t->nchain++;
 		}
+	}
+	if (store->error_depth == 0 && t->iplen && store->certs && store->totalCerts > 0 &&
+	    !san_has_ip(store->certs[0].buffer, store->certs[0].length, t->ip, t->iplen)) {
+		if (!t->verify_err)
+			t->verify_err = IPADDR_MISMATCH;
+		preverify = 0;
 	}
 	if (t->ctx->verify != CRY_VERIFY_PEER && !t->ctx->require_client_cert)
 		return 1;
@@ -451,9 +523,14 @@ static int make_ssl(struct cry_tls *t, WOLFSSL_CTX *wctx)
 				goto fail;
 			snprintf(t->sni, sizeof(t->sni), "%s", t->host);
 		}
-		if (t->ctx->verify == CRY_VERIFY_PEER &&
-		    wolfSSL_check_domain_name(t->ssl, t->host) != WOLFSSL_SUCCESS)
-			goto fail;
+		if (t->ctx->verify == CRY_VERIFY_PEER) {
+			if (inet_pton(AF_INET, t->host, t->ip) == 1)
+				t->iplen = 4;
+			else if (inet_pton(AF_INET6, t->host, t->ip) == 1)
+				t->iplen = 16;
+			else if (wolfSSL_check_domain_name(t->ssl, t->host) != WOLFSSL_SUCCESS)
+				goto fail;
+		}
 		if (t->ctx->tickets) {
 			wolfSSL_UseSessionTicket(t->ssl);
 			if (t->ctx->sess && t->ctx->sess_host && strcmp(t->ctx->sess_host, t->host) == 0)

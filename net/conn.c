@@ -91,6 +91,10 @@ struct net_conn *net_conn_alloc_(struct net_loop *l)
 static void destroy(struct net_conn *c)
 {
 	net_conn_connect_cleanup_(c);
+	if (c->proxy) {
+		net_proxy_state_free_(c->proxy);
+		c->proxy = NULL;
+	}
 	if (c->tls) {
 		cry_tls_free(c->tls);
 		c->tls = NULL;
@@ -164,11 +168,14 @@ static void update_reading(struct net_conn *c)
 
 int net_conn_fail_(struct net_conn *c, enum net_event ev, const char *fmt, ...)
 {
+	char msg[sizeof(c->err)];
 	va_list ap;
 
+	/* through a copy: callers may pass c->err itself as an argument */
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(c->err, msg, sizeof(msg));
 	if (c->failed)
 		return 0;
 	c->failed = 1;
@@ -261,6 +268,8 @@ static int tls_pump(struct net_conn *c)
 		if (c->failed || c->closing || c->tls_state != TLS_UP)
 			return 0;
 	}
+again:
+	got = 0;
 	while (!c->paused && evbuffer_get_length(c->in) < c->read_limit) {
 		struct evbuffer_iovec v;
 		ssize_t n;
@@ -292,8 +301,13 @@ static int tls_pump(struct net_conn *c)
 	}
 	if (got && fire_read(c) < 0)
 		return -1;
-	if (c->failed || c->closing)
+	if (c->failed || c->closing || c->tls_state != TLS_UP)
 		return 0;
+	/* The limit stopped us and the application made room: records already buffered
+	 * will not trigger another read event, so decrypt them now. */
+	if (got && !err && !eof && !c->paused && evbuffer_get_length(c->in) < c->read_limit &&
+	    (evbuffer_get_length(bufferevent_get_input(c->bev)) || cry_tls_pending(c->tls)))
+		goto again;
 	if (err)
 		return net_conn_fail_(c, NET_EV_ERROR, "%s", c->err);
 	if (eof) {
@@ -394,7 +408,10 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		net_conn_fail_(c, NET_EV_TIMEOUT, "no data for %lu ms", c->idle_ms);
+		if (what & BEV_EVENT_WRITING)
+			net_conn_fail_(c, NET_EV_TIMEOUT, "peer took no data for %lu ms", c->idle_ms);
+		else
+			net_conn_fail_(c, NET_EV_TIMEOUT, "no data for %lu ms", c->idle_ms);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -474,6 +491,11 @@ int net_conn_attach_(struct net_conn *c, struct bufferevent *bev)
 
 void net_conn_set_cbs(struct net_conn *c, const struct net_conn_cbs *cbs, void *arg)
 {
+	if (c->proxy) {
+		/* the CONNECT exchange owns the callbacks until the tunnel is open */
+		net_proxy_state_set_user_cbs_(c->proxy, cbs, arg);
+		return;
+	}
 	if (cbs)
 		c->cbs = *cbs;
 	else
@@ -486,8 +508,10 @@ void net_conn_set_idle_timeout(struct net_conn *c, unsigned long ms)
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
 
 	c->idle_ms = ms;
+	/* The same limit for output that the peer does not take: a client that stops
+	 * reading (and so stops our reading through flow control) times out too. */
 	if (c->bev && !c->closing)
-		bufferevent_set_timeouts(c->bev, ms ? &tv : NULL, NULL);
+		bufferevent_set_timeouts(c->bev, ms ? &tv : NULL, ms ? &tv : NULL);
 }
 
 void net_conn_set_read_limit(struct net_conn *c, size_t bytes)

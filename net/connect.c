@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -160,6 +161,20 @@ int net_conn_connect_start_(struct net_conn *c)
 	/* a NULL request means the answer came at once (hosts file, error): resolved_cb
 	 * already ran and scheduled the next step */
 	return 0;
+}
+
+int net_conn_reconnect_(struct net_conn *c)
+{
+	net_conn_connect_cleanup_(c);
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	evbuffer_drain(c->out, evbuffer_get_length(c->out));
+	c->connected = c->failed = c->broken = c->sock_eof = c->reading = 0;
+	c->err[0] = 0;
+	return net_conn_connect_start_(c);
 }
 
 struct net_conn *net_connect(struct net_loop *l, const char *host, int port,

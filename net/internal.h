@@ -84,3 +84,9 @@ int net_conn_fire_event_(struct net_conn *c, enum net_event ev);
 void net_conn_hold_(struct net_conn *c);
 int net_conn_release_(struct net_conn *c); /* -1 when c is gone */
 void net_conn_fill_addrs_(struct net_conn *c, int fd);
+/* Drops the socket and connects to c->host:c->port again (same struct, same owner). */
+int net_conn_reconnect_(struct net_conn *c);
+/* proxy_conn.c */
+void net_proxy_state_free_(struct net_proxy_state *st);
+void net_proxy_state_set_user_cbs_(struct net_proxy_state *st, const struct net_conn_cbs *cbs,
+				   void *arg);

@@ -15,7 +15,8 @@ int net_line_scan(const uint8_t *p, size_t n, size_t max, size_t *linelen, size_
 	int cr = 0;
 
 	if (!lf)
-		return n > 0 && n - 1 > max ? -1 : 0;
+		/* too long already: more than max bytes that cannot all be terminator */
+		return n > max && (n - 1 > max || p[max] != '\r') ? -1 : 0;
 	len = (size_t)(lf - p);
 	if (len > 0 && p[len - 1] == '\r') {
 		len--;

@@ -2,18 +2,20 @@
  *
  *   tlsdrv client HOST PORT [--ca F] [--verify] [--sni NAME] [--cert F --key F]
  *                 [--starttls smtp] [--tls13] [--no-data] [--expect S] [--timeout MS]
- *                 [--resume]
+ *                 [--resume] [--proxy URL] [--plain] [--chain] [--connect-timeout MS]
  *       connects, prints "tls: ..." (cry_tls_describe), sends stdin, prints what comes
  *       back until the peer closes, S was seen, or 1.5 s pass without data.
  *   tlsdrv server ADDR:PORT [--cert F --key F] [--sni NAME=CERT,KEY]... [--ca F]
  *                 [--require-client-cert] [--verify-client] [--starttls smtp]
- *                 [--max-line N] [--tls13] [--tickets]
+ *                 [--max-line N] [--read-limit N] [--idle MS] [--tls13] [--tickets]
  *       line echo server (implicit TLS with --cert, plaintext without); with
  *       --starttls smtp a minimal SMTP-ish server that upgrades on STARTTLS. Prints
  *       "listening PORT", then per connection "tls: ...", "cmd[plain|tls]: LINE",
  *       "error: ...". Output to a client that does not read is bounded: reading pauses
  *       while more than 256 KiB wait to be sent.
  *   tlsdrv lines ADDR:PORT --max-line N    (plaintext line server, same as server)
+ *   tlsdrv relay ADDR:PORT HOST PORT [--tls-to] [--ca F] [--verify]
+ *       joins each accepted connection to HOST:PORT (net_conn_forward, pause/drain)
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,17 +29,18 @@
 #include "crypto/tls.h"
 #include "net/conn.h"
 #include "net/loop.h"
+#include "net/proxy.h"
 
 #define WRITE_HIGH (256 * 1024)
 #define MAX_SNI 8
 
 struct opts {
-	const char *ca, *cert, *key, *sni, *starttls, *expect;
+	const char *ca, *cert, *key, *sni, *starttls, *expect, *proxy;
 	const char *sni_arg[MAX_SNI];
 	int nsni;
-	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume;
-	size_t max_line;
-	unsigned long timeout;
+	int verify, tls13, no_data, require_cc, verify_cc, tickets, resume, plain, chain;
+	size_t max_line, read_limit;
+	unsigned long timeout, connect_timeout, idle;
 };
 
 static struct net_loop *loop;
@@ -175,13 +178,20 @@ static void client_event(struct net_conn *c, enum net_event ev, void *arg)
 	switch (ev) {
 	case NET_EV_CONNECTED:
 		printf("connected %s\n", net_conn_peer(c));
-		if (!o.starttls)
+		if (o.plain)
+			client_send_data();
+		else if (!o.starttls)
 			client_start_tls();
 		else
 			net_timer_arm(cl.idle, o.timeout);
 		break;
 	case NET_EV_TLS_READY:
 		print_info("client", c);
+		if (o.chain) {
+			char *pem = net_conn_tls_peer_chain_new(c);
+			printf("%s", pem ? pem : "no chain\n");
+			free(pem);
+		}
 		if (o.resume && cl.runs == 0) {
 			/* a TLS 1.3 ticket comes after the handshake: read once, then reconnect */
 			net_conn_printf(c, "resume probe\n");
@@ -210,7 +220,18 @@ static void client_connect(void)
 {
 	static const struct net_conn_cbs cbs = { client_read, NULL, client_event };
 
-	cl.c = net_connect(loop, cl.host, cl.port, 5000, &cbs, NULL);
+	if (o.proxy) {
+		struct net_proxy p;
+		if (net_proxy_parse(o.proxy, &p) < 0) {
+			printf("error: bad proxy URL\n");
+			client_done(1);
+			return;
+		}
+		cl.c = net_connect_via_proxy(loop, &p, cl.host, cl.port, o.connect_timeout, &cbs, NULL);
+		net_proxy_clear(&p);
+	} else {
+		cl.c = net_connect(loop, cl.host, cl.port, o.connect_timeout, &cbs, NULL);
+	}
 	if (!cl.c) {
 		printf("error: cannot connect\n");
 		client_done(1);
@@ -310,8 +331,8 @@ static void srv_read(struct net_conn *c, void *arg)
 				net_conn_printf(c, "250 got %zu bytes\r\n", len);
 			}
 		} else {
-			net_conn_write(c, line, len);
-			net_conn_write(c, "\n", 1);
+			line[len] = '\n'; /* one write, one TLS record */
+			net_conn_write(c, line, len + 1);
 		}
 		free(line);
 	}
@@ -373,7 +394,9 @@ static void srv_accept(struct net_conn *c, void *arg)
 	s->ctx = srv_ctx;
 	net_conn_set_cbs(c, &cbs, s);
 	net_conn_set_max_line(c, o.max_line);
-	net_conn_set_idle_timeout(c, 30000);
+	if (o.read_limit)
+		net_conn_set_read_limit(c, o.read_limit);
+	net_conn_set_idle_timeout(c, o.idle);
 	printf("accept %s\n", net_conn_peer(c));
 	fflush(stdout);
 	if (o.starttls)
@@ -440,10 +463,154 @@ static int run_server(const char *addr)
 	return 0;
 }
 
+
+/* ---------------- relay ---------------- */
+
+/* relay LISTEN HOST PORT [--tls-to] [--ca F --verify]: every accepted connection is
+ * joined to a new connection to HOST:PORT (TLS with --tls-to); bytes move with
+ * net_conn_forward, and a side whose peer has more than WRITE_HIGH unsent is paused
+ * until that peer drains. */
+struct pair {
+	struct net_conn *a, *b;
+	int b_ready;
+};
+
+static struct cry_tls_ctx *relay_ctx;
+static const char *relay_host;
+static int relay_port;
+
+static struct net_conn *other(struct pair *p, struct net_conn *c)
+{
+	return c == p->a ? p->b : p->a;
+}
+
+static void pair_close(struct pair *p)
+{
+	if (p->a)
+		net_conn_close(p->a);
+	if (p->b)
+		net_conn_close(p->b);
+	free(p);
+}
+
+static void relay_read(struct net_conn *c, void *arg)
+{
+	struct pair *p = arg;
+	struct net_conn *o2 = other(p, c);
+
+	if (c == p->a && !p->b_ready)
+		return; /* held until the target is ready */
+	if (net_conn_forward(c, o2) < 0) {
+		printf("error: forward: %s\n", net_conn_error(o2));
+		pair_close(p);
+		return;
+	}
+	if (net_conn_output_len(o2) > WRITE_HIGH)
+		net_conn_pause_read(c);
+}
+
+static void relay_drain(struct net_conn *c, void *arg)
+{
+	struct pair *p = arg;
+
+	net_conn_resume_read(other(p, c));
+}
+
+static void relay_ready(struct pair *p)
+{
+	p->b_ready = 1;
+	net_conn_resume_read(p->a);
+}
+
+static void relay_event(struct net_conn *c, enum net_event ev, void *arg)
+{
+	struct pair *p = arg;
+
+	if (ev == NET_EV_CONNECTED) {
+		if (relay_ctx) {
+			if (net_conn_start_tls(c, relay_ctx, relay_host) < 0) {
+				printf("error: %s\n", net_conn_error(c));
+				pair_close(p);
+			}
+			return;
+		}
+		relay_ready(p);
+		return;
+	}
+	if (ev == NET_EV_TLS_READY) {
+		print_info("relay", c);
+		relay_ready(p);
+		return;
+	}
+	printf("%s %s: %s\n", ev == NET_EV_EOF ? "closed" : "error",
+	       c == p->a ? "client" : "target", net_conn_error(c));
+	fflush(stdout);
+	/* what one side still has in flight goes out before both close */
+	if (net_conn_input_len(c) && p->b_ready)
+		net_conn_forward(c, other(p, c));
+	pair_close(p);
+}
+
+static void relay_accept(struct net_conn *c, void *arg)
+{
+	static const struct net_conn_cbs cbs = { relay_read, relay_drain, relay_event };
+	struct pair *p = calloc(1, sizeof(*p));
+
+	(void)arg;
+	if (!p) {
+		net_conn_free(c);
+		return;
+	}
+	p->a = c;
+	net_conn_set_cbs(c, &cbs, p);
+	net_conn_pause_read(c);
+	p->b = net_connect(loop, relay_host, relay_port, o.connect_timeout, &cbs, p);
+	if (!p->b) {
+		printf("error: cannot connect to target\n");
+		pair_close(p);
+		return;
+	}
+	printf("relay %s\n", net_conn_peer(c));
+	fflush(stdout);
+}
+
+static int run_relay(const char *addr, const char *host, int port, int tls_to)
+{
+	struct net_listener *ls;
+	char err[256];
+
+	relay_host = host;
+	relay_port = port;
+	if (tls_to) {
+		struct cry_tls_conf conf = { 0 };
+		conf.ca_file = o.ca;
+		conf.verify = o.verify ? CRY_VERIFY_PEER : CRY_VERIFY_NONE;
+		relay_ctx = cry_tls_ctx_new(&conf, err, sizeof(err));
+		if (!relay_ctx) {
+			printf("error: %s\n", err);
+			return 78;
+		}
+	}
+	ls = net_listen(loop, addr, NULL, relay_accept, NULL, err, sizeof(err));
+	if (!ls) {
+		printf("error: %s\n", err);
+		return 69;
+	}
+	printf("listening %d\n", net_listener_port(ls));
+	fflush(stdout);
+	net_signal_add(loop, SIGTERM, on_term, NULL);
+	net_loop_run(loop);
+	net_listener_free(ls);
+	cry_tls_ctx_free(relay_ctx);
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, int i)
 {
 	o.max_line = 8192;
 	o.timeout = 1500;
+	o.connect_timeout = 5000;
+	o.idle = 30000;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -453,6 +620,7 @@ static int parse_opts(int argc, char **argv, int i)
 		ARG("--key", o.key)
 		ARG("--starttls", o.starttls)
 		ARG("--expect", o.expect)
+		ARG("--proxy", o.proxy)
 		if (strcmp(a, "--sni") == 0 && v) {
 			if (strchr(v, '=')) {
 				if (o.nsni < MAX_SNI)
@@ -463,8 +631,23 @@ static int parse_opts(int argc, char **argv, int i)
 			i++;
 			continue;
 		}
+		if (strcmp(a, "--read-limit") == 0 && v) {
+			o.read_limit = strtoul(v, NULL, 10);
+			i++;
+			continue;
+		}
 		if (strcmp(a, "--max-line") == 0 && v) {
 			o.max_line = strtoul(v, NULL, 10);
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--idle") == 0 && v) {
+			o.idle = strtoul(v, NULL, 10);
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--connect-timeout") == 0 && v) {
+			o.connect_timeout = strtoul(v, NULL, 10);
 			i++;
 			continue;
 		}
@@ -474,6 +657,8 @@ static int parse_opts(int argc, char **argv, int i)
 			continue;
 		}
 		if (strcmp(a, "--verify") == 0) { o.verify = 1; continue; }
+		if (strcmp(a, "--plain") == 0) { o.plain = 1; continue; }
+		if (strcmp(a, "--chain") == 0) { o.chain = 1; continue; }
 		if (strcmp(a, "--tls13") == 0) { o.tls13 = 1; continue; }
 		if (strcmp(a, "--no-data") == 0) { o.no_data = 1; continue; }
 		if (strcmp(a, "--require-client-cert") == 0) { o.require_cc = 1; continue; }
@@ -503,6 +688,11 @@ int main(int argc, char **argv)
 		if (argc < 4 || parse_opts(argc, argv, 4) < 0)
 			return 64;
 		r = run_client(argv[2], atoi(argv[3]));
+	} else if (strcmp(argv[1], "relay") == 0) {
+		int tls_to = argc > 5 && strcmp(argv[5], "--tls-to") == 0;
+		if (argc < 5 || parse_opts(argc, argv, tls_to ? 6 : 5) < 0)
+			return 64;
+		r = run_relay(argv[2], argv[3], atoi(argv[4]), tls_to);
 	} else if (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "lines") == 0) {
 		if (parse_opts(argc, argv, 3) < 0)
 			return 64;

@@ -250,6 +250,30 @@ static void random_bytes_and_range(void)
 	CHECK(cry_random_range(5, 4, &v) < 0);
 }
 
+/* A forked child must not repeat the parent's random stream. */
+static void random_differs_after_fork(void)
+{
+	uint8_t mine[32], theirs[32];
+	int fd[2];
+
+	CHECK(cry_random(mine, 1) == 0); /* the DRBG exists before the fork */
+	CHECK(pipe(fd) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		uint8_t b[32];
+		int ok = cry_random(b, sizeof(b)) == 0 && write(fd[1], b, sizeof(b)) == (ssize_t)sizeof(b);
+		_exit(ok ? 0 : 1);
+	}
+	close(fd[1]);
+	CHECK(cry_random(mine, sizeof(mine)) == 0);
+	CHECK(read(fd[0], theirs, sizeof(theirs)) == (ssize_t)sizeof(theirs));
+	close(fd[0]);
+	int st = 0;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(memcmp(mine, theirs, sizeof(mine)) != 0);
+}
+
 static void version_and_features(void)
 {
 	CHECK(cry_init() == 0);
@@ -274,4 +298,5 @@ UNIT_SUITE(crypto_kat,
 	   UNIT_TEST(aes256gcm_mcgrew_viega),
 	   UNIT_TEST(aes_cbc_sp800_38a),
 	   UNIT_TEST(memeq_and_wipe),
-	   UNIT_TEST(random_bytes_and_range));
+	   UNIT_TEST(random_bytes_and_range),
+	   UNIT_TEST(random_differs_after_fork));

@@ -225,8 +225,38 @@ out:
 	tu_rmdir(d);
 }
 
+/* RSA-4096 (the current DRACOON key-pair version): OAEP with MGF1-SHA256 roundtrip, and
+ * only the two supported sizes are generated. */
+static void keygen_4096(void)
+{
+	struct cry_rsa *k = cry_rsa_generate(4096);
+	uint8_t fk[32], ct[512], pt[512];
+
+	CHECK(cry_rsa_generate(1024) == NULL);
+	CHECK(cry_rsa_generate(3072) == NULL);
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	CHECK_EQ(cry_rsa_bits(k), 4096);
+	CHECK_EQ(cry_rsa_size(k), 512);
+	CHECK(cry_random(fk, sizeof(fk)) == 0);
+	CHECK_EQ(cry_rsa_oaep_encrypt(k, CRY_MGF1_SHA256, fk, 32, ct, sizeof(ct)), 512);
+	CHECK_EQ(cry_rsa_oaep_decrypt(k, CRY_MGF1_SHA256, ct, 512, pt, sizeof(pt)), 32);
+	CHECK_MEM(pt, fk, 32);
+	CHECK(cry_rsa_oaep_decrypt(k, CRY_MGF1_SHA1, ct, 512, pt, sizeof(pt)) < 0);
+	char *pem = cry_rsa_private_pem_new(k);
+	struct cry_rsa *back = pem ? cry_rsa_from_pem(pem, strlen(pem)) : NULL;
+	CHECK(back && cry_rsa_is_private(back) && cry_rsa_public_equal(back, k));
+	if (pem)
+		cry_wipe(pem, strlen(pem));
+	free(pem);
+	cry_rsa_free(back);
+	cry_rsa_free(k);
+}
+
 UNIT_SUITE(crypto_rsa,
 	   UNIT_TEST(keygen_and_oaep_roundtrips),
+	   UNIT_TEST(keygen_4096),
 	   UNIT_TEST(export_import_roundtrip),
 	   UNIT_TEST(openssl_keys_import),
 	   UNIT_TEST(openssl_oaep_interop));
