@@ -20,13 +20,38 @@
 
 #define DL_CHUNK (256 * 1024)
 
+int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name, char id[33])
+{
+	uint8_t rnd[16];
+	char path[4200];
+	cry_random(rnd, sizeof(rnd));
+	hex_encode(rnd, sizeof(rnd), id, 33, 0);
+	int fd = dbx_upload_path(s, id, path, sizeof(path)) == 0 ?
+		 open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO uploads(id, user_id, parent_id, name, created) VALUES(?,?,?,?,?)");
+	int ok = fd >= 0 && st;
+	if (ok) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, uid);
+		sqlite3_bind_int64(st, 3, parent);
+		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (long long)time(NULL));
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	if (fd >= 0)
+		close(fd);
+	if (!ok && fd >= 0)
+		unlink(path);
+	return ok ? 0 : -1;
+}
+
 static void upload_create(struct dbx_server *s, struct net_http_req *r, long long uid)
 {
 	json_t *j = dbx_req_json(r);
 	long long room;
 	int enc;
-	uint8_t rnd[16];
-	char id[33], path[4200];
+	char id[33];
 	if (!j)
 		return;
 	json_t *pid = json_object_get(j, "parentId");
@@ -50,26 +75,9 @@ static void upload_create(struct dbx_server *s, struct net_http_req *r, long lon
 		dbx_reply_error(r, role < 0 ? 404 : 403, role < 0 ? "no such parent" : "write access required");
 		return;
 	}
-	cry_random(rnd, sizeof(rnd));
-	hex_encode(rnd, sizeof(rnd), id, sizeof(id), 0);
-	int fd = dbx_upload_path(s, id, path, sizeof(path)) == 0 ?
-		 open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
-	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO uploads(id, user_id, parent_id, name, created) VALUES(?,?,?,?,?)");
-	int ok = fd >= 0 && st;
-	if (ok) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, uid);
-		sqlite3_bind_int64(st, 3, json_integer_value(pid));
-		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (long long)time(NULL));
-		ok = sqlite3_step(st) == SQLITE_DONE;
-	}
-	sqlite3_finalize(st);
-	if (fd >= 0)
-		close(fd);
+	int ok = dbx_upload_start(s, uid, json_integer_value(pid), name, id) == 0;
 	json_decref(j);
 	if (!ok) {
-		unlink(path);
 		dbx_reply_error(r, 500, "cannot start the upload");
 		return;
 	}
@@ -111,7 +119,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static void upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
+void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
 {
 	long long received, parent;
 	char path[4200];
@@ -150,56 +158,44 @@ static void upload_chunk(struct dbx_server *s, struct net_http_req *r, long long
 	dbx_reply_json(r, 200, json_pack("{s:I}", "received", (json_int_t)(received + (long long)len)));
 }
 
-/* Does uid hold a key pair of the version this encrypted file key was made for? */
-static int has_keypair_for(struct dbx_server *s, long long uid, int fk_version)
-{
-	sqlite3_stmt *st = dbx_db_prep(s, "SELECT 1 FROM keypairs WHERE user_id = ? AND version = ?");
-	int ok = 0;
-	if (st) {
-		sqlite3_bind_int64(st, 1, uid);
-		sqlite3_bind_text(st, 2, dbx_kp_version_name(fk_version), -1, SQLITE_STATIC);
-		ok = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	}
-	return ok;
-}
-
-static void upload_complete(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
+/* Completes upload id of uid. keys: [{userId, fileKey}] to store with the file (an
+ * encrypted room needs at least one that fits a reading member's key pair). */
+static void complete(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
+		     json_t *keys, int need_write)
 {
 	long long received, parent, room, nid = 0;
 	int enc;
 	char *name = NULL, part[4200], blob[4200], err[300];
-	struct dbx_file_key fk;
-	json_t *j = NULL, *fkj;
-	char *fktext = NULL;
 	sqlite3_stmt *st = NULL;
+	json_t *it;
+	size_t i;
 
 	if (upload_get(s, id, uid, &received, &parent, &name) < 0) {
 		dbx_reply_error(r, 404, "no such upload");
 		return;
 	}
-	if (dbx_node_access(s, uid, parent, &room, &enc) < DBX_ROLE_WRITE) {
+	int role = dbx_node_access(s, uid, parent, &room, &enc);
+	if (role < (need_write ? DBX_ROLE_WRITE : DBX_ROLE_READ)) {
 		dbx_reply_error(r, 403, "write access required");
 		goto out;
 	}
-	if (!(j = dbx_req_json(r)))
+	if (enc && json_array_size(keys) == 0) {
+		dbx_reply_error(r, 400, "an encrypted room needs fileKey (the wrapped file key, with its tag)");
 		goto out;
-	fkj = json_object_get(j, "fileKey");
-	if (enc) {
-		if (!fkj || dbx_file_key_from_json(fkj, 1, &fk, err, sizeof(err)) < 0 || !fk.has_tag) {
-			dbx_reply_error(r, 400, "an encrypted room needs fileKey (your wrapped file key, with its tag): %s",
-					fkj ? err : "missing");
-			goto out;
-		}
-		if (!has_keypair_for(s, uid, fk.version)) {
-			dbx_reply_error(r, 400, "fileKey version %s does not fit a key pair of yours",
-					dbx_fk_version_name(fk.version));
-			goto out;
-		}
-		fktext = json_dumps(fkj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	} else if (fkj && !json_is_null(fkj)) {
+	}
+	if (!enc && json_array_size(keys)) {
 		dbx_reply_error(r, 400, "fileKey is only for encrypted rooms");
 		goto out;
+	}
+	json_array_foreach(keys, i, it) {
+		struct dbx_file_key fk;
+		if (!json_is_integer(json_object_get(it, "userId")) ||
+		    dbx_file_key_from_json(json_object_get(it, "fileKey"), 1, &fk, err, sizeof(err)) < 0 || !fk.has_tag) {
+			dbx_reply_error(r, 400, "file key %zu: %s", i, json_object_get(it, "fileKey") ? err : "missing");
+			goto out;
+		}
+		json_object_set_new(it, "version", json_string(dbx_fk_version_name(fk.version)));
+		json_object_set_new(it, "kpVersion", json_string(dbx_kp_version_name(fk.version)));
 	}
 	if (dbx_upload_path(s, id, part, sizeof(part)) < 0 || dbx_db_begin(s) < 0) {
 		dbx_reply_error(r, 500, "internal error");
@@ -226,20 +222,30 @@ static void upload_complete(struct dbx_server *s, struct net_http_req *r, long l
 		goto out;
 	}
 	nid = sqlite3_last_insert_rowid(s->db);
-	if (fktext) {
-		st = dbx_db_prep(s, "INSERT INTO file_keys(node_id, user_id, version, file_key) VALUES(?,?,?,?)");
-		rc = SQLITE_ERROR;
-		if (st) {
-			sqlite3_bind_int64(st, 1, nid);
-			sqlite3_bind_int64(st, 2, uid);
-			sqlite3_bind_text(st, 3, dbx_fk_version_name(fk.version), -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, fktext, -1, SQLITE_STATIC);
-			rc = sqlite3_step(st);
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-		if (rc != SQLITE_DONE)
-			goto fail;
+	/* only for reading members with a key pair of the key's version */
+	st = dbx_db_prep(s, "INSERT OR IGNORE INTO file_keys(node_id, user_id, version, file_key) SELECT ?1, ?2, ?3, ?4 "
+			    "WHERE EXISTS(SELECT 1 FROM members WHERE room_id = ?5 AND user_id = ?2 AND role >= 1) "
+			    "AND EXISTS(SELECT 1 FROM keypairs WHERE user_id = ?2 AND version = ?6)");
+	int stored = 0;
+	json_array_foreach(keys, i, it) {
+		char *text = json_dumps(json_object_get(it, "fileKey"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, nid);
+		sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(it, "userId")));
+		sqlite3_bind_text(st, 3, json_string_value(json_object_get(it, "version")), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 5, room);
+		sqlite3_bind_text(st, 6, json_string_value(json_object_get(it, "kpVersion")), -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			stored += sqlite3_changes(s->db);
+		free(text);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (enc && !stored) {
+		dbx_db_rollback(s);
+		dbx_reply_error(r, 400, "no file key fits a key pair of a room member: nobody could read the file");
+		goto out;
 	}
 	st = dbx_db_prep(s, "DELETE FROM uploads WHERE id = ?");
 	if (!st)
@@ -271,10 +277,32 @@ fail:
 	dbx_db_rollback(s);
 	dbx_reply_error(r, 500, "cannot complete the upload");
 out:
-	if (fktext)
-		free(fktext);
-	json_decref(j);
 	free(name);
+}
+
+static void upload_complete(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
+{
+	json_t *j = dbx_req_json(r);
+	if (!j)
+		return;
+	json_t *fkj = json_object_get(j, "fileKey"), *keys = json_array();
+	if (fkj && !json_is_null(fkj))
+		json_array_append_new(keys, json_pack("{s:I,s:O}", "userId", (json_int_t)uid, "fileKey", fkj));
+	complete(s, r, uid, id, keys, 1);
+	json_decref(keys);
+	json_decref(j);
+}
+
+void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
+{
+	json_t *j = dbx_req_json(r);
+	if (!j)
+		return;
+	json_t *items = json_object_get(json_object_get(j, "userFileKeyList"), "items");
+	json_t *keys = json_is_array(items) ? json_deep_copy(items) : json_array();
+	complete(s, r, uid, id, keys, 0);
+	json_decref(keys);
+	json_decref(j);
 }
 
 static void upload_cancel(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
@@ -370,7 +398,7 @@ int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid
 	}
 	if (sscanf(path, "/nodes/files/uploads/%32[0-9a-f]%31s", id, tail) == 1 && strlen(id) == 32) {
 		if (strcmp(method, "POST") == 0)
-			upload_chunk(s, r, uid, id);
+			dbx_upload_chunk(s, r, uid, id);
 		else if (strcmp(method, "PUT") == 0)
 			upload_complete(s, r, uid, id);
 		else if (strcmp(method, "DELETE") == 0)

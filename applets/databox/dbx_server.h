@@ -98,6 +98,10 @@ int dbx_api_shares(struct dbx_server *s, struct net_http_req *r, long long uid,
 /* The public share endpoints (no login). */
 int dbx_api_public(struct dbx_server *s, struct net_http_req *r, const char *method,
 		   const char *path);
+/* Uploads, shared with upload shares (dbx_api_transfer.c). */
+int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name, char id[33]);
+void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id);
+void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id);
 /* Streams blob id to r (shared by downloads and shares). */
 void dbx_stream_blob(struct dbx_server *s, struct net_http_req *r, long long id);
 
