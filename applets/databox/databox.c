@@ -14,7 +14,7 @@ static int databox_main(int argc, char **argv);
 
 const struct applet databox_applet = {
 	"databox", databox_main,
-	"crypto ... | serve [-d] [-c FILE] | admin ... | login | keygen | room | ls | upload | download | distribute | share | keypair reset | rescue",
+	"crypto ... | serve [-d] [-c FILE] | admin ... | login | keygen | room | ls | upload | download | distribute | share | upload-share | keypair reset | rescue",
 	APPLET_DAEMON,
 	"end-to-end encrypted data rooms (server and client)",
 };
@@ -42,6 +42,8 @@ static int databox_main(int argc, char **argv)
 		return dbx_cmd_download(argc - 1, argv + 1);
 	if (strcmp(argv[1], "share") == 0)
 		return dbx_cmd_share(argc - 1, argv + 1);
+	if (strcmp(argv[1], "upload-share") == 0)
+		return dbx_cmd_upload_share(argc - 1, argv + 1);
 	static const char *const client_cmds[] = { "login", "keygen", "room", "ls", "distribute", "keypair", "rescue" };
 	for (size_t i = 0; i < sizeof(client_cmds) / sizeof(client_cmds[0]); i++)
 		if (strcmp(argv[1], client_cmds[i]) == 0)

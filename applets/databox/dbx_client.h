@@ -44,4 +44,5 @@ int dbx_client_main(int argc, char **argv);  /* login keygen room ls keypair dis
 int dbx_cmd_upload(int argc, char **argv);
 int dbx_cmd_download(int argc, char **argv);
 int dbx_cmd_share(int argc, char **argv);
+int dbx_cmd_upload_share(int argc, char **argv);
 #endif

@@ -2,6 +2,7 @@
  * private key under the share password, the file key wrapped for it) and "databox
  * share get LINK OUT" (needs no account: the link and the share password). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static const struct option sopt_table[] = {
 	{ "share-password-file", required_argument, NULL, 's' },
 	{ "expires", required_argument, NULL, 'e' },
 	{ "max-downloads", required_argument, NULL, 'm' },
+	{ "max-uploads", required_argument, NULL, 'm' },
 	{ "ca", required_argument, NULL, 'a' },
 	{ "version", required_argument, NULL, 'V' },
 	{ "iterations", required_argument, NULL, 'i' }, /* hidden: tests */
@@ -292,6 +294,222 @@ out:
 	free(resp);
 	net_httpc_free(h);
 	return rc;
+}
+
+/* ---- upload shares ---- */
+
+static int upload_share_create(struct sopts *o)
+{
+	struct dbx_client c;
+	json_t *node = NULL, *body = NULL, *rep = NULL;
+	long long expires = 0;
+	int rc;
+
+	if (o->nargs != 1) {
+		fprintf(stderr, "Usage: databox upload-share create ROOM[/PATH] [--expires 7d] [--max-uploads N]\n");
+		return EXIT_USAGE;
+	}
+	if (o->expires && conf_parse_duration(o->expires, &expires) < 0) {
+		fprintf(stderr, "databox upload-share create: --expires: not a duration (30m, 12h, 7d)\n");
+		return EXIT_USAGE;
+	}
+	if ((rc = dbx_cl_open(&c, "upload-share create", 1)) != EXIT_OK)
+		return rc;
+	if (!(node = dbx_cl_resolve(&c, o->args[0]))) {
+		rc = EXIT_NOINPUT;
+		goto out;
+	}
+	body = json_pack("{s:O}", "targetId", json_object_get(node, "id"));
+	if (expires)
+		json_object_set_new(body, "expireAt", json_integer((json_int_t)time(NULL) + expires));
+	if (o->max_downloads > 0)
+		json_object_set_new(body, "maxUploads", json_integer(o->max_downloads));
+	int st = dbx_cl_call(&c, "POST", "/shares/uploads", body, &rep);
+	if (st != 201) {
+		rc = dbx_cl_fail(&c, st, rep, "creating the upload share");
+		goto out;
+	}
+	printf("%s%s\n", json_string_value(json_object_get(c.cfg, "server")),
+	       json_string_value(json_object_get(rep, "link")));
+	rc = EXIT_OK;
+out:
+	json_decref(node);
+	json_decref(body);
+	json_decref(rep);
+	dbx_cl_close(&c);
+	return rc;
+}
+
+/* One JSON exchange without a login; returns the status (or -1) and the reply. */
+static int pub_call(struct net_httpc *h, const char *method, const char *path, json_t *body, json_t **out)
+{
+	char err[300], *resp = NULL, *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	const char *hdrs[] = { "Content-Type: application/json", NULL };
+	size_t rl = 0;
+	int st = net_httpc_request(h, method, path, hdrs, text, text ? strlen(text) : 0, NULL, NULL, &resp, &rl,
+				   1 << 20, err, sizeof(err));
+	free(text);
+	*out = resp && rl ? json_loadb(resp, rl, 0, NULL) : NULL;
+	if (st < 0)
+		fprintf(stderr, "databox upload-share put: %s\n", err);
+	free(resp);
+	return st;
+}
+
+static int upload_share_put(struct sopts *o)
+{
+	struct net_httpc *h = NULL;
+	struct dbx_file_key fk;
+	struct cry_gcm_stream *gs = NULL;
+	json_t *info = NULL, *rep = NULL, *body = NULL, *keys = NULL, *it;
+	char base[512], err[300], path[700], up[40];
+	uint8_t *buf = NULL, *obuf = NULL;
+	int fd = -1, rc = EXIT_USAGE, st;
+	size_t i;
+	uint64_t off = 0;
+
+	memset(&fk, 0, sizeof(fk));
+	if (o->nargs != 2) {
+		fprintf(stderr, "Usage: databox upload-share put LINK FILE [--ca FILE]\n");
+		return EXIT_USAGE;
+	}
+	const char *link = o->args[0], *file = o->args[1], *scheme = strstr(link, "://");
+	const char *p = scheme ? strchr(scheme + 3, '/') : NULL;
+	const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	if (!p || (size_t)(p - link) >= sizeof(base) || strlen(p) > 300 || !strstr(p, "/public/shares/uploads/")) {
+		fprintf(stderr, "databox upload-share put: not an upload share link: %s\n", link);
+		return EXIT_USAGE;
+	}
+	str_copy(base, link, (size_t)(p - link) + 1);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "databox upload-share put: %s: %s\n", file, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	if (!(h = net_httpc_new(base, o->ca, err, sizeof(err)))) {
+		fprintf(stderr, "databox upload-share put: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	st = pub_call(h, "GET", p, NULL, &info);
+	if (st != 200) {
+		fprintf(stderr, "databox upload-share put: %s\n", st == 404 ? "no such upload share (or it expired or was used up)" : "failed");
+		rc = st < 0 ? EXIT_UNAVAILABLE : EXIT_NOINPUT;
+		goto out;
+	}
+	/* wrap a fresh file key for every listed key (managers, rescue key) first: a file
+	 * nobody could read is refused before any byte is sent */
+	rc = EXIT_SOFTWARE;
+	if (dbx_file_key_new(&fk) < 0 || !(gs = cry_gcm_stream_new(fk.key, fk.iv, DBX_FILE_IV_LEN, 1)))
+		goto out;
+	json_t *list = json_object_get(json_object_get(info, "userUserPublicKeyList"), "items");
+	if (json_array_size(list) == 0) {
+		fprintf(stderr, "databox upload-share put: the room has no manager with a key pair to encrypt for\n");
+		rc = EXIT_DATAERR;
+		goto out;
+	}
+	st = pub_call(h, "POST", p, body = json_pack("{s:s}", "name", name), &rep);
+	json_decref(body);
+	body = NULL;
+	if (st != 201 || !json_is_string(json_object_get(rep, "uploadId"))) {
+		fprintf(stderr, "databox upload-share put: %s\n", json_string_value(json_object_get(rep, "message")) ?
+			json_string_value(json_object_get(rep, "message")) : "cannot start the upload");
+		rc = st == 404 ? EXIT_NOINPUT : EXIT_DATAERR;
+		goto out;
+	}
+	str_copy(up, json_string_value(json_object_get(rep, "uploadId")), sizeof(up));
+	json_decref(rep);
+	rep = NULL;
+	buf = malloc(1 << 20);
+	obuf = malloc(1 << 20);
+	if (!buf || !obuf)
+		goto out;
+	for (;;) {
+		ssize_t n = read(fd, buf, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "databox upload-share put: %s: %s\n", file, strerror(errno));
+			rc = EXIT_IOERR;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (cry_gcm_stream_update(gs, buf, (size_t)n, obuf) < 0)
+			goto out;
+		char *resp = NULL;
+		const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
+		str_fmt(path, sizeof(path), "%s/%s?offset=%llu", p, up, (unsigned long long)off);
+		st = net_httpc_request(h, "POST", path, hdrs, obuf, (size_t)n, NULL, NULL, &resp, NULL, 65536, err, sizeof(err));
+		free(resp);
+		if (st != 200) {
+			fprintf(stderr, "databox upload-share put: sending data failed (%s)\n", st < 0 ? err : "refused");
+			rc = EXIT_UNAVAILABLE;
+			goto out;
+		}
+		off += (uint64_t)n;
+	}
+	if (cry_gcm_stream_final(gs, fk.tag) < 0)
+		goto out;
+	fk.has_tag = 1;
+	keys = json_array();
+	json_array_foreach(list, i, it) {
+		struct dbx_keypair kp;
+		struct dbx_file_key enc;
+		struct cry_rsa *pub;
+		if (dbx_keypair_from_json(json_object_get(it, "publicKeyContainer"), &kp, err, sizeof(err)) < 0 ||
+		    !(pub = dbx_keypair_public(&kp, err, sizeof(err))))
+			continue;
+		if (dbx_file_key_wrap(&fk, pub, kp.pub_version, &enc, err, sizeof(err)) == 0)
+			json_array_append_new(keys, json_pack("{s:O,s:o}", "userId", json_object_get(it, "id"),
+							      "fileKey", dbx_file_key_to_json(&enc)));
+		cry_rsa_free(pub);
+	}
+	body = json_pack("{s:{s:O}}", "userFileKeyList", "items", keys);
+	str_fmt(path, sizeof(path), "%s/%s", p, up);
+	st = pub_call(h, "PUT", path, body, &rep);
+	if (st != 201) {
+		fprintf(stderr, "databox upload-share put: %s\n", json_string_value(json_object_get(rep, "message")) ?
+			json_string_value(json_object_get(rep, "message")) : "cannot complete the upload");
+		rc = EXIT_DATAERR;
+		goto out;
+	}
+	printf("uploaded %s (%llu bytes, encrypted for %zu key%s)\n", name, (unsigned long long)off,
+	       json_array_size(keys), json_array_size(keys) == 1 ? "" : "s");
+	rc = EXIT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	cry_gcm_stream_free(gs);
+	dbx_file_key_wipe(&fk);
+	if (buf) {
+		secret_wipe(buf, 1 << 20);
+		free(buf);
+	}
+	free(obuf);
+	json_decref(info);
+	json_decref(rep);
+	json_decref(body);
+	json_decref(keys);
+	net_httpc_free(h);
+	return rc;
+}
+
+int dbx_cmd_upload_share(int argc, char **argv)
+{
+	struct sopts o;
+	if (sparse(argc, argv, &o) < 0 || o.nargs < 1) {
+		fprintf(stderr, "Usage: databox upload-share create ROOM[/PATH] ... | upload-share put LINK FILE ...\n");
+		return EXIT_USAGE;
+	}
+	const char *sub = o.args[0];
+	o.args++;
+	o.nargs--;
+	if (strcmp(sub, "create") == 0)
+		return upload_share_create(&o);
+	if (strcmp(sub, "put") == 0)
+		return upload_share_put(&o);
+	fprintf(stderr, "databox upload-share: unknown sub-command %s\n", sub);
+	return EXIT_USAGE;
 }
 
 int dbx_cmd_share(int argc, char **argv)

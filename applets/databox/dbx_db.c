@@ -40,7 +40,10 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS shares(access_key TEXT PRIMARY KEY, node_id INTEGER NOT NULL"
 	"  REFERENCES nodes(id) ON DELETE CASCADE, created_by INTEGER NOT NULL, expire_at INTEGER,"
 	"  max_downloads INTEGER, downloads INTEGER NOT NULL DEFAULT 0, keypair TEXT NOT NULL,"
-	"  file_key TEXT NOT NULL);";
+	"  file_key TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS upload_shares(access_key TEXT PRIMARY KEY, target_id INTEGER NOT NULL"
+	"  REFERENCES nodes(id) ON DELETE CASCADE, created_by INTEGER NOT NULL, expire_at INTEGER,"
+	"  max_uploads INTEGER, uploads INTEGER NOT NULL DEFAULT 0);";
 
 int dbx_blob_path(const struct dbx_server *s, long long id, char *out, size_t cap)
 {

@@ -134,6 +134,27 @@ check "upload into a missing room: exit 66, names it" sh -c "[ $rc = 66 ] && gre
 env HOME="$TMP/nobody" "$SEALBOX" databox ls >"$TMP/o" 2>&1; rc=$?
 check "ls before login: exit 78, says to log in" sh -c "[ $rc = 78 ] && grep -q 'databox login' '$TMP/o'"
 
+# an upload share: someone without an account puts a file into the encrypted room
+as alice upload-share create vault --max-uploads 1 --expires 2h >"$TMP/ulink" 2>"$TMP/e"
+ulink=$(cat "$TMP/ulink")
+check "upload-share create prints a public link" sh -c "echo '$ulink' | grep -q '/api/v1/public/shares/uploads/[0-9a-f]\{32\}$'"
+curl -sS --cacert "$CERTS/ca.pem" "$ulink" >"$TMP/uinfo.json"
+check "curl sees the keys to wrap for: the manager and the room rescue key (not the reader)" \
+	/usr/bin/python3 -c 'import json,sys;d=json.load(open(sys.argv[1]));sys.exit(len(d["userUserPublicKeyList"]["items"])!=2 or not d["isEncrypted"])' "$TMP/uinfo.json"
+head -c 1500000 /dev/urandom >"$TMP/ext.bin"
+env HOME="$TMP/nobody" "$SEALBOX" databox upload-share put "$ulink" "$TMP/ext.bin" --ca "$CERTS/ca.pem" >"$TMP/o" 2>&1
+check "upload-share put without an account" grep -q 'uploaded ext.bin (1500000 bytes, encrypted for 2 keys)' "$TMP/o"
+env HOME="$TMP/nobody" "$SEALBOX" databox upload-share put "$ulink" "$TMP/ext.bin" --ca "$CERTS/ca.pem" >"$TMP/o" 2>&1; rc=$?
+check "the upload limit holds: a second put is refused" sh -c "[ $rc = 66 ] && grep -q 'used up' '$TMP/o'"
+as alice download vault/ext.bin "$TMP/ext.out" --key-password-file "$TMP/alice2.key" >/dev/null 2>&1
+check "the manager downloads and decrypts the shared-in file" cmp -s "$TMP/ext.bin" "$TMP/ext.out"
+as alice distribute --key-password-file "$TMP/alice2.key" >"$TMP/o" 2>&1
+as bob download vault/ext.bin "$TMP/ext2.out" --key-password-file "$TMP/bob3.key" >/dev/null 2>&1
+check "after distribute the reader reads it too" cmp -s "$TMP/ext.bin" "$TMP/ext2.out"
+as alice room create open-room >/dev/null 2>&1
+as alice upload-share create open-room >"$TMP/o" 2>&1; rc=$?
+check "an upload share into an unencrypted room is refused" sh -c "[ $rc = 65 ] && grep -q 'upload shares are for encrypted rooms' '$TMP/o'"
+
 kill "$server_pid"
 i=0; while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 check "the server stops on SIGTERM" sh -c "! kill -0 $server_pid 2>/dev/null"
