@@ -265,6 +265,8 @@ def main():
     fk_plain = json.load(open(p("doc.fk.json")))
     r = crypto("encrypt-file-key", "--public-key", p("alice.public.json"), p("doc.fk.json"))
     fk_alice = json.loads(r.stdout)
+    st, j, _ = alice.req("POST", "/nodes/files/uploads", {"parentId": rid, "name": "huge", "size": 61 * 2**30})
+    check("a file over 60 GiB is refused up front: 413", st == 413 and "60 GiB" in j["message"], repr(j))
     st, j = upload(alice, rid, "doc.bin", p("doc.enc"), None)
     check("completing an upload into an encrypted room without fileKey: 400", st == 400 and "fileKey" in j["message"], repr(j))
     st, node = upload(alice, rid, "doc.bin", p("doc.enc"), fk_alice)
