@@ -24,16 +24,22 @@ static long long acting_uid(struct dbx_server *s, struct net_http_req *r, long l
 	const char *room = net_http_query(r, "room_id");
 	long long rid = room ? strtoll(room, NULL, 10) : 0, rr, resc = 0;
 	int enc;
-	if (strcmp(use, "room_rescue_key") != 0 || !rid) {
-		dbx_reply_error(r, 400, "use_key=room_rescue_key needs room_id (system rescue keys are not supported)");
+	char name[40];
+	if (strcmp(use, "system_rescue_key") == 0) {
+		if (!dbx_user_is_admin(s, uid)) {
+			dbx_reply_error(r, 403, "only an administrator may use the system rescue key");
+			return 0;
+		}
+		snprintf(name, sizeof(name), "rescue:system");
+	} else if (strcmp(use, "room_rescue_key") != 0 || !rid) {
+		dbx_reply_error(r, 400, "use_key is room_rescue_key (with room_id) or system_rescue_key");
 		return 0;
-	}
-	if (dbx_node_access(s, uid, rid, &rr, &enc) < DBX_ROLE_MANAGE || rr != rid) {
+	} else if (dbx_node_access(s, uid, rid, &rr, &enc) < DBX_ROLE_MANAGE || rr != rid) {
 		dbx_reply_error(r, 403, "only a room manager may use the room rescue key");
 		return 0;
+	} else {
+		snprintf(name, sizeof(name), "rescue:%lld", rid);
 	}
-	char name[40];
-	snprintf(name, sizeof(name), "rescue:%lld", rid);
 	sqlite3_stmt *st = dbx_db_prep(s, "SELECT id FROM users WHERE name = ?");
 	if (st) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -42,7 +48,7 @@ static long long acting_uid(struct dbx_server *s, struct net_http_req *r, long l
 		sqlite3_finalize(st);
 	}
 	if (!resc)
-		dbx_reply_error(r, 404, "the room has no rescue key");
+		dbx_reply_error(r, 404, "no such rescue key");
 	return resc;
 }
 

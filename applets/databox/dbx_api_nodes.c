@@ -136,8 +136,11 @@ static void room_encrypt(struct dbx_server *s, struct net_http_req *r, long long
 				want ? "encrypted" : "unencrypted");
 		return;
 	}
-	char sql[96];
-	snprintf(sql, sizeof(sql), "UPDATE nodes SET encrypted = %d WHERE id = %lld", want, room);
+	char sql[400];
+	/* the system rescue key reads every encrypted room */
+	snprintf(sql, sizeof(sql), "UPDATE nodes SET encrypted = %d WHERE id = %lld;"
+		 "INSERT OR IGNORE INTO members(room_id, user_id, role) SELECT %lld, id, 1 FROM users "
+		 "WHERE name = 'rescue:system' AND %d;", want, room, room, want);
 	if (dbx_db_exec(s, sql) < 0) {
 		dbx_reply_error(r, 500, "database error");
 		return;
@@ -444,9 +447,76 @@ static void room_keypair(struct dbx_server *s, struct net_http_req *r, long long
 		net_http_reply(r, 204, NULL, 0);
 }
 
+/* The system rescue key: a hidden user "rescue:system" that reads every encrypted
+ * room (now and later), set by an administrator. */
+static void system_keypair(struct dbx_server *s, struct net_http_req *r, long long uid, int post)
+{
+	if (!dbx_user_is_admin(s, uid)) {
+		dbx_reply_error(r, 403, "only an administrator may handle the system rescue key");
+		return;
+	}
+	if (!post) {
+		sqlite3_stmt *st = dbx_db_prep(s, "SELECT k.container FROM keypairs k JOIN users u ON u.id = k.user_id "
+					       "WHERE u.name = 'rescue:system' LIMIT 1");
+		if (st && sqlite3_step(st) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(st, 0);
+			net_http_set_header(r, "Content-Type", "application/json");
+			net_http_reply(r, 200, t, strlen(t));
+		} else {
+			dbx_reply_error(r, 404, "no system rescue key");
+		}
+		sqlite3_finalize(st);
+		return;
+	}
+	struct dbx_keypair kp;
+	struct dbx_unlock_info info;
+	struct cry_rsa *pub = NULL;
+	char err[300];
+	json_t *j = dbx_req_json(r);
+	if (!j)
+		return;
+	if (dbx_keypair_from_json(j, &kp, err, sizeof(err)) < 0 || !kp.private_pem || !kp.public_pem ||
+	    dbx_private_key_info(kp.private_pem, &info) < 0 || !(pub = dbx_keypair_public(&kp, err, sizeof(err)))) {
+		json_decref(j);
+		dbx_reply_error(r, 400, "a UserKeyPairContainer with an encrypted private key is required");
+		return;
+	}
+	cry_rsa_free(pub);
+	const char *ver = dbx_kp_version_name(kp.priv_version);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	int ok = 0;
+	if (text && dbx_db_begin(s) == 0) {
+		sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO keypairs(user_id, version, container) "
+					       "SELECT id, ?, ? FROM users WHERE name = 'rescue:system'");
+		if (dbx_db_exec(s, "INSERT OR IGNORE INTO users(name, pw_hash, pw_salt, pw_iter) "
+			       "VALUES('rescue:system', randomblob(32), randomblob(16), 1);"
+			       "INSERT OR IGNORE INTO members(room_id, user_id, role) SELECT n.id, u.id, 1 FROM nodes n, "
+			       "users u WHERE n.type = 'room' AND n.encrypted = 1 AND u.name = 'rescue:system';") == 0 && st) {
+			sqlite3_bind_text(st, 1, ver, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+			ok = sqlite3_step(st) == SQLITE_DONE;
+		}
+		sqlite3_finalize(st);
+		if (ok)
+			ok = dbx_db_commit(s) == 0;
+		else
+			dbx_db_rollback(s);
+	}
+	free(text);
+	if (!ok)
+		dbx_reply_error(r, 409, "a system rescue key of this version exists already");
+	else
+		net_http_reply(r, 204, NULL, 0);
+}
+
 int dbx_api_nodes(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
 		  const char *path)
 {
+	if (strcmp(path, "/settings/keypair") == 0 && (strcmp(method, "POST") == 0 || strcmp(method, "GET") == 0)) {
+		system_keypair(s, r, uid, strcmp(method, "POST") == 0);
+		return 1;
+	}
 	long long id;
 	char tail[32];
 	int post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;

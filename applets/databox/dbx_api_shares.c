@@ -263,7 +263,7 @@ static int public_upload(struct dbx_server *s, struct net_http_req *r, const cha
 		/* the keys to wrap for: the room's managers and its rescue key */
 		sqlite3_stmt *st = dbx_db_prep(s, "SELECT u.id, k.container FROM members m JOIN users u ON u.id = m.user_id "
 					       "JOIN keypairs k ON k.user_id = u.id WHERE m.room_id = ? AND "
-					       "(m.role = 3 OR u.name = 'rescue:' || m.room_id) ORDER BY u.id");
+					       "(m.role = 3 OR u.name = 'rescue:' || m.room_id OR u.name = 'rescue:system') ORDER BY u.id");
 		json_t *items = json_array();
 		if (st) {
 			sqlite3_bind_int64(st, 1, room);

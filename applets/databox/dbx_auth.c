@@ -195,3 +195,15 @@ long long dbx_token_user(struct dbx_server *s, const char *authorization)
 	secret_wipe(tok, sizeof(tok));
 	return uid;
 }
+
+int dbx_user_is_admin(struct dbx_server *s, long long uid)
+{
+	sqlite3_stmt *st = dbx_db_prep(s, "SELECT is_admin FROM users WHERE id = ?");
+	int admin = 0;
+	if (st) {
+		sqlite3_bind_int64(st, 1, uid);
+		admin = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return admin;
+}

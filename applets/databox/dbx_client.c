@@ -606,22 +606,29 @@ static int cmd_rescue(struct copts *o)
 	int rc, version = DBX_KP_RSA4096;
 	long long done = 0;
 
-	if (o->nargs != 2 || (strcmp(o->args[0], "set-room") && strcmp(o->args[0], "distribute")) ||
+	int sys = o->nargs == 1 && (!strcmp(o->args[0], "set-system") || !strcmp(o->args[0], "distribute"));
+	if ((!sys && (o->nargs != 2 || (strcmp(o->args[0], "set-room") && strcmp(o->args[0], "distribute")))) ||
 	    (o->version && !(version = dbx_kp_version_parse(o->version)))) {
-		fprintf(stderr, "Usage: databox rescue set-room ROOM [--rescue-password-file F] | rescue distribute ROOM "
-			"[--rescue-password-file F]\n(system rescue keys are not implemented)\n");
+		fprintf(stderr, "Usage: databox rescue set-system | set-room ROOM | distribute [ROOM] "
+			"[--rescue-password-file F] [--key-password-file F]\n");
 		return EXIT_USAGE;
 	}
-	int set = strcmp(o->args[0], "set-room") == 0;
-	if ((rc = dbx_cl_open(&c, set ? "rescue set-room" : "rescue distribute", 1)) != EXIT_OK)
+	int set = strncmp(o->args[0], "set-", 4) == 0;
+	if ((rc = dbx_cl_open(&c, set ? (sys ? "rescue set-system" : "rescue set-room") : "rescue distribute", 1)) != EXIT_OK)
 		return rc;
-	if (!(node = dbx_cl_resolve(&c, o->args[1]))) {
-		rc = EXIT_NOINPUT;
-		goto out;
+	long long rid = 0;
+	if (sys) {
+		str_copy(path, "/settings/keypair", sizeof(path));
+	} else {
+		if (!(node = dbx_cl_resolve(&c, o->args[1]))) {
+			rc = EXIT_NOINPUT;
+			goto out;
+		}
+		rid = json_integer_value(json_object_get(node, "id"));
+		str_fmt(path, sizeof(path), "/nodes/rooms/%lld/keypair", rid);
 	}
-	long long rid = json_integer_value(json_object_get(node, "id"));
-	str_fmt(path, sizeof(path), "/nodes/rooms/%lld/keypair", rid);
-	pw = secret_read(o->rescuepw, RESCUE_PW_ENV, "Rescue password of the room: ", err, sizeof(err));
+	pw = secret_read(o->rescuepw, RESCUE_PW_ENV, sys ? "System rescue password: " : "Rescue password of the room: ",
+			 err, sizeof(err));
 	rc = EXIT_DATAERR;
 	if (!pw || strlen(pw) < 8) {
 		fprintf(stderr, "databox %s: a rescue password of at least 8 characters is required%s%s\n", c.cmd,
@@ -637,16 +644,19 @@ static int cmd_rescue(struct copts *o)
 		}
 		int st = dbx_cl_call(&c, "POST", path, kp, &rep);
 		if (st != 204) {
-			rc = dbx_cl_fail(&c, st, rep, "storing the room rescue key");
+			rc = dbx_cl_fail(&c, st, rep, sys ? "storing the system rescue key" : "storing the room rescue key");
 			goto out;
 		}
-		printf("room rescue key set for %s\n", o->args[1]);
+		if (sys)
+			printf("system rescue key set\n");
+		else
+			printf("room rescue key set for %s\n", o->args[1]);
 		/* the files already there: wrap our keys for it */
 		int v;
 		if (!(k = dbx_cl_unlock(&c, o->keypwfile, &v, &rc)))
 			goto out;
 		str_fmt(query, sizeof(query), "room_id=%lld", rid);
-		rc = dbx_cl_distribute(&c, query, k, v, NULL, &done);
+		rc = dbx_cl_distribute(&c, sys ? NULL : query, k, v, NULL, &done);
 		if (rc == EXIT_OK && done)
 			printf("distributed %lld file key%s\n", done, done == 1 ? "" : "s");
 		goto out;
@@ -664,10 +674,14 @@ static int cmd_rescue(struct copts *o)
 		fprintf(stderr, "databox rescue distribute: %s\n", wrong ? "wrong rescue password" : err);
 		goto out;
 	}
-	str_fmt(query, sizeof(query), "room_id=%lld&use_key=room_rescue_key", rid);
+	if (sys)
+		str_copy(query, "use_key=system_rescue_key", sizeof(query));
+	else
+		str_fmt(query, sizeof(query), "room_id=%lld&use_key=room_rescue_key", rid);
 	rc = dbx_cl_distribute(&c, query, k, rkp.priv_version, NULL, &done);
 	if (rc == EXIT_OK)
-		printf("distributed %lld file key%s with the room rescue key\n", done, done == 1 ? "" : "s");
+		printf("distributed %lld file key%s with the %s rescue key\n", done, done == 1 ? "" : "s",
+		       sys ? "system" : "room");
 out:
 	cry_rsa_free(k);
 	secret_free_str(pw);

@@ -63,6 +63,7 @@ int dbx_user_add(struct dbx_server *s, const char *name, const char *password, i
  * rate limited. */
 long long dbx_login(struct dbx_server *s, const char *name, const char *password,
 		    const char *ip);
+int dbx_user_is_admin(struct dbx_server *s, long long uid);
 /* A new bearer token (hex) for uid; caller frees. */
 char *dbx_token_new(struct dbx_server *s, long long uid, long long *expires);
 /* The user of "Authorization: Bearer ..." or 0. */

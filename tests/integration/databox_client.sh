@@ -20,6 +20,8 @@ printf 'alice-login-pw\n' >"$TMP/alice.login"
 printf 'bob-login-pw\n' >"$TMP/bob.login"
 "$SEALBOX" databox admin -c "$TMP/db.ini" user add alice --password-file "$TMP/alice.login" >/dev/null
 "$SEALBOX" databox admin -c "$TMP/db.ini" user add bob --password-file "$TMP/bob.login" >/dev/null
+printf 'carol-login-pw\n' >"$TMP/carol.login"
+"$SEALBOX" databox admin -c "$TMP/db.ini" user add carol --admin --password-file "$TMP/carol.login" >/dev/null
 bg "$SEALBOX" databox serve -d -c "$TMP/db.ini" 2>"$TMP/server.log"
 server_pid=$last_pid
 wait_port 127.0.0.1 "$port" || { fail "databox serve listens"; exit 1; }
@@ -154,6 +156,26 @@ check "after distribute the reader reads it too" cmp -s "$TMP/ext.bin" "$TMP/ext
 as alice room create open-room >/dev/null 2>&1
 as alice upload-share create open-room >"$TMP/o" 2>&1; rc=$?
 check "an upload share into an unencrypted room is refused" sh -c "[ $rc = 65 ] && grep -q 'upload shares are for encrypted rooms' '$TMP/o'"
+
+# the system rescue key: set by an administrator, it reads every encrypted room
+mkdir -p "$TMP/home-carol"
+printf 'carol key pw\n' >"$TMP/carol.key"
+printf 'system-rescue-9\n' >"$TMP/sys.pw"
+as carol login --server "https://localhost:$port" --ca "$CERTS/ca.pem" --user carol --password-file "$TMP/carol.login" >/dev/null 2>&1
+as carol keygen --version A --iterations 1000 --key-password-file "$TMP/carol.key" >/dev/null 2>&1
+as bob rescue set-system --version A --iterations 1000 --rescue-password-file "$TMP/sys.pw" --key-password-file "$TMP/bob3.key" >"$TMP/o" 2>&1; rc=$?
+check "only an administrator may set the system rescue key: exit 77" sh -c "[ $rc = 77 ] && grep -q 'only an administrator' '$TMP/o'"
+as carol rescue set-system --version A --iterations 1000 --rescue-password-file "$TMP/sys.pw" --key-password-file "$TMP/carol.key" >"$TMP/o" 2>&1
+check "the administrator sets the system rescue key" grep -q 'system rescue key set' "$TMP/o"
+as alice distribute --key-password-file "$TMP/alice2.key" >"$TMP/o" 2>&1
+check "alice wraps the room's files for the system rescue key" grep -q 'distributed 2 file keys' "$TMP/o"
+printf 'alice pw four\n' >"$TMP/alice4.key"
+as alice keypair reset --version A --iterations 1000 --key-password-file "$TMP/alice4.key" >/dev/null 2>&1
+as carol rescue distribute --rescue-password-file "$TMP/sys.pw" >"$TMP/o" 2>&1
+check "rescue distribute with the system key serves alice's new key" grep -q 'distributed 2 file keys with the system rescue key' "$TMP/o"
+as alice download vault/ext.bin "$TMP/ext4.out" --key-password-file "$TMP/alice4.key" >/dev/null 2>&1
+check "alice reads again after recovery through the system rescue key" cmp -s "$TMP/ext.bin" "$TMP/ext4.out"
+check "the system rescue password is nowhere in the server's state" sh -c "! grep -rq system-rescue-9 '$TMP/state'"
 
 kill "$server_pid"
 i=0; while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
