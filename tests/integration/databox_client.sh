@@ -62,6 +62,13 @@ as bob ls vault >"$TMP/o" 2>&1
 check "bob lists the room" grep -q 'file   encrypted read        2500021  report.bin' "$TMP/o"
 as bob download vault/report.bin "$TMP/bob.out" --key-password-file "$TMP/bob.key" >"$TMP/o" 2>&1
 check "bob downloads and decrypts it byte-exact" cmp -s "$TMP/report.bin" "$TMP/bob.out"
+if command -v script >/dev/null; then
+	script -qec "env HOME='$TMP/home-bob' XDG_CONFIG_HOME= '$SEALBOX' databox download vault/report.bin '$TMP/tty.out' --key-password-file '$TMP/bob.key'" /dev/null >"$TMP/tty.log" 2>&1
+	check "on a terminal the download shows a progress bar up to 100%" sh -c "grep -q '100%' '$TMP/tty.log' && grep -q '#####' '$TMP/tty.log' && cmp -s '$TMP/report.bin' '$TMP/tty.out'"
+	grep -q '%' "$TMP/o" && fail "no progress bar when stderr is not a terminal" || ok "no progress bar when stderr is not a terminal"
+else
+	skip "progress bar: script(1) not installed"
+fi
 as bob download vault/report.bin "$TMP/bad.out" --key-password-file "$TMP/alice.key" >"$TMP/o" 2>&1; rc=$?
 check "a wrong key password: exit 65, 'wrong password', no file" sh -c "[ $rc = 65 ] && grep -q 'wrong password' '$TMP/o' && [ ! -e '$TMP/bad.out' ]"
 check "the server never saw the plaintext" sh -c "! grep -rq PLAINTEXT-MARKER-4242 '$TMP/state'"
