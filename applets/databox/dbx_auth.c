@@ -61,8 +61,8 @@ out:
 	return rc;
 }
 
-/* 1 when key is locked out now. */
-static int locked(struct dbx_server *s, const char *key)
+/* 1 when key is locked out now (max failures within the lockout window). */
+static int locked(struct dbx_server *s, const char *key, long max)
 {
 	sqlite3_stmt *st = dbx_db_prep(s, "SELECT count, since FROM login_failures WHERE key = ?");
 	int res = 0;
@@ -74,7 +74,7 @@ static int locked(struct dbx_server *s, const char *key)
 		if ((long long)time(NULL) - since >= s->conf.login_lockout)
 			res = 0; /* window over */
 		else
-			res = count >= s->conf.login_max_failures;
+			res = count >= max;
 	}
 	sqlite3_finalize(st);
 	return res;
@@ -114,7 +114,8 @@ long long dbx_login(struct dbx_server *s, const char *name, const char *password
 
 	str_fmt(ukey, sizeof(ukey), "user:%.64s", name);
 	str_fmt(ikey, sizeof(ikey), "ip:%.64s", ip);
-	if (locked(s, ukey) || locked(s, ikey))
+	/* an address gets more tries than a user name: several users may share it (NAT) */
+	if (locked(s, ukey, s->conf.login_max_failures) || locked(s, ikey, s->conf.login_max_failures * 4))
 		return -2;
 	st = dbx_db_prep(s, "SELECT id, pw_hash, pw_salt, pw_iter FROM users WHERE name = ?");
 	if (!st)

@@ -228,6 +228,9 @@ def main():
         anon.req("POST", "/auth/login", {"userName": "mallory", "password": "x"})
     st, j, _ = anon.req("POST", "/auth/login", {"userName": "mallory", "password": "x"})
     check("failed logins are rate limited: 429", st == 429, "%d %r" % (st, j))
+    st, j, _ = anon.req("POST", "/auth/login", {"userName": "mallory", "password": "x"})
+    st2, j2, _ = anon.req("POST", "/auth/login", {"userName": "alice", "password": "alice-login-pw"})
+    check("the lockout is per user name: alice still logs in from the same address", st == 429 and st2 == 200)
     st, j, _ = alice.req("GET", "/user/account")
     check("alice's account, no key pair yet", st == 200 and j["userName"] == "alice" and not j["isEncryptionEnabled"])
 
