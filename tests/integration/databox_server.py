@@ -282,6 +282,12 @@ def main():
           st == 400 and "between an encrypted and an unencrypted room" in j["message"], repr(j))
     st, j, _ = alice.req("POST", "/nodes/files/%d/move_to" % nid, {"targetId": plainroom["id"]})
     check("move likewise", st == 400 and "move" in j["message"])
+    st, room2, _ = alice.req("POST", "/nodes/rooms", {"name": "second-secret"})
+    alice.req("PUT", "/nodes/rooms/%d/encrypt" % room2["id"], {"isEncrypted": True})
+    st, cp, _ = alice.req("POST", "/nodes/files/%d/copy_to" % nid, {"targetId": room2["id"]})
+    st2, cfk, _ = alice.req("GET", "/nodes/files/%d/user_file_key" % (cp["id"] if st == 201 else 0))
+    check("encrypted to encrypted copy is allowed and carries the copier's file key",
+          st == 201 and cp["isEncrypted"] and st2 == 200 and cfk == fk_alice, "%r %r" % (cp, cfk))
 
     # bob has no key yet; alice distributes
     st, j, _ = bob.req("GET", "/nodes/files/%d/user_file_key" % nid)
