@@ -223,7 +223,8 @@ demo: deps
 	@SEALBOX=$(abspath $(BIN)) sh tests/demo.sh
 
 # Benchmarks print figures side by side with a peer; they never fail a build.
-bench: test-deps
+bench:
+	@sh mk/deps.sh --bench $(DEPS_FLAGS)
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
 	@for b in bench/*/run; do [ -n "$(BB)" ] && case $$b in *$(BB)*) ;; *) continue ;; esac; \
 		echo "== $$b"; SEALBOX=$(abspath $(BIN)) BENCH_BIN=$(abspath $(B)/bench) TOOLS=$(abspath $(B)/tools) sh $$b; done

@@ -287,7 +287,7 @@ static void do_data(struct sess *s)
 static void do_etrn(struct sess *s, const struct mg_smtp_cmd *cmd)
 {
 	const char *d = cmd->arg;
-	char t[300];
+	char t[512];
 
 	if (!s->helo) {
 		reply(s, 503, "5.5.1", "Send EHLO first");
@@ -300,19 +300,19 @@ static void do_etrn(struct sess *s, const struct mg_smtp_cmd *cmd)
 	}
 	if (!mg_cidr_list_match(&s->ctx->conf.etrn_nets, net_conn_peer_ip(s->c)) ||
 	    !mg_conf_is_etrn_domain(&s->ctx->conf, d)) {
-		snprintf(t, sizeof(t), "%s not allowed: not an ETRN domain for this client", d);
+		snprintf(t, sizeof(t), "%.255s not allowed: not an ETRN domain for this client", d);
 		reply(s, 459, "4.7.1", t);
 		return;
 	}
 	int n = mg_runner_etrn(s->ctx, d);
 	if (n < 0) {
-		snprintf(t, sizeof(t), "Unable to queue messages for node %s", d);
+		snprintf(t, sizeof(t), "Unable to queue messages for node %.255s", d);
 		reply(s, 458, "4.3.0", t);
 	} else if (n == 0) {
-		snprintf(t, sizeof(t), "OK, no messages waiting for node %s", d);
+		snprintf(t, sizeof(t), "OK, no messages waiting for node %.255s", d);
 		reply(s, 251, "2.0.0", t);
 	} else {
-		snprintf(t, sizeof(t), "Queuing for node %s started (%d messages)", d, n);
+		snprintf(t, sizeof(t), "Queuing for node %.255s started (%d messages)", d, n);
 		reply(s, 250, "2.0.0", t);
 	}
 	log_info("smtpd %s: ETRN %s: %d messages", net_conn_peer(s->c), d, n);
