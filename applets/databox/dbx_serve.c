@@ -26,6 +26,36 @@ static void on_signal(int signo, void *arg)
 	net_loop_exit(s->loop);
 }
 
+struct reload_ctx {
+	struct dbx_server *s;
+	const char *config;
+};
+
+/* SIGHUP: the settings that apply per request take effect at once (log level, token
+ * lifetime, password iterations, login limits); listen, TLS files, state_dir and
+ * max_chunk need a restart. A bad file keeps the running settings. */
+static void on_hup(int signo, void *arg)
+{
+	struct reload_ctx *rc = arg;
+	struct dbx_conf nc;
+	char err[512];
+	(void)signo;
+	if (dbx_conf_load(&nc, rc->config, err, sizeof(err)) < 0) {
+		log_warn("reload: %s; keeping the running configuration", err);
+		dbx_conf_free(&nc);
+		return;
+	}
+	int lvl = log_level_parse(nc.log_level);
+	if (lvl >= 0)
+		log_set_level((enum log_level)lvl);
+	rc->s->conf.token_lifetime = nc.token_lifetime;
+	rc->s->conf.password_iterations = nc.password_iterations;
+	rc->s->conf.login_max_failures = nc.login_max_failures;
+	rc->s->conf.login_lockout = nc.login_lockout;
+	dbx_conf_free(&nc);
+	log_info("reloaded %s (listen, TLS, state_dir and max_chunk apply after a restart)", rc->config);
+}
+
 static int load(struct dbx_server *s, const char *config)
 {
 	char err[512];
@@ -88,6 +118,8 @@ int dbx_serve_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	net_signal_add(s.loop, SIGTERM, on_signal, &s);
 	net_signal_add(s.loop, SIGINT, on_signal, &s);
+	struct reload_ctx hup = { &s, o.config };
+	net_signal_add(s.loop, SIGHUP, on_hup, &hup);
 	if (daemon_start(&o, "databox", NULL) < 0) {
 		rc = EXIT_OSERR;
 		goto out;

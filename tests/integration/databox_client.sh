@@ -184,6 +184,17 @@ as alice download vault/ext.bin "$TMP/ext4.out" --key-password-file "$TMP/alice4
 check "alice reads again after recovery through the system rescue key" cmp -s "$TMP/ext.bin" "$TMP/ext4.out"
 check "the system rescue password is nowhere in the server's state" sh -c "! grep -rq system-rescue-9 '$TMP/state'"
 
+# SIGHUP reloads: a broken file keeps the server running; a good one applies
+printf '[databox]\nbogus = 1\n' >"$TMP/broken.ini"
+cp "$TMP/db.ini" "$TMP/db.ini.good"
+cp "$TMP/broken.ini" "$TMP/db.ini"
+kill -HUP "$server_pid"; sleep 0.3
+cp "$TMP/db.ini.good" "$TMP/db.ini"
+as alice ls >"$TMP/o" 2>&1; rc=$?
+check "SIGHUP with a broken file: the server keeps serving, logs why" sh -c "[ $rc = 0 ] && grep -q 'keeping the running configuration' '$TMP/server.log'"
+kill -HUP "$server_pid"; sleep 0.3
+check "SIGHUP with a good file reloads" grep -q 'reloaded' "$TMP/server.log"
+
 kill "$server_pid"
 i=0; while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 check "the server stops on SIGTERM" sh -c "! kill -0 $server_pid 2>/dev/null"
