@@ -81,6 +81,10 @@ void net_loop_free(struct net_loop *l)
 		event_free(s->ev);
 		free(s);
 	}
+	/* A cancelled name lookup frees its request from a deferred callback of the base:
+	 * one non-blocking pass runs it. Nothing of the application's is left to call. */
+	if (l->dns)
+		event_base_loop(l->base, EVLOOP_NONBLOCK);
 	if (l->dns)
 		evdns_base_free(l->dns, 1);
 	event_base_free(l->base);
