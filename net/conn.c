@@ -68,6 +68,12 @@ void net_conn_kick_(struct net_conn *c)
 		event_active(c->kick, EV_TIMEOUT, 1);
 }
 
+/* net_loop_free: the loop goes, so does c, whatever state it is in. */
+static void conn_release(void *self)
+{
+	destroy(self);
+}
+
 struct net_conn *net_conn_alloc_(struct net_loop *l)
 {
 	struct net_conn *c = calloc(1, sizeof(*c));
@@ -75,6 +81,7 @@ struct net_conn *net_conn_alloc_(struct net_loop *l)
 	if (!c)
 		return NULL;
 	c->loop = l;
+	net_own_add_(l, &c->own, conn_release, c);
 	c->read_limit = NET_DEFAULT_READ_LIMIT;
 	c->write_low = NET_DEFAULT_WRITE_LOW;
 	c->max_line = 8192;
@@ -90,6 +97,7 @@ struct net_conn *net_conn_alloc_(struct net_loop *l)
 
 static void destroy(struct net_conn *c)
 {
+	net_own_del_(&c->own);
 	net_conn_connect_cleanup_(c);
 	if (c->proxy) {
 		net_proxy_state_free_(c->proxy);
@@ -322,7 +330,8 @@ static void conn_pump(struct net_conn *c)
 	if (c->dead || !c->bev || !c->connected)
 		return;
 	net_conn_hold_(c);
-	if (c->closing == CLOSE_DRAIN) {
+	if (c->closing) {
+		/* the TLS session went at net_conn_close; what the peer still sends is dropped */
 		evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
 	} else if (c->tls_state != TLS_NONE && !c->failed) {
 		if (tls_pump(c) < 0)
@@ -408,6 +417,10 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
+		/* The socket is fine, the peer is only slow or silent: the application may
+		 * still say goodbye (see net_conn_write) before it closes. */
+		if (!c->failed)
+			c->timed_out = 1;
 		if (what & BEV_EVENT_WRITING)
 			net_conn_fail_(c, NET_EV_TIMEOUT, "peer took no data for %lu ms", c->idle_ms);
 		else
@@ -612,15 +625,36 @@ int net_conn_readline(struct net_conn *c, char **line, size_t *len)
 
 /* ---- output ---- */
 
+/* Writing is allowed until the connection closes or fails; after an idle timeout it
+ * stays allowed as long as the socket itself is healthy (no error, no EOF) and no TLS
+ * handshake is half done, so a protocol can send its last words ("421 ... timeout"). */
+static int writable(const struct net_conn *c)
+{
+	if (c->dead || c->closing)
+		return 0;
+	if (!c->failed)
+		return 1;
+	return c->timed_out && !c->broken && !c->sock_eof && c->connected && c->bev &&
+	       c->tls_state != TLS_HANDSHAKE;
+}
+
+/* libevent stops writing on a write timeout; a last word after it must still go. */
+static void rearm_after_timeout(struct net_conn *c)
+{
+	if (c->failed && c->bev)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
 int net_conn_write(struct net_conn *c, const void *data, size_t len)
 {
-	if (c->dead || c->closing || c->failed) {
+	if (!writable(c)) {
 		if (!c->err[0])
 			snprintf(c->err, sizeof(c->err), "write on a closed connection");
 		return -1;
 	}
 	if (len == 0)
 		return 0;
+	rearm_after_timeout(c);
 	if (!c->bev || !c->connected || c->tls_state == TLS_HANDSHAKE || evbuffer_get_length(c->out))
 		return evbuffer_add(c->out, data, len);
 	if (c->tls_state == TLS_UP)
@@ -666,8 +700,9 @@ int net_conn_forward(struct net_conn *src, struct net_conn *dst)
 {
 	int r = 0;
 
-	if (dst->dead || dst->closing || dst->failed)
+	if (!writable(dst))
 		return -1;
+	rearm_after_timeout(dst);
 	if (dst->bev && dst->connected && dst->tls_state == TLS_NONE && !evbuffer_get_length(dst->out)) {
 		r = evbuffer_add_buffer(bufferevent_get_output(dst->bev), src->in);
 	} else if (dst->bev && dst->connected && dst->tls_state == TLS_UP && !evbuffer_get_length(dst->out)) {
@@ -813,9 +848,17 @@ void net_conn_close(struct net_conn *c)
 		net_conn_free(c);
 		return;
 	}
-	if (c->tls_state == TLS_UP && !c->failed) {
+	if (c->tls_state == TLS_UP && writable(c)) {
 		flush_pending(c);
 		cry_tls_shutdown(c->tls);
+	}
+	/* Everything left to send is ciphertext in the bufferevent now. Dropping the
+	 * session here (the client side saves it for resumption) means a closing
+	 * connection no longer refers to the application's TLS context, which may be
+	 * freed from now on. */
+	if (c->tls) {
+		cry_tls_free(c->tls);
+		c->tls = NULL;
 	}
 	c->closing = CLOSE_FLUSH;
 	if (c->kick)

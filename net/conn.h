@@ -25,6 +25,14 @@ enum net_event {
 	NET_EV_TIMEOUT,         /* no data for the idle timeout, or connect/handshake timeout */
 };
 
+/* After NET_EV_ERROR and NET_EV_EOF nothing more can be written (net_conn_write
+ * returns -1). After NET_EV_TIMEOUT of a connected socket whose TLS handshake (if any)
+ * finished, the application may still write a last message, inside its on_event
+ * callback or later, and then net_conn_close() it: the close flushes it within the
+ * usual bounded flush time (SMTP "421 4.4.2 timeout", "ERROR code=timeout"). Nothing
+ * is read any more, and no further event fires for that connection. A connect or
+ * handshake timeout, and a timeout on a CONNECT proxy's connection, refuse writes. */
+
 struct net_conn_cbs {
 	void (*on_read)(struct net_conn *c, void *arg);    /* input has new bytes */
 	void (*on_drain)(struct net_conn *c, void *arg);   /* output fell below low water */
@@ -36,7 +44,8 @@ struct net_conn_cbs {
 
 void net_conn_set_cbs(struct net_conn *c, const struct net_conn_cbs *cbs, void *arg);
 /* ms = 0 disables. The idle timeout fires NET_EV_TIMEOUT when no byte arrives for ms,
- * or when output waits that long without the peer taking any of it. */
+ * or when output waits that long without the peer taking any of it. (A last message
+ * may still be written then: see above.) */
 void net_conn_set_idle_timeout(struct net_conn *c, unsigned long ms);
 void net_conn_set_read_limit(struct net_conn *c, size_t bytes);
 void net_conn_set_write_low(struct net_conn *c, size_t bytes);
@@ -87,7 +96,9 @@ const char *net_conn_peer_ip(const struct net_conn *c);
 const char *net_conn_local_ip(const struct net_conn *c);
 const char *net_conn_error(const struct net_conn *c); /* last error, one line */
 /* Flushes pending output (TLS: plus close_notify), then closes and frees. No callback
- * fires for c afterwards. */
+ * fires for c afterwards. The TLS session is released at once, so the application may
+ * free the connection's cry_tls_ctx after this call; the socket may linger (flush up
+ * to 10 s, then up to 2 s for the peer's EOF) and net_loop_free frees it if needed. */
 void net_conn_close(struct net_conn *c);
 /* Closes and frees at once, dropping output. */
 void net_conn_free(struct net_conn *c);

@@ -172,7 +172,7 @@ int net_conn_reconnect_(struct net_conn *c)
 	}
 	evbuffer_drain(c->in, evbuffer_get_length(c->in));
 	evbuffer_drain(c->out, evbuffer_get_length(c->out));
-	c->connected = c->failed = c->broken = c->sock_eof = c->reading = 0;
+	c->connected = c->failed = c->broken = c->timed_out = c->sock_eof = c->reading = 0;
 	c->err[0] = 0;
 	return net_conn_connect_start_(c);
 }

@@ -6,13 +6,26 @@ struct event_base;
 struct evdns_base;
 struct net_sig;
 
+/* Every connection, listener, timer and MX request made on a loop is on the loop's
+ * list from birth to free, so net_loop_free can free whatever the application left
+ * behind (lingering closes above all) without calling the application. */
+struct net_owned {
+	struct net_owned *next, **pprev;   /* pprev NULL: not on a list */
+	void (*release)(void *self);       /* frees self; fires no callback */
+	void *self;
+};
+
 struct net_loop {
 	struct event_base *base;
 	struct evdns_base *dns;   /* made on first name lookup */
 	struct net_sig *sigs;
+	struct net_owned *owned;
 };
 
 struct evdns_base *net_loop_dns(struct net_loop *l);
+void net_own_add_(struct net_loop *l, struct net_owned *o, void (*release)(void *), void *self);
+/* Safe on an object that is not (or no longer) on a list. */
+void net_own_del_(struct net_owned *o);
 #endif
 
 /* ---- connections (conn.c, connect.c, listen.c, proxy_conn.c) ---- */
@@ -31,6 +44,7 @@ enum conn_close { CLOSE_NO = 0, CLOSE_FLUSH, CLOSE_DRAIN };
 
 struct net_conn {
 	struct net_loop *loop;
+	struct net_owned own;
 	struct bufferevent *bev;     /* the socket; NULL while resolving */
 	struct evbuffer *in;         /* plaintext the application has not read */
 	struct evbuffer *out;        /* plaintext waiting for connect / handshake */
@@ -50,6 +64,7 @@ struct net_conn {
 	int connected;               /* socket is up */
 	int failed;                  /* ERROR/EOF/TIMEOUT fired */
 	int broken;                  /* ERROR fired: nothing more can be written */
+	int timed_out;               /* TIMEOUT fired on a connected socket: a last word may go */
 	char peer[64], local[64], peer_ip[48], local_ip[48];
 	char err[256];
 	/* outgoing connections */

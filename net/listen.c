@@ -25,6 +25,7 @@
 
 struct net_listener {
 	struct net_loop *loop;
+	struct net_owned own;
 	struct evconnlistener *ev[2];
 	int n;
 	int port;
@@ -150,6 +151,11 @@ static int add_fd(struct net_listener *ls, int fd, char *err, size_t errlen)
 	return 0;
 }
 
+static void listener_release(void *self)
+{
+	net_listener_free(self);
+}
+
 struct net_listener *net_listen(struct net_loop *l, const char *addr, struct cry_tls_ctx *tls,
 				net_accept_cb cb, void *arg, char *err, size_t errlen)
 {
@@ -167,6 +173,7 @@ struct net_listener *net_listen(struct net_loop *l, const char *addr, struct cry
 		return NULL;
 	}
 	ls->loop = l;
+	net_own_add_(l, &ls->own, listener_release, ls);
 	ls->tls = tls;
 	ls->cb = cb;
 	ls->arg = arg;
@@ -216,6 +223,7 @@ void net_listener_free(struct net_listener *ls)
 {
 	if (!ls)
 		return;
+	net_own_del_(&ls->own);
 	for (int i = 0; i < ls->n; i++)
 		evconnlistener_free(ls->ev[i]);
 	if (ls->resume)

@@ -18,6 +18,7 @@ struct net_sig {
 };
 
 struct net_timer {
+	struct net_owned own;
 	struct event *ev;
 	net_timer_cb cb;
 	void *arg;
@@ -40,16 +41,50 @@ struct net_loop *net_loop_new(void)
 	return l;
 }
 
+void net_own_add_(struct net_loop *l, struct net_owned *o, void (*release)(void *), void *self)
+{
+	o->release = release;
+	o->self = self;
+	o->next = l->owned;
+	if (o->next)
+		o->next->pprev = &o->next;
+	o->pprev = &l->owned;
+	l->owned = o;
+}
+
+void net_own_del_(struct net_owned *o)
+{
+	if (!o->pprev)
+		return;
+	*o->pprev = o->next;
+	if (o->next)
+		o->next->pprev = o->pprev;
+	o->next = NULL;
+	o->pprev = NULL;
+}
+
 void net_loop_free(struct net_loop *l)
 {
 	if (!l)
 		return;
+	/* What the application still holds or net/ still owns (connections flushing or
+	 * lingering after net_conn_close, pending connects, listeners, timers, MX
+	 * requests) goes first, while the base and the resolver they use still exist. */
+	while (l->owned) {
+		struct net_owned *o = l->owned;
+		net_own_del_(o);
+		o->release(o->self);
+	}
 	while (l->sigs) {
 		struct net_sig *s = l->sigs;
 		l->sigs = s->next;
 		event_free(s->ev);
 		free(s);
 	}
+	/* A cancelled name lookup frees its request from a deferred callback of the base:
+	 * one non-blocking pass runs it. Nothing of the application's is left to call. */
+	if (l->dns)
+		event_base_loop(l->base, EVLOOP_NONBLOCK);
 	if (l->dns)
 		evdns_base_free(l->dns, 1);
 	event_base_free(l->base);
@@ -93,6 +128,11 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
 	t->cb(t->arg);
 }
 
+static void timer_release(void *self)
+{
+	net_timer_free(self);
+}
+
 struct net_timer *net_timer_new(struct net_loop *l, net_timer_cb cb, void *arg)
 {
 	struct net_timer *t = calloc(1, sizeof(*t));
@@ -106,6 +146,7 @@ struct net_timer *net_timer_new(struct net_loop *l, net_timer_cb cb, void *arg)
 		free(t);
 		return NULL;
 	}
+	net_own_add_(l, &t->own, timer_release, t);
 	return t;
 }
 
@@ -138,6 +179,7 @@ void net_timer_free(struct net_timer *t)
 {
 	if (!t)
 		return;
+	net_own_del_(&t->own);
 	event_free(t->ev);
 	free(t);
 }

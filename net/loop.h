@@ -5,6 +5,12 @@
 
 struct net_loop;
 struct net_loop *net_loop_new(void);
+/* Frees the loop and everything still made on it: connections (open, connecting, or
+ * still flushing or lingering after net_conn_close), listeners, timers, signal
+ * handlers, MX requests. No application callback fires. Every handle from this loop
+ * is invalid afterwards, so free your own first or not at all; a TLS context used by
+ * connections that are still open (not closed) must outlive this call. Never call it
+ * from inside one of the loop's callbacks. */
 void net_loop_free(struct net_loop *l);
 /* Runs until net_loop_exit or until nothing is left to wait for. */
 int net_loop_run(struct net_loop *l);

@@ -175,6 +175,7 @@ int net_mx_parse(const uint8_t *pkt, size_t len, uint16_t id, struct net_mx *out
 
 struct net_mx_req {
 	struct net_loop *loop;
+	struct net_owned own;
 	struct event *ev;
 	struct event *timer;
 	int fd;
@@ -279,6 +280,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	finish(r, st, mx, n);
 }
 
+static void mx_release(void *self)
+{
+	net_mx_cancel(self);
+}
+
 struct net_mx_req *net_resolve_mx(struct net_loop *l, const char *domain, const char *server,
 				  unsigned long timeout_ms, net_mx_cb cb, void *arg)
 {
@@ -290,6 +296,7 @@ struct net_mx_req *net_resolve_mx(struct net_loop *l, const char *domain, const 
 		return NULL;
 	r->fd = -1;
 	r->loop = l;
+	net_own_add_(l, &r->own, mx_release, r);
 	r->cb = cb;
 	r->arg = arg;
 	r->timeout_ms = timeout_ms ? timeout_ms : 5000;
@@ -319,6 +326,7 @@ void net_mx_cancel(struct net_mx_req *r)
 {
 	if (!r)
 		return;
+	net_own_del_(&r->own);
 	if (r->ev)
 		event_free(r->ev);
 	if (r->timer)

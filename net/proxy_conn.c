@@ -287,6 +287,8 @@ static void proxy_event(struct net_conn *c, enum net_event ev, void *arg)
 	if (ev == NET_EV_TLS_READY)
 		return;
 	snprintf(what, sizeof(what), "%.255s port %d: %.255s", st->p.host, st->p.port, net_conn_error(c));
+	/* the socket leads to the proxy, not to the target: no last words after a timeout */
+	c->timed_out = 0;
 	c->proxy = NULL;
 	net_conn_set_cbs(c, &st->user_cbs, st->user_arg);
 	net_proxy_state_free_(st);
