@@ -70,6 +70,8 @@ if [ -n "$missing" ]; then
 	fi
 	say "installing:$missing"
 	apt_update
+	# Postfix (a benchmark peer) must not configure or start a system mail service.
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
 		>/dev/null || { say "apt-get install failed for:$missing"; exit 69; }
 fi
