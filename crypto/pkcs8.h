@@ -10,6 +10,9 @@
 struct cry_rsa;
 
 #define CRY_PBES2_MAX_SALT 1024
+/* cry_pkcs8_decrypt refuses more iterations than this (a hostile file must not cost
+ * hours of CPU); DRACOON writes 1,300,000. */
+#define CRY_PBES2_MAX_ITER 10000000u
 
 struct cry_pbes2 {
 	int prf;                 /* CRY_HASH_SHA1 or CRY_HASH_SHA256 */
@@ -30,6 +33,11 @@ int cry_pbes2_parse(const uint8_t *der, size_t len, struct cry_pbes2 *out);
  * LF line ends; caller frees. */
 char *cry_pkcs8_encrypt_pem_new(const struct cry_rsa *k, const void *pw, size_t pwlen,
 				uint32_t iterations, size_t saltlen);
+/* The same as DER with caller-chosen salt and IV (deterministic: for test vectors and
+ * callers that bring their own randomness). Caller frees; *len is set. */
+uint8_t *cry_pkcs8_encrypt_der_new(const struct cry_rsa *k, const void *pw, size_t pwlen,
+				   uint32_t iterations, const uint8_t *salt, size_t saltlen,
+				   const uint8_t iv[16], size_t *len);
 /* Decrypts an ENCRYPTED PRIVATE KEY PEM (or DER when is_der). A wrong password is -1 with
  * *wrong_password = 1 (bad padding or a key that does not parse); other failures leave it 0. */
 struct cry_rsa *cry_pkcs8_decrypt(const void *data, size_t len, int is_der, const void *pw,
