@@ -57,6 +57,7 @@ int vw_key_unwrap(struct vw_key *key, uint16_t epoch, struct cry_rsa *priv,
 	ssize_t n = cry_rsa_oaep_decrypt(priv, CRY_MGF1_SHA256, in, len, k, sizeof(k));
 	int rc = -1;
 
+	vw_key_clear(key); /* a failed unwrap leaves no key behind */
 	if (n == VW_KEY_LEN)
 		rc = vw_key_init(key, epoch, k);
 	cry_wipe(k, sizeof(k));
