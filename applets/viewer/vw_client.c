@@ -188,6 +188,15 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 		fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
 		return m->a ? m->a : EXIT_FAIL;
 	case VW_M_DATA:
+		if (m->a == VW_STREAM_ZEROS) {
+			if (c->kind != VW_K_GET || c->done + m->c > c->size ||
+			    lseek(c->out_fd, (off_t)m->c, SEEK_CUR) < 0)
+				return EXIT_PROTOCOL;
+			vw_digest_zeros(c->sha, m->c);
+			c->done += m->c;
+			draw_progress(c, 0);
+			return -1;
+		}
 		if (c->kind == VW_K_GET) {
 			if (c->done + m->len > c->size)
 				return EXIT_PROTOCOL;
@@ -198,7 +207,7 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 				fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
 				return EXIT_IOERR;
 			}
-			cry_sha256_update(c->sha, m->data, m->len);
+			vw_digest_data(c->sha, m->data, m->len);
 			c->done += m->len;
 			draw_progress(c, 0);
 		} else if (write_all(m->a == 1 ? 2 : 1, m->data, m->len) < 0) {
@@ -240,13 +249,13 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 				return EXIT_CANTCREAT;
 			}
 			c->out_tmp[0] = '\0';
-			fprintf(stderr, "viewer-client: get: %llu bytes, sha256 verified\n", (unsigned long long)c->done);
+			fprintf(stderr, "viewer-client: get: %llu bytes, checksum verified\n", (unsigned long long)c->done);
 			return EXIT_OK;
 		}
 		if (c->kind == VW_K_PUT) {
 			draw_progress(c, 1);
 			if (m->b == 0)
-				fprintf(stderr, "viewer-client: put: %llu bytes, sha256 verified\n", (unsigned long long)c->done);
+				fprintf(stderr, "viewer-client: put: %llu bytes, checksum verified\n", (unsigned long long)c->done);
 			return m->b == 0 ? EXIT_OK : EXIT_DATAERR;
 		}
 		return m->b > 255 ? 255 : (int)m->b;
@@ -267,6 +276,22 @@ static void pump_source(struct client *c, int readable)
 		ssize_t n;
 		if (c->kind == VW_K_EXEC && !readable)
 			return;
+		if (c->kind == VW_K_PUT) {
+			uint64_t hole = vw_hole_at(c->in_fd, c->done, c->size);
+			if (hole) {
+				if (hole > VW_HOLE_MAX)
+					hole = VW_HOLE_MAX;
+				vw_digest_zeros(c->sha, hole);
+				send_msg(c, VW_M_DATA, VW_STREAM_ZEROS, 0, hole, NULL, 0);
+				c->done += hole;
+				draw_progress(c, 0);
+				continue;
+			}
+			if (lseek(c->in_fd, (off_t)c->done, SEEK_SET) < 0)
+				return;
+			if (c->done + want > c->size)
+				want = (size_t)(c->size - c->done); /* a growing file ends at its size */
+		}
 		n = read(c->in_fd, buf, want);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -286,7 +311,7 @@ static void pump_source(struct client *c, int readable)
 			return;
 		}
 		if (c->sha)
-			cry_sha256_update(c->sha, buf, (size_t)n);
+			vw_digest_data(c->sha, buf, (size_t)n);
 		send_msg(c, VW_M_DATA, 0, 0, 0, buf, (size_t)n);
 		c->credit -= (uint32_t)n;
 		c->done += (uint64_t)n;

@@ -307,7 +307,7 @@ static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
 				off += (size_t)w;
 			}
 		}
-		cry_sha256_update(ch->sha, p, n);
+		vw_digest_data(ch->sha, p, n);
 		ch->done += n;
 		ch->consumed += (uint32_t)n;
 		return 0;
@@ -353,6 +353,17 @@ void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *m
 		return; /* a late message for a channel that is gone */
 	switch (msg->type) {
 	case VW_M_DATA:
+		if (msg->a == VW_STREAM_ZEROS) {
+			if (ch->kind != VW_K_PUT || ch->done + msg->c > ch->size ||
+			    lseek(ch->wfd, (off_t)msg->c, SEEK_CUR) < 0) {
+				send_simple(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "bad hole", 8);
+				chan_free(m, ch);
+			} else {
+				vw_digest_zeros(ch->sha, msg->c);
+				ch->done += msg->c;
+			}
+			break;
+		}
 		if (sink_write(ch, msg->data, msg->len) < 0) {
 			send_simple(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "write failed", 12);
 			chan_free(m, ch);
@@ -422,7 +433,7 @@ static ssize_t send_chunk(struct vw_master *m, struct vw_chan *ch, int stream)
 		return errno == EAGAIN || errno == EINTR ? -1 : 0;
 	if (n > 0) {
 		if (ch->sha)
-			cry_sha256_update(ch->sha, buf, (size_t)n);
+			vw_digest_data(ch->sha, buf, (size_t)n);
 		send_simple(m, ch->peer, VW_M_DATA, ch->id, (uint8_t)stream, 0, 0, buf, (size_t)n);
 		ch->credit -= (uint32_t)n;
 		ch->done += (uint64_t)n;
@@ -439,7 +450,20 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 			continue;
 		if (ch->kind == VW_K_GET) {
 			while (ch->credit > 0 && vw_conn_room(&m->relay) >= ROOM_NEEDED) {
-				ssize_t r = send_chunk(m, ch, 0);
+				uint64_t hole = vw_hole_at(ch->rfd[0], ch->done, ch->size);
+				ssize_t r;
+				if (hole) {
+					if (hole > VW_HOLE_MAX)
+						hole = VW_HOLE_MAX;
+					vw_digest_zeros(ch->sha, hole);
+					send_simple(m, ch->peer, VW_M_DATA, ch->id, VW_STREAM_ZEROS, 0, hole, NULL, 0);
+					ch->done += hole;
+					continue;
+				}
+				if (lseek(ch->rfd[0], (off_t)ch->done, SEEK_SET) < 0)
+					r = 0;
+				else
+					r = send_chunk(m, ch, 0);
 				if (r == 0) {
 					uint8_t sum[CRY_SHA256_LEN];
 					int ok = ch->done == ch->size;

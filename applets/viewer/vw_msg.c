@@ -1,9 +1,12 @@
 /* vw_msg.c - encoding and strict parsing of the viewer's inner messages. Even though
  * these arrive authenticated, a client can be hostile to the master (and the other way
  * round), so every length is checked. */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
+#include "crypto/crypto.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
 
@@ -45,6 +48,9 @@ int vw_msg_parse(struct vw_msg *m, const uint8_t *p, size_t len)
 	if (m->len > VW_CHUNK + 1024)
 		return -1;
 	if (m->type == VW_M_EOF && m->len != 0 && m->len != 32)
+		return -1;
+	if (m->type == VW_M_DATA && (m->a > VW_STREAM_ZEROS || (m->a == VW_STREAM_ZEROS && m->len) ||
+				     (m->a != VW_STREAM_ZEROS && m->c)))
 		return -1;
 	return 0;
 }
@@ -126,4 +132,32 @@ int vw_keymsg_parse(const uint8_t *p, size_t len, uint16_t *epoch, const uint8_t
 	*wrapped = p + 3;
 	*wlen = len - 3;
 	return 0;
+}
+
+int vw_digest_data(struct cry_sha256_ctx *sha, const void *p, size_t n)
+{
+	uint8_t rec[5] = { 'D', (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+
+	return cry_sha256_update(sha, rec, sizeof(rec)) < 0 || cry_sha256_update(sha, p, n) < 0 ? -1 : 0;
+}
+
+int vw_digest_zeros(struct cry_sha256_ctx *sha, uint64_t n)
+{
+	uint8_t rec[9] = { 'Z' };
+
+	for (int i = 0; i < 8; i++)
+		rec[1 + i] = (uint8_t)(n >> (56 - 8 * i));
+	return cry_sha256_update(sha, rec, sizeof(rec));
+}
+
+uint64_t vw_hole_at(int fd, uint64_t off, uint64_t size)
+{
+	off_t d;
+
+	if (off >= size)
+		return 0;
+	d = lseek(fd, (off_t)off, SEEK_DATA);
+	if (d < 0)
+		return errno == ENXIO ? size - off : 0; /* ENXIO: only a hole up to the end */
+	return (uint64_t)d > off ? ((uint64_t)d > size ? size : (uint64_t)d) - off : 0;
 }
