@@ -19,6 +19,7 @@
 #include "core/tframe.h"
 #include "crypto/crypto.h"
 #include "crypto/rsa.h"
+#include "applets/viewer/vw_cfwd.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
@@ -27,7 +28,7 @@ static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"--server HOST:PORT SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE",
+	"--server HOST:PORT SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 };
@@ -63,7 +64,31 @@ struct client {
 	uint8_t sum[CRY_SHA256_LEN];
 	int progress;
 	time_t last_draw;
+	char exposed[1024];   /* service names the master exposes, one per line */
+	struct vw_cfwd *fwd;
 };
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* 1 when name is one of the lines of list. */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == n && memcmp(p, name, n) == 0)
+			return 1;
+		p += l + (e ? 1 : 0);
+	}
+	return 0;
+}
 
 static int send_msg(struct client *c, uint8_t type, uint8_t a, uint32_t b, uint64_t x,
 		    const void *data, size_t len)
@@ -99,11 +124,29 @@ static int start_command(struct client *c)
 	switch (c->kind) {
 	case VW_K_EXEC: need = VW_P_EXEC; break;
 	case VW_K_LS: case VW_K_GET: case VW_K_PUT: need = VW_P_FILES; break;
+	case VW_K_FORWARD: need = VW_P_FORWARD; break;
 	default: break;
 	}
 	if (!(c->perms & need)) {
 		fprintf(stderr, "viewer-client: the master does not allow %s\n", c->cmd[0]);
 		return EXIT_NOPERM;
+	}
+	if (c->kind == VW_K_FORWARD) {
+		const char *colon = strchr(c->cmd[1], ':');
+		char e[160];
+		if (!in_list(c->exposed, colon + 1)) {
+			fprintf(stderr, "viewer-client: the master does not expose %s\n", colon + 1);
+			return EXIT_NOPERM;
+		}
+		c->fwd = vw_cfwd_new(atoi(c->cmd[1]), colon + 1, e, sizeof(e));
+		if (!c->fwd) {
+			fprintf(stderr, "viewer-client: %s\n", e);
+			return EXIT_OSERR;
+		}
+		fprintf(stderr, "viewer-client: forwarding 127.0.0.1:%d -> %s (Ctrl-C to stop)\n",
+			vw_cfwd_port(c->fwd), colon + 1);
+		c->state = C_RUNNING;
+		return -1;
 	}
 	if (c->kind == VW_K_EXEC) {
 		for (int i = 1; i < c->ncmd; i++)
@@ -368,6 +411,7 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 		fprintf(stderr, "viewer-client: session re-keyed (epoch %u)\n", c->key.epoch);
 	} else if (c->state == C_APPROVAL && m.type == VW_M_APPROVE) {
 		c->perms = m.b;
+		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)m.len, (const char *)m.data);
 		fprintf(stderr, "viewer-client: approved; path relay-tcp via %s\n", c->server);
 		rc = start_command(c);
 	} else if (m.type == VW_M_REFUSE) {
@@ -375,6 +419,8 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 		rc = EXIT_NOPERM;
 	} else if (c->state == C_RUNNING && m.chan == CHAN) {
 		rc = on_chan_msg(c, &m);
+	} else if (c->state == C_RUNNING && c->fwd) {
+		vw_cfwd_msg(c->fwd, &c->relay, &c->key, &m);
 	}
 	cry_wipe(pt, (size_t)n);
 	return rc;
@@ -454,12 +500,14 @@ static int run(struct client *c)
 	}
 	snprintf(ctl, sizeof(ctl), "session=%s\n", c->session);
 	vw_conn_send_ctl(&c->relay, TF_JOIN, TF_ID_RELAY, ctl);
-	while (rc < 0) {
-		struct pollfd pf[2] = {
+	while (rc < 0 && !stop_flag) {
+		struct pollfd pf[2 + 80] = {
 			{ c->relay.fd, (short)(POLLIN | (c->relay.out_len > c->relay.out_off ? POLLOUT : 0)), 0 },
 			{ -1, POLLIN, 0 },
 		};
-		int busy = 0;
+		int busy = 0, nf = 2;
+		if (c->fwd)
+			nf += vw_cfwd_pollfds(c->fwd, &c->relay, pf + 2, 80);
 		if (c->state == C_RUNNING && c->opened && c->in_fd >= 0 && !c->sent_eof && c->credit > 0 &&
 		    vw_conn_room(&c->relay) >= VW_CHUNK + 256) {
 			if (c->kind == VW_K_PUT)
@@ -467,7 +515,7 @@ static int run(struct client *c)
 			else
 				pf[1].fd = c->in_fd;
 		}
-		if (poll(pf, 2, busy ? 0 : 1000) < 0 && errno != EINTR)
+		if (poll(pf, (nfds_t)nf, busy ? 0 : 1000) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			struct tframe_hdr h;
@@ -482,6 +530,8 @@ static int run(struct client *c)
 		}
 		if (rc < 0)
 			pump_source(c, busy || (pf[1].revents & (POLLIN | POLLHUP)));
+		if (rc < 0 && c->fwd)
+			vw_cfwd_pump(c->fwd, &c->relay, &c->key, pf + 2, nf - 2);
 		if (vw_conn_flush(&c->relay) < 0)
 			break;
 		if (time(NULL) - last_ping >= 20) {
@@ -489,7 +539,10 @@ static int run(struct client *c)
 			last_ping = time(NULL);
 		}
 	}
-	if (rc < 0) {
+	if (rc < 0 && stop_flag) {
+		/* Ctrl-C is how a forward ends; anything else was interrupted */
+		rc = c->kind == VW_K_FORWARD ? EXIT_OK : 130;
+	} else if (rc < 0) {
 		fprintf(stderr, "viewer-client: connection lost: %s\n", c->relay.err[0] ? c->relay.err : "error");
 		rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
 	} else if (rc == EXIT_OK || c->state == C_RUNNING) {
@@ -533,7 +586,10 @@ static int viewer_client_main(int argc, char **argv)
 		c.kind = VW_K_GET;
 	else if (strcmp(c.cmd[0], "put") == 0 && c.ncmd == 3)
 		c.kind = VW_K_PUT;
-	else if (strcmp(c.cmd[0], "shell") == 0 || strcmp(c.cmd[0], "forward") == 0 ||
+	else if (strcmp(c.cmd[0], "forward") == 0 && c.ncmd == 2 && strchr(c.cmd[1], ':') &&
+		 atoi(c.cmd[1]) >= 0 && atoi(c.cmd[1]) < 65536 && strchr(c.cmd[1], ':')[1])
+		c.kind = VW_K_FORWARD;
+	else if (strcmp(c.cmd[0], "shell") == 0 ||
 		 strcmp(c.cmd[0], "watch") == 0 || strcmp(c.cmd[0], "drop") == 0) {
 		fprintf(stderr, "viewer-client: %s is not implemented in this version\n", c.cmd[0]);
 		return EXIT_UNAVAILABLE;
@@ -542,6 +598,9 @@ static int viewer_client_main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	/* a fresh key pair per join: nothing to steal from disk, nothing to reuse */
 	c.priv = cry_rsa_generate(2048);
 	if (!c.priv || !(c.spki = cry_rsa_public_der_new(c.priv, &c.spki_len))) {
@@ -558,6 +617,7 @@ static int viewer_client_main(int argc, char **argv)
 		close(c.in_fd);
 	if (c.sha)
 		cry_sha256_free(c.sha);
+	vw_cfwd_free(c.fwd);
 	vw_key_clear(&c.key);
 	vw_key_clear(&c.prev);
 	cry_rsa_free(c.priv);

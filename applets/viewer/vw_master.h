@@ -45,6 +45,7 @@ struct vw_chan {
 	uint8_t *pend;     /* bytes for wfd when it would block (bounded by the window) */
 	size_t pend_len;
 	int wfd_eof;       /* peer sent EOF: close wfd once pend is written */
+	int connecting;    /* forward: waiting for the exposed service to accept */
 };
 
 struct vw_expose {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +49,14 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* The sink is done: a forwarded socket gets a FIN (its read side may go on). */
+static void close_wfd(struct vw_chan *ch)
+{
+	if (ch->wfd >= 0 && ch->kind == VW_K_FORWARD)
+		shutdown(ch->wfd, SHUT_WR);
+	close_fd(&ch->wfd);
 }
 
 static void chan_free(struct vw_master *m, struct vw_chan *ch)
@@ -141,6 +151,36 @@ fail:
 		close_fd(&err[i]);
 	}
 	return -1;
+}
+
+/* Starts a non-blocking connect to "host:port" (numeric or a name: resolved here,
+ * blocking, which on an appliance means /etc/hosts or a local resolver). */
+static int start_connect(const char *target)
+{
+	char host[256], *colon;
+	struct addrinfo hints, *res = NULL;
+	int fd = -1;
+
+	snprintf(host, sizeof(host), "%s", target);
+	colon = strrchr(host, ':');
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+		return -1;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
 }
 
 void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
@@ -267,8 +307,27 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
 		return;
 	}
+	case VW_K_FORWARD: {
+		const struct vw_expose *x = NULL;
+		for (int i = 0; i < m->n_expose && argc == 1; i++)
+			if (strcmp(m->expose[i].name, argv[0]) == 0)
+				x = &m->expose[i];
+		if (!x) {
+			open_fail(m, p->id, msg->chan, 77, "no such service is exposed here (--expose)");
+			return;
+		}
+		ch->rfd[0] = start_connect(x->target);
+		if (ch->rfd[0] < 0 || (ch->wfd = dup(ch->rfd[0])) < 0) {
+			close_fd(&ch->rfd[0]);
+			open_fail(m, p->id, msg->chan, 69, "cannot connect to the exposed service");
+			return;
+		}
+		ch->connecting = 1;
+		ch->used = 1;
+		log_info("client %u: forward to %s (%s)", p->id, x->name, x->target);
+		return; /* OPEN_OK once connected */
+	}
 	case VW_K_SHELL:
-	case VW_K_FORWARD:
 	case VW_K_WATCH:
 		open_fail(m, p->id, msg->chan, 69, "not implemented in this version");
 		return;
@@ -379,7 +438,7 @@ void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *m
 		} else {
 			ch->wfd_eof = 1;
 			if (!ch->pend_len)
-				close_fd(&ch->wfd);
+				close_wfd(ch);
 		}
 		break;
 	case VW_M_CLOSE:
@@ -415,6 +474,11 @@ int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 		} else {
 			pf[n++] = (struct pollfd){ can_send ? ch->rfd[0] : -1, POLLIN, 0 };
 			pf[n++] = (struct pollfd){ can_send ? ch->rfd[1] : -1, POLLIN, 0 };
+		}
+		if (ch->connecting) {
+			pf[n - 2].fd = pf[n - 1].fd = -1;
+			pf[n++] = (struct pollfd){ ch->wfd, POLLOUT, 0 };
+			continue;
 		}
 		pf[n++] = (struct pollfd){ ch->pend_len && ch->kind != VW_K_PUT ? ch->wfd : -1, POLLOUT, 0 };
 	}
@@ -480,6 +544,20 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 			}
 			continue;
 		}
+		if (ch->connecting) {
+			int e = 0;
+			socklen_t el = sizeof(e);
+			if (!(q[2].revents & (POLLOUT | POLLERR | POLLHUP)))
+				continue;
+			if (getsockopt(ch->wfd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
+				open_fail(m, ch->peer, ch->id, 69, "the exposed service refused the connection");
+				chan_free(m, ch);
+				continue;
+			}
+			ch->connecting = 0;
+			send_simple(m, ch->peer, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
+			continue;
+		}
 		for (int s = 0; s < 2; s++)
 			if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
 			    vw_conn_room(&m->relay) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
@@ -490,14 +568,23 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 			ssize_t w = write(ch->wfd, ch->pend, ch->pend_len);
 			if (w < 0 && errno != EAGAIN && errno != EINTR) {
 				ch->pend_len = 0;
-				close_fd(&ch->wfd);
+				close_wfd(ch);
 			} else if (w > 0) {
 				memmove(ch->pend, ch->pend + w, ch->pend_len - (size_t)w);
 				ch->pend_len -= (size_t)w;
 				ch->consumed += (uint32_t)w;
 			}
 			if (!ch->pend_len && ch->wfd_eof)
-				close_fd(&ch->wfd);
+				close_wfd(ch);
+		}
+	}
+	/* a forward is over when both directions are: the client frees its end on EXIT */
+	for (int i = 0; i < VW_MAX_CHANS; i++) {
+		struct vw_chan *ch = &m->chans[i];
+		if (ch->used && ch->kind == VW_K_FORWARD && !ch->connecting && ch->rfd[0] < 0 &&
+		    ch->wfd < 0) {
+			send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, 0, 0, NULL, 0);
+			chan_free(m, ch);
 		}
 	}
 	/* grant credit back once half a window has been consumed */
