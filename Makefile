@@ -82,6 +82,11 @@ WOLF_STAMP := $(WOLF_PREFIX)/.sealbox-stamp
 endif
 ifneq ($(CROSS),)
 DEPS_FLAGS += --cross $(CROSS)
+# The target's libevent/inih/jansson/sqlite come from Debian's packages for that
+# architecture, unpacked by mk/deps.sh into a private sysroot (static archives only).
+SYSROOT := deps/sysroot-$(ARCH)
+CPPFLAGS_ALL += -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/$(ARCH)
+LDFLAGS_ALL += -L$(SYSROOT)/usr/lib/$(ARCH)
 endif
 
 # Libraries each applet pulls in, so a router image carries only what it runs.
@@ -122,8 +127,9 @@ deps:
 test-deps:
 	@sh mk/deps.sh --test $(DEPS_FLAGS)
 
-ifneq ($(WOLF_STAMP),)
-$(WOLF_STAMP):
+DEP_STAMPS := $(WOLF_STAMP) $(if $(CROSS),deps/sysroot-$(ARCH)/.sealbox-stamp)
+ifneq ($(strip $(DEP_STAMPS)),)
+$(DEP_STAMPS):
 	@sh mk/deps.sh $(DEPS_FLAGS)
 endif
 
@@ -139,11 +145,11 @@ $(B)/.layers-ok: $(LIB_SRC) $(wildcard */*.h */*/*.h) main.c mk/lint-layers.sh
 $(BIN): $(B)/.layers-ok $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LIBS)
 
-$(B)/crypto/%.o: crypto/%.c | $(WOLF_STAMP)
+$(B)/crypto/%.o: crypto/%.c | $(DEP_STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(WOLF_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
-$(B)/%.o: %.c | $(WOLF_STAMP)
+$(B)/%.o: %.c | $(DEP_STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
@@ -157,7 +163,7 @@ $(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/suites.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -I$(B)/tests/unit $(CFLAGS_ALL) -c -o $@ $<
 
-$(B)/tests/%.o: tests/%.c | $(WOLF_STAMP)
+$(B)/tests/%.o: tests/%.c | $(DEP_STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(WOLF_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
@@ -216,12 +222,12 @@ bench: test-deps
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/sealbox $(DESTDIR)$(SYSTEMDDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sealbox
-	@for a in $$(./$(BIN) --list 2>/dev/null || $(BIN) --list); do \
+	@for a in $$($(abspath $(BIN)) --list); do \
 		ln -sf sealbox $(DESTDIR)$(PREFIX)/bin/$$a; done
-	@for f in etc/*.ini; do \
+	@for f in etc/*.ini; do [ -f $$f ] || continue; \
 		[ -e $(DESTDIR)$(SYSCONFDIR)/sealbox/$$(basename $$f) ] || \
 		install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/sealbox/; done
-	@for f in etc/systemd/*.service; do \
+	@for f in etc/systemd/*.service; do [ -f $$f ] || continue; \
 		sed 's|@BINDIR@|$(PREFIX)/bin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$f > \
 		$(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f); done
 

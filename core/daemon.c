@@ -141,3 +141,21 @@ int daemon_drop_privileges(const char *user)
 	}
 	return 0;
 }
+
+int daemon_start(const struct daemon_opts *o, const char *name, const char *user)
+{
+	if (!o->foreground) {
+		log_init(name, 1);
+		if (daemon_detach() < 0) {
+			log_err("cannot detach: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (o->pidfile && daemon_pidfile_write(o->pidfile) < 0)
+		return -1;
+	if (daemon_drop_privileges(user) < 0)
+		return -1;
+	if (o->verbose)
+		log_set_level(o->verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	return 0;
+}

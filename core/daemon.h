@@ -25,6 +25,10 @@ int daemon_pidfile_write(const char *path);
 void daemon_pidfile_remove(const char *path);
 /* Detaches from the terminal (double fork, setsid, stdio to /dev/null). */
 int daemon_detach(void);
+/* The common start sequence after the config loaded and the listeners are bound:
+ * without -d: syslog + detach; then the pidfile (if any); then the privilege drop (if
+ * user is set). Returns 0, or -1 after logging why. */
+int daemon_start(const struct daemon_opts *o, const char *name, const char *user);
 /* Drops root to user (and its primary group); no-op when user is NULL or not root. */
 int daemon_drop_privileges(const char *user);
 #endif

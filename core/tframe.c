@@ -129,3 +129,31 @@ int tfctl_add(char *out, size_t cap, size_t *len, const char *key, const char *v
 	*len += kl + vl + 2;
 	return 0;
 }
+
+int tfdrop_parse(struct tfctl *c, const uint8_t *payload, size_t len, const uint8_t **data,
+		 size_t *datalen)
+{
+	struct buf_reader r;
+	uint16_t n;
+	const uint8_t *ctl;
+
+	c->n = 0;
+	buf_reader_init(&r, payload, len);
+	if (buf_get_u16(&r, &n) < 0 || !(ctl = buf_get_ptr(&r, n)))
+		return -1;
+	if (tfctl_parse(c, ctl, n) < 0)
+		return -1;
+	*data = payload + r.off;
+	*datalen = buf_left(&r);
+	return 0;
+}
+
+ssize_t tfdrop_encode_head(uint8_t *out, size_t cap, const char *ctl, size_t ctllen)
+{
+	if (ctllen > TFCTL_MAX_LEN || cap < 2 || ctllen > cap - 2)
+		return -1;
+	out[0] = (uint8_t)(ctllen >> 8);
+	out[1] = (uint8_t)ctllen;
+	memcpy(out + 2, ctl, ctllen);
+	return (ssize_t)(ctllen + 2);
+}

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TFRAME_VERSION 1
 #define TFRAME_HDR_LEN 18
@@ -72,4 +73,13 @@ const char *tfctl_get(const struct tfctl *c, const char *key); /* NULL if absent
 /* Appends "key=value\n" to out (cap bytes, *len in/out); -1 if it does not fit or the
  * key/value is not allowed. */
 int tfctl_add(char *out, size_t cap, size_t *len, const char *key, const char *value);
+
+/* DROP payloads (docs/tunnel-protocol.md 3.3): u16 ctl_len, control text, raw data.
+ * tfdrop_parse fills c from the control part and points *data into payload (the
+ * caller's memory) for the rest; -1 on a bad length or bad control text. */
+int tfdrop_parse(struct tfctl *c, const uint8_t *payload, size_t len, const uint8_t **data,
+		 size_t *datalen);
+/* Writes u16 ctl_len + ctl into out (cap bytes); returns the bytes written (the raw data,
+ * if any, is appended by the caller) or -1 if it does not fit. */
+ssize_t tfdrop_encode_head(uint8_t *out, size_t cap, const char *ctl, size_t ctllen);
 #endif

@@ -50,6 +50,19 @@ static ssize_t unpad(const uint8_t *pt, size_t len)
 	return (ssize_t)(len - p);
 }
 
+/* ECB block by block: the static wolfSSL is built without wc_AesEcb*, but with AES
+ * direct (one block) which is what ECB is. */
+static int ecb(Aes *aes, int enc, uint8_t *out, const uint8_t *in, size_t len)
+{
+	for (size_t i = 0; i < len; i += BLK) {
+		int rc = enc ? wc_AesEncryptDirect(aes, out + i, in + i)
+			     : wc_AesDecryptDirect(aes, out + i, in + i);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int set_key(Aes *aes, const uint8_t *key, size_t keylen, const uint8_t *iv, int dir)
 {
 	if (wc_AesInit(aes, NULL, INVALID_DEVID) != 0)
@@ -75,7 +88,7 @@ static ssize_t encrypt(int cbc, const uint8_t *key, size_t keylen, const uint8_t
 		return -1;
 	n = pad(in, len, out);
 	if ((cbc ? wc_AesCbcEncrypt(&aes, out, out, (word32)n)
-		 : wc_AesEcbEncrypt(&aes, out, out, (word32)n)) != 0) {
+		 : ecb(&aes, 1, out, out, n)) != 0) {
 		cry_wipe(out, n);
 		goto out;
 	}
@@ -98,7 +111,7 @@ static ssize_t decrypt(int cbc, const uint8_t *key, size_t keylen, const uint8_t
 	if (set_key(&aes, key, keylen, iv, AES_DECRYPTION) < 0)
 		return -1;
 	if ((cbc ? wc_AesCbcDecrypt(&aes, out, in, (word32)len)
-		 : wc_AesEcbDecrypt(&aes, out, in, (word32)len)) != 0)
+		 : ecb(&aes, 0, out, in, len)) != 0)
 		goto fail;
 	rc = unpad(out, len);
 	if (rc < 0)

@@ -4,9 +4,12 @@
  * not in each applet's context: every caller in crypto/ (RSA blinding, OAEP, keygen, PBES2
  * salts, cry_random) needs the same DRBG and none of their signatures carries a context;
  * seeding a fresh DRBG per call would read /dev/urandom each time. The mutex makes it safe
- * for the (rare) threaded caller; the event-loop applets never contend on it. */
+ * for the (rare) threaded caller; the event-loop applets never contend on it.
+ * A forked child must not replay its parent's DRBG stream (daemons fork after start-up,
+ * and a test may fork too), so the owner's pid is recorded and a new pid reseeds. */
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "crypto/internal.h"
@@ -14,16 +17,24 @@
 static pthread_mutex_t rng_mu = PTHREAD_MUTEX_INITIALIZER;
 static WC_RNG rng_state;
 static int rng_ready;
+static pid_t rng_pid;
 
 WC_RNG *cry_rng_lock(void)
 {
+	pid_t pid = getpid();
+
 	pthread_mutex_lock(&rng_mu);
+	if (rng_ready && rng_pid != pid) {
+		wc_FreeRng(&rng_state);
+		rng_ready = 0;
+	}
 	if (!rng_ready) {
 		if (wc_InitRng(&rng_state) != 0) {
 			pthread_mutex_unlock(&rng_mu);
 			return NULL;
 		}
 		rng_ready = 1;
+		rng_pid = pid;
 	}
 	return &rng_state;
 }

@@ -28,7 +28,7 @@ done
 say() { printf 'deps: %s\n' "$*" >&2; }
 
 # Packages to build the product.
-build_pkgs="gcc make pkg-config autoconf automake libtool dpkg-dev libevent-dev libinih-dev
+build_pkgs="gcc make pkg-config dpkg-dev autoconf automake libtool dpkg-dev libevent-dev libinih-dev
 libjansson-dev libsqlite3-dev"
 # Packages the test suite talks to (real peers) and the fuzz/sanitizer toolchain.
 test_pkgs="openssl clang libclang-rt-14-dev python3 python3-cryptography curl socat
@@ -49,7 +49,9 @@ done
 apt_updated=0
 apt_update() {
 	[ "$apt_updated" = 1 ] && return 0
-	apt-get update -q >/dev/null || { say "apt-get update failed"; exit 69; }
+	# A mirror in mid-sync (or a foreign architecture's index) can fail one list while the
+	# rest is fine: warn and go on; a package that is really missing fails clearly below.
+	apt-get update -q >/dev/null 2>&1 || say "warning: apt-get update reported errors; continuing with the lists it has"
 	apt_updated=1
 }
 
@@ -63,6 +65,34 @@ if [ -n "$missing" ]; then
 	apt_update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
 		>/dev/null || { say "apt-get install failed for:$missing"; exit 69; }
+fi
+
+# ---- cross builds: the target's libraries from Debian's binary packages ----
+# Multiarch installs (libevent-dev:armhf ...) need the host and target package versions to
+# match exactly, which a mirror does not always offer. The target's .deb files are instead
+# downloaded (apt-get download, no dependency coupling) and unpacked into a private sysroot
+# under deps/; only their static archives are used, so the binary needs nothing but libc
+# on the device.
+if [ -n "$cross" ]; then
+	triplet=$(${cross}gcc -dumpmachine)
+	debarch=$(dpkg-architecture -t "$triplet" -qDEB_HOST_ARCH 2>/dev/null)
+	sysroot="$top/deps/sysroot-$triplet"
+	if [ ! -f "$sysroot/.sealbox-stamp" ]; then
+		[ "$(id -u)" = 0 ] || { say "cross sysroot: run 'make deps CROSS=$cross' as root"; exit 69; }
+		dpkg --print-foreign-architectures | grep -qx "$debarch" ||
+			{ dpkg --add-architecture "$debarch"; apt_updated=0; }
+		apt_update
+		rm -rf "$sysroot" && mkdir -p "$sysroot/debs"
+		say "downloading $debarch libraries into $sysroot"
+		(cd "$sysroot/debs" && apt-get download -q \
+			libevent-dev:"$debarch" libinih-dev:"$debarch" libjansson-dev:"$debarch" \
+			libsqlite3-dev:"$debarch" >/dev/null 2>&1) ||
+			{ say "apt-get download of $debarch libraries failed"; exit 69; }
+		for d in "$sysroot"/debs/*.deb; do dpkg-deb -x "$d" "$sysroot"; done
+		# Static archives only: the device then needs no extra shared libraries.
+		find "$sysroot/usr/lib" -name '*.so*' -delete
+		touch "$sysroot/.sealbox-stamp"
+	fi
 fi
 
 [ "$system_wolfssl" = 1 ] && exit 0

@@ -35,7 +35,8 @@ struct net_conn_cbs {
 #define NET_DEFAULT_WRITE_LOW (64 * 1024)
 
 void net_conn_set_cbs(struct net_conn *c, const struct net_conn_cbs *cbs, void *arg);
-/* ms = 0 disables. The idle timeout fires NET_EV_TIMEOUT when no byte arrives. */
+/* ms = 0 disables. The idle timeout fires NET_EV_TIMEOUT when no byte arrives for ms,
+ * or when output waits that long without the peer taking any of it. */
 void net_conn_set_idle_timeout(struct net_conn *c, unsigned long ms);
 void net_conn_set_read_limit(struct net_conn *c, size_t bytes);
 void net_conn_set_write_low(struct net_conn *c, size_t bytes);

@@ -21,5 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < c.n; i++)
 			if (tfctl_get(&c, c.key[i]) != c.val[i])
 				abort();
+	const uint8_t *d;
+	size_t dl;
+	if (tfdrop_parse(&c, data, size, &d, &dl) == 0 && (d < data || d + dl != data + size))
+		abort();
 	return 0;
 }

@@ -45,5 +45,26 @@ static void control_rejects_malformed(void)
 	CHECK(tfctl_parse(&c, (const uint8_t *)"", 0) == 0 && c.n == 0);
 }
 
-UNIT_SUITE(tframe, UNIT_TEST(header_roundtrip), UNIT_TEST(control_roundtrip),
+static void drop_payload(void)
+{
+	uint8_t out[64];
+	const char *ctl = "op=data\n";
+	ssize_t n = tfdrop_encode_head(out, sizeof(out), ctl, strlen(ctl));
+	struct tfctl c;
+	const uint8_t *d;
+	size_t dl;
+
+	CHECK(n == 10 && out[0] == 0 && out[1] == 8);
+	memcpy(out + n, "\x00\xffxy", 4);
+	CHECK(tfdrop_parse(&c, out, (size_t)n + 4, &d, &dl) == 0);
+	CHECK_STR(tfctl_get(&c, "op"), "data");
+	CHECK(dl == 4 && d == out + n && d[1] == 0xff);
+	CHECK(tfdrop_parse(&c, out, (size_t)n - 1, &d, &dl) < 0);  /* ctl_len past the end */
+	CHECK(tfdrop_parse(&c, out, 1, &d, &dl) < 0);
+	out[2] = 'O';
+	CHECK(tfdrop_parse(&c, out, (size_t)n, &d, &dl) < 0);      /* bad key */
+	CHECK(tfdrop_encode_head(out, 5, ctl, strlen(ctl)) < 0);
+}
+
+UNIT_SUITE(tframe, UNIT_TEST(drop_payload), UNIT_TEST(header_roundtrip), UNIT_TEST(control_roundtrip),
 	   UNIT_TEST(control_rejects_malformed));

@@ -1,0 +1,164 @@
+/* tun.h - tunneld's internal interfaces (docs/tunneld.md, docs/tunnel-protocol.md).
+ *
+ * tun_conf.c      configuration keyword table
+ * tun_numbers.c   session number allocator, persisted in state_dir/issued
+ * tun_throttle.c  per-address join throttling in a bounded table
+ * tun_drop.c      per-session file drop store on disk
+ * tun_http.c      the HTTP Upgrade request parser
+ * tun_relay.c     connections, sessions, frame dispatch (needs net/)
+ * tunneld.c       main: options, listeners, signals */
+#ifndef APPLETS_TUNNELD_TUN_H
+#define APPLETS_TUNNELD_TUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "core/conf.h"
+
+/* ---- configuration ---- */
+struct tun_conf {
+	char *listen;          /* TCP frames, "*:4663"; "none" disables */
+	char *https_listen;    /* TLS + Upgrade; "none" disables */
+	char *http_listen;     /* plain HTTP Upgrade; "none" disables */
+	char *tls_cert;
+	char *tls_key;
+	char *state_dir;
+	char *log_level;
+	char *pidfile;
+	char *user;
+	long digits;
+	long low_water;        /* percent */
+	long max_sessions;
+	long max_clients;
+	long long max_frame;
+	long idle_timeout;     /* seconds a master may wait without clients */
+	long hello_timeout;    /* seconds to the first REGISTER/JOIN/RESUME */
+	long dead_after;       /* seconds of silence before a link counts as dropped */
+	long resume_grace;
+	long join_rate;        /* per minute per address */
+	long register_rate;    /* per minute per address */
+	long max_connections;
+	long unknown_rate;     /* per minute per address */
+	long block_time;
+	long throttle_table;
+	long long pair_buffer;
+	long long drop_quota;  /* per session; 0 disables the drop */
+	long long drop_max_size;
+	long drop_max_files;
+};
+
+extern const struct conf_spec tun_conf_spec;
+/* Defaults, then path (NULL: defaults only); checks cross-key rules. err: file:line. */
+int tun_conf_load(struct tun_conf *c, const char *path, char *err, size_t errlen);
+void tun_conf_free(struct tun_conf *c);
+/* 1 when the listener string says "off". */
+int tun_conf_off(const char *s);
+
+/* ---- session numbers ---- */
+struct tun_numbers {
+	unsigned digits;
+	uint32_t lo, hi;       /* [10^(d-1), 10^d - 1] */
+	uint32_t space;        /* hi - lo + 1 */
+	uint32_t used;         /* issued so far in this space */
+	uint64_t *bits;        /* one bit per number, 1 = issued */
+	int fd;                /* state_dir/issued, O_APPEND */
+	unsigned low_water;    /* percent */
+	int warned;
+};
+
+/* Reads state_dir/issued (creating it) and marks every number in it as burned.
+ * A number of another digit count is ignored (another space). */
+int tun_numbers_open(struct tun_numbers *n, const char *state_dir, unsigned digits,
+		     unsigned low_water, char *err, size_t errlen);
+void tun_numbers_close(struct tun_numbers *n);
+/* Picks an unused number uniformly, appends it to the file and fsyncs, marks it.
+ * Returns 0, or -1 with errno ENOSPC when the space is exhausted, other errno on I/O. */
+int tun_numbers_issue(struct tun_numbers *n, uint32_t *out);
+uint32_t tun_numbers_left(const struct tun_numbers *n);
+int tun_numbers_is_issued(const struct tun_numbers *n, uint32_t num);
+
+/* ---- join throttling ---- */
+enum tun_verdict { TUN_ALLOW = 0, TUN_THROTTLED = 1, TUN_BLOCKED = 2 };
+struct tun_thr_entry;
+struct tun_throttle {
+	struct tun_thr_entry *pool;
+	uint32_t *buckets;     /* heads of hash chains (index+1, 0 = empty) */
+	size_t cap, used;
+	uint32_t lru_head, lru_tail; /* index+1 */
+	uint8_t seed[16];
+	long join_rate, unknown_rate, register_rate;
+	unsigned long long block_ms;
+	unsigned long long evictions;
+};
+
+int tun_throttle_init(struct tun_throttle *t, size_t cap, long join_rate, long unknown_rate,
+		      long block_seconds);
+void tun_throttle_free(struct tun_throttle *t);
+void tun_throttle_set_limits(struct tun_throttle *t, long join_rate, long unknown_rate,
+			     long block_seconds);
+/* A JOIN/RESUME from ip (numeric string) at now_ms: may it be tried? */
+enum tun_verdict tun_throttle_join(struct tun_throttle *t, const char *ip, unsigned long long now_ms);
+/* A REGISTER from ip: each one burns a number for ever, so they are rationed too. */
+enum tun_verdict tun_throttle_register(struct tun_throttle *t, const char *ip, unsigned long long now_ms);
+/* The attempt named an unknown number (or a bad token): counts toward blocking.
+ * Returns TUN_BLOCKED when this attempt blocked the address. */
+enum tun_verdict tun_throttle_unknown(struct tun_throttle *t, const char *ip, unsigned long long now_ms);
+size_t tun_throttle_count(const struct tun_throttle *t);
+
+/* ---- file drop store ---- */
+#define TUN_DROP_NAME_MAX 64
+struct tun_drop {
+	char dir[512];         /* state_dir/drop/NNNNN */
+	unsigned long long used;
+	unsigned files;
+};
+
+int tun_drop_name_ok(const char *name);
+/* Removes state_dir/drop and everything in it (start-up: sessions do not survive). */
+int tun_drop_purge_all(const char *state_dir);
+int tun_drop_open(struct tun_drop *d, const char *state_dir, uint32_t session);
+/* Deletes the session's files and directory. */
+void tun_drop_destroy(struct tun_drop *d);
+/* An upload in progress: written to NAME.part, renamed on commit. */
+struct tun_drop_put {
+	int fd;
+	char name[TUN_DROP_NAME_MAX + 1];
+	unsigned long long size, got;
+};
+/* Checks name, existence and quota; opens the part file. Returns 0 or an error code
+ * string for op=error ("bad-name", "exists", "quota", "io"). */
+const char *tun_drop_put_begin(struct tun_drop *d, struct tun_drop_put *p, const char *name,
+			       unsigned long long size, unsigned long long quota,
+			       unsigned long long max_size, unsigned max_files);
+const char *tun_drop_put_data(struct tun_drop *d, struct tun_drop_put *p, const void *data, size_t len);
+int tun_drop_put_done(const struct tun_drop_put *p);
+const char *tun_drop_put_commit(struct tun_drop *d, struct tun_drop_put *p);
+void tun_drop_put_abort(struct tun_drop *d, struct tun_drop_put *p);
+/* Opens a file for reading; sets *size. Returns an fd or -1 (errno ENOENT / other). */
+int tun_drop_get_open(struct tun_drop *d, const char *name, unsigned long long *size);
+const char *tun_drop_del(struct tun_drop *d, const char *name);
+/* "NAME SIZE\n" lines into out (malloc'd, caller frees); *count files. */
+char *tun_drop_list_new(struct tun_drop *d, size_t *len, unsigned *count);
+
+/* ---- HTTP Upgrade ---- */
+#define TUN_HTTP_MAX_HEADER 8192
+#define TUN_HTTP_MAX_LINES 64
+/* Looks at a complete request head (request line and headers, each line ending in LF,
+ * the empty line excluded). Returns 101 (upgrade to frames), 400 or 404. */
+int tun_http_check(const char *head, size_t len);
+
+/* ---- the relay (tun_relay.c) ---- */
+struct tun_relay;
+struct net_loop;
+struct cry_tls_ctx;
+/* Starts listeners; on error err names what failed. */
+struct tun_relay *tun_relay_new(struct net_loop *loop, struct tun_conf *conf, char *err, size_t errlen);
+/* Applies reloadable settings from a freshly loaded conf (takes ownership of it). */
+void tun_relay_reload(struct tun_relay *r, struct tun_conf *conf);
+/* Ends every session (END reason=shutdown) and closes every connection. Returns how
+ * long the loop should still run so the goodbyes (and earlier closes) flush. */
+unsigned long tun_relay_shutdown(struct tun_relay *r);
+void tun_relay_free(struct tun_relay *r);
+#endif

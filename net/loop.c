@@ -1,0 +1,171 @@
+/* loop.c - the event loop: libevent's event_base, timers, signals, and the loop's one
+ * asynchronous DNS resolver (made on first use). */
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "net/internal.h"
+#include "net/loop.h"
+
+struct net_sig {
+	struct event *ev;
+	net_signal_cb cb;
+	void *arg;
+	struct net_sig *next;
+};
+
+struct net_timer {
+	struct event *ev;
+	net_timer_cb cb;
+	void *arg;
+	int periodic;
+};
+
+struct net_loop *net_loop_new(void)
+{
+	struct net_loop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	/* A peer that resets a connection must cost us an EPIPE, not the process. */
+	signal(SIGPIPE, SIG_IGN);
+	l->base = event_base_new();
+	if (!l->base) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void net_loop_free(struct net_loop *l)
+{
+	if (!l)
+		return;
+	while (l->sigs) {
+		struct net_sig *s = l->sigs;
+		l->sigs = s->next;
+		event_free(s->ev);
+		free(s);
+	}
+	if (l->dns)
+		evdns_base_free(l->dns, 1);
+	event_base_free(l->base);
+	free(l);
+}
+
+struct evdns_base *net_loop_dns(struct net_loop *l)
+{
+	if (!l->dns)
+		l->dns = evdns_base_new(l->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	return l->dns;
+}
+
+int net_loop_run(struct net_loop *l)
+{
+	return event_base_dispatch(l->base) < 0 ? -1 : 0;
+}
+
+void net_loop_exit(struct net_loop *l)
+{
+	event_base_loopbreak(l->base);
+}
+
+unsigned long long net_loop_now_ms(struct net_loop *l)
+{
+	struct timespec ts;
+
+	(void)l;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+}
+
+static void timer_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_timer *t = arg;
+
+	(void)fd;
+	(void)what;
+	if (!t->periodic)
+		event_del(t->ev);
+	t->cb(t->arg);
+}
+
+struct net_timer *net_timer_new(struct net_loop *l, net_timer_cb cb, void *arg)
+{
+	struct net_timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cb = cb;
+	t->arg = arg;
+	t->ev = event_new(l->base, -1, EV_PERSIST, timer_fire, t);
+	if (!t->ev) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void timer_add(struct net_timer *t, unsigned long ms, int periodic)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+
+	event_del(t->ev);
+	t->periodic = periodic;
+	event_add(t->ev, &tv);
+}
+
+void net_timer_arm(struct net_timer *t, unsigned long ms)
+{
+	timer_add(t, ms, 0);
+}
+
+void net_timer_every(struct net_timer *t, unsigned long ms)
+{
+	timer_add(t, ms ? ms : 1, 1);
+}
+
+void net_timer_cancel(struct net_timer *t)
+{
+	if (t)
+		event_del(t->ev);
+}
+
+void net_timer_free(struct net_timer *t)
+{
+	if (!t)
+		return;
+	event_free(t->ev);
+	free(t);
+}
+
+static void sig_fire(evutil_socket_t signo, short what, void *arg)
+{
+	struct net_sig *s = arg;
+
+	(void)what;
+	s->cb((int)signo, s->arg);
+}
+
+int net_signal_add(struct net_loop *l, int signo, net_signal_cb cb, void *arg)
+{
+	struct net_sig *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -1;
+	s->cb = cb;
+	s->arg = arg;
+	s->ev = evsignal_new(l->base, signo, sig_fire, s);
+	if (!s->ev || event_add(s->ev, NULL) < 0) {
+		if (s->ev)
+			event_free(s->ev);
+		free(s);
+		return -1;
+	}
+	s->next = l->sigs;
+	l->sigs = s;
+	return 0;
+}
