@@ -480,6 +480,10 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 			return c->state == C_APPROVAL || (r && strcmp(r, "kicked") == 0) ? EXIT_NOPERM : EXIT_UNAVAILABLE;
 		}
 		return -1;
+	case TF_END:
+		v = tfctl_get(&ctl, "reason");
+		fprintf(stderr, "viewer-client: the session ended (%s)\n", v ? v : "ended");
+		return c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
 	case TF_PING:
 		vw_conn_send_ctl(&c->relay, TF_PONG, TF_ID_RELAY, "");
 		return -1;
@@ -545,8 +549,11 @@ static int run(struct client *c)
 	} else if (rc < 0) {
 		fprintf(stderr, "viewer-client: connection lost: %s\n", c->relay.err[0] ? c->relay.err : "error");
 		rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
-	} else if (rc == EXIT_OK || c->state == C_RUNNING) {
-		/* polite close of the channel; the relay sees us leave */
+	}
+	if (!c->relay.dead) {
+		/* leave explicitly: a bare close looks like a dropped link to the relay, which
+		 * would keep our slot for its resume grace period */
+		vw_conn_send_ctl(&c->relay, TF_END, TF_ID_RELAY, "");
 		vw_conn_flush_all(&c->relay, 1000);
 	}
 	vw_conn_close(&c->relay);

@@ -378,6 +378,11 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		if (!m->session)
 			return -1;
 		break;
+	case TF_END:
+		v = tfctl_get(&c, "reason");
+		fprintf(stderr, "viewer-master: the relay ended the session (%s)\n", v ? v : "ended");
+		m->quit = 2;
+		return 0;
 	case TF_PING:
 		vw_conn_send_ctl(&m->relay, TF_PONG, TF_ID_RELAY, "");
 		break;
@@ -485,6 +490,10 @@ static int run(struct vw_master *m)
 			vw_conn_send_ctl(&m->relay, TF_PING, TF_ID_RELAY, "");
 			last_ping = time(NULL);
 		}
+	}
+	if (m->quit == 2) {
+		vw_conn_close(&m->relay);
+		return EXIT_UNAVAILABLE;
 	}
 	if (m->quit || stop_flag) {
 		vw_conn_send_ctl(&m->relay, TF_END, TF_ID_RELAY, "");
