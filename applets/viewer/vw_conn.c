@@ -148,8 +148,8 @@ static int send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const ui
 				(uint32_t)len };
 	uint8_t *o;
 
-	if (len > VW_FRAME_MAX || !(o = out_space(c, TFRAME_HDR_LEN + len)))
-		return -1;
+	if (len > VW_FRAME_MAX || c->seq == UINT32_MAX || !(o = out_space(c, TFRAME_HDR_LEN + len)))
+		return -1; /* seq never wraps: it is half of the AEAD nonce */
 	c->seq++;
 	tframe_hdr_encode(&h, o);
 	if (len)
@@ -177,7 +177,8 @@ int vw_conn_send_msg(struct vw_conn *c, const struct vw_key *key, uint16_t targe
 	uint8_t *o;
 	int rc = -1;
 
-	if (n < 0 || !(o = out_space(c, TFRAME_HDR_LEN + VW_SEAL_OVERHEAD + (size_t)n)))
+	if (n < 0 || c->seq == UINT32_MAX ||
+	    !(o = out_space(c, TFRAME_HDR_LEN + VW_SEAL_OVERHEAD + (size_t)n)))
 		goto out;
 	f = vw_seal_frame(key, &h, pt, (size_t)n, o, TFRAME_HDR_LEN + VW_SEAL_OVERHEAD + (size_t)n);
 	if (f < 0)
