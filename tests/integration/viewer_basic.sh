@@ -69,6 +69,8 @@ check "unknown session says so" grep -q 'no-such-session' "$TMP/e"
 check "unreachable relay gives 69" [ "$rc" = 69 ]
 
 # a second master without --allow-exec and without --share
+kill -TERM "$MPID"; wait "$MPID"
+check "master exits 0 on SIGTERM" [ $? = 0 ]
 exec 7>&-
 start_master --auto-approve
 vc exec true 2>"$TMP/e"; rc=$?
@@ -76,3 +78,4 @@ check "exec without --allow-exec gives 77" [ "$rc" = 77 ]
 check "and says it is not allowed" grep -q 'does not allow' "$TMP/e"
 vc ls 2>/dev/null; rc=$?
 check "ls without --share gives 77" [ "$rc" = 77 ]
+finish

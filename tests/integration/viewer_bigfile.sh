@@ -46,3 +46,4 @@ check "the viewer verified the checksum over 5 GiB" grep -q '5368709120 bytes, c
 vc put "$TMP/local/sparse.img" sparse2.img 2>"$TMP/e"; rc=$?
 check "put of a 5 GiB sparse file exits 0" [ "$rc" = 0 ]
 check "put: size and data past 4 GiB" [ "$(stat -c %s "$TMP/share/sparse2.img")" = $((5 * 1024 * 1024 * 1024)) -a "$(dd if="$TMP/share/sparse2.img" bs=1 skip=$((4 * 1024 * 1024 * 1024 + 12345)) count=6 2>/dev/null)" = PAST4G ]
+finish

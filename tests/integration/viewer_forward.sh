@@ -70,3 +70,4 @@ out=$(curl -s --max-time 10 http://127.0.0.1:$lport/index.txt)
 check "the other forward still works" [ "$out" = "served through the tunnel" ]
 kill -INT $fpid; wait $fpid; rc=$?
 check "Ctrl-C ends a forward with 0" [ "$rc" = 0 ]
+finish

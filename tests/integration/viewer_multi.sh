@@ -43,3 +43,4 @@ check "remaining client carries on under the new key" [ "$rb" = 0 -a "$(cat "$TM
 # and a new join after the re-key gets the new epoch's key
 out=$(vc exec echo later 2>/dev/null)
 check "a client joining after the re-key works" [ "$out" = later ]
+finish
