@@ -28,7 +28,7 @@ static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"--server HOST:PORT SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME",
+	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 };
@@ -39,6 +39,8 @@ enum cstate { C_JOINING, C_KEYWAIT, C_APPROVAL, C_RUNNING, C_DONE };
 
 struct client {
 	const char *server;
+	int http_port;
+	char path[160];
 	const char *session;
 	char **cmd;
 	int ncmd;
@@ -412,7 +414,7 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 	} else if (c->state == C_APPROVAL && m.type == VW_M_APPROVE) {
 		c->perms = m.b;
 		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)m.len, (const char *)m.data);
-		fprintf(stderr, "viewer-client: approved; path relay-tcp via %s\n", c->server);
+		fprintf(stderr, "viewer-client: approved; path %s via %s\n", c->path, c->server);
 		rc = start_command(c);
 	} else if (m.type == VW_M_REFUSE) {
 		fprintf(stderr, "viewer-client: the master refused the join: %.*s\n", (int)m.len, (const char *)m.data);
@@ -498,7 +500,8 @@ static int run(struct client *c)
 	time_t last_ping = time(NULL);
 	int rc = -1;
 
-	if (vw_conn_open(&c->relay, c->server, 5000, err, sizeof(err)) < 0) {
+	if (vw_conn_open_relay(&c->relay, c->server, c->http_port, c->path, sizeof(c->path), err,
+			       sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-client: %s\n", err);
 		return EXIT_UNAVAILABLE;
 	}
@@ -572,9 +575,12 @@ static int viewer_client_main(int argc, char **argv)
 	}
 	memset(&c, 0, sizeof(c));
 	c.in_fd = c.out_fd = -1;
+	c.http_port = 80;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
 			c.server = argv[++i];
+		else if (strcmp(argv[i], "--http-port") == 0 && i + 1 < argc)
+			c.http_port = atoi(argv[++i]);
 		else
 			return cli_usage_error(&viewer_client_applet, "unknown option %s", argv[i]);
 	}

@@ -14,7 +14,9 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
+#include "core/encoding.h"
 #include "crypto/crypto.h"
+#include "net/proxy.h"
 
 #define IN_CAP (TFRAME_HDR_LEN + VW_FRAME_MAX)
 
@@ -74,31 +76,29 @@ fail:
 	return -1;
 }
 
-int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen)
+static int tcp_connect(const char *host, const char *port, int timeout_ms, char *err, size_t errlen)
 {
-	char host[256], port[16];
 	struct addrinfo hints, *res = NULL;
-	int one = 1, rc;
+	int fd = -1, rc;
 
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
-		snprintf(err, errlen, "bad address %s (want HOST:PORT)", hostport);
-		return -1;
-	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
 		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
 		return -1;
 	}
-	for (struct addrinfo *ai = res; ai && c->fd < 0; ai = ai->ai_next)
-		c->fd = connect_one(ai, timeout_ms);
-	if (c->fd < 0)
-		snprintf(err, errlen, "cannot connect to %s: %s", hostport, strerror(errno));
+	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
+		fd = connect_one(ai, timeout_ms);
+	if (fd < 0)
+		snprintf(err, errlen, "cannot connect to %s:%s: %s", host, port, strerror(errno));
 	freeaddrinfo(res);
-	if (c->fd < 0)
-		return -1;
+	return fd;
+}
+
+static int conn_setup(struct vw_conn *c, char *err, size_t errlen)
+{
+	int one = 1;
+
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->in = malloc(IN_CAP);
 	c->out = malloc(VW_OUT_CAP);
@@ -108,6 +108,149 @@ int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *
 		return -1;
 	}
 	return 0;
+}
+
+int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen)
+{
+	char host[256], port[16];
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
+		snprintf(err, errlen, "bad address %s (want HOST:PORT)", hostport);
+		return -1;
+	}
+	c->fd = tcp_connect(host, port, timeout_ms, err, errlen);
+	return c->fd < 0 ? -1 : conn_setup(c, err, errlen);
+}
+
+/* Sends req and reads an HTTP response head (up to the blank line, byte by byte so that
+ * nothing after it is consumed). Returns the status code or -1. */
+static int http_exchange(int fd, const char *req, int timeout_ms, char *line, size_t cap)
+{
+	char head[8192];
+	size_t n = 0;
+	int status = -1;
+
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+		return -1;
+	while (n < sizeof(head) - 1) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t r;
+		if (poll(&p, 1, timeout_ms) != 1)
+			return -1;
+		r = read(fd, head + n, 1);
+		if (r <= 0) {
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			return -1;
+		}
+		n++;
+		if (n >= 4 && memcmp(head + n - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	head[n] = '\0';
+	if (sscanf(head, "HTTP/1.%*d %d", &status) != 1)
+		return -1;
+	snprintf(line, cap, "%.*s", (int)strcspn(head, "\r\n"), head);
+	return status;
+}
+
+static int open_http(struct vw_conn *c, const char *host, int http_port, char *path,
+		     size_t pathlen, char *err, size_t errlen)
+{
+	struct net_proxy px;
+	char req[1024], line[256], port[16], auth[400] = "";
+	int r, st;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	snprintf(port, sizeof(port), "%d", http_port);
+	r = net_proxy_from_env(host, 1, &px);
+	if (r == 0)
+		r = net_proxy_from_env(host, 0, &px);
+	if (r < 0) {
+		snprintf(err, errlen, "malformed https_proxy/http_proxy");
+		return -1;
+	}
+	if (r == 1) {
+		char pport[16];
+		snprintf(pport, sizeof(pport), "%d", px.port);
+		c->fd = tcp_connect(px.host, pport, 5000, err, errlen);
+		if (c->fd >= 0 && px.user[0]) {
+			char cred[300], *b64;
+			snprintf(cred, sizeof(cred), "%s:%s", px.user, px.pass);
+			b64 = base64_encode_new(cred, strlen(cred));
+			cry_wipe(cred, sizeof(cred));
+			if (b64)
+				snprintf(auth, sizeof(auth), "Proxy-Authorization: Basic %s\r\n", b64);
+			if (b64)
+				cry_wipe(b64, strlen(b64));
+			free(b64);
+		}
+		if (c->fd >= 0) {
+			snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n",
+				 host, http_port, host, http_port, auth);
+			st = http_exchange(c->fd, req, 5000, line, sizeof(line));
+			cry_wipe(req, sizeof(req));
+			cry_wipe(auth, sizeof(auth));
+			if (st != 200) {
+				snprintf(err, errlen, "proxy %s:%d: %s", px.host, px.port,
+					 st < 0 ? "no answer" : st == 407 ? "proxy authentication failed (407; Digest is not supported on this path yet)" : line);
+				goto fail;
+			}
+		}
+		snprintf(path, pathlen, "relay-http via proxy %s:%d", px.host, px.port);
+		net_proxy_clear(&px);
+	} else {
+		c->fd = tcp_connect(host, port, 5000, err, errlen);
+		snprintf(path, pathlen, "relay-http");
+	}
+	if (c->fd < 0)
+		return -1;
+	snprintf(req, sizeof(req),
+		 "GET /sealbox-tunnel HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: sealbox-tunnel\r\n"
+		 "Connection: Upgrade\r\n\r\n", host, http_port);
+	st = http_exchange(c->fd, req, 5000, line, sizeof(line));
+	if (st != 101) {
+		snprintf(err, errlen, "relay %s:%d refused the upgrade: %s", host, http_port,
+			 st < 0 ? "no answer" : line);
+		goto fail;
+	}
+	return conn_setup(c, err, errlen);
+fail:
+	net_proxy_clear(&px);
+	close(c->fd);
+	c->fd = -1;
+	return -1;
+}
+
+int vw_conn_open_relay(struct vw_conn *c, const char *server, int http_port, char *path,
+		       size_t pathlen, char *err, size_t errlen)
+{
+	char host[256], port[16], e1[200];
+
+	if (split_hostport(server, host, sizeof(host), port, sizeof(port)) < 0) {
+		snprintf(err, errlen, "bad address %s (want HOST:PORT)", server);
+		return -1;
+	}
+	if (vw_conn_open(c, server, 3000, e1, sizeof(e1)) == 0) {
+		snprintf(path, pathlen, "relay-tcp");
+		return 0;
+	}
+	if (!http_port) {
+		snprintf(err, errlen, "%s", e1);
+		return -1;
+	}
+	/* the HTTPS path needs TLS on this loop: not in this version */
+	if (open_http(c, host, http_port, path, pathlen, err, errlen) == 0)
+		return 0;
+	{
+		char e2[256];
+		snprintf(e2, sizeof(e2), "%s", err);
+		snprintf(err, errlen, "%s; HTTP fallback: %s", e1, e2);
+	}
+	return -1;
 }
 
 void vw_conn_close(struct vw_conn *c)

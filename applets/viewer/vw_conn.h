@@ -33,6 +33,12 @@ struct vw_conn {
 /* Connects (blocking, with a timeout) to "host:port". Returns 0 or -1 with err set. */
 int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen);
 void vw_conn_close(struct vw_conn *c);
+/* Connects to the relay, fastest path first: TCP to server; if that fails and http_port
+ * is not 0, the relay's HTTP Upgrade port on the same host, through the proxy named by
+ * https_proxy/http_proxy (Basic credentials from the URL; no_proxy honoured) or direct.
+ * Writes the path taken ("relay-tcp", "relay-http via proxy H:P", ...) into path. */
+int vw_conn_open_relay(struct vw_conn *c, const char *server, int http_port, char *path,
+		       size_t pathlen, char *err, size_t errlen);
 /* Bytes the output can still take. */
 size_t vw_conn_room(const struct vw_conn *c);
 /* Queues a control frame whose payload is "key=value\n" text. */

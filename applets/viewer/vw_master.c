@@ -27,7 +27,7 @@ static int viewer_master_main(int argc, char **argv);
 
 const struct applet viewer_master_applet = {
 	"viewer-master", viewer_master_main,
-	"--server HOST:PORT [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--no-lan]",
+	"--server HOST:PORT [--http-port N] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--no-lan]",
 	APPLET_CLIENT,
 	"open a remote-support session on this appliance",
 };
@@ -337,7 +337,7 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		m->relay.my_id = TF_ID_MASTER;
 		printf("session %s\n", v);
 		fflush(stdout);
-		fprintf(stderr, "viewer-master: session %s on %s, path relay-tcp\n", v, m->server);
+		fprintf(stderr, "viewer-master: session %s on %s, path %s\n", v, m->server, m->path);
 		break;
 	case TF_PEER_JOINED: {
 		unsigned long id = (v = tfctl_get(&c, "id")) ? strtoul(v, NULL, 10) : 0;
@@ -400,6 +400,8 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 			m->server = argv[++i];
 		} else if (strcmp(a, "--share") == 0 && i + 1 < argc) {
 			m->share = argv[++i];
+		} else if (strcmp(a, "--http-port") == 0 && i + 1 < argc) {
+			m->http_port = atoi(argv[++i]);
 		} else if (strcmp(a, "--allow-exec") == 0) {
 			m->allow_exec = 1;
 		} else if (strcmp(a, "--allow-shell") == 0) {
@@ -434,7 +436,8 @@ static int run(struct vw_master *m)
 	char err[256];
 	time_t last_ping = time(NULL);
 
-	if (vw_conn_open(&m->relay, m->server, 5000, err, sizeof(err)) < 0) {
+	if (vw_conn_open_relay(&m->relay, m->server, m->http_port, m->path, sizeof(m->path), err,
+			       sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-master: %s\n", err);
 		return EXIT_UNAVAILABLE;
 	}
@@ -518,6 +521,7 @@ static int viewer_master_main(int argc, char **argv)
 	}
 	memset(&m, 0, sizeof(m));
 	m.share_fd = -1;
+	m.http_port = 80;
 	m.tty_fd = -1;
 	m.asking = -1;
 	if ((rc = parse_args(&m, argc, argv)) != 0)

@@ -55,6 +55,8 @@ struct vw_expose {
 
 struct vw_master {
 	const char *server;
+	int http_port;     /* the relay's HTTP Upgrade port, tried when TCP fails; 0 = never */
+	char path[160];
 	const char *share;
 	int share_fd;
 	int allow_exec, allow_shell, auto_approve, no_lan;
