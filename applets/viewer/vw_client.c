@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,7 +30,7 @@ static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME",
+	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 };
@@ -67,15 +69,28 @@ struct client {
 	int progress;
 	time_t last_draw;
 	char exposed[1024];   /* service names the master exposes, one per line */
+	int raw;              /* shell: the terminal is in raw mode; restore saved_tio */
+	struct termios saved_tio;
 	struct vw_cfwd *fwd;
 };
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, winch_flag;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGWINCH)
+		winch_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+static uint32_t term_size(void)
+{
+	struct winsize ws;
+
+	if (ioctl(1, TIOCGWINSZ, &ws) < 0 && ioctl(0, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	return (uint32_t)ws.ws_row << 16 | ws.ws_col;
 }
 
 /* 1 when name is one of the lines of list. */
@@ -127,6 +142,7 @@ static int start_command(struct client *c)
 	case VW_K_EXEC: need = VW_P_EXEC; break;
 	case VW_K_LS: case VW_K_GET: case VW_K_PUT: need = VW_P_FILES; break;
 	case VW_K_FORWARD: need = VW_P_FORWARD; break;
+	case VW_K_SHELL: need = VW_P_SHELL; break;
 	default: break;
 	}
 	if (!(c->perms & need)) {
@@ -149,6 +165,17 @@ static int start_command(struct client *c)
 			vw_cfwd_port(c->fwd), colon + 1);
 		c->state = C_RUNNING;
 		return -1;
+	}
+	if (c->kind == VW_K_SHELL) {
+		c->in_fd = 0;
+		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+		size = term_size();
+		if (isatty(0) && tcgetattr(0, &c->saved_tio) == 0) {
+			struct termios raw = c->saved_tio;
+			cfmakeraw(&raw);
+			if (tcsetattr(0, TCSANOW, &raw) == 0)
+				c->raw = 1;
+		}
 	}
 	if (c->kind == VW_K_EXEC) {
 		for (int i = 1; i < c->ncmd; i++)
@@ -319,7 +346,7 @@ static void pump_source(struct client *c, int readable)
 	while (c->credit > 0 && vw_conn_room(&c->relay) >= VW_CHUNK + 256) {
 		size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
 		ssize_t n;
-		if (c->kind == VW_K_EXEC && !readable)
+		if ((c->kind == VW_K_EXEC || c->kind == VW_K_SHELL) && !readable)
 			return;
 		if (c->kind == VW_K_PUT) {
 			uint64_t hole = vw_hole_at(c->in_fd, c->done, c->size);
@@ -361,7 +388,7 @@ static void pump_source(struct client *c, int readable)
 		c->credit -= (uint32_t)n;
 		c->done += (uint64_t)n;
 		draw_progress(c, 0);
-		if (c->kind == VW_K_EXEC)
+		if (c->kind == VW_K_EXEC || c->kind == VW_K_SHELL)
 			return; /* one read per poll on a pipe or terminal */
 	}
 }
@@ -539,6 +566,10 @@ static int run(struct client *c)
 			pump_source(c, busy || (pf[1].revents & (POLLIN | POLLHUP)));
 		if (rc < 0 && c->fwd)
 			vw_cfwd_pump(c->fwd, &c->relay, &c->key, pf + 2, nf - 2);
+		if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
+			winch_flag = 0;
+			send_msg(c, VW_M_RESIZE, 0, term_size(), 0, NULL, 0);
+		}
 		if (vw_conn_flush(&c->relay) < 0)
 			break;
 		if (time(NULL) - last_ping >= 20) {
@@ -602,7 +633,9 @@ static int viewer_client_main(int argc, char **argv)
 	else if (strcmp(c.cmd[0], "forward") == 0 && c.ncmd == 2 && strchr(c.cmd[1], ':') &&
 		 atoi(c.cmd[1]) >= 0 && atoi(c.cmd[1]) < 65536 && strchr(c.cmd[1], ':')[1])
 		c.kind = VW_K_FORWARD;
-	else if (strcmp(c.cmd[0], "shell") == 0 ||
+	else if (strcmp(c.cmd[0], "shell") == 0 && c.ncmd == 1)
+		c.kind = VW_K_SHELL;
+	else if (
 		 strcmp(c.cmd[0], "watch") == 0 || strcmp(c.cmd[0], "drop") == 0) {
 		fprintf(stderr, "viewer-client: %s is not implemented in this version\n", c.cmd[0]);
 		return EXIT_UNAVAILABLE;
@@ -614,6 +647,7 @@ static int viewer_client_main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
 	/* a fresh key pair per join: nothing to steal from disk, nothing to reuse */
 	c.priv = cry_rsa_generate(2048);
 	if (!c.priv || !(c.spki = cry_rsa_public_der_new(c.priv, &c.spki_len))) {
@@ -622,6 +656,8 @@ static int viewer_client_main(int argc, char **argv)
 		return EXIT_SOFTWARE;
 	}
 	rc = run(&c);
+	if (c.raw)
+		tcsetattr(0, TCSANOW, &c.saved_tio);
 	if (c.out_fd >= 0)
 		close(c.out_fd);
 	if (c.out_tmp[0])

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,6 +185,62 @@ static int start_connect(const char *target)
 	return fd;
 }
 
+/* An interactive shell on a new pseudo-terminal: the child gets its own session with the
+ * pty as controlling terminal; we keep the master side (read for output, a dup to write). */
+static int start_shell(struct vw_master *m, struct vw_chan *ch, uint32_t size)
+{
+	struct winsize ws = { (unsigned short)(size >> 16), (unsigned short)size, 0, 0 };
+	int pm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	const char *sh = getenv("SHELL");
+	pid_t pid;
+
+	if (pm < 0 || grantpt(pm) < 0 || unlockpt(pm) < 0 || !ptsname(pm))
+		goto fail;
+	if (!ws.ws_row || !ws.ws_col) {
+		ws.ws_row = 24;
+		ws.ws_col = 80;
+	}
+	ioctl(pm, TIOCSWINSZ, &ws);
+	if (!sh || !*sh)
+		sh = "/bin/sh";
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0) {
+		struct sigaction sa;
+		int ps;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGPIPE, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		setsid();
+		ps = open(ptsname(pm), O_RDWR);
+		if (ps < 0)
+			_exit(126);
+		ioctl(ps, TIOCSCTTY, 0);
+		dup2(ps, 0);
+		dup2(ps, 1);
+		dup2(ps, 2);
+		if (ps > 2)
+			close(ps);
+		if (m->share)
+			(void)!chdir(m->share);
+		setenv("TERM", getenv("TERM") ? getenv("TERM") : "xterm", 0);
+		execl(sh, sh, "-i", (char *)NULL);
+		_exit(127);
+	}
+	ch->pid = pid;
+	ch->rfd[0] = pm;
+	ch->wfd = dup(pm);
+	set_nonblock(pm);
+	return ch->wfd < 0 ? -1 : 0;
+fail:
+	if (pm >= 0)
+		close(pm);
+	return -1;
+}
+
 void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
 {
 	char store[8192], *argv[VW_MAX_ARGS + 1];
@@ -328,6 +386,19 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 		return; /* OPEN_OK once connected */
 	}
 	case VW_K_SHELL:
+		if (!m->allow_shell) {
+			open_fail(m, p->id, msg->chan, 77, "shell is not allowed here (--allow-shell)");
+			return;
+		}
+		if (start_shell(m, ch, (uint32_t)msg->c) < 0) {
+			close_fd(&ch->rfd[0]);
+			open_fail(m, p->id, msg->chan, 71, "cannot start a shell");
+			return;
+		}
+		log_info("client %u: shell", p->id);
+		ch->used = 1;
+		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
+		return;
 	case VW_K_WATCH:
 		open_fail(m, p->id, msg->chan, 69, "not implemented in this version");
 		return;
@@ -444,6 +515,12 @@ void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *m
 	case VW_M_CLOSE:
 		chan_free(m, ch);
 		break;
+	case VW_M_RESIZE:
+		if (ch->kind == VW_K_SHELL && ch->rfd[0] >= 0) {
+			struct winsize ws = { (unsigned short)(msg->b >> 16), (unsigned short)msg->b, 0, 0 };
+			ioctl(ch->rfd[0], TIOCSWINSZ, &ws);
+		}
+		break;
 	default:
 		break;
 	}
@@ -456,7 +533,8 @@ int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++) {
 		struct vw_chan *ch = &m->chans[i];
 		int can_send = ch->used && ch->credit > 0 && room;
-		if (ch->used && ch->kind == VW_K_EXEC && ch->rfd[0] < 0 && ch->rfd[1] < 0 && !ch->exited &&
+		if (ch->used && (ch->kind == VW_K_EXEC || ch->kind == VW_K_SHELL) && ch->rfd[0] < 0 &&
+		    ch->rfd[1] < 0 && !ch->exited &&
 		    !*busy)
 			*busy = 2; /* output done, exit status soon: look again shortly */
 		if (!ch->used) {
@@ -602,7 +680,7 @@ void vw_mchan_reap(struct vw_master *m)
 	for (int i = 0; i < VW_MAX_CHANS; i++) {
 		struct vw_chan *ch = &m->chans[i];
 		int st;
-		if (!ch->used || ch->kind != VW_K_EXEC)
+		if (!ch->used || (ch->kind != VW_K_EXEC && ch->kind != VW_K_SHELL))
 			continue;
 		if (!ch->exited && waitpid(ch->pid, &st, WNOHANG) == ch->pid) {
 			ch->exited = 1;
