@@ -114,6 +114,15 @@ TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 BENCH_SRC := $(sort $(wildcard bench/*/*.c))
 BENCH_BINS := $(addprefix $(B)/bench/,$(notdir $(BENCH_SRC:.c=)))
 
+# Objects depend on this stamp, rewritten only when the flags or the applet set change
+# (APPLETS=hitc after a full build must rebuild main.o, not reuse the old table).
+CONFIG_LINE := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(WOLF_CFLAGS)
+CONFIG_STAMP := $(B)/.config
+$(shell mkdir -p $(B); [ "$$(cat $(CONFIG_STAMP) 2>/dev/null)" = '$(CONFIG_LINE)' ] || echo '$(CONFIG_LINE)' > $(CONFIG_STAMP))
+# The same for the list of unit suites (a removed test file must leave the runner).
+SUITES_STAMP := $(B)/.suites
+$(shell [ "$$(cat $(SUITES_STAMP) 2>/dev/null)" = '$(UNIT_SRC)' ] || echo '$(UNIT_SRC)' > $(SUITES_STAMP))
+
 .PHONY: all deps test-deps test unit fuzz demo install clean distclean lint-layers bench help
 
 all: $(BIN)
@@ -145,17 +154,17 @@ $(B)/.layers-ok: $(LIB_SRC) $(wildcard */*.h */*/*.h) main.c mk/lint-layers.sh
 $(BIN): $(B)/.layers-ok $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LIBS)
 
-$(B)/crypto/%.o: crypto/%.c | $(DEP_STAMPS)
+$(B)/crypto/%.o: crypto/%.c $(CONFIG_STAMP) | $(DEP_STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(WOLF_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
-$(B)/%.o: %.c | $(DEP_STAMPS)
+$(B)/%.o: %.c $(CONFIG_STAMP) | $(DEP_STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
 
 # The unit runner finds its suites by file name: tests/unit/test_foo.c defines
 # unit_suite_foo. No shared list to edit.
-$(B)/tests/unit/suites.h: $(UNIT_SRC)
+$(B)/tests/unit/suites.h: $(UNIT_SRC) $(SUITES_STAMP)
 	@mkdir -p $(dir $@)
 	@for f in $(UNIT_SRC); do n=$$(basename $$f .c); echo "SUITE($${n#test_})"; done > $@
 
@@ -163,7 +172,7 @@ $(B)/tests/unit/runner.o: tests/unit/runner.c $(B)/tests/unit/suites.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -I$(B)/tests/unit $(CFLAGS_ALL) -c -o $@ $<
 
-$(B)/tests/%.o: tests/%.c | $(DEP_STAMPS)
+$(B)/tests/%.o: tests/%.c $(CONFIG_STAMP) | $(DEP_STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(WOLF_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
@@ -214,7 +223,8 @@ demo: deps
 	@SEALBOX=$(abspath $(BIN)) sh tests/demo.sh
 
 # Benchmarks print figures side by side with a peer; they never fail a build.
-bench: test-deps
+bench:
+	@sh mk/deps.sh --bench $(DEPS_FLAGS)
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
 	@for b in bench/*/run; do [ -n "$(BB)" ] && case $$b in *$(BB)*) ;; *) continue ;; esac; \
 		echo "== $$b"; SEALBOX=$(abspath $(BIN)) BENCH_BIN=$(abspath $(B)/bench) TOOLS=$(abspath $(B)/tools) sh $$b; done

@@ -262,6 +262,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (!name)   /* a section header alone (inih with INI_CALL_HANDLER_ON_NEW_SECTION) */
 		return 1;
 	if (!section_known(st->spec, section)) {
+		if (is_applet_section(section))
+			return 1;   /* another applet's part of a shared sealbox.ini */
 		if (st->spec->section_cb) {
 			why[0] = '\0';
 			if (st->spec->section_cb(st->conf, section, name, value, why, sizeof(why)) == 0)
@@ -270,8 +272,6 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			st->failed = 1;
 			return 0;
 		}
-		if (is_applet_section(section))
-			return 1;
 		str_fmt(st->err, st->errlen, "[%s] %s: unknown section '%s'", section, name, section);
 		st->failed = 1;
 		return 0;

@@ -7,17 +7,21 @@
 # The source comes only from Debian's package archive (apt-get source, through a deb-src
 # entry this script adds); no third-party source is ever committed to the project.
 #
-# Usage: mk/deps.sh [--test] [--system-wolfssl] [--cross PREFIX]
+# Usage: mk/deps.sh [--test] [--bench] [--system-wolfssl] [--cross PREFIX]
+#   --test   also the real peers the tests talk to (mk/test-packages.txt)
+#   --bench  also the peers benchmarks compare against (mk/bench-packages.txt)
 # A second run with everything in place is a fast no-op (one dpkg-query, one stamp check).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 want_test=0
+want_bench=0
 system_wolfssl=0
 cross=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--test) want_test=1 ;;
+	--bench) want_test=1; want_bench=1 ;;
 	--system-wolfssl) system_wolfssl=1 ;;
 	--cross) cross="$2"; shift ;;
 	*) echo "deps.sh: unknown option: $1" >&2; exit 64 ;;
@@ -38,6 +42,9 @@ pkgs="$build_pkgs"
 [ "$want_test" = 1 ] && pkgs="$pkgs $test_pkgs"
 if [ -f "$top/mk/test-packages.txt" ] && [ "$want_test" = 1 ]; then
 	pkgs="$pkgs $(grep -v '^#' "$top/mk/test-packages.txt" | tr '\n' ' ')"
+fi
+if [ -f "$top/mk/bench-packages.txt" ] && [ "$want_bench" = 1 ]; then
+	pkgs="$pkgs $(grep -v '^#' "$top/mk/bench-packages.txt" | tr '\n' ' ')"
 fi
 
 missing=""

@@ -1,18 +1,326 @@
-/* mailgw - TLS mail gateway: SMTP relay, queue, POP3/IMAP TLS front ends
- * Stub until its issue lands: --help works, everything else exits 69. */
+/* mailgw - TLS mail gateway: SMTP relay with STARTTLS in and out, a durable queue,
+ * outbound TLS policies, POP3/IMAP TLS front ends, ETRN. Manual: docs/mailgw.md.
+ * This file: command line dispatch and the daemon's start and stop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "applet.h"
+#include "applets/mailgw/mg_cli.h"
+#include "applets/mailgw/mg_ctx.h"
+#include "applets/mailgw/mg_queue.h"
 #include "core/cli.h"
+#include "core/daemon.h"
+#include "core/exitcode.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "crypto/tls.h"
+#include "net/conn.h"
+#include "net/loop.h"
+
+#define MG_USAGE "[-d] [-n] [-v] [-c FILE] [queue | flush [DOMAIN] | delete ID | " \
+	"tls-check HOST[:PORT] [--starttls smtp|pop3|imap] [--verify] [--sni NAME] [--ca FILE]]"
+#define MG_DEFAULT_CONFIG "/etc/sealbox/mailgw.ini"
 
 static int mailgw_main(int argc, char **argv);
 
 const struct applet mailgw_applet = {
-	"mailgw", mailgw_main,
-	"[-d] [-n] [-c FILE] | queue | flush [DOMAIN] | delete ID | tls-check HOST[:PORT]",
-	APPLET_DAEMON,
+	"mailgw", mailgw_main, MG_USAGE, APPLET_DAEMON,
 	"TLS mail gateway: SMTP relay, queue, POP3/IMAP TLS front ends",
 };
 
+void mg_live_add(struct mg_ctx *ctx, struct mg_live *l)
+{
+	if (!ctx->live.next)
+		ctx->live.next = ctx->live.prev = &ctx->live;
+	l->next = ctx->live.next;
+	l->prev = &ctx->live;
+	ctx->live.next->prev = l;
+	ctx->live.next = l;
+}
+
+void mg_live_del(struct mg_live *l)
+{
+	if (!l->next)
+		return;
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	l->next = l->prev = NULL;
+}
+
+void mg_live_kill_all(struct mg_ctx *ctx)
+{
+	while (ctx->live.next && ctx->live.next != &ctx->live)
+		ctx->live.next->kill(ctx->live.next);
+}
+
+static int make_server_tls(struct mg_listener *l, char *err, size_t errlen)
+{
+	const struct mg_listener_conf *lc = l->lc;
+	struct cry_tls_conf tc = { 0 };
+
+	tc.server = 1;
+	tc.cert_file = lc->cert;
+	tc.key_file = lc->key;
+	tc.session_tickets = 1;
+	if (!(l->tls = cry_tls_ctx_new(&tc, err, errlen)))
+		return -1;
+	for (size_t i = 0; i < lc->nsni; i++)
+		if (cry_tls_ctx_add_sni(l->tls, lc->sni[i].name, lc->sni[i].cert, lc->sni[i].key, err,
+					errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int make_client_tls(struct mg_ctx *ctx, char *err, size_t errlen)
+{
+	struct cry_tls_conf tc = { 0 };
+
+	tc.verify = CRY_VERIFY_NONE;
+	tc.session_tickets = 1;
+	if (!(ctx->client_tls = cry_tls_ctx_new(&tc, err, errlen)))
+		return -1;
+	tc.verify = CRY_VERIFY_PEER;
+	tc.ca_file = ctx->conf.tls_ca_file;
+	if (!(ctx->client_tls_verify = cry_tls_ctx_new(&tc, err, errlen)))
+		return -1;
+	return 0;
+}
+
+static void ctx_free(struct mg_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nls; i++) {
+		if (ctx->ls[i].nl)
+			net_listener_free(ctx->ls[i].nl);
+		if (ctx->ls[i].tls)
+			cry_tls_ctx_free(ctx->ls[i].tls);
+	}
+	free(ctx->ls);
+	if (ctx->client_tls)
+		cry_tls_ctx_free(ctx->client_tls);
+	if (ctx->client_tls_verify)
+		cry_tls_ctx_free(ctx->client_tls_verify);
+	mg_tlsmem_free(&ctx->tlsmem);
+	mg_conf_free(&ctx->conf);
+}
+
+/* Everything that can fail on a bad config, without binding: for -n and start-up. */
+static int prepare(struct mg_ctx *ctx, char *err, size_t errlen)
+{
+	if (!ctx->conf.hostname || !ctx->conf.hostname[0]) {
+		if (gethostname(ctx->hostname, sizeof(ctx->hostname) - 1) < 0)
+			str_copy(ctx->hostname, "localhost", sizeof(ctx->hostname));
+	} else {
+		str_copy(ctx->hostname, ctx->conf.hostname, sizeof(ctx->hostname));
+	}
+	ctx->nls = ctx->conf.nlisteners;
+	if (!(ctx->ls = calloc(ctx->nls, sizeof(*ctx->ls))))
+		return -1;
+	for (size_t i = 0; i < ctx->nls; i++) {
+		ctx->ls[i].ctx = ctx;
+		ctx->ls[i].lc = &ctx->conf.listeners[i];
+		char why[CONF_ERR_LEN];
+		if (make_server_tls(&ctx->ls[i], why, sizeof(why)) < 0) {
+			str_fmt(err, errlen, "[listener %s]: %s", ctx->ls[i].lc->name, why);
+			return -1;
+		}
+	}
+	if (make_client_tls(ctx, err, errlen) < 0)
+		return -1;
+	if (str_fmt(ctx->tlsmem_path, sizeof(ctx->tlsmem_path), "%s/tlsmem", ctx->conf.spool) < 0)
+		return -1;
+	mg_tlsmem_init(&ctx->tlsmem, 4096);
+	return 0;
+}
+
+static void on_stop(int signo, void *arg)
+{
+	struct mg_ctx *ctx = arg;
+	log_info("signal %d: stopping", signo);
+	ctx->stopping = 1;
+	net_loop_exit(ctx->loop);
+}
+
+static void on_control(int signo, void *arg)
+{
+	mg_runner_control(arg);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_listeners(const struct mg_conf *a, const struct mg_conf *b)
+{
+	if (a->nlisteners != b->nlisteners || !str_eq(a->tls_ca_file, b->tls_ca_file) ||
+	    !str_eq(a->spool, b->spool))
+		return 0;
+	for (size_t i = 0; i < a->nlisteners; i++) {
+		const struct mg_listener_conf *x = &a->listeners[i], *y = &b->listeners[i];
+		if (!str_eq(x->name, y->name) || !str_eq(x->listen, y->listen) || x->mode != y->mode ||
+		    !str_eq(x->cert, y->cert) || !str_eq(x->key, y->key) || !str_eq(x->backend, y->backend) ||
+		    x->require_tls != y->require_tls || x->nsni != y->nsni)
+			return 0;
+		for (size_t k = 0; k < x->nsni; k++)
+			if (!str_eq(x->sni[k].name, y->sni[k].name) || !str_eq(x->sni[k].cert, y->sni[k].cert) ||
+			    !str_eq(x->sni[k].key, y->sni[k].key))
+				return 0;
+	}
+	return 1;
+}
+
+/* SIGHUP: policies, limits, delivery settings and the log level take effect at once.
+ * Listeners, certificates, tls_ca_file and spool live in objects that running sessions
+ * use, so a change there is refused (restart instead) and the old file stays active. */
+static void on_hup(int signo, void *arg)
+{
+	struct mg_ctx *ctx = arg;
+	struct mg_conf nc, old;
+	char err[CONF_ERR_LEN];
+
+	if (mg_conf_load(&nc, ctx->config_path, err, sizeof(err)) < 0) {
+		log_err("reload: %s: %s (keeping the running configuration)", ctx->config_path, err);
+		return;
+	}
+	int lvl = log_level_parse(nc.log_level);
+	if (lvl < 0 || !same_listeners(&ctx->conf, &nc)) {
+		log_err("reload: %s: %s; restart mailgw to apply it (keeping the running configuration)",
+			ctx->config_path, lvl < 0 ? "bad log_level" : "listeners, certificates, tls_ca_file or spool changed");
+		mg_conf_free(&nc);
+		return;
+	}
+	old = ctx->conf;
+	ctx->conf = nc;
+	for (size_t i = 0; i < ctx->nls; i++)
+		ctx->ls[i].lc = &ctx->conf.listeners[i];
+	mg_conf_free(&old);
+	if (ctx->conf.hostname && ctx->conf.hostname[0])
+		str_copy(ctx->hostname, ctx->conf.hostname, sizeof(ctx->hostname));
+	log_set_level((enum log_level)lvl);
+	mg_runner_reconfigure(ctx);
+	log_info("reload: %s applied", ctx->config_path);
+}
+
+static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
+{
+	char err[CONF_ERR_LEN], pidbuf[600];
+	int rc = EXIT_OSERR;
+
+	if (mg_spool_init(ctx->conf.spool) < 0) {
+		log_err("spool %s: %s", ctx->conf.spool, strerror(errno));
+		return EXIT_CANTCREAT;
+	}
+	if (!(ctx->loop = net_loop_new()))
+		return EXIT_OSERR;
+	for (size_t i = 0; i < ctx->nls; i++) {
+		struct mg_listener *l = &ctx->ls[i];
+		enum mg_mode m = (enum mg_mode)l->lc->mode;
+		int implicit = m == MG_MODE_SMTPS || m == MG_MODE_POP3S || m == MG_MODE_IMAPS;
+		l->nl = net_listen(ctx->loop, l->lc->listen, implicit ? l->tls : NULL,
+				   m >= MG_MODE_POP3 ? mg_front_accept : mg_smtpd_accept, l, err, sizeof(err));
+		if (!l->nl) {
+			log_err("[listener %s] %s: %s", l->lc->name, l->lc->listen, err);
+			rc = EXIT_UNAVAILABLE;
+			goto out;
+		}
+		log_info("listening on %s (%s, port %d)", l->lc->listen, mg_mode_name(m),
+			 net_listener_port(l->nl));
+	}
+	mg_tlsmem_load(&ctx->tlsmem, ctx->tlsmem_path, (long long)time(NULL));
+	if (!o->pidfile) {
+		if (ctx->conf.pidfile)
+			o->pidfile = ctx->conf.pidfile;
+		else if (str_fmt(pidbuf, sizeof(pidbuf), "%s/mailgw.pid", ctx->conf.spool) >= 0)
+			o->pidfile = pidbuf;
+	}
+	if (daemon_start(o, "mailgw", ctx->conf.user) < 0) {
+		rc = EXIT_OSERR;
+		goto out;
+	}
+	net_signal_add(ctx->loop, SIGTERM, on_stop, ctx);
+	net_signal_add(ctx->loop, SIGINT, on_stop, ctx);
+	net_signal_add(ctx->loop, SIGUSR1, on_control, ctx);
+	net_signal_add(ctx->loop, SIGHUP, on_hup, ctx);
+	if (mg_runner_start(ctx) < 0) {
+		log_err("cannot start the queue runner");
+		goto out;
+	}
+	log_info("mailgw %s started as %s, spool %s", SEALBOX_VERSION, ctx->hostname, ctx->conf.spool);
+	net_loop_run(ctx->loop);
+	mg_live_kill_all(ctx);
+	mg_runner_stop(ctx);
+	mg_tlsmem_save(&ctx->tlsmem, ctx->tlsmem_path, (long long)time(NULL));
+	rc = EXIT_OK;
+out:
+	if (o->pidfile)
+		daemon_pidfile_remove(o->pidfile);
+	for (size_t i = 0; i < ctx->nls; i++)
+		if (ctx->ls[i].nl) {
+			net_listener_free(ctx->ls[i].nl);
+			ctx->ls[i].nl = NULL;
+		}
+	net_loop_free(ctx->loop);
+	ctx->loop = NULL;
+	return rc;
+}
+
 static int mailgw_main(int argc, char **argv)
 {
-	return cli_not_implemented(&mailgw_applet, argc, argv);
+	struct daemon_opts o;
+	struct mg_ctx *ctx;
+	char err[CONF_ERR_LEN];
+	int idx, rc;
+
+	log_init("mailgw", 0);
+	if (argc > 1 && strcmp(argv[1], "--print-config") == 0) {
+		conf_print_sample(&mg_conf_spec, stdout);
+		return EXIT_OK;
+	}
+	/* "mailgw queue -c FILE" as well as "mailgw -c FILE queue" */
+	idx = daemon_parse_args(argc, argv, "mailgw", MG_USAGE, MG_DEFAULT_CONFIG, &o);
+	if (idx < argc)
+		return mg_cli_main(&mailgw_applet, o.config, argc - idx, argv + idx);
+
+	if (!(ctx = calloc(1, sizeof(*ctx))))
+		return EXIT_OSERR;
+	ctx->config_path = o.config;
+	if (mg_conf_load(&ctx->conf, o.config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mailgw: %s: %s\n", o.config, err);
+		free(ctx);
+		return EXIT_CONFIG;
+	}
+	int lvl = log_level_parse(ctx->conf.log_level);
+	if (lvl < 0) {
+		fprintf(stderr, "mailgw: %s: [mailgw] log_level: unknown level '%s'\n", o.config,
+			ctx->conf.log_level);
+		mg_conf_free(&ctx->conf);
+		free(ctx);
+		return EXIT_CONFIG;
+	}
+	log_set_level((enum log_level)lvl);
+	if (prepare(ctx, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mailgw: %s: %s\n", o.config, err);
+		ctx_free(ctx);
+		free(ctx);
+		return EXIT_CONFIG;
+	}
+	if (ctx->nls == 0)
+		log_warn("%s: no [listener NAME] section: mailgw only delivers what is queued", o.config);
+	if (o.check_only) {
+		printf("mailgw: %s: configuration ok (%zu listeners)\n", o.config, ctx->nls);
+		ctx_free(ctx);
+		free(ctx);
+		return EXIT_OK;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	rc = run_daemon(ctx, &o);
+	ctx_free(ctx);
+	free(ctx);
+	return rc;
 }

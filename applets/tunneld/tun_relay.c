@@ -450,8 +450,8 @@ static void on_event(struct net_conn *nc, enum net_event ev, void *arg)
 	if (ev == NET_EV_TLS_READY || ev == NET_EV_CONNECTED)
 		return;
 	c->busy++;
-	if (ev == NET_EV_TIMEOUT)
-		log_debug("connection %s: silent too long", c->peer);
+	if (ev == NET_EV_TIMEOUT)   /* net says which: nothing received, or nothing taken */
+		log_info("connection %s: %s", c->peer, net_conn_error(c->nc));
 	else if (ev == NET_EV_ERROR)
 		log_debug("connection %s: %s", c->peer, net_conn_error(c->nc));
 	c->busy--;

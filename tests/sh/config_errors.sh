@@ -25,3 +25,10 @@ for a in tunneld mailgw databox; do
 	check "$a -n: missing file exits 78 naming it" sh -c "[ $rc = 78 ] && grep -q '$TMP/missing.ini' '$TMP/o'"
 done
 [ $tested = 1 ] || skip "config checks: no daemon applet implemented yet"
+
+# One shared file for several applets: each skips the others' sections.
+"$SEALBOX" tunneld -n -c "$TOP/etc/sealbox.ini" >"$TMP/o" 2>&1; rc=$?
+check "tunneld -n accepts the shared etc/sealbox.ini" [ $rc = 0 ]
+printf '[tunneld]\nlisten = 127.0.0.1:0\n[hitc]\nhost = example.invalid\n[mailgw]\nfoo = bar\n' >"$TMP/shared.ini"
+"$SEALBOX" tunneld -n -c "$TMP/shared.ini" >"$TMP/o" 2>&1; rc=$?
+check "tunneld skips other applets' sections" [ $rc = 0 ]

@@ -23,11 +23,11 @@ void unit_fail(const char *file, int line, const char *expr);
 
 #define CHECK(e) do { if (!(e)) unit_fail(__FILE__, __LINE__, #e); } while (0)
 #define CHECK_EQ(a, b) do { long long _a = (long long)(a), _b = (long long)(b); \
-	if (_a != _b) { char _m[256]; snprintf(_m, sizeof(_m), "%s == %s (%lld != %lld)", #a, #b, _a, _b); \
+	if (_a != _b) { char _m[256]; if (snprintf(_m, sizeof(_m), "%s == %s (%lld != %lld)", #a, #b, _a, _b) < 0) _m[0] = 0; \
 	unit_fail(__FILE__, __LINE__, _m); } } while (0)
 #define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b); \
 	if (!_a || !_b || strcmp(_a, _b) != 0) { char _m[512]; \
-	snprintf(_m, sizeof(_m), "%s == %s (\"%s\" != \"%s\")", #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); \
+	if (snprintf(_m, sizeof(_m), "%s == %s (\"%s\" != \"%s\")", #a, #b, _a ? _a : "(null)", _b ? _b : "(null)") < 0) _m[0] = 0; \
 	unit_fail(__FILE__, __LINE__, _m); } } while (0)
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)
 

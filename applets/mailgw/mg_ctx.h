@@ -1,0 +1,70 @@
+/* mg_ctx.h - the running daemon: configuration, loop, listeners, TLS contexts, the
+ * queue runner and the TLS memory. One per process; nothing global. */
+#ifndef MG_CTX_H
+#define MG_CTX_H
+
+#include <stddef.h>
+
+#include "applets/mailgw/mg_conf.h"
+#include "applets/mailgw/mg_policy.h"
+
+struct net_loop;
+struct net_conn;
+struct net_listener;
+struct cry_tls_ctx;
+struct mg_runner;
+
+/* Every live session (SMTP, POP3/IMAP front end) is on the context's list so that a
+ * stopping daemon can close them all and free their memory. */
+struct mg_live {
+	struct mg_live *next, *prev;
+	void (*kill)(struct mg_live *l);   /* frees the connection(s) and the session */
+};
+
+struct mg_listener {
+	struct mg_ctx *ctx;
+	const struct mg_listener_conf *lc;
+	struct cry_tls_ctx *tls;
+	struct net_listener *nl;
+};
+
+struct mg_ctx {
+	struct mg_conf conf;
+	struct net_loop *loop;
+	char hostname[256];
+	struct mg_listener *ls;
+	size_t nls;
+	struct cry_tls_ctx *client_tls;         /* outbound, no verification (may/encrypt) */
+	struct cry_tls_ctx *client_tls_verify;  /* outbound, CA + host name (verify) */
+	struct mg_tlsmem tlsmem;
+	char tlsmem_path[512];
+	struct mg_runner *runner;
+	unsigned long nsessions;
+	struct mg_live live;                    /* list head (circular) */
+	const char *config_path;                /* for SIGHUP */
+	int stopping;
+};
+
+void mg_live_add(struct mg_ctx *ctx, struct mg_live *l);
+void mg_live_del(struct mg_live *l);
+/* Closes every live session (daemon stop). */
+void mg_live_kill_all(struct mg_ctx *ctx);
+
+/* SMTP server session (mg_smtpd.c) and POP3/IMAP front end (mg_front.c): accept
+ * callbacks for net_listen, arg = struct mg_listener. */
+void mg_smtpd_accept(struct net_conn *c, void *arg);
+void mg_front_accept(struct net_conn *c, void *arg);
+
+/* Queue runner (mg_runner.c). */
+int mg_runner_start(struct mg_ctx *ctx);
+void mg_runner_stop(struct mg_ctx *ctx);
+/* A message was committed: schedule it now. */
+void mg_runner_queued(struct mg_ctx *ctx, const char *id);
+/* ETRN: releases held mail for domain; returns how many messages were started
+ * (0 = none waiting), -1 on error. */
+int mg_runner_etrn(struct mg_ctx *ctx, const char *domain);
+/* Re-reads the control directory (flush/delete requests from the CLI). */
+void mg_runner_control(struct mg_ctx *ctx);
+/* After a reload: re-arms the scan timer with the new interval. */
+void mg_runner_reconfigure(struct mg_ctx *ctx);
+#endif

@@ -1,0 +1,102 @@
+"""mailgw under kill -9: during DATA (nothing acknowledged, nothing kept), right after
+the 250 (kept, delivered once after the restart), in the middle of a delivery
+(delivered once after the restart) and right after a delivery (not delivered again)."""
+import os
+import signal
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_mg import *  # noqa: E402,F401,F403
+
+slow = Sink("slow")
+fast = Sink("plain")
+mg = Mailgw("crash", [("smtp", "smtp", "")], mailgw="relay_domains = slow.example fast.example\n",
+            delivery="smarthost_map = slow.example 127.0.0.1:%d\nsmarthost_map = fast.example 127.0.0.1:%d\n"
+                     "retry_min = 1s\nqueue_scan_interval = 1s\n" % (slow.port, fast.port))
+mg.start()
+P = mg.ports["smtp"]
+
+
+def reply(f):
+    while True:
+        l = f.readline()
+        if not l or len(l) < 4 or l[3:4] != b"-":
+            return l
+
+
+def session(to, body, finish=True):
+    s = socket.create_connection(("127.0.0.1", P), timeout=10)
+    f = s.makefile("rb")
+    reply(f)
+    s.sendall(b"EHLO x\r\nMAIL FROM:<a@sender.example>\r\nRCPT TO:<%s>\r\nDATA\r\n" % to.encode())
+    for _ in range(4):
+        reply(f)
+    s.sendall(body)
+    if not finish:
+        return s, None
+    s.sendall(b".\r\n")
+    return s, reply(f)
+
+
+# 1. kill -9 in the middle of DATA
+s, _ = session("u@fast.example", b"Subject: half\r\n\r\n" + b"x" * 50000 + b"\r\n", finish=False)
+time.sleep(0.3)
+mg.stop(signal.SIGKILL)
+s.close()
+mg.start()
+time.sleep(0.5)
+check("kill -9 during DATA: nothing left in the queue", mg.queue_ids() == [] and os.listdir(os.path.join(mg.spool, "tmp")) == [],
+      str(mg.queue_ids()))
+
+# 2. kill -9 right after the 250: the message survives and is delivered once
+mg.stop()
+mg2 = mg
+with open(mg.conf) as f:
+    text = f.read()
+# no delivery while we kill: point fast.example at a closed port for a moment
+closed = free_port()
+with open(mg.conf, "w") as f:
+    f.write(text.replace("127.0.0.1:%d" % fast.port, "127.0.0.1:%d" % closed))
+mg.start()
+s, r = session("u@fast.example", b"Subject: acked\r\n\r\nhello\r\n")
+check("message acknowledged with 250", r.startswith(b"250"), repr(r))
+mg.stop(signal.SIGKILL)
+s.close()
+check("after kill -9 the acknowledged message is in the queue", len(mg.queue_ids()) == 1, str(mg.queue_ids()))
+with open(mg.conf, "w") as f:
+    f.write(text)
+mg.start()
+got = wait_for(lambda: [m for m in fast.messages() if "Subject: acked" in m], 15)
+time.sleep(1.5)
+got = [m for m in fast.messages() if "Subject: acked" in m]
+check("acknowledged message delivered exactly once after the restart", len(got) == 1, str(len(got)))
+
+# 3. kill -9 while the next hop is still working on the message (before its 250)
+s, r = session("u@slow.example", b"Subject: midway\r\n\r\nhello\r\n")
+s.close()
+wait_for(lambda: "connected to 127.0.0.1:%d" % slow.port in mg.logtext(), 5)
+time.sleep(1.0)
+mg.stop(signal.SIGKILL)
+time.sleep(2.5)   # the sink notices we are gone and stores nothing
+check("kill -9 during delivery: the next hop has not stored it", not slow.messages())
+mg.start()
+got = wait_for(lambda: slow.messages(), 20)
+time.sleep(1)
+check("kill -9 during delivery: delivered exactly once after the restart", len(slow.messages()) == 1,
+      str(len(slow.messages())))
+wait_for(lambda: not mg.queue_ids(), 5)
+check("queue empty after the delivery", not mg.queue_ids(), str(mg.queue_ids()))
+
+# 4. kill -9 right after a delivery: never sent again
+n = len(fast.messages())
+s, r = session("u@fast.example", b"Subject: once\r\n\r\nhello\r\n")
+s.close()
+wait_for(lambda: [m for m in fast.messages() if "Subject: once" in m], 10)
+wait_for(lambda: "to=<u@fast.example>" in mg.logtext() and "status=sent (250 2.0.0 sunk %d)" % (n + 1) in mg.logtext(), 5)
+mg.stop(signal.SIGKILL)
+mg.start()
+time.sleep(2.5)
+check("kill -9 after a delivery: not delivered again", len([m for m in fast.messages() if "Subject: once" in m]) == 1)
+done()
