@@ -212,7 +212,9 @@ static int start_command(struct client *c)
 		c->sha = cry_sha256_new();
 	}
 	c->progress = (c->kind == VW_K_GET || c->kind == VW_K_PUT) && isatty(2);
-	if (send_msg(c, VW_M_OPEN, (uint8_t)c->kind, VW_WINDOW, size, args, alen) < 0)
+	/* a get writes straight to its file, so a larger window costs no memory here */
+	if (send_msg(c, VW_M_OPEN, (uint8_t)c->kind, c->kind == VW_K_GET ? VW_WINDOW * 4 : VW_WINDOW,
+		     size, args, alen) < 0)
 		return EXIT_SOFTWARE;
 	c->state = C_RUNNING;
 	return -1;

@@ -344,23 +344,15 @@ static int die(struct vw_conn *c, const char *why)
 
 int vw_conn_on_readable(struct vw_conn *c)
 {
-	size_t want;
 	ssize_t n;
 
 	if (c->dead)
 		return -1;
-	/* read at most up to the end of the current frame, so one frame is buffered */
-	if (c->in_len < TFRAME_HDR_LEN) {
-		want = TFRAME_HDR_LEN - c->in_len;
-	} else {
-		struct tframe_hdr h;
-		if (tframe_hdr_decode(c->in, c->in_len, VW_FRAME_MAX, &h) < 0)
-			return die(c, "malformed frame from peer");
-		want = TFRAME_HDR_LEN + h.length - c->in_len;
-	}
-	if (want == 0)
+	/* as much as fits: several small frames per read(2); the input never holds more
+	 * than one maximal frame, so a peer cannot make it grow */
+	if (c->in_len >= IN_CAP)
 		return 0;
-	n = read(c->fd, c->in + c->in_len, want);
+	n = read(c->fd, c->in + c->in_len, IN_CAP - c->in_len);
 	if (n == 0)
 		return die(c, "connection closed by peer");
 	if (n < 0)
@@ -385,7 +377,20 @@ int vw_conn_frame(struct vw_conn *c, struct tframe_hdr *h, const uint8_t **raw,
 
 void vw_conn_consume(struct vw_conn *c)
 {
-	c->in_len = 0;
+	struct tframe_hdr h;
+	size_t used;
+
+	if (c->in_len < TFRAME_HDR_LEN || tframe_hdr_decode(c->in, c->in_len, VW_FRAME_MAX, &h) < 0) {
+		c->in_len = 0;
+		return;
+	}
+	used = TFRAME_HDR_LEN + h.length;
+	if (used >= c->in_len) {
+		c->in_len = 0;
+		return;
+	}
+	memmove(c->in, c->in + used, c->in_len - used);
+	c->in_len -= used;
 }
 
 int vw_conn_flush(struct vw_conn *c)
