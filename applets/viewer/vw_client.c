@@ -30,7 +30,7 @@ static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell",
+	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 };
@@ -143,6 +143,7 @@ static int start_command(struct client *c)
 	case VW_K_LS: case VW_K_GET: case VW_K_PUT: need = VW_P_FILES; break;
 	case VW_K_FORWARD: need = VW_P_FORWARD; break;
 	case VW_K_SHELL: need = VW_P_SHELL; break;
+	case VW_K_WATCH: need = VW_P_WATCH; break;
 	default: break;
 	}
 	if (!(c->perms & need)) {
@@ -637,8 +638,10 @@ static int viewer_client_main(int argc, char **argv)
 		c.kind = VW_K_FORWARD;
 	else if (strcmp(c.cmd[0], "shell") == 0 && c.ncmd == 1)
 		c.kind = VW_K_SHELL;
+	else if (strcmp(c.cmd[0], "watch") == 0 && c.ncmd == 1)
+		c.kind = VW_K_WATCH;
 	else if (
-		 strcmp(c.cmd[0], "watch") == 0 || strcmp(c.cmd[0], "drop") == 0) {
+		 strcmp(c.cmd[0], "drop") == 0) {
 		fprintf(stderr, "viewer-client: %s is not implemented in this version\n", c.cmd[0]);
 		return EXIT_UNAVAILABLE;
 	} else

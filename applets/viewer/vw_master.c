@@ -443,14 +443,15 @@ static int run(struct vw_master *m)
 	}
 	vw_conn_send_ctl(&m->relay, TF_REGISTER, TF_ID_RELAY, "version=1\n");
 	while (!m->quit && !stop_flag) {
-		struct pollfd pf[2 + VW_MAX_CHANS * 3];
+		struct pollfd pf[4 + VW_MAX_CHANS * 3];
 		int n = 0, busy = 0, base;
 
 		pf[n++] = (struct pollfd){ m->relay.fd, (short)(POLLIN | (m->relay.out_len > m->relay.out_off ? POLLOUT : 0)), 0 };
 		pf[n++] = (struct pollfd){ m->asking >= 0 ? m->tty_fd : -1, POLLIN, 0 };
 		pf[n++] = (struct pollfd){ m->stdin_open ? 0 : -1, POLLIN, 0 };
 		base = n;
-		n += vw_mchan_pollfds(m, pf + n, (int)(sizeof(pf) / sizeof(pf[0])) - n, &busy);
+		n += vw_mchan_pollfds(m, pf + n, (int)(sizeof(pf) / sizeof(pf[0])) - n - 1, &busy);
+		pf[n++] = (struct pollfd){ m->present_fd, POLLIN, 0 };
 		if (poll(pf, (nfds_t)n, busy == 1 ? 0 : busy == 2 ? 5 : 1000) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -484,7 +485,8 @@ static int run(struct vw_master *m)
 		if (pf[2].fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP)))
 			if (read_lines(m, 0, m->cmd_line, sizeof(m->cmd_line), &m->cmd_len, on_command) < 0)
 				m->stdin_open = 0;
-		vw_mchan_pump(m, pf + base, n - base);
+		vw_mchan_pump(m, pf + base, n - base - 1);
+		vw_mchan_present(m, m->present_fd >= 0 && (pf[n - 1].revents & (POLLIN | POLLHUP | POLLERR)));
 		vw_mchan_reap(m);
 		if (vw_conn_flush(&m->relay) < 0)
 			break;
@@ -521,6 +523,7 @@ static int viewer_master_main(int argc, char **argv)
 	}
 	memset(&m, 0, sizeof(m));
 	m.share_fd = -1;
+	m.present_fd = -1;
 	m.http_port = 80;
 	m.tty_fd = -1;
 	m.asking = -1;
@@ -551,6 +554,13 @@ static int viewer_master_main(int argc, char **argv)
 	for (int i = 0; i < VW_MAX_PEERS; i++)
 		if (m.peers[i].state != PEER_FREE)
 			vw_mchan_close_peer(&m, m.peers[i].id);
+	if (m.present_pid > 0) {
+		kill(-m.present_pid, SIGHUP);
+		kill(m.present_pid, SIGKILL);
+		waitpid(m.present_pid, NULL, 0);
+	}
+	if (m.present_fd >= 0)
+		close(m.present_fd);
 	vw_key_clear(&m.key);
 	vw_key_clear(&m.prev);
 	if (m.tty_fd >= 0)

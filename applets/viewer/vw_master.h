@@ -63,6 +63,9 @@ struct vw_master {
 	struct vw_expose expose[VW_MAX_EXPOSE];
 	int n_expose;
 	const char *present;
+	int present_fd;    /* pty of the --present command, -1 when not running */
+	pid_t present_pid;
+	int present_done;  /* it ran and ended: later watchers are told so */
 	struct vw_conn relay;
 	uint32_t session;
 	struct vw_key key, prev;
@@ -86,5 +89,6 @@ void vw_mchan_close_peer(struct vw_master *m, uint16_t peer);
 int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy);
 void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n);
 void vw_mchan_reap(struct vw_master *m);
+void vw_mchan_present(struct vw_master *m, int readable);
 int vw_master_send(struct vw_master *m, uint16_t peer, struct vw_msg *msg);
 #endif

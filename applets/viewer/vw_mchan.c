@@ -187,7 +187,7 @@ static int start_connect(const char *target)
 
 /* An interactive shell on a new pseudo-terminal: the child gets its own session with the
  * pty as controlling terminal; we keep the master side (read for output, a dup to write). */
-static int start_shell(struct vw_master *m, struct vw_chan *ch, uint32_t size)
+static int start_pty(struct vw_master *m, struct vw_chan *ch, uint32_t size, const char *cmd)
 {
 	struct winsize ws = { (unsigned short)(size >> 16), (unsigned short)size, 0, 0 };
 	int pm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -227,13 +227,21 @@ static int start_shell(struct vw_master *m, struct vw_chan *ch, uint32_t size)
 		if (m->share)
 			(void)!chdir(m->share);
 		setenv("TERM", getenv("TERM") ? getenv("TERM") : "xterm", 0);
-		execl(sh, sh, "-i", (char *)NULL);
+		if (cmd)
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		else
+			execl(sh, sh, "-i", (char *)NULL);
 		_exit(127);
+	}
+	set_nonblock(pm);
+	if (!ch) { /* the presented terminal: shared by all watchers */
+		m->present_fd = pm;
+		m->present_pid = pid;
+		return 0;
 	}
 	ch->pid = pid;
 	ch->rfd[0] = pm;
 	ch->wfd = dup(pm);
-	set_nonblock(pm);
 	return ch->wfd < 0 ? -1 : 0;
 fail:
 	if (pm >= 0)
@@ -390,7 +398,7 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 			open_fail(m, p->id, msg->chan, 77, "shell is not allowed here (--allow-shell)");
 			return;
 		}
-		if (start_shell(m, ch, (uint32_t)msg->c) < 0) {
+		if (start_pty(m, ch, (uint32_t)msg->c, NULL) < 0) {
 			close_fd(&ch->rfd[0]);
 			open_fail(m, p->id, msg->chan, 71, "cannot start a shell");
 			return;
@@ -400,7 +408,22 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
 		return;
 	case VW_K_WATCH:
-		open_fail(m, p->id, msg->chan, 69, "not implemented in this version");
+		if (!m->present) {
+			open_fail(m, p->id, msg->chan, 77, "nothing is presented here (--present)");
+			return;
+		}
+		if (m->present_done) {
+			open_fail(m, p->id, msg->chan, 69, "the presented command has ended");
+			return;
+		}
+		/* the first watcher starts the presented command; later ones join it live */
+		if (m->present_fd < 0 && start_pty(m, NULL, (uint32_t)msg->c, m->present) < 0) {
+			open_fail(m, p->id, msg->chan, 71, "cannot start the presented command");
+			return;
+		}
+		log_info("client %u: watch", p->id);
+		ch->used = 1;
+		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, 0, 0, NULL, 0);
 		return;
 	default:
 		open_fail(m, p->id, msg->chan, 64, "unknown request");
@@ -671,6 +694,50 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		if (ch->used && ch->consumed >= VW_WINDOW / 2) {
 			send_simple(m, ch->peer, VW_M_WINDOW, ch->id, 0, ch->consumed, 0, NULL, 0);
 			ch->consumed = 0;
+		}
+	}
+}
+
+/* The presented terminal's output goes to every watcher that has credit for it; a
+ * watcher without credit misses that piece (a live view must not let one slow
+ * technician hold up the others or the presented program). */
+void vw_mchan_present(struct vw_master *m, int readable)
+{
+	uint8_t buf[VW_CHUNK];
+	ssize_t n;
+
+	if (m->present_fd < 0 || !readable || vw_conn_room(&m->relay) < ROOM_NEEDED * 4)
+		return;
+	n = read(m->present_fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		for (int i = 0; i < VW_MAX_CHANS; i++) {
+			struct vw_chan *ch = &m->chans[i];
+			if (!ch->used || ch->kind != VW_K_WATCH)
+				continue;
+			if (ch->credit >= (uint32_t)n) {
+				send_simple(m, ch->peer, VW_M_DATA, ch->id, 0, 0, 0, buf, (size_t)n);
+				ch->credit -= (uint32_t)n;
+			}
+		}
+		return;
+	}
+	/* EIO/EOF: the command ended */
+	{
+		int st = 0, code;
+		close_fd(&m->present_fd);
+		waitpid(m->present_pid, &st, 0);
+		code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		m->present_pid = 0;
+		m->present_done = 1;
+		log_info("presented command ended with %d", code);
+		for (int i = 0; i < VW_MAX_CHANS; i++) {
+			struct vw_chan *ch = &m->chans[i];
+			if (ch->used && ch->kind == VW_K_WATCH) {
+				send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, (uint32_t)code, 0, NULL, 0);
+				chan_free(m, ch);
+			}
 		}
 	}
 }
