@@ -444,7 +444,7 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 	} else if (c->state == C_APPROVAL && m.type == VW_M_APPROVE) {
 		c->perms = m.b;
 		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)m.len, (const char *)m.data);
-		fprintf(stderr, "viewer-client: approved; path %s via %s\n", c->path, c->server);
+		fprintf(stderr, "viewer-client: approved; path %s\n", c->path);
 		rc = start_command(c);
 	} else if (m.type == VW_M_REFUSE) {
 		fprintf(stderr, "viewer-client: the master refused the join: %.*s\n", (int)m.len, (const char *)m.data);

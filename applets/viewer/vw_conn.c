@@ -200,11 +200,11 @@ static int open_http(struct vw_conn *c, const char *host, int http_port, char *p
 				goto fail;
 			}
 		}
-		snprintf(path, pathlen, "relay-http via proxy %s:%d", px.host, px.port);
+		snprintf(path, pathlen, "relay-http %s:%d via proxy %s:%d", host, http_port, px.host, px.port);
 		net_proxy_clear(&px);
 	} else {
 		c->fd = tcp_connect(host, port, 5000, err, errlen);
-		snprintf(path, pathlen, "relay-http");
+		snprintf(path, pathlen, "relay-http %s:%d", host, http_port);
 	}
 	if (c->fd < 0)
 		return -1;
@@ -235,7 +235,7 @@ int vw_conn_open_relay(struct vw_conn *c, const char *server, int http_port, cha
 		return -1;
 	}
 	if (vw_conn_open(c, server, 3000, e1, sizeof(e1)) == 0) {
-		snprintf(path, pathlen, "relay-tcp");
+		snprintf(path, pathlen, "relay-tcp %s", server);
 		return 0;
 	}
 	if (!http_port) {

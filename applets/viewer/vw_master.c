@@ -337,7 +337,7 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		m->relay.my_id = TF_ID_MASTER;
 		printf("session %s\n", v);
 		fflush(stdout);
-		fprintf(stderr, "viewer-master: session %s on %s, path %s\n", v, m->server, m->path);
+		fprintf(stderr, "viewer-master: session %s, path %s\n", v, m->path);
 		break;
 	case TF_PEER_JOINED: {
 		unsigned long id = (v = tfctl_get(&c, "id")) ? strtoul(v, NULL, 10) : 0;

@@ -31,13 +31,13 @@ blocked=127.0.0.1:$(free_port) # the relay's TCP port "blocked": nothing listens
 out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy= "$SEALBOX" viewer-client \
 	--server "$blocked" --http-port "$hport" "$SESSION" exec echo via-proxy 2>"$TMP/c.err"); rc=$?
 check "TCP blocked: exec works through tinyproxy and the HTTP upgrade" [ "$rc" = 0 -a "$out" = via-proxy ]
-check "client prints the path it uses" grep -q "path relay-http via proxy 127.0.0.1:$tp" "$TMP/c.err"
+check "client prints the path it uses" grep -q "path relay-http 127.0.0.1:$hport via proxy 127.0.0.1:$tp" "$TMP/c.err"
 check "tinyproxy carried it (CONNECT in its log)" grep -q "CONNECT" "$TMP/tinyproxy.log"
 check "tunneld saw the client on its HTTP path" grep -q "path=http" "$RELAY_LOG"
 
 out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy=127.0.0.1 "$SEALBOX" viewer-client \
 	--server "$blocked" --http-port "$hport" "$SESSION" exec echo direct 2>"$TMP/d.err"); rc=$?
-check "no_proxy: direct HTTP upgrade, no proxy" [ "$rc" = 0 -a "$out" = direct ] && grep -q "path relay-http via $blocked" "$TMP/d.err"
+check "no_proxy: direct HTTP upgrade, no proxy" [ "$rc" = 0 -a "$out" = direct ] && grep -q "path relay-http 127.0.0.1:$hport\$" "$TMP/d.err"
 
 https_proxy=http://alice:wrong@127.0.0.1:$tp no_proxy= "$SEALBOX" viewer-client \
 	--server "$blocked" --http-port "$hport" "$SESSION" exec true 2>"$TMP/w.err"; rc=$?
