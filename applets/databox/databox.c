@@ -1,18 +1,52 @@
-/* databox - end-to-end encrypted data rooms (server and client)
- * Stub until its issue lands: --help works, everything else exits 69. */
+/* databox - end-to-end encrypted data rooms (server and client), DRACOON-compatible
+ * crypto. This file only dispatches sub-commands (docs/databox.md). */
+#include <stdio.h>
+#include <string.h>
+
 #include "applet.h"
+#include "applets/databox/dbx.h"
+#include "applets/databox/dbx_client.h"
+#include "applets/databox/dbx_server.h"
 #include "core/cli.h"
+#include "core/exitcode.h"
 
 static int databox_main(int argc, char **argv);
 
 const struct applet databox_applet = {
 	"databox", databox_main,
-	"serve [-d] [-c FILE] | crypto ... | admin ... | login | upload | download ...",
+	"crypto ... | serve [-d] [-c FILE] | admin ... | login | keygen | room | ls | upload | download | distribute | share | upload-share | keypair reset | rescue",
 	APPLET_DAEMON,
 	"end-to-end encrypted data rooms (server and client)",
 };
 
 static int databox_main(int argc, char **argv)
 {
-	return cli_not_implemented(&databox_applet, argc, argv);
+	if (argc < 2)
+		return cli_usage_error(&databox_applet, "a command is required");
+	if (cli_wants_help(argc, argv)) {
+		cli_usage(&databox_applet, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "crypto") == 0)
+		return dbx_crypto_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return dbx_serve_main(argc - 1, argv + 1);
+	/* "databox -n -c FILE" is "databox serve -n -c FILE" (the daemon's usual form) */
+	if (argv[1][0] == '-')
+		return dbx_serve_main(argc, argv);
+	if (strcmp(argv[1], "admin") == 0)
+		return dbx_admin_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "upload") == 0)
+		return dbx_cmd_upload(argc - 1, argv + 1);
+	if (strcmp(argv[1], "download") == 0)
+		return dbx_cmd_download(argc - 1, argv + 1);
+	if (strcmp(argv[1], "share") == 0)
+		return dbx_cmd_share(argc - 1, argv + 1);
+	if (strcmp(argv[1], "upload-share") == 0)
+		return dbx_cmd_upload_share(argc - 1, argv + 1);
+	static const char *const client_cmds[] = { "login", "keygen", "room", "ls", "distribute", "keypair", "rescue" };
+	for (size_t i = 0; i < sizeof(client_cmds) / sizeof(client_cmds[0]); i++)
+		if (strcmp(argv[1], client_cmds[i]) == 0)
+			return dbx_client_main(argc - 1, argv + 1);
+	return cli_usage_error(&databox_applet, "unknown command \"%s\"", argv[1]);
 }

@@ -1,0 +1,282 @@
+/* dbx_api.c - the HTTP API's front door: routing, authentication, JSON replies, and
+ * the account endpoints (login, account, user key pair). docs/databox-api.md. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applets/databox/dbx_keys.h"
+#include "applets/databox/dbx_server.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "core/str.h"
+#include "crypto/rsa.h"
+#include "net/http.h"
+
+#define API "/api/v1"
+
+void dbx_reply_json(struct net_http_req *r, int code, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	net_http_set_header(r, "Content-Type", "application/json");
+	net_http_set_header(r, "Cache-Control", "no-store");
+	net_http_reply(r, code, s ? s : "{}", s ? strlen(s) : 2);
+	free(s);
+	json_decref(j);
+}
+
+void dbx_reply_error(struct net_http_req *r, int code, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dbx_reply_json(r, code, json_pack("{s:i,s:s}", "code", code, "message", msg));
+}
+
+json_t *dbx_req_json(struct net_http_req *r)
+{
+	size_t len;
+	const uint8_t *b = net_http_body(r, &len);
+	json_error_t je;
+	json_t *j = json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		dbx_reply_error(r, 400, "request body is not a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+int dbx_node_access(struct dbx_server *s, long long uid, long long node, long long *room,
+		    int *encrypted)
+{
+	sqlite3_stmt *st = dbx_db_prep(s,
+		"SELECT n.room_id, r.encrypted, COALESCE(m.role, 0) FROM nodes n JOIN nodes r ON r.id = n.room_id "
+		"LEFT JOIN members m ON m.room_id = n.room_id AND m.user_id = ? WHERE n.id = ?");
+	int role = -1;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_int64(st, 2, node);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*room = sqlite3_column_int64(st, 0);
+		*encrypted = sqlite3_column_int(st, 1);
+		role = sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	return role;
+}
+
+static void login(struct dbx_server *s, struct net_http_req *r)
+{
+	json_t *j = dbx_req_json(r);
+	if (!j)
+		return;
+	const char *name = json_string_value(json_object_get(j, "userName"));
+	const char *pw = json_string_value(json_object_get(j, "password"));
+	if (!name || !pw) {
+		json_decref(j);
+		dbx_reply_error(r, 400, "userName and password are required");
+		return;
+	}
+	long long uid = dbx_login(s, name, pw, net_http_peer_ip(r));
+	if (uid == -2) {
+		json_decref(j);
+		dbx_reply_error(r, 429, "too many failed logins; try again later");
+		return;
+	}
+	if (uid <= 0) {
+		json_decref(j);
+		dbx_reply_error(r, 401, "wrong user name or password");
+		return;
+	}
+	json_decref(j); /* the password string goes with it */
+	long long exp;
+	char *tok = dbx_token_new(s, uid, &exp);
+	if (!tok) {
+		dbx_reply_error(r, 500, "cannot create a token");
+		return;
+	}
+	dbx_reply_json(r, 200, json_pack("{s:s,s:I,s:I}", "token", tok, "expireAt", (json_int_t)exp,
+					 "userId", (json_int_t)uid));
+	secret_free_str(tok);
+}
+
+static void account(struct dbx_server *s, struct net_http_req *r, long long uid)
+{
+	sqlite3_stmt *st = dbx_db_prep(s, "SELECT name, is_admin, (SELECT COUNT(*) FROM keypairs k "
+				       "WHERE k.user_id = users.id) FROM users WHERE id = ?");
+	if (!st) {
+		dbx_reply_error(r, 500, "database error");
+		return;
+	}
+	sqlite3_bind_int64(st, 1, uid);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		dbx_reply_error(r, 404, "no such user");
+		return;
+	}
+	json_t *j = json_pack("{s:I,s:s,s:b,s:b}", "id", (json_int_t)uid, "userName",
+			      (const char *)sqlite3_column_text(st, 0), "isAdmin", sqlite3_column_int(st, 1),
+			      "isEncryptionEnabled", sqlite3_column_int(st, 2) > 0);
+	sqlite3_finalize(st);
+	dbx_reply_json(r, 200, j);
+}
+
+/* POST: store a UserKeyPairContainer. Only an encrypted private key is accepted. */
+static void keypair_set(struct dbx_server *s, struct net_http_req *r, long long uid)
+{
+	struct dbx_keypair kp;
+	struct dbx_unlock_info info;
+	char err[300];
+	json_t *j = dbx_req_json(r);
+	if (!j)
+		return;
+	if (dbx_keypair_from_json(j, &kp, err, sizeof(err)) < 0 || !kp.private_pem || !kp.public_pem) {
+		json_decref(j);
+		dbx_reply_error(r, 400, "not a UserKeyPairContainer: %s", kp.private_pem && kp.public_pem ? err :
+				"privateKeyContainer and publicKeyContainer are required");
+		return;
+	}
+	if (dbx_private_key_info(kp.private_pem, &info) < 0) {
+		json_decref(j);
+		dbx_reply_error(r, 400, "the private key must be an ENCRYPTED PRIVATE KEY (PKCS#8 PBES2); "
+				"the server never stores a plain private key");
+		return;
+	}
+	struct cry_rsa *pub = dbx_keypair_public(&kp, err, sizeof(err));
+	if (!pub) {
+		json_decref(j);
+		dbx_reply_error(r, 400, "public key: %s", err);
+		return;
+	}
+	cry_rsa_free(pub);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO keypairs(user_id, version, container) VALUES(?,?,?)");
+	int rc = SQLITE_ERROR;
+	if (st && text) {
+		sqlite3_bind_int64(st, 1, uid);
+		sqlite3_bind_text(st, 2, dbx_kp_version_name(kp.priv_version), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	free(text);
+	json_decref(j);
+	if (rc == SQLITE_CONSTRAINT)
+		dbx_reply_error(r, 409, "you have a key pair of this version already (DELETE it first)");
+	else if (rc != SQLITE_DONE)
+		dbx_reply_error(r, 500, "database error");
+	else
+		net_http_reply(r, 204, NULL, 0);
+}
+
+static const char *version_param(struct net_http_req *r)
+{
+	const char *v = net_http_query(r, "version");
+	return v && dbx_kp_version_parse(v) ? v : NULL;
+}
+
+static void keypair_get(struct dbx_server *s, struct net_http_req *r, long long uid)
+{
+	const char *v = version_param(r);
+	sqlite3_stmt *st = dbx_db_prep(s, "SELECT container FROM keypairs WHERE user_id = ? AND (?2 IS NULL OR version = ?2) "
+				       "ORDER BY version = 'RSA-4096' DESC LIMIT 1");
+	if (!st) {
+		dbx_reply_error(r, 500, "database error");
+		return;
+	}
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		dbx_reply_error(r, 404, "no key pair");
+		return;
+	}
+	const char *text = (const char *)sqlite3_column_text(st, 0);
+	net_http_set_header(r, "Content-Type", "application/json");
+	net_http_reply(r, 200, text, strlen(text));
+	sqlite3_finalize(st);
+}
+
+/* Losing a password: the key pair goes, and with it every file key wrapped for it;
+ * other members (or a rescue key holder) distribute again. */
+static void keypair_delete(struct dbx_server *s, struct net_http_req *r, long long uid)
+{
+	const char *v = version_param(r);
+	sqlite3_stmt *a = NULL, *b = NULL;
+	int ok = 0;
+	if (dbx_db_begin(s) < 0) {
+		dbx_reply_error(r, 500, "database error");
+		return;
+	}
+	a = dbx_db_prep(s, "DELETE FROM keypairs WHERE user_id = ?1 AND (?2 IS NULL OR version = ?2)");
+	b = dbx_db_prep(s, "DELETE FROM file_keys WHERE user_id = ?1 AND (?2 IS NULL OR version = "
+			   "CASE ?2 WHEN 'A' THEN 'A' ELSE 'RSA-4096/AES-256-GCM' END)");
+	if (a && b) {
+		sqlite3_bind_int64(a, 1, uid);
+		sqlite3_bind_text(a, 2, v, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(b, 1, uid);
+		sqlite3_bind_text(b, 2, v, -1, SQLITE_STATIC);
+		ok = sqlite3_step(a) == SQLITE_DONE && sqlite3_changes(s->db) > 0 && sqlite3_step(b) == SQLITE_DONE;
+	}
+	sqlite3_finalize(a);
+	sqlite3_finalize(b);
+	if (!ok) {
+		dbx_db_rollback(s);
+		dbx_reply_error(r, 404, "no key pair to delete");
+		return;
+	}
+	dbx_db_commit(s);
+	net_http_reply(r, 204, NULL, 0);
+}
+
+void dbx_api_handle(struct net_http_req *r, void *arg)
+{
+	struct dbx_server *s = arg;
+	const char *method = net_http_method(r);
+	const char *path = net_http_path(r);
+
+	if (!path || !str_has_prefix(path, API "/")) {
+		dbx_reply_error(r, 404, "no such endpoint");
+		return;
+	}
+	path += strlen(API);
+	if (strcmp(path, "/auth/login") == 0 && strcmp(method, "POST") == 0) {
+		login(s, r);
+		return;
+	}
+	if (str_has_prefix(path, "/public/")) {
+		if (!dbx_api_public(s, r, method, path))
+			dbx_reply_error(r, 404, "no such endpoint");
+		return;
+	}
+	long long uid = dbx_token_user(s, net_http_header(r, "Authorization"));
+	if (uid <= 0) {
+		net_http_set_header(r, "WWW-Authenticate", "Bearer");
+		dbx_reply_error(r, 401, "login required (Authorization: Bearer TOKEN)");
+		return;
+	}
+	if (strcmp(path, "/user/account") == 0 && strcmp(method, "GET") == 0) {
+		account(s, r, uid);
+		return;
+	}
+	if (strcmp(path, "/user/account/keypair") == 0) {
+		if (strcmp(method, "POST") == 0)
+			keypair_set(s, r, uid);
+		else if (strcmp(method, "GET") == 0)
+			keypair_get(s, r, uid);
+		else if (strcmp(method, "DELETE") == 0)
+			keypair_delete(s, r, uid);
+		else
+			dbx_reply_error(r, 405, "method not allowed");
+		return;
+	}
+	if (dbx_api_transfer(s, r, uid, method, path) || dbx_api_keys(s, r, uid, method, path) ||
+	    dbx_api_shares(s, r, uid, method, path) ||
+	    dbx_api_nodes(s, r, uid, method, path))
+		return;
+	dbx_reply_error(r, 404, "no such endpoint: %s %.100s", method, path);
+}

@@ -1,0 +1,112 @@
+/* dbx_server.h - the databox server: configuration, state (SQLite + blob directory),
+ * authentication and the HTTP API (docs/databox-api.md). The server only ever stores
+ * ciphertext, encrypted private keys and wrapped file keys. */
+#ifndef DBX_SERVER_H
+#define DBX_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include <jansson.h>
+
+struct net_loop;
+struct net_http;
+struct net_http_req;
+struct cry_tls_ctx;
+
+struct dbx_conf {
+	char *listen;
+	int plain_http;          /* only on a loopback address */
+	char *tls_cert, *tls_key;
+	char *state_dir;
+	long token_lifetime;     /* seconds */
+	long password_iterations;
+	long long max_chunk;
+	long login_max_failures;
+	long login_lockout;      /* seconds */
+	char *log_level;
+};
+
+struct dbx_server {
+	struct dbx_conf conf;
+	struct net_loop *loop;
+	struct net_http *http;
+	struct cry_tls_ctx *tls;
+	sqlite3 *db;
+	char blob_dir[4096];
+	char upload_dir[4096];
+};
+
+/* ---- config (dbx_conf.c) ---- */
+int dbx_conf_load(struct dbx_conf *c, const char *path, char *err, size_t errlen);
+void dbx_conf_free(struct dbx_conf *c);
+
+/* ---- state (dbx_db.c) ---- */
+/* Opens (creating) state_dir/databox.db in WAL mode and the blob directories; removes
+ * what a crash left behind (half uploads are kept for resumption, orphan blobs go). */
+int dbx_db_open(struct dbx_server *s, char *err, size_t errlen);
+void dbx_db_close(struct dbx_server *s);
+int dbx_db_exec(struct dbx_server *s, const char *sql);
+/* Prepares; logs and returns NULL on error. */
+sqlite3_stmt *dbx_db_prep(struct dbx_server *s, const char *sql);
+int dbx_db_begin(struct dbx_server *s);
+int dbx_db_commit(struct dbx_server *s);
+void dbx_db_rollback(struct dbx_server *s);
+/* Path of a blob/upload file by id. */
+int dbx_blob_path(const struct dbx_server *s, long long id, char *out, size_t cap);
+int dbx_upload_path(const struct dbx_server *s, const char *id, char *out, size_t cap);
+
+/* ---- users and sessions (dbx_auth.c) ---- */
+int dbx_user_add(struct dbx_server *s, const char *name, const char *password, int admin,
+		 char *err, size_t errlen);
+/* Checks a login; returns the user id, 0 on bad credentials, -1 on error, -2 when
+ * rate limited. */
+long long dbx_login(struct dbx_server *s, const char *name, const char *password,
+		    const char *ip);
+int dbx_user_is_admin(struct dbx_server *s, long long uid);
+/* A new bearer token (hex) for uid; caller frees. */
+char *dbx_token_new(struct dbx_server *s, long long uid, long long *expires);
+/* The user of "Authorization: Bearer ..." or 0. */
+long long dbx_token_user(struct dbx_server *s, const char *authorization);
+
+/* ---- HTTP API (dbx_api*.c) ---- */
+void dbx_api_handle(struct net_http_req *r, void *arg);
+
+/* Helpers the API files share. */
+void dbx_reply_json(struct net_http_req *r, int code, json_t *j); /* steals j */
+void dbx_reply_error(struct net_http_req *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The request body as a JSON object, or NULL after replying 400. */
+json_t *dbx_req_json(struct net_http_req *r);
+/* Role of uid in the room holding node (0 none, 1 read, 2 write, 3 manage); *room and
+ * *encrypted are filled when the node exists. -1 when the node does not exist. */
+int dbx_node_access(struct dbx_server *s, long long uid, long long node, long long *room,
+		    int *encrypted);
+
+/* A node as the API shows it (NULL if it does not exist). */
+json_t *dbx_node_json(struct dbx_server *s, long long id, long long uid);
+
+enum { DBX_ROLE_NONE = 0, DBX_ROLE_READ = 1, DBX_ROLE_WRITE = 2, DBX_ROLE_MANAGE = 3 };
+
+int dbx_api_nodes(struct dbx_server *s, struct net_http_req *r, long long uid,
+		  const char *method, const char *path);
+int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid,
+		     const char *method, const char *path);
+int dbx_api_keys(struct dbx_server *s, struct net_http_req *r, long long uid,
+		 const char *method, const char *path);
+int dbx_api_shares(struct dbx_server *s, struct net_http_req *r, long long uid,
+		   const char *method, const char *path);
+/* The public share endpoints (no login). */
+int dbx_api_public(struct dbx_server *s, struct net_http_req *r, const char *method,
+		   const char *path);
+/* Uploads, shared with upload shares (dbx_api_transfer.c). */
+int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name, char id[33]);
+void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id);
+void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id);
+/* Streams blob id to r (shared by downloads and shares). */
+void dbx_stream_blob(struct dbx_server *s, struct net_http_req *r, long long id);
+
+/* ---- commands (dbx_serve.c) ---- */
+int dbx_serve_main(int argc, char **argv);
+int dbx_admin_main(int argc, char **argv);
+#endif

@@ -1,0 +1,36 @@
+/* dbx_stream.h - file content encryption (one AES-256-GCM stream per file, no header,
+ * ciphertext as long as the plaintext, the tag kept in the file key) in constant memory,
+ * and output files that appear only when complete and authentic. */
+#ifndef DBX_STREAM_H
+#define DBX_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dbx_file_key;
+
+/* Called after each chunk with the bytes done so far (total 0 when unknown). */
+typedef void (*dbx_progress_cb)(uint64_t done, uint64_t total, void *arg);
+
+/* A file being written under a temporary name in the directory of its final path. */
+struct dbx_outfile {
+	int fd;
+	char path[4096];
+	char tmp[4096];
+};
+/* mode applies to the final file. */
+int dbx_outfile_open(struct dbx_outfile *o, const char *path, unsigned mode);
+/* fsync, rename over path, fsync the directory; closes. */
+int dbx_outfile_commit(struct dbx_outfile *o);
+/* Closes and unlinks the temporary file (safe to call twice). */
+void dbx_outfile_abort(struct dbx_outfile *o);
+
+/* Encrypts in_fd to out_fd with fk (key and iv set; fills in fk->tag). Fails beyond
+ * DBX_MAX_FILE_SIZE. Returns 0, or -1 with err. */
+int dbx_gcm_encrypt_fd(struct dbx_file_key *fk, int in_fd, int out_fd, uint64_t total,
+		       dbx_progress_cb cb, void *arg, char *err, size_t errlen);
+/* Decrypts; -1 with *bad_tag = 1 when the tag does not verify (the output then holds
+ * unauthenticated bytes: the caller must discard it). */
+int dbx_gcm_decrypt_fd(const struct dbx_file_key *fk, int in_fd, int out_fd, uint64_t total,
+		       dbx_progress_cb cb, void *arg, int *bad_tag, char *err, size_t errlen);
+#endif

@@ -1,0 +1,57 @@
+/* http.h - a small HTTP/1.1 server (libevent's evhttp) over plain TCP or the core's TLS
+ * (crypto/tls.h through a bufferevent filter), for applets that serve an API. The
+ * applet sees requests and replies; libevent stays hidden.
+ *
+ * A request is valid from the handler call until it is answered (net_http_reply, or
+ * the end of a streamed reply). Bodies are held in memory up to max_body: APIs that
+ * move large data use several requests (chunked uploads). Streamed replies are paced
+ * by the client: the next chunk is asked for when the previous one left the buffer. */
+#ifndef NET_HTTP_H
+#define NET_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct net_loop;
+struct cry_tls_ctx;
+struct net_http;
+struct net_http_req;
+
+typedef void (*net_http_handler)(struct net_http_req *r, void *arg);
+
+/* addr: "IP:PORT" or "[v6]:PORT" (port 0 picks one). tls NULL = plain HTTP. */
+struct net_http *net_http_new(struct net_loop *l, const char *addr, struct cry_tls_ctx *tls,
+			      size_t max_body, net_http_handler h, void *arg, char *err,
+			      size_t errlen);
+int net_http_port(const struct net_http *h);
+void net_http_free(struct net_http *h);
+
+const char *net_http_method(const struct net_http_req *r);  /* "GET", "POST", ... */
+/* The path, percent-decoded, without the query; NULL when it does not decode. */
+const char *net_http_path(struct net_http_req *r);
+/* A query parameter (decoded), NULL if absent. */
+const char *net_http_query(struct net_http_req *r, const char *key);
+const char *net_http_header(const struct net_http_req *r, const char *name);
+/* The request body, contiguous; len 0 for none. */
+const uint8_t *net_http_body(struct net_http_req *r, size_t *len);
+const char *net_http_peer_ip(const struct net_http_req *r);
+
+int net_http_set_header(struct net_http_req *r, const char *name, const char *value);
+/* Answers and releases the request. */
+void net_http_reply(struct net_http_req *r, int code, const void *body, size_t len);
+
+/* Streamed reply of a known length: more(r, arg) is called (from the loop) whenever
+ * the socket has sent most of what was queued; it calls net_http_stream_write once, or
+ * net_http_stream_end. The reply ends (and r is released) when the last byte left the
+ * socket; then, or when the client went away first, done(arg) is called: the end of
+ * the stream either way (release what more() used). r must not be used after it. */
+typedef void (*net_http_more_cb)(struct net_http_req *r, void *arg);
+typedef void (*net_http_done_cb)(void *arg);
+int net_http_stream_start(struct net_http_req *r, int code, uint64_t length,
+			  net_http_more_cb more, net_http_done_cb done, void *arg);
+/* last = 1 for the final chunk: no more() follows; the reply ends after it. */
+int net_http_stream_write(struct net_http_req *r, const void *data, size_t len, int last);
+/* Ends a reply without a final chunk (empty or short file). */
+void net_http_stream_end(struct net_http_req *r);
+#endif

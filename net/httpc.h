@@ -1,0 +1,27 @@
+/* httpc.h - a small blocking HTTP/1.1 client over plain TCP or the core's TLS, for
+ * command-line tools (databox's client). One keep-alive connection, reopened when the
+ * server closed it. Responses must carry Content-Length (or end at close). */
+#ifndef NET_HTTPC_H
+#define NET_HTTPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct net_httpc;
+
+/* base: "https://host[:port]" or "http://host[:port]"; ca_file verifies the server
+ * (NULL = system roots); the host name is checked. NULL with err on a bad URL. */
+struct net_httpc *net_httpc_new(const char *base, const char *ca_file, char *err, size_t errlen);
+void net_httpc_free(struct net_httpc *c);
+
+/* Receives response body bytes as they arrive; return -1 to abort. */
+typedef int (*net_httpc_sink)(const uint8_t *data, size_t len, void *arg);
+
+/* Sends one request (headers: NULL-terminated "Name: value" lines; body may be NULL)
+ * and reads the reply. The body goes to sink, or (sink NULL) into *resp (NUL-terminated,
+ * caller frees) up to max bytes. Returns the HTTP status, or -1 with err. */
+int net_httpc_request(struct net_httpc *c, const char *method, const char *path,
+		      const char *const *headers, const void *body, size_t len,
+		      net_httpc_sink sink, void *arg, char **resp, size_t *resplen, size_t max,
+		      char *err, size_t errlen);
+#endif

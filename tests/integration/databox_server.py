@@ -1,0 +1,385 @@
+#!/usr/bin/python3
+"""databox serve on loopback (HTTPS with the test CA), two users, an encrypted room.
+The client side is Python's http.client (and curl for a download) for HTTP, and
+`databox crypto` for every key and file operation, so all crypto is databox's while
+the HTTP peer is independent. Checks what a user sees: status codes, messages, bytes.
+Then a scan of the whole server state for plaintext and unwrapped key bytes, and a
+kill -9 in the middle of an upload."""
+import base64
+import http.client
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+SEALBOX = os.environ["SEALBOX"]
+TOP = os.environ.get("TOP", os.path.join(os.path.dirname(__file__), "..", ".."))
+failures = 0
+
+
+def ok(name):
+    print("ok - " + name)
+
+
+def fail(name, why=""):
+    global failures
+    failures += 1
+    print("not ok - " + name + (": " + why if why else ""))
+
+
+def check(name, cond, why=""):
+    if cond:
+        ok(name)
+    else:
+        fail(name, why)
+
+
+T = tempfile.mkdtemp(prefix="sealbox-dbxsrv.")
+procs = []
+
+
+def p(n):
+    return os.path.join(T, n)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, secs=10):
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def crypto(*args, pw=None):
+    env = dict(os.environ)
+    env.pop("DATABOX_PASSWORD", None)
+    if pw is not None:
+        env["DATABOX_PASSWORD"] = pw
+    return subprocess.run([SEALBOX, "databox", "crypto"] + list(args), capture_output=True, env=env,
+                          stdin=subprocess.DEVNULL)
+
+
+class Client:
+    def __init__(self, port, ctx):
+        self.port, self.ctx, self.token = port, ctx, None
+
+    def req(self, method, path, body=None, raw=None, query=""):
+        c = http.client.HTTPSConnection("localhost", self.port, context=self.ctx, timeout=20)
+        h = {}
+        if self.token:
+            h["Authorization"] = "Bearer " + self.token
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        c.request(method, "/api/v1" + path + query, body=data, headers=h)
+        r = c.getresponse()
+        out = r.read()
+        c.close()
+        try:
+            j = json.loads(out) if out else None
+        except ValueError:
+            j = None
+        return r.status, j, out
+
+
+def start_server(conf):
+    log = open(p("server.log"), "ab")
+    pr = subprocess.Popen([SEALBOX, "databox", "serve", "-d", "-c", conf], stdout=log, stderr=log)
+    procs.append(pr)
+    return pr
+
+
+def upload(cl, parent, name, encfile, fk_json, chunk=100000):
+    st, j, _ = cl.req("POST", "/nodes/files/uploads", {"parentId": parent, "name": name})
+    if st != 201:
+        return st, j
+    uid = j["uploadId"]
+    data = open(encfile, "rb").read()
+    off = 0
+    while True:
+        part = data[off:off + chunk]
+        st, j, _ = cl.req("POST", "/nodes/files/uploads/" + uid, raw=part, query="?offset=%d" % off)
+        if st != 200:
+            return st, j
+        off += len(part)
+        if off >= len(data):
+            break
+    body = {"fileKey": fk_json} if fk_json is not None else {}
+    st, j, _ = cl.req("PUT", "/nodes/files/uploads/" + uid, body)
+    return st, j
+
+
+def keygen(name, version, pw):
+    r = crypto("keygen", "--version", version, "--iterations", "1000", "--out", p(name), pw=pw)
+    if r.returncode != 0:
+        return None
+    return {"privateKeyContainer": json.load(open(p(name + ".private.json"))),
+            "publicKeyContainer": json.load(open(p(name + ".public.json")))}
+
+
+def wjson(name, obj):
+    with open(p(name), "w") as f:
+        json.dump(obj, f)
+    return p(name)
+
+
+def distribute(cl, kpname, pw, scope):
+    """What `databox distribute` does: unwrap each missing file's key with our key and
+    wrap it for every listed user's public key."""
+    st, mk, _ = cl.req("GET", "/nodes/missingFileKeys", query=scope)
+    if st != 200:
+        return st, mk, 0
+    files = {f["id"]: f["fileKeyContainer"] for f in mk["files"]}
+    users = {}
+    for u in mk["users"]:
+        users.setdefault(u["id"], []).append(u["publicKeyContainer"])
+    items = []
+    for it in mk["items"]:
+        r = crypto("decrypt-file-key", "--private-key", p(kpname + ".private.json"),
+                   wjson("mk_enc.json", files[it["fileId"]]), pw=pw)
+        if r.returncode != 0:
+            return -1, r.stderr.decode(), 0
+        wjson("mk_plain.json", json.loads(r.stdout))
+        for pub in users[it["userId"]]:
+            r = crypto("encrypt-file-key", "--public-key", wjson("mk_pub.json", pub), p("mk_plain.json"))
+            items.append({"userId": it["userId"], "fileId": it["fileId"], "fileKey": json.loads(r.stdout)})
+    os.unlink(p("mk_plain.json"))
+    st, j, _ = cl.req("POST", "/nodes/files/keys", {"items": items})
+    return st, j, len(items)
+
+
+def fetch_and_decrypt(cl, port, node, kpname, pw, out):
+    st, fk, _ = cl.req("GET", "/nodes/files/%d/user_file_key" % node)
+    if st != 200:
+        return "user_file_key: %d %s" % (st, fk)
+    r = crypto("decrypt-file-key", "--private-key", p(kpname + ".private.json"), "--out", p(kpname + ".fk.json"),
+               wjson(kpname + ".efk.json", fk), pw=pw)
+    if r.returncode != 0:
+        return "decrypt-file-key: " + r.stderr.decode()
+    c = subprocess.run(["curl", "-sS", "-f", "--cacert", os.path.join(CERTS, "ca.pem"), "-H",
+                        "Authorization: Bearer " + cl.token, "-o", p(kpname + ".dl"),
+                        "https://localhost:%d/api/v1/nodes/files/%d/downloads" % (port, node)],
+                       capture_output=True)
+    if c.returncode != 0:
+        return "curl: " + c.stderr.decode()
+    r = crypto("decrypt-file", "--file-key", p(kpname + ".fk.json"), p(kpname + ".dl"), out)
+    os.unlink(p(kpname + ".fk.json"))
+    return None if r.returncode == 0 else "decrypt-file: " + r.stderr.decode()
+
+
+CERTS = os.path.join(TOP, "build", "test-certs")
+
+
+def main():
+    if subprocess.run(["sh", os.path.join(TOP, "tests", "data", "mkcerts.sh")], capture_output=True).returncode:
+        fail("test certificates could be made")
+        return
+    if not shutil.which("curl"):
+        print("skip - databox server: curl not installed")
+        return
+    port = free_port()
+    conf = p("databox.ini")
+    with open(conf, "w") as f:
+        f.write("[databox]\nlisten = 127.0.0.1:%d\ntls_cert = %s/server.pem\ntls_key = %s/server.key\n"
+                "state_dir = %s/state\npassword_iterations = 1000\nlogin_max_failures = 3\n"
+                "max_chunk = 1M\n" % (port, CERTS, CERTS, T))
+    for u, pw in (("alice", "alice-login-pw"), ("bob", "bob-login-pw")):
+        with open(p(u + ".login"), "w") as f:
+            f.write(pw + "\n")
+        r = subprocess.run([SEALBOX, "databox", "admin", "-c", conf, "user", "add", u, "--password-file",
+                            p(u + ".login")], capture_output=True)
+        check("databox admin user add " + u, r.returncode == 0 and b"added" in r.stdout, r.stderr.decode())
+    r = subprocess.run([SEALBOX, "databox", "admin", "-c", conf, "user", "add", "alice", "--password-file",
+                        p("alice.login")], capture_output=True)
+    check("adding alice twice: exit 65, 'exists already'", r.returncode == 65 and b"exists already" in r.stderr)
+
+    srv = start_server(conf)
+    if not wait_port(port):
+        fail("databox serve listens", open(p("server.log")).read()[-500:])
+        return
+    ctx = ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+    alice, bob, anon = Client(port, ctx), Client(port, ctx), Client(port, ctx)
+
+    st, j, _ = anon.req("GET", "/user/account")
+    check("no token: 401", st == 401)
+    st, j, _ = anon.req("POST", "/auth/login", {"userName": "alice", "password": "alice-login-pw"})
+    check("alice logs in over HTTPS, gets a bearer token", st == 200 and len(j.get("token", "")) == 64, repr(j))
+    alice.token = j and j.get("token")
+    st, j, _ = anon.req("POST", "/auth/login", {"userName": "bob", "password": "bob-login-pw"})
+    bob.token = j and j.get("token")
+    st, j, _ = anon.req("POST", "/auth/login", {"userName": "bob", "password": "nope"})
+    check("wrong login password: 401 with a message", st == 401 and "wrong user name or password" in j["message"])
+    for _ in range(3):
+        anon.req("POST", "/auth/login", {"userName": "mallory", "password": "x"})
+    st, j, _ = anon.req("POST", "/auth/login", {"userName": "mallory", "password": "x"})
+    check("failed logins are rate limited: 429", st == 429, "%d %r" % (st, j))
+    st, j, _ = anon.req("POST", "/auth/login", {"userName": "mallory", "password": "x"})
+    st2, j2, _ = anon.req("POST", "/auth/login", {"userName": "alice", "password": "alice-login-pw"})
+    check("the lockout is per user name: alice still logs in from the same address", st == 429 and st2 == 200)
+    st, j, _ = alice.req("GET", "/user/account")
+    check("alice's account, no key pair yet", st == 200 and j["userName"] == "alice" and not j["isEncryptionEnabled"])
+
+    # key pairs: the server takes only encrypted private keys
+    kpa = keygen("alice", "A", "alice key pw")
+    kpb = keygen("bob", "RSA-4096", "bob key pw")
+    plain = {"privateKeyContainer": {"version": "A", "privateKey": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"},
+             "publicKeyContainer": kpa["publicKeyContainer"]}
+    st, j, _ = alice.req("POST", "/user/account/keypair", plain)
+    check("a plain private key is refused: 400, says the server never stores one", st == 400 and "never stores" in j["message"])
+    st, _, _ = alice.req("POST", "/user/account/keypair", kpa)
+    check("alice stores her key pair container", st == 204)
+    st, _, _ = bob.req("POST", "/user/account/keypair", kpb)
+    check("bob stores his RSA-4096 key pair container", st == 204)
+    st, j, _ = alice.req("GET", "/user/account/keypair")
+    check("the key pair comes back as stored", st == 200 and j == kpa)
+
+    # room
+    st, room, _ = alice.req("POST", "/nodes/rooms", {"name": "secret-room"})
+    check("alice creates a room (manager)", st == 201 and room["role"] == "manage")
+    rid = room["id"]
+    st, j, _ = alice.req("PUT", "/nodes/rooms/%d/encrypt" % rid, {"isEncrypted": True})
+    check("the empty room becomes encrypted", st == 200 and j["isEncrypted"])
+    st, j, _ = bob.req("PUT", "/nodes/rooms/%d/encrypt" % rid, {"isEncrypted": False})
+    check("a non-member cannot change it", st in (403, 404))
+    st, j, _ = alice.req("POST", "/nodes/rooms/%d/users" % rid, {"items": [{"userName": "bob", "role": "read"}]})
+    check("alice adds bob as a reader", st == 204)
+    st, plainroom, _ = alice.req("POST", "/nodes/rooms", {"name": "plain-room"})
+
+    # upload
+    data = os.urandom(250000) + b"the secret plaintext marker 0123456789"
+    with open(p("doc.bin"), "wb") as f:
+        f.write(data)
+    r = crypto("encrypt-file", p("doc.bin"), p("doc.enc"), "--file-key-out", p("doc.fk.json"))
+    fk_plain = json.load(open(p("doc.fk.json")))
+    r = crypto("encrypt-file-key", "--public-key", p("alice.public.json"), p("doc.fk.json"))
+    fk_alice = json.loads(r.stdout)
+    st, j, _ = alice.req("POST", "/nodes/files/uploads", {"parentId": rid, "name": "huge", "size": 61 * 2**30})
+    check("a file over 60 GiB is refused up front: 413", st == 413 and "60 GiB" in j["message"], repr(j))
+    st, j = upload(alice, rid, "doc.bin", p("doc.enc"), None)
+    check("completing an upload into an encrypted room without fileKey: 400", st == 400 and "fileKey" in j["message"], repr(j))
+    st, node = upload(alice, rid, "doc.bin", p("doc.enc"), fk_alice)
+    check("alice uploads the encrypted file in 3 chunks", st == 201 and node["size"] == len(data), repr(node))
+    nid = node["id"] if st == 201 else 0
+    st, j, _ = alice.req("PUT", "/nodes/rooms/%d/encrypt" % rid, {"isEncrypted": False})
+    check("a room with files cannot change encryption: 409, says why", st == 409 and "only while it is empty" in j["message"])
+    st, j, _ = alice.req("POST", "/nodes/files/%d/copy_to" % nid, {"targetId": plainroom["id"]})
+    check("copy from an encrypted to an unencrypted room is refused with a clear error",
+          st == 400 and "between an encrypted and an unencrypted room" in j["message"], repr(j))
+    st, j, _ = alice.req("POST", "/nodes/files/%d/move_to" % nid, {"targetId": plainroom["id"]})
+    check("move likewise", st == 400 and "move" in j["message"])
+    st, room2, _ = alice.req("POST", "/nodes/rooms", {"name": "second-secret"})
+    alice.req("PUT", "/nodes/rooms/%d/encrypt" % room2["id"], {"isEncrypted": True})
+    st, cp, _ = alice.req("POST", "/nodes/files/%d/copy_to" % nid, {"targetId": room2["id"]})
+    st2, cfk, _ = alice.req("GET", "/nodes/files/%d/user_file_key" % (cp["id"] if st == 201 else 0))
+    check("encrypted to encrypted copy is allowed and carries the copier's file key",
+          st == 201 and cp["isEncrypted"] and st2 == 200 and cfk == fk_alice, "%r %r" % (cp, cfk))
+
+    # bob has no key yet; alice distributes
+    st, j, _ = bob.req("GET", "/nodes/files/%d/user_file_key" % nid)
+    check("bob has no file key before distribution: 404", st == 404)
+    st, mk, _ = alice.req("GET", "/nodes/missingFileKeys", query="?room_id=%d" % rid)
+    check("missingFileKeys lists bob for the file, with his public key and alice's wrapped key",
+          st == 200 and mk["range"]["total"] == 1 and mk["items"] == [{"userId": 2, "fileId": nid}] and
+          mk["users"][0]["publicKeyContainer"]["version"] == "RSA-4096" and mk["files"][0]["fileKeyContainer"] == fk_alice,
+          repr(mk)[:300])
+    st, j, n = distribute(alice, "alice", "alice key pw", "?room_id=%d" % rid)
+    check("alice distributes the key to bob", st == 204 and n == 1, "%r %r" % (st, j))
+    st, mk, _ = alice.req("GET", "/nodes/missingFileKeys", query="?room_id=%d" % rid)
+    check("nothing is missing afterwards", st == 200 and mk["range"]["total"] == 0)
+    err = fetch_and_decrypt(bob, port, nid, "bob", "bob key pw", p("bob.out"))
+    check("bob downloads (curl) and decrypts the file byte-exact", err is None and open(p("bob.out"), "rb").read() == data, err or "")
+
+    # password loss: a new key pair, his keys are gone, alice distributes again
+    st, _, _ = bob.req("DELETE", "/user/account/keypair")
+    check("bob resets his key pair", st == 204)
+    st, _, _ = bob.req("GET", "/nodes/files/%d/user_file_key" % nid)
+    check("his wrapped file keys went with it", st == 404)
+    kpb2 = keygen("bob2", "RSA-4096", "bob new pw")
+    st, _, _ = bob.req("POST", "/user/account/keypair", kpb2)
+    st, j, n = distribute(alice, "alice", "alice key pw", "?file_id=%d" % nid)
+    check("alice re-distributes for bob's new key", st == 204 and n == 1)
+    err = fetch_and_decrypt(bob, port, nid, "bob2", "bob new pw", p("bob2.out"))
+    check("bob reads the file again with his new key pair", err is None and open(p("bob2.out"), "rb").read() == data, err or "")
+    st, j, _ = bob.req("POST", "/nodes/files/keys", {"items": [{"userId": 1, "fileId": nid, "fileKey": fk_alice}]})
+    check("a reader cannot overwrite keys (existing keys are ignored)", st == 204)
+    st, j, _ = alice.req("GET", "/nodes/files/%d/user_file_key" % nid)
+    check("alice's key is unchanged", st == 200 and j == fk_alice)
+
+    # the scan: plaintext, the raw file key, its base64 and the key passwords appear nowhere
+    srv_kill(srv, 15)
+    key = base64.b64decode(fk_plain["key"])
+    needles = {"plaintext": data[:64], "plaintext marker": b"the secret plaintext marker",
+               "raw file key": key, "base64 file key": fk_plain["key"].encode(),
+               "key password": b"alice key pw", "login password": b"alice-login-pw"}
+    found = []
+    for root, _, files in os.walk(p("state")):
+        for fn in files:
+            b = open(os.path.join(root, fn), "rb").read()
+            for what, needle in needles.items():
+                if needle in b:
+                    found.append("%s in %s" % (what, fn))
+    check("the server's whole state (db, WAL, blobs) holds no plaintext, file key, or password", not found, ", ".join(found))
+    blob = open(os.path.join(p("state"), "blobs", str(nid)), "rb").read()
+    check("the stored blob is the ciphertext, byte for byte", blob == open(p("doc.enc"), "rb").read())
+
+    # kill -9 in the middle of an upload
+    srv = start_server(conf)
+    wait_port(port)
+    st, j, _ = alice.req("POST", "/nodes/files/uploads", {"parentId": rid, "name": "half.bin"})
+    up = j["uploadId"]
+    st, j, _ = alice.req("POST", "/nodes/files/uploads/" + up, raw=b"x" * 50000, query="?offset=0")
+    srv_kill(srv, 9)
+    srv = start_server(conf)
+    check("the server restarts after kill -9", wait_port(port))
+    st, j, _ = alice.req("GET", "/nodes", query="?parent_id=%d" % rid)
+    check("after kill -9 mid-upload no half file is visible", st == 200 and [n["name"] for n in j["items"]] == ["doc.bin"], repr(j))
+    db = sqlite3.connect(os.path.join(p("state"), "databox.db"))
+    check("the database passes integrity_check", db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+    db.close()
+    st, j, _ = alice.req("POST", "/nodes/files/uploads/" + up, raw=b"y", query="?offset=0")
+    check("the interrupted upload resumes only at its durable offset (409 names it)",
+          st == 409 and "offset must be 50000" in j["message"], repr(j))
+    st, j, _ = alice.req("POST", "/nodes/files/uploads/" + up, raw=b"y" * 10, query="?offset=50000")
+    check("and continues from there", st == 200 and j["received"] == 50010)
+    srv_kill(srv, 15)
+    log = open(p("server.log"), errors="replace").read()
+    check("the server logged no crash or sanitizer report", "Sanitizer" not in log and "runtime error" not in log,
+          log[log.find("Sanitizer") - 200:][:1500] if "Sanitizer" in log else "")
+
+
+def srv_kill(pr, sig):
+    try:
+        os.kill(pr.pid, sig)
+        pr.wait(5)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
+
+try:
+    main()
+except Exception as e:  # noqa: BLE001  # a crash is a failure with its reason
+    import traceback
+    traceback.print_exc()
+    fail("databox server scenario ran to the end", repr(e))
+finally:
+    for pr in procs:
+        if pr.poll() is None:
+            pr.kill()
+            pr.wait()
+    shutil.rmtree(T, ignore_errors=True)
+sys.exit(1 if failures else 0)
