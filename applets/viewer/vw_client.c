@@ -1,0 +1,680 @@
+/* viewer-client - join a remote-support session as the technician: join through the
+ * relay, send a fresh RSA public key, receive the session key, show the SAS to be read
+ * out, wait for the person at the appliance to approve, then run one command. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "core/cli.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "core/tframe.h"
+#include "crypto/crypto.h"
+#include "crypto/rsa.h"
+#include "applets/viewer/vw_cfwd.h"
+#include "applets/viewer/vw_conn.h"
+#include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_msg.h"
+
+static int viewer_client_main(int argc, char **argv);
+
+const struct applet viewer_client_applet = {
+	"viewer-client", viewer_client_main,
+	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch",
+	APPLET_CLIENT,
+	"join a remote-support session as the technician",
+};
+
+#define CHAN 1
+
+enum cstate { C_JOINING, C_KEYWAIT, C_APPROVAL, C_RUNNING, C_DONE };
+
+struct client {
+	const char *server;
+	int http_port;
+	char path[160];
+	const char *session;
+	char **cmd;
+	int ncmd;
+	int kind;
+	struct vw_conn relay;
+	struct cry_rsa *priv;
+	uint8_t *spki;
+	size_t spki_len;
+	struct vw_key key, prev;
+	struct vw_replay rp;
+	enum cstate state;
+	uint32_t perms;
+	int rc;
+	/* the command's channel */
+	uint32_t credit, consumed;
+	int in_fd;          /* stdin (exec) or the local file (put) */
+	int out_fd;         /* the local file (get) */
+	char out_tmp[4200];
+	const char *out_path;
+	struct cry_sha256_ctx *sha;
+	uint64_t size, done;
+	int sent_eof, got_sum, opened;
+	uint8_t sum[CRY_SHA256_LEN];
+	int progress;
+	time_t last_draw;
+	char exposed[1024];   /* service names the master exposes, one per line */
+	int raw;              /* shell: the terminal is in raw mode; restore saved_tio */
+	struct termios saved_tio;
+	struct vw_cfwd *fwd;
+};
+
+static volatile sig_atomic_t stop_flag, winch_flag;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGWINCH)
+		winch_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+static uint32_t term_size(void)
+{
+	struct winsize ws;
+
+	if (ioctl(1, TIOCGWINSZ, &ws) < 0 && ioctl(0, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	return (uint32_t)ws.ws_row << 16 | ws.ws_col;
+}
+
+/* 1 when name is one of the lines of list. */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == n && memcmp(p, name, n) == 0)
+			return 1;
+		p += l + (e ? 1 : 0);
+	}
+	return 0;
+}
+
+static int send_msg(struct client *c, uint8_t type, uint8_t a, uint32_t b, uint64_t x,
+		    const void *data, size_t len)
+{
+	struct vw_msg m = { type, CHAN, a, b, x, data, len };
+	return vw_conn_send_msg(&c->relay, &c->key, TF_ID_MASTER, &m);
+}
+
+static void draw_progress(struct client *c, int final)
+{
+	time_t now = time(NULL);
+	int pct;
+
+	if (!c->progress || (!final && now == c->last_draw))
+		return;
+	c->last_draw = now;
+	pct = c->size ? (int)(c->done * 100 / c->size) : 100;
+	fprintf(stderr, "\r[%-40.*s] %3d%% %llu/%llu bytes", pct * 40 / 100,
+		"########################################", pct, (unsigned long long)c->done,
+		(unsigned long long)c->size);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static int start_command(struct client *c)
+{
+	uint8_t args[8192];
+	size_t alen = 0;
+	struct stat st;
+	uint32_t need = 0;
+	uint64_t size = 0;
+
+	switch (c->kind) {
+	case VW_K_EXEC: need = VW_P_EXEC; break;
+	case VW_K_LS: case VW_K_GET: case VW_K_PUT: need = VW_P_FILES; break;
+	case VW_K_FORWARD: need = VW_P_FORWARD; break;
+	case VW_K_SHELL: need = VW_P_SHELL; break;
+	case VW_K_WATCH: need = VW_P_WATCH; break;
+	default: break;
+	}
+	if (!(c->perms & need)) {
+		fprintf(stderr, "viewer-client: the master does not allow %s\n", c->cmd[0]);
+		return EXIT_NOPERM;
+	}
+	if (c->kind == VW_K_FORWARD) {
+		const char *colon = strchr(c->cmd[1], ':');
+		char e[160];
+		if (!in_list(c->exposed, colon + 1)) {
+			fprintf(stderr, "viewer-client: the master does not expose %s\n", colon + 1);
+			return EXIT_NOPERM;
+		}
+		c->fwd = vw_cfwd_new(atoi(c->cmd[1]), colon + 1, e, sizeof(e));
+		if (!c->fwd) {
+			fprintf(stderr, "viewer-client: %s\n", e);
+			return EXIT_OSERR;
+		}
+		fprintf(stderr, "viewer-client: forwarding 127.0.0.1:%d -> %s (Ctrl-C to stop)\n",
+			vw_cfwd_port(c->fwd), colon + 1);
+		c->state = C_RUNNING;
+		return -1;
+	}
+	if (c->kind == VW_K_SHELL) {
+		c->in_fd = 0;
+		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+		size = term_size();
+		if (isatty(0) && tcgetattr(0, &c->saved_tio) == 0) {
+			struct termios raw = c->saved_tio;
+			cfmakeraw(&raw);
+			if (tcsetattr(0, TCSANOW, &raw) == 0)
+				c->raw = 1;
+		}
+	}
+	if (c->kind == VW_K_EXEC) {
+		for (int i = 1; i < c->ncmd; i++)
+			if (vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[i]) < 0)
+				return cli_usage_error(&viewer_client_applet, "command too long");
+		c->in_fd = isatty(0) ? -1 : 0;
+		if (c->in_fd >= 0)
+			fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	} else if (c->kind == VW_K_LS) {
+		if (c->ncmd > 1)
+			vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
+	} else if (c->kind == VW_K_GET) {
+		const char *slash = strrchr(c->cmd[2], '/');
+		c->out_path = c->cmd[2];
+		/* into a temporary name beside the target, renamed once the checksum matched */
+		snprintf(c->out_tmp, sizeof(c->out_tmp), "%.*s.sealbox-get-%ld",
+			 slash ? (int)(slash - c->cmd[2] + 1) : 0, c->cmd[2], (long)getpid());
+		c->out_fd = open(c->out_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (c->out_fd < 0) {
+			fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
+			return EXIT_CANTCREAT;
+		}
+		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
+		c->sha = cry_sha256_new();
+	} else if (c->kind == VW_K_PUT) {
+		c->in_fd = open(c->cmd[1], O_RDONLY | O_CLOEXEC);
+		if (c->in_fd < 0 || fstat(c->in_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "viewer-client: %s: %s\n", c->cmd[1],
+				c->in_fd < 0 ? strerror(errno) : "not a regular file");
+			return EXIT_NOINPUT;
+		}
+		size = c->size = (uint64_t)st.st_size;
+		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[2]);
+		c->sha = cry_sha256_new();
+	}
+	c->progress = (c->kind == VW_K_GET || c->kind == VW_K_PUT) && isatty(2);
+	/* a get writes straight to its file, so a larger window costs no memory here */
+	if (send_msg(c, VW_M_OPEN, (uint8_t)c->kind, c->kind == VW_K_GET ? VW_WINDOW * 4 : VW_WINDOW,
+		     size, args, alen) < 0)
+		return EXIT_SOFTWARE;
+	c->state = C_RUNNING;
+	return -1;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd q = { fd, POLLOUT, 0 };
+				poll(&q, 1, 1000);
+				continue;
+			}
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/* A message on our channel. Returns an exit code when the command is over, else -1. */
+static int on_chan_msg(struct client *c, const struct vw_msg *m)
+{
+	switch (m->type) {
+	case VW_M_OPEN_OK:
+		c->opened = 1;
+		c->credit = m->b;
+		if (c->kind == VW_K_GET)
+			c->size = m->c;
+		return -1;
+	case VW_M_OPEN_FAIL:
+		fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
+		return m->a ? m->a : EXIT_FAIL;
+	case VW_M_DATA:
+		if (m->a == VW_STREAM_ZEROS) {
+			if (c->kind != VW_K_GET || c->done + m->c > c->size ||
+			    lseek(c->out_fd, (off_t)m->c, SEEK_CUR) < 0)
+				return EXIT_PROTOCOL;
+			vw_digest_zeros(c->sha, m->c);
+			c->done += m->c;
+			draw_progress(c, 0);
+			return -1;
+		}
+		if (c->kind == VW_K_GET) {
+			if (c->done + m->len > c->size)
+				return EXIT_PROTOCOL;
+			if (all_zero(m->data, m->len)) {
+				if (lseek(c->out_fd, (off_t)m->len, SEEK_CUR) < 0)
+					return EXIT_IOERR;
+			} else if (write_all(c->out_fd, m->data, m->len) < 0) {
+				fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
+				return EXIT_IOERR;
+			}
+			vw_digest_data(c->sha, m->data, m->len);
+			c->done += m->len;
+			draw_progress(c, 0);
+		} else if (write_all(m->a == 1 ? 2 : 1, m->data, m->len) < 0) {
+			return EXIT_IOERR;
+		}
+		c->consumed += (uint32_t)m->len;
+		if (c->consumed >= VW_WINDOW / 2) {
+			send_msg(c, VW_M_WINDOW, 0, c->consumed, 0, NULL, 0);
+			c->consumed = 0;
+		}
+		return -1;
+	case VW_M_WINDOW:
+		if ((uint64_t)c->credit + m->b <= VW_WINDOW * 4)
+			c->credit += m->b;
+		return -1;
+	case VW_M_EOF:
+		if (c->kind == VW_K_GET && m->len == CRY_SHA256_LEN) {
+			memcpy(c->sum, m->data, CRY_SHA256_LEN);
+			c->got_sum = 1;
+		}
+		return -1;
+	case VW_M_EXIT:
+		if (m->len)
+			fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
+		if (c->kind == VW_K_GET) {
+			uint8_t sum[CRY_SHA256_LEN];
+			cry_sha256_final(c->sha, sum);
+			c->sha = NULL;
+			draw_progress(c, 1);
+			if (m->b != 0)
+				return EXIT_IOERR;
+			if (!c->got_sum || c->done != c->size || !cry_memeq(sum, c->sum, sizeof(sum))) {
+				fprintf(stderr, "viewer-client: get: checksum mismatch, %s not written\n", c->out_path);
+				return EXIT_DATAERR;
+			}
+			if (ftruncate(c->out_fd, (off_t)c->size) < 0 || fsync(c->out_fd) < 0 ||
+			    rename(c->out_tmp, c->out_path) < 0) {
+				fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
+				return EXIT_CANTCREAT;
+			}
+			c->out_tmp[0] = '\0';
+			fprintf(stderr, "viewer-client: get: %llu bytes, checksum verified\n", (unsigned long long)c->done);
+			return EXIT_OK;
+		}
+		if (c->kind == VW_K_PUT) {
+			draw_progress(c, 1);
+			if (m->b == 0)
+				fprintf(stderr, "viewer-client: put: %llu bytes, checksum verified\n", (unsigned long long)c->done);
+			return m->b == 0 ? EXIT_OK : EXIT_DATAERR;
+		}
+		return m->b > 255 ? 255 : (int)m->b;
+	default:
+		return -1;
+	}
+}
+
+/* Sends what our source has, within the credit and the output room. */
+static void pump_source(struct client *c, int readable)
+{
+	uint8_t buf[VW_CHUNK];
+
+	if (c->state != C_RUNNING || !c->opened || c->in_fd < 0 || c->sent_eof)
+		return;
+	while (c->credit > 0 && vw_conn_room(&c->relay) >= VW_CHUNK + 256) {
+		size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
+		ssize_t n;
+		if ((c->kind == VW_K_EXEC || c->kind == VW_K_SHELL) && !readable)
+			return;
+		if (c->kind == VW_K_PUT) {
+			uint64_t hole = vw_hole_at(c->in_fd, c->done, c->size);
+			if (hole) {
+				if (hole > VW_HOLE_MAX)
+					hole = VW_HOLE_MAX;
+				vw_digest_zeros(c->sha, hole);
+				send_msg(c, VW_M_DATA, VW_STREAM_ZEROS, 0, hole, NULL, 0);
+				c->done += hole;
+				draw_progress(c, 0);
+				continue;
+			}
+			if (lseek(c->in_fd, (off_t)c->done, SEEK_SET) < 0)
+				return;
+			if (c->done + want > c->size)
+				want = (size_t)(c->size - c->done); /* a growing file ends at its size */
+		}
+		n = read(c->in_fd, buf, want);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			uint8_t sum[CRY_SHA256_LEN];
+			size_t sl = 0;
+			if (c->sha) {
+				cry_sha256_final(c->sha, sum);
+				c->sha = NULL;
+				sl = sizeof(sum);
+			}
+			send_msg(c, VW_M_EOF, 0, 0, c->done, sum, sl);
+			c->sent_eof = 1;
+			if (c->in_fd > 0)
+				close(c->in_fd);
+			c->in_fd = -1;
+			return;
+		}
+		if (c->sha)
+			vw_digest_data(c->sha, buf, (size_t)n);
+		send_msg(c, VW_M_DATA, 0, 0, 0, buf, (size_t)n);
+		c->credit -= (uint32_t)n;
+		c->done += (uint64_t)n;
+		draw_progress(c, 0);
+		if (c->kind == VW_K_EXEC || c->kind == VW_K_SHELL)
+			return; /* one read per poll on a pipe or terminal */
+	}
+}
+
+static int on_key(struct client *c, const uint8_t *pl, size_t len)
+{
+	const uint8_t *w;
+	size_t wl;
+	uint16_t epoch;
+	char sas[VW_SAS_DIGITS + 1];
+	uint32_t session = (uint32_t)strtoul(c->session, NULL, 10);
+
+	if (vw_keymsg_parse(pl, len, &epoch, &w, &wl) < 0 ||
+	    vw_key_unwrap(&c->key, epoch, c->priv, w, wl) < 0 ||
+	    vw_sas(&c->key, session, c->spki, c->spki_len, sas) < 0) {
+		fprintf(stderr, "viewer-client: could not receive the session key\n");
+		return EXIT_PROTOCOL;
+	}
+	fprintf(stderr, "viewer-client: SAS %s - read it to the person at the appliance; waiting for approval\n", sas);
+	c->state = C_APPROVAL;
+	return -1;
+}
+
+static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t *raw,
+		     const uint8_t *pl)
+{
+	static uint8_t pt[VW_MSG_MAX];
+	const struct vw_key *keys[2] = { &c->key, &c->prev };
+	struct vw_msg m;
+	const char *why = "";
+	ssize_t n = vw_open_frame(keys, 2, &c->rp, h, raw, pl, pt, sizeof(pt), NULL, &why);
+	int rc = -1;
+
+	if (n < 0 || vw_msg_parse(&m, pt, (size_t)n) < 0) {
+		fprintf(stderr, "viewer-client: dropped the session: %s\n", n < 0 ? why : "malformed message");
+		return EXIT_PROTOCOL;
+	}
+	if (m.type == VW_M_REKEY) {
+		struct vw_key nk = { 0 };
+		if (vw_key_unwrap(&nk, (uint16_t)m.b, c->priv, m.data, m.len) < 0 ||
+		    nk.epoch != (uint16_t)(c->key.epoch + 1)) {
+			vw_key_clear(&nk);
+			fprintf(stderr, "viewer-client: bad re-key\n");
+			return EXIT_PROTOCOL;
+		}
+		vw_key_clear(&c->prev);
+		c->prev = c->key;
+		c->key = nk;
+		fprintf(stderr, "viewer-client: session re-keyed (epoch %u)\n", c->key.epoch);
+	} else if (c->state == C_APPROVAL && m.type == VW_M_APPROVE) {
+		c->perms = m.b;
+		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)m.len, (const char *)m.data);
+		fprintf(stderr, "viewer-client: approved; path %s\n", c->path);
+		rc = start_command(c);
+	} else if (m.type == VW_M_REFUSE) {
+		fprintf(stderr, "viewer-client: the master refused the join: %.*s\n", (int)m.len, (const char *)m.data);
+		rc = EXIT_NOPERM;
+	} else if (c->state == C_RUNNING && m.chan == CHAN) {
+		rc = on_chan_msg(c, &m);
+	} else if (c->state == C_RUNNING && c->fwd) {
+		vw_cfwd_msg(c->fwd, &c->relay, &c->key, &m);
+	}
+	cry_wipe(pt, (size_t)n);
+	return rc;
+}
+
+/* One frame. Returns an exit code when the session is over, -1 to go on. */
+static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t *raw,
+		    const uint8_t *pl)
+{
+	struct tfctl ctl;
+	const char *v;
+
+	if (h->type == TF_DATA) {
+		if (h->source != TF_ID_MASTER || h->length == 0)
+			return -1;
+		if (c->state == C_KEYWAIT && pl[0] == VW_OUT_KEY) {
+			if (h->seq <= c->rp.last_seq)
+				return EXIT_PROTOCOL;
+			c->rp.last_seq = h->seq;
+			return on_key(c, pl, h->length);
+		}
+		if (pl[0] == VW_OUT_SEALED && c->key.set)
+			return on_sealed(c, h, raw, pl);
+		return -1;
+	}
+	if (h->source != TF_ID_RELAY || tfctl_parse(&ctl, pl, h->length) < 0) {
+		fprintf(stderr, "viewer-client: malformed control frame from the relay\n");
+		return EXIT_PROTOCOL;
+	}
+	switch (h->type) {
+	case TF_JOINED: {
+		uint8_t hello[2100];
+		ssize_t n;
+		unsigned long id = (v = tfctl_get(&ctl, "id")) ? strtoul(v, NULL, 10) : 0;
+		if (c->state != C_JOINING || id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL)
+			return EXIT_PROTOCOL;
+		c->relay.my_id = (uint16_t)id;
+		n = vw_hello_encode(c->spki, c->spki_len, hello, sizeof(hello));
+		if (n < 0 || vw_conn_send_plain(&c->relay, TF_ID_MASTER, hello, (size_t)n) < 0)
+			return EXIT_SOFTWARE;
+		c->state = C_KEYWAIT;
+		fprintf(stderr, "viewer-client: joined session %s as client %lu\n", c->session, id);
+		return -1;
+	}
+	case TF_ERROR:
+		v = tfctl_get(&ctl, "code");
+		fprintf(stderr, "viewer-client: relay: %s%s%s\n", v ? v : "error",
+			tfctl_get(&ctl, "msg") ? ": " : "", tfctl_get(&ctl, "msg") ? tfctl_get(&ctl, "msg") : "");
+		return c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
+	case TF_PEER_LEFT:
+		v = tfctl_get(&ctl, "id");
+		if (v && (strtoul(v, NULL, 10) == TF_ID_MASTER || strtoul(v, NULL, 10) == c->relay.my_id)) {
+			const char *r = tfctl_get(&ctl, "reason");
+			fprintf(stderr, "viewer-client: %s (%s)\n",
+				strtoul(v, NULL, 10) == TF_ID_MASTER ? "the master left" : "removed from the session",
+				r ? r : "left");
+			return c->state == C_APPROVAL || (r && strcmp(r, "kicked") == 0) ? EXIT_NOPERM : EXIT_UNAVAILABLE;
+		}
+		return -1;
+	case TF_END:
+		v = tfctl_get(&ctl, "reason");
+		fprintf(stderr, "viewer-client: the session ended (%s)\n", v ? v : "ended");
+		return c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
+	case TF_PING:
+		vw_conn_send_ctl(&c->relay, TF_PONG, TF_ID_RELAY, "");
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+static int run(struct client *c)
+{
+	char err[256], ctl[64];
+	time_t last_ping = time(NULL);
+	int rc = -1;
+
+	if (vw_conn_open_relay(&c->relay, c->server, c->http_port, c->path, sizeof(c->path), err,
+			       sizeof(err)) < 0) {
+		fprintf(stderr, "viewer-client: %s\n", err);
+		return EXIT_UNAVAILABLE;
+	}
+	snprintf(ctl, sizeof(ctl), "session=%s\n", c->session);
+	vw_conn_send_ctl(&c->relay, TF_JOIN, TF_ID_RELAY, ctl);
+	while (rc < 0 && !stop_flag) {
+		struct pollfd pf[2 + 80] = {
+			{ c->relay.fd, (short)(POLLIN | (c->relay.out_len > c->relay.out_off ? POLLOUT : 0)), 0 },
+			{ -1, POLLIN, 0 },
+		};
+		int busy = 0, nf = 2;
+		if (c->fwd)
+			nf += vw_cfwd_pollfds(c->fwd, &c->relay, pf + 2, 80);
+		if (c->state == C_RUNNING && c->opened && c->in_fd >= 0 && !c->sent_eof && c->credit > 0 &&
+		    vw_conn_room(&c->relay) >= VW_CHUNK + 256) {
+			if (c->kind == VW_K_PUT)
+				busy = 1;
+			else
+				pf[1].fd = c->in_fd;
+		}
+		if (poll(pf, (nfds_t)nf, busy ? 0 : 1000) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct tframe_hdr h;
+			const uint8_t *raw, *pl;
+			int r;
+			if (vw_conn_on_readable(&c->relay) < 0)
+				break;
+			while (rc < 0 && (r = vw_conn_frame(&c->relay, &h, &raw, &pl)) == 1) {
+				rc = on_frame(c, &h, raw, pl);
+				vw_conn_consume(&c->relay);
+			}
+		}
+		if (rc < 0)
+			pump_source(c, busy || (pf[1].revents & (POLLIN | POLLHUP)));
+		if (rc < 0 && c->fwd)
+			vw_cfwd_pump(c->fwd, &c->relay, &c->key, pf + 2, nf - 2);
+		if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
+			winch_flag = 0;
+			send_msg(c, VW_M_RESIZE, 0, term_size(), 0, NULL, 0);
+		}
+		if (vw_conn_flush(&c->relay) < 0)
+			break;
+		if (time(NULL) - last_ping >= 20) {
+			vw_conn_send_ctl(&c->relay, TF_PING, TF_ID_RELAY, "");
+			last_ping = time(NULL);
+		}
+	}
+	if (rc < 0 && stop_flag) {
+		/* Ctrl-C is how a forward ends; anything else was interrupted */
+		rc = c->kind == VW_K_FORWARD ? EXIT_OK : 130;
+	} else if (rc < 0) {
+		fprintf(stderr, "viewer-client: connection lost: %s\n", c->relay.err[0] ? c->relay.err : "error");
+		rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
+	}
+	if (!c->relay.dead) {
+		/* leave explicitly: a bare close looks like a dropped link to the relay, which
+		 * would keep our slot for its resume grace period */
+		vw_conn_send_ctl(&c->relay, TF_END, TF_ID_RELAY, "");
+		vw_conn_flush_all(&c->relay, 1000);
+	}
+	vw_conn_close(&c->relay);
+	return rc;
+}
+
+static int viewer_client_main(int argc, char **argv)
+{
+	static struct client c;
+	struct sigaction sa;
+	int i = 1, rc;
+
+	if (cli_wants_help(argc, argv)) {
+		cli_usage(&viewer_client_applet, stdout);
+		return EXIT_OK;
+	}
+	memset(&c, 0, sizeof(c));
+	c.in_fd = c.out_fd = -1;
+	c.http_port = 80;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
+			c.server = argv[++i];
+		else if (strcmp(argv[i], "--http-port") == 0 && i + 1 < argc)
+			c.http_port = atoi(argv[++i]);
+		else
+			return cli_usage_error(&viewer_client_applet, "unknown option %s", argv[i]);
+	}
+	if (!c.server || argc - i < 2)
+		return cli_usage_error(&viewer_client_applet, "want --server HOST:PORT SESSION COMMAND");
+	c.session = argv[i++];
+	if (strspn(c.session, "0123456789") != strlen(c.session) || strlen(c.session) > 9)
+		return cli_usage_error(&viewer_client_applet, "session must be a number: %s", c.session);
+	c.cmd = argv + i;
+	c.ncmd = argc - i;
+	if (strcmp(c.cmd[0], "exec") == 0 && c.ncmd >= 2)
+		c.kind = VW_K_EXEC;
+	else if (strcmp(c.cmd[0], "ls") == 0 && c.ncmd <= 2)
+		c.kind = VW_K_LS;
+	else if (strcmp(c.cmd[0], "get") == 0 && c.ncmd == 3)
+		c.kind = VW_K_GET;
+	else if (strcmp(c.cmd[0], "put") == 0 && c.ncmd == 3)
+		c.kind = VW_K_PUT;
+	else if (strcmp(c.cmd[0], "forward") == 0 && c.ncmd == 2 && strchr(c.cmd[1], ':') &&
+		 atoi(c.cmd[1]) >= 0 && atoi(c.cmd[1]) < 65536 && strchr(c.cmd[1], ':')[1])
+		c.kind = VW_K_FORWARD;
+	else if (strcmp(c.cmd[0], "shell") == 0 && c.ncmd == 1)
+		c.kind = VW_K_SHELL;
+	else if (strcmp(c.cmd[0], "watch") == 0 && c.ncmd == 1)
+		c.kind = VW_K_WATCH;
+	else if (
+		 strcmp(c.cmd[0], "drop") == 0) {
+		fprintf(stderr, "viewer-client: %s is not implemented in this version\n", c.cmd[0]);
+		return EXIT_UNAVAILABLE;
+	} else
+		return cli_usage_error(&viewer_client_applet, "unknown command or wrong arguments: %s", c.cmd[0]);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
+	/* a fresh key pair per join: nothing to steal from disk, nothing to reuse */
+	c.priv = cry_rsa_generate(2048);
+	if (!c.priv || !(c.spki = cry_rsa_public_der_new(c.priv, &c.spki_len))) {
+		fprintf(stderr, "viewer-client: RSA key generation failed\n");
+		cry_rsa_free(c.priv);
+		return EXIT_SOFTWARE;
+	}
+	rc = run(&c);
+	if (c.raw)
+		tcsetattr(0, TCSANOW, &c.saved_tio);
+	if (c.out_fd >= 0)
+		close(c.out_fd);
+	if (c.out_tmp[0])
+		unlink(c.out_tmp);
+	if (c.in_fd > 0)
+		close(c.in_fd);
+	if (c.sha)
+		cry_sha256_free(c.sha);
+	vw_cfwd_free(c.fwd);
+	vw_key_clear(&c.key);
+	vw_key_clear(&c.prev);
+	cry_rsa_free(c.priv);
+	free(c.spki);
+	return rc;
+}

@@ -1,0 +1,61 @@
+/* vw_conn.h - one framed, non-blocking TCP connection to the relay (or a direct peer):
+ * bounded input (one frame at a time) and bounded output, driven by the caller's poll
+ * loop. Producers ask vw_conn_room before making more data, so nothing grows without
+ * bound. */
+#ifndef VW_CONN_H
+#define VW_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/tframe.h"
+
+#define VW_OUT_CAP (2 * 1024 * 1024)
+#define VW_FRAME_MAX (64 * 1024)     /* the relay's default max_frame */
+
+struct vw_key;
+struct vw_msg;
+
+struct vw_conn {
+	int fd;
+	uint16_t my_id;
+	uint32_t seq;       /* last seq sent */
+	uint32_t ack;       /* highest seq seen from the peer */
+	uint8_t *in;
+	size_t in_len;
+	uint8_t *out;
+	size_t out_off, out_len;
+	int dead;
+	char err[128];
+};
+
+/* Connects (blocking, with a timeout) to "host:port". Returns 0 or -1 with err set. */
+int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen);
+void vw_conn_close(struct vw_conn *c);
+/* Connects to the relay, fastest path first: TCP to server; if that fails and http_port
+ * is not 0, the relay's HTTP Upgrade port on the same host, through the proxy named by
+ * https_proxy/http_proxy (Basic credentials from the URL; no_proxy honoured) or direct.
+ * Writes the path taken ("relay-tcp", "relay-http via proxy H:P", ...) into path. */
+int vw_conn_open_relay(struct vw_conn *c, const char *server, int http_port, char *path,
+		       size_t pathlen, char *err, size_t errlen);
+/* Bytes the output can still take. */
+size_t vw_conn_room(const struct vw_conn *c);
+/* Queues a control frame whose payload is "key=value\n" text. */
+int vw_conn_send_ctl(struct vw_conn *c, uint8_t type, uint16_t target, const char *text);
+/* Queues a plaintext DATA frame (HELLO / KEY). */
+int vw_conn_send_plain(struct vw_conn *c, uint16_t target, const uint8_t *p, size_t len);
+/* Encodes m, seals it with key and queues it. */
+int vw_conn_send_msg(struct vw_conn *c, const struct vw_key *key, uint16_t target,
+		     const struct vw_msg *m);
+/* Socket I/O when poll says so: 0, or -1 when the connection died (c->err says why). */
+int vw_conn_on_readable(struct vw_conn *c);
+int vw_conn_flush(struct vw_conn *c);
+/* Blocks (up to ms) until everything queued is written. */
+int vw_conn_flush_all(struct vw_conn *c, int ms);
+/* 1 and the frame when a whole one is buffered; 0 when not yet; -1 malformed. The
+ * frame stays valid until vw_conn_consume. */
+int vw_conn_frame(struct vw_conn *c, struct tframe_hdr *h, const uint8_t **raw,
+		  const uint8_t **payload);
+void vw_conn_consume(struct vw_conn *c);
+#endif

@@ -1,0 +1,571 @@
+/* viewer-master - open a remote-support session on this appliance: register with the
+ * relay, hand the session key to joining clients (RSA-OAEP), show each join's SAS and
+ * admit it only when the user here confirms it, then serve what the options allow. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "core/cli.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "core/tframe.h"
+#include "crypto/crypto.h"
+#include "applets/viewer/vw_conn.h"
+#include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_master.h"
+
+static int viewer_master_main(int argc, char **argv);
+
+const struct applet viewer_master_applet = {
+	"viewer-master", viewer_master_main,
+	"--server HOST:PORT [--http-port N] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--no-lan]",
+	APPLET_CLIENT,
+	"open a remote-support session on this appliance",
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static struct vw_peer *find_peer(struct vw_master *m, uint16_t id)
+{
+	for (int i = 0; i < VW_MAX_PEERS; i++)
+		if (m->peers[i].state != PEER_FREE && m->peers[i].id == id)
+			return &m->peers[i];
+	return NULL;
+}
+
+int vw_master_send(struct vw_master *m, uint16_t peer, struct vw_msg *msg)
+{
+	if (vw_conn_send_msg(&m->relay, &m->key, peer, msg) < 0) {
+		log_warn("output to the relay is full; dropping a message for client %u", peer);
+		return -1;
+	}
+	return 0;
+}
+
+static void ask_next(struct vw_master *m);
+
+static void drop_peer(struct vw_master *m, struct vw_peer *p, const char *why, int kick)
+{
+	char ctl[64];
+	int idx = (int)(p - m->peers);
+
+	log_info("client %u (%s) removed: %s", p->id, p->addr, why);
+	if (kick) {
+		snprintf(ctl, sizeof(ctl), "id=%u\n", p->id);
+		vw_conn_send_ctl(&m->relay, TF_KICK, TF_ID_RELAY, ctl);
+	}
+	vw_mchan_close_peer(m, p->id);
+	memset(p, 0, sizeof(*p));
+	if (m->asking == idx) {
+		m->asking = -1;
+		if (m->tty_fd >= 0)
+			dprintf(m->tty_fd, "\n(that client left)\n");
+		ask_next(m);
+	}
+}
+
+/* New key, epoch + 1, wrapped for every remaining approved client under the old key,
+ * so a kicked client (which knows the old key but not their private keys) learns
+ * nothing from here on. */
+static void rekey(struct vw_master *m)
+{
+	struct vw_key nk = { 0 };
+	uint8_t wrapped[1024];
+
+	if (vw_key_init(&nk, (uint16_t)(m->key.epoch + 1), NULL) < 0) {
+		log_err("re-key failed: no randomness");
+		return;
+	}
+	for (int i = 0; i < VW_MAX_PEERS; i++) {
+		struct vw_peer *p = &m->peers[i];
+		ssize_t n;
+		if (p->state != PEER_APPROVED)
+			continue;
+		n = vw_key_wrap(&nk, p->spki, p->spki_len, wrapped, sizeof(wrapped));
+		struct vw_msg msg = { VW_M_REKEY, 0, 0, nk.epoch, 0, wrapped, n > 0 ? (size_t)n : 0 };
+		if (n < 0 || vw_master_send(m, p->id, &msg) < 0)
+			drop_peer(m, p, "could not re-key", 1);
+	}
+	vw_key_clear(&m->prev);
+	m->prev = m->key;
+	m->key = nk;
+	printf("rekeyed epoch %u\n", m->key.epoch);
+	fflush(stdout);
+	log_info("session re-keyed, epoch %u", m->key.epoch);
+}
+
+static void approve(struct vw_master *m, struct vw_peer *p, int yes)
+{
+	char names[1024] = "";
+	struct vw_msg msg = { 0 };
+
+	if (!yes) {
+		msg.type = VW_M_REFUSE;
+		msg.data = (const uint8_t *)"not approved";
+		msg.len = strlen("not approved");
+		vw_master_send(m, p->id, &msg);
+		printf("refused %u %s\n", p->id, p->addr);
+		fflush(stdout);
+		drop_peer(m, p, "not approved", 1);
+		return;
+	}
+	for (int i = 0; i < m->n_expose; i++) {
+		strncat(names, m->expose[i].name, sizeof(names) - strlen(names) - 2);
+		strcat(names, "\n");
+	}
+	msg.type = VW_M_APPROVE;
+	msg.b = (m->allow_exec ? VW_P_EXEC : 0) | (m->allow_shell ? VW_P_SHELL : 0) |
+		(m->share ? VW_P_FILES : 0) | (m->n_expose ? VW_P_FORWARD : 0) |
+		(m->present ? VW_P_WATCH : 0);
+	msg.data = (const uint8_t *)names;
+	msg.len = strlen(names);
+	p->state = PEER_APPROVED;
+	vw_master_send(m, p->id, &msg);
+	printf("approved %u %s\n", p->id, p->addr);
+	fflush(stdout);
+	log_info("client %u (%s) approved", p->id, p->addr);
+}
+
+static void ask_next(struct vw_master *m)
+{
+	if (m->asking >= 0)
+		return;
+	for (int i = 0; i < VW_MAX_PEERS; i++) {
+		struct vw_peer *p = &m->peers[i];
+		if (p->state != PEER_WAITING)
+			continue;
+		if (m->auto_approve) {
+			log_warn("--auto-approve: admitting client %u (%s) without checking its SAS %s",
+				 p->id, p->addr, p->sas);
+			approve(m, p, 1);
+			continue;
+		}
+		if (m->tty_fd < 0) {
+			log_warn("no terminal to confirm the SAS of client %u; refused (use --auto-approve in scripts)", p->id);
+			approve(m, p, 0);
+			continue;
+		}
+		m->asking = i;
+		m->tty_len = 0;
+		dprintf(m->tty_fd,
+			"Client %u from %s wants to join. Its SAS here is %.4s %.4s.\n"
+			"Type the SAS the technician reads to you (or 'y' if it matches, 'n' to refuse): ",
+			p->id, p->addr, p->sas, p->sas + 4);
+		return;
+	}
+}
+
+/* The user's answer: y/yes or the 8 digits equal to our SAS approve; anything else
+ * refuses. Typing the digits makes the comparison the user's, not a reflex 'y'. */
+static void on_answer(struct vw_master *m, const char *line)
+{
+	struct vw_peer *p = &m->peers[m->asking];
+	char digits[16];
+	size_t n = 0;
+	int yes;
+
+	for (const char *s = line; *s && n < sizeof(digits) - 1; s++)
+		if (*s >= '0' && *s <= '9')
+			digits[n++] = *s;
+	digits[n] = '\0';
+	yes = strcmp(line, "y") == 0 || strcmp(line, "yes") == 0 ||
+	      (n == VW_SAS_DIGITS && strcmp(digits, p->sas) == 0);
+	if (!yes && n == VW_SAS_DIGITS)
+		dprintf(m->tty_fd, "SAS MISMATCH: the connection is not end-to-end; refused.\n");
+	m->asking = -1;
+	approve(m, p, yes);
+	ask_next(m);
+}
+
+static void on_command(struct vw_master *m, const char *line)
+{
+	unsigned id;
+
+	if (sscanf(line, "kick %u", &id) == 1) {
+		struct vw_peer *p = find_peer(m, (uint16_t)id);
+		if (!p) {
+			fprintf(stderr, "viewer-master: no client %u\n", id);
+			return;
+		}
+		printf("kicked %u %s\n", p->id, p->addr);
+		fflush(stdout);
+		drop_peer(m, p, "kicked", 1);
+		rekey(m);
+	} else if (strcmp(line, "end") == 0 || strcmp(line, "quit") == 0) {
+		m->quit = 1;
+	} else if (strcmp(line, "list") == 0) {
+		for (int i = 0; i < VW_MAX_PEERS; i++)
+			if (m->peers[i].state != PEER_FREE)
+				printf("client %u %s SAS %s %s\n", m->peers[i].id, m->peers[i].addr,
+				       m->peers[i].sas, m->peers[i].state == PEER_APPROVED ? "approved" : "waiting");
+		fflush(stdout);
+	} else if (line[0]) {
+		fprintf(stderr, "viewer-master: commands: kick ID, list, end\n");
+	}
+}
+
+/* Reads what is there from fd into a line buffer; calls fn per complete line. -1 at EOF. */
+static int read_lines(struct vw_master *m, int fd, char *buf, size_t cap, size_t *len,
+		      void (*fn)(struct vw_master *, const char *))
+{
+	char tmp[256];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+
+	if (n <= 0)
+		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	for (ssize_t i = 0; i < n; i++) {
+		if (tmp[i] == '\n' || tmp[i] == '\r') {
+			buf[*len] = '\0';
+			*len = 0;
+			if (fn != on_answer || m->asking >= 0)
+				fn(m, buf);
+		} else if (*len < cap - 1) {
+			buf[(*len)++] = tmp[i];
+		}
+	}
+	return 0;
+}
+
+static void on_hello(struct vw_master *m, struct vw_peer *p, const uint8_t *pl, size_t len)
+{
+	const uint8_t *spki;
+	size_t sl;
+	uint8_t wrapped[1024], out[1100];
+	ssize_t wn, on;
+
+	if (vw_hello_parse(pl, len, &spki, &sl) < 0 || sl > sizeof(p->spki)) {
+		drop_peer(m, p, "malformed HELLO", 1);
+		return;
+	}
+	memcpy(p->spki, spki, sl);
+	p->spki_len = sl;
+	wn = vw_key_wrap(&m->key, spki, sl, wrapped, sizeof(wrapped));
+	if (wn < 0 || (on = vw_keymsg_encode(m->key.epoch, wrapped, (size_t)wn, out, sizeof(out))) < 0 ||
+	    vw_sas(&m->key, m->session, spki, sl, p->sas) < 0) {
+		drop_peer(m, p, "unusable public key (RSA-2048 or larger required)", 1);
+		return;
+	}
+	vw_conn_send_plain(&m->relay, p->id, out, (size_t)on);
+	p->min_epoch = m->key.epoch;
+	p->state = PEER_WAITING;
+	printf("join %u %s SAS %s\n", p->id, p->addr, p->sas);
+	fflush(stdout);
+	ask_next(m);
+}
+
+static void on_data(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,
+		    const uint8_t *pl)
+{
+	struct vw_peer *p = find_peer(m, h->source);
+	const struct vw_key *keys[2] = { &m->key, &m->prev };
+	static uint8_t pt[VW_MSG_MAX];
+	struct vw_msg msg;
+	const char *why = "";
+	uint16_t epoch;
+	ssize_t n;
+
+	if (!p || h->length == 0) {
+		log_debug("data from unknown participant %u ignored", h->source);
+		return;
+	}
+	if (p->state == PEER_JOINED) {
+		if (pl[0] == VW_OUT_HELLO && h->seq > p->rp.last_seq) {
+			p->rp.last_seq = h->seq;
+			on_hello(m, p, pl, h->length);
+		} else {
+			drop_peer(m, p, "expected HELLO", 1);
+		}
+		return;
+	}
+	if (p->state != PEER_APPROVED) {
+		log_debug("client %u sent data before approval; ignored", p->id);
+		return;
+	}
+	n = vw_open_frame(keys, m->prev.set && p->min_epoch <= m->prev.epoch ? 2 : 1, &p->rp, h,
+			  raw, pl, pt, sizeof(pt), &epoch, &why);
+	if (n < 0 || vw_msg_parse(&msg, pt, (size_t)n) < 0) {
+		drop_peer(m, p, n < 0 ? why : "malformed message", 1);
+		return;
+	}
+	if (epoch > p->min_epoch)
+		p->min_epoch = epoch;
+	if (msg.type == VW_M_OPEN)
+		vw_mchan_open(m, p, &msg);
+	else
+		vw_mchan_msg(m, p, &msg);
+	cry_wipe(pt, (size_t)n);
+}
+
+/* One frame from the relay. Returns -1 when the session cannot go on. */
+static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,
+		    const uint8_t *pl)
+{
+	struct tfctl c;
+	const char *v;
+
+	if (h->type == TF_DATA) {
+		on_data(m, h, raw, pl);
+		return 0;
+	}
+	if (h->source != TF_ID_RELAY || tfctl_parse(&c, pl, h->length) < 0) {
+		log_warn("malformed control frame from the relay");
+		return -1;
+	}
+	switch (h->type) {
+	case TF_REGISTERED:
+		v = tfctl_get(&c, "session");
+		if (!v || strlen(v) > 9 || m->session != 0) {
+			log_err("relay sent a bad registration");
+			return -1;
+		}
+		m->session = (uint32_t)strtoul(v, NULL, 10);
+		m->relay.my_id = TF_ID_MASTER;
+		printf("session %s\n", v);
+		fflush(stdout);
+		fprintf(stderr, "viewer-master: session %s, path %s\n", v, m->path);
+		break;
+	case TF_PEER_JOINED: {
+		unsigned long id = (v = tfctl_get(&c, "id")) ? strtoul(v, NULL, 10) : 0;
+		const char *addr = tfctl_get(&c, "addr");
+		int slot = -1;
+		if (id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL || find_peer(m, (uint16_t)id))
+			break;
+		for (int i = 0; i < VW_MAX_PEERS && slot < 0; i++)
+			if (m->peers[i].state == PEER_FREE)
+				slot = i;
+		if (slot < 0) {
+			char ctl[32];
+			log_warn("too many clients; refusing %lu", id);
+			snprintf(ctl, sizeof(ctl), "id=%lu\n", id);
+			vw_conn_send_ctl(&m->relay, TF_KICK, TF_ID_RELAY, ctl);
+			break;
+		}
+		memset(&m->peers[slot], 0, sizeof(m->peers[slot]));
+		m->peers[slot].state = PEER_JOINED;
+		m->peers[slot].id = (uint16_t)id;
+		snprintf(m->peers[slot].addr, sizeof(m->peers[slot].addr), "%s", addr ? addr : "?");
+		log_info("client %lu connected from %s", id, m->peers[slot].addr);
+		break;
+	}
+	case TF_PEER_LEFT: {
+		struct vw_peer *p = (v = tfctl_get(&c, "id")) ? find_peer(m, (uint16_t)strtoul(v, NULL, 10)) : NULL;
+		if (p) {
+			const char *r = tfctl_get(&c, "reason");
+			printf("left %u %s\n", p->id, p->addr);
+			fflush(stdout);
+			drop_peer(m, p, r ? r : "left", 0);
+		}
+		break;
+	}
+	case TF_ERROR:
+		log_err("relay: %s %s", (v = tfctl_get(&c, "code")) ? v : "error",
+			tfctl_get(&c, "msg") ? tfctl_get(&c, "msg") : "");
+		if (!m->session)
+			return -1;
+		break;
+	case TF_END:
+		v = tfctl_get(&c, "reason");
+		fprintf(stderr, "viewer-master: the relay ended the session (%s)\n", v ? v : "ended");
+		m->quit = 2;
+		return 0;
+	case TF_PING:
+		vw_conn_send_ctl(&m->relay, TF_PONG, TF_ID_RELAY, "");
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int parse_args(struct vw_master *m, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--server") == 0 && i + 1 < argc) {
+			m->server = argv[++i];
+		} else if (strcmp(a, "--share") == 0 && i + 1 < argc) {
+			m->share = argv[++i];
+		} else if (strcmp(a, "--http-port") == 0 && i + 1 < argc) {
+			m->http_port = atoi(argv[++i]);
+		} else if (strcmp(a, "--allow-exec") == 0) {
+			m->allow_exec = 1;
+		} else if (strcmp(a, "--allow-shell") == 0) {
+			m->allow_shell = 1;
+		} else if (strcmp(a, "--auto-approve") == 0) {
+			m->auto_approve = 1;
+		} else if (strcmp(a, "--no-lan") == 0) {
+			m->no_lan = 1;
+		} else if (strcmp(a, "--present") == 0 && i + 1 < argc) {
+			m->present = argv[++i];
+		} else if (strcmp(a, "--expose") == 0 && i + 1 < argc) {
+			const char *e = argv[++i], *eq = strchr(e, '=');
+			struct vw_expose *x = &m->expose[m->n_expose];
+			if (!eq || eq == e || (size_t)(eq - e) >= sizeof(x->name) || !strchr(eq + 1, ':') ||
+			    strlen(eq + 1) >= sizeof(x->target) || m->n_expose >= VW_MAX_EXPOSE)
+				return cli_usage_error(&viewer_master_applet, "bad --expose %s (want NAME=HOST:PORT)", e);
+			memcpy(x->name, e, (size_t)(eq - e));
+			x->name[eq - e] = '\0';
+			snprintf(x->target, sizeof(x->target), "%s", eq + 1);
+			m->n_expose++;
+		} else {
+			return cli_usage_error(&viewer_master_applet, "unknown or incomplete option %s", a);
+		}
+	}
+	if (!m->server)
+		return cli_usage_error(&viewer_master_applet, "--server HOST:PORT is required");
+	return 0;
+}
+
+static int run(struct vw_master *m)
+{
+	char err[256];
+	time_t last_ping = time(NULL);
+
+	if (vw_conn_open_relay(&m->relay, m->server, m->http_port, m->path, sizeof(m->path), err,
+			       sizeof(err)) < 0) {
+		fprintf(stderr, "viewer-master: %s\n", err);
+		return EXIT_UNAVAILABLE;
+	}
+	vw_conn_send_ctl(&m->relay, TF_REGISTER, TF_ID_RELAY, "version=1\n");
+	while (!m->quit && !stop_flag) {
+		struct pollfd pf[4 + VW_MAX_CHANS * 3];
+		int n = 0, busy = 0, base;
+
+		pf[n++] = (struct pollfd){ m->relay.fd, (short)(POLLIN | (m->relay.out_len > m->relay.out_off ? POLLOUT : 0)), 0 };
+		pf[n++] = (struct pollfd){ m->asking >= 0 ? m->tty_fd : -1, POLLIN, 0 };
+		pf[n++] = (struct pollfd){ m->stdin_open ? 0 : -1, POLLIN, 0 };
+		base = n;
+		n += vw_mchan_pollfds(m, pf + n, (int)(sizeof(pf) / sizeof(pf[0])) - n - 1, &busy);
+		pf[n++] = (struct pollfd){ m->present_fd, POLLIN, 0 };
+		if (poll(pf, (nfds_t)n, busy == 1 ? 0 : busy == 2 ? 5 : 1000) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct tframe_hdr h;
+			const uint8_t *raw, *pl;
+			int r;
+			if (vw_conn_on_readable(&m->relay) < 0)
+				break;
+			while ((r = vw_conn_frame(&m->relay, &h, &raw, &pl)) == 1) {
+				int rc = on_frame(m, &h, raw, pl);
+				vw_conn_consume(&m->relay);
+				if (rc < 0) {
+					vw_conn_flush_all(&m->relay, 1000);
+					vw_conn_close(&m->relay);
+					return m->session ? EXIT_PROTOCOL : EXIT_UNAVAILABLE;
+				}
+			}
+			if (r < 0)
+				break;
+		}
+		if (pf[1].fd >= 0 && (pf[1].revents & (POLLIN | POLLHUP)))
+			if (read_lines(m, m->tty_fd, m->tty_line, sizeof(m->tty_line), &m->tty_len, on_answer) < 0) {
+				close(m->tty_fd);
+				m->tty_fd = -1;
+				if (m->asking >= 0) {
+					int a = m->asking;
+					m->asking = -1;
+					approve(m, &m->peers[a], 0);
+				}
+			}
+		if (pf[2].fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP)))
+			if (read_lines(m, 0, m->cmd_line, sizeof(m->cmd_line), &m->cmd_len, on_command) < 0)
+				m->stdin_open = 0;
+		vw_mchan_pump(m, pf + base, n - base - 1);
+		vw_mchan_present(m, m->present_fd >= 0 && (pf[n - 1].revents & (POLLIN | POLLHUP | POLLERR)));
+		vw_mchan_reap(m);
+		if (vw_conn_flush(&m->relay) < 0)
+			break;
+		/* keepalive: the relay drops a path silent for 60 s */
+		if (time(NULL) - last_ping >= 20) {
+			vw_conn_send_ctl(&m->relay, TF_PING, TF_ID_RELAY, "");
+			last_ping = time(NULL);
+		}
+	}
+	if (m->quit == 2) {
+		vw_conn_close(&m->relay);
+		return EXIT_UNAVAILABLE;
+	}
+	if (m->quit || stop_flag) {
+		vw_conn_send_ctl(&m->relay, TF_END, TF_ID_RELAY, "");
+		vw_conn_flush_all(&m->relay, 1000);
+		vw_conn_close(&m->relay);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "viewer-master: relay connection lost: %s\n", m->relay.err[0] ? m->relay.err : "error");
+	vw_conn_close(&m->relay);
+	return EXIT_UNAVAILABLE;
+}
+
+static int viewer_master_main(int argc, char **argv)
+{
+	static struct vw_master m;
+	struct sigaction sa;
+	int rc;
+
+	if (cli_wants_help(argc, argv)) {
+		cli_usage(&viewer_master_applet, stdout);
+		return EXIT_OK;
+	}
+	memset(&m, 0, sizeof(m));
+	m.share_fd = -1;
+	m.present_fd = -1;
+	m.http_port = 80;
+	m.tty_fd = -1;
+	m.asking = -1;
+	if ((rc = parse_args(&m, argc, argv)) != 0)
+		return rc;
+	if (m.share && (m.share_fd = open(m.share, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "viewer-master: --share %s: %s\n", m.share, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	if (m.auto_approve)
+		log_warn("--auto-approve: joins are admitted without checking the SAS; anyone who knows the session number (or the relay) can get in");
+	else
+		m.tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	m.stdin_open = !isatty(0);
+	if (m.stdin_open)
+		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	if (vw_key_init(&m.key, 0, NULL) < 0) {
+		fprintf(stderr, "viewer-master: cannot make a session key\n");
+		return EXIT_SOFTWARE;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	rc = run(&m);
+	for (int i = 0; i < VW_MAX_PEERS; i++)
+		if (m.peers[i].state != PEER_FREE)
+			vw_mchan_close_peer(&m, m.peers[i].id);
+	if (m.present_pid > 0) {
+		kill(-m.present_pid, SIGHUP);
+		kill(m.present_pid, SIGKILL);
+		waitpid(m.present_pid, NULL, 0);
+	}
+	if (m.present_fd >= 0)
+		close(m.present_fd);
+	vw_key_clear(&m.key);
+	vw_key_clear(&m.prev);
+	if (m.tty_fd >= 0)
+		close(m.tty_fd);
+	if (m.share_fd >= 0)
+		close(m.share_fd);
+	return rc;
+}

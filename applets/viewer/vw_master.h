@@ -1,0 +1,94 @@
+/* vw_master.h - viewer-master's state, shared by its files. */
+#ifndef VW_MASTER_H
+#define VW_MASTER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "applets/viewer/vw_conn.h"
+#include "applets/viewer/vw_crypto.h"
+
+#define VW_MAX_PEERS 16
+#define VW_MAX_CHANS 64
+#define VW_MAX_EXPOSE 16
+
+struct cry_sha256_ctx;
+
+enum peer_state { PEER_FREE = 0, PEER_JOINED, PEER_WAITING, PEER_APPROVED };
+
+struct vw_peer {
+	enum peer_state state;
+	uint16_t id;
+	char addr[80];
+	uint8_t spki[2048];
+	size_t spki_len;
+	char sas[VW_SAS_DIGITS + 1];
+	struct vw_replay rp;
+	uint16_t min_epoch; /* the oldest key epoch still accepted from this peer */
+};
+
+struct vw_chan {
+	int used;
+	uint16_t peer;
+	uint32_t id;
+	uint8_t kind;
+	uint32_t credit;   /* data bytes we may still send */
+	uint32_t consumed; /* data bytes written out, not yet granted back */
+	int rfd[2];        /* sources: stdout/stderr, file, socket; -1 when done */
+	int wfd;           /* sink: child stdin, file, socket */
+	pid_t pid;
+	int exited, status;
+	struct cry_sha256_ctx *sha;
+	uint64_t size, done;
+	char tmpname[64], finalname[256];
+	int dirfd;
+	uint8_t *pend;     /* bytes for wfd when it would block (bounded by the window) */
+	size_t pend_len;
+	int wfd_eof;       /* peer sent EOF: close wfd once pend is written */
+	int connecting;    /* forward: waiting for the exposed service to accept */
+};
+
+struct vw_expose {
+	char name[64];
+	char target[256];
+};
+
+struct vw_master {
+	const char *server;
+	int http_port;     /* the relay's HTTP Upgrade port, tried when TCP fails; 0 = never */
+	char path[160];
+	const char *share;
+	int share_fd;
+	int allow_exec, allow_shell, auto_approve, no_lan;
+	struct vw_expose expose[VW_MAX_EXPOSE];
+	int n_expose;
+	const char *present;
+	int present_fd;    /* pty of the --present command, -1 when not running */
+	pid_t present_pid;
+	int present_done;  /* it ran and ended: later watchers are told so */
+	struct vw_conn relay;
+	uint32_t session;
+	struct vw_key key, prev;
+	struct vw_peer peers[VW_MAX_PEERS];
+	struct vw_chan chans[VW_MAX_CHANS];
+	int tty_fd;
+	int asking;        /* index of the peer whose approval is being asked, -1 none */
+	char tty_line[64];
+	size_t tty_len;
+	char cmd_line[128];
+	size_t cmd_len;
+	int stdin_open;
+	int quit;
+};
+
+/* vw_mchan.c: channel requests from approved clients */
+void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg);
+void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg);
+void vw_mchan_close_peer(struct vw_master *m, uint16_t peer);
+/* poll set contribution and work after poll */
+int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy);
+void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n);
+void vw_mchan_reap(struct vw_master *m);
+void vw_mchan_present(struct vw_master *m, int readable);
+int vw_master_send(struct vw_master *m, uint16_t peer, struct vw_msg *msg);
+#endif

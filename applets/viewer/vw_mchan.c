@@ -1,0 +1,763 @@
+/* vw_mchan.c - the master's channels: exec (child with pipes), ls, get and put under
+ * the share. Every channel sends only as much as the client granted (credit), and
+ * only while the relay output has room, so memory stays bounded whatever the file
+ * size or the client's speed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "applets/viewer/vw_files.h"
+#include "applets/viewer/vw_master.h"
+#include "applets/viewer/vw_msg.h"
+
+#define ROOM_NEEDED (VW_CHUNK + 256)
+
+static struct vw_chan *find_chan(struct vw_master *m, uint16_t peer, uint32_t id)
+{
+	for (int i = 0; i < VW_MAX_CHANS; i++)
+		if (m->chans[i].used && m->chans[i].peer == peer && m->chans[i].id == id)
+			return &m->chans[i];
+	return NULL;
+}
+
+static void send_simple(struct vw_master *m, uint16_t peer, uint8_t type, uint32_t chan,
+			uint8_t a, uint32_t b, uint64_t c, const void *data, size_t len)
+{
+	struct vw_msg msg = { type, chan, a, b, c, data, len };
+	vw_master_send(m, peer, &msg);
+}
+
+static void open_fail(struct vw_master *m, uint16_t peer, uint32_t chan, uint8_t code,
+		      const char *why)
+{
+	send_simple(m, peer, VW_M_OPEN_FAIL, chan, code, 0, 0, why, strlen(why));
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The sink is done: a forwarded socket gets a FIN (its read side may go on). */
+static void close_wfd(struct vw_chan *ch)
+{
+	if (ch->wfd >= 0 && ch->kind == VW_K_FORWARD)
+		shutdown(ch->wfd, SHUT_WR);
+	close_fd(&ch->wfd);
+}
+
+static void chan_free(struct vw_master *m, struct vw_chan *ch)
+{
+	close_fd(&ch->rfd[0]);
+	close_fd(&ch->rfd[1]);
+	close_fd(&ch->wfd);
+	if (ch->pid > 0 && !ch->exited) {
+		kill(-ch->pid, SIGHUP);
+		kill(ch->pid, SIGKILL);
+		waitpid(ch->pid, NULL, 0);
+	}
+	if (ch->tmpname[0] && ch->dirfd >= 0)
+		unlinkat(ch->dirfd, ch->tmpname, 0);
+	if (ch->dirfd >= 0)
+		close(ch->dirfd);
+	if (ch->sha)
+		cry_sha256_free(ch->sha);
+	free(ch->pend);
+	memset(ch, 0, sizeof(*ch));
+	(void)m;
+}
+
+void vw_mchan_close_peer(struct vw_master *m, uint16_t peer)
+{
+	for (int i = 0; i < VW_MAX_CHANS; i++)
+		if (m->chans[i].used && m->chans[i].peer == peer)
+			chan_free(m, &m->chans[i]);
+}
+
+static const char *errno_text(int e)
+{
+	switch (e) {
+	case EPERM: return "path leaves the shared directory";
+	case ELOOP: return "symbolic links are not followed";
+	case ENOENT: return "no such file or directory";
+	case EISDIR: return "is a directory";
+	case ENOTDIR: return "not a directory";
+	case EACCES: return "permission denied";
+	case EEXIST: return "exists";
+	default: return strerror(e);
+	}
+}
+
+static int set_nonblock(int fd)
+{
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static int start_exec(struct vw_master *m, struct vw_chan *ch, char **argv)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		goto fail;
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGPIPE, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		setsid();
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		if (m->share)
+			(void)!chdir(m->share);
+		execvp(argv[0], argv);
+		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	ch->pid = pid;
+	ch->wfd = in[1];
+	ch->rfd[0] = out[0];
+	ch->rfd[1] = err[0];
+	set_nonblock(ch->wfd);
+	set_nonblock(ch->rfd[0]);
+	set_nonblock(ch->rfd[1]);
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		close_fd(&in[i]);
+		close_fd(&out[i]);
+		close_fd(&err[i]);
+	}
+	return -1;
+}
+
+/* Starts a non-blocking connect to "host:port" (numeric or a name: resolved here,
+ * blocking, which on an appliance means /etc/hosts or a local resolver). */
+static int start_connect(const char *target)
+{
+	char host[256], *colon;
+	struct addrinfo hints, *res = NULL;
+	int fd = -1;
+
+	snprintf(host, sizeof(host), "%s", target);
+	colon = strrchr(host, ':');
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+		return -1;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* An interactive shell on a new pseudo-terminal: the child gets its own session with the
+ * pty as controlling terminal; we keep the master side (read for output, a dup to write). */
+static int start_pty(struct vw_master *m, struct vw_chan *ch, uint32_t size, const char *cmd)
+{
+	struct winsize ws = { (unsigned short)(size >> 16), (unsigned short)size, 0, 0 };
+	int pm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	const char *sh = getenv("SHELL");
+	pid_t pid;
+
+	if (pm < 0 || grantpt(pm) < 0 || unlockpt(pm) < 0 || !ptsname(pm))
+		goto fail;
+	if (!ws.ws_row || !ws.ws_col) {
+		ws.ws_row = 24;
+		ws.ws_col = 80;
+	}
+	ioctl(pm, TIOCSWINSZ, &ws);
+	if (!sh || !*sh)
+		sh = "/bin/sh";
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0) {
+		struct sigaction sa;
+		int ps;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGPIPE, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		setsid();
+		ps = open(ptsname(pm), O_RDWR);
+		if (ps < 0)
+			_exit(126);
+		ioctl(ps, TIOCSCTTY, 0);
+		dup2(ps, 0);
+		dup2(ps, 1);
+		dup2(ps, 2);
+		if (ps > 2)
+			close(ps);
+		if (m->share)
+			(void)!chdir(m->share);
+		setenv("TERM", getenv("TERM") ? getenv("TERM") : "xterm", 0);
+		if (cmd)
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		else
+			execl(sh, sh, "-i", (char *)NULL);
+		_exit(127);
+	}
+	set_nonblock(pm);
+	if (!ch) { /* the presented terminal: shared by all watchers */
+		m->present_fd = pm;
+		m->present_pid = pid;
+		return 0;
+	}
+	ch->pid = pid;
+	ch->rfd[0] = pm;
+	ch->wfd = dup(pm);
+	return ch->wfd < 0 ? -1 : 0;
+fail:
+	if (pm >= 0)
+		close(pm);
+	return -1;
+}
+
+void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
+{
+	char store[8192], *argv[VW_MAX_ARGS + 1];
+	int argc = vw_msg_args(msg, store, sizeof(store), argv, VW_MAX_ARGS + 1);
+	struct vw_chan *ch = NULL;
+	int fd;
+
+	if (argc < 0 || find_chan(m, p->id, msg->chan)) {
+		open_fail(m, p->id, msg->chan, 65, "malformed request");
+		return;
+	}
+	for (int i = 0; i < VW_MAX_CHANS && !ch; i++)
+		if (!m->chans[i].used)
+			ch = &m->chans[i];
+	if (!ch) {
+		open_fail(m, p->id, msg->chan, 69, "too many open channels");
+		return;
+	}
+	memset(ch, 0, sizeof(*ch));
+	ch->peer = p->id;
+	ch->id = msg->chan;
+	ch->kind = msg->a;
+	ch->credit = msg->b > VW_WINDOW * 4 ? VW_WINDOW * 4 : msg->b;
+	ch->rfd[0] = ch->rfd[1] = ch->wfd = ch->dirfd = -1;
+	switch (msg->a) {
+	case VW_K_EXEC:
+		if (!m->allow_exec) {
+			open_fail(m, p->id, msg->chan, 77, "exec is not allowed here (--allow-exec)");
+			return;
+		}
+		if (argc < 1) {
+			open_fail(m, p->id, msg->chan, 64, "exec needs a command");
+			return;
+		}
+		if (start_exec(m, ch, argv) < 0) {
+			open_fail(m, p->id, msg->chan, 71, "cannot start the command");
+			return;
+		}
+		log_info("client %u: exec %s", p->id, argv[0]);
+		ch->used = 1;
+		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
+		return;
+	case VW_K_LS: {
+		char *list;
+		size_t len = 0;
+		if (!m->share) {
+			open_fail(m, p->id, msg->chan, 77, "no directory is shared here (--share)");
+			return;
+		}
+		fd = vw_share_open(m->share_fd, argc > 0 ? argv[0] : "", O_RDONLY | O_DIRECTORY, 0);
+		if (fd < 0) {
+			open_fail(m, p->id, msg->chan, errno == EPERM || errno == ELOOP ? 77 : 66, errno_text(errno));
+			return;
+		}
+		/* a listing fits the initial window: it needs no flow control */
+		list = vw_share_list(fd, VW_WINDOW - 1024, &len);
+		if (!list) {
+			open_fail(m, p->id, msg->chan, 74, "cannot list");
+			return;
+		}
+		send_simple(m, p->id, VW_M_OPEN_OK, msg->chan, 0, 0, len, NULL, 0);
+		for (size_t off = 0; off < len; off += VW_CHUNK)
+			send_simple(m, p->id, VW_M_DATA, msg->chan, 0, 0, 0, list + off,
+				    len - off > VW_CHUNK ? VW_CHUNK : len - off);
+		send_simple(m, p->id, VW_M_EXIT, msg->chan, 0, 0, 0, NULL, 0);
+		free(list);
+		return;
+	}
+	case VW_K_GET: {
+		struct stat st;
+		if (!m->share) {
+			open_fail(m, p->id, msg->chan, 77, "no directory is shared here (--share)");
+			return;
+		}
+		fd = argc == 1 ? vw_share_open(m->share_fd, argv[0], O_RDONLY, 0) : -1;
+		if (fd < 0) {
+			open_fail(m, p->id, msg->chan, errno == EPERM || errno == ELOOP ? 77 : 66,
+				  argc == 1 ? errno_text(errno) : "get needs one path");
+			return;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(ch->sha = cry_sha256_new())) {
+			close(fd);
+			open_fail(m, p->id, msg->chan, 66, "not a regular file");
+			return;
+		}
+		log_info("client %u: get %s (%lld bytes)", p->id, argv[0], (long long)st.st_size);
+		ch->rfd[0] = fd;
+		ch->size = (uint64_t)st.st_size;
+		ch->used = 1;
+		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, 0, ch->size, NULL, 0);
+		return;
+	}
+	case VW_K_PUT: {
+		char leaf[256];
+		if (!m->share) {
+			open_fail(m, p->id, msg->chan, 77, "no directory is shared here (--share)");
+			return;
+		}
+		ch->dirfd = argc == 1 ? vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf)) : -1;
+		if (ch->dirfd < 0) {
+			open_fail(m, p->id, msg->chan, errno == EPERM || errno == ELOOP ? 77 : 66,
+				  argc == 1 ? errno_text(errno) : "put needs one path");
+			return;
+		}
+		snprintf(ch->finalname, sizeof(ch->finalname), "%s", leaf);
+		for (int i = 0; i < 100 && ch->wfd < 0; i++) {
+			uint32_t r = 0;
+			cry_random(&r, sizeof(r));
+			snprintf(ch->tmpname, sizeof(ch->tmpname), ".sealbox-put-%08x", r);
+			ch->wfd = openat(ch->dirfd, ch->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		}
+		if (ch->wfd < 0 || !(ch->sha = cry_sha256_new())) {
+			int e = errno;
+			ch->tmpname[0] = '\0';
+			chan_free(m, ch);
+			open_fail(m, p->id, msg->chan, 73, errno_text(e));
+			return;
+		}
+		log_info("client %u: put %s (%llu bytes)", p->id, argv[0], (unsigned long long)msg->c);
+		ch->size = msg->c;
+		ch->used = 1;
+		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
+		return;
+	}
+	case VW_K_FORWARD: {
+		const struct vw_expose *x = NULL;
+		for (int i = 0; i < m->n_expose && argc == 1; i++)
+			if (strcmp(m->expose[i].name, argv[0]) == 0)
+				x = &m->expose[i];
+		if (!x) {
+			open_fail(m, p->id, msg->chan, 77, "no such service is exposed here (--expose)");
+			return;
+		}
+		ch->rfd[0] = start_connect(x->target);
+		if (ch->rfd[0] < 0 || (ch->wfd = dup(ch->rfd[0])) < 0) {
+			close_fd(&ch->rfd[0]);
+			open_fail(m, p->id, msg->chan, 69, "cannot connect to the exposed service");
+			return;
+		}
+		ch->connecting = 1;
+		ch->used = 1;
+		log_info("client %u: forward to %s (%s)", p->id, x->name, x->target);
+		return; /* OPEN_OK once connected */
+	}
+	case VW_K_SHELL:
+		if (!m->allow_shell) {
+			open_fail(m, p->id, msg->chan, 77, "shell is not allowed here (--allow-shell)");
+			return;
+		}
+		if (start_pty(m, ch, (uint32_t)msg->c, NULL) < 0) {
+			close_fd(&ch->rfd[0]);
+			open_fail(m, p->id, msg->chan, 71, "cannot start a shell");
+			return;
+		}
+		log_info("client %u: shell", p->id);
+		ch->used = 1;
+		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
+		return;
+	case VW_K_WATCH:
+		if (!m->present) {
+			open_fail(m, p->id, msg->chan, 77, "nothing is presented here (--present)");
+			return;
+		}
+		if (m->present_done) {
+			open_fail(m, p->id, msg->chan, 69, "the presented command has ended");
+			return;
+		}
+		/* the first watcher starts the presented command; later ones join it live */
+		if (m->present_fd < 0 && start_pty(m, NULL, (uint32_t)msg->c, m->present) < 0) {
+			open_fail(m, p->id, msg->chan, 71, "cannot start the presented command");
+			return;
+		}
+		log_info("client %u: watch", p->id);
+		ch->used = 1;
+		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, 0, 0, NULL, 0);
+		return;
+	default:
+		open_fail(m, p->id, msg->chan, 64, "unknown request");
+		return;
+	}
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/* Received bytes for the channel's sink. Files: written at once (zero chunks become
+ * holes, so sparse files stay sparse). Pipes/sockets: queued when they would block. */
+static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
+{
+	if (ch->kind == VW_K_PUT) {
+		if (ch->done + n > ch->size)
+			return -1;
+		if (all_zero(p, n)) {
+			if (lseek(ch->wfd, (off_t)n, SEEK_CUR) < 0)
+				return -1;
+		} else {
+			for (size_t off = 0; off < n;) {
+				ssize_t w = write(ch->wfd, p + off, n - off);
+				if (w < 0) {
+					if (errno == EINTR)
+						continue;
+					return -1;
+				}
+				off += (size_t)w;
+			}
+		}
+		vw_digest_data(ch->sha, p, n);
+		ch->done += n;
+		ch->consumed += (uint32_t)n;
+		return 0;
+	}
+	if (ch->wfd < 0)
+		return 0; /* the child closed its input: discard, like a closed pipe */
+	if (ch->pend_len + n > VW_WINDOW)
+		return -1; /* the client overran the window it was given */
+	if (!ch->pend && !(ch->pend = malloc(VW_WINDOW)))
+		return -1;
+	memcpy(ch->pend + ch->pend_len, p, n);
+	ch->pend_len += n;
+	return 0;
+}
+
+static void put_finish(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
+{
+	uint8_t sum[CRY_SHA256_LEN];
+	const char *why = NULL;
+
+	cry_sha256_final(ch->sha, sum);
+	ch->sha = NULL;
+	if (ch->done != ch->size)
+		why = "short transfer";
+	else if (msg->len != CRY_SHA256_LEN || !cry_memeq(sum, msg->data, CRY_SHA256_LEN))
+		why = "checksum mismatch";
+	else if (ftruncate(ch->wfd, (off_t)ch->size) < 0 || fsync(ch->wfd) < 0)
+		why = "cannot write";
+	else if (renameat(ch->dirfd, ch->tmpname, ch->dirfd, ch->finalname) < 0)
+		why = errno_text(errno);
+	if (!why)
+		ch->tmpname[0] = '\0';
+	send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, why ? 65 : 0, 0, why, why ? strlen(why) : 0);
+	log_info("client %u: put %s %s", ch->peer, ch->finalname, why ? why : "done");
+	chan_free(m, ch);
+}
+
+void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
+{
+	struct vw_chan *ch = find_chan(m, p->id, msg->chan);
+
+	if (!ch)
+		return; /* a late message for a channel that is gone */
+	switch (msg->type) {
+	case VW_M_DATA:
+		if (msg->a == VW_STREAM_ZEROS) {
+			if (ch->kind != VW_K_PUT || ch->done + msg->c > ch->size ||
+			    lseek(ch->wfd, (off_t)msg->c, SEEK_CUR) < 0) {
+				send_simple(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "bad hole", 8);
+				chan_free(m, ch);
+			} else {
+				vw_digest_zeros(ch->sha, msg->c);
+				ch->done += msg->c;
+			}
+			break;
+		}
+		if (sink_write(ch, msg->data, msg->len) < 0) {
+			send_simple(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "write failed", 12);
+			chan_free(m, ch);
+		}
+		break;
+	case VW_M_WINDOW:
+		if ((uint64_t)ch->credit + msg->b <= VW_WINDOW * 4)
+			ch->credit += msg->b;
+		break;
+	case VW_M_EOF:
+		if (ch->kind == VW_K_PUT) {
+			put_finish(m, ch, msg);
+		} else {
+			ch->wfd_eof = 1;
+			if (!ch->pend_len)
+				close_wfd(ch);
+		}
+		break;
+	case VW_M_CLOSE:
+		chan_free(m, ch);
+		break;
+	case VW_M_RESIZE:
+		if (ch->kind == VW_K_SHELL && ch->rfd[0] >= 0) {
+			struct winsize ws = { (unsigned short)(msg->b >> 16), (unsigned short)msg->b, 0, 0 };
+			ioctl(ch->rfd[0], TIOCSWINSZ, &ws);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
+{
+	int n = 0, room = vw_conn_room(&m->relay) >= ROOM_NEEDED;
+
+	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++) {
+		struct vw_chan *ch = &m->chans[i];
+		int can_send = ch->used && ch->credit > 0 && room;
+		if (ch->used && (ch->kind == VW_K_EXEC || ch->kind == VW_K_SHELL) && ch->rfd[0] < 0 &&
+		    ch->rfd[1] < 0 && !ch->exited &&
+		    !*busy)
+			*busy = 2; /* output done, exit status soon: look again shortly */
+		if (!ch->used) {
+			pf[n++] = (struct pollfd){ -1, 0, 0 };
+			pf[n++] = (struct pollfd){ -1, 0, 0 };
+			pf[n++] = (struct pollfd){ -1, 0, 0 };
+			continue;
+		}
+		if (ch->kind == VW_K_GET) {
+			/* regular files are always readable: pump without waiting */
+			if (can_send)
+				*busy = 1; /* poll without waiting */
+			pf[n++] = (struct pollfd){ -1, 0, 0 };
+			pf[n++] = (struct pollfd){ -1, 0, 0 };
+		} else {
+			pf[n++] = (struct pollfd){ can_send ? ch->rfd[0] : -1, POLLIN, 0 };
+			pf[n++] = (struct pollfd){ can_send ? ch->rfd[1] : -1, POLLIN, 0 };
+		}
+		if (ch->connecting) {
+			pf[n - 2].fd = pf[n - 1].fd = -1;
+			pf[n++] = (struct pollfd){ ch->wfd, POLLOUT, 0 };
+			continue;
+		}
+		pf[n++] = (struct pollfd){ ch->pend_len && ch->kind != VW_K_PUT ? ch->wfd : -1, POLLOUT, 0 };
+	}
+	return n;
+}
+
+/* Reads one chunk from fd for the channel's stream; returns bytes sent, 0 at EOF,
+ * -1 when nothing was ready. */
+static ssize_t send_chunk(struct vw_master *m, struct vw_chan *ch, int stream)
+{
+	uint8_t buf[VW_CHUNK];
+	size_t want = ch->credit < VW_CHUNK ? ch->credit : VW_CHUNK;
+	ssize_t n = read(ch->rfd[stream], buf, want);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : 0;
+	if (n > 0) {
+		if (ch->sha)
+			vw_digest_data(ch->sha, buf, (size_t)n);
+		send_simple(m, ch->peer, VW_M_DATA, ch->id, (uint8_t)stream, 0, 0, buf, (size_t)n);
+		ch->credit -= (uint32_t)n;
+		ch->done += (uint64_t)n;
+	}
+	return n;
+}
+
+void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
+{
+	for (int i = 0; i < VW_MAX_CHANS && i * 3 + 2 < n; i++) {
+		struct vw_chan *ch = &m->chans[i];
+		const struct pollfd *q = pf + i * 3;
+		if (!ch->used)
+			continue;
+		if (ch->kind == VW_K_GET) {
+			while (ch->credit > 0 && vw_conn_room(&m->relay) >= ROOM_NEEDED) {
+				uint64_t hole = vw_hole_at(ch->rfd[0], ch->done, ch->size);
+				ssize_t r;
+				if (hole) {
+					if (hole > VW_HOLE_MAX)
+						hole = VW_HOLE_MAX;
+					vw_digest_zeros(ch->sha, hole);
+					send_simple(m, ch->peer, VW_M_DATA, ch->id, VW_STREAM_ZEROS, 0, hole, NULL, 0);
+					ch->done += hole;
+					continue;
+				}
+				if (lseek(ch->rfd[0], (off_t)ch->done, SEEK_SET) < 0)
+					r = 0;
+				else
+					r = send_chunk(m, ch, 0);
+				if (r == 0) {
+					uint8_t sum[CRY_SHA256_LEN];
+					int ok = ch->done == ch->size;
+					cry_sha256_final(ch->sha, sum);
+					ch->sha = NULL;
+					send_simple(m, ch->peer, VW_M_EOF, ch->id, 0, 0, ch->done, sum, sizeof(sum));
+					send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, ok ? 0 : 74, 0,
+						    ok ? NULL : "file changed size while reading", ok ? 0 : 31);
+					chan_free(m, ch);
+					break;
+				}
+				if (r < 0)
+					break;
+			}
+			continue;
+		}
+		if (ch->connecting) {
+			int e = 0;
+			socklen_t el = sizeof(e);
+			if (!(q[2].revents & (POLLOUT | POLLERR | POLLHUP)))
+				continue;
+			if (getsockopt(ch->wfd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
+				open_fail(m, ch->peer, ch->id, 69, "the exposed service refused the connection");
+				chan_free(m, ch);
+				continue;
+			}
+			ch->connecting = 0;
+			send_simple(m, ch->peer, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
+			continue;
+		}
+		for (int s = 0; s < 2; s++)
+			if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    vw_conn_room(&m->relay) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
+				close_fd(&ch->rfd[s]);
+				send_simple(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
+			}
+		if (q[2].fd >= 0 && (q[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = write(ch->wfd, ch->pend, ch->pend_len);
+			if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				ch->pend_len = 0;
+				close_wfd(ch);
+			} else if (w > 0) {
+				memmove(ch->pend, ch->pend + w, ch->pend_len - (size_t)w);
+				ch->pend_len -= (size_t)w;
+				ch->consumed += (uint32_t)w;
+			}
+			if (!ch->pend_len && ch->wfd_eof)
+				close_wfd(ch);
+		}
+	}
+	/* a forward is over when both directions are: the client frees its end on EXIT */
+	for (int i = 0; i < VW_MAX_CHANS; i++) {
+		struct vw_chan *ch = &m->chans[i];
+		if (ch->used && ch->kind == VW_K_FORWARD && !ch->connecting && ch->rfd[0] < 0 &&
+		    ch->wfd < 0) {
+			send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, 0, 0, NULL, 0);
+			chan_free(m, ch);
+		}
+	}
+	/* grant credit back once half a window has been consumed */
+	for (int i = 0; i < VW_MAX_CHANS; i++) {
+		struct vw_chan *ch = &m->chans[i];
+		if (ch->used && ch->consumed >= VW_WINDOW / 2) {
+			send_simple(m, ch->peer, VW_M_WINDOW, ch->id, 0, ch->consumed, 0, NULL, 0);
+			ch->consumed = 0;
+		}
+	}
+}
+
+/* The presented terminal's output goes to every watcher that has credit for it; a
+ * watcher without credit misses that piece (a live view must not let one slow
+ * technician hold up the others or the presented program). */
+void vw_mchan_present(struct vw_master *m, int readable)
+{
+	uint8_t buf[VW_CHUNK];
+	ssize_t n;
+
+	if (m->present_fd < 0 || !readable || vw_conn_room(&m->relay) < ROOM_NEEDED * 4)
+		return;
+	n = read(m->present_fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		for (int i = 0; i < VW_MAX_CHANS; i++) {
+			struct vw_chan *ch = &m->chans[i];
+			if (!ch->used || ch->kind != VW_K_WATCH)
+				continue;
+			if (ch->credit >= (uint32_t)n) {
+				send_simple(m, ch->peer, VW_M_DATA, ch->id, 0, 0, 0, buf, (size_t)n);
+				ch->credit -= (uint32_t)n;
+			}
+		}
+		return;
+	}
+	/* EIO/EOF: the command ended */
+	{
+		int st = 0, code;
+		close_fd(&m->present_fd);
+		waitpid(m->present_pid, &st, 0);
+		code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		m->present_pid = 0;
+		m->present_done = 1;
+		log_info("presented command ended with %d", code);
+		for (int i = 0; i < VW_MAX_CHANS; i++) {
+			struct vw_chan *ch = &m->chans[i];
+			if (ch->used && ch->kind == VW_K_WATCH) {
+				send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, (uint32_t)code, 0, NULL, 0);
+				chan_free(m, ch);
+			}
+		}
+	}
+}
+
+void vw_mchan_reap(struct vw_master *m)
+{
+	for (int i = 0; i < VW_MAX_CHANS; i++) {
+		struct vw_chan *ch = &m->chans[i];
+		int st;
+		if (!ch->used || (ch->kind != VW_K_EXEC && ch->kind != VW_K_SHELL))
+			continue;
+		if (!ch->exited && waitpid(ch->pid, &st, WNOHANG) == ch->pid) {
+			ch->exited = 1;
+			ch->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		/* the exit code goes last, after all output */
+		if (ch->exited && ch->rfd[0] < 0 && ch->rfd[1] < 0) {
+			send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, (uint32_t)ch->status, 0, NULL, 0);
+			log_info("client %u: exec finished with %d", ch->peer, ch->status);
+			chan_free(m, ch);
+		}
+	}
+}

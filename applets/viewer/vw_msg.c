@@ -1,0 +1,163 @@
+/* vw_msg.c - encoding and strict parsing of the viewer's inner messages. Even though
+ * these arrive authenticated, a client can be hostile to the master (and the other way
+ * round), so every length is checked. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "crypto/crypto.h"
+#include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_msg.h"
+
+ssize_t vw_msg_encode(const struct vw_msg *m, uint8_t *out, size_t cap)
+{
+	struct buf_writer w;
+
+	buf_writer_fixed(&w, out, cap);
+	buf_put_u8(&w, m->type);
+	buf_put_u32(&w, m->chan);
+	buf_put_u8(&w, m->a);
+	buf_put_u32(&w, m->b);
+	buf_put_u64(&w, m->c);
+	if (m->len)
+		buf_put_bytes(&w, m->data, m->len);
+	return w.err ? -1 : (ssize_t)w.len;
+}
+
+static int known_type(uint8_t t)
+{
+	return (t >= VW_M_APPROVE && t <= VW_M_REKEY) || (t >= VW_M_OPEN && t <= VW_M_CLOSE);
+}
+
+int vw_msg_parse(struct vw_msg *m, const uint8_t *p, size_t len)
+{
+	struct buf_reader r;
+
+	memset(m, 0, sizeof(*m));
+	buf_reader_init(&r, p, len);
+	buf_get_u8(&r, &m->type);
+	buf_get_u32(&r, &m->chan);
+	buf_get_u8(&r, &m->a);
+	buf_get_u32(&r, &m->b);
+	buf_get_u64(&r, &m->c);
+	if (r.err || !known_type(m->type))
+		return -1;
+	m->len = buf_left(&r);
+	m->data = m->len ? buf_get_ptr(&r, m->len) : NULL;
+	if (m->len > VW_CHUNK + 1024)
+		return -1;
+	if (m->type == VW_M_EOF && m->len != 0 && m->len != 32)
+		return -1;
+	if (m->type == VW_M_DATA && (m->a > VW_STREAM_ZEROS || (m->a == VW_STREAM_ZEROS && m->len) ||
+				     (m->a != VW_STREAM_ZEROS && m->c)))
+		return -1;
+	return 0;
+}
+
+int vw_msg_args(const struct vw_msg *m, char *store, size_t cap, char **argv, int max)
+{
+	struct buf_reader r;
+	size_t used = 0;
+	int argc = 0;
+
+	buf_reader_init(&r, m->data, m->len);
+	while (buf_left(&r)) {
+		uint16_t n;
+		const uint8_t *s;
+
+		if (buf_get_u16(&r, &n) < 0 || !(s = buf_get_ptr(&r, n)) || argc >= max - 1 ||
+		    used + n + 1 > cap || memchr(s, 0, n))
+			return -1;
+		memcpy(store + used, s, n);
+		store[used + n] = '\0';
+		argv[argc++] = store + used;
+		used += n + 1;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+int vw_msg_add_arg(uint8_t *buf, size_t cap, size_t *len, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (n > 0xffff || *len + 2 + n > cap)
+		return -1;
+	buf[*len] = (uint8_t)(n >> 8);
+	buf[*len + 1] = (uint8_t)n;
+	memcpy(buf + *len + 2, arg, n);
+	*len += 2 + n;
+	return 0;
+}
+
+ssize_t vw_hello_encode(const uint8_t *spki, size_t len, uint8_t *out, size_t cap)
+{
+	if (len + 2 > cap)
+		return -1;
+	out[0] = VW_OUT_HELLO;
+	out[1] = VW_VERSION;
+	memcpy(out + 2, spki, len);
+	return (ssize_t)(len + 2);
+}
+
+int vw_hello_parse(const uint8_t *p, size_t len, const uint8_t **spki, size_t *spki_len)
+{
+	/* an RSA-2048..8192 SPKI is 294..1062 bytes; refuse anything far outside */
+	if (len < 2 + 64 || len > 2 + 2048 || p[0] != VW_OUT_HELLO || p[1] != VW_VERSION)
+		return -1;
+	*spki = p + 2;
+	*spki_len = len - 2;
+	return 0;
+}
+
+ssize_t vw_keymsg_encode(uint16_t epoch, const uint8_t *wrapped, size_t len, uint8_t *out,
+			 size_t cap)
+{
+	if (len + 3 > cap)
+		return -1;
+	out[0] = VW_OUT_KEY;
+	out[1] = (uint8_t)(epoch >> 8);
+	out[2] = (uint8_t)epoch;
+	memcpy(out + 3, wrapped, len);
+	return (ssize_t)(len + 3);
+}
+
+int vw_keymsg_parse(const uint8_t *p, size_t len, uint16_t *epoch, const uint8_t **wrapped,
+		    size_t *wlen)
+{
+	if (len < 3 + 256 || len > 3 + 1024 || p[0] != VW_OUT_KEY)
+		return -1;
+	*epoch = (uint16_t)(p[1] << 8 | p[2]);
+	*wrapped = p + 3;
+	*wlen = len - 3;
+	return 0;
+}
+
+int vw_digest_data(struct cry_sha256_ctx *sha, const void *p, size_t n)
+{
+	uint8_t rec[5] = { 'D', (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+
+	return cry_sha256_update(sha, rec, sizeof(rec)) < 0 || cry_sha256_update(sha, p, n) < 0 ? -1 : 0;
+}
+
+int vw_digest_zeros(struct cry_sha256_ctx *sha, uint64_t n)
+{
+	uint8_t rec[9] = { 'Z' };
+
+	for (int i = 0; i < 8; i++)
+		rec[1 + i] = (uint8_t)(n >> (56 - 8 * i));
+	return cry_sha256_update(sha, rec, sizeof(rec));
+}
+
+uint64_t vw_hole_at(int fd, uint64_t off, uint64_t size)
+{
+	off_t d;
+
+	if (off >= size)
+		return 0;
+	d = lseek(fd, (off_t)off, SEEK_DATA);
+	if (d < 0)
+		return errno == ENXIO ? size - off : 0; /* ENXIO: only a hole up to the end */
+	return (uint64_t)d > off ? ((uint64_t)d > size ? size : (uint64_t)d) - off : 0;
+}

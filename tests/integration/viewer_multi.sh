@@ -1,0 +1,46 @@
+#!/bin/sh
+# viewer: two clients in one session at once; the master kicks one, which is cut off
+# (exit 77), and re-keys the other, which carries on under the new key.
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/integration/vw_common.inc"
+
+mkdir -p "$TMP/share"
+head -c 20000000 /dev/urandom >"$TMP/share/f.bin"
+start_relay
+start_master --share "$TMP/share" --allow-exec --auto-approve
+
+wait_line() { # PATTERN FILE: up to 10 s
+	i=0
+	while [ $i -lt 200 ] && ! grep -Eq "$1" "$2" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+	grep -Eq "$1" "$2"
+}
+
+# two at once: a 20 MB get and a slow exec overlap
+vc get f.bin "$TMP/f1" 2>"$TMP/g.err" & g=$!
+vc exec sh -c 'for i in 1 2 3; do echo $i; sleep 0.2; done' >"$TMP/x.out" 2>/dev/null & x=$!
+wait $g; rg=$?
+wait $x; rx=$?
+check "two clients at once: get ok" [ "$rg" = 0 ] && cmp -s "$TMP/share/f.bin" "$TMP/f1"
+check "two clients at once: exec ok" [ "$rx" = 0 -a "$(cat "$TMP/x.out" | tr -d '\n')" = 123 ]
+
+# kick + re-key
+vc exec sh -c 'sleep 3; echo A-done' >"$TMP/a.out" 2>"$TMP/a.err" & a=$!
+wait_line 'approved' "$TMP/a.err"
+aid=$(sed -n 's/.*joined session [0-9]* as client \([0-9]*\).*/\1/p' "$TMP/a.err")
+vc exec sh -c 'sleep 3; echo B-done' >"$TMP/b.out" 2>"$TMP/b.err" & b=$!
+wait_line 'approved' "$TMP/b.err"
+sleep 0.3
+echo "kick $aid" >&7
+wait $a; ra=$?
+wait $b; rb=$?
+check "kicked client exits 77" [ "$ra" = 77 ]
+check "kicked client is told so" grep -q 'kicked' "$TMP/a.err"
+check "kicked client gets no more output" [ ! -s "$TMP/a.out" ]
+check "master prints the kick" grep -q "^kicked $aid " "$MOUT"
+check "master re-keys (epoch 1)" grep -q '^rekeyed epoch 1$' "$MOUT"
+check "remaining client received the new key" grep -q 're-keyed (epoch 1)' "$TMP/b.err"
+check "remaining client carries on under the new key" [ "$rb" = 0 -a "$(cat "$TMP/b.out")" = B-done ]
+# and a new join after the re-key gets the new epoch's key
+out=$(vc exec echo later 2>/dev/null)
+check "a client joining after the re-key works" [ "$out" = later ]
+finish

@@ -1,0 +1,45 @@
+#!/bin/sh
+# viewer: when the relay's TCP port is blocked (nothing listens), the client falls back to
+# the relay's HTTP Upgrade port through the proxy named by https_proxy - a real tinyproxy
+# with Basic auth - and says so; no_proxy sends it direct; a wrong password fails (69).
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/integration/vw_common.inc"
+
+command -v tinyproxy >/dev/null 2>&1 || { skip "viewer proxy fallback: tinyproxy not installed"; exit 0; }
+hport=$(free_port)
+start_relay "http_listen = 127.0.0.1:$hport"
+wait_port 127.0.0.1 "$hport" || { fail "tunneld http_listen"; exit 1; }
+start_master --allow-exec --auto-approve
+
+tp=$(free_port)
+cat >"$TMP/tinyproxy.conf" <<EOT
+Port $tp
+Listen 127.0.0.1
+Timeout 30
+MaxClients 20
+LogLevel Connect
+LogFile "$TMP/tinyproxy.log"
+PidFile "$TMP/tinyproxy.pid"
+BasicAuth alice s3cret
+EOT
+[ "$(id -u)" = 0 ] && printf 'User nobody\nGroup nogroup\n' >>"$TMP/tinyproxy.conf"
+touch "$TMP/tinyproxy.log"; chmod 666 "$TMP/tinyproxy.log"; chmod 755 "$TMP"
+bg tinyproxy -d -c "$TMP/tinyproxy.conf"
+wait_port 127.0.0.1 "$tp" 5 || { fail "tinyproxy did not start"; exit 1; }
+
+blocked=127.0.0.1:$(free_port) # the relay's TCP port "blocked": nothing listens there
+out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy= "$SEALBOX" viewer-client \
+	--server "$blocked" --http-port "$hport" "$SESSION" exec echo via-proxy 2>"$TMP/c.err"); rc=$?
+check "TCP blocked: exec works through tinyproxy and the HTTP upgrade" [ "$rc" = 0 -a "$out" = via-proxy ]
+check "client prints the path it uses" grep -q "path relay-http 127.0.0.1:$hport via proxy 127.0.0.1:$tp" "$TMP/c.err"
+check "tinyproxy carried it (CONNECT in its log)" grep -q "CONNECT" "$TMP/tinyproxy.log"
+check "tunneld saw the client on its HTTP path" grep -q "path=http" "$RELAY_LOG"
+
+out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy=127.0.0.1 "$SEALBOX" viewer-client \
+	--server "$blocked" --http-port "$hport" "$SESSION" exec echo direct 2>"$TMP/d.err"); rc=$?
+check "no_proxy: direct HTTP upgrade, no proxy" [ "$rc" = 0 -a "$out" = direct ] && grep -q "path relay-http 127.0.0.1:$hport\$" "$TMP/d.err"
+
+https_proxy=http://alice:wrong@127.0.0.1:$tp no_proxy= "$SEALBOX" viewer-client \
+	--server "$blocked" --http-port "$hport" "$SESSION" exec true 2>"$TMP/w.err"; rc=$?
+check "wrong proxy password: 69, and the error says so" [ "$rc" = 69 ] && grep -q "proxy authentication failed" "$TMP/w.err"
+finish

@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""viewer: the SAS decides. The master's user (driven here through a real pty, as
+/dev/tty) approves by typing the SAS the technician reads out; 'n' refuses (client
+exit 77); a master without a terminal refuses; and a key-swapping relay that learns the
+session key makes the two SAS differ, so the join is refused."""
+import os
+import pty
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SEALBOX = os.environ["SEALBOX"]
+TOP = os.environ["TOP"]
+RELAY = os.path.join(TOP, "tests/integration/lib_vw_relay.py")
+tmp = tempfile.mkdtemp(prefix="sealbox-vwsas.")
+procs = []
+failed = 0
+
+
+def ok(cond, name):
+    global failed
+    print(("ok - " if cond else "not ok - ") + name, flush=True)
+    if not cond:
+        failed += 1
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start_relay(*extra):
+    port = free_port()
+    log = os.path.join(tmp, "relay-%d.log" % port)
+    p = subprocess.Popen(["/usr/bin/python3", RELAY, str(port), "--log", log] + list(extra))
+    procs.append(p)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return "127.0.0.1:%d" % port, log
+
+
+class PtyMaster:
+    """viewer-master with a pty as its controlling terminal (its /dev/tty)."""
+
+    def __init__(self, relay, *opts):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(SEALBOX, [SEALBOX, "viewer-master", "--server", relay] + list(opts))
+        self.pid, self.fd, self.buf = pid, fd, ""
+
+    def expect(self, pattern, timeout=15):
+        end = time.time() + timeout
+        while time.time() < end:
+            m = re.search(pattern, self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                return m
+            r, _, _ = select.select([self.fd], [], [], 0.2)
+            if r:
+                try:
+                    self.buf += os.read(self.fd, 4096).decode(errors="replace")
+                except OSError:
+                    break
+        sys.stderr.write("master output so far: %r\n" % self.buf)
+        return None
+
+    def type(self, s):
+        os.write(self.fd, s.encode())
+
+    def stop(self):
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+
+
+def client(relay, session, *cmd):
+    p = subprocess.Popen([SEALBOX, "viewer-client", "--server", relay, session] + list(cmd),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    procs.append(p)
+    return p
+
+
+def client_sas(p, timeout=15):
+    """Reads the client's stderr up to its SAS line."""
+    end = time.time() + timeout
+    seen = ""
+    while time.time() < end:
+        line = p.stderr.readline()
+        if not line:
+            break
+        seen += line
+        m = re.search(r"SAS (\d{8})", line)
+        if m:
+            return m.group(1)
+    sys.stderr.write("client stderr so far: %r\n" % seen)
+    return None
+
+
+def main():
+    relay, _ = start_relay()
+    m = PtyMaster(relay, "--allow-exec")
+    s = m.expect(r"session (\d{5})")
+    ok(s is not None, "master prints its session number")
+    session = s.group(1)
+
+    # 1: the technician reads the SAS, the user types it: approved
+    c = client(relay, session, "exec", "echo", "joined")
+    csas = client_sas(c)
+    j = m.expect(r"join (\d+) 127\.0\.0\.1:\d+ SAS (\d{8})")
+    ok(csas is not None and j is not None and j.group(2) == csas, "both ends show the same SAS")
+    ok(m.expect(r"Type the SAS") is not None, "master asks its user on the terminal")
+    m.type(csas + "\n")
+    out, err = c.communicate(timeout=15)
+    ok(c.returncode == 0 and out == "joined\n", "typing the matching SAS approves the join")
+
+    # 2: the user refuses
+    c = client(relay, session, "exec", "echo", "no")
+    client_sas(c)
+    m.expect(r"Type the SAS")
+    m.type("n\n")
+    out, err = c.communicate(timeout=15)
+    ok(c.returncode == 77, "refused join: client exits 77")
+    ok("refused" in err and out == "", "refused client says so and runs nothing")
+
+    # 3: a wrong SAS typed is a refusal too
+    c = client(relay, session, "exec", "echo", "no")
+    csas = client_sas(c)
+    m.expect(r"Type the SAS")
+    wrong = "%08d" % ((int(csas) + 1) % 100000000)
+    m.type(wrong + "\n")
+    out, err = c.communicate(timeout=15)
+    ok(c.returncode == 77 and m.expect(r"SAS MISMATCH") is not None, "a SAS that does not match refuses")
+    m.stop()
+
+    # 4: the key-swapping relay: it learns K, but the SAS differ and the join is refused
+    evil, evil_log = start_relay("--swap-key")
+    m = PtyMaster(evil, "--allow-exec")
+    session = m.expect(r"session (\d{5})").group(1)
+    c = client(evil, session, "exec", "echo", "pwned")
+    csas = client_sas(c)
+    j = m.expect(r"join (\d+) 127\.0\.0\.1:\d+ SAS (\d{8})")
+    time.sleep(0.2)
+    log = open(evil_log).read()
+    ok("learned the session key" in log, "the malicious relay did swap the key and learn K")
+    ok(csas is not None and j is not None and j.group(2) != csas,
+       "the SAS differ (master %s, client %s)" % (j.group(2) if j else "?", csas))
+    m.expect(r"Type the SAS")
+    m.type(csas + "\n")   # the user types what the technician reads out
+    ok(m.expect(r"SAS MISMATCH") is not None, "master reports the mismatch")
+    out, err = c.communicate(timeout=15)
+    ok(c.returncode == 77 and "pwned" not in out, "the swapped join is refused (77), nothing ran")
+    m.stop()
+
+    # 5: no terminal, no --auto-approve: refused
+    relay2, _ = start_relay()
+    mp = subprocess.Popen([SEALBOX, "viewer-master", "--server", relay2, "--allow-exec"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True)
+    procs.append(mp)
+    session = re.match(r"session (\d{5})", mp.stdout.readline()).group(1)
+    c = client(relay2, session, "exec", "echo", "x")
+    out, err = c.communicate(timeout=15)
+    ok(c.returncode == 77, "a master without a terminal refuses instead of approving")
+
+
+try:
+    main()
+except Exception as e:  # a crash must be a failure, with the reason
+    print("not ok - viewer_sas crashed: %r" % e)
+    failed += 1
+finally:
+    for p in procs:
+        p.kill()
+    subprocess.run(["rm", "-rf", tmp])
+sys.exit(1 if failed else 0)

@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""viewer: `shell` gives an interactive shell on a pseudo-terminal of the master, driven
+here through a real pty on the client side: commands run, the window size follows the
+client's terminal (also after SIGWINCH), and the shell's exit code is the client's."""
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+SEALBOX = os.environ["SEALBOX"]
+tmp = tempfile.mkdtemp(prefix="sealbox-vwsh.")
+procs = []
+failed = 0
+
+
+def ok(cond, name):
+    global failed
+    print(("ok - " if cond else "not ok - ") + name, flush=True)
+    if not cond:
+        failed += 1
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port):
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def set_size(fd, rows, cols):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def main():
+    port = free_port()
+    os.mkdir(os.path.join(tmp, "state"))
+    ini = os.path.join(tmp, "tunneld.ini")
+    with open(ini, "w") as f:
+        f.write("[tunneld]\nlisten = 127.0.0.1:%d\nstate_dir = %s/state\n" % (port, tmp))
+    procs.append(subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", ini], stderr=subprocess.DEVNULL))
+    ok(wait_port(port), "tunneld listens")
+    relay = "127.0.0.1:%d" % port
+    m = subprocess.Popen([SEALBOX, "viewer-master", "--server", relay, "--allow-shell", "--auto-approve"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True, env=dict(os.environ, SHELL="/bin/sh"))
+    procs.append(m)
+    session = re.match(r"session (\d+)", m.stdout.readline()).group(1)
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(SEALBOX, [SEALBOX, "viewer-client", "--server", relay, session, "shell"])
+    set_size(fd, 30, 100)
+    buf = [""]
+
+    def expect(pat, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            mm = re.search(pat, buf[0])
+            if mm:
+                buf[0] = buf[0][mm.end():]
+                return mm
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    buf[0] += os.read(fd, 4096).decode(errors="replace")
+                except OSError:
+                    break
+        sys.stderr.write("client pty so far: %r\n" % buf[0])
+        return None
+
+    ok(expect(r"approved; path relay-tcp") is not None, "client joins and is approved")
+    time.sleep(0.5)
+    os.write(fd, b"echo RESULT=$((6*7))\r")
+    ok(expect(r"RESULT=42") is not None, "a command runs in the remote shell")
+    os.write(fd, b"stty size\r")
+    ok(expect(r"30 100") is not None, "the remote terminal has the client's size (30x100)")
+    set_size(fd, 40, 120)
+    os.kill(pid, signal.SIGWINCH)
+    time.sleep(0.5)
+    os.write(fd, b"stty size\r")
+    ok(expect(r"40 120") is not None, "a window change follows (40x120)")
+    os.write(fd, b"tty\r")
+    ok(expect(r"/dev/pts/\d+") is not None, "the remote shell runs on a pseudo-terminal")
+    os.write(fd, b"exit 3\r")
+    end = time.time() + 10
+    status = None
+    while time.time() < end:
+        try:
+            os.read(fd, 4096)
+        except OSError:
+            pass
+        p, st = os.waitpid(pid, os.WNOHANG)
+        if p == pid:
+            status = os.waitstatus_to_exitcode(st)
+            break
+        time.sleep(0.05)
+    ok(status == 3, "the shell's exit code is the client's (%s)" % status)
+
+    # without --allow-shell: 77
+    m2 = subprocess.Popen([SEALBOX, "viewer-master", "--server", relay, "--auto-approve"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    procs.append(m2)
+    s2 = re.match(r"session (\d+)", m2.stdout.readline()).group(1)
+    r = subprocess.run([SEALBOX, "viewer-client", "--server", relay, s2, "shell"], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=20)
+    ok(r.returncode == 77, "shell without --allow-shell gives 77")
+
+
+try:
+    main()
+except Exception as e:
+    print("not ok - viewer_shell crashed: %r" % e)
+    failed += 1
+finally:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(5)
+        except Exception:
+            p.kill()
+    subprocess.run(["rm", "-rf", tmp])
+sys.exit(1 if failed else 0)
