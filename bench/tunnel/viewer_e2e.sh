@@ -1,6 +1,6 @@
 #!/bin/sh
-# bench/viewer/run - end-to-end figures for the viewer through tunneld on loopback,
-# printed, never asserted (the relay-only figures are bench/tunnel):
+# viewer_e2e.sh - end-to-end figures for the viewer through tunneld on loopback,
+# printed, never asserted (bench/tunnel/run runs it after the relay-only figures):
 #  - bulk throughput: viewer-client get (AES-256-GCM, flow control, digest) of an N MiB
 #    file through tunneld, against socat relaying the same bytes in plain TCP, same run;
 #  - join-to-first-byte: viewer-client exec echo, RSA-2048 key generation included.
