@@ -69,6 +69,16 @@ int dbx_node_access(struct dbx_server *s, long long uid, long long node, long lo
 	return role;
 }
 
+int dbx_parent_writable(struct dbx_server *s, struct net_http_req *r, long long uid, long long parent,
+			long long *room, int *encrypted)
+{
+	int role = dbx_node_access(s, uid, parent, room, encrypted);
+	if (role >= DBX_ROLE_WRITE)
+		return 0;
+	dbx_reply_error(r, role < 0 ? 404 : 403, role < 0 ? "no such parent" : "write access required");
+	return -1;
+}
+
 static void login(struct dbx_server *s, struct net_http_req *r)
 {
 	json_t *j = dbx_req_json(r);
