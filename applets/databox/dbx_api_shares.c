@@ -39,6 +39,30 @@ static void reply_link(struct net_http_req *r, const char *prefix, const char *k
 	dbx_reply_json(r, 201, json_pack("{s:s,s:s}", "accessKey", key, "link", link));
 }
 
+/* Inserts a share row with sql: access key, node, creator, expiry and limit (both may
+ * be absent), then for download shares the key pair and file key texts. 0 or -1. */
+static int share_insert(struct dbx_server *s, const char *sql, const char *key, long long node, long long uid,
+			const json_t *exp, const json_t *max, const char *kptext, const char *fktext)
+{
+	sqlite3_stmt *st = dbx_db_prep(s, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, node);
+	sqlite3_bind_int64(st, 3, uid);
+	if (json_is_integer(exp))
+		sqlite3_bind_int64(st, 4, json_integer_value(exp));
+	if (json_is_integer(max))
+		sqlite3_bind_int64(st, 5, json_integer_value(max));
+	if (kptext) {
+		sqlite3_bind_text(st, 6, kptext, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, fktext, -1, SQLITE_STATIC);
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static void share_create(struct dbx_server *s, struct net_http_req *r, long long uid)
 {
 	struct dbx_keypair kp;
@@ -90,23 +114,9 @@ static void share_create(struct dbx_server *s, struct net_http_req *r, long long
 	access_key_new(key);
 	kptext = json_dumps(kpj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fktext = json_dumps(fkj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO shares(access_key, node_id, created_by, expire_at, "
-				       "max_downloads, keypair, file_key) VALUES(?,?,?,?,?,?,?)");
-	int rc = SQLITE_ERROR;
-	if (st && kptext && fktext) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, node);
-		sqlite3_bind_int64(st, 3, uid);
-		if (json_is_integer(exp))
-			sqlite3_bind_int64(st, 4, json_integer_value(exp));
-		if (json_is_integer(maxd))
-			sqlite3_bind_int64(st, 5, json_integer_value(maxd));
-		sqlite3_bind_text(st, 6, kptext, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, fktext, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (!kptext || !fktext ||
+	    share_insert(s, "INSERT INTO shares(access_key, node_id, created_by, expire_at, max_downloads, keypair, "
+			 "file_key) VALUES(?,?,?,?,?,?,?)", key, node, uid, exp, maxd, kptext, fktext) < 0) {
 		dbx_reply_error(r, 500, "cannot store the share");
 		goto out;
 	}
@@ -151,21 +161,8 @@ static void upload_share_create(struct dbx_server *s, struct net_http_req *r, lo
 		goto out;
 	}
 	access_key_new(key);
-	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO upload_shares(access_key, target_id, created_by, expire_at, max_uploads) "
-				       "VALUES(?,?,?,?,?)");
-	int rc = SQLITE_ERROR;
-	if (st) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, target);
-		sqlite3_bind_int64(st, 3, uid);
-		if (json_is_integer(exp))
-			sqlite3_bind_int64(st, 4, json_integer_value(exp));
-		if (json_is_integer(maxu))
-			sqlite3_bind_int64(st, 5, json_integer_value(maxu));
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (share_insert(s, "INSERT INTO upload_shares(access_key, target_id, created_by, expire_at, max_uploads) "
+			 "VALUES(?,?,?,?,?)", key, target, uid, exp, maxu, NULL, NULL) < 0) {
 		dbx_reply_error(r, 500, "cannot store the upload share");
 		goto out;
 	}
