@@ -370,14 +370,9 @@ static void rescue_get(struct dbx_server *s, struct net_http_req *r, const char 
 {
 	sqlite3_stmt *st = dbx_db_prep(s, "SELECT k.container FROM keypairs k JOIN users u ON u.id = k.user_id "
 				       "WHERE u.name = ? LIMIT 1");
-	if (st && (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC), sqlite3_step(st) == SQLITE_ROW)) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		net_http_set_header(r, "Content-Type", "application/json");
-		net_http_reply(r, 200, t, strlen(t));
-	} else {
-		dbx_reply_error(r, 404, "%s", none);
-	}
-	sqlite3_finalize(st);
+	if (st)
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	dbx_reply_stored_json(r, st, none);
 }
 
 /* POST: stores the request's key pair (its private key must be encrypted) for the

@@ -76,6 +76,9 @@ void dbx_api_handle(struct net_http_req *r, void *arg);
 void dbx_reply_json(struct net_http_req *r, int code, json_t *j); /* steals j */
 void dbx_reply_error(struct net_http_req *r, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Steps st (prepared and bound; NULL means a database error: 500) and replies 200 with
+ * the JSON text in column 0 of its row, or 404 with none; finalizes st. */
+void dbx_reply_stored_json(struct net_http_req *r, sqlite3_stmt *st, const char *none);
 /* The request body as a JSON object, or NULL after replying 400. */
 json_t *dbx_req_json(struct net_http_req *r);
 /* Role of uid in the room holding node (0 none, 1 read, 2 write, 3 manage); *room and
