@@ -69,6 +69,32 @@ int dbx_node_access(struct dbx_server *s, long long uid, long long node, long lo
 	return role;
 }
 
+int dbx_parent_writable(struct dbx_server *s, struct net_http_req *r, long long uid, long long parent,
+			long long *room, int *encrypted)
+{
+	int role = dbx_node_access(s, uid, parent, room, encrypted);
+	if (role >= DBX_ROLE_WRITE)
+		return 0;
+	dbx_reply_error(r, role < 0 ? 404 : 403, role < 0 ? "no such parent" : "write access required");
+	return -1;
+}
+
+void dbx_reply_stored_json(struct net_http_req *r, sqlite3_stmt *st, const char *none)
+{
+	if (!st) {
+		dbx_reply_error(r, 500, "database error");
+		return;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 0);
+		net_http_set_header(r, "Content-Type", "application/json");
+		net_http_reply(r, 200, text, strlen(text));
+	} else {
+		dbx_reply_error(r, 404, "%s", none);
+	}
+	sqlite3_finalize(st);
+}
+
 static void login(struct dbx_server *s, struct net_http_req *r)
 {
 	json_t *j = dbx_req_json(r);
@@ -184,21 +210,11 @@ static void keypair_get(struct dbx_server *s, struct net_http_req *r, long long 
 	const char *v = version_param(r);
 	sqlite3_stmt *st = dbx_db_prep(s, "SELECT container FROM keypairs WHERE user_id = ? AND (?2 IS NULL OR version = ?2) "
 				       "ORDER BY version = 'RSA-4096' DESC LIMIT 1");
-	if (!st) {
-		dbx_reply_error(r, 500, "database error");
-		return;
+	if (st) {
+		sqlite3_bind_int64(st, 1, uid);
+		sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
 	}
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		dbx_reply_error(r, 404, "no key pair");
-		return;
-	}
-	const char *text = (const char *)sqlite3_column_text(st, 0);
-	net_http_set_header(r, "Content-Type", "application/json");
-	net_http_reply(r, 200, text, strlen(text));
-	sqlite3_finalize(st);
+	dbx_reply_stored_json(r, st, "no key pair");
 }
 
 /* Losing a password: the key pair goes, and with it every file key wrapped for it;

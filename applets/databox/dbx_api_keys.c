@@ -63,22 +63,12 @@ static void user_file_key(struct dbx_server *s, struct net_http_req *r, long lon
 	}
 	sqlite3_stmt *st = dbx_db_prep(s, "SELECT file_key FROM file_keys WHERE node_id = ? AND user_id = ? "
 				       "AND (?3 IS NULL OR version = ?3) ORDER BY version != 'A' DESC LIMIT 1");
-	if (!st) {
-		dbx_reply_error(r, 500, "database error");
-		return;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, uid);
+		sqlite3_bind_text(st, 3, v, -1, SQLITE_STATIC);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, uid);
-	sqlite3_bind_text(st, 3, v, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		dbx_reply_error(r, 404, "no file key for you yet (ask a member to distribute)");
-		return;
-	}
-	const char *t = (const char *)sqlite3_column_text(st, 0);
-	net_http_set_header(r, "Content-Type", "application/json");
-	net_http_reply(r, 200, t, strlen(t));
-	sqlite3_finalize(st);
+	dbx_reply_stored_json(r, st, "no file key for you yet (ask a member to distribute)");
 }
 
 static const char missing_from[] =

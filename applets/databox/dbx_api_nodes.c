@@ -21,7 +21,7 @@ static int role_parse(const char *s)
 	return 0;
 }
 
-static int name_ok(const char *n)
+int dbx_name_ok(const char *n)
 {
 	return n && *n && strlen(n) <= 255 && !strchr(n, '/') && strcmp(n, ".") && strcmp(n, "..");
 }
@@ -56,7 +56,7 @@ static void room_create(struct dbx_server *s, struct net_http_req *r, long long 
 	if (!j)
 		return;
 	const char *name = json_string_value(json_object_get(j, "name"));
-	if (!name_ok(name)) {
+	if (!dbx_name_ok(name)) {
 		json_decref(j);
 		dbx_reply_error(r, 400, "a room needs a name (no '/', at most 255 bytes)");
 		return;
@@ -220,15 +220,13 @@ static void folder_create(struct dbx_server *s, struct net_http_req *r, long lon
 		return;
 	json_t *pid = json_object_get(j, "parentId");
 	const char *name = json_string_value(json_object_get(j, "name"));
-	if (!json_is_integer(pid) || !name_ok(name)) {
+	if (!json_is_integer(pid) || !dbx_name_ok(name)) {
 		json_decref(j);
 		dbx_reply_error(r, 400, "parentId and name are required");
 		return;
 	}
-	int role = dbx_node_access(s, uid, json_integer_value(pid), &room, &enc);
-	if (role < DBX_ROLE_WRITE) {
+	if (dbx_parent_writable(s, r, uid, json_integer_value(pid), &room, &enc) < 0) {
 		json_decref(j);
-		dbx_reply_error(r, role < 0 ? 404 : 403, role < 0 ? "no such parent" : "write access required");
 		return;
 	}
 	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO nodes(parent_id, room_id, type, name, created_by) "
@@ -367,107 +365,22 @@ fail:
 	dbx_reply_error(r, 409, "cannot copy there (name taken?)");
 }
 
-/* The room rescue key: a hidden user "rescue:ROOM" (no password can log in as it)
- * that holds the key pair and reads the room, so distribution serves it like any
- * member; its private key is protected by the rescue password. */
-static void room_keypair(struct dbx_server *s, struct net_http_req *r, long long uid, long long room,
-			 int post)
+/* GET: the key pair of the hidden rescue user `name`. */
+static void rescue_get(struct dbx_server *s, struct net_http_req *r, const char *name, const char *none)
 {
-	long long rid;
-	int enc;
-	char name[40];
-	int role = dbx_node_access(s, uid, room, &rid, &enc);
-	if (role < 0 || rid != room) {
-		dbx_reply_error(r, 404, "no such room");
-		return;
-	}
-	if (role < DBX_ROLE_MANAGE) {
-		dbx_reply_error(r, 403, "only a room manager may handle the room rescue key");
-		return;
-	}
-	snprintf(name, sizeof(name), "rescue:%lld", room);
-	if (!post) {
-		sqlite3_stmt *st = dbx_db_prep(s, "SELECT k.container FROM keypairs k JOIN users u ON u.id = k.user_id "
-					       "WHERE u.name = ? LIMIT 1");
-		if (st && (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC), sqlite3_step(st) == SQLITE_ROW)) {
-			const char *t = (const char *)sqlite3_column_text(st, 0);
-			net_http_set_header(r, "Content-Type", "application/json");
-			net_http_reply(r, 200, t, strlen(t));
-		} else {
-			dbx_reply_error(r, 404, "the room has no rescue key");
-		}
-		sqlite3_finalize(st);
-		return;
-	}
-	if (!enc) {
-		dbx_reply_error(r, 400, "rescue keys are for encrypted rooms");
-		return;
-	}
-	json_t *j = dbx_req_json(r);
-	if (!j)
-		return;
-	struct dbx_keypair kp;
-	struct dbx_unlock_info info;
-	struct cry_rsa *pub = NULL;
-	char err[300];
-	if (dbx_keypair_from_json(j, &kp, err, sizeof(err)) < 0 || !kp.private_pem || !kp.public_pem ||
-	    dbx_private_key_info(kp.private_pem, &info) < 0 || !(pub = dbx_keypair_public(&kp, err, sizeof(err)))) {
-		json_decref(j);
-		dbx_reply_error(r, 400, "a UserKeyPairContainer with an encrypted private key is required");
-		return;
-	}
-	cry_rsa_free(pub);
-	const char *ver = dbx_kp_version_name(kp.priv_version);
-	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER), sql[600];
-	json_decref(j);
-	int ok = 0;
-	if (text && dbx_db_begin(s) == 0) {
-		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO users(name, pw_hash, pw_salt, pw_iter) "
-			 "VALUES('%s', randomblob(32), randomblob(16), 1);"
-			 "INSERT OR REPLACE INTO members(room_id, user_id, role) SELECT %lld, id, 1 FROM users WHERE name = '%s';",
-			 name, room, name);
-		sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO keypairs(user_id, version, container) "
-					       "SELECT id, ?, ? FROM users WHERE name = ?");
-		if (dbx_db_exec(s, sql) == 0 && st) {
-			sqlite3_bind_text(st, 1, ver, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-			ok = sqlite3_step(st) == SQLITE_DONE;
-		}
-		sqlite3_finalize(st);
-		if (ok)
-			ok = dbx_db_commit(s) == 0;
-		else
-			dbx_db_rollback(s);
-	}
-	free(text);
-	if (!ok)
-		dbx_reply_error(r, 409, "the room has a rescue key of this version already");
-	else
-		net_http_reply(r, 204, NULL, 0);
+	sqlite3_stmt *st = dbx_db_prep(s, "SELECT k.container FROM keypairs k JOIN users u ON u.id = k.user_id "
+				       "WHERE u.name = ? LIMIT 1");
+	if (st)
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	dbx_reply_stored_json(r, st, none);
 }
 
-/* The system rescue key: a hidden user "rescue:system" that reads every encrypted
- * room (now and later), set by an administrator. */
-static void system_keypair(struct dbx_server *s, struct net_http_req *r, long long uid, int post)
+/* POST: stores the request's key pair (its private key must be encrypted) for the
+ * hidden rescue user `name`; setup_sql creates that user and its memberships in the
+ * same transaction. */
+static void rescue_post(struct dbx_server *s, struct net_http_req *r, const char *name, const char *setup_sql,
+			const char *exists)
 {
-	if (!dbx_user_is_admin(s, uid)) {
-		dbx_reply_error(r, 403, "only an administrator may handle the system rescue key");
-		return;
-	}
-	if (!post) {
-		sqlite3_stmt *st = dbx_db_prep(s, "SELECT k.container FROM keypairs k JOIN users u ON u.id = k.user_id "
-					       "WHERE u.name = 'rescue:system' LIMIT 1");
-		if (st && sqlite3_step(st) == SQLITE_ROW) {
-			const char *t = (const char *)sqlite3_column_text(st, 0);
-			net_http_set_header(r, "Content-Type", "application/json");
-			net_http_reply(r, 200, t, strlen(t));
-		} else {
-			dbx_reply_error(r, 404, "no system rescue key");
-		}
-		sqlite3_finalize(st);
-		return;
-	}
 	struct dbx_keypair kp;
 	struct dbx_unlock_info info;
 	struct cry_rsa *pub = NULL;
@@ -488,13 +401,11 @@ static void system_keypair(struct dbx_server *s, struct net_http_req *r, long lo
 	int ok = 0;
 	if (text && dbx_db_begin(s) == 0) {
 		sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO keypairs(user_id, version, container) "
-					       "SELECT id, ?, ? FROM users WHERE name = 'rescue:system'");
-		if (dbx_db_exec(s, "INSERT OR IGNORE INTO users(name, pw_hash, pw_salt, pw_iter) "
-			       "VALUES('rescue:system', randomblob(32), randomblob(16), 1);"
-			       "INSERT OR IGNORE INTO members(room_id, user_id, role) SELECT n.id, u.id, 1 FROM nodes n, "
-			       "users u WHERE n.type = 'room' AND n.encrypted = 1 AND u.name = 'rescue:system';") == 0 && st) {
+					       "SELECT id, ?, ? FROM users WHERE name = ?");
+		if (dbx_db_exec(s, setup_sql) == 0 && st) {
 			sqlite3_bind_text(st, 1, ver, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 			ok = sqlite3_step(st) == SQLITE_DONE;
 		}
 		sqlite3_finalize(st);
@@ -505,9 +416,63 @@ static void system_keypair(struct dbx_server *s, struct net_http_req *r, long lo
 	}
 	free(text);
 	if (!ok)
-		dbx_reply_error(r, 409, "a system rescue key of this version exists already");
+		dbx_reply_error(r, 409, "%s", exists);
 	else
 		net_http_reply(r, 204, NULL, 0);
+}
+
+/* The room rescue key: a hidden user "rescue:ROOM" (no password can log in as it)
+ * that holds the key pair and reads the room, so distribution serves it like any
+ * member; its private key is protected by the rescue password. */
+static void room_keypair(struct dbx_server *s, struct net_http_req *r, long long uid, long long room,
+			 int post)
+{
+	long long rid;
+	int enc;
+	char name[40], sql[600];
+	int role = dbx_node_access(s, uid, room, &rid, &enc);
+	if (role < 0 || rid != room) {
+		dbx_reply_error(r, 404, "no such room");
+		return;
+	}
+	if (role < DBX_ROLE_MANAGE) {
+		dbx_reply_error(r, 403, "only a room manager may handle the room rescue key");
+		return;
+	}
+	snprintf(name, sizeof(name), "rescue:%lld", room);
+	if (!post) {
+		rescue_get(s, r, name, "the room has no rescue key");
+		return;
+	}
+	if (!enc) {
+		dbx_reply_error(r, 400, "rescue keys are for encrypted rooms");
+		return;
+	}
+	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO users(name, pw_hash, pw_salt, pw_iter) "
+		 "VALUES('%s', randomblob(32), randomblob(16), 1);"
+		 "INSERT OR REPLACE INTO members(room_id, user_id, role) SELECT %lld, id, 1 FROM users WHERE name = '%s';",
+		 name, room, name);
+	rescue_post(s, r, name, sql, "the room has a rescue key of this version already");
+}
+
+/* The system rescue key: a hidden user "rescue:system" that reads every encrypted
+ * room (now and later), set by an administrator. */
+static void system_keypair(struct dbx_server *s, struct net_http_req *r, long long uid, int post)
+{
+	if (!dbx_user_is_admin(s, uid)) {
+		dbx_reply_error(r, 403, "only an administrator may handle the system rescue key");
+		return;
+	}
+	if (!post) {
+		rescue_get(s, r, "rescue:system", "no system rescue key");
+		return;
+	}
+	rescue_post(s, r, "rescue:system",
+		    "INSERT OR IGNORE INTO users(name, pw_hash, pw_salt, pw_iter) "
+		    "VALUES('rescue:system', randomblob(32), randomblob(16), 1);"
+		    "INSERT OR IGNORE INTO members(room_id, user_id, role) SELECT n.id, u.id, 1 FROM nodes n, "
+		    "users u WHERE n.type = 'room' AND n.encrypted = 1 AND u.name = 'rescue:system';",
+		    "a system rescue key of this version exists already");
 }
 
 int dbx_api_nodes(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,

@@ -15,13 +15,60 @@
 #include "crypto/rsa.h"
 #include "net/http.h"
 
+/* expireAt (when given) in the future, the download or upload limit (when given) at least 1. */
+static int limits_ok(const json_t *exp, const json_t *max)
+{
+	if (exp && !json_is_null(exp) && (!json_is_integer(exp) || json_integer_value(exp) <= (json_int_t)time(NULL)))
+		return 0;
+	return !max || json_is_null(max) || (json_is_integer(max) && json_integer_value(max) >= 1);
+}
+
+/* A fresh access key: 128 random bits, hex. */
+static void access_key_new(char key[33])
+{
+	uint8_t rnd[16];
+	cry_random(rnd, sizeof(rnd));
+	hex_encode(rnd, sizeof(rnd), key, 33, 0);
+}
+
+/* 201 {"accessKey", "link"} with the public link under prefix. */
+static void reply_link(struct net_http_req *r, const char *prefix, const char *key)
+{
+	char link[96];
+	str_fmt(link, sizeof(link), "%s%s", prefix, key);
+	dbx_reply_json(r, 201, json_pack("{s:s,s:s}", "accessKey", key, "link", link));
+}
+
+/* Inserts a share row with sql: access key, node, creator, expiry and limit (both may
+ * be absent), then for download shares the key pair and file key texts. 0 or -1. */
+static int share_insert(struct dbx_server *s, const char *sql, const char *key, long long node, long long uid,
+			const json_t *exp, const json_t *max, const char *kptext, const char *fktext)
+{
+	sqlite3_stmt *st = dbx_db_prep(s, sql);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, node);
+	sqlite3_bind_int64(st, 3, uid);
+	if (json_is_integer(exp))
+		sqlite3_bind_int64(st, 4, json_integer_value(exp));
+	if (json_is_integer(max))
+		sqlite3_bind_int64(st, 5, json_integer_value(max));
+	if (kptext) {
+		sqlite3_bind_text(st, 6, kptext, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, fktext, -1, SQLITE_STATIC);
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static void share_create(struct dbx_server *s, struct net_http_req *r, long long uid)
 {
 	struct dbx_keypair kp;
 	struct dbx_unlock_info info;
 	struct dbx_file_key fk;
 	char err[300], key[33];
-	uint8_t rnd[16];
 	long long room;
 	int enc;
 	json_t *j = dbx_req_json(r);
@@ -60,38 +107,20 @@ static void share_create(struct dbx_server *s, struct net_http_req *r, long long
 				fkj ? err : "missing");
 		goto out;
 	}
-	if ((exp && !json_is_null(exp) && (!json_is_integer(exp) || json_integer_value(exp) <= (json_int_t)time(NULL))) ||
-	    (maxd && !json_is_null(maxd) && (!json_is_integer(maxd) || json_integer_value(maxd) < 1))) {
+	if (!limits_ok(exp, maxd)) {
 		dbx_reply_error(r, 400, "expireAt must be in the future and maxDownloads at least 1");
 		goto out;
 	}
-	cry_random(rnd, sizeof(rnd));
-	hex_encode(rnd, sizeof(rnd), key, sizeof(key), 0);
+	access_key_new(key);
 	kptext = json_dumps(kpj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fktext = json_dumps(fkj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO shares(access_key, node_id, created_by, expire_at, "
-				       "max_downloads, keypair, file_key) VALUES(?,?,?,?,?,?,?)");
-	int rc = SQLITE_ERROR;
-	if (st && kptext && fktext) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, node);
-		sqlite3_bind_int64(st, 3, uid);
-		if (json_is_integer(exp))
-			sqlite3_bind_int64(st, 4, json_integer_value(exp));
-		if (json_is_integer(maxd))
-			sqlite3_bind_int64(st, 5, json_integer_value(maxd));
-		sqlite3_bind_text(st, 6, kptext, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, fktext, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	if (!kptext || !fktext ||
+	    share_insert(s, "INSERT INTO shares(access_key, node_id, created_by, expire_at, max_downloads, keypair, "
+			 "file_key) VALUES(?,?,?,?,?,?,?)", key, node, uid, exp, maxd, kptext, fktext) < 0) {
 		dbx_reply_error(r, 500, "cannot store the share");
 		goto out;
 	}
-	char link[96];
-	str_fmt(link, sizeof(link), "/api/v1/public/shares/downloads/%s", key);
-	dbx_reply_json(r, 201, json_pack("{s:s,s:s}", "accessKey", key, "link", link));
+	reply_link(r, DBX_SHARE_LINK, key);
 out:
 	free(kptext);
 	free(fktext);
@@ -107,7 +136,6 @@ static void upload_share_create(struct dbx_server *s, struct net_http_req *r, lo
 	long long room;
 	int enc;
 	char key[33];
-	uint8_t rnd[16];
 	json_t *j = dbx_req_json(r);
 	if (!j)
 		return;
@@ -128,34 +156,17 @@ static void upload_share_create(struct dbx_server *s, struct net_http_req *r, lo
 		dbx_reply_error(r, 400, "upload shares are for encrypted rooms");
 		goto out;
 	}
-	if ((exp && !json_is_null(exp) && (!json_is_integer(exp) || json_integer_value(exp) <= (json_int_t)time(NULL))) ||
-	    (maxu && !json_is_null(maxu) && (!json_is_integer(maxu) || json_integer_value(maxu) < 1))) {
+	if (!limits_ok(exp, maxu)) {
 		dbx_reply_error(r, 400, "expireAt must be in the future and maxUploads at least 1");
 		goto out;
 	}
-	cry_random(rnd, sizeof(rnd));
-	hex_encode(rnd, sizeof(rnd), key, sizeof(key), 0);
-	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO upload_shares(access_key, target_id, created_by, expire_at, max_uploads) "
-				       "VALUES(?,?,?,?,?)");
-	int rc = SQLITE_ERROR;
-	if (st) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, target);
-		sqlite3_bind_int64(st, 3, uid);
-		if (json_is_integer(exp))
-			sqlite3_bind_int64(st, 4, json_integer_value(exp));
-		if (json_is_integer(maxu))
-			sqlite3_bind_int64(st, 5, json_integer_value(maxu));
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	access_key_new(key);
+	if (share_insert(s, "INSERT INTO upload_shares(access_key, target_id, created_by, expire_at, max_uploads) "
+			 "VALUES(?,?,?,?,?)", key, target, uid, exp, maxu, NULL, NULL) < 0) {
 		dbx_reply_error(r, 500, "cannot store the upload share");
 		goto out;
 	}
-	char link[96];
-	str_fmt(link, sizeof(link), "/api/v1/public/shares/uploads/%s", key);
-	dbx_reply_json(r, 201, json_pack("{s:s,s:s}", "accessKey", key, "link", link));
+	reply_link(r, DBX_UPLOAD_SHARE_LINK, key);
 out:
 	json_decref(n);
 	json_decref(j);
@@ -172,7 +183,7 @@ int dbx_api_shares(struct dbx_server *s, struct net_http_req *r, long long uid, 
 		share_create(s, r, uid);
 		return 1;
 	}
-	return 0;
+	return dbx_api_share_manage(s, r, uid, method, path);
 }
 
 /* The live share row for key; 0 when found (and not expired or used up). */
@@ -289,7 +300,7 @@ static int public_upload(struct dbx_server *s, struct net_http_req *r, const cha
 		if (!j)
 			return 1;
 		const char *name = json_string_value(json_object_get(j, "name"));
-		if (!name || !*name || strchr(name, '/') || strlen(name) > 255 || !strcmp(name, ".") || !strcmp(name, "..")) {
+		if (!dbx_name_ok(name)) {
 			json_decref(j);
 			dbx_reply_error(r, 400, "name is required");
 			return 1;

@@ -11,6 +11,7 @@
 
 #include "applets/databox/dbx_keys.h"
 #include "applets/databox/dbx_server.h"
+#include "applets/databox/dbx_stream.h"
 #include "core/encoding.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -57,8 +58,7 @@ static void upload_create(struct dbx_server *s, struct net_http_req *r, long lon
 	json_t *pid = json_object_get(j, "parentId");
 	const char *name = json_string_value(json_object_get(j, "name"));
 	json_t *size = json_object_get(j, "size");
-	if (!json_is_integer(pid) || !name || !*name || strchr(name, '/') || strlen(name) > 255 ||
-	    !strcmp(name, ".") || !strcmp(name, "..")) {
+	if (!json_is_integer(pid) || !dbx_name_ok(name)) {
 		json_decref(j);
 		dbx_reply_error(r, 400, "parentId and name are required");
 		return;
@@ -69,10 +69,8 @@ static void upload_create(struct dbx_server *s, struct net_http_req *r, long lon
 		dbx_reply_error(r, 413, "files are limited to %llu GiB", DBX_MAX_FILE_SIZE >> 30);
 		return;
 	}
-	int role = dbx_node_access(s, uid, json_integer_value(pid), &room, &enc);
-	if (role < DBX_ROLE_WRITE) {
+	if (dbx_parent_writable(s, r, uid, json_integer_value(pid), &room, &enc) < 0) {
 		json_decref(j);
-		dbx_reply_error(r, role < 0 ? 404 : 403, role < 0 ? "no such parent" : "write access required");
 		return;
 	}
 	int ok = dbx_upload_start(s, uid, json_integer_value(pid), name, id) == 0;
@@ -105,20 +103,6 @@ static int upload_get(struct dbx_server *s, const char *id, long long uid, long 
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
 {
 	long long received, parent;
@@ -140,7 +124,7 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 	}
 	int fd = dbx_upload_path(s, id, path, sizeof(path)) == 0 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
 	if (fd < 0 || ftruncate(fd, received) < 0 || lseek(fd, received, SEEK_SET) < 0 ||
-	    write_all(fd, body, len) < 0 || fdatasync(fd) < 0) {
+	    dbx_write_full(fd, body, len) < 0 || fdatasync(fd) < 0) {
 		if (fd >= 0)
 			close(fd);
 		log_warn("upload %s: %s", id, strerror(errno));

@@ -45,4 +45,7 @@ int dbx_cmd_upload(int argc, char **argv);
 int dbx_cmd_download(int argc, char **argv);
 int dbx_cmd_share(int argc, char **argv);
 int dbx_cmd_upload_share(int argc, char **argv);
+/* "share ls" / "share rm ID" (upload = 0) and the same for upload shares. */
+int dbx_share_ls(int upload, int nargs, char **args);
+int dbx_share_rm(int upload, int nargs, char **args);
 #endif

@@ -1,6 +1,7 @@
 /* dbx_client_share.c - "databox share create" (a fresh key pair for the share, its
  * private key under the share password, the file key wrapped for it) and "databox
- * share get LINK OUT" (needs no account: the link and the share password). */
+ * share get LINK OUT" (needs no account: the link and the share password), the same
+ * for upload shares, and the dispatch to "ls" and "rm" (dbx_client_share_list.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -494,38 +495,50 @@ out:
 	return rc;
 }
 
-int dbx_cmd_upload_share(int argc, char **argv)
+static int share_ls(struct sopts *o) { return dbx_share_ls(0, o->nargs, o->args); }
+static int share_rm(struct sopts *o) { return dbx_share_rm(0, o->nargs, o->args); }
+static int upload_share_ls(struct sopts *o) { return dbx_share_ls(1, o->nargs, o->args); }
+static int upload_share_rm(struct sopts *o) { return dbx_share_rm(1, o->nargs, o->args); }
+
+struct sub {
+	const char *name;
+	int (*fn)(struct sopts *o);
+};
+
+/* Runs the sub-command named by the first argument after the options. */
+static int dispatch(int argc, char **argv, const char *cmd, const char *usage, const struct sub *subs, size_t n)
 {
 	struct sopts o;
 	if (sparse(argc, argv, &o) < 0 || o.nargs < 1) {
-		fprintf(stderr, "Usage: databox upload-share create ROOM[/PATH] ... | upload-share put LINK FILE ...\n");
+		fprintf(stderr, "Usage: %s\n", usage);
 		return EXIT_USAGE;
 	}
 	const char *sub = o.args[0];
 	o.args++;
 	o.nargs--;
-	if (strcmp(sub, "create") == 0)
-		return upload_share_create(&o);
-	if (strcmp(sub, "put") == 0)
-		return upload_share_put(&o);
-	fprintf(stderr, "databox upload-share: unknown sub-command %s\n", sub);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(sub, subs[i].name) == 0)
+			return subs[i].fn(&o);
+	fprintf(stderr, "databox %s: unknown sub-command %s\n", cmd, sub);
 	return EXIT_USAGE;
+}
+
+int dbx_cmd_upload_share(int argc, char **argv)
+{
+	static const struct sub subs[] = {
+		{ "create", upload_share_create }, { "put", upload_share_put },
+		{ "ls", upload_share_ls }, { "rm", upload_share_rm },
+	};
+	return dispatch(argc, argv, "upload-share", "databox upload-share create ROOM[/PATH] ... | upload-share put "
+			"LINK FILE ... | upload-share ls | upload-share rm ID", subs, sizeof(subs) / sizeof(subs[0]));
 }
 
 int dbx_cmd_share(int argc, char **argv)
 {
-	struct sopts o;
-	if (sparse(argc, argv, &o) < 0 || o.nargs < 1) {
-		fprintf(stderr, "Usage: databox share create ROOM/PATH ... | share get LINK OUT ...\n");
-		return EXIT_USAGE;
-	}
-	const char *sub = o.args[0];
-	o.args++;
-	o.nargs--;
-	if (strcmp(sub, "create") == 0)
-		return share_create(&o);
-	if (strcmp(sub, "get") == 0)
-		return share_get(&o);
-	fprintf(stderr, "databox share: unknown sub-command %s\n", sub);
-	return EXIT_USAGE;
+	static const struct sub subs[] = {
+		{ "create", share_create }, { "get", share_get },
+		{ "ls", share_ls }, { "rm", share_rm },
+	};
+	return dispatch(argc, argv, "share", "databox share create ROOM/PATH ... | share get LINK OUT ... | share ls | "
+			"share rm ID", subs, sizeof(subs) / sizeof(subs[0]));
 }

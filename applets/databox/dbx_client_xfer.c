@@ -40,22 +40,6 @@ static int parse_x(int argc, char **argv, const char **keypw)
 	return optind;
 }
 
-static ssize_t read_full(int fd, uint8_t *p, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 /* POSTs one chunk at offset; returns 0 or an exit code. */
 static int send_chunk(struct dbx_client *c, const char *up, uint64_t off, const uint8_t *p, size_t n)
 {
@@ -160,7 +144,7 @@ int dbx_cmd_upload(int argc, char **argv)
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read_full(fd, buf, UP_CHUNK);
+		ssize_t n = dbx_read_full(fd, buf, UP_CHUNK);
 		if (n < 0) {
 			fprintf(stderr, "databox upload: %s: %s\n", file, strerror(errno));
 			rc = EXIT_IOERR;

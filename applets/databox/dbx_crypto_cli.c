@@ -386,6 +386,29 @@ static unsigned file_mode(void)
 	return 0666u & ~(unsigned)m;
 }
 
+/* Opens IN (args[0]) and OUT (args[1], under a temporary name); EXIT_OK or the exit
+ * code after a message. */
+static int open_in_out(const char *cmd, const struct opts *o, int *in, uint64_t *size, struct dbx_outfile *of)
+{
+	if ((*in = open_in(cmd, o->args[0], size)) < 0)
+		return EXIT_NOINPUT;
+	if (dbx_outfile_open(of, o->args[1], file_mode()) < 0) {
+		fprintf(stderr, "databox crypto %s: %s: %s\n", cmd, o->args[1], strerror(errno));
+		return EXIT_CANTCREAT;
+	}
+	return EXIT_OK;
+}
+
+/* Puts OUT into place; EXIT_OK or EXIT_IOERR after a message. */
+static int commit_out(const char *cmd, const struct opts *o, struct dbx_outfile *of)
+{
+	if (dbx_outfile_commit(of) < 0) {
+		fprintf(stderr, "databox crypto %s: %s: %s\n", cmd, o->args[1], strerror(errno));
+		return EXIT_IOERR;
+	}
+	return EXIT_OK;
+}
+
 static int cmd_encrypt_file(struct opts *o)
 {
 	struct dbx_file_key fk;
@@ -399,15 +422,8 @@ static int cmd_encrypt_file(struct opts *o)
 		return usage_err("encrypt-file", "IN OUT and --file-key-out PLAIN_FILE_KEY_JSON expected");
 	if (dbx_file_key_new(&fk) < 0)
 		return EXIT_SOFTWARE;
-	if ((in = open_in("encrypt-file", o->args[0], &size)) < 0) {
-		rc = EXIT_NOINPUT;
+	if ((rc = open_in_out("encrypt-file", o, &in, &size, &of)) != EXIT_OK)
 		goto out;
-	}
-	if (dbx_outfile_open(&of, o->args[1], file_mode()) < 0) {
-		fprintf(stderr, "databox crypto encrypt-file: %s: %s\n", o->args[1], strerror(errno));
-		rc = EXIT_CANTCREAT;
-		goto out;
-	}
 	if (dbx_gcm_encrypt_fd(&fk, in, of.fd, size, NULL, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "databox crypto encrypt-file: %s\n", err);
 		rc = EXIT_IOERR;
@@ -421,12 +437,7 @@ static int cmd_encrypt_file(struct opts *o)
 		rc = EXIT_CANTCREAT;
 		goto out;
 	}
-	if (dbx_outfile_commit(&of) < 0) {
-		fprintf(stderr, "databox crypto encrypt-file: %s: %s\n", o->args[1], strerror(errno));
-		rc = EXIT_IOERR;
-		goto out;
-	}
-	rc = EXIT_OK;
+	rc = commit_out("encrypt-file", o, &of);
 out:
 	dbx_outfile_abort(&of);
 	if (in >= 0)
@@ -455,27 +466,15 @@ static int cmd_decrypt_file(struct opts *o)
 		fprintf(stderr, "databox crypto decrypt-file: %s: %s\n", o->fk, err);
 		goto out;
 	}
-	if ((in = open_in("decrypt-file", o->args[0], &size)) < 0) {
-		rc = EXIT_NOINPUT;
+	if ((rc = open_in_out("decrypt-file", o, &in, &size, &of)) != EXIT_OK)
 		goto out;
-	}
-	if (dbx_outfile_open(&of, o->args[1], file_mode()) < 0) {
-		fprintf(stderr, "databox crypto decrypt-file: %s: %s\n", o->args[1], strerror(errno));
-		rc = EXIT_CANTCREAT;
-		goto out;
-	}
 	if (dbx_gcm_decrypt_fd(&fk, in, of.fd, size, NULL, NULL, &bad_tag, err, sizeof(err)) < 0) {
 		fprintf(stderr, "databox crypto decrypt-file: %s%s\n", err,
 			bad_tag ? "; no output written" : "");
 		rc = bad_tag || !fk.has_tag ? EXIT_DATAERR : EXIT_IOERR;
 		goto out;
 	}
-	if (dbx_outfile_commit(&of) < 0) {
-		fprintf(stderr, "databox crypto decrypt-file: %s: %s\n", o->args[1], strerror(errno));
-		rc = EXIT_IOERR;
-		goto out;
-	}
-	rc = EXIT_OK;
+	rc = commit_out("decrypt-file", o, &of);
 out:
 	dbx_outfile_abort(&of);
 	if (in >= 0)

@@ -76,12 +76,22 @@ void dbx_api_handle(struct net_http_req *r, void *arg);
 void dbx_reply_json(struct net_http_req *r, int code, json_t *j); /* steals j */
 void dbx_reply_error(struct net_http_req *r, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Steps st (prepared and bound; NULL means a database error: 500) and replies 200 with
+ * the JSON text in column 0 of its row, or 404 with none; finalizes st. */
+void dbx_reply_stored_json(struct net_http_req *r, sqlite3_stmt *st, const char *none);
 /* The request body as a JSON object, or NULL after replying 400. */
 json_t *dbx_req_json(struct net_http_req *r);
 /* Role of uid in the room holding node (0 none, 1 read, 2 write, 3 manage); *room and
  * *encrypted are filled when the node exists. -1 when the node does not exist. */
 int dbx_node_access(struct dbx_server *s, long long uid, long long node, long long *room,
 		    int *encrypted);
+/* 0 when uid may write into parent (filling *room, *encrypted), else -1 after
+ * replying 404 or 403. */
+int dbx_parent_writable(struct dbx_server *s, struct net_http_req *r, long long uid, long long parent,
+			long long *room, int *encrypted);
+
+/* A usable node name: 1-255 bytes, no '/', not "." or "..". */
+int dbx_name_ok(const char *name);
 
 /* A node as the API shows it (NULL if it does not exist). */
 json_t *dbx_node_json(struct dbx_server *s, long long id, long long uid);
@@ -96,6 +106,12 @@ int dbx_api_keys(struct dbx_server *s, struct net_http_req *r, long long uid,
 		 const char *method, const char *path);
 int dbx_api_shares(struct dbx_server *s, struct net_http_req *r, long long uid,
 		   const char *method, const char *path);
+/* Listing and cancelling shares (dbx_api_share_list.c); 1 when it answered. */
+int dbx_api_share_manage(struct dbx_server *s, struct net_http_req *r, long long uid,
+			 const char *method, const char *path);
+/* The public links, followed by the access key. */
+#define DBX_SHARE_LINK "/api/v1/public/shares/downloads/"
+#define DBX_UPLOAD_SHARE_LINK "/api/v1/public/shares/uploads/"
 /* The public share endpoints (no login). */
 int dbx_api_public(struct dbx_server *s, struct net_http_req *r, const char *method,
 		   const char *path);

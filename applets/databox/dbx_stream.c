@@ -99,7 +99,7 @@ void dbx_outfile_abort(struct dbx_outfile *o)
 	o->tmp[0] = '\0';
 }
 
-static ssize_t read_full(int fd, uint8_t *p, size_t len)
+ssize_t dbx_read_full(int fd, uint8_t *p, size_t len)
 {
 	size_t got = 0;
 	while (got < len) {
@@ -115,7 +115,7 @@ static ssize_t read_full(int fd, uint8_t *p, size_t len)
 	return (ssize_t)got;
 }
 
-static int write_full(int fd, const uint8_t *p, size_t len)
+int dbx_write_full(int fd, const uint8_t *p, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, p, len);
@@ -150,7 +150,7 @@ static int run(const struct dbx_file_key *fk, int encrypt, int in_fd, int out_fd
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read_full(in_fd, buf, CHUNK);
+		ssize_t n = dbx_read_full(in_fd, buf, CHUNK);
 		if (n < 0) {
 			str_fmt(err, errlen, "read: %s", strerror(errno));
 			goto out;
@@ -167,7 +167,7 @@ static int run(const struct dbx_file_key *fk, int encrypt, int in_fd, int out_fd
 			str_copy(err, "AES-256-GCM failed", errlen);
 			goto out;
 		}
-		if (write_full(out_fd, obuf, (size_t)n) < 0) {
+		if (dbx_write_full(out_fd, obuf, (size_t)n) < 0) {
 			str_fmt(err, errlen, "write: %s", strerror(errno));
 			goto out;
 		}

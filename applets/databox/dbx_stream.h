@@ -6,11 +6,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct dbx_file_key;
 
 /* Called after each chunk with the bytes done so far (total 0 when unknown). */
 typedef void (*dbx_progress_cb)(uint64_t done, uint64_t total, void *arg);
+
+/* read() until len bytes or end of file (EINTR retried); the count, or -1. */
+ssize_t dbx_read_full(int fd, uint8_t *p, size_t len);
+/* write() all of len bytes (EINTR retried); 0 or -1. */
+int dbx_write_full(int fd, const uint8_t *p, size_t len);
 
 /* A file being written under a temporary name in the directory of its final path. */
 struct dbx_outfile {

@@ -106,6 +106,46 @@ check "the share password is nowhere in the server's state" sh -c "! grep -rq sh
 as alice share create vault --share-password-file "$TMP/share.pw" --key-password-file "$TMP/alice.key" >"$TMP/o" 2>&1; rc=$?
 check "a share of a room is refused: only files" sh -c "[ $rc = 65 ] && grep -q 'shares are only for files' '$TMP/o'"
 
+# listing and cancelling shares: the share's creator or a room manager; a cancelled link is dead
+code() { curl -sS -o /dev/null -w '%{http_code}' --cacert "$CERTS/ca.pem" "$1"; }
+as alice share create vault/report.bin --version A --iterations 1000 --key-password-file "$TMP/alice.key" \
+	--share-password-file "$TMP/share.pw" >"$TMP/link_a" 2>"$TMP/e"
+as bob share create vault/report.bin --version A --iterations 1000 --key-password-file "$TMP/bob2.key" \
+	--share-password-file "$TMP/share.pw" >"$TMP/link_b" 2>"$TMP/e"
+link_a=$(cat "$TMP/link_a"); link_b=$(cat "$TMP/link_b")
+as alice share ls >"$TMP/ls_a" 2>&1
+id_a=$(awk -F'\t' -v l="$link_a" '$6 == l { print $1 }' "$TMP/ls_a")
+id_b=$(awk -F'\t' -v l="$link_b" '$6 == l { print $1 }' "$TMP/ls_a")
+check "share ls: the manager sees her share with id, file, downloads, expiry, creator and link" \
+	grep -qx "$id_a	report.bin	0 downloads	expires never	by alice	$link_a" "$TMP/ls_a"
+check "share ls: the manager sees the reader's share in her room too" \
+	grep -qx "$id_b	report.bin	0 downloads	expires never	by bob	$link_b" "$TMP/ls_a"
+check "share ls: the used-up share shows its limit and expiry" \
+	grep -Eq "^[0-9]+	report.bin	2/2 downloads	expires 20[0-9-]+T[0-9:]+Z	by alice	$link\$" "$TMP/ls_a"
+as bob share ls >"$TMP/o" 2>&1
+check "share ls: the reader sees only the share he created" sh -c "[ \$(wc -l <'$TMP/o') = 1 ] && grep -q '	by bob	$link_b\$' '$TMP/o'"
+as bob share rm "$id_a" >"$TMP/o" 2>&1; rc=$?
+c1=$(code "$link_a")
+check "share rm by a reader of someone else's share: exit 77, says who may" \
+	sh -c "[ $rc = 77 ] && grep -q 'creator or a room manager' '$TMP/o' && [ $c1 = 200 ]"
+as alice share rm "$id_b" >"$TMP/o" 2>&1
+c1=$(code "$link_b"); c2=$(code "$link_b/download"); c3=$(code "$link_a")
+check "share rm by the room manager cancels the reader's share: curl gets 404" \
+	sh -c "grep -q 'share $id_b cancelled' '$TMP/o' && [ $c1 = 404 ] && [ $c2 = 404 ]"
+check "the other share still works" [ "$c3" = 200 ]
+as alice share rm "$id_a" >"$TMP/o" 2>&1
+c1=$(code "$link_a"); c2=$(code "$link_a/download")
+check "share rm by its creator: curl gets 404 for the link and the download" \
+	sh -c "grep -q 'share $id_a cancelled' '$TMP/o' && [ $c1 = 404 ] && [ $c2 = 404 ]"
+"$SEALBOX" databox share get "$link_a" "$TMP/share4.out" --ca "$CERTS/ca.pem" --share-password-file "$TMP/share.pw" >"$TMP/o" 2>&1; rc=$?
+check "share get of a cancelled share: exit 66, no file" sh -c "[ $rc = 66 ] && [ ! -e '$TMP/share4.out' ]"
+as alice share rm "$id_a" >"$TMP/o" 2>&1; rc=$?
+check "share rm of a cancelled share: exit 66, no such share" sh -c "[ $rc = 66 ] && grep -q 'no such share' '$TMP/o'"
+as alice share ls >"$TMP/o" 2>&1
+check "share ls no longer lists cancelled shares" sh -c "! grep -q '$link_a\|$link_b' '$TMP/o'"
+as alice share rm abc >"$TMP/o" 2>&1; rc=$?
+check "share rm with a bad id: exit 64" [ $rc = 64 ]
+
 # the room rescue key: every member loses the key password, the manager recovers
 printf 'rescue-pass-1\n' >"$TMP/rescue.pw"
 as alice rescue set-room vault --version A --iterations 1000 --rescue-password-file "$TMP/rescue.pw" \
@@ -155,6 +195,21 @@ env HOME="$TMP/nobody" "$SEALBOX" databox upload-share put "$ulink" "$TMP/ext.bi
 check "upload-share put without an account" grep -q 'uploaded ext.bin (1500000 bytes, encrypted for 2 keys)' "$TMP/o"
 env HOME="$TMP/nobody" "$SEALBOX" databox upload-share put "$ulink" "$TMP/ext.bin" --ca "$CERTS/ca.pem" >"$TMP/o" 2>&1; rc=$?
 check "the upload limit holds: a second put is refused" sh -c "[ $rc = 66 ] && grep -q 'used up' '$TMP/o'"
+as alice upload-share create vault --expires 2h >"$TMP/ulink2" 2>"$TMP/e"
+ulink2=$(cat "$TMP/ulink2")
+as alice upload-share ls >"$TMP/o" 2>&1
+uid1=$(awk -F'\t' -v l="$ulink" '$6 == l { print $1 }' "$TMP/o")
+uid2=$(awk -F'\t' -v l="$ulink2" '$6 == l { print $1 }' "$TMP/o")
+check "upload-share ls: both upload shares with uploads, limit and expiry" sh -c \
+	"grep -Eq '^$uid1	vault	1/1 uploads	expires 20[0-9-]+T[0-9:]+Z	by alice	$ulink\$' '$TMP/o' && grep -Eq '^$uid2	vault	0 uploads	expires 20' '$TMP/o'"
+as bob upload-share rm "$uid2" >"$TMP/o" 2>&1; rc=$?
+c1=$(code "$ulink2")
+check "upload-share rm by a reader: exit 77" sh -c "[ $rc = 77 ] && grep -q 'creator or a room manager' '$TMP/o' && [ $c1 = 200 ]"
+as alice upload-share rm "$uid2" >"$TMP/o" 2>&1
+c1=$(code "$ulink2")
+check "upload-share rm: the link answers 404" sh -c "grep -q 'upload-share $uid2 cancelled' '$TMP/o' && [ $c1 = 404 ]"
+env HOME="$TMP/nobody" "$SEALBOX" databox upload-share put "$ulink2" "$TMP/ext.bin" --ca "$CERTS/ca.pem" >"$TMP/o" 2>&1; rc=$?
+check "upload-share put into a cancelled upload share: exit 66" [ $rc = 66 ]
 as alice download vault/ext.bin "$TMP/ext.out" --key-password-file "$TMP/alice2.key" >/dev/null 2>&1
 check "the manager downloads and decrypts the shared-in file" cmp -s "$TMP/ext.bin" "$TMP/ext.out"
 as alice distribute --key-password-file "$TMP/alice2.key" >"$TMP/o" 2>&1

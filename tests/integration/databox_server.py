@@ -198,7 +198,7 @@ def main():
         f.write("[databox]\nlisten = 127.0.0.1:%d\ntls_cert = %s/server.pem\ntls_key = %s/server.key\n"
                 "state_dir = %s/state\npassword_iterations = 1000\nlogin_max_failures = 3\n"
                 "max_chunk = 1M\n" % (port, CERTS, CERTS, T))
-    for u, pw in (("alice", "alice-login-pw"), ("bob", "bob-login-pw")):
+    for u, pw in (("alice", "alice-login-pw"), ("bob", "bob-login-pw"), ("carol", "carol-login-pw")):
         with open(p(u + ".login"), "w") as f:
             f.write(pw + "\n")
         r = subprocess.run([SEALBOX, "databox", "admin", "-c", conf, "user", "add", u, "--password-file",
@@ -319,6 +319,39 @@ def main():
     check("a reader cannot overwrite keys (existing keys are ignored)", st == 204)
     st, j, _ = alice.req("GET", "/nodes/files/%d/user_file_key" % nid)
     check("alice's key is unchanged", st == 200 and j == fk_alice)
+
+    # listing and cancelling an upload share: its creator or a room manager, no one else
+    st, j, _ = alice.req("POST", "/shares/uploads", {"targetId": rid, "maxUploads": 3})
+    check("alice creates an upload share", st == 201, repr(j))
+    link = "/api/v1/public/shares/uploads/" + j["accessKey"]
+    st, lst, _ = alice.req("GET", "/shares/uploads")
+    mine = [it for it in (lst or {}).get("items", []) if it["accessKey"] == j["accessKey"]]
+    check("GET /shares/uploads lists it with id, target, uses, limit, creator and link",
+          st == 200 and len(mine) == 1 and mine[0]["targetId"] == rid and mine[0]["uploads"] == 0 and
+          mine[0]["maxUploads"] == 3 and mine[0]["createdBy"] == "alice" and mine[0]["link"] == link and
+          "expireAt" not in mine[0], repr(lst))
+    sid = mine[0]["id"] if mine else 0
+    carol = Client(port, ctx)
+    st, j2, _ = anon.req("POST", "/auth/login", {"userName": "carol", "password": "carol-login-pw"})
+    carol.token = j2 and j2.get("token")
+    st, j2, _ = carol.req("GET", "/shares/uploads")
+    st2, j3, _ = bob.req("GET", "/shares/uploads")
+    check("someone else's shares are listed neither to a non-member nor to a reader",
+          st == 200 and j2["items"] == [] and st2 == 200 and j3["items"] == [], "%r %r" % (j2, j3))
+    st, j2, _ = carol.req("DELETE", "/shares/uploads/%d" % sid)
+    check("a non-member cannot cancel it, nor learn it exists: 404", st == 404 and "no such upload share" in j2["message"])
+    st, j2, _ = bob.req("DELETE", "/shares/uploads/%d" % sid)
+    check("a reader cannot cancel it: 403 names who may", st == 403 and "creator or a room manager" in j2["message"])
+    st, j2, _ = anon.req("POST", link[len("/api/v1"):], {"name": "late.bin"})
+    up = (j2 or {}).get("uploadId", "")
+    st, _, _ = alice.req("DELETE", "/shares/uploads/%d" % sid)
+    st2, _, _ = anon.req("GET", link[len("/api/v1"):])
+    st3, _, _ = anon.req("POST", link[len("/api/v1"):] + "/" + up, raw=b"z", query="?offset=0")
+    check("the manager cancels it: the link and an upload begun through it answer 404",
+          st == 204 and st2 == 404 and st3 == 404 and len(up) == 32, "%r %r %r %r" % (st, st2, st3, up))
+    st, _, _ = alice.req("DELETE", "/shares/uploads/%d" % sid)
+    st2, j2, _ = alice.req("GET", "/shares/uploads")
+    check("cancelled means gone: 404 again, no longer listed", st == 404 and st2 == 200 and j2["items"] == [])
 
     # the scan: plaintext, the raw file key, its base64 and the key passwords appear nowhere
     srv_kill(srv, 15)
