@@ -43,6 +43,9 @@ endif
 ifneq ($(CROSS),)
 VARIANT := $(VARIANT)-$(ARCH)
 endif
+ifeq ($(WOLFSSL),system)
+VARIANT := $(VARIANT)-syswolfssl
+endif
 B := build/$(VARIANT)
 ifeq ($(VARIANT),rel)
 BIN := sealbox
@@ -60,7 +63,8 @@ ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 ENABLES := $(foreach a,$(KNOWN_APPLETS),-DENABLE_$(shell echo $(a) | tr a-z A-Z)=$(if $(filter $(a),$(APPLETS)),1,0))
-CPPFLAGS_ALL := -I. -Iinclude -D_GNU_SOURCE -DSEALBOX_VERSION='"$(VERSION)"' $(ENABLES)
+CPPFLAGS_ALL := -I. -Iinclude -D_GNU_SOURCE -DSEALBOX_VERSION='"$(VERSION)"' $(ENABLES) \
+	-DSEALBOX_TUNED_WOLFSSL=$(if $(filter system,$(WOLFSSL)),0,1)
 CFLAGS_ALL := -std=c11 $(WARN) $(OPT) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL := $(OPT) -Wl,--gc-sections $(LDFLAGS)
 ifeq ($(STATIC),1)

@@ -20,6 +20,11 @@
 #define ENABLE_HITC 1
 #endif
 
+/* 1 when linked with the tuned static wolfSSL from mk/deps.sh, 0 with WOLFSSL=system. */
+#ifndef SEALBOX_TUNED_WOLFSSL
+#define SEALBOX_TUNED_WOLFSSL 1
+#endif
+
 #ifndef SEALBOX_VERSION
 #define SEALBOX_VERSION "0.1.0"
 #endif
