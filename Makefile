@@ -229,7 +229,7 @@ demo: deps
 # Benchmarks print figures side by side with a peer; they never fail a build.
 bench:
 	@sh mk/deps.sh --bench $(DEPS_FLAGS)
-	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS)
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BINS) $(TOOL_BINS)
 	@for b in bench/*/run; do [ -n "$(BB)" ] && case $$b in *$(BB)*) ;; *) continue ;; esac; \
 		echo "== $$b"; SEALBOX=$(abspath $(BIN)) BENCH_BIN=$(abspath $(B)/bench) TOOLS=$(abspath $(B)/tools) sh $$b; done
 
