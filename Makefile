@@ -204,7 +204,7 @@ unit: $(UNIT_BIN)
 test: test-deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) $(REPLAY_BINS) $(TOOL_BINS)
 	@SEALBOX=$(abspath $(BIN)) UNIT_TESTS=$(abspath $(UNIT_BIN)) REPLAY_DIR=$(abspath $(B)/replay) \
-		TOOLS=$(abspath $(B)/tools) SAN=$(SAN) sh tests/run.sh
+		TOOLS=$(abspath $(B)/tools) SAN=$(SAN) WOLFSSL=$(WOLFSSL) sh tests/run.sh
 
 # libFuzzer builds: everything compiled again with clang and the fuzzer runtime.
 FUZZ_B := build/fuzz

@@ -6,6 +6,10 @@
 . "$(dirname "$0")/../lib.sh"
 : "${TOOLS:?run through make test}"
 D=$TOOLS/tlsdrv
+# Debian's libwolfssl (make WOLFSSL=system) does not consult the verify callback when
+# verification is off, so a verify=none description cannot name what it let through.
+if [ "${WOLFSSL:-static}" = system ]; then why_unknown_ca=""; why_expired=""
+else why_unknown_ca="; unknown CA"; why_expired="; certificate expired"; fi
 PY=/usr/bin/python3
 certs || { fail "tls: test certificates"; exit 1; }
 C=$CERTS
@@ -62,10 +66,10 @@ check "tls client: expired certificate is refused with the reason" \
 	sh -c "[ $rc = 1 ] && grep -q 'certificate verify failed: certificate expired' $TMP/cexp"
 echo hello | "$D" client localhost "$pex" --expect olleh >"$TMP/cexpn" 2>&1
 check "tls client: verify=none still encrypts and says what it let through" \
-	sh -c "grep -q 'verify=\"not verified (verify=none; unknown CA)\"' $TMP/cexpn && grep -q olleh $TMP/cexpn"
+	sh -c "grep -q 'verify=\"not verified (verify=none$why_unknown_ca)\"' $TMP/cexpn && grep -q olleh $TMP/cexpn"
 echo hello | "$D" client localhost "$pex" --ca "$C/ca.pem" --expect olleh >"$TMP/cexpn2" 2>&1
 check "tls client: verify=none with a CA file names the expired certificate" \
-	grep -q 'verify=\"not verified (verify=none; certificate expired)\"' "$TMP/cexpn2"
+	grep -q "verify=\"not verified (verify=none$why_expired)\"" "$TMP/cexpn2"
 "$D" client localhost "$p13" --ca "$TMP/nonexistent.pem" --verify --no-data >"$TMP/cnofile" 2>&1
 check "tls client: a missing CA file is named in the error" grep -q "cannot load CA file $TMP/nonexistent.pem: No such file" "$TMP/cnofile"
 
@@ -295,7 +299,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/self.key" -out "$TMP/sel
 	-subj /CN=intruder 2>/dev/null
 sc badcc -cert "$TMP/self.pem" -key "$TMP/self.key" >"$TMP/cc3"
 check "tls server: client certificate from an unknown CA refused" \
-	sh -c "! grep -q '^ping badcc' $TMP/cc3 && grep -q 'certificate verify failed: unknown CA' $TMP/cc.log"
+	sh -c "! grep -q '^ping badcc' $TMP/cc3 && grep -Eq 'certificate verify failed: (unknown CA|self-signed certificate)' $TMP/cc.log"
 start_drv "$TMP/opt.log" 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" \
 	--verify-client --ca "$C/ca.pem" || fail "tls server (optional client certs) starts"
 sc optno >"$TMP/opt1"
