@@ -24,18 +24,20 @@
 #include "applets/viewer/vw_cfwd.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_drop.h"
 #include "applets/viewer/vw_msg.h"
 
 static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch",
+	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 };
 
 #define CHAN 1
+#define K_DROP 100 /* with the relay, not the master: never on the wire */
 
 enum cstate { C_JOINING, C_KEYWAIT, C_APPROVAL, C_RUNNING, C_DONE };
 
@@ -72,6 +74,7 @@ struct client {
 	int raw;              /* shell: the terminal is in raw mode; restore saved_tio */
 	struct termios saved_tio;
 	struct vw_cfwd *fwd;
+	struct vw_drop *drop;
 };
 
 static volatile sig_atomic_t stop_flag, winch_flag;
@@ -145,6 +148,15 @@ static int start_command(struct client *c)
 	case VW_K_SHELL: need = VW_P_SHELL; break;
 	case VW_K_WATCH: need = VW_P_WATCH; break;
 	default: break;
+	}
+	if (c->kind == K_DROP) {
+		/* the drop is the relay's: no permission from the master, only its key */
+		const struct vw_key *keys[2] = { &c->key, &c->prev };
+		int rc;
+		c->drop = vw_drop_start(c->ncmd - 1, c->cmd + 1, (uint32_t)strtoul(c->session, NULL, 10),
+					keys, &c->relay, &rc);
+		c->state = C_RUNNING;
+		return c->drop ? -1 : rc;
 	}
 	if (!(c->perms & need)) {
 		fprintf(stderr, "viewer-client: the master does not allow %s\n", c->cmd[0]);
@@ -478,6 +490,11 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 			return on_sealed(c, h, raw, pl);
 		return -1;
 	}
+	if (h->type == TF_DROP) {
+		if (h->source != TF_ID_RELAY || !c->drop)
+			return -1;
+		return vw_drop_frame(c->drop, &c->relay, pl, h->length);
+	}
 	if (h->source != TF_ID_RELAY || tfctl_parse(&ctl, pl, h->length) < 0) {
 		fprintf(stderr, "viewer-client: malformed control frame from the relay\n");
 		return EXIT_PROTOCOL;
@@ -552,6 +569,8 @@ static int run(struct client *c)
 			else
 				pf[1].fd = c->in_fd;
 		}
+		if (c->drop && vw_drop_wants_out(c->drop) && vw_conn_room(&c->relay) >= VW_FRAME_MAX)
+			busy = 1;
 		if (poll(pf, (nfds_t)nf, busy ? 0 : 1000) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -567,6 +586,8 @@ static int run(struct client *c)
 		}
 		if (rc < 0)
 			pump_source(c, busy || (pf[1].revents & (POLLIN | POLLHUP)));
+		if (rc < 0 && c->drop)
+			rc = vw_drop_pump(c->drop, &c->relay);
 		if (rc < 0 && c->fwd)
 			vw_cfwd_pump(c->fwd, &c->relay, &c->key, pf + 2, nf - 2);
 		if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
@@ -640,11 +661,9 @@ static int viewer_client_main(int argc, char **argv)
 		c.kind = VW_K_SHELL;
 	else if (strcmp(c.cmd[0], "watch") == 0 && c.ncmd == 1)
 		c.kind = VW_K_WATCH;
-	else if (
-		 strcmp(c.cmd[0], "drop") == 0) {
-		fprintf(stderr, "viewer-client: %s is not implemented in this version\n", c.cmd[0]);
-		return EXIT_UNAVAILABLE;
-	} else
+	else if (strcmp(c.cmd[0], "drop") == 0 && vw_drop_args_ok(c.ncmd - 1, c.cmd + 1))
+		c.kind = K_DROP;
+	else
 		return cli_usage_error(&viewer_client_applet, "unknown command or wrong arguments: %s", c.cmd[0]);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -672,6 +691,7 @@ static int viewer_client_main(int argc, char **argv)
 	if (c.sha)
 		cry_sha256_free(c.sha);
 	vw_cfwd_free(c.fwd);
+	vw_drop_free(c.drop);
 	vw_key_clear(&c.key);
 	vw_key_clear(&c.prev);
 	cry_rsa_free(c.priv);

@@ -306,6 +306,12 @@ int vw_conn_send_ctl(struct vw_conn *c, uint8_t type, uint16_t target, const cha
 	return send_frame(c, type, target, (const uint8_t *)text, strlen(text));
 }
 
+int vw_conn_send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *p,
+		       size_t len)
+{
+	return send_frame(c, type, target, p, len);
+}
+
 int vw_conn_send_plain(struct vw_conn *c, uint16_t target, const uint8_t *p, size_t len)
 {
 	return send_frame(c, TF_DATA, target, p, len);

@@ -43,6 +43,9 @@ int vw_conn_open_relay(struct vw_conn *c, const char *server, int http_port, cha
 size_t vw_conn_room(const struct vw_conn *c);
 /* Queues a control frame whose payload is "key=value\n" text. */
 int vw_conn_send_ctl(struct vw_conn *c, uint8_t type, uint16_t target, const char *text);
+/* Queues a frame of any type with payload p (DROP requests). */
+int vw_conn_send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *p,
+		       size_t len);
 /* Queues a plaintext DATA frame (HELLO / KEY). */
 int vw_conn_send_plain(struct vw_conn *c, uint16_t target, const uint8_t *p, size_t len);
 /* Encodes m, seals it with key and queues it. */
