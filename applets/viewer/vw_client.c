@@ -24,18 +24,21 @@
 #include "applets/viewer/vw_cfwd.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_direct.h"
+#include "applets/viewer/vw_drop.h"
 #include "applets/viewer/vw_msg.h"
 
 static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"--server HOST:PORT [--http-port N] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch",
+	"--server HOST:PORT [--http-port N] [--no-lan] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 };
 
 #define CHAN 1
+#define K_DROP 100 /* with the relay, not the master: never on the wire */
 
 enum cstate { C_JOINING, C_KEYWAIT, C_APPROVAL, C_RUNNING, C_DONE };
 
@@ -48,6 +51,11 @@ struct client {
 	int ncmd;
 	int kind;
 	struct vw_conn relay;
+	struct vw_conn direct; /* the direct LAN link to the master, when it worked */
+	struct vw_conn *data;  /* where sealed traffic with the master goes: relay or direct */
+	char lan[256];         /* the master's direct addresses (JOINED lan=) */
+	int no_lan;
+	time_t direct_lost;    /* when the direct link died: the relay gets a moment to say why */
 	struct cry_rsa *priv;
 	uint8_t *spki;
 	size_t spki_len;
@@ -72,6 +80,7 @@ struct client {
 	int raw;              /* shell: the terminal is in raw mode; restore saved_tio */
 	struct termios saved_tio;
 	struct vw_cfwd *fwd;
+	struct vw_drop *drop;
 };
 
 static volatile sig_atomic_t stop_flag, winch_flag;
@@ -111,7 +120,7 @@ static int send_msg(struct client *c, uint8_t type, uint8_t a, uint32_t b, uint6
 		    const void *data, size_t len)
 {
 	struct vw_msg m = { type, CHAN, a, b, x, data, len };
-	return vw_conn_send_msg(&c->relay, &c->key, TF_ID_MASTER, &m);
+	return vw_conn_send_msg(c->data, &c->key, TF_ID_MASTER, &m);
 }
 
 static void draw_progress(struct client *c, int final)
@@ -145,6 +154,15 @@ static int start_command(struct client *c)
 	case VW_K_SHELL: need = VW_P_SHELL; break;
 	case VW_K_WATCH: need = VW_P_WATCH; break;
 	default: break;
+	}
+	if (c->kind == K_DROP) {
+		/* the drop is the relay's: no permission from the master, only its key */
+		const struct vw_key *keys[2] = { &c->key, &c->prev };
+		int rc;
+		c->drop = vw_drop_start(c->ncmd - 1, c->cmd + 1, (uint32_t)strtoul(c->session, NULL, 10),
+					keys, &c->relay, &rc);
+		c->state = C_RUNNING;
+		return c->drop ? -1 : rc;
 	}
 	if (!(c->perms & need)) {
 		fprintf(stderr, "viewer-client: the master does not allow %s\n", c->cmd[0]);
@@ -346,7 +364,7 @@ static void pump_source(struct client *c, int readable)
 
 	if (c->state != C_RUNNING || !c->opened || c->in_fd < 0 || c->sent_eof)
 		return;
-	while (c->credit > 0 && vw_conn_room(&c->relay) >= VW_CHUNK + 256) {
+	while (c->credit > 0 && vw_conn_room(c->data) >= VW_CHUNK + 256) {
 		size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
 		ssize_t n;
 		if ((c->kind == VW_K_EXEC || c->kind == VW_K_SHELL) && !readable)
@@ -415,6 +433,21 @@ static int on_key(struct client *c, const uint8_t *pl, size_t len)
 	return -1;
 }
 
+/* After approval (only an approved client is let in directly): the master's LAN
+ * addresses, briefly; the data path moves there when one proves to hold K. */
+static void try_direct(struct client *c)
+{
+	char chosen[80];
+
+	if (!c->lan[0] || c->no_lan)
+		return;
+	if (vw_direct_try(&c->direct, c->lan, &c->key, (uint32_t)strtoul(c->session, NULL, 10),
+			  c->relay.my_id, &c->relay.seq, 1000, chosen, sizeof(chosen)) == 0) {
+		c->data = &c->direct;
+		snprintf(c->path, sizeof(c->path), "direct %s", chosen);
+	}
+}
+
 static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t *raw,
 		     const uint8_t *pl)
 {
@@ -444,6 +477,7 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 	} else if (c->state == C_APPROVAL && m.type == VW_M_APPROVE) {
 		c->perms = m.b;
 		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)m.len, (const char *)m.data);
+		try_direct(c);
 		fprintf(stderr, "viewer-client: approved; path %s\n", c->path);
 		rc = start_command(c);
 	} else if (m.type == VW_M_REFUSE) {
@@ -452,7 +486,7 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 	} else if (c->state == C_RUNNING && m.chan == CHAN) {
 		rc = on_chan_msg(c, &m);
 	} else if (c->state == C_RUNNING && c->fwd) {
-		vw_cfwd_msg(c->fwd, &c->relay, &c->key, &m);
+		vw_cfwd_msg(c->fwd, c->data, &c->key, &m);
 	}
 	cry_wipe(pt, (size_t)n);
 	return rc;
@@ -460,14 +494,14 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 
 /* One frame. Returns an exit code when the session is over, -1 to go on. */
 static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t *raw,
-		    const uint8_t *pl)
+		    const uint8_t *pl, int from_direct)
 {
 	struct tfctl ctl;
 	const char *v;
 
 	if (h->type == TF_DATA) {
-		if (h->source != TF_ID_MASTER || h->length == 0)
-			return -1;
+		if (h->source != TF_ID_MASTER || h->length == 0 || (c->data == &c->direct && !from_direct))
+			return -1; /* after the move, the master sends only on the direct link */
 		if (c->state == C_KEYWAIT && pl[0] == VW_OUT_KEY) {
 			if (h->seq <= c->rp.last_seq)
 				return EXIT_PROTOCOL;
@@ -477,6 +511,11 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 		if (pl[0] == VW_OUT_SEALED && c->key.set)
 			return on_sealed(c, h, raw, pl);
 		return -1;
+	}
+	if (h->type == TF_DROP) {
+		if (h->source != TF_ID_RELAY || !c->drop)
+			return -1;
+		return vw_drop_frame(c->drop, &c->relay, pl, h->length);
 	}
 	if (h->source != TF_ID_RELAY || tfctl_parse(&ctl, pl, h->length) < 0) {
 		fprintf(stderr, "viewer-client: malformed control frame from the relay\n");
@@ -490,6 +529,7 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 		if (c->state != C_JOINING || id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL)
 			return EXIT_PROTOCOL;
 		c->relay.my_id = (uint16_t)id;
+		snprintf(c->lan, sizeof(c->lan), "%s", (v = tfctl_get(&ctl, "lan")) ? v : "");
 		n = vw_hello_encode(c->spki, c->spki_len, hello, sizeof(hello));
 		if (n < 0 || vw_conn_send_plain(&c->relay, TF_ID_MASTER, hello, (size_t)n) < 0)
 			return EXIT_SOFTWARE;
@@ -538,21 +578,25 @@ static int run(struct client *c)
 	snprintf(ctl, sizeof(ctl), "session=%s\n", c->session);
 	vw_conn_send_ctl(&c->relay, TF_JOIN, TF_ID_RELAY, ctl);
 	while (rc < 0 && !stop_flag) {
-		struct pollfd pf[2 + 80] = {
+		struct pollfd pf[3 + 80] = {
 			{ c->relay.fd, (short)(POLLIN | (c->relay.out_len > c->relay.out_off ? POLLOUT : 0)), 0 },
 			{ -1, POLLIN, 0 },
+			{ c->data == &c->direct && !c->direct_lost ? c->direct.fd : -1,
+			  (short)(POLLIN | (c->direct.out_len > c->direct.out_off ? POLLOUT : 0)), 0 },
 		};
-		int busy = 0, nf = 2;
+		int busy = 0, nf = 3;
 		if (c->fwd)
-			nf += vw_cfwd_pollfds(c->fwd, &c->relay, pf + 2, 80);
+			nf += vw_cfwd_pollfds(c->fwd, c->data, pf + 3, 80);
 		if (c->state == C_RUNNING && c->opened && c->in_fd >= 0 && !c->sent_eof && c->credit > 0 &&
-		    vw_conn_room(&c->relay) >= VW_CHUNK + 256) {
+		    vw_conn_room(c->data) >= VW_CHUNK + 256) {
 			if (c->kind == VW_K_PUT)
 				busy = 1;
 			else
 				pf[1].fd = c->in_fd;
 		}
-		if (poll(pf, (nfds_t)nf, busy ? 0 : 1000) < 0 && errno != EINTR)
+		if (c->drop && vw_drop_wants_out(c->drop) && vw_conn_room(&c->relay) >= VW_FRAME_MAX)
+			busy = 1;
+		if (poll(pf, (nfds_t)nf, busy ? 0 : c->direct_lost ? 200 : 1000) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			struct tframe_hdr h;
@@ -561,20 +605,42 @@ static int run(struct client *c)
 			if (vw_conn_on_readable(&c->relay) < 0)
 				break;
 			while (rc < 0 && (r = vw_conn_frame(&c->relay, &h, &raw, &pl)) == 1) {
-				rc = on_frame(c, &h, raw, pl);
+				rc = on_frame(c, &h, raw, pl, 0);
 				vw_conn_consume(&c->relay);
+			}
+		}
+		if (rc < 0 && pf[2].fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+			struct tframe_hdr h;
+			const uint8_t *raw, *pl;
+			int r;
+			if (vw_conn_on_readable(&c->direct) < 0 && !c->direct_lost)
+				c->direct_lost = time(NULL);
+			while (rc < 0 && (r = vw_conn_frame(&c->direct, &h, &raw, &pl)) == 1) {
+				if (h.type == TF_DATA)
+					rc = on_frame(c, &h, raw, pl, 1);
+				vw_conn_consume(&c->direct);
 			}
 		}
 		if (rc < 0)
 			pump_source(c, busy || (pf[1].revents & (POLLIN | POLLHUP)));
+		if (rc < 0 && c->drop)
+			rc = vw_drop_pump(c->drop, &c->relay);
 		if (rc < 0 && c->fwd)
-			vw_cfwd_pump(c->fwd, &c->relay, &c->key, pf + 2, nf - 2);
+			vw_cfwd_pump(c->fwd, c->data, &c->key, pf + 3, nf - 3);
 		if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
 			winch_flag = 0;
 			send_msg(c, VW_M_RESIZE, 0, term_size(), 0, NULL, 0);
 		}
 		if (vw_conn_flush(&c->relay) < 0)
 			break;
+		if (c->data == &c->direct && !c->direct_lost && vw_conn_flush(&c->direct) < 0)
+			c->direct_lost = time(NULL);
+		/* a kick closes the direct link at once; the relay's PEER_LEFT says it was a
+		 * kick, so wait a moment for it before calling it a lost link */
+		if (rc < 0 && c->direct_lost && time(NULL) - c->direct_lost >= 2) {
+			fprintf(stderr, "viewer-client: direct link lost: %s\n", c->direct.err);
+			rc = EXIT_UNAVAILABLE;
+		}
 		if (time(NULL) - last_ping >= 20) {
 			vw_conn_send_ctl(&c->relay, TF_PING, TF_ID_RELAY, "");
 			last_ping = time(NULL);
@@ -593,6 +659,11 @@ static int run(struct client *c)
 		vw_conn_send_ctl(&c->relay, TF_END, TF_ID_RELAY, "");
 		vw_conn_flush_all(&c->relay, 1000);
 	}
+	if (c->data == &c->direct) {
+		if (!c->direct_lost)
+			vw_conn_flush_all(&c->direct, 1000);
+		vw_conn_close(&c->direct);
+	}
 	vw_conn_close(&c->relay);
 	return rc;
 }
@@ -609,10 +680,14 @@ static int viewer_client_main(int argc, char **argv)
 	}
 	memset(&c, 0, sizeof(c));
 	c.in_fd = c.out_fd = -1;
+	c.data = &c.relay;
+	c.direct.fd = -1;
 	c.http_port = 80;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
 			c.server = argv[++i];
+		else if (strcmp(argv[i], "--no-lan") == 0)
+			c.no_lan = 1;
 		else if (strcmp(argv[i], "--http-port") == 0 && i + 1 < argc)
 			c.http_port = atoi(argv[++i]);
 		else
@@ -640,11 +715,9 @@ static int viewer_client_main(int argc, char **argv)
 		c.kind = VW_K_SHELL;
 	else if (strcmp(c.cmd[0], "watch") == 0 && c.ncmd == 1)
 		c.kind = VW_K_WATCH;
-	else if (
-		 strcmp(c.cmd[0], "drop") == 0) {
-		fprintf(stderr, "viewer-client: %s is not implemented in this version\n", c.cmd[0]);
-		return EXIT_UNAVAILABLE;
-	} else
+	else if (strcmp(c.cmd[0], "drop") == 0 && vw_drop_args_ok(c.ncmd - 1, c.cmd + 1))
+		c.kind = K_DROP;
+	else
 		return cli_usage_error(&viewer_client_applet, "unknown command or wrong arguments: %s", c.cmd[0]);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -672,6 +745,7 @@ static int viewer_client_main(int argc, char **argv)
 	if (c.sha)
 		cry_sha256_free(c.sha);
 	vw_cfwd_free(c.fwd);
+	vw_drop_free(c.drop);
 	vw_key_clear(&c.key);
 	vw_key_clear(&c.prev);
 	cry_rsa_free(c.priv);

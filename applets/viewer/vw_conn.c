@@ -110,6 +110,14 @@ static int conn_setup(struct vw_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
+int vw_conn_adopt(struct vw_conn *c, int fd, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return conn_setup(c, err, errlen);
+}
+
 int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen)
 {
 	char host[256], port[16];
@@ -287,13 +295,14 @@ static uint8_t *out_space(struct vw_conn *c, size_t n)
 static int send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *p,
 		      size_t len)
 {
-	struct tframe_hdr h = { TFRAME_VERSION, type, c->my_id, target, c->seq + 1, c->ack,
+	uint32_t *seq = c->seqp ? c->seqp : &c->seq;
+	struct tframe_hdr h = { TFRAME_VERSION, type, c->my_id, target, *seq + 1, c->ack,
 				(uint32_t)len };
 	uint8_t *o;
 
-	if (len > VW_FRAME_MAX || c->seq == UINT32_MAX || !(o = out_space(c, TFRAME_HDR_LEN + len)))
+	if (len > VW_FRAME_MAX || *seq == UINT32_MAX || !(o = out_space(c, TFRAME_HDR_LEN + len)))
 		return -1; /* seq never wraps: it is half of the AEAD nonce */
-	c->seq++;
+	(*seq)++;
 	tframe_hdr_encode(&h, o);
 	if (len)
 		memcpy(o + TFRAME_HDR_LEN, p, len);
@@ -306,6 +315,12 @@ int vw_conn_send_ctl(struct vw_conn *c, uint8_t type, uint16_t target, const cha
 	return send_frame(c, type, target, (const uint8_t *)text, strlen(text));
 }
 
+int vw_conn_send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *p,
+		       size_t len)
+{
+	return send_frame(c, type, target, p, len);
+}
+
 int vw_conn_send_plain(struct vw_conn *c, uint16_t target, const uint8_t *p, size_t len)
 {
 	return send_frame(c, TF_DATA, target, p, len);
@@ -316,17 +331,18 @@ int vw_conn_send_msg(struct vw_conn *c, const struct vw_key *key, uint16_t targe
 {
 	uint8_t pt[VW_MSG_MAX];
 	ssize_t n = vw_msg_encode(m, pt, sizeof(pt)), f;
-	struct tframe_hdr h = { TFRAME_VERSION, TF_DATA, c->my_id, target, c->seq + 1, c->ack, 0 };
+	uint32_t *seq = c->seqp ? c->seqp : &c->seq;
+	struct tframe_hdr h = { TFRAME_VERSION, TF_DATA, c->my_id, target, *seq + 1, c->ack, 0 };
 	uint8_t *o;
 	int rc = -1;
 
-	if (n < 0 || c->seq == UINT32_MAX ||
+	if (n < 0 || *seq == UINT32_MAX ||
 	    !(o = out_space(c, TFRAME_HDR_LEN + VW_SEAL_OVERHEAD + (size_t)n)))
 		goto out;
 	f = vw_seal_frame(key, &h, pt, (size_t)n, o, TFRAME_HDR_LEN + VW_SEAL_OVERHEAD + (size_t)n);
 	if (f < 0)
 		goto out;
-	c->seq++;
+	(*seq)++;
 	c->out_len += (size_t)f;
 	rc = 0;
 out:

@@ -21,6 +21,9 @@ struct vw_conn {
 	int fd;
 	uint16_t my_id;
 	uint32_t seq;       /* last seq sent */
+	uint32_t *seqp;     /* NULL, or the counter shared with the sender's other link (a direct
+	                       path): seq is half of the AEAD nonce, so one sender numbers all
+	                       its frames on all its links with one counter */
 	uint32_t ack;       /* highest seq seen from the peer */
 	uint8_t *in;
 	size_t in_len;
@@ -33,6 +36,8 @@ struct vw_conn {
 /* Connects (blocking, with a timeout) to "host:port". Returns 0 or -1 with err set. */
 int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen);
 void vw_conn_close(struct vw_conn *c);
+/* Wraps an already connected socket (a direct path). */
+int vw_conn_adopt(struct vw_conn *c, int fd, char *err, size_t errlen);
 /* Connects to the relay, fastest path first: TCP to server; if that fails and http_port
  * is not 0, the relay's HTTP Upgrade port on the same host, through the proxy named by
  * https_proxy/http_proxy (Basic credentials from the URL; no_proxy honoured) or direct.
@@ -43,6 +48,9 @@ int vw_conn_open_relay(struct vw_conn *c, const char *server, int http_port, cha
 size_t vw_conn_room(const struct vw_conn *c);
 /* Queues a control frame whose payload is "key=value\n" text. */
 int vw_conn_send_ctl(struct vw_conn *c, uint8_t type, uint16_t target, const char *text);
+/* Queues a frame of any type with payload p (DROP requests). */
+int vw_conn_send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *p,
+		       size_t len);
 /* Queues a plaintext DATA frame (HELLO / KEY). */
 int vw_conn_send_plain(struct vw_conn *c, uint16_t target, const uint8_t *p, size_t len);
 /* Encodes m, seals it with key and queues it. */

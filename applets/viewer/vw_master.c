@@ -21,13 +21,14 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_direct.h"
 #include "applets/viewer/vw_master.h"
 
 static int viewer_master_main(int argc, char **argv);
 
 const struct applet viewer_master_applet = {
 	"viewer-master", viewer_master_main,
-	"--server HOST:PORT [--http-port N] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--no-lan]",
+	"--server HOST:PORT [--http-port N] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--lan-listen ADDR:PORT] [--no-lan]",
 	APPLET_CLIENT,
 	"open a remote-support session on this appliance",
 };
@@ -48,9 +49,30 @@ static struct vw_peer *find_peer(struct vw_master *m, uint16_t id)
 	return NULL;
 }
 
+struct vw_peer *vw_master_peer(struct vw_master *m, uint16_t id)
+{
+	return find_peer(m, id);
+}
+
+struct vw_conn *vw_master_link(struct vw_master *m, uint16_t peer)
+{
+	struct vw_peer *p = find_peer(m, peer);
+	return p && p->direct ? p->direct : &m->relay;
+}
+
+size_t vw_master_min_room(struct vw_master *m)
+{
+	size_t r = vw_conn_room(&m->relay);
+	for (int i = 0; i < VW_MAX_PEERS; i++)
+		if (m->peers[i].state != PEER_FREE && m->peers[i].direct &&
+		    vw_conn_room(m->peers[i].direct) < r)
+			r = vw_conn_room(m->peers[i].direct);
+	return r;
+}
+
 int vw_master_send(struct vw_master *m, uint16_t peer, struct vw_msg *msg)
 {
-	if (vw_conn_send_msg(&m->relay, &m->key, peer, msg) < 0) {
+	if (vw_conn_send_msg(vw_master_link(m, peer), &m->key, peer, msg) < 0) {
 		log_warn("output to the relay is full; dropping a message for client %u", peer);
 		return -1;
 	}
@@ -70,6 +92,7 @@ static void drop_peer(struct vw_master *m, struct vw_peer *p, const char *why, i
 		vw_conn_send_ctl(&m->relay, TF_KICK, TF_ID_RELAY, ctl);
 	}
 	vw_mchan_close_peer(m, p->id);
+	vw_mdirect_close(m, p);
 	memset(p, 0, sizeof(*p));
 	if (m->asking == idx) {
 		m->asking = -1;
@@ -304,11 +327,28 @@ static void on_data(struct vw_master *m, const struct tframe_hdr *h, const uint8
 	}
 	if (epoch > p->min_epoch)
 		p->min_epoch = epoch;
+	if (!p->path_said) {
+		/* its first request came over the relay: it did not (or could not) go direct */
+		printf("path %u %s\n", p->id, m->path);
+		fflush(stdout);
+		p->path_said = 1;
+	}
 	if (msg.type == VW_M_OPEN)
 		vw_mchan_open(m, p, &msg);
 	else
 		vw_mchan_msg(m, p, &msg);
 	cry_wipe(pt, (size_t)n);
+}
+
+void vw_master_on_data(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,
+		       const uint8_t *pl)
+{
+	on_data(m, h, raw, pl);
+}
+
+void vw_master_drop_peer(struct vw_master *m, struct vw_peer *p, const char *why)
+{
+	drop_peer(m, p, why, 1);
 }
 
 /* One frame from the relay. Returns -1 when the session cannot go on. */
@@ -410,6 +450,8 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 			m->auto_approve = 1;
 		} else if (strcmp(a, "--no-lan") == 0) {
 			m->no_lan = 1;
+		} else if (strcmp(a, "--lan-listen") == 0 && i + 1 < argc) {
+			m->lan_listen = argv[++i];
 		} else if (strcmp(a, "--present") == 0 && i + 1 < argc) {
 			m->present = argv[++i];
 		} else if (strcmp(a, "--expose") == 0 && i + 1 < argc) {
@@ -441,10 +483,15 @@ static int run(struct vw_master *m)
 		fprintf(stderr, "viewer-master: %s\n", err);
 		return EXIT_UNAVAILABLE;
 	}
-	vw_conn_send_ctl(&m->relay, TF_REGISTER, TF_ID_RELAY, "version=1\n");
+	{
+		char reg[320];
+		snprintf(reg, sizeof(reg), "version=1\n%s%s%s", m->lan[0] ? "lan=" : "", m->lan,
+			 m->lan[0] ? "\n" : "");
+		vw_conn_send_ctl(&m->relay, TF_REGISTER, TF_ID_RELAY, reg);
+	}
 	while (!m->quit && !stop_flag) {
-		struct pollfd pf[4 + VW_MAX_CHANS * 3];
-		int n = 0, busy = 0, base;
+		struct pollfd pf[4 + VW_MAX_CHANS * 3 + 1 + VW_MAX_PEND + VW_MAX_PEERS];
+		int n = 0, busy = 0, base, dbase, dn;
 
 		pf[n++] = (struct pollfd){ m->relay.fd, (short)(POLLIN | (m->relay.out_len > m->relay.out_off ? POLLOUT : 0)), 0 };
 		pf[n++] = (struct pollfd){ m->asking >= 0 ? m->tty_fd : -1, POLLIN, 0 };
@@ -452,6 +499,9 @@ static int run(struct vw_master *m)
 		base = n;
 		n += vw_mchan_pollfds(m, pf + n, (int)(sizeof(pf) / sizeof(pf[0])) - n - 1, &busy);
 		pf[n++] = (struct pollfd){ m->present_fd, POLLIN, 0 };
+		dbase = n;
+		dn = vw_mdirect_pollfds(m, pf + n, 1 + VW_MAX_PEND + VW_MAX_PEERS);
+		n += dn;
 		if (poll(pf, (nfds_t)n, busy == 1 ? 0 : busy == 2 ? 5 : 1000) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -485,8 +535,9 @@ static int run(struct vw_master *m)
 		if (pf[2].fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP)))
 			if (read_lines(m, 0, m->cmd_line, sizeof(m->cmd_line), &m->cmd_len, on_command) < 0)
 				m->stdin_open = 0;
-		vw_mchan_pump(m, pf + base, n - base - 1);
-		vw_mchan_present(m, m->present_fd >= 0 && (pf[n - 1].revents & (POLLIN | POLLHUP | POLLERR)));
+		vw_mchan_pump(m, pf + base, dbase - base - 1);
+		vw_mchan_present(m, m->present_fd >= 0 && (pf[dbase - 1].revents & (POLLIN | POLLHUP | POLLERR)));
+		vw_mdirect_pump(m, pf + dbase, dn);
 		vw_mchan_reap(m);
 		if (vw_conn_flush(&m->relay) < 0)
 			break;
@@ -550,7 +601,24 @@ static int viewer_master_main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	m.lan_fd = -1;
+	for (int i = 0; i < VW_MAX_PEND; i++)
+		m.pend[i].fd = -1;
+	if (!m.no_lan) {
+		char err[160];
+		m.lan_fd = vw_direct_listen(m.lan_listen, m.lan, sizeof(m.lan), err, sizeof(err));
+		if (m.lan_fd < 0 && m.lan_listen) {
+			fprintf(stderr, "viewer-master: %s\n", err);
+			vw_key_clear(&m.key);
+			return EXIT_OSERR;
+		}
+		if (m.lan_fd < 0)
+			log_warn("no direct LAN path: %s", err);
+		else
+			log_info("direct LAN path on %s", m.lan);
+	}
 	rc = run(&m);
+	vw_mdirect_shutdown(&m);
 	for (int i = 0; i < VW_MAX_PEERS; i++)
 		if (m.peers[i].state != PEER_FREE)
 			vw_mchan_close_peer(&m, m.peers[i].id);

@@ -2,6 +2,7 @@
 #ifndef VW_MASTER_H
 #define VW_MASTER_H
 
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,6 +26,20 @@ struct vw_peer {
 	char sas[VW_SAS_DIGITS + 1];
 	struct vw_replay rp;
 	uint16_t min_epoch; /* the oldest key epoch still accepted from this peer */
+	struct vw_conn *direct; /* its direct LAN link once it proved K, else NULL */
+	int path_said;
+};
+
+#define VW_MAX_PEND 4
+
+/* A connection to the LAN listener that has not proved K yet. */
+struct vw_dpend {
+	int fd;            /* -1 free */
+	uint8_t chal[32];
+	uint8_t in[34];    /* u16 client id, HMAC */
+	size_t got;
+	long deadline_ms;
+	char addr[64];
 };
 
 struct vw_chan {
@@ -60,6 +75,10 @@ struct vw_master {
 	const char *share;
 	int share_fd;
 	int allow_exec, allow_shell, auto_approve, no_lan;
+	const char *lan_listen;
+	int lan_fd;        /* the direct LAN listener, -1 none */
+	char lan[256];     /* its addresses, announced in REGISTER lan= */
+	struct vw_dpend pend[VW_MAX_PEND];
 	struct vw_expose expose[VW_MAX_EXPOSE];
 	int n_expose;
 	const char *present;
@@ -91,4 +110,18 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n);
 void vw_mchan_reap(struct vw_master *m);
 void vw_mchan_present(struct vw_master *m, int readable);
 int vw_master_send(struct vw_master *m, uint16_t peer, struct vw_msg *msg);
+/* The link a peer's traffic goes on (its direct link, else the relay), and the least
+ * room over all links (for broadcasts). */
+struct vw_conn *vw_master_link(struct vw_master *m, uint16_t peer);
+struct vw_peer *vw_master_peer(struct vw_master *m, uint16_t id);
+void vw_master_drop_peer(struct vw_master *m, struct vw_peer *p, const char *why);
+size_t vw_master_min_room(struct vw_master *m);
+/* vw_mdirect.c: the LAN listener and the direct links */
+int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max);
+void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n);
+void vw_mdirect_close(struct vw_master *m, struct vw_peer *p);
+void vw_mdirect_shutdown(struct vw_master *m);
+/* vw_master.c: a sealed frame from a peer (relay or direct link) */
+void vw_master_on_data(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,
+		       const uint8_t *pl);
 #endif

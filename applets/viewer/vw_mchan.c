@@ -551,11 +551,12 @@ void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *m
 
 int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 {
-	int n = 0, room = vw_conn_room(&m->relay) >= ROOM_NEEDED;
+	int n = 0;
 
 	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++) {
 		struct vw_chan *ch = &m->chans[i];
-		int can_send = ch->used && ch->credit > 0 && room;
+		int can_send = ch->used && ch->credit > 0 &&
+			       vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED;
 		if (ch->used && (ch->kind == VW_K_EXEC || ch->kind == VW_K_SHELL) && ch->rfd[0] < 0 &&
 		    ch->rfd[1] < 0 && !ch->exited &&
 		    !*busy)
@@ -614,7 +615,7 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		if (!ch->used)
 			continue;
 		if (ch->kind == VW_K_GET) {
-			while (ch->credit > 0 && vw_conn_room(&m->relay) >= ROOM_NEEDED) {
+			while (ch->credit > 0 && vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED) {
 				uint64_t hole = vw_hole_at(ch->rfd[0], ch->done, ch->size);
 				ssize_t r;
 				if (hole) {
@@ -661,7 +662,7 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		}
 		for (int s = 0; s < 2; s++)
 			if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    vw_conn_room(&m->relay) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
+			    vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
 				close_fd(&ch->rfd[s]);
 				send_simple(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
 			}
@@ -706,7 +707,7 @@ void vw_mchan_present(struct vw_master *m, int readable)
 	uint8_t buf[VW_CHUNK];
 	ssize_t n;
 
-	if (m->present_fd < 0 || !readable || vw_conn_room(&m->relay) < ROOM_NEEDED * 4)
+	if (m->present_fd < 0 || !readable || vw_master_min_room(m) < ROOM_NEEDED * 4)
 		return;
 	n = read(m->present_fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))

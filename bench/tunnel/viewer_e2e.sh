@@ -21,7 +21,7 @@ rp=$(fp)
 printf '[tunneld]\nlisten = 127.0.0.1:%s\nstate_dir = %s\njoin_rate = 1000\n' "$rp" "$T/state" >"$T/t.ini"
 "$SEALBOX" tunneld -d -c "$T/t.ini" 2>/dev/null & pids="$pids $!"
 wp "$rp"
-"$SEALBOX" viewer-master --server 127.0.0.1:$rp --share "$T/share" --allow-exec --auto-approve \
+"$SEALBOX" viewer-master --no-lan --server 127.0.0.1:$rp --share "$T/share" --allow-exec --auto-approve \
 	</dev/null >"$T/m.out" 2>/dev/null & pids="$pids $!"
 i=0; while [ $i -lt 100 ] && ! grep -q '^session' "$T/m.out"; do sleep 0.05; i=$((i+1)); done
 s=$(sed -n '1s/^session //p' "$T/m.out")

@@ -130,7 +130,7 @@ def main():
         except OSError:
             time.sleep(0.05)
     merr = open(os.path.join(tmp, "m.err"), "w")
-    m = subprocess.Popen([SEALBOX, "viewer-master", "--server", "127.0.0.1:%d" % port, "--allow-exec",
+    m = subprocess.Popen([SEALBOX, "viewer-master", "--no-lan", "--server", "127.0.0.1:%d" % port, "--allow-exec",
                           "--auto-approve"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=merr, text=True)
     procs.append(m)

@@ -57,7 +57,7 @@ class PtyMaster:
     def __init__(self, relay, *opts):
         pid, fd = pty.fork()
         if pid == 0:
-            os.execv(SEALBOX, [SEALBOX, "viewer-master", "--server", relay] + list(opts))
+            os.execv(SEALBOX, [SEALBOX, "viewer-master", "--no-lan", "--server", relay] + list(opts))
         self.pid, self.fd, self.buf = pid, fd, ""
 
     def expect(self, pattern, timeout=15):
@@ -168,7 +168,7 @@ def main():
 
     # 5: no terminal, no --auto-approve: refused
     relay2, _ = start_relay()
-    mp = subprocess.Popen([SEALBOX, "viewer-master", "--server", relay2, "--allow-exec"],
+    mp = subprocess.Popen([SEALBOX, "viewer-master", "--no-lan", "--server", relay2, "--allow-exec"],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, start_new_session=True)
     procs.append(mp)

@@ -60,7 +60,7 @@ def main():
     procs.append(subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", ini], stderr=subprocess.DEVNULL))
     ok(wait_port(port), "tunneld listens")
     relay = "127.0.0.1:%d" % port
-    m = subprocess.Popen([SEALBOX, "viewer-master", "--server", relay, "--allow-shell", "--auto-approve"],
+    m = subprocess.Popen([SEALBOX, "viewer-master", "--no-lan", "--server", relay, "--allow-shell", "--auto-approve"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          text=True, env=dict(os.environ, SHELL="/bin/sh"))
     procs.append(m)
@@ -117,7 +117,7 @@ def main():
     ok(status == 3, "the shell's exit code is the client's (%s)" % status)
 
     # without --allow-shell: 77
-    m2 = subprocess.Popen([SEALBOX, "viewer-master", "--server", relay, "--auto-approve"],
+    m2 = subprocess.Popen([SEALBOX, "viewer-master", "--no-lan", "--server", relay, "--auto-approve"],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     procs.append(m2)
     s2 = re.match(r"session (\d+)", m2.stdout.readline()).group(1)

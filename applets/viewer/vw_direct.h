@@ -1,0 +1,33 @@
+/* vw_direct.h - the direct LAN path between a client and the master
+ * (docs/viewer-protocol.md section 8): the master's listener, the proof of K both ways,
+ * and the client's brief attempt. The direct link then carries the same frames as the
+ * relay link, sealed the same way. */
+#ifndef VW_DIRECT_H
+#define VW_DIRECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "applets/viewer/vw_conn.h"
+#include "applets/viewer/vw_crypto.h"
+
+#define VW_DIRECT_PORT 4663
+#define VW_CHAL_LEN 32
+#define VW_PROOF_LEN 32
+
+/* Listens on addr ("HOST:PORT", NULL = 0.0.0.0:4663; a busy default port falls back to
+ * any free port). Writes the addresses to announce ("IP:PORT,IP:PORT") into lan: the
+ * listening address, or for a wildcard the host's IPv4 addresses (loopback only when
+ * there is nothing else). Returns the listening fd or -1 with err set. */
+int vw_direct_listen(const char *addr, char *lan, size_t cap, char *err, size_t errlen);
+/* HMAC-SHA256(K, label || challenge || u32 session || u16 client id); label
+ * "sealbox-direct-v1" for the client's proof, "sealbox-direct-ok-v1" for the master's
+ * answer. */
+int vw_direct_proof(const struct vw_key *k, int answer, const uint8_t chal[VW_CHAL_LEN],
+		    uint32_t session, uint16_t id, uint8_t out[VW_PROOF_LEN]);
+/* Client: tries the addresses of lan in order, each for at most timeout_ms in all.
+ * On success out is the direct link (its seq shared with *seq) and chosen names it. */
+int vw_direct_try(struct vw_conn *out, const char *lan, const struct vw_key *k,
+		  uint32_t session, uint16_t id, uint32_t *seq, int timeout_ms, char *chosen,
+		  size_t cap);
+#endif

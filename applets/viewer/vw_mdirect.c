@@ -1,0 +1,203 @@
+/* vw_mdirect.c - viewer-master's direct LAN path: the listener, the proof of K, and the
+ * direct links that replace the relay for a client once it proved K. A connection that
+ * does not prove K within 2 s gets nothing but the random challenge and is closed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "applets/viewer/vw_direct.h"
+#include "applets/viewer/vw_master.h"
+#include "core/log.h"
+#include "crypto/crypto.h"
+
+#define PROOF_MS 2000
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void pend_close(struct vw_dpend *d, const char *why)
+{
+	if (why)
+		log_info("direct: connection from %s closed: %s", d->addr, why);
+	close(d->fd);
+	cry_wipe(d, sizeof(*d));
+	d->fd = -1;
+}
+
+int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max)
+{
+	int n = 0;
+
+	if (max < 1 + VW_MAX_PEND + VW_MAX_PEERS)
+		return 0;
+	pf[n++] = (struct pollfd){ m->lan_fd, POLLIN, 0 };
+	for (int i = 0; i < VW_MAX_PEND; i++)
+		pf[n++] = (struct pollfd){ m->pend[i].fd, POLLIN, 0 };
+	for (int i = 0; i < VW_MAX_PEERS; i++) {
+		struct vw_conn *d = m->peers[i].state != PEER_FREE ? m->peers[i].direct : NULL;
+		pf[n++] = (struct pollfd){ d ? d->fd : -1,
+					   (short)(POLLIN | (d && d->out_len > d->out_off ? POLLOUT : 0)), 0 };
+	}
+	return n;
+}
+
+static void on_accept(struct vw_master *m)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = accept4(m->lan_fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct vw_dpend *d = NULL;
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < VW_MAX_PEND && !d; i++)
+		if (m->pend[i].fd < 0)
+			d = &m->pend[i];
+	if (!d) {
+		close(fd); /* a flood of strays: the slots are busy for at most PROOF_MS */
+		return;
+	}
+	memset(d, 0, sizeof(*d));
+	d->fd = fd;
+	inet_ntop(AF_INET, &sa.sin_addr, d->addr, sizeof(d->addr));
+	snprintf(d->addr + strlen(d->addr), sizeof(d->addr) - strlen(d->addr), ":%u", ntohs(sa.sin_port));
+	d->deadline_ms = now_ms() + PROOF_MS;
+	if (cry_random(d->chal, sizeof(d->chal)) < 0 ||
+	    send(fd, d->chal, sizeof(d->chal), MSG_NOSIGNAL) != (ssize_t)sizeof(d->chal))
+		pend_close(d, "cannot send the challenge");
+}
+
+static void on_proof(struct vw_master *m, struct vw_dpend *d)
+{
+	uint16_t id = (uint16_t)(d->in[0] << 8 | d->in[1]);
+	struct vw_peer *p = vw_master_peer(m, id);
+	uint8_t want[VW_PROOF_LEN], ans[VW_PROOF_LEN];
+	char err[128];
+	int fd;
+
+	/* only an approved client: K also reaches a client before its SAS is confirmed */
+	if (!p || p->state != PEER_APPROVED || p->direct ||
+	    vw_direct_proof(&m->key, 0, d->chal, m->session, id, want) < 0 ||
+	    !cry_memeq(want, d->in + 2, sizeof(want))) {
+		pend_close(d, "no proof of the session key");
+		return;
+	}
+	if (vw_direct_proof(&m->key, 1, d->chal, m->session, id, ans) < 0 ||
+	    send(d->fd, ans, sizeof(ans), MSG_NOSIGNAL) != (ssize_t)sizeof(ans) ||
+	    !(p->direct = calloc(1, sizeof(*p->direct)))) {
+		pend_close(d, "cannot answer");
+		return;
+	}
+	fd = d->fd;
+	d->fd = -1;
+	if (vw_conn_adopt(p->direct, fd, err, sizeof(err)) < 0) {
+		free(p->direct);
+		p->direct = NULL;
+		pend_close(d, err);
+		return;
+	}
+	p->direct->my_id = TF_ID_MASTER;
+	p->direct->seqp = &m->relay.seq; /* one nonce counter for all our links */
+	log_info("client %u: direct path from %s", id, d->addr);
+	printf("path %u direct %s\n", id, d->addr);
+	fflush(stdout);
+	p->path_said = 1;
+	pend_close(d, NULL);
+}
+
+static void pend_read(struct vw_master *m, struct vw_dpend *d)
+{
+	ssize_t r = read(d->fd, d->in + d->got, sizeof(d->in) - d->got);
+
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		pend_close(d, "closed before proving the session key");
+		return;
+	}
+	if (r > 0)
+		d->got += (size_t)r;
+	if (d->got == sizeof(d->in))
+		on_proof(m, d);
+}
+
+static void direct_frames(struct vw_master *m, struct vw_peer *p, int readable)
+{
+	struct vw_conn *d = p->direct;
+	struct tframe_hdr h;
+	const uint8_t *raw, *pl;
+	int r;
+
+	if (readable && vw_conn_on_readable(d) < 0) {
+		vw_master_drop_peer(m, p, "direct link lost");
+		return;
+	}
+	while ((r = vw_conn_frame(d, &h, &raw, &pl)) == 1) {
+		if (h.type != TF_DATA || h.source != p->id || h.target != TF_ID_MASTER) {
+			vw_master_drop_peer(m, p, "bad frame on the direct link");
+			return;
+		}
+		vw_master_on_data(m, &h, raw, pl);
+		if (p->direct != d)
+			return; /* the frame ended that client (and freed its link) */
+		vw_conn_consume(d);
+	}
+	if (r < 0 || vw_conn_flush(d) < 0)
+		vw_master_drop_peer(m, p, "direct link lost");
+}
+
+void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n)
+{
+	long now = now_ms();
+
+	if (n < 1 + VW_MAX_PEND + VW_MAX_PEERS)
+		return;
+	if (m->lan_fd >= 0 && (pf[0].revents & POLLIN))
+		on_accept(m);
+	for (int i = 0; i < VW_MAX_PEND; i++) {
+		struct vw_dpend *d = &m->pend[i];
+		if (d->fd < 0 || pf[1 + i].fd != d->fd)
+			continue;
+		if (pf[1 + i].revents & (POLLIN | POLLHUP | POLLERR))
+			pend_read(m, d);
+		if (d->fd >= 0 && now > d->deadline_ms)
+			pend_close(d, "no proof of the session key in time");
+	}
+	for (int i = 0; i < VW_MAX_PEERS; i++) {
+		struct vw_peer *p = &m->peers[i];
+		const struct pollfd *q = &pf[1 + VW_MAX_PEND + i];
+		if (p->state == PEER_FREE || !p->direct || q->fd != p->direct->fd)
+			continue;
+		direct_frames(m, p, (q->revents & (POLLIN | POLLHUP | POLLERR)) != 0);
+	}
+}
+
+void vw_mdirect_close(struct vw_master *m, struct vw_peer *p)
+{
+	(void)m;
+	if (!p->direct)
+		return;
+	vw_conn_flush_all(p->direct, 200);
+	vw_conn_close(p->direct);
+	free(p->direct);
+	p->direct = NULL;
+}
+
+void vw_mdirect_shutdown(struct vw_master *m)
+{
+	for (int i = 0; i < VW_MAX_PEND; i++)
+		if (m->pend[i].fd >= 0)
+			pend_close(&m->pend[i], NULL);
+	for (int i = 0; i < VW_MAX_PEERS; i++)
+		vw_mdirect_close(m, &m->peers[i]);
+	if (m->lan_fd >= 0)
+		close(m->lan_fd);
+	m->lan_fd = -1;
+}
