@@ -31,9 +31,11 @@ _pids="$_pids $!"
 wait_port 127.0.0.1 "$hport"
 
 say "3. the person at the appliance starts viewer-master"
-step "viewer-master --server 127.0.0.1:$rport --share $TMP/share --allow-exec --expose web=127.0.0.1:$hport --auto-approve"
+# --lan-listen on loopback: the demo shows the direct path without listening beyond
+# this machine (a real appliance listens on its LAN address, the default).
+step "viewer-master --server 127.0.0.1:$rport --share $TMP/share --allow-exec --expose web=127.0.0.1:$hport --lan-listen 127.0.0.1:0 --auto-approve"
 "$SEALBOX" viewer-master --server 127.0.0.1:$rport --share "$TMP/share" --allow-exec \
-	--expose web=127.0.0.1:$hport --auto-approve </dev/null >"$TMP/master.out" 2>"$TMP/master.err" &
+	--expose web=127.0.0.1:$hport --lan-listen 127.0.0.1:0 --auto-approve </dev/null >"$TMP/master.out" 2>"$TMP/master.err" &
 _pids="$_pids $!"
 i=0
 while [ $i -lt 100 ] && ! grep -q '^session ' "$TMP/master.out"; do sleep 0.05; i=$((i + 1)); done
