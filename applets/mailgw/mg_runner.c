@@ -248,7 +248,9 @@ static void job_done(struct mg_delivery *d)
 			break;
 		}
 	r->njobs--;
-	if (j->delete_after) {
+	if (d->removed) {
+		log_info("queue %s: removed (all recipients done)", j->env.id);
+	} else if (j->delete_after) {
 		mg_spool_remove(ctx->conf.spool, j->env.id);
 		log_info("queue %s: deleted by the operator", j->env.id);
 	} else if (!housekeeping(r, &j->env)) {

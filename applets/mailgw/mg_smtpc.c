@@ -263,9 +263,21 @@ static void delivered(struct mg_smtpc *s)
 			str_fmt(r->error, sizeof(r->error), "delivered to %s", s->d->host);
 			s->d->sent++;
 		}
-	/* Durable before anything else: a crash now must not send it again. */
-	if (mg_env_save(s->d->ctx->conf.spool, e) < 0)
+	/* Durable before anything else: a crash now must not send it again. When this
+	 * finished the message (every recipient sent or bounced: no DSN owed), removing
+	 * the envelope is that commit: the unlink of env/ID plus one directory fsync
+	 * instead of rewriting env/ID (file fsync + rename + directory fsync) and then
+	 * removing it (another directory fsync). A crash after it leaves at most msg/ID
+	 * without an envelope, which start-up removes; before it, the old envelope
+	 * still says pending and the message is sent again (the unavoidable window). */
+	if (mg_env_done(e)) {
+		if (mg_spool_remove(s->d->ctx->conf.spool, e->id) == 0)
+			s->d->removed = 1;
+		else
+			log_err("deliver %s: cannot remove the envelope: %s", e->id, strerror(errno));
+	} else if (mg_env_save(s->d->ctx->conf.spool, e) < 0) {
 		log_err("deliver %s: cannot update the envelope: %s", e->id, strerror(errno));
+	}
 	for (size_t i = 0; i < s->d->n; i++)
 		if (s->accepted[i])
 			log_info("deliver %s: to=<%s> relay=%s status=sent (%d %s) tls=%s", e->id,
