@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applets/mailgw/mg_connpool.h"
 #include "applets/mailgw/mg_deliver.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -500,6 +501,7 @@ void mg_runner_stop(struct mg_ctx *ctx)
 	}
 	while (r->q)
 		q_free(q_unlink(r, &r->q));
+	mg_pool_clear(ctx);
 	net_timer_free(r->tick);
 	net_timer_free(r->soon);
 	free(r);
@@ -568,5 +570,6 @@ void mg_runner_reconfigure(struct mg_ctx *ctx)
 	if (!r)
 		return;
 	net_timer_every(r->tick, (unsigned long)ctx->conf.queue_scan_interval * 1000);
+	mg_pool_clear(ctx);   /* parked sessions were admitted by the old TLS policy */
 	scan_soon(r);
 }
