@@ -30,6 +30,14 @@ struct mg_commit_req {
 int mg_commit_add(struct mg_ctx *ctx, struct mg_commit_req *r);
 /* Takes r out of the batch if it is still waiting (session gone). */
 void mg_commit_cancel(struct mg_ctx *ctx, struct mg_commit_req *r);
-/* Daemon stop. */
+/* A delivery finished message id (every recipient sent or bounced): env/ID is
+ * unlinked now; the next batch's fsync of env/ makes that durable (shared with the
+ * envelopes of that batch), and only then is msg/ID unlinked, so a crash never leaves
+ * an envelope without its message. Until that fsync a power loss can bring the
+ * envelope back and the message is sent again: the RFC 1047 window between the next
+ * hop's 250 and our record of it, longer by one loop pass. Returns 0/-1 (-1: the
+ * caller removes it the slow way). */
+int mg_commit_remove(struct mg_ctx *ctx, const char *id);
+/* Daemon stop: the last removals are made durable. */
 void mg_commit_free(struct mg_ctx *ctx);
 #endif

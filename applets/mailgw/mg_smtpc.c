@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applets/mailgw/mg_commit.h"
 #include "applets/mailgw/mg_connpool.h"
 #include "applets/mailgw/mg_deliver.h"
 #include "applets/mailgw/mg_smtp.h"
@@ -269,15 +270,19 @@ static void delivered(struct mg_smtpc *s)
 			str_fmt(r->error, sizeof(r->error), "delivered to %s", s->d->host);
 			s->d->sent++;
 		}
-	/* Durable before anything else: a crash now must not send it again. When this
+	/* Recorded before anything else: a crash now must not send it again. When this
 	 * finished the message (every recipient sent or bounced: no DSN owed), removing
-	 * the envelope is that commit: the unlink of env/ID plus one directory fsync
-	 * instead of rewriting env/ID (file fsync + rename + directory fsync) and then
-	 * removing it (another directory fsync). A crash after it leaves at most msg/ID
-	 * without an envelope, which start-up removes; before it, the old envelope
-	 * still says pending and the message is sent again (the unavoidable window). */
+	 * the envelope is that record: env/ID is unlinked at once (so a killed daemon
+	 * never sends it again) and made durable by the next group commit's one fsync of
+	 * env/, shared with the other messages of that loop pass (mg_commit.h), instead
+	 * of rewriting env/ID (file fsync + rename + directory fsync) and then removing
+	 * it (another directory fsync). msg/ID goes only after that fsync, so a crash
+	 * leaves at most msg/ID without an envelope, which start-up removes. A power loss
+	 * before the fsync brings the pending envelope back and the message is sent
+	 * again: the unavoidable window of RFC 1047, longer by one loop pass. */
 	if (mg_env_done(e)) {
-		if (mg_spool_remove(s->d->ctx->conf.spool, e->id) == 0)
+		if (mg_commit_remove(s->d->ctx, e->id) == 0 ||
+		    mg_spool_remove(s->d->ctx->conf.spool, e->id) == 0)
 			s->d->removed = 1;
 		else
 			log_err("deliver %s: cannot remove the envelope: %s", e->id, strerror(errno));
