@@ -11,6 +11,7 @@
 
 #include "applet.h"
 #include "applets/mailgw/mg_cli.h"
+#include "applets/mailgw/mg_commit.h"
 #include "applets/mailgw/mg_ctx.h"
 #include "applets/mailgw/mg_queue.h"
 #include "core/cli.h"
@@ -255,6 +256,7 @@ static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
 	net_loop_run(ctx->loop);
 	mg_live_kill_all(ctx);
 	mg_runner_stop(ctx);
+	mg_commit_free(ctx);
 	mg_tlsmem_save(&ctx->tlsmem, ctx->tlsmem_path, (long long)time(NULL));
 	rc = EXIT_OK;
 out:

@@ -13,6 +13,8 @@ struct net_conn;
 struct net_listener;
 struct cry_tls_ctx;
 struct mg_runner;
+struct mg_pool;
+struct mg_commit;
 
 /* Every live session (SMTP, POP3/IMAP front end) is on the context's list so that a
  * stopping daemon can close them all and free their memory. */
@@ -39,6 +41,8 @@ struct mg_ctx {
 	struct mg_tlsmem tlsmem;
 	char tlsmem_path[512];
 	struct mg_runner *runner;
+	struct mg_commit *commit;               /* accepted messages being committed (mg_commit.c) */
+	struct mg_pool *pool;                   /* parked outbound sessions (mg_connpool.c) */
 	unsigned long nsessions;
 	struct mg_live live;                    /* list head (circular) */
 	const char *config_path;                /* for SIGHUP */

@@ -32,6 +32,7 @@ struct mg_delivery {
 	char error[256];         /* connection-level reason when nothing was delivered */
 	char tls[200];           /* "TLSv1.3 TLS_AES_256_GCM_SHA384 verify=ok" or "none" */
 	int sent;                /* recipients accepted */
+	int removed;             /* the message was finished and removed from the spool */
 	/* internal */
 	struct mg_smtpc *c;
 };

@@ -86,6 +86,11 @@ int mg_msg_writer_write(struct mg_msg_writer *w, const void *p, size_t len);
 /* Flush, fsync, rename to msg/ID, fsync msg/. After 0 the message file is durable. */
 int mg_msg_writer_commit(struct mg_msg_writer *w);
 void mg_msg_writer_abort(struct mg_msg_writer *w);
+/* Group commit (mg_commit.c): the same steps without the directory fsync, which the
+ * caller does once for a whole batch with mg_spool_sync_dir. */
+int mg_msg_writer_commit_nodirsync(struct mg_msg_writer *w);
+int mg_env_save_nodirsync(const char *spool, const struct mg_env *e);
+int mg_spool_sync_dir(const char *spool, const char *sub);
 
 /* env/ID via fs_write_atomic (tmp + fsync + rename + dir fsync). */
 int mg_env_save(const char *spool, const struct mg_env *e);

@@ -1,4 +1,4 @@
-/* mg_runner.c - the queue runner: scans env/, starts deliveries within the
+/* mg_runner.c - the queue runner: keeps the queue index, starts deliveries within the
  * concurrency limits (per next hop and overall), applies back-off, expires messages
  * after max_queue_lifetime, queues DSNs, holds mail for ETRN domains until released,
  * and executes the operator's requests from SPOOL/ctl/ (flush, delete).
@@ -7,7 +7,15 @@
  * is delivered domain by domain, each finished delivery triggers the next scan.
  * Next hop: smarthost_map, smarthost, else the domain's MX hosts in preference order
  * (net_resolve_mx, asynchronous), else the domain itself (RFC 5321 5.1 implicit MX),
- * on smtp_port; host names are resolved by net_connect's asynchronous resolver. */
+ * on smtp_port; host names are resolved by net_connect's asynchronous resolver.
+ *
+ * The queue index: every envelope not in a delivery is held in memory (loaded once
+ * from env/ at start-up, then added on accept and for each DSN, updated when a
+ * delivery ends, dropped on removal). A scan walks the index, never the spool, so a
+ * finished delivery costs no file reads however long the queue is (a rescan of env/
+ * per delivery made the relay rate fall as the backlog grew). The daemon is the only
+ * writer of env/ while it runs (operator requests come through ctl/), so the index
+ * and the files agree; the files stay the durable truth, read by `mailgw queue`. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applets/mailgw/mg_connpool.h"
 #include "applets/mailgw/mg_deliver.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -34,8 +43,16 @@ struct job {
 	struct net_mx_req *mx;   /* MX lookup under way */
 };
 
+/* An envelope waiting in the queue (not in a delivery). */
+struct qent {
+	struct qent *next;
+	struct mg_env env;
+};
+
 struct mg_runner {
 	struct mg_ctx *ctx;
+	struct qent *q, **qtail;    /* the queue index, oldest first */
+	size_t nq;
 	struct net_timer *tick;     /* periodic scan */
 	struct net_timer *soon;     /* coalesced "scan now" */
 	struct job *jobs;
@@ -54,6 +71,66 @@ static struct job *find_job(struct mg_runner *r, const char *id)
 	for (struct job *j = r->jobs; j; j = j->next)
 		if (strcmp(j->env.id, id) == 0)
 			return j;
+	return NULL;
+}
+
+static void q_append(struct mg_runner *r, struct qent *q)
+{
+	q->next = NULL;
+	*r->qtail = q;
+	r->qtail = &q->next;
+	r->nq++;
+}
+
+/* Unlinks *pp (pp points at the link to it) and returns it. */
+static struct qent *q_unlink(struct mg_runner *r, struct qent **pp)
+{
+	struct qent *q = *pp;
+	*pp = q->next;
+	if (r->qtail == &q->next)
+		r->qtail = pp;
+	r->nq--;
+	q->next = NULL;
+	return q;
+}
+
+static void q_free(struct qent *q)
+{
+	mg_env_free(&q->env);
+	free(q);
+}
+
+/* Takes over e (its recipient array) into the index. */
+static int q_add_env(struct mg_runner *r, struct mg_env *e)
+{
+	struct qent *q = calloc(1, sizeof(*q));
+	if (!q)
+		return -1;
+	q->env = *e;
+	mg_env_init(e);
+	q_append(r, q);
+	return 0;
+}
+
+/* Reads env/ID (just committed by us) into the index. */
+static void q_add_id(struct mg_runner *r, const char *id)
+{
+	struct mg_env e;
+	if (mg_env_load(r->ctx->conf.spool, id, &e) < 0) {
+		log_warn("queue %s: unreadable envelope, skipped", id);
+		return;
+	}
+	if (q_add_env(r, &e) < 0) {
+		log_err("queue %s: out of memory for the queue index", id);
+		mg_env_free(&e);
+	}
+}
+
+static struct qent **q_find(struct mg_runner *r, const char *id)
+{
+	for (struct qent **pp = &r->q; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->env.id, id) == 0)
+			return pp;
 	return NULL;
 }
 
@@ -132,8 +209,10 @@ static int housekeeping(struct mg_runner *r, struct mg_env *e)
 			char nid[MG_ID_MAX + 1] = "";
 			if (mg_dsn_queue(ctx, e, nid, sizeof(nid)) == 0) {
 				changed = 1;
-				if (nid[0])
+				if (nid[0]) {
+					q_add_id(r, nid);
 					scan_soon(r);
+				}
 			}
 			break;
 		}
@@ -170,11 +249,17 @@ static void job_done(struct mg_delivery *d)
 			break;
 		}
 	r->njobs--;
-	if (j->delete_after) {
+	if (d->removed) {
+		log_info("queue %s: removed (all recipients done)", j->env.id);
+	} else if (j->delete_after) {
 		mg_spool_remove(ctx->conf.spool, j->env.id);
 		log_info("queue %s: deleted by the operator", j->env.id);
-	} else if (!housekeeping(r, &j->env) && mg_env_save(ctx->conf.spool, &j->env) < 0) {
-		log_err("queue %s: cannot save the envelope", j->env.id);
+	} else if (!housekeeping(r, &j->env)) {
+		if (mg_env_save(ctx->conf.spool, &j->env) < 0)
+			log_err("queue %s: cannot save the envelope", j->env.id);
+		/* back into the index (at the end: the others waiting get their turn) */
+		if (!ctx->stopping && q_add_env(r, &j->env) < 0)
+			log_err("queue %s: out of memory for the queue index", j->env.id);
 	}
 	mg_env_free(&j->env);
 	free(d->idx);
@@ -310,36 +395,53 @@ static int try_start(struct mg_runner *r, struct mg_env *e, const char *release)
 	return 0;
 }
 
-/* Returns how many deliveries started (for ETRN's answer). */
+/* Returns how many deliveries started (for ETRN's answer). Walks the in-memory index
+ * only: no file is read here. */
 static int scan(struct mg_runner *r, const char *release)
 {
 	struct mg_ctx *ctx = r->ctx;
-	char **ids;
-	size_t n;
 	int started = 0;
+	/* With no flush or release pending, nothing can start once the total limit is
+	 * reached: stop there instead of walking the rest of a long queue (its expiry
+	 * waits for a scan with room, at the latest the periodic one after the load). */
+	int stop_at_limit = !release && !r->flush_all && !r->flush_domain[0];
 
 	if (ctx->stopping)
 		return 0;
-	if (mg_spool_ids(ctx->conf.spool, &ids, &n) < 0) {
-		log_err("queue: cannot read %s/env: %s", ctx->conf.spool, strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct mg_env e;
-		if (find_job(r, ids[i]))
-			continue;
-		if (mg_env_load(ctx->conf.spool, ids[i], &e) < 0) {
-			log_warn("queue %s: unreadable envelope, skipped", ids[i]);
+	for (struct qent **pp = &r->q; *pp;) {
+		struct qent *q = *pp;
+		if (stop_at_limit && r->njobs >= (size_t)ctx->conf.concurrency_total)
+			break;
+		if (housekeeping(r, &q->env)) {
+			q_free(q_unlink(r, pp));
 			continue;
 		}
-		if (!housekeeping(r, &e) && try_start(r, &e, release) == 1)
+		if (try_start(r, &q->env, release) == 1) {
+			q_free(q_unlink(r, pp));   /* the job owns the envelope now */
 			started++;
-		mg_env_free(&e);
+			continue;
+		}
+		pp = &q->next;
 	}
-	mg_spool_ids_free(ids, n);
 	r->flush_all = 0;
 	r->flush_domain[0] = '\0';
 	return started;
+}
+
+/* Start-up: the index from env/ (the only time the runner lists the spool). */
+static void load_index(struct mg_runner *r)
+{
+	char **ids;
+	size_t n;
+
+	if (mg_spool_ids(r->ctx->conf.spool, &ids, &n) < 0) {
+		log_err("queue: cannot read %s/env: %s", r->ctx->conf.spool, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		q_add_id(r, ids[i]);
+	mg_spool_ids_free(ids, n);
+	log_info("queue: %zu messages in the spool", r->nq);
 }
 
 static void tick_cb(void *arg)
@@ -363,6 +465,7 @@ int mg_runner_start(struct mg_ctx *ctx)
 	if (!r)
 		return -1;
 	r->ctx = ctx;
+	r->qtail = &r->q;
 	if (str_fmt(ctl, sizeof(ctl), "%s/ctl", ctx->conf.spool) < 0 || fs_mkdir_p(ctl, 0700) < 0 ||
 	    !(r->tick = net_timer_new(ctx->loop, tick_cb, r)) ||
 	    !(r->soon = net_timer_new(ctx->loop, soon_cb, r))) {
@@ -372,6 +475,7 @@ int mg_runner_start(struct mg_ctx *ctx)
 		return -1;
 	}
 	ctx->runner = r;
+	load_index(r);
 	net_timer_every(r->tick, (unsigned long)ctx->conf.queue_scan_interval * 1000);
 	net_timer_arm(r->soon, 0);
 	return 0;
@@ -395,6 +499,9 @@ void mg_runner_stop(struct mg_ctx *ctx)
 		free(j->d.idx);
 		free(j);
 	}
+	while (r->q)
+		q_free(q_unlink(r, &r->q));
+	mg_pool_clear(ctx);
 	net_timer_free(r->tick);
 	net_timer_free(r->soon);
 	free(r);
@@ -403,8 +510,10 @@ void mg_runner_stop(struct mg_ctx *ctx)
 
 void mg_runner_queued(struct mg_ctx *ctx, const char *id)
 {
-	if (ctx->runner)
-		scan_soon(ctx->runner);
+	if (!ctx->runner)
+		return;
+	q_add_id(ctx->runner, id);
+	scan_soon(ctx->runner);
 }
 
 int mg_runner_etrn(struct mg_ctx *ctx, const char *domain)
@@ -437,10 +546,15 @@ void mg_runner_control(struct mg_ctx *ctx)
 			log_info("control: flush %s", n + 6);
 		} else if (strncmp(n, "delete.", 7) == 0 && mg_id_valid(n + 7)) {
 			struct job *j = find_job(r, n + 7);
-			if (j)
+			struct qent **qp = j ? NULL : q_find(r, n + 7);
+			if (j) {
 				j->delete_after = 1;
-			else if (mg_spool_remove(ctx->conf.spool, n + 7) == 0)
-				log_info("queue %s: deleted by the operator", n + 7);
+			} else {
+				if (qp)
+					q_free(q_unlink(r, qp));
+				if (mg_spool_remove(ctx->conf.spool, n + 7) == 0)
+					log_info("queue %s: deleted by the operator", n + 7);
+			}
 		} else {
 			log_warn("control: ignoring unknown request '%s'", n);
 		}
@@ -456,5 +570,6 @@ void mg_runner_reconfigure(struct mg_ctx *ctx)
 	if (!r)
 		return;
 	net_timer_every(r->tick, (unsigned long)ctx->conf.queue_scan_interval * 1000);
+	mg_pool_clear(ctx);   /* parked sessions were admitted by the old TLS policy */
 	scan_soon(r);
 }

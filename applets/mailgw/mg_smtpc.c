@@ -11,7 +11,9 @@
  * The memory is neither read nor written for encrypt/verify (spec B.9).
  *
  * A recipient is marked SENT and the envelope saved the moment the final 250 arrives,
- * before anything else happens, so a crash after that point cannot deliver it twice. */
+ * before anything else happens, so a crash after that point cannot deliver it twice.
+ * Then the session is parked in the pool (mg_connpool.h) instead of QUIT, and the next
+ * delivery for the same domain and first hop continues it with RSET. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -21,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applets/mailgw/mg_commit.h"
+#include "applets/mailgw/mg_connpool.h"
 #include "applets/mailgw/mg_deliver.h"
 #include "applets/mailgw/mg_smtp.h"
 #include "core/log.h"
@@ -30,7 +34,7 @@
 #include "net/loop.h"
 
 enum st { C_CONNECT, C_GREET, C_EHLO, C_HELO, C_STARTTLS, C_TLS, C_EHLO2, C_MAIL, C_RCPT,
-	  C_DATA, C_BODY, C_DOT, C_QUIT };
+	  C_DATA, C_BODY, C_DOT, C_QUIT, C_RSET };
 
 struct mg_smtpc {
 	struct mg_delivery *d;
@@ -39,6 +43,7 @@ struct mg_smtpc {
 	enum mg_tls_level level;
 	int no_tls;            /* plaintext retry after a failed opportunistic handshake */
 	int tls_up;
+	int reused;            /* session taken from the pool (RSET sent) */
 	int offers_tls, offers_8bit, offers_size;
 	size_t rcpt_pos;       /* next recipient to send RCPT for */
 	int *accepted;         /* per recipient of d: 1 = RCPT accepted */
@@ -56,6 +61,8 @@ struct mg_smtpc {
 
 static void finish(struct mg_smtpc *s);
 static int next_hop(struct mg_smtpc *s);
+static int park(struct mg_smtpc *s);
+static void fresh_connection(struct mg_smtpc *s);
 
 static void set_err(struct mg_smtpc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_err(struct mg_smtpc *s, const char *fmt, ...)
@@ -263,9 +270,25 @@ static void delivered(struct mg_smtpc *s)
 			str_fmt(r->error, sizeof(r->error), "delivered to %s", s->d->host);
 			s->d->sent++;
 		}
-	/* Durable before anything else: a crash now must not send it again. */
-	if (mg_env_save(s->d->ctx->conf.spool, e) < 0)
+	/* Recorded before anything else: a crash now must not send it again. When this
+	 * finished the message (every recipient sent or bounced: no DSN owed), removing
+	 * the envelope is that record: env/ID is unlinked at once (so a killed daemon
+	 * never sends it again) and made durable by the next group commit's one fsync of
+	 * env/, shared with the other messages of that loop pass (mg_commit.h), instead
+	 * of rewriting env/ID (file fsync + rename + directory fsync) and then removing
+	 * it (another directory fsync). msg/ID goes only after that fsync, so a crash
+	 * leaves at most msg/ID without an envelope, which start-up removes. A power loss
+	 * before the fsync brings the pending envelope back and the message is sent
+	 * again: the unavoidable window of RFC 1047, longer by one loop pass. */
+	if (mg_env_done(e)) {
+		if (mg_commit_remove(s->d->ctx, e->id) == 0 ||
+		    mg_spool_remove(s->d->ctx->conf.spool, e->id) == 0)
+			s->d->removed = 1;
+		else
+			log_err("deliver %s: cannot remove the envelope: %s", e->id, strerror(errno));
+	} else if (mg_env_save(s->d->ctx->conf.spool, e) < 0) {
 		log_err("deliver %s: cannot update the envelope: %s", e->id, strerror(errno));
+	}
 	for (size_t i = 0; i < s->d->n; i++)
 		if (s->accepted[i])
 			log_info("deliver %s: to=<%s> relay=%s status=sent (%d %s) tls=%s", e->id,
@@ -338,6 +361,15 @@ static void on_reply(struct mg_smtpc *s)
 			quit(s);
 		}
 		return;
+	case C_RSET:
+		if (c == 250) {
+			start_mail(s);
+			return;
+		}
+		log_info("deliver %s: %s: RSET on a reused session refused (%d), new connection",
+			 s->d->env->id, s->d->hop, c);
+		fresh_connection(s);
+		return;
 	case C_MAIL:
 		if (c / 100 != 2) {
 			for (size_t i = 0; i < s->d->n; i++)
@@ -389,6 +421,8 @@ static void on_reply(struct mg_smtpc *s)
 	case C_DOT:
 		if (c / 100 == 2) {
 			delivered(s);
+			if (park(s) == 0)
+				return;
 		} else {
 			for (size_t i = 0; i < s->d->n; i++)
 				if (s->accepted[i])
@@ -502,6 +536,13 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 		return;
 	}
 	snprintf(t, sizeof(t), "%s", ev == NET_EV_TIMEOUT ? "timeout" : net_conn_error(c));
+	if (s->st == C_RSET) {
+		/* the peer dropped the parked session meanwhile: nothing was sent, start over */
+		log_debug("deliver %s: %s: reused session lost (%s), new connection", s->d->env->id,
+			  s->d->hop, t);
+		fresh_connection(s);
+		return;
+	}
 	if (s->st == C_TLS) {
 		if (s->level == MG_TLS_MAY && !s->no_tls) {
 			log_warn("deliver %s: %s: TLS handshake failed (%s), retrying in plaintext",
@@ -564,6 +605,76 @@ static int reconnect(struct mg_smtpc *s)
 
 static void done_cb(void *arg);
 
+/* Parks the session after a delivered message (instead of QUIT): 0 when parked, the
+ * delivery then finishes without the connection. */
+static int park(struct mg_smtpc *s)
+{
+	struct mg_pooled p;
+
+	if (s->d->ctx->stopping || !s->c || net_conn_input_len(s->c) > 0)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.c = s->c;
+	str_copy(p.domain, s->d->domain, sizeof(p.domain));
+	str_copy(p.host, s->d->host, sizeof(p.host));
+	p.port = s->d->port;
+	p.level = s->level;
+	p.tls_up = s->tls_up;
+	p.no_tls = s->no_tls;
+	p.offers_8bit = s->offers_8bit;
+	p.offers_size = s->offers_size;
+	str_copy(p.tls, s->d->tls, sizeof(p.tls));
+	s->c = NULL;
+	s->st = C_QUIT;
+	mg_pool_put(s->d->ctx, &p);   /* closes it with QUIT if it cannot be kept */
+	finish(s);
+	return 0;
+}
+
+/* The reused session failed before MAIL: a new connection to the same first hop. */
+static void fresh_connection(struct mg_smtpc *s)
+{
+	if (s->c)
+		net_conn_free(s->c);
+	s->c = NULL;
+	s->reused = 0;
+	s->no_tls = 0;
+	s->offers_tls = s->offers_8bit = s->offers_size = 0;
+	s->level = mg_tls_policy_domain(&s->d->ctx->conf.tlspol, s->d->domain, &(int){ 0 });
+	if (reconnect(s) < 0)
+		finish(s);
+}
+
+/* Takes a parked session for this delivery's first hop: 0 and RSET sent, or -1. */
+static int take_pooled(struct mg_smtpc *s)
+{
+	static const struct net_conn_cbs cbs = { on_read, on_drain, on_event };
+	struct mg_delivery *d = s->d;
+	struct mg_pooled p;
+
+	if (mg_pool_get(d->ctx, d->domain, d->hops[0], d->port, &p) < 0)
+		return -1;
+	s->c = p.c;
+	net_conn_set_cbs(s->c, &cbs, s);
+	net_conn_set_idle_timeout(s->c, (unsigned long)d->ctx->conf.command_timeout * 1000);
+	str_copy(d->host, d->hops[0], sizeof(d->host));
+	str_fmt(d->hop, sizeof(d->hop), "%s:%d", d->host, d->port);
+	str_copy(d->tls, p.tls, sizeof(d->tls));
+	s->level = p.level;
+	s->tls_up = p.tls_up;
+	s->no_tls = p.no_tls;
+	s->offers_8bit = p.offers_8bit;
+	s->offers_size = p.offers_size;
+	s->reused = 1;
+	s->text[0] = '\0';
+	s->code = 0;
+	s->nlines = 0;
+	log_debug("deliver %s: reusing the session to %s", d->env->id, d->hop);
+	send_line(s, "RSET\r\n");
+	s->st = C_RSET;
+	return 0;
+}
+
 /* Completion is always reported from the loop, never from inside a callback chain
  * that the runner might be in. */
 static void finish(struct mg_smtpc *s)
@@ -624,7 +735,7 @@ int mg_deliver_start(struct mg_delivery *d)
 		int found;
 		s->level = mg_tls_policy_domain(&d->ctx->conf.tlspol, d->domain, &found);
 	}
-	if (reconnect(s) < 0) {
+	if (take_pooled(s) < 0 && reconnect(s) < 0) {
 		free(s->accepted);
 		free(s);
 		return -1;

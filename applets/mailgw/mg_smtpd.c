@@ -8,11 +8,13 @@
  *   behind it is ever executed.
  * - 250 after DATA only once msg/ID and env/ID are fsynced (mg_spool.c).
  * - Peer input never kills the daemon: a bad session gets a reply and is closed. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "applets/mailgw/mg_commit.h"
 #include "applets/mailgw/mg_ctx.h"
 #include "applets/mailgw/mg_queue.h"
 #include "applets/mailgw/mg_smtp.h"
@@ -25,7 +27,7 @@
 
 #define DATA_MAX_LINE 65536
 
-enum phase { PH_TLS_WAIT, PH_CMD, PH_DATA, PH_DONE };
+enum phase { PH_TLS_WAIT, PH_CMD, PH_DATA, PH_COMMIT, PH_DONE };
 
 struct sess {
 	struct mg_live live;   /* first: the list gives back a struct sess */
@@ -39,6 +41,7 @@ struct sess {
 	int have_mail;
 	struct mg_env env;
 	struct mg_msg_writer *w;
+	struct mg_commit_req creq;   /* PH_COMMIT: waiting for the group commit */
 	struct mg_data_rx data;
 	int write_failed;
 	long errors;
@@ -80,6 +83,7 @@ static void arm_idle(struct sess *s)
 
 static void sess_free(struct sess *s)
 {
+	mg_commit_cancel(s->ctx, &s->creq);
 	reset_tx(s);
 	if (s->idle)
 		net_timer_free(s->idle);
@@ -318,11 +322,28 @@ static void do_etrn(struct sess *s, const struct mg_smtp_cmd *cmd)
 	log_info("smtpd %s: ETRN %s: %d messages", net_conn_peer(s->c), d, n);
 }
 
+static void queue_failed(struct sess *s);
+static void queued(struct sess *s);
+static void on_read(struct net_conn *c, void *arg);
+
+/* The group commit is done: answer, then go on with what the client pipelined. */
+static void commit_done(struct mg_commit_req *r, int ok)
+{
+	struct sess *s = (struct sess *)((char *)r - offsetof(struct sess, creq));
+
+	s->phase = PH_CMD;
+	if (ok)
+		queued(s);
+	else
+		queue_failed(s);
+	arm_idle(s);
+	on_read(s->c, s);
+}
+
 static void end_data(struct sess *s)
 {
 	const char *enh, *text;
 	int code = mg_data_verdict(&s->data, &enh, &text);
-	char t[200];
 
 	s->phase = PH_CMD;
 	net_conn_set_max_line(s->c, MG_CMD_LINE_MAX);
@@ -341,14 +362,37 @@ static void end_data(struct sess *s)
 	for (size_t i = 0; i < s->env.nrcpt; i++)
 		if (mg_conf_is_etrn_domain(&s->ctx->conf, mg_addr_domain(s->env.rcpt[i].addr)))
 			s->env.hold = 1;
-	/* The commit point: message file durable, then its envelope. Only then 250. */
+	/* The commit point: message file durable, then its envelope. Only then 250. Done
+	 * together with the other messages ending in this loop pass (mg_commit.h); the
+	 * session reads no further command until then. */
+	if (!s->write_failed) {
+		s->creq.w = s->w;
+		s->creq.env = &s->env;
+		s->creq.done = commit_done;
+		s->phase = PH_COMMIT;
+		if (mg_commit_add(s->ctx, &s->creq) == 0)
+			return;
+		s->phase = PH_CMD;
+	}
 	if (s->write_failed || mg_msg_writer_commit(s->w) < 0 || mg_env_save(s->ctx->conf.spool, &s->env) < 0) {
-		log_err("smtpd: writing %s to the spool failed: the client will retry", s->env.id);
-		mg_spool_remove(s->ctx->conf.spool, s->env.id);
-		reply(s, 451, "4.3.0", "Local error in processing: not queued");
-		reset_tx(s);
+		queue_failed(s);
 		return;
 	}
+	queued(s);
+}
+
+static void queue_failed(struct sess *s)
+{
+	log_err("smtpd: writing %s to the spool failed: the client will retry", s->env.id);
+	mg_spool_remove(s->ctx->conf.spool, s->env.id);
+	reply(s, 451, "4.3.0", "Local error in processing: not queued");
+	reset_tx(s);
+}
+
+static void queued(struct sess *s)
+{
+	char t[200];
+
 	free(s->w);
 	s->w = NULL;
 	log_info("smtpd %s: queued %s from=<%s> nrcpt=%zu size=%lld tls=%s", net_conn_peer(s->c),

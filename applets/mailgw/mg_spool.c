@@ -149,19 +149,72 @@ int mg_msg_writer_write(struct mg_msg_writer *w, const void *p, size_t len)
 	return 0;
 }
 
-int mg_msg_writer_commit(struct mg_msg_writer *w)
+static int msg_commit(struct mg_msg_writer *w, int dirsync)
 {
 	if (w->err || w->fd < 0 || flush_buf(w) < 0 || fsync(w->fd) < 0)
 		goto fail;
 	int rc = close(w->fd);
 	w->fd = -1;
-	if (rc < 0 || rename(w->tmp, w->path) < 0 || fs_fsync_dir(w->dir) < 0)
+	if (rc < 0 || rename(w->tmp, w->path) < 0 || (dirsync && fs_fsync_dir(w->dir) < 0))
 		goto fail;
 	return 0;
 fail:
 	mg_msg_writer_abort(w);
 	unlink(w->path);
 	return -1;
+}
+
+int mg_msg_writer_commit(struct mg_msg_writer *w)
+{
+	return msg_commit(w, 1);
+}
+
+int mg_msg_writer_commit_nodirsync(struct mg_msg_writer *w)
+{
+	return msg_commit(w, 0);
+}
+
+int mg_spool_sync_dir(const char *spool, const char *d)
+{
+	char p[512];
+	return sub(p, sizeof(p), spool, d, NULL) < 0 ? -1 : fs_fsync_dir(p);
+}
+
+/* env/ID.tmp.PID (start-up removes leftovers of that name), written, fsynced and
+ * renamed to env/ID; the directory fsync is the caller's. */
+int mg_env_save_nodirsync(const char *spool, const struct mg_env *e)
+{
+	char p[512], tmp[600];
+	struct buf_writer w;
+	int fd = -1, rc = -1;
+
+	if (!mg_id_valid(e->id) || sub(p, sizeof(p), spool, "env", e->id) < 0 ||
+	    str_fmt(tmp, sizeof(tmp), "%s.tmp.%ld", p, (long)getpid()) < 0)
+		return -1;
+	buf_writer_growable(&w, MG_ENV_MAX);
+	if (mg_env_format(e, &w) < 0 || (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		goto out;
+	for (size_t off = 0; off < w.len;) {
+		ssize_t n = write(fd, w.p + off, w.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto out;
+	rc = close(fd);
+	fd = -1;
+	if (rc == 0 && rename(tmp, p) < 0)
+		rc = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	buf_writer_free(&w);
+	return rc;
 }
 
 void mg_msg_writer_abort(struct mg_msg_writer *w)

@@ -9,7 +9,9 @@ MODE: plain    no STARTTLS
       slow     like plain, but waits 3 s after the data before storing it; a client
                that is gone by then gets nothing stored (so a killed mailgw must retry)
 Every accepted message is written to OUTDIR/N.eml, preceded by one line
-"X-Sink: tls=VERSION cipher=CIPHER from=<..> to=<..>" (tls=none in plaintext).
+"X-Sink: tls=VERSION cipher=CIPHER from=<..> to=<..> conn=PORT" (tls=none in
+plaintext; PORT is the client's source port, so messages that share a value came
+over one connection).
 Prints "ready" once listening."""
 import asyncio
 import os
@@ -40,8 +42,9 @@ class Sink:
         self.n += 1
         path = os.path.join(self.out, "%d.eml" % self.n)
         with open(path + ".tmp", "wb") as f:
-            f.write(("X-Sink: %s from=<%s> to=%s\r\n" % (
-                tls, envelope.mail_from, ",".join("<%s>" % r for r in envelope.rcpt_tos))).encode())
+            f.write(("X-Sink: %s from=<%s> to=%s conn=%s\r\n" % (
+                tls, envelope.mail_from, ",".join("<%s>" % r for r in envelope.rcpt_tos),
+                session.peer[1] if session.peer else "?")).encode())
             f.write(envelope.original_content or envelope.content)
         os.rename(path + ".tmp", path)
         return "250 2.0.0 sunk %d" % self.n

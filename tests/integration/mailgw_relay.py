@@ -78,6 +78,7 @@ check("broken TLS: handshake failure logged and remembered",
 with open(os.path.join(mg.spool, "tlsmem")) as f:
     mem = f.read()
 check("TLS memory file has both kinds", "not-offered" in mem and "handshake-failed" in mem, mem)
+time.sleep(2.5)   # past the parked session's idle time (2 s): b2 needs a new connection
 send("a@broken.example", "b2")
 got = wait_for(lambda: sink_has(broken_sink, "b2"))
 check("broken TLS: second delivery skips STARTTLS because of the memory",
