@@ -16,39 +16,19 @@
 #include "applets/viewer/vw_msg.h"
 #include "core/encoding.h"
 #include "crypto/crypto.h"
+#include "net/conn.h"
 #include "net/proxy.h"
 
 #define IN_CAP (TFRAME_HDR_LEN + VW_FRAME_MAX)
 
+/* net_split_hostport does the parsing; getaddrinfo wants the port as text. */
 static int split_hostport(const char *s, char *host, size_t cap, char *port, size_t pcap)
 {
-	const char *colon;
-	size_t hl;
+	int p;
 
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-		if (!end || end[1] != ':')
-			return -1;
-		hl = (size_t)(end - s - 1);
-		if (hl >= cap)
-			return -1;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		colon = end + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -1;
-		hl = (size_t)(colon - s);
-		if (hl >= cap)
-			return -1;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-	}
-	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= pcap)
+	if (net_split_hostport(s, host, cap, &p, 0) < 0 || p <= 0)
 		return -1;
-	snprintf(port, pcap, "%s", colon + 1);
-	return 0;
+	return snprintf(port, pcap, "%d", p) < (int)pcap ? 0 : -1;
 }
 
 static int connect_one(const struct addrinfo *ai, int timeout_ms)
