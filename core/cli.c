@@ -28,13 +28,3 @@ int cli_usage_error(const struct applet *a, const char *fmt, ...)
 	fprintf(stderr, "\nUsage: %s %s\n", a->name, a->usage);
 	return EXIT_USAGE;
 }
-
-int cli_not_implemented(const struct applet *a, int argc, char **argv)
-{
-	if (cli_wants_help(argc, argv)) {
-		cli_usage(a, stdout);
-		return EXIT_OK;
-	}
-	fprintf(stderr, "%s: not implemented yet\n", a->name);
-	return EXIT_UNAVAILABLE;
-}

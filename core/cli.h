@@ -12,6 +12,4 @@ void cli_usage(const struct applet *a, FILE *f);
 int cli_wants_help(int argc, char **argv);
 /* Prints "NAME: MESSAGE" and the usage line to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const struct applet *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* For applets whose issue has not landed: --help works, everything else says so (69). */
-int cli_not_implemented(const struct applet *a, int argc, char **argv);
 #endif
