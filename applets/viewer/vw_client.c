@@ -565,7 +565,7 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 
 static int run(struct client *c)
 {
-	char err[256], ctl[64];
+	char err[1024], ctl[64]; /* err: every fallback step's reason */
 	time_t last_ping = time(NULL);
 	int rc = -1;
 

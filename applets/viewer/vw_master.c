@@ -478,7 +478,7 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 
 static int run(struct vw_master *m)
 {
-	char err[256];
+	char err[1024]; /* every fallback step's reason */
 	time_t last_ping = time(NULL);
 
 	if (vw_conn_open_relay(&m->relay, &m->ro, m->path, sizeof(m->path), err, sizeof(err)) < 0) {
