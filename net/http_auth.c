@@ -167,6 +167,22 @@ int net_http_parse_challenge(const char *value, size_t len, struct net_http_chal
 }
 
 /* hex(H(s)) into out */
+static int rank(const struct net_http_challenge *ch)
+{
+	if (ch->scheme == NET_AUTH_BASIC)
+		return 1;
+	if (ch->scheme != NET_AUTH_DIGEST || !ch->alg_supported || (!ch->qop_auth && ch->qop_other))
+		return 0;
+	return ch->alg == NET_DIGEST_SHA256 ? 3 : 2;
+}
+
+int net_http_challenge_better(const struct net_http_challenge *ch,
+			      const struct net_http_challenge *best)
+{
+	int r = rank(ch);
+	return r > 0 && r > rank(best);
+}
+
 static int hhex(enum net_digest_alg alg, const char *s, char *out, size_t cap)
 {
 	uint8_t d[CRY_SHA256_LEN];

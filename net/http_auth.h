@@ -25,6 +25,12 @@ struct net_http_challenge {
 /* Parses one challenge header value ("Digest realm=..., nonce=..."). 0 or -1. */
 int net_http_parse_challenge(const char *value, size_t len, struct net_http_challenge *ch);
 
+/* 1 when ch is a challenge we can answer and a better choice than *best (scheme
+ * NET_AUTH_NONE: nothing chosen yet): Digest SHA-256 > Digest MD5 > Basic; Digest only
+ * with qop=auth or without qop, and only with an algorithm we speak. */
+int net_http_challenge_better(const struct net_http_challenge *ch,
+			      const struct net_http_challenge *best);
+
 /* The Digest "response" value as lowercase hex into out (65 bytes suffice).
  * qop NULL or "" gives the RFC 2069 form without nc/cnonce. */
 int net_digest_response(enum net_digest_alg alg, const char *user, const char *realm,

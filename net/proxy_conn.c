@@ -37,8 +37,7 @@ struct net_proxy_state {
 	long long body_left;
 	int conn_close;
 	int have_len;
-	struct net_http_challenge basic, digest;
-	int have_basic, have_digest;
+	struct net_http_challenge auth; /* the best challenge we can answer so far */
 };
 
 static void proxy_read(struct net_conn *c, void *arg);
@@ -80,7 +79,7 @@ static int send_request(struct net_conn *c, struct net_proxy_state *st)
 	int r;
 
 	if (st->attempt > 0) {
-		const struct net_http_challenge *ch = st->have_digest ? &st->digest : &st->basic;
+		const struct net_http_challenge *ch = &st->auth;
 		char cnonce[33];
 		uint8_t rnd[16];
 		if (cry_random(rnd, sizeof(rnd)) < 0 || hex_encode(rnd, sizeof(rnd), cnonce, sizeof(cnonce), 0) < 0)
@@ -95,7 +94,7 @@ static int send_request(struct net_conn *c, struct net_proxy_state *st)
 	secret_free_str(auth);
 	st->phase = PH_STATUS;
 	st->nheaders = 0;
-	st->have_basic = st->have_digest = 0;
+	memset(&st->auth, 0, sizeof(st->auth));
 	st->conn_close = 0;
 	st->have_len = 0;
 	st->body_left = 0;
@@ -146,7 +145,7 @@ static void answer_407(struct net_conn *c, struct net_proxy_state *st)
 		proxy_fail(c, "proxy authentication failed (%s)", st->status_line);
 		return;
 	}
-	if (!st->have_digest && !st->have_basic) {
+	if (st->auth.scheme == NET_AUTH_NONE) {
 		proxy_fail(c, "proxy asks for an authentication scheme we do not speak (%s)", st->status_line);
 		return;
 	}
@@ -175,16 +174,8 @@ static void header_line(struct net_conn *c, struct net_proxy_state *st, const ch
 		v++;
 	if (strncasecmp(line, "Proxy-Authenticate:", 19) == 0) {
 		struct net_http_challenge ch;
-		if (net_http_parse_challenge(v, strlen(v), &ch) == 0) {
-			if (ch.scheme == NET_AUTH_DIGEST && ch.alg_supported && (ch.qop_auth || !ch.qop_other) &&
-			    (!st->have_digest || (ch.alg == NET_DIGEST_SHA256 && st->digest.alg != NET_DIGEST_SHA256))) {
-				st->digest = ch;
-				st->have_digest = 1;
-			} else if (ch.scheme == NET_AUTH_BASIC && !st->have_basic) {
-				st->basic = ch;
-				st->have_basic = 1;
-			}
-		}
+		if (net_http_parse_challenge(v, strlen(v), &ch) == 0 && net_http_challenge_better(&ch, &st->auth))
+			st->auth = ch;
 	} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
 		char *end;
 		long long n = strtoll(v, &end, 10);

@@ -32,7 +32,7 @@ static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"--server HOST:PORT [--http-port N] [--no-lan] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
+	"--server HOST:PORT " VW_RELAY_OPTS_USAGE " [--no-lan] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 };
@@ -43,8 +43,7 @@ const struct applet viewer_client_applet = {
 enum cstate { C_JOINING, C_KEYWAIT, C_APPROVAL, C_RUNNING, C_DONE };
 
 struct client {
-	const char *server;
-	int http_port;
+	struct vw_relay_opts ro; /* how to reach the relay: --server, --https-port, ... */
 	char path[160];
 	const char *session;
 	char **cmd;
@@ -566,12 +565,11 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 
 static int run(struct client *c)
 {
-	char err[256], ctl[64];
+	char err[1024], ctl[64]; /* err: every fallback step's reason */
 	time_t last_ping = time(NULL);
 	int rc = -1;
 
-	if (vw_conn_open_relay(&c->relay, c->server, c->http_port, c->path, sizeof(c->path), err,
-			       sizeof(err)) < 0) {
+	if (vw_conn_open_relay(&c->relay, &c->ro, c->path, sizeof(c->path), err, sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-client: %s\n", err);
 		return EXIT_UNAVAILABLE;
 	}
@@ -579,7 +577,7 @@ static int run(struct client *c)
 	vw_conn_send_ctl(&c->relay, TF_JOIN, TF_ID_RELAY, ctl);
 	while (rc < 0 && !stop_flag) {
 		struct pollfd pf[3 + 80] = {
-			{ c->relay.fd, (short)(POLLIN | (c->relay.out_len > c->relay.out_off ? POLLOUT : 0)), 0 },
+			{ c->relay.fd, (short)(POLLIN | (vw_conn_want_write(&c->relay) ? POLLOUT : 0)), 0 },
 			{ -1, POLLIN, 0 },
 			{ c->data == &c->direct && !c->direct_lost ? c->direct.fd : -1,
 			  (short)(POLLIN | (c->direct.out_len > c->direct.out_off ? POLLOUT : 0)), 0 },
@@ -596,9 +594,12 @@ static int run(struct client *c)
 		}
 		if (c->drop && vw_drop_wants_out(c->drop) && vw_conn_room(&c->relay) >= VW_FRAME_MAX)
 			busy = 1;
+		/* bytes waiting inside TLS do not make the socket readable */
+		if (vw_conn_pending(&c->relay) || (c->data == &c->direct && vw_conn_pending(&c->direct)))
+			busy = 1;
 		if (poll(pf, (nfds_t)nf, busy ? 0 : c->direct_lost ? 200 : 1000) < 0 && errno != EINTR)
 			break;
-		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->relay)) {
 			struct tframe_hdr h;
 			const uint8_t *raw, *pl;
 			int r;
@@ -609,7 +610,7 @@ static int run(struct client *c)
 				vw_conn_consume(&c->relay);
 			}
 		}
-		if (rc < 0 && pf[2].fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (rc < 0 && pf[2].fd >= 0 && ((pf[2].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->direct))) {
 			struct tframe_hdr h;
 			const uint8_t *raw, *pl;
 			int r;
@@ -682,18 +683,21 @@ static int viewer_client_main(int argc, char **argv)
 	c.in_fd = c.out_fd = -1;
 	c.data = &c.relay;
 	c.direct.fd = -1;
-	c.http_port = 80;
+	vw_relay_opts_init(&c.ro);
 	for (; i < argc && argv[i][0] == '-'; i++) {
+		int r = vw_relay_opt(&c.ro, argc, argv, &i);
+		if (r < 0)
+			return cli_usage_error(&viewer_client_applet, "%s %s: want a port 0-65535 (0 = never)", argv[i - 1], argv[i]);
+		if (r > 0)
+			continue;
 		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
-			c.server = argv[++i];
+			c.ro.server = argv[++i];
 		else if (strcmp(argv[i], "--no-lan") == 0)
 			c.no_lan = 1;
-		else if (strcmp(argv[i], "--http-port") == 0 && i + 1 < argc)
-			c.http_port = atoi(argv[++i]);
 		else
 			return cli_usage_error(&viewer_client_applet, "unknown option %s", argv[i]);
 	}
-	if (!c.server || argc - i < 2)
+	if (!c.ro.server || argc - i < 2)
 		return cli_usage_error(&viewer_client_applet, "want --server HOST:PORT SESSION COMMAND");
 	c.session = argv[i++];
 	if (strspn(c.session, "0123456789") != strlen(c.session) || strlen(c.session) > 9)

@@ -1,85 +1,27 @@
-/* vw_conn.c - framed non-blocking TCP for the viewer's poll loops. */
+/* vw_conn.c - framed non-blocking links for the viewer's poll loops, over net/stream.h;
+ * and the relay's paths: TCP, HTTPS, HTTP. */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
-#include "core/encoding.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
+#include "crypto/tls.h"
 #include "net/conn.h"
 #include "net/proxy.h"
+#include "net/stream.h"
 
 #define IN_CAP (TFRAME_HDR_LEN + VW_FRAME_MAX)
 
-/* net_split_hostport does the parsing; getaddrinfo wants the port as text. */
-static int split_hostport(const char *s, char *host, size_t cap, char *port, size_t pcap)
+static int conn_setup(struct vw_conn *c, struct net_stream *st, char *err, size_t errlen)
 {
-	int p;
-
-	if (net_split_hostport(s, host, cap, &p, 0) < 0 || p <= 0)
-		return -1;
-	return snprintf(port, pcap, "%d", p) < (int)pcap ? 0 : -1;
-}
-
-static int connect_one(const struct addrinfo *ai, int timeout_ms)
-{
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-	struct pollfd p;
-	int e = 0;
-	socklen_t el = sizeof(e);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
-		goto fail;
-	p.fd = fd;
-	p.events = POLLOUT;
-	if (poll(&p, 1, timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
-		errno = e ? e : ETIMEDOUT;
-		goto fail;
-	}
-	return fd;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-static int tcp_connect(const char *host, const char *port, int timeout_ms, char *err, size_t errlen)
-{
-	struct addrinfo hints, *res = NULL;
-	int fd = -1, rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
-		return -1;
-	}
-	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
-		fd = connect_one(ai, timeout_ms);
-	if (fd < 0)
-		snprintf(err, errlen, "cannot connect to %s:%s: %s", host, port, strerror(errno));
-	freeaddrinfo(res);
-	return fd;
-}
-
-static int conn_setup(struct vw_conn *c, char *err, size_t errlen)
-{
-	int one = 1;
-
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->st = st;
+	c->fd = net_stream_fd(st);
 	c->in = malloc(IN_CAP);
 	c->out = malloc(VW_OUT_CAP);
 	if (!c->in || !c->out) {
@@ -92,159 +34,179 @@ static int conn_setup(struct vw_conn *c, char *err, size_t errlen)
 
 int vw_conn_adopt(struct vw_conn *c, int fd, char *err, size_t errlen)
 {
+	struct net_stream *st = net_stream_new(fd);
+
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return conn_setup(c, err, errlen);
+	c->fd = -1;
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return conn_setup(c, st, err, errlen);
 }
 
 int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen)
 {
-	char host[256], port[16];
+	char host[256];
+	int port;
+	struct net_stream *st;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
+	if (net_split_hostport(hostport, host, sizeof(host), &port, 0) < 0 || port <= 0) {
 		snprintf(err, errlen, "bad address %s (want HOST:PORT)", hostport);
 		return -1;
 	}
-	c->fd = tcp_connect(host, port, timeout_ms, err, errlen);
-	return c->fd < 0 ? -1 : conn_setup(c, err, errlen);
+	if (!(st = net_stream_dial(host, port, timeout_ms, err, errlen)))
+		return -1;
+	return conn_setup(c, st, err, errlen);
 }
 
-/* Sends req and reads an HTTP response head (up to the blank line, byte by byte so that
- * nothing after it is consumed). Returns the status code or -1. */
-static int http_exchange(int fd, const char *req, int timeout_ms, char *line, size_t cap)
+void vw_relay_opts_init(struct vw_relay_opts *o)
 {
-	char head[8192];
-	size_t n = 0;
-	int status = -1;
-
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
-		return -1;
-	while (n < sizeof(head) - 1) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		ssize_t r;
-		if (poll(&p, 1, timeout_ms) != 1)
-			return -1;
-		r = read(fd, head + n, 1);
-		if (r <= 0) {
-			if (r < 0 && (errno == EAGAIN || errno == EINTR))
-				continue;
-			return -1;
-		}
-		n++;
-		if (n >= 4 && memcmp(head + n - 4, "\r\n\r\n", 4) == 0)
-			break;
-	}
-	head[n] = '\0';
-	if (sscanf(head, "HTTP/1.%*d %d", &status) != 1)
-		return -1;
-	snprintf(line, cap, "%.*s", (int)strcspn(head, "\r\n"), head);
-	return status;
+	memset(o, 0, sizeof(*o));
+	o->https_port = 443;
+	o->http_port = 80;
 }
 
-static int open_http(struct vw_conn *c, const char *host, int http_port, char *path,
-		     size_t pathlen, char *err, size_t errlen)
+static int port_arg(const char *v, int *out)
 {
-	struct net_proxy px;
-	char req[1024], line[256], port[16], auth[400] = "";
-	int r, st;
+	char *end;
+	long n = strtol(v, &end, 10);
 
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	snprintf(port, sizeof(port), "%d", http_port);
-	r = net_proxy_from_env(host, 1, &px);
-	if (r == 0)
-		r = net_proxy_from_env(host, 0, &px);
-	if (r < 0) {
-		snprintf(err, errlen, "malformed https_proxy/http_proxy");
+	if (!*v || *end || n < 0 || n > 65535)
 		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+int vw_relay_opt(struct vw_relay_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	int has_val = *i + 1 < argc;
+
+	if (strcmp(a, "--relay-insecure") == 0) {
+		o->insecure = 1;
+		return 1;
 	}
-	if (r == 1) {
-		char pport[16];
-		snprintf(pport, sizeof(pport), "%d", px.port);
-		c->fd = tcp_connect(px.host, pport, 5000, err, errlen);
-		if (c->fd >= 0 && px.user[0]) {
-			char cred[300], *b64;
-			snprintf(cred, sizeof(cred), "%s:%s", px.user, px.pass);
-			b64 = base64_encode_new(cred, strlen(cred));
-			cry_wipe(cred, sizeof(cred));
-			if (b64)
-				snprintf(auth, sizeof(auth), "Proxy-Authorization: Basic %s\r\n", b64);
-			if (b64)
-				cry_wipe(b64, strlen(b64));
-			free(b64);
-		}
-		if (c->fd >= 0) {
-			snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n",
-				 host, http_port, host, http_port, auth);
-			st = http_exchange(c->fd, req, 5000, line, sizeof(line));
-			cry_wipe(req, sizeof(req));
-			cry_wipe(auth, sizeof(auth));
-			if (st != 200) {
-				snprintf(err, errlen, "proxy %s:%d: %s", px.host, px.port,
-					 st < 0 ? "no answer" : st == 407 ? "proxy authentication failed (407; Digest is not supported on this path yet)" : line);
-				goto fail;
-			}
-		}
-		snprintf(path, pathlen, "relay-http %s:%d via proxy %s:%d", host, http_port, px.host, px.port);
-		net_proxy_clear(&px);
-	} else {
-		c->fd = tcp_connect(host, port, 5000, err, errlen);
-		snprintf(path, pathlen, "relay-http %s:%d", host, http_port);
+	if (!has_val)
+		return 0;
+	if (strcmp(a, "--https-port") == 0)
+		return port_arg(argv[++*i], &o->https_port) < 0 ? -1 : 1;
+	if (strcmp(a, "--http-port") == 0)
+		return port_arg(argv[++*i], &o->http_port) < 0 ? -1 : 1;
+	if (strcmp(a, "--relay-ca") == 0) {
+		o->ca_file = argv[++*i];
+		return 1;
 	}
-	if (c->fd < 0)
-		return -1;
+	return 0;
+}
+
+/* The relay's HTTP Upgrade on an open stream (plain or TLS): 0, or -1 with err. */
+static int upgrade(struct net_stream *st, const char *host, int port, char *err, size_t errlen)
+{
+	char req[600], head[4096];
+	int status;
+
 	snprintf(req, sizeof(req),
-		 "GET /sealbox-tunnel HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: sealbox-tunnel\r\n"
-		 "Connection: Upgrade\r\n\r\n", host, http_port);
-	st = http_exchange(c->fd, req, 5000, line, sizeof(line));
-	if (st != 101) {
-		snprintf(err, errlen, "relay %s:%d refused the upgrade: %s", host, http_port,
-			 st < 0 ? "no answer" : line);
-		goto fail;
-	}
-	return conn_setup(c, err, errlen);
-fail:
-	net_proxy_clear(&px);
-	close(c->fd);
-	c->fd = -1;
+		 strchr(host, ':') ? "GET /sealbox-tunnel HTTP/1.1\r\nHost: [%s]:%d\r\nUpgrade: sealbox-tunnel\r\n"
+				     "Connection: Upgrade\r\n\r\n"
+				   : "GET /sealbox-tunnel HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: sealbox-tunnel\r\n"
+				     "Connection: Upgrade\r\n\r\n", host, port);
+	status = net_stream_http_exchange(st, req, 5000, head, sizeof(head));
+	if (status == 101)
+		return 0;
+	if (status < 0)
+		snprintf(err, errlen, "no upgrade answer (%s)", net_stream_error(st));
+	else
+		snprintf(err, errlen, "refused the upgrade: %.*s", (int)strcspn(head, "\r\n"), head);
 	return -1;
 }
 
-int vw_conn_open_relay(struct vw_conn *c, const char *server, int http_port, char *path,
+/* One fallback step: the relay's HTTPS (tls 1) or HTTP (tls 0) port on host, through the
+ * proxy the environment names for it or direct. */
+static int open_web(struct vw_conn *c, const struct vw_relay_opts *o, const char *host, int port,
+		    int tls, char *path, size_t pathlen, char *err, size_t errlen)
+{
+	struct net_proxy px;
+	struct net_stream *st = NULL;
+	char e[300], via[300] = "";
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	/* HTTPS: https_proxy; plain HTTP: http_proxy, else https_proxy (often the only one set) */
+	r = net_proxy_from_env(host, tls, &px);
+	if (r == 0 && !tls)
+		r = net_proxy_from_env(host, 1, &px);
+	if (r < 0) {
+		snprintf(err, errlen, "malformed %s", tls ? "https_proxy" : "http_proxy/https_proxy");
+		return -1;
+	}
+	if (r == 1) {
+		st = net_stream_dial_proxy(&px, host, port, 5000, e, sizeof(e));
+		snprintf(via, sizeof(via), " via proxy %s:%d", px.host, px.port);
+		net_proxy_clear(&px);
+		if (!st) { /* e names the proxy */
+			via[0] = '\0';
+			goto fail;
+		}
+	} else if (!(st = net_stream_dial(host, port, 5000, e, sizeof(e)))) {
+		goto fail;
+	}
+	if (tls) {
+		struct cry_tls_conf conf;
+		struct cry_tls_ctx *ctx;
+		memset(&conf, 0, sizeof(conf));
+		conf.ca_file = o->ca_file;
+		conf.verify = o->insecure ? CRY_VERIFY_NONE : CRY_VERIFY_PEER;
+		/* the stream owns ctx from start_tls on */
+		if (!(ctx = cry_tls_ctx_new(&conf, e, sizeof(e))) ||
+		    net_stream_start_tls(st, ctx, host, 5000, e, sizeof(e)) < 0)
+			goto fail;
+	}
+	if (upgrade(st, host, port, e, sizeof(e)) < 0)
+		goto fail;
+	snprintf(path, pathlen, "relay-%s %s:%d%s%s", tls ? "https" : "http", host, port, via,
+		 tls && o->insecure ? " (certificate not checked)" : "");
+	return conn_setup(c, st, err, errlen);
+fail:
+	net_stream_free(st);
+	snprintf(err, errlen, "%s %s:%d%s: %s", tls ? "HTTPS" : "HTTP", host, port, via, e);
+	return -1;
+}
+
+int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, char *path,
 		       size_t pathlen, char *err, size_t errlen)
 {
-	char host[256], port[16], e1[200];
+	char host[256], e1[300], e2[400] = "", e3[400] = "";
+	int port;
 
-	if (split_hostport(server, host, sizeof(host), port, sizeof(port)) < 0) {
-		snprintf(err, errlen, "bad address %s (want HOST:PORT)", server);
+	if (net_split_hostport(o->server, host, sizeof(host), &port, 0) < 0 || port <= 0) {
+		snprintf(err, errlen, "bad address %s (want HOST:PORT)", o->server);
 		return -1;
 	}
-	if (vw_conn_open(c, server, 3000, e1, sizeof(e1)) == 0) {
-		snprintf(path, pathlen, "relay-tcp %s", server);
+	if (vw_conn_open(c, o->server, 3000, e1, sizeof(e1)) == 0) {
+		snprintf(path, pathlen, "relay-tcp %s", o->server);
 		return 0;
 	}
-	if (!http_port) {
-		snprintf(err, errlen, "%s", e1);
-		return -1;
+	if (o->https_port) {
+		if (o->insecure)
+			log_warn("--relay-insecure: the relay's HTTPS certificate is not checked (the SAS still protects the session end to end)");
+		if (open_web(c, o, host, o->https_port, 1, path, pathlen, e2, sizeof(e2)) == 0)
+			return 0;
 	}
-	/* the HTTPS path needs TLS on this loop: not in this version */
-	if (open_http(c, host, http_port, path, pathlen, err, errlen) == 0)
+	if (o->http_port && open_web(c, o, host, o->http_port, 0, path, pathlen, e3, sizeof(e3)) == 0)
 		return 0;
-	{
-		char e2[256];
-		snprintf(e2, sizeof(e2), "%s", err);
-		snprintf(err, errlen, "%s; HTTP fallback: %s", e1, e2);
-	}
+	snprintf(err, errlen, "cannot reach the relay: TCP: %s%s%s%s%s", e1, e2[0] ? "; " : "", e2,
+		 e3[0] ? "; " : "", e3);
 	return -1;
 }
 
 void vw_conn_close(struct vw_conn *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
+	net_stream_free(c->st);
+	c->st = NULL;
 	c->fd = -1;
 	if (c->in)
 		cry_wipe(c->in, IN_CAP);
@@ -344,17 +306,27 @@ int vw_conn_on_readable(struct vw_conn *c)
 
 	if (c->dead)
 		return -1;
-	/* as much as fits: several small frames per read(2); the input never holds more
+	/* as much as fits: several small frames per read; the input never holds more
 	 * than one maximal frame, so a peer cannot make it grow */
 	if (c->in_len >= IN_CAP)
 		return 0;
-	n = read(c->fd, c->in + c->in_len, IN_CAP - c->in_len);
+	n = net_stream_read(c->st, c->in + c->in_len, IN_CAP - c->in_len);
 	if (n == 0)
 		return die(c, "connection closed by peer");
 	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : die(c, strerror(errno));
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : die(c, net_stream_error(c->st));
 	c->in_len += (size_t)n;
 	return 0;
+}
+
+int vw_conn_pending(const struct vw_conn *c)
+{
+	return c->st && !c->dead && c->in_len < IN_CAP && net_stream_pending(c->st);
+}
+
+int vw_conn_want_write(const struct vw_conn *c)
+{
+	return c->st && (c->out_len > c->out_off || net_stream_want_write(c->st));
 }
 
 int vw_conn_frame(struct vw_conn *c, struct tframe_hdr *h, const uint8_t **raw,
@@ -391,22 +363,24 @@ void vw_conn_consume(struct vw_conn *c)
 
 int vw_conn_flush(struct vw_conn *c)
 {
+	if (c->dead)
+		return -1;
 	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n = net_stream_write(c->st, c->out + c->out_off, c->out_len - c->out_off);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return 0;
-			return die(c, strerror(errno));
+			return die(c, net_stream_error(c->st));
 		}
 		c->out_off += (size_t)n;
 	}
 	c->out_off = c->out_len = 0;
-	return 0;
+	return net_stream_flush(c->st) < 0 ? die(c, net_stream_error(c->st)) : 0;
 }
 
 int vw_conn_flush_all(struct vw_conn *c, int ms)
 {
-	while (!c->dead && c->out_off < c->out_len) {
+	while (!c->dead && vw_conn_want_write(c)) {
 		struct pollfd p = { c->fd, POLLOUT, 0 };
 		if (poll(&p, 1, ms) != 1)
 			return -1;

@@ -1,7 +1,11 @@
-/* vw_conn.h - one framed, non-blocking TCP connection to the relay (or a direct peer):
- * bounded input (one frame at a time) and bounded output, driven by the caller's poll
- * loop. Producers ask vw_conn_room before making more data, so nothing grows without
- * bound. */
+/* vw_conn.h - one framed, non-blocking connection to the relay (TCP, or TLS/HTTP through
+ * a proxy: net/stream.h) or to a direct peer: bounded input (one frame at a time) and
+ * bounded output, driven by the caller's poll loop. Producers ask vw_conn_room before
+ * making more data, so nothing grows without bound.
+ *
+ * A poll loop asks for POLLIN always and POLLOUT when vw_conn_want_write; it calls
+ * vw_conn_on_readable when poll says readable OR vw_conn_pending (bytes decrypted or
+ * buffered inside TLS do not make the socket readable: poll with timeout 0 then). */
 #ifndef VW_CONN_H
 #define VW_CONN_H
 
@@ -16,9 +20,11 @@
 
 struct vw_key;
 struct vw_msg;
+struct net_stream;
 
 struct vw_conn {
-	int fd;
+	int fd;             /* the socket, for poll; -1 when closed */
+	struct net_stream *st;
 	uint16_t my_id;
 	uint32_t seq;       /* last seq sent */
 	uint32_t *seqp;     /* NULL, or the counter shared with the sender's other link (a direct
@@ -38,11 +44,25 @@ int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *
 void vw_conn_close(struct vw_conn *c);
 /* Wraps an already connected socket (a direct path). */
 int vw_conn_adopt(struct vw_conn *c, int fd, char *err, size_t errlen);
-/* Connects to the relay, fastest path first: TCP to server; if that fails and http_port
- * is not 0, the relay's HTTP Upgrade port on the same host, through the proxy named by
- * https_proxy/http_proxy (Basic credentials from the URL; no_proxy honoured) or direct.
- * Writes the path taken ("relay-tcp", "relay-http via proxy H:P", ...) into path. */
-int vw_conn_open_relay(struct vw_conn *c, const char *server, int http_port, char *path,
+/* How to reach the relay (options shared by viewer-master and viewer-client). */
+struct vw_relay_opts {
+	const char *server;   /* HOST:PORT of its TCP port */
+	int https_port;       /* its HTTPS (TLS + Upgrade) port on the same host; 0 = never */
+	int http_port;        /* its plain HTTP Upgrade port; 0 = never */
+	const char *ca_file;  /* roots for the HTTPS certificate; NULL = the system's */
+	int insecure;         /* do not check the HTTPS certificate (warned about) */
+};
+#define VW_RELAY_OPTS_USAGE "[--https-port N] [--http-port N] [--relay-ca FILE] [--relay-insecure]"
+void vw_relay_opts_init(struct vw_relay_opts *o);
+/* argv[*i] is a relay option: takes it (and its value, moving *i) and returns 1; 0 when it
+ * is none; -1 when its value (then argv[*i]) is not a port number. */
+int vw_relay_opt(struct vw_relay_opts *o, int argc, char **argv, int *i);
+/* Connects to the relay, fastest path first: TCP to server; then its HTTPS port (TLS,
+ * certificate checked, through the proxy in https_proxy unless no_proxy matches); then
+ * its HTTP port (through http_proxy, else https_proxy, or direct). Both proxy paths
+ * answer Basic and Digest. Writes the path taken ("relay-tcp H:P", "relay-https H:P via
+ * proxy H:P", ...) into path; on failure err lists why each step failed. */
+int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, char *path,
 		       size_t pathlen, char *err, size_t errlen);
 /* Bytes the output can still take. */
 size_t vw_conn_room(const struct vw_conn *c);
@@ -56,8 +76,13 @@ int vw_conn_send_plain(struct vw_conn *c, uint16_t target, const uint8_t *p, siz
 /* Encodes m, seals it with key and queues it. */
 int vw_conn_send_msg(struct vw_conn *c, const struct vw_key *key, uint16_t target,
 		     const struct vw_msg *m);
-/* Socket I/O when poll says so: 0, or -1 when the connection died (c->err says why). */
+/* Socket I/O when poll says so (or vw_conn_pending): 0, or -1 when the connection died
+ * (c->err says why). */
 int vw_conn_on_readable(struct vw_conn *c);
+/* 1 when vw_conn_on_readable has bytes to get without the socket being readable. */
+int vw_conn_pending(const struct vw_conn *c);
+/* 1 when output waits (frames queued, or ciphertext the socket has not taken yet). */
+int vw_conn_want_write(const struct vw_conn *c);
 int vw_conn_flush(struct vw_conn *c);
 /* Blocks (up to ms) until everything queued is written. */
 int vw_conn_flush_all(struct vw_conn *c, int ms);

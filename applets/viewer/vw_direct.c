@@ -15,6 +15,8 @@
 
 #include "applets/viewer/vw_direct.h"
 #include "crypto/crypto.h"
+#include "net/conn.h"
+#include "net/stream.h"
 
 static long now_ms(void)
 {
@@ -153,20 +155,15 @@ static int try_one(const char *hp, const struct vw_key *k, uint32_t session, uin
 		   int timeout_ms)
 {
 	char host[64], err[160];
-	const char *colon = strrchr(hp, ':');
-	struct vw_conn tmp;
 	uint8_t chal[VW_CHAL_LEN], msg[2 + VW_PROOF_LEN], ans[VW_PROOF_LEN], want[VW_PROOF_LEN];
 	long deadline = now_ms() + timeout_ms;
-	int fd;
+	int fd, port;
 
-	if (!colon || (size_t)(colon - hp) >= sizeof(host))
+	if (net_split_hostport(hp, host, sizeof(host), &port, 0) < 0 || port <= 0)
 		return -1;
-	if (vw_conn_open(&tmp, hp, timeout_ms, err, sizeof(err)) < 0)
+	fd = net_stream_detach(net_stream_dial(host, port, timeout_ms, err, sizeof(err)));
+	if (fd < 0)
 		return -1;
-	fd = tmp.fd;
-	tmp.fd = -1;
-	vw_conn_close(&tmp);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	msg[0] = (uint8_t)(id >> 8);
 	msg[1] = (uint8_t)id;
 	if (read_until(fd, chal, sizeof(chal), deadline) < 0 ||

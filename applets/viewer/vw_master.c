@@ -28,7 +28,7 @@ static int viewer_master_main(int argc, char **argv);
 
 const struct applet viewer_master_applet = {
 	"viewer-master", viewer_master_main,
-	"--server HOST:PORT [--http-port N] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--lan-listen ADDR:PORT] [--no-lan]",
+	"--server HOST:PORT " VW_RELAY_OPTS_USAGE " [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--lan-listen ADDR:PORT] [--no-lan]",
 	APPLET_CLIENT,
 	"open a remote-support session on this appliance",
 };
@@ -436,12 +436,15 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int r = vw_relay_opt(&m->ro, argc, argv, &i);
+		if (r < 0)
+			return cli_usage_error(&viewer_master_applet, "%s %s: want a port 0-65535 (0 = never)", a, argv[i]);
+		if (r > 0)
+			continue;
 		if (strcmp(a, "--server") == 0 && i + 1 < argc) {
-			m->server = argv[++i];
+			m->ro.server = argv[++i];
 		} else if (strcmp(a, "--share") == 0 && i + 1 < argc) {
 			m->share = argv[++i];
-		} else if (strcmp(a, "--http-port") == 0 && i + 1 < argc) {
-			m->http_port = atoi(argv[++i]);
 		} else if (strcmp(a, "--allow-exec") == 0) {
 			m->allow_exec = 1;
 		} else if (strcmp(a, "--allow-shell") == 0) {
@@ -468,18 +471,17 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 			return cli_usage_error(&viewer_master_applet, "unknown or incomplete option %s", a);
 		}
 	}
-	if (!m->server)
+	if (!m->ro.server)
 		return cli_usage_error(&viewer_master_applet, "--server HOST:PORT is required");
 	return 0;
 }
 
 static int run(struct vw_master *m)
 {
-	char err[256];
+	char err[1024]; /* every fallback step's reason */
 	time_t last_ping = time(NULL);
 
-	if (vw_conn_open_relay(&m->relay, m->server, m->http_port, m->path, sizeof(m->path), err,
-			       sizeof(err)) < 0) {
+	if (vw_conn_open_relay(&m->relay, &m->ro, m->path, sizeof(m->path), err, sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-master: %s\n", err);
 		return EXIT_UNAVAILABLE;
 	}
@@ -493,7 +495,7 @@ static int run(struct vw_master *m)
 		struct pollfd pf[4 + VW_MAX_CHANS * 3 + 1 + VW_MAX_PEND + VW_MAX_PEERS];
 		int n = 0, busy = 0, base, dbase, dn;
 
-		pf[n++] = (struct pollfd){ m->relay.fd, (short)(POLLIN | (m->relay.out_len > m->relay.out_off ? POLLOUT : 0)), 0 };
+		pf[n++] = (struct pollfd){ m->relay.fd, (short)(POLLIN | (vw_conn_want_write(&m->relay) ? POLLOUT : 0)), 0 };
 		pf[n++] = (struct pollfd){ m->asking >= 0 ? m->tty_fd : -1, POLLIN, 0 };
 		pf[n++] = (struct pollfd){ m->stdin_open ? 0 : -1, POLLIN, 0 };
 		base = n;
@@ -502,9 +504,12 @@ static int run(struct vw_master *m)
 		dbase = n;
 		dn = vw_mdirect_pollfds(m, pf + n, 1 + VW_MAX_PEND + VW_MAX_PEERS);
 		n += dn;
+		/* bytes waiting inside TLS do not make the socket readable */
+		if (vw_conn_pending(&m->relay))
+			busy = 1;
 		if (poll(pf, (nfds_t)n, busy == 1 ? 0 : busy == 2 ? 5 : 1000) < 0 && errno != EINTR)
 			break;
-		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&m->relay)) {
 			struct tframe_hdr h;
 			const uint8_t *raw, *pl;
 			int r;
@@ -575,7 +580,7 @@ static int viewer_master_main(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.share_fd = -1;
 	m.present_fd = -1;
-	m.http_port = 80;
+	vw_relay_opts_init(&m.ro);
 	m.tty_fd = -1;
 	m.asking = -1;
 	if ((rc = parse_args(&m, argc, argv)) != 0)

@@ -69,8 +69,7 @@ struct vw_expose {
 };
 
 struct vw_master {
-	const char *server;
-	int http_port;     /* the relay's HTTP Upgrade port, tried when TCP fails; 0 = never */
+	struct vw_relay_opts ro; /* how to reach the relay: --server, --https-port, ... */
 	char path[160];
 	const char *share;
 	int share_fd;

@@ -1,7 +1,9 @@
 #!/bin/sh
-# viewer: when the relay's TCP port is blocked (nothing listens), the client falls back to
-# the relay's HTTP Upgrade port through the proxy named by https_proxy - a real tinyproxy
-# with Basic auth - and says so; no_proxy sends it direct; a wrong password fails (69).
+# viewer: when the relay's TCP port is blocked (nothing listens) and its HTTPS path is
+# off (--https-port 0; viewer_https*.sh test that one), the client falls back to the
+# relay's HTTP Upgrade port through the proxy named by https_proxy - a real tinyproxy
+# with Basic auth - and says so; http_proxy names a Digest proxy just as well; no_proxy
+# sends it direct; a wrong password fails (69).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/integration/vw_common.inc"
 
@@ -29,17 +31,26 @@ wait_port 127.0.0.1 "$tp" 5 || { fail "tinyproxy did not start"; exit 1; }
 
 blocked=127.0.0.1:$(free_port) # the relay's TCP port "blocked": nothing listens there
 out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy= "$SEALBOX" viewer-client \
-	--server "$blocked" --http-port "$hport" "$SESSION" exec echo via-proxy 2>"$TMP/c.err"); rc=$?
+	--server "$blocked" --https-port 0 --http-port "$hport" "$SESSION" exec echo via-proxy 2>"$TMP/c.err"); rc=$?
 check "TCP blocked: exec works through tinyproxy and the HTTP upgrade" [ "$rc" = 0 -a "$out" = via-proxy ]
 check "client prints the path it uses" grep -q "path relay-http 127.0.0.1:$hport via proxy 127.0.0.1:$tp" "$TMP/c.err"
 check "tinyproxy carried it (CONNECT in its log)" grep -q "CONNECT" "$TMP/tinyproxy.log"
 check "tunneld saw the client on its HTTP path" grep -q "path=http" "$RELAY_LOG"
 
 out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy=127.0.0.1 "$SEALBOX" viewer-client \
-	--server "$blocked" --http-port "$hport" "$SESSION" exec echo direct 2>"$TMP/d.err"); rc=$?
+	--server "$blocked" --https-port 0 --http-port "$hport" "$SESSION" exec echo direct 2>"$TMP/d.err"); rc=$?
 check "no_proxy: direct HTTP upgrade, no proxy" [ "$rc" = 0 -a "$out" = direct ] && grep -q "path relay-http 127.0.0.1:$hport\$" "$TMP/d.err"
 
+bg /usr/bin/python3 "$TOP/tests/integration/lib_digest_proxy.py" "$TMP/dp.port" bob pw >"$TMP/dp.log" 2>&1
+i=0; while [ ! -f "$TMP/dp.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+dp=$(cat "$TMP/dp.port")
+out=$(http_proxy=http://bob:pw@127.0.0.1:$dp https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy= \
+	"$SEALBOX" viewer-client --server "$blocked" --https-port 0 --http-port "$hport" "$SESSION" \
+	exec echo via-digest 2>"$TMP/dg.err"); rc=$?
+check "http_proxy (before https_proxy) on the HTTP path, Digest auth" [ "$rc" = 0 -a "$out" = via-digest ] &&
+	grep -q "path relay-http 127.0.0.1:$hport via proxy 127.0.0.1:$dp\$" "$TMP/dg.err" && grep -q "auth ok" "$TMP/dp.log"
+
 https_proxy=http://alice:wrong@127.0.0.1:$tp no_proxy= "$SEALBOX" viewer-client \
-	--server "$blocked" --http-port "$hport" "$SESSION" exec true 2>"$TMP/w.err"; rc=$?
+	--server "$blocked" --https-port 0 --http-port "$hport" "$SESSION" exec true 2>"$TMP/w.err"; rc=$?
 check "wrong proxy password: 69, and the error says so" [ "$rc" = 69 ] && grep -q "proxy authentication failed" "$TMP/w.err"
 finish
