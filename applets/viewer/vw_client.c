@@ -21,6 +21,7 @@
 #include "core/tframe.h"
 #include "crypto/crypto.h"
 #include "crypto/rsa.h"
+#include "crypto/rsa_bg.h"
 #include "applets/viewer/vw_cfwd.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
@@ -55,6 +56,7 @@ struct client {
 	char lan[256];         /* the master's direct addresses (JOINED lan=) */
 	int no_lan;
 	time_t direct_lost;    /* when the direct link died: the relay gets a moment to say why */
+	struct cry_rsa_job *keyjob; /* the key pair being made while we connect and join */
 	struct cry_rsa *priv;
 	uint8_t *spki;
 	size_t spki_len;
@@ -491,6 +493,20 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 	return rc;
 }
 
+/* Collects the key pair started in main (it was made while the relay round trips ran). */
+static int key_ready(struct client *c)
+{
+	if (c->priv)
+		return 0;
+	c->priv = cry_rsa_generate_finish(c->keyjob);
+	c->keyjob = NULL;
+	if (!c->priv || !(c->spki = cry_rsa_public_der_new(c->priv, &c->spki_len))) {
+		fprintf(stderr, "viewer-client: RSA key generation failed\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* One frame. Returns an exit code when the session is over, -1 to go on. */
 static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t *raw,
 		    const uint8_t *pl, int from_direct)
@@ -529,6 +545,8 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 			return EXIT_PROTOCOL;
 		c->relay.my_id = (uint16_t)id;
 		snprintf(c->lan, sizeof(c->lan), "%s", (v = tfctl_get(&ctl, "lan")) ? v : "");
+		if (key_ready(c) < 0)
+			return EXIT_SOFTWARE;
 		n = vw_hello_encode(c->spki, c->spki_len, hello, sizeof(hello));
 		if (n < 0 || vw_conn_send_plain(&c->relay, TF_ID_MASTER, hello, (size_t)n) < 0)
 			return EXIT_SOFTWARE;
@@ -730,14 +748,15 @@ static int viewer_client_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGWINCH, &sa, NULL);
-	/* a fresh key pair per join: nothing to steal from disk, nothing to reuse */
-	c.priv = cry_rsa_generate(2048);
-	if (!c.priv || !(c.spki = cry_rsa_public_der_new(c.priv, &c.spki_len))) {
-		fprintf(stderr, "viewer-client: RSA key generation failed\n");
-		cry_rsa_free(c.priv);
+	/* a fresh key pair per join: nothing to steal from disk, nothing to reuse; made on
+	 * a thread while we connect and join, since it is needed only after JOINED */
+	c.keyjob = cry_rsa_generate_start(2048);
+	if (!c.keyjob) {
+		fprintf(stderr, "viewer-client: out of memory\n");
 		return EXIT_SOFTWARE;
 	}
 	rc = run(&c);
+	cry_rsa_free(cry_rsa_generate_finish(c.keyjob)); /* not collected: connect failed */
 	if (c.raw)
 		tcsetattr(0, TCSANOW, &c.saved_tio);
 	if (c.out_fd >= 0)

@@ -2,6 +2,7 @@
  * import/export; interoperability with the openssl CLI in both directions. */
 #include "crypto/crypto.h"
 #include "crypto/rsa.h"
+#include "crypto/rsa_bg.h"
 #include "crypto_util.h"
 #include "unit.h"
 
@@ -254,8 +255,43 @@ static void keygen_4096(void)
 	cry_rsa_free(k);
 }
 
+/* Background generation: two jobs at once while this thread draws from the shared DRBG;
+ * both keys work and differ; a bad size fails at finish; finishing NULL is harmless. */
+static void keygen_in_background(void)
+{
+	struct cry_rsa_job *a = cry_rsa_generate_start(2048), *b = cry_rsa_generate_start(2048);
+	struct cry_rsa_job *bad = cry_rsa_generate_start(1000);
+	struct cry_rsa *ka, *kb;
+	uint8_t r[64], ct[256], pt[256], ma[256], mb[256];
+	size_t la = sizeof(ma), lb = sizeof(mb), el = 8;
+	uint8_t e[8];
+
+	CHECK(a && b && bad);
+	for (int i = 0; i < 100; i++)
+		CHECK(cry_random(r, sizeof(r)) == 0);
+	ka = cry_rsa_generate_finish(a);
+	kb = cry_rsa_generate_finish(b);
+	CHECK(cry_rsa_generate_finish(bad) == NULL);
+	CHECK(cry_rsa_generate_finish(NULL) == NULL);
+	CHECK(ka && kb);
+	if (!ka || !kb)
+		goto out;
+	CHECK(cry_rsa_is_private(ka) && cry_rsa_bits(ka) == 2048 && cry_rsa_bits(kb) == 2048);
+	CHECK(cry_rsa_modexp(ka, ma, &la, e, &el) == 0);
+	el = 8;
+	CHECK(cry_rsa_modexp(kb, mb, &lb, e, &el) == 0);
+	CHECK(la != lb || memcmp(ma, mb, la) != 0);
+	CHECK_EQ(cry_rsa_oaep_encrypt(kb, CRY_MGF1_SHA256, r, 32, ct, sizeof(ct)), 256);
+	CHECK_EQ(cry_rsa_oaep_decrypt(kb, CRY_MGF1_SHA256, ct, 256, pt, sizeof(pt)), 32);
+	CHECK_MEM(pt, r, 32);
+out:
+	cry_rsa_free(ka);
+	cry_rsa_free(kb);
+}
+
 UNIT_SUITE(crypto_rsa,
 	   UNIT_TEST(keygen_and_oaep_roundtrips),
+	   UNIT_TEST(keygen_in_background),
 	   UNIT_TEST(keygen_4096),
 	   UNIT_TEST(export_import_roundtrip),
 	   UNIT_TEST(openssl_keys_import),
