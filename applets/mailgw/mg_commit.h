@@ -14,9 +14,13 @@
  * it again: a duplicate, the same as a connection lost after the 250).
  *
  * The file work of a batch runs on a worker thread (net/worker.h), so the loop keeps
- * receiving and delivering while the disk works; messages whose data ends meanwhile
- * form the next batch, which starts when this one is back (one batch at a time: the
- * batches grow with the load instead of the fsyncs). Ownership, the whole of the
+ * receiving and delivering while the disk works. At most MG_COMMIT_BATCHES (2)
+ * batches are out at a time, on as many threads: the fsyncs of two batches overlap
+ * (the disk queues them, as it does for Postfix's parallel cleanup processes), and
+ * messages whose data ends while both are out wait and form the next batch (under load
+ * the batches grow instead of the fsyncs). Batches are independent: each keeps the
+ * order above for its own messages and removals, so they may finish in any order.
+ * Ownership, the whole of the
  * thread safety: a request (message writer, formatted envelope, result) and a
  * removal list belong to the loop until the batch is submitted and again once its
  * completion runs on the loop; in between the worker alone touches them. The loop
