@@ -64,8 +64,9 @@ int mg_runner_start(struct mg_ctx *ctx);
 void mg_runner_stop(struct mg_ctx *ctx);
 /* A message was committed: schedule it now. */
 void mg_runner_queued(struct mg_ctx *ctx, const char *id);
-/* ETRN: releases held mail for domain; returns how many messages were started
- * (0 = none waiting), -1 on error. */
+/* ETRN: releases every message held for domain now (remembered per recipient, in
+ * memory: they start as the concurrency limits allow); returns how many messages
+ * have mail pending for domain (0 = none waiting), -1 on error. */
 int mg_runner_etrn(struct mg_ctx *ctx, const char *domain);
 /* Re-reads the control directory (flush/delete requests from the CLI). */
 void mg_runner_control(struct mg_ctx *ctx);

@@ -29,12 +29,22 @@ enum mg_rcpt_state {
 	MG_RCPT_BOUNCED,      /* failure reported to the sender (or nobody to report to) */
 };
 
+/* A release by the operator or ETRN, kept in memory only (never in the envelope
+ * file): set on every pending recipient it covers when it is asked for, cleared when
+ * a delivery takes the recipient. A restart forgets it. */
+enum mg_release {
+	MG_REL_NONE = 0,
+	MG_REL_HURRY,         /* `flush`: due now despite the back-off (ETRN holds stay) */
+	MG_REL_ETRN,          /* ETRN / `flush DOMAIN`: released from the hold, due now */
+};
+
 struct mg_rcpt {
 	char addr[MG_ADDR_MAX + 1];
 	enum mg_rcpt_state state;
 	long attempts;
 	long long next_try;
 	char error[256];
+	enum mg_release release;   /* in memory only (mg_runner.c) */
 };
 
 struct mg_env {
@@ -87,9 +97,11 @@ int mg_msg_writer_write(struct mg_msg_writer *w, const void *p, size_t len);
 int mg_msg_writer_commit(struct mg_msg_writer *w);
 void mg_msg_writer_abort(struct mg_msg_writer *w);
 /* Group commit (mg_commit.c): the same steps without the directory fsync, which the
- * caller does once for a whole batch with mg_spool_sync_dir. */
+ * caller does once for a whole batch with mg_spool_sync_dir. The envelope comes
+ * already formatted (mg_env_format): the commit's worker thread writes bytes the loop
+ * prepared. These three touch only files and their arguments (thread-safe). */
 int mg_msg_writer_commit_nodirsync(struct mg_msg_writer *w);
-int mg_env_save_nodirsync(const char *spool, const struct mg_env *e);
+int mg_env_write_nodirsync(const char *spool, const char *id, const void *data, size_t len);
 int mg_spool_sync_dir(const char *spool, const char *sub);
 
 /* env/ID via fs_write_atomic (tmp + fsync + rename + dir fsync). */

@@ -57,8 +57,6 @@ struct mg_runner {
 	struct net_timer *soon;     /* coalesced "scan now" */
 	struct job *jobs;
 	size_t njobs;
-	int flush_all;              /* next scan: everything due now */
-	char flush_domain[256];     /* next scan: this domain due now and released */
 };
 
 static long long now_s(void)
@@ -306,29 +304,62 @@ static void mx_done(enum net_mx_status st, const struct net_mx *mx, size_t n, vo
 	job_done(d);
 }
 
-static int domain_due(const struct mg_runner *r, const struct mg_rcpt *rc, const char *release,
-		      long long now)
+/* ETRN-held recipients wait for their release; released or hurried ones are due at
+ * once, the rest when their back-off is over. */
+static int domain_due(const struct mg_runner *r, const struct mg_rcpt *rc, long long now)
 {
-	const char *dom = mg_addr_domain(rc->addr);
-	int released = (release && strcasecmp(release, dom) == 0) ||
-		       (r->flush_domain[0] && strcasecmp(r->flush_domain, dom) == 0);
-
 	if (rc->state != MG_RCPT_PENDING)
 		return 0;
-	if (mg_conf_is_etrn_domain(&r->ctx->conf, dom) && !released)
+	if (rc->release != MG_REL_ETRN && mg_conf_is_etrn_domain(&r->ctx->conf, mg_addr_domain(rc->addr)))
 		return 0;   /* held until ETRN / flush DOMAIN */
-	return released || r->flush_all || rc->next_try <= now;
+	return rc->release != MG_REL_NONE || rc->next_try <= now;
+}
+
+/* Marks the pending recipients of e in domain (NULL: all) with how, except those in
+ * the delivery under way (busy, may be NULL). Returns 1 when e has a pending
+ * recipient there (marked now or being delivered). */
+static int mark(struct mg_env *e, const char *domain, enum mg_release how, const struct mg_delivery *busy)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < e->nrcpt; i++) {
+		struct mg_rcpt *rc = &e->rcpt[i];
+		int in_busy = 0;
+		if (rc->state != MG_RCPT_PENDING || (domain && strcasecmp(mg_addr_domain(rc->addr), domain) != 0))
+			continue;
+		any = 1;
+		for (size_t k = 0; busy && k < busy->n; k++)
+			in_busy |= busy->idx[k] == i;
+		if (!in_busy && rc->release < how)
+			rc->release = how;
+	}
+	return any;
+}
+
+/* ETRN, flush, flush DOMAIN: every message queued for domain (NULL: all) now is
+ * released (or hurried); the scans start them as the concurrency limits allow, one
+ * after the other, since each finished delivery triggers the next scan. Returns the
+ * number of messages concerned. */
+static int release(struct mg_runner *r, const char *domain, enum mg_release how)
+{
+	int n = 0;
+
+	for (struct qent *q = r->q; q; q = q->next)
+		n += mark(&q->env, domain, how, NULL);
+	for (struct job *j = r->jobs; j; j = j->next)
+		n += mark(&j->env, domain, how, &j->d);
+	return n;
 }
 
 /* Starts a delivery for env (taken over on success). Returns 1 started, 0 nothing to
  * do now, -1 error. */
-static int try_start(struct mg_runner *r, struct mg_env *e, const char *release)
+static int try_start(struct mg_runner *r, struct mg_env *e)
 {
 	struct mg_ctx *ctx = r->ctx;
 	long long now = now_s();
 
 	for (size_t i = 0; i < e->nrcpt; i++) {
-		if (!domain_due(r, &e->rcpt[i], release, now))
+		if (!domain_due(r, &e->rcpt[i], now))
 			continue;
 		const char *dom = mg_addr_domain(e->rcpt[i].addr);
 		char host[256], dest[300];
@@ -356,8 +387,10 @@ static int try_start(struct mg_runner *r, struct mg_env *e, const char *release)
 		}
 		for (size_t k = i; k < e->nrcpt; k++)
 			if (strcasecmp(mg_addr_domain(e->rcpt[k].addr), dom) == 0 &&
-			    domain_due(r, &e->rcpt[k], release, now))
+			    domain_due(r, &e->rcpt[k], now)) {
 				j->d.idx[j->d.n++] = k;
+				e->rcpt[k].release = MG_REL_NONE;   /* this attempt is the release */
+			}
 		str_copy(j->d.domain, dom, sizeof(j->d.domain));
 		str_copy(j->d.hops[0], host, sizeof(j->d.hops[0]));
 		j->d.nhops = 1;
@@ -395,36 +428,34 @@ static int try_start(struct mg_runner *r, struct mg_env *e, const char *release)
 	return 0;
 }
 
-/* Returns how many deliveries started (for ETRN's answer). Walks the in-memory index
- * only: no file is read here. */
-static int scan(struct mg_runner *r, const char *release)
+/* Returns how many deliveries started. Walks the in-memory index only: no file is
+ * read here. */
+static int scan(struct mg_runner *r)
 {
 	struct mg_ctx *ctx = r->ctx;
 	int started = 0;
-	/* With no flush or release pending, nothing can start once the total limit is
-	 * reached: stop there instead of walking the rest of a long queue (its expiry
-	 * waits for a scan with room, at the latest the periodic one after the load). */
-	int stop_at_limit = !release && !r->flush_all && !r->flush_domain[0];
 
 	if (ctx->stopping)
 		return 0;
 	for (struct qent **pp = &r->q; *pp;) {
 		struct qent *q = *pp;
-		if (stop_at_limit && r->njobs >= (size_t)ctx->conf.concurrency_total)
+		/* Nothing can start once the total limit is reached: stop there instead of
+		 * walking the rest of a long queue (released messages stay marked and go
+		 * with the scans that follow each finished delivery; expiry waits for a
+		 * scan with room, at the latest the periodic one after the load). */
+		if (r->njobs >= (size_t)ctx->conf.concurrency_total)
 			break;
 		if (housekeeping(r, &q->env)) {
 			q_free(q_unlink(r, pp));
 			continue;
 		}
-		if (try_start(r, &q->env, release) == 1) {
+		if (try_start(r, &q->env) == 1) {
 			q_free(q_unlink(r, pp));   /* the job owns the envelope now */
 			started++;
 			continue;
 		}
 		pp = &q->next;
 	}
-	r->flush_all = 0;
-	r->flush_domain[0] = '\0';
 	return started;
 }
 
@@ -448,13 +479,13 @@ static void tick_cb(void *arg)
 {
 	struct mg_runner *r = arg;
 	mg_runner_control(r->ctx);
-	scan(r, NULL);
+	scan(r);
 }
 
 static void soon_cb(void *arg)
 {
 	struct mg_runner *r = arg;
-	scan(r, NULL);
+	scan(r);
 }
 
 int mg_runner_start(struct mg_ctx *ctx)
@@ -518,9 +549,13 @@ void mg_runner_queued(struct mg_ctx *ctx, const char *id)
 
 int mg_runner_etrn(struct mg_ctx *ctx, const char *domain)
 {
+	int n;
+
 	if (!ctx->runner)
 		return -1;
-	return scan(ctx->runner, domain);
+	n = release(ctx->runner, domain, MG_REL_ETRN);
+	scan(ctx->runner);
+	return n;
 }
 
 void mg_runner_control(struct mg_ctx *ctx)
@@ -539,11 +574,9 @@ void mg_runner_control(struct mg_ctx *ctx)
 		if (fs_path_join(p, sizeof(p), dir, n) < 0)
 			continue;
 		if (strcmp(n, "flush") == 0) {
-			r->flush_all = 1;
-			log_info("control: flush");
+			log_info("control: flush: %d messages", release(r, NULL, MG_REL_HURRY));
 		} else if (strncmp(n, "flush.", 6) == 0 && mg_domain_valid(n + 6, strlen(n + 6)) == 0) {
-			str_copy(r->flush_domain, n + 6, sizeof(r->flush_domain));
-			log_info("control: flush %s", n + 6);
+			log_info("control: flush %s: %d messages", n + 6, release(r, n + 6, MG_REL_ETRN));
 		} else if (strncmp(n, "delete.", 7) == 0 && mg_id_valid(n + 7)) {
 			struct job *j = find_job(r, n + 7);
 			struct qent **qp = j ? NULL : q_find(r, n + 7);

@@ -41,7 +41,7 @@ struct sess {
 	int have_mail;
 	struct mg_env env;
 	struct mg_msg_writer *w;
-	struct mg_commit_req creq;   /* PH_COMMIT: waiting for the group commit */
+	struct mg_commit_req *creq;  /* PH_COMMIT: waiting for the group commit (it owns w) */
 	struct mg_data_rx data;
 	int write_failed;
 	long errors;
@@ -83,7 +83,8 @@ static void arm_idle(struct sess *s)
 
 static void sess_free(struct sess *s)
 {
-	mg_commit_cancel(s->ctx, &s->creq);
+	mg_commit_cancel(s->ctx, s->creq);
+	s->creq = NULL;
 	reset_tx(s);
 	if (s->idle)
 		net_timer_free(s->idle);
@@ -327,10 +328,11 @@ static void queued(struct sess *s);
 static void on_read(struct net_conn *c, void *arg);
 
 /* The group commit is done: answer, then go on with what the client pipelined. */
-static void commit_done(struct mg_commit_req *r, int ok)
+static void commit_done(void *arg, int ok)
 {
-	struct sess *s = (struct sess *)((char *)r - offsetof(struct sess, creq));
+	struct sess *s = arg;
 
+	s->creq = NULL;
 	s->phase = PH_CMD;
 	if (ok)
 		queued(s);
@@ -366,13 +368,11 @@ static void end_data(struct sess *s)
 	 * together with the other messages ending in this loop pass (mg_commit.h); the
 	 * session reads no further command until then. */
 	if (!s->write_failed) {
-		s->creq.w = s->w;
-		s->creq.env = &s->env;
-		s->creq.done = commit_done;
-		s->phase = PH_COMMIT;
-		if (mg_commit_add(s->ctx, &s->creq) == 0)
+		if ((s->creq = mg_commit_add(s->ctx, s->w, &s->env, commit_done, s))) {
+			s->w = NULL;   /* the commit's now */
+			s->phase = PH_COMMIT;
 			return;
-		s->phase = PH_CMD;
+		}
 	}
 	if (s->write_failed || mg_msg_writer_commit(s->w) < 0 || mg_env_save(s->ctx->conf.spool, &s->env) < 0) {
 		queue_failed(s);

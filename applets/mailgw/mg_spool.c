@@ -181,21 +181,21 @@ int mg_spool_sync_dir(const char *spool, const char *d)
 }
 
 /* env/ID.tmp.PID (start-up removes leftovers of that name), written, fsynced and
- * renamed to env/ID; the directory fsync is the caller's. */
-int mg_env_save_nodirsync(const char *spool, const struct mg_env *e)
+ * renamed to env/ID; the directory fsync is the caller's. Touches nothing but the
+ * spool's files and its arguments: safe on a worker thread. */
+int mg_env_write_nodirsync(const char *spool, const char *id, const void *data, size_t len)
 {
 	char p[512], tmp[600];
-	struct buf_writer w;
+	const uint8_t *d = data;
 	int fd = -1, rc = -1;
 
-	if (!mg_id_valid(e->id) || sub(p, sizeof(p), spool, "env", e->id) < 0 ||
+	if (!mg_id_valid(id) || sub(p, sizeof(p), spool, "env", id) < 0 ||
 	    str_fmt(tmp, sizeof(tmp), "%s.tmp.%ld", p, (long)getpid()) < 0)
 		return -1;
-	buf_writer_growable(&w, MG_ENV_MAX);
-	if (mg_env_format(e, &w) < 0 || (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		goto out;
-	for (size_t off = 0; off < w.len;) {
-		ssize_t n = write(fd, w.p + off, w.len - off);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, d + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -213,7 +213,6 @@ out:
 		close(fd);
 	if (rc < 0)
 		unlink(tmp);
-	buf_writer_free(&w);
 	return rc;
 }
 

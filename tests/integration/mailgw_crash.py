@@ -1,6 +1,7 @@
 """mailgw under kill -9: during DATA (nothing acknowledged, nothing kept), right after
 the 250 (kept, delivered once after the restart), in the middle of a delivery
-(delivered once after the restart) and right after a delivery (not delivered again)."""
+(delivered once after the restart) and right after a delivery (not delivered again);
+clients that leave before the 250."""
 import os
 import signal
 import socket
@@ -99,4 +100,22 @@ mg.stop(signal.SIGKILL)
 mg.start()
 time.sleep(2.5)
 check("kill -9 after a delivery: not delivered again", len([m for m in fast.messages() if "Subject: once" in m]) == 1)
+
+# 5. clients that leave right after the final dot, before the 250 (the commit may be
+#    waiting or already on the worker thread): the daemon keeps serving, such a message
+#    is delivered at most once, and no half message stays in the spool
+for i in range(30):
+    s, _ = session("u@fast.example", b"Subject: gone%d\r\n\r\nhello\r\n.\r\n" % i, finish=False)
+    s.close()
+s, r = session("u@fast.example", b"Subject: after\r\n\r\nhello\r\n")
+s.close()
+check("clients leaving before the 250: the daemon still answers 250", bool(r) and r.startswith(b"250"), repr(r))
+wait_for(lambda: [m for m in fast.messages() if "Subject: after" in m], 10)
+time.sleep(1.5)
+dup = [i for i in range(30) if len([m for m in fast.messages() if "Subject: gone%d\r\n" % i in m]) > 1]
+check("clients leaving before the 250: none of their messages delivered twice", not dup, str(dup))
+sp = lambda d: os.listdir(os.path.join(mg.spool, d))
+wait_for(lambda: not mg.queue_ids() and not sp("msg") and not sp("tmp"), 5)
+check("clients leaving before the 250: no half message left in the spool", not mg.queue_ids() and not sp("msg") and not sp("tmp"),
+      "%s %s %s" % (mg.queue_ids(), sp("msg"), sp("tmp")))
 done()
