@@ -35,10 +35,13 @@ struct mg_listener_conf {
 	int line;           /* for error messages */
 };
 
+enum mg_commit_sync { MG_SYNC_SYNCFS = 0, MG_SYNC_FSYNC = 1 };
+
 struct mg_conf {
 	/* [mailgw] */
 	char *hostname;
 	char *spool;
+	int commit_sync;             /* MG_SYNC_SYNCFS | MG_SYNC_FSYNC */
 	char *pidfile;
 	char *user;
 	char *log_level;

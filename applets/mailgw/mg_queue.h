@@ -1,7 +1,8 @@
 /* mg_queue.h - the durable queue. A message is two files in the spool:
  *   msg/ID   the message as received (CRLF lines, unstuffed, Received: first)
  *   env/ID   its envelope: sender, recipients with their delivery state (text, below)
- * Both are written to a temporary name, fsynced, renamed and the directory fsynced.
+ * Both are written to a temporary name, fsynced, renamed and the directory fsynced
+ * (or, commit_sync = syncfs, renamed and made durable by one syncfs per step).
  * msg/ID comes first; env/ID is the commit point: a message exists once its envelope
  * does, and a msg/ without env/ is a leftover of a crash before the 250 (removed at
  * start-up). Envelope format, one field per line, all printable ASCII:
@@ -103,6 +104,12 @@ void mg_msg_writer_abort(struct mg_msg_writer *w);
 int mg_msg_writer_commit_nodirsync(struct mg_msg_writer *w);
 int mg_env_write_nodirsync(const char *spool, const char *id, const void *data, size_t len);
 int mg_spool_sync_dir(const char *spool, const char *sub);
+/* commit_sync = syncfs: the same steps with no fsync at all; the caller then makes the
+ * whole batch durable with one syncfs(2) of the spool's file system per step (two per
+ * batch instead of two per message plus two). */
+int mg_msg_writer_commit_nosync(struct mg_msg_writer *w);
+int mg_env_write_nosync(const char *spool, const char *id, const void *data, size_t len);
+int mg_spool_syncfs(const char *spool);
 
 /* env/ID via fs_write_atomic (tmp + fsync + rename + dir fsync). */
 int mg_env_save(const char *spool, const struct mg_env *e);

@@ -149,13 +149,15 @@ int mg_msg_writer_write(struct mg_msg_writer *w, const void *p, size_t len)
 	return 0;
 }
 
+/* dirsync: 1 = fsync the file and msg/; 0 = the file only; -1 = neither (the caller
+ * makes the whole batch durable with mg_spool_syncfs). */
 static int msg_commit(struct mg_msg_writer *w, int dirsync)
 {
-	if (w->err || w->fd < 0 || flush_buf(w) < 0 || fsync(w->fd) < 0)
+	if (w->err || w->fd < 0 || flush_buf(w) < 0 || (dirsync >= 0 && fsync(w->fd) < 0))
 		goto fail;
 	int rc = close(w->fd);
 	w->fd = -1;
-	if (rc < 0 || rename(w->tmp, w->path) < 0 || (dirsync && fs_fsync_dir(w->dir) < 0))
+	if (rc < 0 || rename(w->tmp, w->path) < 0 || (dirsync > 0 && fs_fsync_dir(w->dir) < 0))
 		goto fail;
 	return 0;
 fail:
@@ -174,16 +176,36 @@ int mg_msg_writer_commit_nodirsync(struct mg_msg_writer *w)
 	return msg_commit(w, 0);
 }
 
+int mg_msg_writer_commit_nosync(struct mg_msg_writer *w)
+{
+	return msg_commit(w, -1);
+}
+
+/* syncfs(2): Linux waits for the writeback of every dirty inode of the file system and
+ * flushes the device cache, so afterwards every file written and renamed before the call
+ * is durable, as if each had been fsynced with its directory (syncfs(2), NOTES). */
+int mg_spool_syncfs(const char *spool)
+{
+	int fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = syncfs(fd);
+	close(fd);
+	return rc;
+}
+
 int mg_spool_sync_dir(const char *spool, const char *d)
 {
 	char p[512];
 	return sub(p, sizeof(p), spool, d, NULL) < 0 ? -1 : fs_fsync_dir(p);
 }
 
-/* env/ID.tmp.PID (start-up removes leftovers of that name), written, fsynced and
- * renamed to env/ID; the directory fsync is the caller's. Touches nothing but the
+/* env/ID.tmp.PID (start-up removes leftovers of that name), written, fsynced (unless
+ * the caller syncs the whole file system after) and renamed to env/ID; the directory
+ * fsync is the caller's. Touches nothing but the
  * spool's files and its arguments: safe on a worker thread. */
-int mg_env_write_nodirsync(const char *spool, const char *id, const void *data, size_t len)
+static int env_write(const char *spool, const char *id, const void *data, size_t len, int filesync)
 {
 	char p[512], tmp[600];
 	const uint8_t *d = data;
@@ -202,7 +224,7 @@ int mg_env_write_nodirsync(const char *spool, const char *id, const void *data, 
 			goto out;
 		off += (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	if (filesync && fsync(fd) < 0)
 		goto out;
 	rc = close(fd);
 	fd = -1;
@@ -214,6 +236,16 @@ out:
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
+}
+
+int mg_env_write_nodirsync(const char *spool, const char *id, const void *data, size_t len)
+{
+	return env_write(spool, id, data, len, 1);
+}
+
+int mg_env_write_nosync(const char *spool, const char *id, const void *data, size_t len)
+{
+	return env_write(spool, id, data, len, 0);
 }
 
 void mg_msg_writer_abort(struct mg_msg_writer *w)

@@ -1,7 +1,8 @@
 """mailgw under kill -9: during DATA (nothing acknowledged, nothing kept), right after
 the 250 (kept, delivered once after the restart), in the middle of a delivery
 (delivered once after the restart) and right after a delivery (not delivered again);
-clients that leave before the 250."""
+clients that leave before the 250. MG_COMMIT_SYNC picks commit_sync (syncfs, the
+default, or fsync: mailgw_crash_fsync.sh runs this file again with it)."""
 import os
 import signal
 import socket
@@ -13,7 +14,9 @@ from lib_mg import *  # noqa: E402,F401,F403
 
 slow = Sink("slow")
 fast = Sink("plain")
-mg = Mailgw("crash", [("smtp", "smtp", "")], mailgw="relay_domains = slow.example fast.example\n",
+SYNC = os.environ.get("MG_COMMIT_SYNC", "syncfs")
+mg = Mailgw("crash", [("smtp", "smtp", "")],
+            mailgw="relay_domains = slow.example fast.example\ncommit_sync = %s\n" % SYNC,
             delivery="smarthost_map = slow.example 127.0.0.1:%d\nsmarthost_map = fast.example 127.0.0.1:%d\n"
                      "retry_min = 1s\nqueue_scan_interval = 1s\n" % (slow.port, fast.port))
 mg.start()
