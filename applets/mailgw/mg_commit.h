@@ -13,6 +13,11 @@
  * whose mail is then delivered although the client never saw the 250 (it will send
  * it again: a duplicate, the same as a connection lost after the 250).
  *
+ * commit_sync = syncfs (the default) drops the per-file and per-directory fsyncs of a
+ * batch: files written and renamed, then one syncfs(2) of the spool's file system per
+ * step (message files; envelopes and removals), the same order, two device flushes per
+ * batch whatever its size.
+ *
  * The file work of a batch runs on a worker thread (net/worker.h), so the loop keeps
  * receiving and delivering while the disk works. At most MG_COMMIT_BATCHES (2)
  * batches are out at a time, on as many threads: the fsyncs of two batches overlap
