@@ -556,7 +556,7 @@ int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++) {
 		struct vw_chan *ch = &m->chans[i];
 		int can_send = ch->used && ch->credit > 0 &&
-			       vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED;
+			       vw_master_room(m, ch->peer) >= ROOM_NEEDED;
 		if (ch->used && (ch->kind == VW_K_EXEC || ch->kind == VW_K_SHELL) && ch->rfd[0] < 0 &&
 		    ch->rfd[1] < 0 && !ch->exited &&
 		    !*busy)
@@ -615,7 +615,7 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		if (!ch->used)
 			continue;
 		if (ch->kind == VW_K_GET) {
-			while (ch->credit > 0 && vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED) {
+			while (ch->credit > 0 && vw_master_room(m, ch->peer) >= ROOM_NEEDED) {
 				uint64_t hole = vw_hole_at(ch->rfd[0], ch->done, ch->size);
 				ssize_t r;
 				if (hole) {
@@ -662,7 +662,7 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		}
 		for (int s = 0; s < 2; s++)
 			if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
+			    vw_master_room(m, ch->peer) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
 				close_fd(&ch->rfd[s]);
 				send_simple(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
 			}
@@ -717,7 +717,7 @@ void vw_mchan_present(struct vw_master *m, int readable)
 			struct vw_chan *ch = &m->chans[i];
 			if (!ch->used || ch->kind != VW_K_WATCH)
 				continue;
-			if (ch->credit >= (uint32_t)n) {
+			if (ch->credit >= (uint32_t)n && vw_master_room(m, ch->peer) >= ROOM_NEEDED) {
 				send_simple(m, ch->peer, VW_M_DATA, ch->id, 0, 0, 0, buf, (size_t)n);
 				ch->credit -= (uint32_t)n;
 			}
