@@ -352,8 +352,10 @@ int vw_rtx_tick(struct vw_rtx *r, const char *server, int http_port, char *path,
 
 	if (r->state != VW_LINK_UP) {
 		if (now - r->lost_ms > r->grace_ms) {
-			snprintf(r->why + strlen(r->why), sizeof(r->why) - strlen(r->why),
-				 "%sno resume within %ld s", r->why[0] ? "; " : "", r->grace_ms / 1000);
+			char last[sizeof(r->why)];
+			snprintf(last, sizeof(last), "%s", r->why);
+			snprintf(r->why, sizeof(r->why), "no resume within %ld s (last: %.200s)",
+				 r->grace_ms / 1000, last);
 			return -1;
 		}
 		if (r->state == VW_LINK_RESUMING && now > r->try_deadline_ms)
@@ -362,7 +364,10 @@ int vw_rtx_tick(struct vw_rtx *r, const char *server, int http_port, char *path,
 			try_resume(r, server, http_port, path, pathlen);
 		return 0;
 	}
-	if (r->enabled && now - r->last_rx_ms > 3 * r->interval_ms) {
+	/* dead after 4 intervals without a byte (the relay answers our PING every interval):
+	 * longer than tunneld's dead_after (3 intervals by default), so when the relay pauses
+	 * us because another member stalls, it drops that member before we drop our link */
+	if (r->enabled && now - r->last_rx_ms > 4 * r->interval_ms) {
 		char why[64];
 		snprintf(why, sizeof(why), "nothing heard for %ld s", (now - r->last_rx_ms) / 1000);
 		vw_rtx_lost(r, why);

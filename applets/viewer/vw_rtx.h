@@ -46,11 +46,11 @@ struct vw_rtx {
 	char session[16];
 	uint16_t id;
 	char token[80];
-	long interval_ms;     /* keepalive period; the link is dead after 3 of them silent */
+	long interval_ms;     /* keepalive period; the link is dead after 4 of them silent */
 	long grace_ms;        /* how long we try to resume */
 	long last_rx_ms, last_ping_ms, last_ack_ms;
 	long lost_ms, next_try_ms, try_deadline_ms, backoff_ms;
-	char why[128];
+	char why[320];
 	struct vw_rtx_peer peer[VW_RTX_PEERS];
 };
 
