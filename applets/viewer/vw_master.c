@@ -675,6 +675,9 @@ static int viewer_master_main(int argc, char **argv)
 	}
 	if (m.present_fd >= 0)
 		close(m.present_fd);
+	if (m.replay)
+		cry_wipe(m.replay, VW_REPLAY_CAP); /* what the appliance's screen showed */
+	free(m.replay);
 	vw_key_clear(&m.key);
 	vw_key_clear(&m.prev);
 	if (m.tty_fd >= 0)

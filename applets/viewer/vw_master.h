@@ -13,6 +13,7 @@
 #define VW_MAX_PEERS 16
 #define VW_MAX_CHANS 64
 #define VW_MAX_EXPOSE 16
+#define VW_REPLAY_CAP (16 * 1024)
 
 struct cry_sha256_ctx;
 
@@ -86,6 +87,8 @@ struct vw_master {
 	int present_fd;    /* pty of the --present command, -1 when not running */
 	pid_t present_pid;
 	int present_done;  /* it ran and ended: later watchers are told so */
+	uint8_t *replay;   /* the last VW_REPLAY_CAP bytes it showed, for a late watcher */
+	size_t replay_len;
 	struct vw_conn relay;
 	struct vw_rtx rtx; /* acks, retransmit buffer, keepalive and resume of the relay link */
 	uint32_t session;
