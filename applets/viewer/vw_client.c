@@ -586,6 +586,13 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 	case TF_PING:
 		vw_conn_send_ctl(&c->relay, TF_PONG, TF_ID_RELAY, "");
 		return -1;
+	case TF_PEER_JOINED:
+		/* the master resumed its link: if we joined while it was away it has not heard
+		 * of us (nor our HELLO), so resend what it has not acked */
+		v = tfctl_get(&ctl, "id");
+		if (v && strtoul(v, NULL, 10) == TF_ID_MASTER && tfctl_get(&ctl, "resumed"))
+			vw_rtx_peer_resync(&c->rtx, TF_ID_MASTER);
+		return -1;
 	default:
 		return -1;
 	}

@@ -359,6 +359,31 @@ void vw_master_drop_peer(struct vw_master *m, struct vw_peer *p, const char *why
 	drop_peer(m, p, why, 1);
 }
 
+/* A client the relay let in (PEER_JOINED, or its first resync marker). */
+static void add_peer(struct vw_master *m, unsigned long id, const char *addr)
+{
+	int slot = -1;
+
+	if (id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL || find_peer(m, (uint16_t)id))
+		return;
+	for (int i = 0; i < VW_MAX_PEERS && slot < 0; i++)
+		if (m->peers[i].state == PEER_FREE)
+			slot = i;
+	if (slot < 0) {
+		char ctl[32];
+		log_warn("too many clients; refusing %lu", id);
+		snprintf(ctl, sizeof(ctl), "id=%lu\n", id);
+		vw_conn_send_ctl(&m->relay, TF_KICK, TF_ID_RELAY, ctl);
+		return;
+	}
+	memset(&m->peers[slot], 0, sizeof(m->peers[slot]));
+	vw_rtx_peer_add(&m->rtx, (uint16_t)id);
+	m->peers[slot].state = PEER_JOINED;
+	m->peers[slot].id = (uint16_t)id;
+	snprintf(m->peers[slot].addr, sizeof(m->peers[slot].addr), "%s", addr ? addr : "?");
+	log_info("client %lu connected from %s", id, m->peers[slot].addr);
+}
+
 /* One frame from the relay. Returns -1 when the session cannot go on. */
 static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,
 		    const uint8_t *pl)
@@ -376,7 +401,11 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		return 0;
 	}
 	if ((h->type == TF_PING || h->type == TF_PONG) && h->source != TF_ID_RELAY) {
-		/* end to end: keepalive, acks, resync (vw_rtx.c) */
+		/* end to end: keepalive, acks, resync (vw_rtx.c). A marker from a client we
+		 * never heard of: it joined while our link was down (its PEER_JOINED went to
+		 * nobody), and its HELLO follows in the resend */
+		if (!find_peer(m, h->source) && vw_rtx_is_marker(h, pl))
+			add_peer(m, h->source, "?");
 		vw_rtx_rx(&m->rtx, h);
 		vw_rtx_ctl(&m->rtx, h, pl);
 		return 0;
@@ -406,26 +435,7 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		break;
 	case TF_PEER_JOINED: {
 		unsigned long id = (v = tfctl_get(&c, "id")) ? strtoul(v, NULL, 10) : 0;
-		const char *addr = tfctl_get(&c, "addr");
-		int slot = -1;
-		if (id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL || find_peer(m, (uint16_t)id))
-			break;
-		for (int i = 0; i < VW_MAX_PEERS && slot < 0; i++)
-			if (m->peers[i].state == PEER_FREE)
-				slot = i;
-		if (slot < 0) {
-			char ctl[32];
-			log_warn("too many clients; refusing %lu", id);
-			snprintf(ctl, sizeof(ctl), "id=%lu\n", id);
-			vw_conn_send_ctl(&m->relay, TF_KICK, TF_ID_RELAY, ctl);
-			break;
-		}
-		memset(&m->peers[slot], 0, sizeof(m->peers[slot]));
-		vw_rtx_peer_add(&m->rtx, (uint16_t)id);
-		m->peers[slot].state = PEER_JOINED;
-		m->peers[slot].id = (uint16_t)id;
-		snprintf(m->peers[slot].addr, sizeof(m->peers[slot].addr), "%s", addr ? addr : "?");
-		log_info("client %lu connected from %s", id, m->peers[slot].addr);
+		add_peer(m, id, tfctl_get(&c, "addr"));
 		break;
 	}
 	case TF_PEER_LEFT: {

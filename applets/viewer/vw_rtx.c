@@ -220,6 +220,18 @@ static void resync_to(struct vw_rtx *r, struct vw_rtx_peer *p)
 	p->cursor = p->head;
 }
 
+void vw_rtx_peer_resync(struct vw_rtx *r, uint16_t id)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, id);
+	if (p && vw_rtx_live(r))
+		resync_to(r, p);
+}
+
+int vw_rtx_is_marker(const struct tframe_hdr *h, const uint8_t *pl)
+{
+	return h->type == TF_PONG && h->length >= 9 && memcmp(pl, "resync=1\n", 9) == 0;
+}
+
 void vw_rtx_ctl(struct vw_rtx *r, const struct tframe_hdr *h, const uint8_t *pl)
 {
 	struct vw_rtx_peer *p = vw_rtx_peer(r, h->source);

@@ -88,6 +88,11 @@ void vw_rtx_accepted(struct vw_rtx *r, uint16_t peer, uint32_t seq, size_t len);
 /* PING/PONG from a member: answers, resync requests and markers. */
 void vw_rtx_ctl(struct vw_rtx *r, const struct tframe_hdr *h, const uint8_t *pl);
 
+/* The peer came back (PEER_JOINED resumed=1): send it the marker and what it has not
+ * acked, in case it does not know us yet (it joined while we were away). */
+void vw_rtx_peer_resync(struct vw_rtx *r, uint16_t id);
+/* 1 for a PONG carrying the resync marker. */
+int vw_rtx_is_marker(const struct tframe_hdr *h, const uint8_t *pl);
 /* Bytes arrived on the relay link (the keepalive's evidence of life). */
 void vw_rtx_heard(struct vw_rtx *r);
 /* The link died (EOF, error, or the keepalive): close it and start resuming. Returns

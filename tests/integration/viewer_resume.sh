@@ -87,7 +87,22 @@ check "get survives both links dropping (exit $rc)" [ "$rc" = 0 ]
 check "get: sha256sum equal after both resumed" [ "$(sha256sum <"$TMP/share/big.bin")" = "$(sha256sum <"$TMP/local/b.bin")" ]
 check "the relay logged the resumes" grep -q 'resume id=' "$RELAY_LOG"
 
-# 4. the session goes on afterwards
+# 4. a client joins while the master's link is down: the relay's PEER_JOINED reaches no
+# one and its HELLO is dropped; when the master is back, the client resends it
+lost=$(grep -c 'relay link lost' "$MERR") nres=$(grep -c "resumed after" "$MERR")
+kill -9 "$fwd_m"; wait "$fwd_m" 2>/dev/null
+i=0; while [ $i -lt 100 ] && [ "$(grep -c 'relay link lost' "$MERR")" = "$lost" ]; do sleep 0.05; i=$((i + 1)); done
+timeout 30 "$SEALBOX" viewer-client --server "$RELAY" "$SESSION" exec echo joined while the master was away \
+	>"$TMP/o4" 2>"$TMP/e4" & cpid=$! # (a regression would hang waiting for the key)
+wait_for "$TMP/e4" 'joined session' 10 || fail "the client did not join"
+sleep 0.5
+fwd m "$mport"
+wait "$cpid"; rc=$?
+check "a client that joined while the master was away is served once it is back (exit $rc)" \
+	[ "$rc" = 0 -a "$(cat "$TMP/o4")" = "joined while the master was away" ]
+check "the master resumed once more" [ "$(grep -c 'resumed after' "$MERR")" -gt "$nres" ] || { grep -nE "relay link|resumed|client [56]" "$MERR" | sed "s/^/# /"; }
+
+# 5. the session goes on afterwards
 out=$(vc exec echo still here 2>/dev/null)
 check "a new client works after the resumes" [ "$out" = "still here" ]
 finish
