@@ -449,3 +449,16 @@ int vw_conn_queue_raw(struct vw_conn *c, const uint8_t *p, size_t len)
 	c->out_len += len;
 	return 0;
 }
+
+/* Closes the socket but keeps the buffers (a relay link being resumed: frames made
+ * meanwhile are still sealed in the output space, then kept by vw_rtx); what was queued
+ * is dropped. vw_conn_close frees everything later. */
+void vw_conn_drop_socket(struct vw_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->in_len = 0;
+	c->out_off = c->out_len = 0;
+	c->dead = 0;
+}

@@ -70,4 +70,6 @@ int vw_conn_frame(struct vw_conn *c, struct tframe_hdr *h, const uint8_t **raw,
 void vw_conn_consume(struct vw_conn *c);
 /* Appends already built frames (a resend: no new seq). -1 when they do not fit. */
 int vw_conn_queue_raw(struct vw_conn *c, const uint8_t *p, size_t len);
+/* Closes the transport, keeps the buffers and fields (a relay link being resumed). */
+void vw_conn_drop_socket(struct vw_conn *c);
 #endif

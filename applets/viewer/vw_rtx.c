@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_rtx.h"
@@ -277,14 +276,8 @@ int vw_rtx_lost(struct vw_rtx *r, const char *why)
 	}
 	snprintf(r->why, sizeof(r->why), "%s", why);
 	r->state = VW_LINK_DOWN;
-	/* keep the buffers (frames made meanwhile are sealed there, then kept here); what
-	 * was queued is in the retransmit buffer or was control traffic */
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	c->in_len = 0;
-	c->out_off = c->out_len = 0;
-	c->dead = 0;
+	/* what was queued is in the retransmit buffer, or was control traffic */
+	vw_conn_drop_socket(c);
 	return 0;
 }
 
