@@ -12,6 +12,7 @@
 #include "core/tframe.h"
 #include "applets/viewer/vw_cfwd.h"
 #include "applets/viewer/vw_conn.h"
+#include "applets/viewer/vw_rtx.h"
 #include "applets/viewer/vw_msg.h"
 
 #define MAX_STREAMS 64
@@ -103,7 +104,7 @@ static void send_m(struct vw_conn *relay, const struct vw_key *key, uint8_t type
 
 int vw_cfwd_pollfds(struct vw_cfwd *f, const struct vw_conn *relay, struct pollfd *pf, int max)
 {
-	int n = 0, room = vw_conn_room(relay) >= ROOM_NEEDED * 2;
+	int n = 0, room = vw_link_room(relay, TF_ID_MASTER) >= ROOM_NEEDED * 2;
 
 	if (max < 1 + MAX_STREAMS)
 		return 0;
@@ -169,7 +170,7 @@ void vw_cfwd_pump(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key 
 		if (!s->used || q->fd < 0)
 			continue;
 		if ((q->revents & (POLLIN | POLLHUP | POLLERR)) && (q->events & POLLIN) &&
-		    vw_conn_room(relay) >= ROOM_NEEDED) {
+		    vw_link_room(relay, TF_ID_MASTER) >= ROOM_NEEDED) {
 			size_t want = s->credit < sizeof(buf) ? s->credit : sizeof(buf);
 			ssize_t r = recv(s->fd, buf, want, 0);
 			if (r > 0) {

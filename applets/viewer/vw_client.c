@@ -28,6 +28,7 @@
 #include "applets/viewer/vw_direct.h"
 #include "applets/viewer/vw_drop.h"
 #include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_rtx.h"
 
 static int viewer_client_main(int argc, char **argv);
 
@@ -51,6 +52,7 @@ struct client {
 	int ncmd;
 	int kind;
 	struct vw_conn relay;
+	struct vw_rtx rtx;     /* acks, retransmit buffer, keepalive and resume of the relay link */
 	struct vw_conn direct; /* the direct LAN link to the master, when it worked */
 	struct vw_conn *data;  /* where sealed traffic with the master goes: relay or direct */
 	char lan[256];         /* the master's direct addresses (JOINED lan=) */
@@ -365,7 +367,7 @@ static void pump_source(struct client *c, int readable)
 
 	if (c->state != C_RUNNING || !c->opened || c->in_fd < 0 || c->sent_eof)
 		return;
-	while (c->credit > 0 && vw_conn_room(c->data) >= VW_CHUNK + 256) {
+	while (c->credit > 0 && vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
 		size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
 		ssize_t n;
 		if ((c->kind == VW_K_EXEC || c->kind == VW_K_SHELL) && !readable)
@@ -515,16 +517,28 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 	const char *v;
 
 	if (h->type == TF_DATA) {
+		int rc = -1;
 		if (h->source != TF_ID_MASTER || h->length == 0 || (c->data == &c->direct && !from_direct))
 			return -1; /* after the move, the master sends only on the direct link */
+		if (!from_direct && vw_rtx_rx(&c->rtx, h))
+			return -1; /* we wait for its resend, or a resent frame we have */
 		if (c->state == C_KEYWAIT && pl[0] == VW_OUT_KEY) {
 			if (h->seq <= c->rp.last_seq)
 				return EXIT_PROTOCOL;
 			c->rp.last_seq = h->seq;
-			return on_key(c, pl, h->length);
+			rc = on_key(c, pl, h->length);
+		} else if (pl[0] == VW_OUT_SEALED && c->key.set) {
+			rc = on_sealed(c, h, raw, pl);
 		}
-		if (pl[0] == VW_OUT_SEALED && c->key.set)
-			return on_sealed(c, h, raw, pl);
+		if (!from_direct && c->rp.last_seq == h->seq)
+			vw_rtx_accepted(&c->rtx, TF_ID_MASTER, h->seq, h->length);
+		return rc;
+	}
+	if ((h->type == TF_PING || h->type == TF_PONG) && h->source != TF_ID_RELAY) {
+		if (!from_direct && h->source == TF_ID_MASTER) {
+			vw_rtx_rx(&c->rtx, h);
+			vw_rtx_ctl(&c->rtx, h, pl);
+		}
 		return -1;
 	}
 	if (h->type == TF_DROP) {
@@ -541,9 +555,16 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 		uint8_t hello[2100];
 		ssize_t n;
 		unsigned long id = (v = tfctl_get(&ctl, "id")) ? strtoul(v, NULL, 10) : 0;
+		if (tfctl_get(&ctl, "resumed") && c->rtx.state == VW_LINK_RESUMING && id == c->relay.my_id) {
+			vw_rtx_resumed(&c->rtx, c->path);
+			return -1;
+		}
 		if (c->state != C_JOINING || id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL)
 			return EXIT_PROTOCOL;
 		c->relay.my_id = (uint16_t)id;
+		/* a drop transfer lives on the relay connection: it cannot survive a resume */
+		if (c->kind != K_DROP)
+			vw_rtx_enable(&c->rtx, c->session, (uint16_t)id, tfctl_get(&ctl, "token"));
 		snprintf(c->lan, sizeof(c->lan), "%s", (v = tfctl_get(&ctl, "lan")) ? v : "");
 		if (key_ready(c) < 0)
 			return EXIT_SOFTWARE;
@@ -556,6 +577,12 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 	}
 	case TF_ERROR:
 		v = tfctl_get(&ctl, "code");
+		if (c->rtx.state == VW_LINK_RESUMING) {
+			if (vw_rtx_refused(&c->rtx, v) == 0)
+				return -1;
+			fprintf(stderr, "viewer-client: relay link lost; cannot resume: %s\n", c->rtx.why);
+			return EXIT_UNAVAILABLE;
+		}
 		fprintf(stderr, "viewer-client: relay: %s%s%s\n", v ? v : "error",
 			tfctl_get(&ctl, "msg") ? ": " : "", tfctl_get(&ctl, "msg") ? tfctl_get(&ctl, "msg") : "");
 		return c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
@@ -576,6 +603,13 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 	case TF_PING:
 		vw_conn_send_ctl(&c->relay, TF_PONG, TF_ID_RELAY, "");
 		return -1;
+	case TF_PEER_JOINED:
+		/* the master resumed its link: if we joined while it was away it has not heard
+		 * of us (nor our HELLO), so resend what it has not acked */
+		v = tfctl_get(&ctl, "id");
+		if (v && strtoul(v, NULL, 10) == TF_ID_MASTER && tfctl_get(&ctl, "resumed"))
+			vw_rtx_peer_resync(&c->rtx, TF_ID_MASTER);
+		return -1;
 	default:
 		return -1;
 	}
@@ -584,7 +618,6 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 static int run(struct client *c)
 {
 	char err[1024], ctl[64]; /* err: every fallback step's reason */
-	time_t last_ping = time(NULL);
 	int rc = -1;
 
 	if (vw_conn_open_relay(&c->relay, &c->ro, c->path, sizeof(c->path), err, sizeof(err)) < 0) {
@@ -593,6 +626,8 @@ static int run(struct client *c)
 	}
 	snprintf(ctl, sizeof(ctl), "session=%s\n", c->session);
 	vw_conn_send_ctl(&c->relay, TF_JOIN, TF_ID_RELAY, ctl);
+	vw_rtx_init(&c->rtx, &c->relay, "viewer-client");
+	vw_rtx_peer_add(&c->rtx, TF_ID_MASTER);
 	while (rc < 0 && !stop_flag) {
 		struct pollfd pf[3 + 80] = {
 			{ c->relay.fd, (short)(POLLIN | (vw_conn_want_write(&c->relay) ? POLLOUT : 0)), 0 },
@@ -604,7 +639,7 @@ static int run(struct client *c)
 		if (c->fwd)
 			nf += vw_cfwd_pollfds(c->fwd, c->data, pf + 3, 80);
 		if (c->state == C_RUNNING && c->opened && c->in_fd >= 0 && !c->sent_eof && c->credit > 0 &&
-		    vw_conn_room(c->data) >= VW_CHUNK + 256) {
+		    vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
 			if (c->kind == VW_K_PUT)
 				busy = 1;
 			else
@@ -615,17 +650,26 @@ static int run(struct client *c)
 		/* bytes waiting inside TLS do not make the socket readable */
 		if (vw_conn_pending(&c->relay) || (c->data == &c->direct && vw_conn_pending(&c->direct)))
 			busy = 1;
-		if (poll(pf, (nfds_t)nf, busy ? 0 : c->direct_lost ? 200 : 1000) < 0 && errno != EINTR)
+		if (poll(pf, (nfds_t)nf, busy ? 0 : c->direct_lost ? 200 : vw_rtx_poll_ms(&c->rtx, 1000)) < 0 &&
+		    errno != EINTR)
 			break;
-		if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->relay)) {
+		if (pf[0].fd >= 0 && ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->relay))) {
 			struct tframe_hdr h;
 			const uint8_t *raw, *pl;
-			int r;
-			if (vw_conn_on_readable(&c->relay) < 0)
-				break;
-			while (rc < 0 && (r = vw_conn_frame(&c->relay, &h, &raw, &pl)) == 1) {
-				rc = on_frame(c, &h, raw, pl, 0);
-				vw_conn_consume(&c->relay);
+			size_t had = c->relay.in_len;
+			int r = 0;
+			if (vw_conn_on_readable(&c->relay) < 0) {
+				if (vw_rtx_lost(&c->rtx, c->relay.err) < 0)
+					break;
+			} else {
+				if (c->relay.in_len > had)
+					vw_rtx_heard(&c->rtx);
+				while (rc < 0 && c->relay.fd >= 0 && (r = vw_conn_frame(&c->relay, &h, &raw, &pl)) == 1) {
+					rc = on_frame(c, &h, raw, pl, 0);
+					vw_conn_consume(&c->relay);
+				}
+				if (rc < 0 && r < 0 && vw_rtx_lost(&c->rtx, c->relay.err) < 0)
+					break;
 			}
 		}
 		if (rc < 0 && pf[2].fd >= 0 && ((pf[2].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->direct))) {
@@ -650,7 +694,12 @@ static int run(struct client *c)
 			winch_flag = 0;
 			send_msg(c, VW_M_RESIZE, 0, term_size(), 0, NULL, 0);
 		}
-		if (vw_conn_flush(&c->relay) < 0)
+		if (rc < 0 && vw_rtx_tick(&c->rtx, &c->ro, c->path, sizeof(c->path)) < 0) {
+			fprintf(stderr, "viewer-client: relay link lost; cannot resume: %s\n", c->rtx.why);
+			rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
+			break;
+		}
+		if (c->relay.fd >= 0 && vw_conn_flush(&c->relay) < 0 && vw_rtx_lost(&c->rtx, c->relay.err) < 0)
 			break;
 		if (c->data == &c->direct && !c->direct_lost && vw_conn_flush(&c->direct) < 0)
 			c->direct_lost = time(NULL);
@@ -660,10 +709,6 @@ static int run(struct client *c)
 			fprintf(stderr, "viewer-client: direct link lost: %s\n", c->direct.err);
 			rc = EXIT_UNAVAILABLE;
 		}
-		if (time(NULL) - last_ping >= 20) {
-			vw_conn_send_ctl(&c->relay, TF_PING, TF_ID_RELAY, "");
-			last_ping = time(NULL);
-		}
 	}
 	if (rc < 0 && stop_flag) {
 		/* Ctrl-C is how a forward ends; anything else was interrupted */
@@ -672,7 +717,7 @@ static int run(struct client *c)
 		fprintf(stderr, "viewer-client: connection lost: %s\n", c->relay.err[0] ? c->relay.err : "error");
 		rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
 	}
-	if (!c->relay.dead) {
+	if (!c->relay.dead && c->relay.fd >= 0 && vw_rtx_live(&c->rtx)) {
 		/* leave explicitly: a bare close looks like a dropped link to the relay, which
 		 * would keep our slot for its resume grace period */
 		vw_conn_send_ctl(&c->relay, TF_END, TF_ID_RELAY, "");
@@ -684,6 +729,7 @@ static int run(struct client *c)
 		vw_conn_close(&c->direct);
 	}
 	vw_conn_close(&c->relay);
+	vw_rtx_free(&c->rtx);
 	return rc;
 }
 

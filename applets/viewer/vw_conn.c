@@ -10,6 +10,7 @@
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
 #include "core/log.h"
+#include "applets/viewer/vw_rtx.h"
 #include "crypto/crypto.h"
 #include "crypto/tls.h"
 #include "net/conn.h"
@@ -234,22 +235,45 @@ static uint8_t *out_space(struct vw_conn *c, size_t n)
 	return c->out + c->out_len;
 }
 
+/* The ack for target: per peer on a resumable relay link (vw_rtx), else c->ack. */
+static uint32_t conn_ack(struct vw_conn *c, uint16_t target)
+{
+	return c->rtx ? vw_rtx_ack_for(c->rtx, target) : c->ack;
+}
+
+/* A frame of len bytes was built at o (the end of the output): count its seq and send
+ * it, or on a resumable relay link let vw_rtx keep it (a DATA frame may be held back
+ * there while the link is down or a resend is under way: it goes out later, in order). */
+static int conn_commit(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *o,
+		       size_t len)
+{
+	uint32_t *seq = c->seqp ? c->seqp : &c->seq;
+	int now = 1;
+
+	if (c->rtx && type == TF_DATA && (now = vw_rtx_keep(c->rtx, target, o, len, *seq + 1)) < 0)
+		return -1;
+	(*seq)++;
+	if (now)
+		c->out_len += len;
+	return 0;
+}
+
 static int send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *p,
 		      size_t len)
 {
 	uint32_t *seq = c->seqp ? c->seqp : &c->seq;
-	struct tframe_hdr h = { TFRAME_VERSION, type, c->my_id, target, *seq + 1, c->ack,
+	struct tframe_hdr h = { TFRAME_VERSION, type, c->my_id, target, *seq + 1, conn_ack(c, target),
 				(uint32_t)len };
 	uint8_t *o;
 
+	if (c->rtx && type != TF_DATA && type != TF_RESUME && !vw_rtx_live(c->rtx))
+		return -1; /* a relay link being resumed carries nothing else yet */
 	if (len > VW_FRAME_MAX || *seq == UINT32_MAX || !(o = out_space(c, TFRAME_HDR_LEN + len)))
 		return -1; /* seq never wraps: it is half of the AEAD nonce */
-	(*seq)++;
 	tframe_hdr_encode(&h, o);
 	if (len)
 		memcpy(o + TFRAME_HDR_LEN, p, len);
-	c->out_len += TFRAME_HDR_LEN + len;
-	return 0;
+	return conn_commit(c, type, target, o, TFRAME_HDR_LEN + len);
 }
 
 int vw_conn_send_ctl(struct vw_conn *c, uint8_t type, uint16_t target, const char *text)
@@ -274,7 +298,7 @@ int vw_conn_send_msg(struct vw_conn *c, const struct vw_key *key, uint16_t targe
 	uint8_t pt[VW_MSG_MAX];
 	ssize_t n = vw_msg_encode(m, pt, sizeof(pt)), f;
 	uint32_t *seq = c->seqp ? c->seqp : &c->seq;
-	struct tframe_hdr h = { TFRAME_VERSION, TF_DATA, c->my_id, target, *seq + 1, c->ack, 0 };
+	struct tframe_hdr h = { TFRAME_VERSION, TF_DATA, c->my_id, target, *seq + 1, conn_ack(c, target), 0 };
 	uint8_t *o;
 	int rc = -1;
 
@@ -284,9 +308,7 @@ int vw_conn_send_msg(struct vw_conn *c, const struct vw_key *key, uint16_t targe
 	f = vw_seal_frame(key, &h, pt, (size_t)n, o, TFRAME_HDR_LEN + VW_SEAL_OVERHEAD + (size_t)n);
 	if (f < 0)
 		goto out;
-	(*seq)++;
-	c->out_len += (size_t)f;
-	rc = 0;
+	rc = conn_commit(c, TF_DATA, target, o, (size_t)f);
 out:
 	cry_wipe(pt, n > 0 ? (size_t)n : 0);
 	return rc;
@@ -388,4 +410,29 @@ int vw_conn_flush_all(struct vw_conn *c, int ms)
 			return -1;
 	}
 	return c->dead ? -1 : 0;
+}
+
+/* Appends already built frame bytes (a resend from vw_rtx): no new seq. */
+int vw_conn_queue_raw(struct vw_conn *c, const uint8_t *p, size_t len)
+{
+	uint8_t *o = out_space(c, len);
+
+	if (!o)
+		return -1;
+	memcpy(o, p, len);
+	c->out_len += len;
+	return 0;
+}
+
+/* Closes the socket but keeps the buffers (a relay link being resumed: frames made
+ * meanwhile are still sealed in the output space, then kept by vw_rtx); what was queued
+ * is dropped. vw_conn_close frees everything later. */
+void vw_conn_drop_socket(struct vw_conn *c)
+{
+	net_stream_free(c->st); /* the socket, and TLS state if any */
+	c->st = NULL;
+	c->fd = -1;
+	c->in_len = 0;
+	c->out_off = c->out_len = 0;
+	c->dead = 0;
 }

@@ -21,6 +21,7 @@
 struct vw_key;
 struct vw_msg;
 struct net_stream;
+struct vw_rtx;
 
 struct vw_conn {
 	int fd;             /* the socket, for poll; -1 when closed */
@@ -37,6 +38,7 @@ struct vw_conn {
 	size_t out_off, out_len;
 	int dead;
 	char err[128];
+	struct vw_rtx *rtx; /* a resumable relay link: acks and kept frames (vw_rtx.h), else NULL */
 };
 
 /* Connects (blocking, with a timeout) to "host:port". Returns 0 or -1 with err set. */
@@ -91,4 +93,8 @@ int vw_conn_flush_all(struct vw_conn *c, int ms);
 int vw_conn_frame(struct vw_conn *c, struct tframe_hdr *h, const uint8_t **raw,
 		  const uint8_t **payload);
 void vw_conn_consume(struct vw_conn *c);
+/* Appends already built frames (a resend: no new seq). -1 when they do not fit. */
+int vw_conn_queue_raw(struct vw_conn *c, const uint8_t *p, size_t len);
+/* Closes the transport, keeps the buffers and fields (a relay link being resumed). */
+void vw_conn_drop_socket(struct vw_conn *c);
 #endif

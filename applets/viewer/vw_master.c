@@ -60,6 +60,13 @@ struct vw_conn *vw_master_link(struct vw_master *m, uint16_t peer)
 	return p && p->direct ? p->direct : &m->relay;
 }
 
+size_t vw_master_room(struct vw_master *m, uint16_t peer)
+{
+	return vw_link_room(vw_master_link(m, peer), peer);
+}
+
+/* The least output room over all links (a peer whose relay link is being resumed does
+ * not count: the live view skips it rather than stall everyone). */
 size_t vw_master_min_room(struct vw_master *m)
 {
 	size_t r = vw_conn_room(&m->relay);
@@ -93,6 +100,7 @@ static void drop_peer(struct vw_master *m, struct vw_peer *p, const char *why, i
 	}
 	vw_mchan_close_peer(m, p->id);
 	vw_mdirect_close(m, p);
+	vw_rtx_peer_del(&m->rtx, p->id);
 	memset(p, 0, sizeof(*p));
 	if (m->asking == idx) {
 		m->asking = -1;
@@ -351,6 +359,31 @@ void vw_master_drop_peer(struct vw_master *m, struct vw_peer *p, const char *why
 	drop_peer(m, p, why, 1);
 }
 
+/* A client the relay let in (PEER_JOINED, or its first resync marker). */
+static void add_peer(struct vw_master *m, unsigned long id, const char *addr)
+{
+	int slot = -1;
+
+	if (id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL || find_peer(m, (uint16_t)id))
+		return;
+	for (int i = 0; i < VW_MAX_PEERS && slot < 0; i++)
+		if (m->peers[i].state == PEER_FREE)
+			slot = i;
+	if (slot < 0) {
+		char ctl[32];
+		log_warn("too many clients; refusing %lu", id);
+		snprintf(ctl, sizeof(ctl), "id=%lu\n", id);
+		vw_conn_send_ctl(&m->relay, TF_KICK, TF_ID_RELAY, ctl);
+		return;
+	}
+	memset(&m->peers[slot], 0, sizeof(m->peers[slot]));
+	vw_rtx_peer_add(&m->rtx, (uint16_t)id);
+	m->peers[slot].state = PEER_JOINED;
+	m->peers[slot].id = (uint16_t)id;
+	snprintf(m->peers[slot].addr, sizeof(m->peers[slot].addr), "%s", addr ? addr : "?");
+	log_info("client %lu connected from %s", id, m->peers[slot].addr);
+}
+
 /* One frame from the relay. Returns -1 when the session cannot go on. */
 static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,
 		    const uint8_t *pl)
@@ -359,7 +392,22 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 	const char *v;
 
 	if (h->type == TF_DATA) {
+		struct vw_peer *p;
+		if (vw_rtx_rx(&m->rtx, h))
+			return 0; /* we wait for its resend, or a resent frame we have */
 		on_data(m, h, raw, pl);
+		if ((p = find_peer(m, h->source)) && p->rp.last_seq == h->seq)
+			vw_rtx_accepted(&m->rtx, h->source, h->seq, h->length);
+		return 0;
+	}
+	if ((h->type == TF_PING || h->type == TF_PONG) && h->source != TF_ID_RELAY) {
+		/* end to end: keepalive, acks, resync (vw_rtx.c). A marker from a client we
+		 * never heard of: it joined while our link was down (its PEER_JOINED went to
+		 * nobody), and its HELLO follows in the resend */
+		if (!find_peer(m, h->source) && vw_rtx_is_marker(h, pl))
+			add_peer(m, h->source, "?");
+		vw_rtx_rx(&m->rtx, h);
+		vw_rtx_ctl(&m->rtx, h, pl);
 		return 0;
 	}
 	if (h->source != TF_ID_RELAY || tfctl_parse(&c, pl, h->length) < 0) {
@@ -369,37 +417,25 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 	switch (h->type) {
 	case TF_REGISTERED:
 		v = tfctl_get(&c, "session");
+		if (v && m->session && tfctl_get(&c, "resumed") && m->rtx.state == VW_LINK_RESUMING &&
+		    strtoul(v, NULL, 10) == m->session) {
+			vw_rtx_resumed(&m->rtx, m->path);
+			break;
+		}
 		if (!v || strlen(v) > 9 || m->session != 0) {
 			log_err("relay sent a bad registration");
 			return -1;
 		}
 		m->session = (uint32_t)strtoul(v, NULL, 10);
 		m->relay.my_id = TF_ID_MASTER;
+		vw_rtx_enable(&m->rtx, v, TF_ID_MASTER, tfctl_get(&c, "token"));
 		printf("session %s\n", v);
 		fflush(stdout);
 		fprintf(stderr, "viewer-master: session %s, path %s\n", v, m->path);
 		break;
 	case TF_PEER_JOINED: {
 		unsigned long id = (v = tfctl_get(&c, "id")) ? strtoul(v, NULL, 10) : 0;
-		const char *addr = tfctl_get(&c, "addr");
-		int slot = -1;
-		if (id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL || find_peer(m, (uint16_t)id))
-			break;
-		for (int i = 0; i < VW_MAX_PEERS && slot < 0; i++)
-			if (m->peers[i].state == PEER_FREE)
-				slot = i;
-		if (slot < 0) {
-			char ctl[32];
-			log_warn("too many clients; refusing %lu", id);
-			snprintf(ctl, sizeof(ctl), "id=%lu\n", id);
-			vw_conn_send_ctl(&m->relay, TF_KICK, TF_ID_RELAY, ctl);
-			break;
-		}
-		memset(&m->peers[slot], 0, sizeof(m->peers[slot]));
-		m->peers[slot].state = PEER_JOINED;
-		m->peers[slot].id = (uint16_t)id;
-		snprintf(m->peers[slot].addr, sizeof(m->peers[slot].addr), "%s", addr ? addr : "?");
-		log_info("client %lu connected from %s", id, m->peers[slot].addr);
+		add_peer(m, id, tfctl_get(&c, "addr"));
 		break;
 	}
 	case TF_PEER_LEFT: {
@@ -413,8 +449,14 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		break;
 	}
 	case TF_ERROR:
-		log_err("relay: %s %s", (v = tfctl_get(&c, "code")) ? v : "error",
-			tfctl_get(&c, "msg") ? tfctl_get(&c, "msg") : "");
+		v = tfctl_get(&c, "code");
+		if (m->rtx.state == VW_LINK_RESUMING) {
+			if (vw_rtx_refused(&m->rtx, v) == 0)
+				return 0;
+			m->quit = 3;
+			return 0;
+		}
+		log_err("relay: %s %s", v ? v : "error", tfctl_get(&c, "msg") ? tfctl_get(&c, "msg") : "");
 		if (!m->session)
 			return -1;
 		break;
@@ -479,7 +521,6 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 static int run(struct vw_master *m)
 {
 	char err[1024]; /* every fallback step's reason */
-	time_t last_ping = time(NULL);
 
 	if (vw_conn_open_relay(&m->relay, &m->ro, m->path, sizeof(m->path), err, sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-master: %s\n", err);
@@ -491,6 +532,7 @@ static int run(struct vw_master *m)
 			 m->lan[0] ? "\n" : "");
 		vw_conn_send_ctl(&m->relay, TF_REGISTER, TF_ID_RELAY, reg);
 	}
+	vw_rtx_init(&m->rtx, &m->relay, "viewer-master");
 	while (!m->quit && !stop_flag) {
 		struct pollfd pf[4 + VW_MAX_CHANS * 3 + 1 + VW_MAX_PEND + VW_MAX_PEERS];
 		int n = 0, busy = 0, base, dbase, dn;
@@ -507,26 +549,35 @@ static int run(struct vw_master *m)
 		/* bytes waiting inside TLS do not make the socket readable */
 		if (vw_conn_pending(&m->relay))
 			busy = 1;
-		if (poll(pf, (nfds_t)n, busy == 1 ? 0 : busy == 2 ? 5 : 1000) < 0 && errno != EINTR)
+		if (poll(pf, (nfds_t)n, busy == 1 ? 0 : busy == 2 ? 5 : vw_rtx_poll_ms(&m->rtx, 1000)) < 0 &&
+		    errno != EINTR)
 			break;
-		if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&m->relay)) {
+		if (pf[0].fd >= 0 && ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&m->relay))) {
 			struct tframe_hdr h;
 			const uint8_t *raw, *pl;
-			int r;
-			if (vw_conn_on_readable(&m->relay) < 0)
-				break;
-			while ((r = vw_conn_frame(&m->relay, &h, &raw, &pl)) == 1) {
+			size_t had = m->relay.in_len;
+			int r = 0;
+			if (vw_conn_on_readable(&m->relay) < 0) {
+				if (vw_rtx_lost(&m->rtx, m->relay.err) < 0)
+					break;
+				goto relay_done;
+			}
+			if (m->relay.in_len > had)
+				vw_rtx_heard(&m->rtx);
+			while (!m->quit && m->relay.fd >= 0 && (r = vw_conn_frame(&m->relay, &h, &raw, &pl)) == 1) {
 				int rc = on_frame(m, &h, raw, pl);
 				vw_conn_consume(&m->relay);
 				if (rc < 0) {
 					vw_conn_flush_all(&m->relay, 1000);
 					vw_conn_close(&m->relay);
+					vw_rtx_free(&m->rtx);
 					return m->session ? EXIT_PROTOCOL : EXIT_UNAVAILABLE;
 				}
 			}
-			if (r < 0)
+			if (r < 0 && vw_rtx_lost(&m->rtx, m->relay.err) < 0)
 				break;
 		}
+relay_done:
 		if (pf[1].fd >= 0 && (pf[1].revents & (POLLIN | POLLHUP)))
 			if (read_lines(m, m->tty_fd, m->tty_line, sizeof(m->tty_line), &m->tty_len, on_answer) < 0) {
 				close(m->tty_fd);
@@ -544,26 +595,31 @@ static int run(struct vw_master *m)
 		vw_mchan_present(m, m->present_fd >= 0 && (pf[dbase - 1].revents & (POLLIN | POLLHUP | POLLERR)));
 		vw_mdirect_pump(m, pf + dbase, dn);
 		vw_mchan_reap(m);
-		if (vw_conn_flush(&m->relay) < 0)
+		/* keepalive (the relay drops a path silent for 60 s), acks, resends, resume */
+		if (vw_rtx_tick(&m->rtx, &m->ro, m->path, sizeof(m->path)) < 0) {
+			m->quit = 3;
 			break;
-		/* keepalive: the relay drops a path silent for 60 s */
-		if (time(NULL) - last_ping >= 20) {
-			vw_conn_send_ctl(&m->relay, TF_PING, TF_ID_RELAY, "");
-			last_ping = time(NULL);
 		}
+		if (m->relay.fd >= 0 && vw_conn_flush(&m->relay) < 0 && vw_rtx_lost(&m->rtx, m->relay.err) < 0)
+			break;
 	}
-	if (m->quit == 2) {
+	if (m->quit == 2 || m->quit == 3) {
+		if (m->quit == 3)
+			fprintf(stderr, "viewer-master: relay connection lost: %s\n", m->rtx.why);
 		vw_conn_close(&m->relay);
+		vw_rtx_free(&m->rtx);
 		return EXIT_UNAVAILABLE;
 	}
 	if (m->quit || stop_flag) {
 		vw_conn_send_ctl(&m->relay, TF_END, TF_ID_RELAY, "");
 		vw_conn_flush_all(&m->relay, 1000);
 		vw_conn_close(&m->relay);
+		vw_rtx_free(&m->rtx);
 		return EXIT_OK;
 	}
 	fprintf(stderr, "viewer-master: relay connection lost: %s\n", m->relay.err[0] ? m->relay.err : "error");
 	vw_conn_close(&m->relay);
+	vw_rtx_free(&m->rtx);
 	return EXIT_UNAVAILABLE;
 }
 
@@ -634,6 +690,9 @@ static int viewer_master_main(int argc, char **argv)
 	}
 	if (m.present_fd >= 0)
 		close(m.present_fd);
+	if (m.replay)
+		cry_wipe(m.replay, VW_REPLAY_CAP); /* what the appliance's screen showed */
+	free(m.replay);
 	vw_key_clear(&m.key);
 	vw_key_clear(&m.prev);
 	if (m.tty_fd >= 0)

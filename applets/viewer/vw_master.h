@@ -8,10 +8,12 @@
 
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_rtx.h"
 
 #define VW_MAX_PEERS 16
 #define VW_MAX_CHANS 64
 #define VW_MAX_EXPOSE 16
+#define VW_REPLAY_CAP (16 * 1024)
 
 struct cry_sha256_ctx;
 
@@ -84,7 +86,10 @@ struct vw_master {
 	int present_fd;    /* pty of the --present command, -1 when not running */
 	pid_t present_pid;
 	int present_done;  /* it ran and ended: later watchers are told so */
+	uint8_t *replay;   /* the last VW_REPLAY_CAP bytes it showed, for a late watcher */
+	size_t replay_len;
 	struct vw_conn relay;
+	struct vw_rtx rtx; /* acks, retransmit buffer, keepalive and resume of the relay link */
 	uint32_t session;
 	struct vw_key key, prev;
 	struct vw_peer peers[VW_MAX_PEERS];
@@ -115,6 +120,8 @@ struct vw_conn *vw_master_link(struct vw_master *m, uint16_t peer);
 struct vw_peer *vw_master_peer(struct vw_master *m, uint16_t id);
 void vw_master_drop_peer(struct vw_master *m, struct vw_peer *p, const char *why);
 size_t vw_master_min_room(struct vw_master *m);
+/* What channel producers for peer may send now (its link's room and retransmit room). */
+size_t vw_master_room(struct vw_master *m, uint16_t peer);
 /* vw_mdirect.c: the LAN listener and the direct links */
 int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max);
 void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n);

@@ -249,6 +249,40 @@ fail:
 	return -1;
 }
 
+/* A late watcher first gets the tail of what the presented terminal showed, so it does
+ * not start on an empty screen (a tail, not a terminal state: a full-screen program may
+ * need a redraw to look right). Skipped when it does not fit the credit or the link. */
+static void replay_to(struct vw_master *m, struct vw_chan *ch)
+{
+	if (!m->replay_len || ch->credit < m->replay_len ||
+	    vw_master_room(m, ch->peer) < m->replay_len + 4 * ROOM_NEEDED)
+		return;
+	for (size_t off = 0; off < m->replay_len; off += VW_CHUNK) {
+		size_t n = m->replay_len - off > VW_CHUNK ? VW_CHUNK : m->replay_len - off;
+		send_simple(m, ch->peer, VW_M_DATA, ch->id, 0, 0, 0, m->replay + off, n);
+	}
+	ch->credit -= (uint32_t)m->replay_len;
+}
+
+/* Keeps the last VW_REPLAY_CAP bytes of the presented output. */
+static void replay_keep(struct vw_master *m, const uint8_t *p, size_t n)
+{
+	if (!m->replay && !(m->replay = malloc(VW_REPLAY_CAP)))
+		return;
+	if (n >= VW_REPLAY_CAP) {
+		memcpy(m->replay, p + n - VW_REPLAY_CAP, VW_REPLAY_CAP);
+		m->replay_len = VW_REPLAY_CAP;
+		return;
+	}
+	if (m->replay_len + n > VW_REPLAY_CAP) {
+		size_t drop = m->replay_len + n - VW_REPLAY_CAP;
+		memmove(m->replay, m->replay + drop, m->replay_len - drop);
+		m->replay_len -= drop;
+	}
+	memcpy(m->replay + m->replay_len, p, n);
+	m->replay_len += n;
+}
+
 void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
 {
 	char store[8192], *argv[VW_MAX_ARGS + 1];
@@ -424,6 +458,7 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 		log_info("client %u: watch", p->id);
 		ch->used = 1;
 		send_simple(m, p->id, VW_M_OPEN_OK, ch->id, 0, 0, 0, NULL, 0);
+		replay_to(m, ch);
 		return;
 	default:
 		open_fail(m, p->id, msg->chan, 64, "unknown request");
@@ -556,7 +591,7 @@ int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++) {
 		struct vw_chan *ch = &m->chans[i];
 		int can_send = ch->used && ch->credit > 0 &&
-			       vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED;
+			       vw_master_room(m, ch->peer) >= ROOM_NEEDED;
 		if (ch->used && (ch->kind == VW_K_EXEC || ch->kind == VW_K_SHELL) && ch->rfd[0] < 0 &&
 		    ch->rfd[1] < 0 && !ch->exited &&
 		    !*busy)
@@ -615,7 +650,7 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		if (!ch->used)
 			continue;
 		if (ch->kind == VW_K_GET) {
-			while (ch->credit > 0 && vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED) {
+			while (ch->credit > 0 && vw_master_room(m, ch->peer) >= ROOM_NEEDED) {
 				uint64_t hole = vw_hole_at(ch->rfd[0], ch->done, ch->size);
 				ssize_t r;
 				if (hole) {
@@ -662,7 +697,7 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		}
 		for (int s = 0; s < 2; s++)
 			if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    vw_conn_room(vw_master_link(m, ch->peer)) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
+			    vw_master_room(m, ch->peer) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
 				close_fd(&ch->rfd[s]);
 				send_simple(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
 			}
@@ -713,11 +748,12 @@ void vw_mchan_present(struct vw_master *m, int readable)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n > 0) {
+		replay_keep(m, buf, (size_t)n);
 		for (int i = 0; i < VW_MAX_CHANS; i++) {
 			struct vw_chan *ch = &m->chans[i];
 			if (!ch->used || ch->kind != VW_K_WATCH)
 				continue;
-			if (ch->credit >= (uint32_t)n) {
+			if (ch->credit >= (uint32_t)n && vw_master_room(m, ch->peer) >= ROOM_NEEDED) {
 				send_simple(m, ch->peer, VW_M_DATA, ch->id, 0, 0, 0, buf, (size_t)n);
 				ch->credit -= (uint32_t)n;
 			}

@@ -18,6 +18,19 @@ vc watch >/dev/null 2>"$TMP/w3.err"; rc=$?
 check "watching after it ended gives 69" [ "$rc" = 69 ] && grep -q 'has ended' "$TMP/w3.err"
 finish
 exec 7>&-
+
+# a late watcher first sees the tail of what was shown before it joined (screen replay)
+start_master --auto-approve --present 'echo early-marker; i=0; while [ $i -lt 25 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done'
+vc watch >"$TMP/w4.out" 2>"$TMP/w4.err" & w4=$!
+i=0; while [ $i -lt 100 ] && ! grep -q 'tick 3' "$TMP/w4.out" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+vc watch >"$TMP/w5.out" 2>"$TMP/w5.err" & w5=$!
+wait $w4 $w5
+check "the late watcher joined after the start" [ "$(grep -c tick "$TMP/w4.out")" -gt 3 ]
+check "the late watcher still sees what was shown before it joined" grep -q 'early-marker' "$TMP/w5.out"
+check "and then the live output" grep -q 'tick 24' "$TMP/w5.out"
+check "the replay comes first, in order" sh -c "grep -o 'early-marker\|tick [0-9]*' '$TMP/w5.out' | head -5 | tr '\n' ' ' | grep -q '^early-marker tick 0 tick 1 tick 2 tick 3'"
+finish
+exec 7>&-
 start_master --auto-approve
 vc watch 2>/dev/null; rc=$?
 check "watch without --present gives 77" [ "$rc" = 77 ]

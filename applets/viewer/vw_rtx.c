@@ -1,0 +1,409 @@
+/* vw_rtx.c - acks, the retransmit buffer, the end-to-end keepalive and RESUME for the
+ * viewer's relay link (design: docs/viewer-protocol.md section 9).
+ *
+ * Why a resync marker: the relay drops frames for a detached participant without telling
+ * anyone, and seq numbers one sender's frames to all targets (it is the nonce counter),
+ * so a receiver cannot see a gap. A participant that resumed therefore ignores its peers'
+ * DATA until each peer has said "what follows is everything you have not acked" (PONG
+ * resync=1) and resent it, oldest first; frames it already has (seq not above its ack)
+ * are skipped after such a marker and only then. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "applets/viewer/vw_conn.h"
+#include "applets/viewer/vw_rtx.h"
+#include "core/log.h"
+
+struct vw_rtx_frame {
+	struct vw_rtx_frame *next;
+	uint32_t seq;
+	size_t len;
+	uint8_t b[]; /* the whole frame as sent: ciphertext (or HELLO/KEY) only */
+};
+
+long vw_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long env_ms(const char *name, long dflt)
+{
+	const char *v = getenv(name);
+	double d;
+
+	if (!v || !*v || sscanf(v, "%lf", &d) != 1 || d <= 0 || d > 3600)
+		return dflt;
+	return (long)(d * 1000);
+}
+
+void vw_rtx_init(struct vw_rtx *r, struct vw_conn *relay, const char *who)
+{
+	memset(r, 0, sizeof(*r));
+	r->conn = relay;
+	r->who = who;
+	r->interval_ms = env_ms("SEALBOX_VIEWER_KEEPALIVE", 20000);
+	r->grace_ms = env_ms("SEALBOX_VIEWER_GRACE", 30000);
+	r->last_rx_ms = r->last_ping_ms = r->last_ack_ms = vw_now_ms();
+	relay->rtx = r;
+}
+
+static void peer_clear(struct vw_rtx_peer *p)
+{
+	for (struct vw_rtx_frame *f = p->head, *n; f; f = n) {
+		n = f->next;
+		free(f);
+	}
+	memset(p, 0, sizeof(*p));
+}
+
+void vw_rtx_free(struct vw_rtx *r)
+{
+	for (int i = 0; i < VW_RTX_PEERS; i++)
+		peer_clear(&r->peer[i]);
+	memset(r->token, 0, sizeof(r->token));
+	if (r->conn)
+		r->conn->rtx = NULL;
+}
+
+void vw_rtx_enable(struct vw_rtx *r, const char *session, uint16_t id, const char *token)
+{
+	snprintf(r->session, sizeof(r->session), "%s", session);
+	r->id = id;
+	snprintf(r->token, sizeof(r->token), "%s", token ? token : "");
+	r->enabled = token && *token;
+}
+
+struct vw_rtx_peer *vw_rtx_peer(struct vw_rtx *r, uint16_t id)
+{
+	for (int i = 0; i < VW_RTX_PEERS; i++)
+		if (r->peer[i].used && r->peer[i].id == id)
+			return &r->peer[i];
+	return NULL;
+}
+
+void vw_rtx_peer_add(struct vw_rtx *r, uint16_t id)
+{
+	if (vw_rtx_peer(r, id))
+		return;
+	for (int i = 0; i < VW_RTX_PEERS; i++)
+		if (!r->peer[i].used) {
+			memset(&r->peer[i], 0, sizeof(r->peer[i]));
+			r->peer[i].used = 1;
+			r->peer[i].id = id;
+			return;
+		}
+}
+
+void vw_rtx_peer_del(struct vw_rtx *r, uint16_t id)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, id);
+	if (p)
+		peer_clear(p);
+}
+
+int vw_rtx_live(const struct vw_rtx *r)
+{
+	return r->state == VW_LINK_UP;
+}
+
+uint32_t vw_rtx_ack_for(struct vw_rtx *r, uint16_t target)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, target);
+	if (!p)
+		return 0;
+	p->ack_sent = p->rx_ack;
+	p->rx_since_ack = 0;
+	return p->rx_ack;
+}
+
+int vw_rtx_keep(struct vw_rtx *r, uint16_t target, const uint8_t *frame, size_t len, uint32_t seq)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, target);
+	struct vw_rtx_frame *f;
+
+	if (!p) /* not a peer we resync with (nobody yet): plain sending */
+		return vw_rtx_live(r) ? 1 : -1;
+	if (p->bytes + len > VW_RTX_CAP + 64 * 1024 || !(f = malloc(sizeof(*f) + len)))
+		return -1; /* producers ask vw_link_room first; this is the hard stop */
+	f->next = NULL;
+	f->seq = seq;
+	f->len = len;
+	memcpy(f->b, frame, len);
+	if (p->tail)
+		p->tail->next = f;
+	else
+		p->head = f;
+	p->tail = f;
+	p->bytes += len;
+	if (p->cursor || !vw_rtx_live(r)) {
+		if (!p->cursor)
+			p->cursor = f;
+		return 0;
+	}
+	return 1;
+}
+
+size_t vw_link_room(const struct vw_conn *c, uint16_t target)
+{
+	size_t room = vw_conn_room(c);
+	const struct vw_rtx_peer *p;
+
+	if (!c->rtx)
+		return room;
+	if (!vw_rtx_live(c->rtx))
+		return 0;
+	p = vw_rtx_peer(c->rtx, target);
+	if (!p)
+		return room;
+	if (p->cursor || p->bytes >= VW_RTX_CAP)
+		return 0;
+	return VW_RTX_CAP - p->bytes < room ? VW_RTX_CAP - p->bytes : room;
+}
+
+/* Frees what the peer has acked. */
+static void trim(struct vw_rtx *r, struct vw_rtx_peer *p, uint32_t ack)
+{
+	uint32_t sent = r->conn->seqp ? *r->conn->seqp : r->conn->seq;
+
+	if (ack > sent)
+		return; /* it cannot have seen what we never sent: ignore */
+	while (p->head && p->head->seq <= ack) {
+		struct vw_rtx_frame *f = p->head;
+		p->head = f->next;
+		if (!p->head)
+			p->tail = NULL;
+		if (p->cursor == f)
+			p->cursor = p->head;
+		p->bytes -= f->len;
+		free(f);
+	}
+}
+
+int vw_rtx_rx(struct vw_rtx *r, const struct tframe_hdr *h)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, h->source);
+
+	if (!p)
+		return 0;
+	trim(r, p, h->ack);
+	if (h->type != TF_DATA)
+		return 0;
+	if (p->waiting)
+		return 1; /* may follow a gap: the peer resends it after its marker */
+	if (p->dup_ok && h->seq <= p->rx_ack)
+		return 1; /* resent, and we have it */
+	p->dup_ok = 0;
+	return 0;
+}
+
+void vw_rtx_accepted(struct vw_rtx *r, uint16_t peer, uint32_t seq, size_t len)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, peer);
+
+	if (!p || seq <= p->rx_ack)
+		return;
+	p->rx_ack = seq;
+	p->rx_since_ack += len;
+}
+
+/* "Everything you have not acked follows": the marker, then the unacked frames in order
+ * (written by the pump as the link takes them, before anything new for that peer). */
+static void resync_to(struct vw_rtx *r, struct vw_rtx_peer *p)
+{
+	if (vw_conn_send_ctl(r->conn, TF_PONG, p->id, "resync=1\n") < 0)
+		return; /* the output is full: the peer asks again */
+	p->cursor = p->head;
+}
+
+void vw_rtx_peer_resync(struct vw_rtx *r, uint16_t id)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, id);
+	if (p && vw_rtx_live(r))
+		resync_to(r, p);
+}
+
+int vw_rtx_is_marker(const struct tframe_hdr *h, const uint8_t *pl)
+{
+	return h->type == TF_PONG && h->length >= 9 && memcmp(pl, "resync=1\n", 9) == 0;
+}
+
+void vw_rtx_ctl(struct vw_rtx *r, const struct tframe_hdr *h, const uint8_t *pl)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, h->source);
+	int resync = h->length >= 9 && memcmp(pl, "resync=1\n", 9) == 0;
+
+	if (!p)
+		return;
+	if (h->type == TF_PING) {
+		if (resync)
+			resync_to(r, p);
+		else
+			vw_conn_send_ctl(r->conn, TF_PONG, p->id, "");
+	} else if (resync) {
+		if (p->waiting)
+			log_info("peer %u resent what we missed", p->id);
+		p->waiting = 0;
+		p->dup_ok = 1;
+	}
+}
+
+void vw_rtx_heard(struct vw_rtx *r)
+{
+	r->last_rx_ms = vw_now_ms();
+}
+
+int vw_rtx_lost(struct vw_rtx *r, const char *why)
+{
+	struct vw_conn *c = r->conn;
+	long now = vw_now_ms();
+
+	if (!r->enabled)
+		return -1;
+	if (r->state == VW_LINK_UP) {
+		fprintf(stderr, "%s: relay link lost (%s); resuming for up to %ld s\n", r->who, why,
+			r->grace_ms / 1000);
+		r->lost_ms = now;
+		r->backoff_ms = 250;
+		r->next_try_ms = now;
+	} else {
+		/* an attempt failed: try again later, less often */
+		r->next_try_ms = now + r->backoff_ms;
+		r->backoff_ms = r->backoff_ms * 2 > 4000 ? 4000 : r->backoff_ms * 2;
+	}
+	snprintf(r->why, sizeof(r->why), "%s", why);
+	r->state = VW_LINK_DOWN;
+	/* what was queued is in the retransmit buffer, or was control traffic */
+	vw_conn_drop_socket(c);
+	return 0;
+}
+
+static void try_resume(struct vw_rtx *r, const struct vw_relay_opts *ro, char *path,
+		       size_t pathlen)
+{
+	struct vw_conn nc, *c = r->conn;
+	char err[1024], ctl[160]; /* err: every fallback step's reason */
+
+	if (vw_conn_open_relay(&nc, ro, path, pathlen, err, sizeof(err)) < 0) {
+		log_info("resume: %s", err);
+		vw_rtx_lost(r, err);
+		return;
+	}
+	/* the new socket, our identity and counter: seq goes on (it is half the nonce) */
+	nc.my_id = 0; /* RESUME goes with source 0; our id again once the relay accepted it */
+	nc.seq = c->seq;
+	nc.seqp = c->seqp;
+	nc.ack = c->ack;
+	nc.rtx = r;
+	vw_conn_close(c);
+	*c = nc;
+	r->state = VW_LINK_RESUMING;
+	r->try_deadline_ms = vw_now_ms() + 5000;
+	snprintf(ctl, sizeof(ctl), "session=%s\nid=%u\ntoken=%s\n", r->session, r->id, r->token);
+	vw_conn_send_ctl(c, TF_RESUME, TF_ID_RELAY, ctl);
+	c->my_id = r->id;
+	memset(ctl, 0, sizeof(ctl));
+}
+
+int vw_rtx_refused(struct vw_rtx *r, const char *code)
+{
+	if (r->state != VW_LINK_RESUMING)
+		return -1;
+	if (code && strcmp(code, "no-such-session") == 0) {
+		snprintf(r->why, sizeof(r->why), "the session is gone");
+		return -1;
+	}
+	/* "refused": the relay has not noticed yet that our old link is dead */
+	vw_rtx_lost(r, code ? code : "refused");
+	return 0;
+}
+
+void vw_rtx_resumed(struct vw_rtx *r, const char *path)
+{
+	r->state = VW_LINK_UP;
+	r->last_rx_ms = r->last_ping_ms = vw_now_ms();
+	fprintf(stderr, "%s: resumed after %.1f s; path %s\n", r->who,
+		(double)(vw_now_ms() - r->lost_ms) / 1000, path);
+	for (int i = 0; i < VW_RTX_PEERS; i++) {
+		struct vw_rtx_peer *p = &r->peer[i];
+		if (!p->used)
+			continue;
+		/* frames to us may have been dropped while we were away: wait for its marker */
+		p->waiting = 1;
+		vw_conn_send_ctl(r->conn, TF_PING, p->id, "resync=1\n");
+		resync_to(r, p);
+	}
+}
+
+/* Writes held-back frames (resends, then what was made meanwhile) as the link takes them. */
+static void pump(struct vw_rtx *r)
+{
+	for (int i = 0; i < VW_RTX_PEERS; i++) {
+		struct vw_rtx_peer *p = &r->peer[i];
+		while (p->used && p->cursor && vw_conn_room(r->conn) >= p->cursor->len) {
+			if (vw_conn_queue_raw(r->conn, p->cursor->b, p->cursor->len) < 0)
+				break;
+			p->cursor = p->cursor->next;
+		}
+	}
+}
+
+int vw_rtx_tick(struct vw_rtx *r, const struct vw_relay_opts *ro, char *path, size_t pathlen)
+{
+	long now = vw_now_ms();
+
+	if (r->state != VW_LINK_UP) {
+		if (now - r->lost_ms > r->grace_ms) {
+			char last[sizeof(r->why)];
+			snprintf(last, sizeof(last), "%s", r->why);
+			snprintf(r->why, sizeof(r->why), "no resume within %ld s (last: %.200s)",
+				 r->grace_ms / 1000, last);
+			return -1;
+		}
+		if (r->state == VW_LINK_RESUMING && now > r->try_deadline_ms)
+			vw_rtx_lost(r, "no answer to RESUME");
+		if (r->state == VW_LINK_DOWN && now >= r->next_try_ms)
+			try_resume(r, ro, path, pathlen);
+		return 0;
+	}
+	/* dead after 4 intervals without a byte (the relay answers our PING every interval):
+	 * longer than tunneld's dead_after (3 intervals by default), so when the relay pauses
+	 * us because another member stalls, it drops that member before we drop our link */
+	if (r->enabled && now - r->last_rx_ms > 4 * r->interval_ms) {
+		char why[64];
+		snprintf(why, sizeof(why), "nothing heard for %ld s", (now - r->last_rx_ms) / 1000);
+		vw_rtx_lost(r, why);
+		return 0;
+	}
+	pump(r);
+	if (now - r->last_ping_ms >= r->interval_ms) {
+		/* the relay answers the first; the peers' PONGs carry their acks, and a peer
+		 * still owing us its marker is asked again */
+		vw_conn_send_ctl(r->conn, TF_PING, TF_ID_RELAY, "");
+		for (int i = 0; i < VW_RTX_PEERS; i++)
+			if (r->peer[i].used)
+				vw_conn_send_ctl(r->conn, TF_PING, r->peer[i].id,
+						 r->peer[i].waiting ? "resync=1\n" : "");
+		r->last_ping_ms = now;
+	}
+	/* a side that only receives still acks, so the sender's buffer drains */
+	for (int i = 0; i < VW_RTX_PEERS; i++) {
+		struct vw_rtx_peer *p = &r->peer[i];
+		if (p->used && p->rx_ack != p->ack_sent &&
+		    (p->rx_since_ack >= VW_RTX_ACK_EVERY || now - r->last_ack_ms >= 500)) {
+			vw_conn_send_ctl(r->conn, TF_PONG, p->id, "");
+			r->last_ack_ms = now;
+		}
+	}
+	return 0;
+}
+
+int vw_rtx_poll_ms(const struct vw_rtx *r, int dflt)
+{
+	if (r->state != VW_LINK_UP)
+		return 100;
+	return r->interval_ms < dflt ? (int)(r->interval_ms / 2 + 1) : dflt;
+}

@@ -1,0 +1,112 @@
+/* vw_rtx.h - what keeps a viewer session alive across a dropped relay link
+ * (docs/viewer-protocol.md section 9): per-peer acknowledgements and a bounded
+ * retransmit buffer of the DATA frames sent through the relay, the end-to-end
+ * keepalive, and RESUME with back-off within the grace period. One vw_rtx belongs to one
+ * relay link (struct vw_conn .rtx); the direct LAN path is plain TCP and does not use it.
+ *
+ * Frames are kept sealed, exactly as sent: a resend reuses the frame (same seq, same
+ * nonce, same bytes), so nothing is ever sealed twice under one nonce, and the sequence
+ * counter goes on across the reconnect. */
+#ifndef VW_RTX_H
+#define VW_RTX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/tframe.h"
+
+struct vw_conn;
+struct vw_relay_opts;
+
+#define VW_RTX_PEERS 16
+#define VW_RTX_CAP (4 * 1024 * 1024)  /* unacked bytes kept per peer */
+#define VW_RTX_ACK_EVERY (128 * 1024)  /* a receiver acks at least this often */
+
+struct vw_rtx_frame;
+
+struct vw_rtx_peer {
+	int used;
+	uint16_t id;
+	struct vw_rtx_frame *head, *tail; /* unacked frames for this peer, oldest first */
+	struct vw_rtx_frame *cursor;      /* the first one not written to the link yet */
+	size_t bytes;
+	uint32_t rx_ack;     /* highest seq accepted from this peer (our ack to it) */
+	uint32_t ack_sent;   /* the ack last written in a frame to it */
+	size_t rx_since_ack; /* bytes accepted from it since then */
+	int waiting;         /* we resumed: its frames are discarded until its resync marker */
+	int dup_ok;          /* after its marker: resent frames we already have are skipped */
+};
+
+enum vw_link_state { VW_LINK_UP, VW_LINK_DOWN, VW_LINK_RESUMING };
+
+struct vw_rtx {
+	struct vw_conn *conn;
+	const char *who;      /* "viewer-master" / "viewer-client", for the stderr lines */
+	enum vw_link_state state;
+	int enabled;          /* we have a token: a lost link can be resumed */
+	char session[16];
+	uint16_t id;
+	char token[80];
+	long interval_ms;     /* keepalive period; the link is dead after 4 of them silent */
+	long grace_ms;        /* how long we try to resume */
+	long last_rx_ms, last_ping_ms, last_ack_ms;
+	long lost_ms, next_try_ms, try_deadline_ms, backoff_ms;
+	char why[320];
+	struct vw_rtx_peer peer[VW_RTX_PEERS];
+};
+
+long vw_now_ms(void);
+/* Sets the timers (SEALBOX_VIEWER_KEEPALIVE / SEALBOX_VIEWER_GRACE, seconds, override
+ * the defaults 20 and 30) and attaches rtx to the relay link. */
+void vw_rtx_init(struct vw_rtx *r, struct vw_conn *relay, const char *who);
+void vw_rtx_free(struct vw_rtx *r);
+/* The token from REGISTERED/JOINED: from now on a lost link is resumed. */
+void vw_rtx_enable(struct vw_rtx *r, const char *session, uint16_t id, const char *token);
+void vw_rtx_peer_add(struct vw_rtx *r, uint16_t id);
+void vw_rtx_peer_del(struct vw_rtx *r, uint16_t id);
+struct vw_rtx_peer *vw_rtx_peer(struct vw_rtx *r, uint16_t id);
+
+/* Called by vw_conn for every frame it queues: the ack to put in the header, and (for
+ * DATA) keeping the sealed frame. keep returns 1 when the frame may be written to the
+ * link now, 0 when it was only kept (link down or a resend in progress: it goes out
+ * later, in order), -1 when it cannot be kept. */
+uint32_t vw_rtx_ack_for(struct vw_rtx *r, uint16_t target);
+int vw_rtx_keep(struct vw_rtx *r, uint16_t target, const uint8_t *frame, size_t len,
+		uint32_t seq);
+/* 1 when control frames may go on the link (it is up). */
+int vw_rtx_live(const struct vw_rtx *r);
+/* Bytes a producer may still send to target over link c: the link's output room, and
+ * when c is a resumable relay link, the target's retransmit room (0 while the link is
+ * down or a resend is pending). */
+size_t vw_link_room(const struct vw_conn *c, uint16_t target);
+
+/* Receiving. A frame (DATA, PING or PONG) from member h->source on the relay link:
+ * note its ack. Returns 1 when a DATA frame must be skipped (we wait for that peer's
+ * resync marker, or it is a resent frame we already have). */
+int vw_rtx_rx(struct vw_rtx *r, const struct tframe_hdr *h);
+/* A DATA frame from peer was accepted (its seq is now our ack). */
+void vw_rtx_accepted(struct vw_rtx *r, uint16_t peer, uint32_t seq, size_t len);
+/* PING/PONG from a member: answers, resync requests and markers. */
+void vw_rtx_ctl(struct vw_rtx *r, const struct tframe_hdr *h, const uint8_t *pl);
+
+/* The peer came back (PEER_JOINED resumed=1): send it the marker and what it has not
+ * acked, in case it does not know us yet (it joined while we were away). */
+void vw_rtx_peer_resync(struct vw_rtx *r, uint16_t id);
+/* 1 for a PONG carrying the resync marker. */
+int vw_rtx_is_marker(const struct tframe_hdr *h, const uint8_t *pl);
+/* Bytes arrived on the relay link (the keepalive's evidence of life). */
+void vw_rtx_heard(struct vw_rtx *r);
+/* The link died (EOF, error, or the keepalive): close it and start resuming. Returns
+ * -1 when it cannot be resumed (no token yet). */
+int vw_rtx_lost(struct vw_rtx *r, const char *why);
+/* The relay answered RESUME (REGISTERED/JOINED resumed=1). */
+void vw_rtx_resumed(struct vw_rtx *r, const char *path);
+/* The relay refused a RESUME attempt (ERROR): 0 to try again later, -1 to give up. */
+int vw_rtx_refused(struct vw_rtx *r, const char *code);
+/* Once per loop: keepalive, acks, resends, dead-link detection, reconnect attempts.
+ * ro/path: as for vw_conn_open_relay. Returns -1 when the session is lost
+ * for good (the grace period passed); r->why says why. */
+int vw_rtx_tick(struct vw_rtx *r, const struct vw_relay_opts *ro, char *path, size_t pathlen);
+/* A poll timeout that lets tick run in time. */
+int vw_rtx_poll_ms(const struct vw_rtx *r, int dflt);
+#endif
