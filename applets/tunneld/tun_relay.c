@@ -1204,6 +1204,14 @@ static void process_input(struct tconn *c)
 
 /* ---- timers ---- */
 
+/* ms from since to now; 0 when since is later (set after now was read, during this
+ * sweep: a member removed here restarts the session's idle time, and the unsigned
+ * difference must not wrap into "idle for ages"). */
+static unsigned long long elapsed(unsigned long long now, unsigned long long since)
+{
+	return now > since ? now - since : 0;
+}
+
 static void sweep(void *arg)
 {
 	struct tun_relay *r = arg;
@@ -1212,7 +1220,7 @@ static void sweep(void *arg)
 
 	for (struct tconn *c = r->conns, *n; c; c = n) {
 		n = c->next;
-		if (!c->dead && c->state != CS_MEMBER && now - c->born_ms > (unsigned long long)cf->hello_timeout * 1000) {
+		if (!c->dead && c->state != CS_MEMBER && elapsed(now, c->born_ms) > (unsigned long long)cf->hello_timeout * 1000) {
 			log_info("closing %s: no register/join/resume in %lds", c->peer, cf->hello_timeout);
 			if (c->state == CS_HELLO)
 				send_error(c, "timeout", "too slow", 1);
@@ -1225,7 +1233,7 @@ static void sweep(void *arg)
 	 * master's KICK behind the paused input gets through. */
 	for (struct tconn *c = r->conns, *n; c; c = n) {
 		n = c->next;
-		if (!c->dead && c->nwaiters && now - c->stalled_ms > (unsigned long long)cf->dead_after * 1000) {
+		if (!c->dead && c->nwaiters && elapsed(now, c->stalled_ms) > (unsigned long long)cf->dead_after * 1000) {
 			log_info("closing %s: not reading for %lds while others wait", c->peer, cf->dead_after);
 			conn_close(c, "stalled");
 		}
@@ -1235,7 +1243,7 @@ static void sweep(void *arg)
 		int ended = 0;
 		for (size_t i = 0; i < s->nm && !ended;) {
 			struct member *m = s->m[i];
-			if (!m->c && now - m->detached_ms > (unsigned long long)cf->resume_grace * 1000) {
+			if (!m->c && elapsed(now, m->detached_ms) > (unsigned long long)cf->resume_grace * 1000) {
 				if (m->id == TF_ID_MASTER) {
 					session_end(s, r, "master-lost");
 					ended = 1;
@@ -1247,7 +1255,7 @@ static void sweep(void *arg)
 		}
 		if (ended)
 			continue;
-		if (count_clients(s) == 0 && now - s->idle_since_ms > (unsigned long long)cf->idle_timeout * 1000)
+		if (count_clients(s) == 0 && elapsed(now, s->idle_since_ms) > (unsigned long long)cf->idle_timeout * 1000)
 			session_end(s, r, "timeout");
 	}
 }

@@ -577,6 +577,13 @@ def t_resume():
     c2.close()
     kv = m2.expect("PEER_LEFT", timeout=6)
     check("no resume within the grace period: PEER_LEFT reason=lost", kv == {"id": "2", "reason": "lost"}, str(kv))
+    # losing its last client must not end the session (it once did, as "timeout": the
+    # idle clock restarted after the sweep had read the time, and the difference wrapped)
+    c3 = r.conn()
+    n, kv = c3.join(m.session)
+    check("the session outlives its last client's loss: a new client joins", n == "JOINED", "%s %s" % (n, kv))
+    check("and the master hears of it", m2.expect("PEER_JOINED").get("id") == kv.get("id"))
+    c3.close()
     m2.close()
     r.stop()
 

@@ -113,7 +113,13 @@ static void down_then_resync_in_order(void)
 	g.r.state = VW_LINK_RESUMING;
 	vw_rtx_resumed(&g.r, "test");
 	CHECK(send_data(&g, 3) == 0); /* a resend is pending: this one waits its turn */
-	vw_rtx_tick(&g.r, "127.0.0.1:1", 0, NULL, 0);
+	{
+		struct vw_relay_opts ro;
+		vw_relay_opts_init(&ro);
+		ro.server = "127.0.0.1:1";
+		ro.https_port = ro.http_port = 0;
+		vw_rtx_tick(&g.r, &ro, NULL, 0);
+	}
 	n = queued(&g, t, s, 16);
 	/* the resync request, the marker, then 1, 2, 3 in order */
 	CHECK_EQ(n, 5);
