@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/encoding.h"
 #include "core/secret.h"
 #include "crypto/crypto.h"
@@ -23,18 +24,11 @@
 
 #define MAX_BODY (64 * 1024) /* a 407 body we read past; a bigger one: connect again */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+/* poll timeout until deadline, at least 1 ms (0 would only poll) */
 static int left_ms(long long deadline)
 {
-	long long l = deadline - now_ms();
-	return l < 1 ? 1 : l > 0x7fffffff ? 0x7fffffff : (int)l;
+	int l = clock_ms_left(deadline);
+	return l < 1 ? 1 : l;
 }
 
 static int connect_one(const struct addrinfo *ai, int timeout_ms)
@@ -170,7 +164,7 @@ static int skip_body(struct net_stream *s, long long n, long long deadline)
 			n -= r;
 			continue;
 		}
-		if (r == 0 || errno != EAGAIN || now_ms() >= deadline)
+		if (r == 0 || errno != EAGAIN || clock_ms() >= deadline)
 			return -1;
 		{
 			struct pollfd p = { net_stream_fd(s), POLLIN, 0 };
@@ -208,7 +202,7 @@ static char *request_new(const struct net_proxy *p, const char *target,
 struct net_stream *net_stream_dial_proxy(const struct net_proxy *p, const char *host, int port,
 					 int timeout_ms, char *err, size_t errlen)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	struct net_http_challenge ch;
 	struct net_stream *s = NULL;
 	char target[300], head[8192], e[200];

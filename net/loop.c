@@ -7,6 +7,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
+#include "core/clock.h"
 #include "net/internal.h"
 #include "net/loop.h"
 
@@ -110,11 +111,8 @@ void net_loop_exit(struct net_loop *l)
 
 unsigned long long net_loop_now_ms(struct net_loop *l)
 {
-	struct timespec ts;
-
 	(void)l;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+	return (unsigned long long)clock_ms();
 }
 
 static void timer_fire(evutil_socket_t fd, short what, void *arg)

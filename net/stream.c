@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "crypto/tls.h"
 #include "net/stream.h"
 
@@ -30,20 +31,6 @@ struct net_stream {
 	int eof, failed;          /* seen while returning data: reported on the next read */
 	char err[160];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int left_ms(long long deadline)
-{
-	long long l = deadline - now_ms();
-	return l < 0 ? 0 : l > 0x7fffffff ? 0x7fffffff : (int)l;
-}
 
 static void set_err(struct net_stream *s, const char *what)
 {
@@ -187,7 +174,7 @@ static int wait_for(struct net_stream *s, short events, long long deadline)
 	if ((events & POLLIN) && net_stream_pending(s))
 		return 0;
 	do
-		r = poll(&p, 1, left_ms(deadline));
+		r = poll(&p, 1, clock_ms_left(deadline));
 	while (r < 0 && errno == EINTR);
 	if (r == 1)
 		return 0;
@@ -211,7 +198,7 @@ static int flush_all(struct net_stream *s, long long deadline)
 int net_stream_start_tls(struct net_stream *s, struct cry_tls_ctx *ctx, const char *host,
 			 int timeout_ms, char *err, size_t errlen)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 
 	s->ctx = ctx;
 	s->tls = cry_tls_new(ctx, host, tls_recv, tls_send, s);
@@ -331,7 +318,7 @@ ssize_t net_stream_write(struct net_stream *s, const void *buf, size_t len)
 int net_stream_http_exchange(struct net_stream *s, const char *req, int timeout_ms, char *head,
 			     size_t cap)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	size_t off = 0, len = strlen(req), n = 0;
 	int status;
 

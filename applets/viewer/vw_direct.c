@@ -13,17 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "applets/viewer/vw_direct.h"
 #include "crypto/crypto.h"
 #include "net/conn.h"
 #include "net/stream.h"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void append(char *lan, size_t cap, const char *ip, int port)
 {
@@ -136,7 +130,7 @@ static int read_until(int fd, uint8_t *p, size_t n, long deadline)
 
 	while (got < n) {
 		struct pollfd q = { fd, POLLIN, 0 };
-		long left = deadline - now_ms();
+		long left = deadline - clock_ms();
 		ssize_t r;
 		if (left <= 0 || poll(&q, 1, (int)left) != 1)
 			return -1;
@@ -156,7 +150,7 @@ static int try_one(const char *hp, const struct vw_key *k, uint32_t session, uin
 {
 	char host[64], err[160];
 	uint8_t chal[VW_CHAL_LEN], msg[2 + VW_PROOF_LEN], ans[VW_PROOF_LEN], want[VW_PROOF_LEN];
-	long deadline = now_ms() + timeout_ms;
+	long deadline = clock_ms() + timeout_ms;
 	int fd, port;
 
 	if (net_split_hostport(hp, host, sizeof(host), &port, 0) < 0 || port <= 0)

@@ -10,19 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "applets/viewer/vw_direct.h"
 #include "applets/viewer/vw_master.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
 
 #define PROOF_MS 2000
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void pend_close(struct vw_dpend *d, const char *why)
 {
@@ -70,7 +64,7 @@ static void on_accept(struct vw_master *m)
 	d->fd = fd;
 	inet_ntop(AF_INET, &sa.sin_addr, d->addr, sizeof(d->addr));
 	snprintf(d->addr + strlen(d->addr), sizeof(d->addr) - strlen(d->addr), ":%u", ntohs(sa.sin_port));
-	d->deadline_ms = now_ms() + PROOF_MS;
+	d->deadline_ms = clock_ms() + PROOF_MS;
 	if (cry_random(d->chal, sizeof(d->chal)) < 0 ||
 	    send(fd, d->chal, sizeof(d->chal), MSG_NOSIGNAL) != (ssize_t)sizeof(d->chal))
 		pend_close(d, "cannot send the challenge");
@@ -155,7 +149,7 @@ static void direct_frames(struct vw_master *m, struct vw_peer *p, int readable)
 
 void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n)
 {
-	long now = now_ms();
+	long now = clock_ms();
 
 	if (n < 1 + VW_MAX_PEND + VW_MAX_PEERS)
 		return;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_rtx.h"
 #include "core/log.h"
@@ -25,9 +26,7 @@ struct vw_rtx_frame {
 
 long vw_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long)clock_ms();
 }
 
 static long env_ms(const char *name, long dflt)
