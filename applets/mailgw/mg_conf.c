@@ -19,7 +19,7 @@ static const struct conf_key keys[] = {
 	K("mailgw", "spool", CONF_STR, spool, "/var/spool/sealbox-mailgw", 0, 0, NULL,
 	  "queue directory (msg/, env/, tmp/, tlsmem)"),
 	K("mailgw", "commit_sync", CONF_ENUM, commit_sync, "syncfs", 0, 0, "syncfs|fsync",
-	  "how a batch of accepted mail is made durable: syncfs = two syncfs(2) of the spool's file system per batch; fsync = each file and directory on its own (for a spool that shares a busy file system)"),
+	  "making accepted mail durable: syncfs = 2 syncfs(2) per batch; fsync = each file and directory (a spool on a busy shared file system)"),
 	K("mailgw", "pidfile", CONF_STR, pidfile, NULL, 0, 0, NULL,
 	  "pid file (default SPOOL/mailgw.pid; the operator commands signal it)"),
 	K("mailgw", "user", CONF_STR, user, NULL, 0, 0, NULL, "drop root to this user after binding"),
