@@ -23,6 +23,23 @@ check() { n=$1; shift; if "$@"; then ok "$n"; else fail "$n"; fi; }
 bg() { "$@" & last_pid=$!; _pids="$_pids $last_pid"; }
 # A TCP port free on 127.0.0.1 right now.
 free_port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+# start_tinyproxy [CONF LINE...]: tinyproxy on loopback with Basic auth alice/s3cret plus
+# the given config lines, logging connections to $TMP/tinyproxy.log; sets tp (its port).
+# Returns non-zero when it did not start.
+start_tinyproxy() {
+	tp=$(free_port)
+	{
+		printf 'Port %s\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Connect\n' "$tp"
+		printf 'LogFile "%s"\nPidFile "%s"\nBasicAuth alice s3cret\n' "$TMP/tinyproxy.log" "$TMP/tinyproxy.pid"
+		for l in "$@"; do echo "$l"; done
+		if [ "$(id -u)" = 0 ]; then printf 'User nobody\nGroup nogroup\n'; fi
+	} >"$TMP/tinyproxy.conf"
+	# tinyproxy drops to nobody before it opens its log
+	touch "$TMP/tinyproxy.log"; chmod 666 "$TMP/tinyproxy.log"; chmod 755 "$TMP"
+	bg tinyproxy -d -c "$TMP/tinyproxy.conf"
+	wait_port 127.0.0.1 "$tp" 5
+}
 # wait_port HOST PORT [SECONDS]: until something listens there.
 wait_port() {
 	i=0

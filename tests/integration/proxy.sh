@@ -20,19 +20,7 @@ via() { # via NAME PROXYURL: a verified TLS echo through the proxy
 }
 
 if command -v tinyproxy >/dev/null 2>&1; then
-	tp=$(free_port)
-	cat >"$TMP/tinyproxy.conf" <<EOT
-Port $tp
-Listen 127.0.0.1
-Timeout 30
-MaxClients 20
-LogLevel Info
-PidFile "$TMP/tinyproxy.pid"
-BasicAuth alice s3cret
-EOT
-	[ "$(id -u)" = 0 ] && printf 'User nobody\nGroup nogroup\n' >>"$TMP/tinyproxy.conf"
-	bg tinyproxy -d -c "$TMP/tinyproxy.conf" >"$TMP/tinyproxy.log" 2>&1
-	if wait_port 127.0.0.1 "$tp" 5; then
+	if start_tinyproxy; then
 		via basic "http://alice:s3cr%65t@127.0.0.1:$tp"
 		check "proxy: tinyproxy Basic auth, TLS verified through the tunnel" \
 			sh -c "grep -q 'verified=1' $TMP/basic.out && grep -q '^through basic' $TMP/basic.out"

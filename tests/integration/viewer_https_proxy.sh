@@ -17,22 +17,7 @@ export no_proxy NO_PROXY
 R="--server $blocked --https-port $sp --http-port 0 --relay-ca $CERTS/ca.pem"
 
 if command -v tinyproxy >/dev/null 2>&1; then
-	tp=$(free_port)
-	cat >"$TMP/tinyproxy.conf" <<EOT
-Port $tp
-Listen 127.0.0.1
-Timeout 30
-MaxClients 20
-LogLevel Connect
-LogFile "$TMP/tinyproxy.log"
-PidFile "$TMP/tinyproxy.pid"
-BasicAuth alice s3cret
-ConnectPort $sp
-EOT
-	[ "$(id -u)" = 0 ] && printf 'User nobody\nGroup nogroup\n' >>"$TMP/tinyproxy.conf"
-	touch "$TMP/tinyproxy.log"; chmod 666 "$TMP/tinyproxy.log"; chmod 755 "$TMP"
-	bg tinyproxy -d -c "$TMP/tinyproxy.conf"
-	wait_port 127.0.0.1 "$tp" 5 || { fail "tinyproxy did not start"; exit 1; }
+	start_tinyproxy "ConnectPort $sp" || { fail "tinyproxy did not start"; exit 1; }
 	https_proxy=http://alice:s3cret@127.0.0.1:$tp
 	export https_proxy
 	# shellcheck disable=SC2086

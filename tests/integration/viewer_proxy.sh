@@ -13,21 +13,7 @@ start_relay "http_listen = 127.0.0.1:$hport"
 wait_port 127.0.0.1 "$hport" || { fail "tunneld http_listen"; exit 1; }
 start_master --allow-exec --auto-approve
 
-tp=$(free_port)
-cat >"$TMP/tinyproxy.conf" <<EOT
-Port $tp
-Listen 127.0.0.1
-Timeout 30
-MaxClients 20
-LogLevel Connect
-LogFile "$TMP/tinyproxy.log"
-PidFile "$TMP/tinyproxy.pid"
-BasicAuth alice s3cret
-EOT
-[ "$(id -u)" = 0 ] && printf 'User nobody\nGroup nogroup\n' >>"$TMP/tinyproxy.conf"
-touch "$TMP/tinyproxy.log"; chmod 666 "$TMP/tinyproxy.log"; chmod 755 "$TMP"
-bg tinyproxy -d -c "$TMP/tinyproxy.conf"
-wait_port 127.0.0.1 "$tp" 5 || { fail "tinyproxy did not start"; exit 1; }
+start_tinyproxy || { fail "tinyproxy did not start"; exit 1; }
 
 blocked=127.0.0.1:$(free_port) # the relay's TCP port "blocked": nothing listens there
 out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy= "$SEALBOX" viewer-client \

@@ -7,7 +7,6 @@
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/integration/vw_common.inc"
 
-FWD="$TOP/tests/integration/lib_tcpfwd.py"
 export SEALBOX_VIEWER_KEEPALIVE=1 # keepalive every second (default 20)
 size_mb=200
 [ "${SAN:-0}" = 1 ] && size_mb=48
@@ -15,14 +14,7 @@ mkdir -p "$TMP/share" "$TMP/local"
 head -c $((size_mb * 1024 * 1024)) /dev/urandom >"$TMP/share/big.bin"
 
 start_relay
-real=${RELAY#127.0.0.1:}
 mport=$(free_port) cport=$(free_port)
-# fwd NAME PORT: (re)starts a forwarder to the relay; its pid in fwd_NAME
-fwd() {
-	bg /usr/bin/python3 "$FWD" "$2" "$real"
-	eval "fwd_$1=$last_pid"
-	wait_port 127.0.0.1 "$2" || fail "forwarder $1 did not start"
-}
 fwd m "$mport"
 fwd c "$cport"
 RELAY=127.0.0.1:$mport

@@ -6,16 +6,9 @@
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/integration/vw_common.inc"
 
-FWD="$TOP/tests/integration/lib_tcpfwd.py"
 export SEALBOX_VIEWER_KEEPALIVE=1 # PING every second: a link is dead after 4 s of silence
 start_relay "dead_after = 3s" "resume_grace = 6s"
-real=${RELAY#127.0.0.1:}
 mport=$(free_port) cport=$(free_port)
-fwd() {
-	bg /usr/bin/python3 "$FWD" "$2" "$real"
-	eval "fwd_$1=$last_pid"
-	wait_port 127.0.0.1 "$2" || fail "forwarder $1 did not start"
-}
 wait_for() {
 	i=0
 	while [ $i -lt $(($3 * 20)) ]; do
@@ -59,7 +52,7 @@ check "a drop longer than the grace period ends the client with 69 (got $rc afte
 check "with a clear message" grep -q 'viewer-client: relay link lost; cannot resume: .*no resume within 2 s' "$TMP/e2"
 check "the master still runs" kill -0 "$MPID"
 check "the relay tells the master the client is gone" wait_for "$MOUT" '^left 3 ' 15
-RELAY=127.0.0.1:$real
+RELAY=127.0.0.1:$RELAY_PORT
 out=$(vc exec echo still here 2>"$TMP/e3")
 if [ "$out" = "still here" ]; then ok "the master serves a new client"; else
 	fail "the master serves a new client"
