@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "crypto/crypto.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_rtx.h"
 #include "core/log.h"
@@ -63,7 +64,7 @@ void vw_rtx_free(struct vw_rtx *r)
 {
 	for (int i = 0; i < VW_RTX_PEERS; i++)
 		peer_clear(&r->peer[i]);
-	memset(r->token, 0, sizeof(r->token));
+	cry_wipe(r->token, sizeof(r->token));
 	if (r->conn)
 		r->conn->rtx = NULL;
 }
@@ -304,7 +305,7 @@ static void try_resume(struct vw_rtx *r, const struct vw_relay_opts *ro, char *p
 	snprintf(ctl, sizeof(ctl), "session=%s\nid=%u\ntoken=%s\n", r->session, r->id, r->token);
 	vw_conn_send_ctl(c, TF_RESUME, TF_ID_RELAY, ctl);
 	c->my_id = r->id;
-	memset(ctl, 0, sizeof(ctl));
+	cry_wipe(ctl, sizeof(ctl)); /* it held the resume token */
 }
 
 int vw_rtx_refused(struct vw_rtx *r, const char *code)
