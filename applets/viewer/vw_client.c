@@ -73,10 +73,12 @@ struct client {
 	int out_fd;         /* the local file (get) */
 	char out_tmp[4200];
 	const char *out_path;
-	struct cry_sha256_ctx *sha;
+	struct cry_gcm_stream *check; /* the transfer check (get/put) */
+	struct vw_sparse sparse;        /* put: where the local file's data goes on */
 	uint64_t size, done;
+	uint64_t flushed;   /* get: write-back of the file started up to here */
 	int sent_eof, got_sum, opened;
-	uint8_t sum[CRY_SHA256_LEN];
+	uint8_t sum[VW_CHECK_LEN];
 	int progress;
 	time_t last_draw;
 	char exposed[1024];   /* service names the master exposes, one per line */
@@ -140,6 +142,23 @@ static void draw_progress(struct client *c, int final)
 		(unsigned long long)c->size);
 	if (final)
 		fputc('\n', stderr);
+}
+
+/* A fresh key for this transfer's check, as the last OPEN argument; the check itself
+ * starts here too (the key is wiped once both are done). */
+static int add_check_key(struct client *c, uint8_t *args, size_t cap, size_t *alen)
+{
+	uint8_t key[VW_CHECK_KEY_LEN];
+	char hex[2 * VW_CHECK_KEY_LEN + 1];
+	int rc = -1;
+
+	if (cry_random(key, sizeof(key)) == 0 && (c->check = vw_check_new(key))) {
+		vw_check_key_hex(key, hex);
+		rc = vw_msg_add_arg(args, cap, alen, hex);
+	}
+	cry_wipe(key, sizeof(key));
+	cry_wipe(hex, sizeof(hex));
+	return rc;
 }
 
 static int start_command(struct client *c)
@@ -221,7 +240,8 @@ static int start_command(struct client *c)
 			return EXIT_CANTCREAT;
 		}
 		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
-		c->sha = cry_sha256_new();
+		if (add_check_key(c, args, sizeof(args), &alen) < 0)
+			return EXIT_SOFTWARE;
 	} else if (c->kind == VW_K_PUT) {
 		c->in_fd = open(c->cmd[1], O_RDONLY | O_CLOEXEC);
 		if (c->in_fd < 0 || fstat(c->in_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -231,7 +251,8 @@ static int start_command(struct client *c)
 		}
 		size = c->size = (uint64_t)st.st_size;
 		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[2]);
-		c->sha = cry_sha256_new();
+		if (add_check_key(c, args, sizeof(args), &alen) < 0)
+			return EXIT_SOFTWARE;
 	}
 	c->progress = (c->kind == VW_K_GET || c->kind == VW_K_PUT) && isatty(2);
 	/* a get writes straight to its file, so a larger window costs no memory here */
@@ -270,6 +291,23 @@ static int all_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* get: starts the write-back of every 8 MiB written, so that the fsync before the
+ * rename finds little left to do instead of the whole file (it was a tenth of a fast
+ * transfer's time), and the disk works while the data still arrives. */
+#define WRITEBACK_STEP (8u << 20)
+static void start_writeback(struct client *c)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (c->done - c->flushed >= WRITEBACK_STEP) {
+		sync_file_range(c->out_fd, (off_t)c->flushed, (off_t)(c->done - c->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		c->flushed = c->done;
+	}
+#else
+	(void)c;
+#endif
+}
+
 /* A message on our channel. Returns an exit code when the command is over, else -1. */
 static int on_chan_msg(struct client *c, const struct vw_msg *m)
 {
@@ -288,7 +326,7 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 			if (c->kind != VW_K_GET || c->done + m->c > c->size ||
 			    lseek(c->out_fd, (off_t)m->c, SEEK_CUR) < 0)
 				return EXIT_PROTOCOL;
-			vw_digest_zeros(c->sha, m->c);
+			vw_check_zeros(c->check, m->c);
 			c->done += m->c;
 			draw_progress(c, 0);
 			return -1;
@@ -303,8 +341,9 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 				fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
 				return EXIT_IOERR;
 			}
-			vw_digest_data(c->sha, m->data, m->len);
+			vw_check_data(c->check, m->data, m->len);
 			c->done += m->len;
+			start_writeback(c);
 			draw_progress(c, 0);
 		} else if (write_all(m->a == 1 ? 2 : 1, m->data, m->len) < 0) {
 			return EXIT_IOERR;
@@ -320,8 +359,8 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 			c->credit += m->b;
 		return -1;
 	case VW_M_EOF:
-		if (c->kind == VW_K_GET && m->len == CRY_SHA256_LEN) {
-			memcpy(c->sum, m->data, CRY_SHA256_LEN);
+		if (c->kind == VW_K_GET && m->len == VW_CHECK_LEN) {
+			memcpy(c->sum, m->data, VW_CHECK_LEN);
 			c->got_sum = 1;
 		}
 		return -1;
@@ -329,13 +368,13 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 		if (m->len)
 			fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
 		if (c->kind == VW_K_GET) {
-			uint8_t sum[CRY_SHA256_LEN];
-			cry_sha256_final(c->sha, sum);
-			c->sha = NULL;
+			uint8_t sum[VW_CHECK_LEN];
+			int bad = vw_check_final(c->check, sum) < 0;
+			c->check = NULL;
 			draw_progress(c, 1);
 			if (m->b != 0)
 				return EXIT_IOERR;
-			if (!c->got_sum || c->done != c->size || !cry_memeq(sum, c->sum, sizeof(sum))) {
+			if (bad || !c->got_sum || c->done != c->size || !cry_memeq(sum, c->sum, sizeof(sum))) {
 				fprintf(stderr, "viewer-client: get: checksum mismatch, %s not written\n", c->out_path);
 				return EXIT_DATAERR;
 			}
@@ -373,31 +412,31 @@ static void pump_source(struct client *c, int readable)
 		if ((c->kind == VW_K_EXEC || c->kind == VW_K_SHELL) && !readable)
 			return;
 		if (c->kind == VW_K_PUT) {
-			uint64_t hole = vw_hole_at(c->in_fd, c->done, c->size);
+			uint64_t hole = vw_hole_at(c->in_fd, &c->sparse, c->done, c->size);
 			if (hole) {
 				if (hole > VW_HOLE_MAX)
 					hole = VW_HOLE_MAX;
-				vw_digest_zeros(c->sha, hole);
+				vw_check_zeros(c->check, hole);
 				send_msg(c, VW_M_DATA, VW_STREAM_ZEROS, 0, hole, NULL, 0);
 				c->done += hole;
 				draw_progress(c, 0);
 				continue;
 			}
-			if (lseek(c->in_fd, (off_t)c->done, SEEK_SET) < 0)
-				return;
 			if (c->done + want > c->size)
 				want = (size_t)(c->size - c->done); /* a growing file ends at its size */
+			n = want ? pread(c->in_fd, buf, want, (off_t)c->done) : 0;
+		} else {
+			n = read(c->in_fd, buf, want);
 		}
-		n = read(c->in_fd, buf, want);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			uint8_t sum[CRY_SHA256_LEN];
+			uint8_t sum[VW_CHECK_LEN];
 			size_t sl = 0;
-			if (c->sha) {
-				cry_sha256_final(c->sha, sum);
-				c->sha = NULL;
-				sl = sizeof(sum);
+			if (c->check) {
+				if (vw_check_final(c->check, sum) == 0)
+					sl = sizeof(sum); /* no tag: the master reports a mismatch */
+				c->check = NULL;
 			}
 			send_msg(c, VW_M_EOF, 0, 0, c->done, sum, sl);
 			c->sent_eof = 1;
@@ -406,8 +445,8 @@ static void pump_source(struct client *c, int readable)
 			c->in_fd = -1;
 			return;
 		}
-		if (c->sha)
-			vw_digest_data(c->sha, buf, (size_t)n);
+		if (c->check)
+			vw_check_data(c->check, buf, (size_t)n);
 		send_msg(c, VW_M_DATA, 0, 0, 0, buf, (size_t)n);
 		c->credit -= (uint32_t)n;
 		c->done += (uint64_t)n;
@@ -811,8 +850,7 @@ static int viewer_client_main(int argc, char **argv)
 		unlink(c.out_tmp);
 	if (c.in_fd > 0)
 		close(c.in_fd);
-	if (c.sha)
-		cry_sha256_free(c.sha);
+	cry_gcm_stream_free(c.check);
 	vw_cfwd_free(c.fwd);
 	vw_drop_free(c.drop);
 	vw_key_clear(&c.key);

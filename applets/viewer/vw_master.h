@@ -8,6 +8,7 @@
 
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_msg.h"
 #include "applets/viewer/vw_rtx.h"
 
 #define VW_MAX_PEERS 16
@@ -15,7 +16,7 @@
 #define VW_MAX_EXPOSE 16
 #define VW_REPLAY_CAP (16 * 1024)
 
-struct cry_sha256_ctx;
+struct cry_gcm_stream;
 
 enum peer_state { PEER_FREE = 0, PEER_JOINED, PEER_WAITING, PEER_APPROVED };
 
@@ -55,7 +56,8 @@ struct vw_chan {
 	int wfd;           /* sink: child stdin, file, socket */
 	pid_t pid;
 	int exited, status;
-	struct cry_sha256_ctx *sha;
+	struct cry_gcm_stream *check; /* get/put: the transfer check (vw_msg.h) */
+	struct vw_sparse sparse;        /* get: where the file's data goes on */
 	uint64_t size, done;
 	char tmpname[64], finalname[256];
 	int dirfd;

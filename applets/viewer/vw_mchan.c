@@ -25,6 +25,19 @@
 
 #define ROOM_NEEDED (VW_CHUNK + 256)
 
+/* The transfer check keyed by the client's OPEN argument (64 hex digits). */
+static struct cry_gcm_stream *check_from_arg(char *hex)
+{
+	uint8_t key[VW_CHECK_KEY_LEN];
+	struct cry_gcm_stream *g = NULL;
+
+	if (vw_check_key_parse(hex, key) == 0)
+		g = vw_check_new(key);
+	cry_wipe(key, sizeof(key));
+	cry_wipe(hex, strlen(hex));
+	return g;
+}
+
 static struct vw_chan *find_chan(struct vw_master *m, uint16_t peer, uint32_t id)
 {
 	for (int i = 0; i < VW_MAX_CHANS; i++)
@@ -75,8 +88,7 @@ static void chan_free(struct vw_master *m, struct vw_chan *ch)
 		unlinkat(ch->dirfd, ch->tmpname, 0);
 	if (ch->dirfd >= 0)
 		close(ch->dirfd);
-	if (ch->sha)
-		cry_sha256_free(ch->sha);
+	cry_gcm_stream_free(ch->check);
 	free(ch->pend);
 	memset(ch, 0, sizeof(*ch));
 	(void)m;
@@ -357,13 +369,17 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 			open_fail(m, p->id, msg->chan, 77, "no directory is shared here (--share)");
 			return;
 		}
-		fd = argc == 1 ? vw_share_open(m->share_fd, argv[0], O_RDONLY, 0) : -1;
-		if (fd < 0) {
-			open_fail(m, p->id, msg->chan, errno == EPERM || errno == ELOOP ? 77 : 66,
-				  argc == 1 ? errno_text(errno) : "get needs one path");
+		if (argc != 2 || !(ch->check = check_from_arg(argv[1]))) {
+			open_fail(m, p->id, msg->chan, 64, "get needs a path and a check key");
 			return;
 		}
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(ch->sha = cry_sha256_new())) {
+		fd = vw_share_open(m->share_fd, argv[0], O_RDONLY, 0);
+		if (fd < 0) {
+			open_fail(m, p->id, msg->chan, errno == EPERM || errno == ELOOP ? 77 : 66,
+				  errno_text(errno));
+			return;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			close(fd);
 			open_fail(m, p->id, msg->chan, 66, "not a regular file");
 			return;
@@ -381,10 +397,14 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 			open_fail(m, p->id, msg->chan, 77, "no directory is shared here (--share)");
 			return;
 		}
-		ch->dirfd = argc == 1 ? vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf)) : -1;
+		if (argc != 2 || !(ch->check = check_from_arg(argv[1]))) {
+			open_fail(m, p->id, msg->chan, 64, "put needs a path and a check key");
+			return;
+		}
+		ch->dirfd = vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf));
 		if (ch->dirfd < 0) {
 			open_fail(m, p->id, msg->chan, errno == EPERM || errno == ELOOP ? 77 : 66,
-				  argc == 1 ? errno_text(errno) : "put needs one path");
+				  errno_text(errno));
 			return;
 		}
 		snprintf(ch->finalname, sizeof(ch->finalname), "%s", leaf);
@@ -394,7 +414,7 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 			snprintf(ch->tmpname, sizeof(ch->tmpname), ".sealbox-put-%08x", r);
 			ch->wfd = openat(ch->dirfd, ch->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		}
-		if (ch->wfd < 0 || !(ch->sha = cry_sha256_new())) {
+		if (ch->wfd < 0) {
 			int e = errno;
 			ch->tmpname[0] = '\0';
 			chan_free(m, ch);
@@ -495,7 +515,7 @@ static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
 				off += (size_t)w;
 			}
 		}
-		vw_digest_data(ch->sha, p, n);
+		vw_check_data(ch->check, p, n);
 		ch->done += n;
 		ch->consumed += (uint32_t)n;
 		return 0;
@@ -513,14 +533,14 @@ static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
 
 static void put_finish(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
 {
-	uint8_t sum[CRY_SHA256_LEN];
+	uint8_t sum[VW_CHECK_LEN];
 	const char *why = NULL;
+	int bad = vw_check_final(ch->check, sum) < 0;
 
-	cry_sha256_final(ch->sha, sum);
-	ch->sha = NULL;
+	ch->check = NULL;
 	if (ch->done != ch->size)
 		why = "short transfer";
-	else if (msg->len != CRY_SHA256_LEN || !cry_memeq(sum, msg->data, CRY_SHA256_LEN))
+	else if (bad || msg->len != VW_CHECK_LEN || !cry_memeq(sum, msg->data, VW_CHECK_LEN))
 		why = "checksum mismatch";
 	else if (ftruncate(ch->wfd, (off_t)ch->size) < 0 || fsync(ch->wfd) < 0)
 		why = "cannot write";
@@ -547,7 +567,7 @@ void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *m
 				send_simple(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "bad hole", 8);
 				chan_free(m, ch);
 			} else {
-				vw_digest_zeros(ch->sha, msg->c);
+				vw_check_zeros(ch->check, msg->c);
 				ch->done += msg->c;
 			}
 			break;
@@ -628,13 +648,22 @@ static ssize_t send_chunk(struct vw_master *m, struct vw_chan *ch, int stream)
 {
 	uint8_t buf[VW_CHUNK];
 	size_t want = ch->credit < VW_CHUNK ? ch->credit : VW_CHUNK;
-	ssize_t n = read(ch->rfd[stream], buf, want);
+	ssize_t n;
+
+	if (ch->kind == VW_K_GET) {
+		/* the file ends at the size OPEN_OK announced, even if it grows */
+		if (want > ch->size - ch->done)
+			want = (size_t)(ch->size - ch->done);
+		n = want ? pread(ch->rfd[0], buf, want, (off_t)ch->done) : 0;
+	} else {
+		n = read(ch->rfd[stream], buf, want);
+	}
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -1 : 0;
 	if (n > 0) {
-		if (ch->sha)
-			vw_digest_data(ch->sha, buf, (size_t)n);
+		if (ch->check)
+			vw_check_data(ch->check, buf, (size_t)n);
 		send_simple(m, ch->peer, VW_M_DATA, ch->id, (uint8_t)stream, 0, 0, buf, (size_t)n);
 		ch->credit -= (uint32_t)n;
 		ch->done += (uint64_t)n;
@@ -651,26 +680,23 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 			continue;
 		if (ch->kind == VW_K_GET) {
 			while (ch->credit > 0 && vw_master_room(m, ch->peer) >= ROOM_NEEDED) {
-				uint64_t hole = vw_hole_at(ch->rfd[0], ch->done, ch->size);
+				uint64_t hole = vw_hole_at(ch->rfd[0], &ch->sparse, ch->done, ch->size);
 				ssize_t r;
 				if (hole) {
 					if (hole > VW_HOLE_MAX)
 						hole = VW_HOLE_MAX;
-					vw_digest_zeros(ch->sha, hole);
+					vw_check_zeros(ch->check, hole);
 					send_simple(m, ch->peer, VW_M_DATA, ch->id, VW_STREAM_ZEROS, 0, hole, NULL, 0);
 					ch->done += hole;
 					continue;
 				}
-				if (lseek(ch->rfd[0], (off_t)ch->done, SEEK_SET) < 0)
-					r = 0;
-				else
-					r = send_chunk(m, ch, 0);
+				r = send_chunk(m, ch, 0);
 				if (r == 0) {
-					uint8_t sum[CRY_SHA256_LEN];
+					uint8_t sum[VW_CHECK_LEN];
 					int ok = ch->done == ch->size;
-					cry_sha256_final(ch->sha, sum);
-					ch->sha = NULL;
-					send_simple(m, ch->peer, VW_M_EOF, ch->id, 0, 0, ch->done, sum, sizeof(sum));
+					size_t sl = vw_check_final(ch->check, sum) == 0 ? sizeof(sum) : 0;
+					ch->check = NULL;
+					send_simple(m, ch->peer, VW_M_EOF, ch->id, 0, 0, ch->done, sum, sl);
 					send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, ok ? 0 : 74, 0,
 						    ok ? NULL : "file changed size while reading", ok ? 0 : 31);
 					chan_free(m, ch);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/encoding.h"
 #include "crypto/crypto.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
@@ -47,7 +48,7 @@ int vw_msg_parse(struct vw_msg *m, const uint8_t *p, size_t len)
 	m->data = m->len ? buf_get_ptr(&r, m->len) : NULL;
 	if (m->len > VW_CHUNK + 1024)
 		return -1;
-	if (m->type == VW_M_EOF && m->len != 0 && m->len != 32)
+	if (m->type == VW_M_EOF && m->len != 0 && m->len != VW_CHECK_LEN)
 		return -1;
 	if (m->type == VW_M_DATA && (m->a > VW_STREAM_ZEROS || (m->a == VW_STREAM_ZEROS && m->len) ||
 				     (m->a != VW_STREAM_ZEROS && m->c)))
@@ -134,30 +135,64 @@ int vw_keymsg_parse(const uint8_t *p, size_t len, uint16_t *epoch, const uint8_t
 	return 0;
 }
 
-int vw_digest_data(struct cry_sha256_ctx *sha, const void *p, size_t n)
+struct cry_gcm_stream *vw_check_new(const uint8_t key[VW_CHECK_KEY_LEN])
+{
+	static const uint8_t zero_nonce[CRY_GCM_NONCE_LEN]; /* the key is used once */
+
+	return cry_gcm_stream_new(key, zero_nonce, sizeof(zero_nonce), 1);
+}
+
+int vw_check_data(struct cry_gcm_stream *g, const void *p, size_t n)
 {
 	uint8_t rec[5] = { 'D', (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
 
-	return cry_sha256_update(sha, rec, sizeof(rec)) < 0 || cry_sha256_update(sha, p, n) < 0 ? -1 : 0;
+	if (n > UINT32_MAX)
+		return -1;
+	return cry_gcm_stream_aad(g, rec, sizeof(rec)) < 0 || cry_gcm_stream_aad(g, p, n) < 0 ? -1 : 0;
 }
 
-int vw_digest_zeros(struct cry_sha256_ctx *sha, uint64_t n)
+int vw_check_zeros(struct cry_gcm_stream *g, uint64_t n)
 {
 	uint8_t rec[9] = { 'Z' };
 
 	for (int i = 0; i < 8; i++)
 		rec[1 + i] = (uint8_t)(n >> (56 - 8 * i));
-	return cry_sha256_update(sha, rec, sizeof(rec));
+	return cry_gcm_stream_aad(g, rec, sizeof(rec));
 }
 
-uint64_t vw_hole_at(int fd, uint64_t off, uint64_t size)
+int vw_check_final(struct cry_gcm_stream *g, uint8_t tag[VW_CHECK_LEN])
 {
-	off_t d;
+	int rc = cry_gcm_stream_final(g, tag);
 
-	if (off >= size)
+	cry_gcm_stream_free(g);
+	return rc;
+}
+
+void vw_check_key_hex(const uint8_t key[VW_CHECK_KEY_LEN], char out[2 * VW_CHECK_KEY_LEN + 1])
+{
+	hex_encode(key, VW_CHECK_KEY_LEN, out, 2 * VW_CHECK_KEY_LEN + 1, 0);
+}
+
+int vw_check_key_parse(const char *hex, uint8_t key[VW_CHECK_KEY_LEN])
+{
+	if (strlen(hex) != 2 * VW_CHECK_KEY_LEN)
+		return -1;
+	return hex_decode(hex, 2 * VW_CHECK_KEY_LEN, key, VW_CHECK_KEY_LEN) == VW_CHECK_KEY_LEN ? 0 : -1;
+}
+
+uint64_t vw_hole_at(int fd, struct vw_sparse *sp, uint64_t off, uint64_t size)
+{
+	off_t d, h;
+
+	if (off >= size || off < sp->data_end)
 		return 0;
 	d = lseek(fd, (off_t)off, SEEK_DATA);
 	if (d < 0)
 		return errno == ENXIO ? size - off : 0; /* ENXIO: only a hole up to the end */
-	return (uint64_t)d > off ? ((uint64_t)d > size ? size : (uint64_t)d) - off : 0;
+	if ((uint64_t)d > off)
+		return ((uint64_t)d > size ? size : (uint64_t)d) - off;
+	/* data at off: it goes on up to the next hole (the end of the file at the latest) */
+	h = lseek(fd, (off_t)off, SEEK_HOLE);
+	sp->data_end = h > (off_t)off ? (uint64_t)h : off + 1;
+	return 0;
 }

@@ -24,6 +24,7 @@ tmp = tempfile.mkdtemp(prefix="sealbox-vwio.")
 procs = []
 failed = 0
 HDR = struct.Struct(">BBHHIII")
+VERSION = 2  # HELLO's protocol version (docs/viewer-protocol.md)
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 
@@ -106,7 +107,7 @@ def join(port, session):
     k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     spki = k.public_key().public_bytes(serialization.Encoding.DER,
                                        serialization.PublicFormat.SubjectPublicKeyInfo)
-    r.send(0x10, 1, bytes([1, 1]) + spki)
+    r.send(0x10, 1, bytes([1, VERSION]) + spki)
     while True:
         h, typ, src, seq, p = r.recv()
         if typ == 0x10 and p[0] == 2:
@@ -129,9 +130,15 @@ def main():
             break
         except OSError:
             time.sleep(0.05)
+    share = os.path.join(tmp, "share")
+    os.mkdir(share)
+    with open(os.path.join(share, "sparse.bin"), "wb") as f:
+        f.write(os.urandom(70000))
+        f.seek(8 << 20)
+        f.write(b"tail" * 1000)
     merr = open(os.path.join(tmp, "m.err"), "w")
     m = subprocess.Popen([SEALBOX, "viewer-master", "--no-lan", "--server", "127.0.0.1:%d" % port, "--allow-exec",
-                          "--auto-approve"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          "--share", share, "--auto-approve"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=merr, text=True)
     procs.append(m)
     session = re.match(r"session (\d+)", m.stdout.readline()).group(1)
@@ -165,6 +172,38 @@ def main():
         elif t[0] == 0x16:
             code = t[3]
     ok(out == b"interop\n" and code == 5, "a command opened by the Python client runs: output and exit code")
+
+    # get: the transfer check is GMAC under the key we put into OPEN, over 'D' u32 len +
+    # bytes per DATA and 'Z' u64 count per hole (docs/viewer-protocol.md, "Transfer check")
+    ckey = os.urandom(32)
+    args = b"".join(struct.pack(">H", len(a)) + a for a in (b"sparse.bin", ckey.hex().encode()))
+    r.sealed(key, epoch, 1, msg(0x10, 2, 4, 1 << 20, 0, args))
+    got, recs, tag, status = b"", b"", None, None
+    while status is None:
+        f = r.recv()
+        if f is None:
+            break
+        h, typ, src, seq, p = f
+        if typ != 0x10:
+            continue
+        t = open_sealed(key, h, src, seq, p)
+        if t[1] != 2:
+            continue
+        if t[0] == 0x13 and t[2] == 2:
+            got += bytes(t[4])
+            recs += b"Z" + struct.pack(">Q", t[4])
+        elif t[0] == 0x13:
+            got += t[5]
+            recs += b"D" + struct.pack(">I", len(t[5])) + t[5]
+        elif t[0] == 0x15:
+            tag = t[5]
+        elif t[0] in (0x12, 0x16):
+            status = t[3] if t[0] == 0x16 else -1
+    want = open(os.path.join(share, "sparse.bin"), "rb").read()
+    gmac = AESGCM(ckey).encrypt(bytes(12), b"", recs)
+    ok(status == 0 and got == want, "get by the Python client: the file's bytes (data and holes) arrive")
+    ok(tag == gmac, "the master's transfer check equals GMAC computed independently")
+    ok(b"Z" in recs, "the file's hole travelled as a hole")
 
     # hostile 1: a replayed sequence number
     r.sealed(key, epoch, 1, msg(0x14, 1, b=1), seq=r.seq)
