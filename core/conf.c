@@ -26,6 +26,7 @@ struct parse_state {
 	char *err;
 	size_t errlen;
 	int failed;
+	conf_check_cb check;
 };
 
 int conf_parse_bool(const char *s, int *out)
@@ -288,8 +289,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		if (st->seen[i] == 0 && k->type == CONF_LIST)
 			conf_list_free((struct conf_list *)((char *)st->conf + k->offset));
 		st->seen[i] = 1;
-		if (set_value(k, st->conf, value, why, sizeof(why)) < 0) {
-			str_fmt(st->err, st->errlen, "[%s] %s: %s", section, name, why);
+		why[0] = '\0';
+		if (set_value(k, st->conf, value, why, sizeof(why)) < 0 ||
+		    (st->check && st->check(st->conf, k, value, why, sizeof(why)) < 0)) {
+			str_fmt(st->err, st->errlen, "[%s] %s: %s", section, name, why[0] ? why : "not valid");
 			st->failed = 1;
 			return 0;
 		}
@@ -338,11 +341,18 @@ static int start(struct parse_state *st, const struct conf_spec *spec, void *con
 
 int conf_load(const struct conf_spec *spec, void *conf, const char *path, char *err, size_t errlen)
 {
+	return conf_load_checked(spec, conf, path, NULL, err, errlen);
+}
+
+int conf_load_checked(const struct conf_spec *spec, void *conf, const char *path,
+		      conf_check_cb check, char *err, size_t errlen)
+{
 	struct parse_state st;
 	if (start(&st, spec, conf, path) < 0) {
 		str_copy(err, "out of memory", errlen);
 		return -1;
 	}
+	st.check = check;
 	int rc = ini_parse(path, on_key, &st);
 	int res = finish(&st, rc, err, errlen);
 	free(st.err);

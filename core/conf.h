@@ -52,6 +52,13 @@ struct conf_spec {
 int conf_defaults(const struct conf_spec *spec, void *conf);
 /* Loads path over the defaults. On error, err holds "file:line: key: reason". */
 int conf_load(const struct conf_spec *spec, void *conf, const char *path, char *err, size_t errlen);
+/* An applet's own check of one value the table accepted (a URL, a HOST:PORT): 0, or -1
+ * with why set; conf_load_checked then reports it as "file:line: [section] key: why". */
+typedef int (*conf_check_cb)(void *conf, const struct conf_key *k, const char *value, char *why,
+			     size_t whylen);
+/* conf_load, calling check (when not NULL) for every key after the table parsed it. */
+int conf_load_checked(const struct conf_spec *spec, void *conf, const char *path,
+		      conf_check_cb check, char *err, size_t errlen);
 /* Parses ini text held in memory (same rules; name is used in messages). Fuzzed. */
 int conf_load_string(const struct conf_spec *spec, void *conf, const char *text,
 		     const char *name, char *err, size_t errlen);

@@ -217,3 +217,47 @@ int net_proxy_from_env(const char *target_host, int https, struct net_proxy *p)
 		return 0;
 	return net_proxy_parse(url, p) < 0 ? -1 : 1;
 }
+
+int net_proxy_setting_parse(const char *value, struct net_proxy *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (!value || !*value || strcasecmp(value, "none") == 0)
+		return 0;
+	return net_proxy_parse(value, p) < 0 ? -1 : 1;
+}
+
+/* One setting: the configuration's value when it has one, else the environment's
+ * (NULL: set nowhere). *which says where it came from, for error messages. */
+static const char *setting(const char *conf_value, const char *lower, const char *upper,
+			   const char *conf_name, const char *env_name, const char **which)
+{
+	if (conf_value) {
+		*which = conf_name;
+		return conf_value;
+	}
+	*which = env_name;
+	return env2(lower, upper);
+}
+
+int net_proxy_select(const struct net_proxy_conf *cf, const char *target_host, int https,
+		     struct net_proxy *p, const char **which)
+{
+	static const struct net_proxy_conf none;
+	const char *url, *np, *w, *nw;
+
+	if (!cf)
+		cf = &none;
+	memset(p, 0, sizeof(*p));
+	url = https ? NULL : setting(cf->http_proxy, "http_proxy", "HTTP_PROXY",
+				     "http_proxy (configuration)", "http_proxy (environment)", &w);
+	/* "none" for http_proxy means direct; only an unset one falls back to https_proxy */
+	if (!url)
+		url = setting(cf->https_proxy, "https_proxy", "HTTPS_PROXY",
+			      "https_proxy (configuration)", "https_proxy (environment)", &w);
+	if (which)
+		*which = w;
+	np = setting(cf->no_proxy, "no_proxy", "NO_PROXY", "", "", &nw);
+	if (np && target_host && net_proxy_no_proxy_match(np, target_host))
+		return 0;
+	return net_proxy_setting_parse(url, p);
+}

@@ -23,6 +23,7 @@
 #include "crypto/rsa.h"
 #include "crypto/rsa_bg.h"
 #include "applets/viewer/vw_cfwd.h"
+#include "applets/viewer/vw_conf.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_direct.h"
@@ -34,7 +35,7 @@ static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"--server HOST:PORT " VW_RELAY_OPTS_USAGE " [--no-lan] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
+	"[--server HOST:PORT] " VW_RELAY_OPTS_USAGE " [-n] [--no-lan] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 };
@@ -782,6 +783,8 @@ static int viewer_client_main(int argc, char **argv)
 		cli_usage(&viewer_client_applet, stdout);
 		return EXIT_OK;
 	}
+	if (vw_conf_print_sample(argc, argv, stdout))
+		return EXIT_OK;
 	memset(&c, 0, sizeof(c));
 	c.in_fd = c.out_fd = -1;
 	c.data = &c.relay;
@@ -793,15 +796,17 @@ static int viewer_client_main(int argc, char **argv)
 			return cli_usage_error(&viewer_client_applet, "%s %s: want a port 0-65535 (0 = never)", argv[i - 1], argv[i]);
 		if (r > 0)
 			continue;
-		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
-			c.ro.server = argv[++i];
-		else if (strcmp(argv[i], "--no-lan") == 0)
+		if (strcmp(argv[i], "--no-lan") == 0)
 			c.no_lan = 1;
 		else
 			return cli_usage_error(&viewer_client_applet, "unknown option %s", argv[i]);
 	}
+	if ((rc = vw_relay_opts_load(&c.ro, "viewer-client")) != 0)
+		return rc;
+	if (vw_relay_opts_checked(&c.ro))
+		return EXIT_OK;
 	if (!c.ro.server || argc - i < 2)
-		return cli_usage_error(&viewer_client_applet, "want --server HOST:PORT SESSION COMMAND");
+		return cli_usage_error(&viewer_client_applet, "want --server HOST:PORT (or server = in the configuration) SESSION COMMAND");
 	c.session = argv[i++];
 	if (strspn(c.session, "0123456789") != strlen(c.session) || strlen(c.session) > 9)
 		return cli_usage_error(&viewer_client_applet, "session must be a number: %s", c.session);
@@ -857,5 +862,6 @@ static int viewer_client_main(int argc, char **argv)
 	vw_key_clear(&c.prev);
 	cry_rsa_free(c.priv);
 	free(c.spki);
+	vw_relay_opts_free(&c.ro);
 	return rc;
 }

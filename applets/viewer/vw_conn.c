@@ -63,46 +63,6 @@ int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *
 	return conn_setup(c, st, err, errlen);
 }
 
-void vw_relay_opts_init(struct vw_relay_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->https_port = 443;
-	o->http_port = 80;
-}
-
-static int port_arg(const char *v, int *out)
-{
-	char *end;
-	long n = strtol(v, &end, 10);
-
-	if (!*v || *end || n < 0 || n > 65535)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
-int vw_relay_opt(struct vw_relay_opts *o, int argc, char **argv, int *i)
-{
-	const char *a = argv[*i];
-	int has_val = *i + 1 < argc;
-
-	if (strcmp(a, "--relay-insecure") == 0) {
-		o->insecure = 1;
-		return 1;
-	}
-	if (!has_val)
-		return 0;
-	if (strcmp(a, "--https-port") == 0)
-		return port_arg(argv[++*i], &o->https_port) < 0 ? -1 : 1;
-	if (strcmp(a, "--http-port") == 0)
-		return port_arg(argv[++*i], &o->http_port) < 0 ? -1 : 1;
-	if (strcmp(a, "--relay-ca") == 0) {
-		o->ca_file = argv[++*i];
-		return 1;
-	}
-	return 0;
-}
-
 /* The relay's HTTP Upgrade on an open stream (plain or TLS): 0, or -1 with err. */
 static int upgrade(struct net_stream *st, const char *host, int port, char *err, size_t errlen)
 {
@@ -125,23 +85,22 @@ static int upgrade(struct net_stream *st, const char *host, int port, char *err,
 }
 
 /* One fallback step: the relay's HTTPS (tls 1) or HTTP (tls 0) port on host, through the
- * proxy the environment names for it or direct. */
+ * proxy the configuration (else the environment) names for it, or direct. */
 static int open_web(struct vw_conn *c, const struct vw_relay_opts *o, const char *host, int port,
 		    int tls, char *path, size_t pathlen, char *err, size_t errlen)
 {
 	struct net_proxy px;
 	struct net_stream *st = NULL;
 	char e[300], via[300] = "";
+	const char *which = "";
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	/* HTTPS: https_proxy; plain HTTP: http_proxy, else https_proxy (often the only one set) */
-	r = net_proxy_from_env(host, tls, &px);
-	if (r == 0 && !tls)
-		r = net_proxy_from_env(host, 1, &px);
+	r = net_proxy_select(&o->proxy, host, tls, &px, &which);
 	if (r < 0) {
-		snprintf(err, errlen, "malformed %s", tls ? "https_proxy" : "http_proxy/https_proxy");
+		snprintf(err, errlen, "%s %s:%d: malformed %s", tls ? "HTTPS" : "HTTP", host, port, which);
 		return -1;
 	}
 	if (r == 1) {

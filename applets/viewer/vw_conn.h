@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "core/tframe.h"
+#include "net/proxy.h"
 
 #define VW_OUT_CAP (2 * 1024 * 1024)
 #define VW_FRAME_MAX (64 * 1024)     /* the relay's default max_frame */
@@ -22,6 +23,7 @@ struct vw_key;
 struct vw_msg;
 struct net_stream;
 struct vw_rtx;
+struct vw_conf;
 
 struct vw_conn {
 	int fd;             /* the socket, for poll; -1 when closed */
@@ -46,22 +48,25 @@ int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *
 void vw_conn_close(struct vw_conn *c);
 /* Wraps an already connected socket (a direct path). */
 int vw_conn_adopt(struct vw_conn *c, int fd, char *err, size_t errlen);
-/* How to reach the relay (options shared by viewer-master and viewer-client). */
+/* How to reach the relay (options shared by viewer-master and viewer-client; set by
+ * vw_relay_opt and vw_relay_opts_load in vw_conf.c). */
 struct vw_relay_opts {
 	const char *server;   /* HOST:PORT of its TCP port */
 	int https_port;       /* its HTTPS (TLS + Upgrade) port on the same host; 0 = never */
 	int http_port;        /* its plain HTTP Upgrade port; 0 = never */
 	const char *ca_file;  /* roots for the HTTPS certificate; NULL = the system's */
 	int insecure;         /* do not check the HTTPS certificate (warned about) */
+	struct net_proxy_conf proxy; /* from the configuration file; NULL fields: the environment */
+	const char *config;   /* -c FILE; NULL: the default file when it exists */
+	const char *config_used; /* the file read, or NULL */
+	int check_only;       /* -n: check the configuration and exit */
+	struct vw_conf *cf;   /* the file's values, owned */
 };
-#define VW_RELAY_OPTS_USAGE "[--https-port N] [--http-port N] [--relay-ca FILE] [--relay-insecure]"
-void vw_relay_opts_init(struct vw_relay_opts *o);
-/* argv[*i] is a relay option: takes it (and its value, moving *i) and returns 1; 0 when it
- * is none; -1 when its value (then argv[*i]) is not a port number. */
-int vw_relay_opt(struct vw_relay_opts *o, int argc, char **argv, int *i);
+#define VW_RELAY_OPTS_USAGE "[--https-port N] [--http-port N] [--relay-ca FILE] [--relay-insecure] [-c FILE]"
 /* Connects to the relay, fastest path first: TCP to server; then its HTTPS port (TLS,
  * certificate checked, through the proxy in https_proxy unless no_proxy matches); then
- * its HTTP port (through http_proxy, else https_proxy, or direct). Both proxy paths
+ * its HTTP port (through http_proxy, else https_proxy, or direct). Proxy settings come
+ * from o->proxy (the configuration file), else the environment. Both proxy paths
  * answer Basic and Digest. Writes the path taken ("relay-tcp H:P", "relay-https H:P via
  * proxy H:P", ...) into path; on failure err lists why each step failed. */
 int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, char *path,

@@ -19,86 +19,172 @@
 #include "net/conn.h"
 #include "net/stream.h"
 
+/* Appends "IP:PORT" ("[IP]:PORT" for IPv6) when it fits whole: cap is tunneld's limit
+ * for the whole lan= value, and a cut entry would be a wrong address. */
 static void append(char *lan, size_t cap, const char *ip, int port)
 {
 	size_t l = strlen(lan);
-	snprintf(lan + l, cap - l, "%s%s:%d", l ? "," : "", ip, port);
+	int v6 = strchr(ip, ':') != NULL;
+	int n = snprintf(NULL, 0, "%s%s%s%s:%d", l ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "", port);
+
+	if (n > 0 && l + (size_t)n < cap)
+		snprintf(lan + l, cap - l, "%s%s%s%s:%d", l ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "", port);
+}
+
+void vw_direct_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) /* an IPv4 peer of the dual-stack listener */
+			inet_ntop(AF_INET, a->sin6_addr.s6_addr + 12, ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(out, cap, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, ntohs(a->sin6_port));
+	} else {
+		const struct sockaddr_in *a = (const void *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+	}
+}
+
+/* IPv6 addresses worth announcing: global and unique-local. Link-local ones are left
+ * out: they mean something only with the scope (interface) of the host that uses them,
+ * and the master's interface index says nothing to the client. */
+static int v6_announce(const struct in6_addr *a)
+{
+	return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LOOPBACK(a) && !IN6_IS_ADDR_LINKLOCAL(a) &&
+	       !IN6_IS_ADDR_SITELOCAL(a) && !IN6_IS_ADDR_MULTICAST(a) && !IN6_IS_ADDR_V4MAPPED(a) &&
+	       !IN6_IS_ADDR_V4COMPAT(a);
+}
+
+/* The host's addresses of one family for a wildcard listener, IPv4 first (the client
+ * tries them in order). */
+static void announce_host(char *lan, size_t cap, int family, int port)
+{
+	struct ifaddrs *ifs = NULL;
+
+	if (getifaddrs(&ifs) < 0)
+		return;
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		char ip[INET6_ADDRSTRLEN];
+		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
+			continue;
+		if (family == AF_INET) {
+			const struct sockaddr_in *a = (const void *)i->ifa_addr;
+			if (ntohl(a->sin_addr.s_addr) >> 24 == 127 ||
+			    !inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip)))
+				continue;
+		} else {
+			const struct sockaddr_in6 *a = (const void *)i->ifa_addr;
+			if (!v6_announce(&a->sin6_addr) || !inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip)))
+				continue;
+		}
+		append(lan, cap, ip, port);
+	}
+	freeifaddrs(ifs);
+}
+
+/* A listening socket on ss (port 0 = any); dual: an IPv6 wildcard that takes IPv4 too.
+ * A busy default port (explicit 0) falls back to any port. -1 with errno on failure. */
+static int open_listener(struct sockaddr_storage *ss, socklen_t sl, int v6only, int fallback)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1, e;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	if (bind(fd, (struct sockaddr *)ss, sl) < 0) {
+		if (!fallback || errno != EADDRINUSE)
+			goto fail;
+		/* the default port is taken (another master, a relay): any port */
+		if (ss->ss_family == AF_INET6)
+			((struct sockaddr_in6 *)ss)->sin6_port = 0;
+		else
+			((struct sockaddr_in *)ss)->sin_port = 0;
+		if (bind(fd, (struct sockaddr *)ss, sl) < 0)
+			goto fail;
+	}
+	if (listen(fd, 8) < 0 || getsockname(fd, (struct sockaddr *)ss, &sl) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 int vw_direct_listen(const char *addr, char *lan, size_t cap, char *err, size_t errlen)
 {
-	char host[64] = "0.0.0.0";
-	int port = VW_DIRECT_PORT, fd, one = 1;
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
+	char host[64] = "";
+	int port = VW_DIRECT_PORT, fd, wild4 = 0, wild6 = 0, v6only = 1;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
 	lan[0] = '\0';
-	if (addr) {
-		const char *colon = strrchr(addr, ':');
-		if (!colon || (size_t)(colon - addr) >= sizeof(host) || atoi(colon + 1) < 0 ||
-		    atoi(colon + 1) > 65535) {
-			snprintf(err, errlen, "bad --lan-listen %s (want IPv4:PORT)", addr);
-			return -1;
-		}
-		memcpy(host, addr, (size_t)(colon - addr));
-		host[colon - addr] = '\0';
-		if (!host[0])
-			snprintf(host, sizeof(host), "0.0.0.0");
-		port = atoi(colon + 1);
+	memset(&ss, 0, sizeof(ss));
+	if (addr && (addr[0] == ':' || (addr[0] == '*' && addr[1] == ':'))) {
+		char *end;
+		long p = strtol(strchr(addr, ':') + 1, &end, 10);
+		if (end == strchr(addr, ':') + 1 || *end || p < 0 || p > 65535)
+			goto bad;
+		port = (int)p;
+	} else if (addr && net_split_hostport(addr, host, sizeof(host), &port, 0) < 0) {
+		goto bad;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		snprintf(err, errlen, "bad --lan-listen address %s (want an IPv4 address)", host);
+	if (!host[0] || strcmp(host, "::") == 0) {
+		/* every address of both families: one IPv6 socket that takes IPv4 too */
+		ss.ss_family = AF_INET6;
+		s6->sin6_addr = in6addr_any;
+		wild4 = wild6 = 1;
+		v6only = 0;
+	} else if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		wild4 = s4->sin_addr.s_addr == htonl(INADDR_ANY);
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 && !IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr)) {
+		ss.ss_family = AF_INET6;
+	} else {
+		snprintf(err, errlen, "bad --lan-listen address %s (want an IPv4 address, or an IPv6 one "
+			 "in brackets; link-local IPv6 is not supported)", host);
 		return -1;
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (ss.ss_family == AF_INET6)
+		s6->sin6_port = htons((uint16_t)port);
+	else
+		s4->sin_port = htons((uint16_t)port);
+	fd = open_listener(&ss, ss.ss_family == AF_INET6 ? sizeof(*s6) : sizeof(*s4), v6only, !addr);
+	if (fd < 0 && wild6 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
+		/* no IPv6 on this host: IPv4 only, as before */
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		wild6 = 0;
+		fd = open_listener(&ss, sizeof(*s4), 1, !addr);
+	}
 	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+		snprintf(err, errlen, "cannot listen on %s: %s", addr ? addr : "port 4663", strerror(errno));
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && !(!addr && errno == EADDRINUSE)) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
-		close(fd);
-		return -1;
-	} else if (!addr && errno == EADDRINUSE) {
-		sa.sin_port = 0; /* the default port is taken (another master, a relay): any port */
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			snprintf(err, errlen, "cannot listen: %s", strerror(errno));
-			close(fd);
-			return -1;
-		}
-	}
-	if (listen(fd, 8) < 0 || getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
-		snprintf(err, errlen, "listen: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	port = ntohs(sa.sin_port);
-	if (sa.sin_addr.s_addr != htonl(INADDR_ANY)) {
+	port = ntohs(ss.ss_family == AF_INET6 ? s6->sin6_port : s4->sin_port);
+	if (!wild4 && !wild6) {
 		append(lan, cap, host, port);
 		return fd;
 	}
-	{
-		struct ifaddrs *ifs = NULL;
-		if (getifaddrs(&ifs) == 0) {
-			for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-				char ip[INET_ADDRSTRLEN];
-				const struct sockaddr_in *a = (const void *)i->ifa_addr;
-				if (!a || a->sin_family != AF_INET || ntohl(a->sin_addr.s_addr) >> 24 == 127)
-					continue;
-				if (inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip)) &&
-				    strlen(lan) + strlen(ip) + 8 < cap && strlen(lan) < 200)
-					append(lan, cap, ip, port);
-			}
-			freeifaddrs(ifs);
-		}
-		if (!lan[0])
-			append(lan, cap, "127.0.0.1", port);
-	}
+	if (wild4)
+		announce_host(lan, cap, AF_INET, port);
+	if (wild6)
+		announce_host(lan, cap, AF_INET6, port);
+	if (!lan[0])
+		append(lan, cap, wild4 ? "127.0.0.1" : "::1", port);
 	return fd;
+bad:
+	snprintf(err, errlen, "bad --lan-listen %s (want IPv4:PORT or [IPv6]:PORT)", addr);
+	return -1;
 }
 
 int vw_direct_proof(const struct vw_key *k, int answer, const uint8_t chal[VW_CHAL_LEN],

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
@@ -15,11 +16,17 @@
 #define VW_CHAL_LEN 32
 #define VW_PROOF_LEN 32
 
-/* Listens on addr ("HOST:PORT", NULL = 0.0.0.0:4663; a busy default port falls back to
- * any free port). Writes the addresses to announce ("IP:PORT,IP:PORT") into lan: the
- * listening address, or for a wildcard the host's IPv4 addresses (loopback only when
- * there is nothing else). Returns the listening fd or -1 with err set. */
+/* Listens on addr ("IPv4:PORT", "[IPv6]:PORT"; ":PORT", "[::]:PORT" and NULL (port
+ * 4663; a busy default port falls back to any free port) listen on both families with
+ * one dual-stack socket, "0.0.0.0:PORT" on IPv4 only). Writes the addresses to announce
+ * ("IP:PORT,[IPv6]:PORT") into lan, whole entries only, at most cap - 1 bytes (tunneld
+ * takes 255): the listening address, or for a wildcard the host's IPv4 addresses, then
+ * its global and unique-local IPv6 ones (no loopback unless there is nothing else, no
+ * link-local: its scope is the master's interface). Returns the listening fd or -1 with
+ * err set. */
 int vw_direct_listen(const char *addr, char *lan, size_t cap, char *err, size_t errlen);
+/* "IP:PORT" or "[IPv6]:PORT" of an accepted peer (an IPv4-mapped address as IPv4). */
+void vw_direct_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap);
 /* HMAC-SHA256(K, label || challenge || u32 session || u16 client id); label
  * "sealbox-direct-v1" for the client's proof, "sealbox-direct-ok-v1" for the master's
  * answer. */

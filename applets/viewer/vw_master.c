@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/tframe.h"
 #include "crypto/crypto.h"
+#include "applets/viewer/vw_conf.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
@@ -28,7 +29,7 @@ static int viewer_master_main(int argc, char **argv);
 
 const struct applet viewer_master_applet = {
 	"viewer-master", viewer_master_main,
-	"--server HOST:PORT " VW_RELAY_OPTS_USAGE " [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--lan-listen ADDR:PORT] [--no-lan]",
+	"[--server HOST:PORT] " VW_RELAY_OPTS_USAGE " [-n] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--lan-listen ADDR:PORT] [--no-lan]",
 	APPLET_CLIENT,
 	"open a remote-support session on this appliance",
 };
@@ -483,9 +484,7 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 			return cli_usage_error(&viewer_master_applet, "%s %s: want a port 0-65535 (0 = never)", a, argv[i]);
 		if (r > 0)
 			continue;
-		if (strcmp(a, "--server") == 0 && i + 1 < argc) {
-			m->ro.server = argv[++i];
-		} else if (strcmp(a, "--share") == 0 && i + 1 < argc) {
+		if (strcmp(a, "--share") == 0 && i + 1 < argc) {
 			m->share = argv[++i];
 		} else if (strcmp(a, "--allow-exec") == 0) {
 			m->allow_exec = 1;
@@ -513,8 +512,6 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 			return cli_usage_error(&viewer_master_applet, "unknown or incomplete option %s", a);
 		}
 	}
-	if (!m->ro.server)
-		return cli_usage_error(&viewer_master_applet, "--server HOST:PORT is required");
 	return 0;
 }
 
@@ -639,8 +636,14 @@ static int viewer_master_main(int argc, char **argv)
 	vw_relay_opts_init(&m.ro);
 	m.tty_fd = -1;
 	m.asking = -1;
-	if ((rc = parse_args(&m, argc, argv)) != 0)
+	if (vw_conf_print_sample(argc, argv, stdout))
+		return EXIT_OK;
+	if ((rc = parse_args(&m, argc, argv)) != 0 || (rc = vw_relay_opts_load(&m.ro, "viewer-master")) != 0)
 		return rc;
+	if (vw_relay_opts_checked(&m.ro))
+		return EXIT_OK;
+	if (!m.ro.server)
+		return cli_usage_error(&viewer_master_applet, "--server HOST:PORT (or server = in the configuration) is required");
 	if (m.share && (m.share_fd = open(m.share, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "viewer-master: --share %s: %s\n", m.share, strerror(errno));
 		return EXIT_NOINPUT;
@@ -699,5 +702,6 @@ static int viewer_master_main(int argc, char **argv)
 		close(m.tty_fd);
 	if (m.share_fd >= 0)
 		close(m.share_fd);
+	vw_relay_opts_free(&m.ro);
 	return rc;
 }

@@ -46,7 +46,7 @@ int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max)
 
 static void on_accept(struct vw_master *m)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
 	int fd = accept4(m->lan_fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct vw_dpend *d = NULL;
@@ -62,8 +62,7 @@ static void on_accept(struct vw_master *m)
 	}
 	memset(d, 0, sizeof(*d));
 	d->fd = fd;
-	inet_ntop(AF_INET, &sa.sin_addr, d->addr, sizeof(d->addr));
-	snprintf(d->addr + strlen(d->addr), sizeof(d->addr) - strlen(d->addr), ":%u", ntohs(sa.sin_port));
+	vw_direct_addr_str(&sa, d->addr, sizeof(d->addr));
 	d->deadline_ms = clock_ms() + PROOF_MS;
 	if (cry_random(d->chal, sizeof(d->chal)) < 0 ||
 	    send(fd, d->chal, sizeof(d->chal), MSG_NOSIGNAL) != (ssize_t)sizeof(d->chal))

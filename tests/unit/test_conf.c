@@ -1,6 +1,9 @@
 /* Unit tests for core/conf.c: typed values, defaults, strict errors with file:line. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/conf.h"
 #include "unit.h"
@@ -131,6 +134,39 @@ static void scalar_parsers(void)
 	CHECK(conf_parse_long("12x", 0, 0, &v) < 0);
 }
 
+/* An applet's own check refuses a value the table took; the error names its line. */
+static int no_x(void *conf, const struct conf_key *k, const char *value, char *why, size_t wl)
+{
+	(void)conf;
+	if (strcmp(k->name, "name") == 0 && strchr(value, 'x')) {
+		snprintf(why, wl, "'%s' holds an x", value);
+		return -1;
+	}
+	return 0;
+}
+
+static void checked_load_names_line(void)
+{
+	struct tconf c;
+	char err[CONF_ERR_LEN], path[] = "/tmp/test_conf_XXXXXX";
+	int fd = mkstemp(path);
+	static const char text[] = "[t]\nport = 9\n\nname = fox\n";
+
+	CHECK(fd >= 0);
+	CHECK(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	memset(&c, 0, sizeof(c));
+	conf_defaults(&tspec, &c);
+	CHECK(conf_load_checked(&tspec, &c, path, no_x, err, sizeof(err)) < 0);
+	CHECK(strstr(err, ":4: [t] name: 'fox' holds an x") != NULL);
+	conf_free(&tspec, &c);
+	conf_defaults(&tspec, &c);
+	CHECK(conf_load_checked(&tspec, &c, path, NULL, err, sizeof(err)) == 0);
+	CHECK_STR(c.name, "fox");
+	conf_free(&tspec, &c);
+	unlink(path);
+}
+
 UNIT_SUITE(conf, UNIT_TEST(defaults_apply), UNIT_TEST(values_parse),
 	   UNIT_TEST(errors_name_file_line_and_key), UNIT_TEST(other_applets_sections_are_skipped),
-	   UNIT_TEST(missing_file_is_clear), UNIT_TEST(scalar_parsers));
+	   UNIT_TEST(missing_file_is_clear), UNIT_TEST(scalar_parsers), UNIT_TEST(checked_load_names_line));

@@ -106,5 +106,76 @@ static void from_env(void)
 	unsetenv("NO_PROXY");
 }
 
+static void clear_env(void)
+{
+	static const char *const v[] = { "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY",
+					 "no_proxy", "NO_PROXY" };
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		unsetenv(v[i]);
+}
+
+static void setting_values(void)
+{
+	struct net_proxy p;
+
+	CHECK_EQ(net_proxy_setting_parse(NULL, &p), 0);
+	CHECK_EQ(net_proxy_setting_parse("", &p), 0);
+	CHECK_EQ(net_proxy_setting_parse("none", &p), 0);
+	CHECK_EQ(net_proxy_setting_parse("NONE", &p), 0);
+	CHECK_EQ(net_proxy_setting_parse("http://u:p%3Aw@px:81", &p), 1);
+	CHECK_STR(p.host, "px");
+	CHECK_EQ(p.port, 81);
+	CHECK_STR(p.user, "u");
+	CHECK_STR(p.pass, "p:w");
+	net_proxy_clear(&p);
+	CHECK_EQ(net_proxy_setting_parse("socks5://px", &p), -1);
+	CHECK_EQ(net_proxy_setting_parse("http://px/path", &p), -1);
+}
+
+/* The configuration wins over the environment, key by key; "none" overrides. */
+static void select_conf_env(void)
+{
+	struct net_proxy p;
+	struct net_proxy_conf cf = { NULL, NULL, NULL };
+	const char *which = NULL;
+
+	clear_env();
+	CHECK_EQ(net_proxy_select(NULL, "relay.example", 1, &p, &which), 0);
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 0, &p, &which), 0);
+	setenv("https_proxy", "http://envpx:1", 1);
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 1, &p, &which), 1);
+	CHECK_STR(p.host, "envpx");
+	CHECK_STR(which, "https_proxy (environment)");
+	/* plain HTTP: no http_proxy anywhere, so https_proxy */
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 0, &p, &which), 1);
+	CHECK_STR(p.host, "envpx");
+	cf.https_proxy = "http://alice:s3cret@confpx:2";
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 1, &p, &which), 1);
+	CHECK_STR(p.host, "confpx");
+	CHECK_STR(p.pass, "s3cret");
+	CHECK_STR(which, "https_proxy (configuration)");
+	setenv("http_proxy", "http://envhttp:3", 1);
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 0, &p, &which), 1);
+	CHECK_STR(p.host, "envhttp"); /* the environment's http_proxy before https_proxy */
+	cf.http_proxy = "none";       /* the configuration says: plain HTTP goes direct */
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 0, &p, &which), 0);
+	cf.http_proxy = NULL;
+	unsetenv("http_proxy");
+	setenv("no_proxy", "relay.example", 1);
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 1, &p, &which), 0);
+	cf.no_proxy = "";             /* empty in the configuration: the environment's is ignored */
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 1, &p, &which), 1);
+	cf.no_proxy = ".example";
+	CHECK_EQ(net_proxy_select(&cf, "relay.example", 1, &p, &which), 0);
+	CHECK_EQ(net_proxy_select(&cf, "relay.example.org", 1, &p, &which), 1);
+	cf.https_proxy = "none";
+	CHECK_EQ(net_proxy_select(&cf, "relay.example.org", 1, &p, &which), 0);
+	cf.https_proxy = "ftp://x";
+	CHECK_EQ(net_proxy_select(&cf, "relay.example.org", 1, &p, &which), -1);
+	CHECK_STR(which, "https_proxy (configuration)");
+	net_proxy_clear(&p);
+	clear_env();
+}
+
 UNIT_SUITE(net_proxy, UNIT_TEST(parse_urls), UNIT_TEST(parse_errors), UNIT_TEST(no_proxy),
-	   UNIT_TEST(from_env));
+	   UNIT_TEST(from_env), UNIT_TEST(setting_values), UNIT_TEST(select_conf_env));

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "applets/viewer/vw_conf.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
