@@ -19,6 +19,9 @@ fail() { echo "not ok - $*"; }
 skip() { echo "skip - $*"; }
 # check NAME CMD...: ok if CMD succeeds.
 check() { n=$1; shift; if "$@"; then ok "$n"; else fail "$n"; fi; }
+# holds 'A && B': one check over several conditions (check runs a single command; in
+# `check NAME [ A ] && B` the B would be run but never counted)
+holds() { eval "$1"; }
 # bg CMD...: start in the background, remember the pid for cleanup; sets $last_pid.
 bg() { "$@" & last_pid=$!; _pids="$_pids $last_pid"; }
 # A TCP port free on 127.0.0.1 right now.

@@ -104,12 +104,15 @@ const char *tun_drop_put_begin(struct tun_drop *d, struct tun_drop_put *p, const
 	/* p is left alone unless this succeeds: it may hold another transfer's state */
 	if (!tun_drop_name_ok(name))
 		return "bad-name";
-	if (size > max_size || d->used + size > quota || d->files >= max_files)
-		return "quota";
-	if (fs_mkdir_p(d->dir, 0700) < 0 || file_path(d, name, "", path, sizeof(path)) < 0)
+	if (file_path(d, name, "", path, sizeof(path)) < 0)
 		return "io";
+	/* a taken name first: whatever the size, that put cannot succeed */
 	if (stat(path, &st) == 0)
 		return "exists";
+	if (size > max_size || d->used + size > quota || d->files >= max_files)
+		return "quota";
+	if (fs_mkdir_p(d->dir, 0700) < 0)
+		return "io";
 	if (file_path(d, name, ".part", path, sizeof(path)) < 0)
 		return "io";
 	/* O_EXCL: a second connection uploading the same name gets "exists" */

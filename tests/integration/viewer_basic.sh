@@ -30,7 +30,7 @@ vc exec /nonexistent/cmd >/dev/null 2>&1; rc=$?
 check "exec of a missing command gives 127" [ "$rc" = 127 ]
 
 out=$(vc ls 2>/dev/null); rc=$?
-check "ls lists the share" [ "$rc" = 0 ] && echo "$out" | grep -q 'hello.txt' && echo "$out" | grep -q '^d .*sub$'
+check "ls lists the share" holds '[ "$rc" = 0 ] && echo "$out" | grep -q '\''hello.txt'\'' && echo "$out" | grep -q '\''^d .*sub$'\'''
 check "ls shows a symlink as l" sh -c "echo '$out' | grep -q '^l .*escape\$'"
 out=$(vc ls sub 2>/dev/null)
 check "ls DIR" sh -c "echo '$out' | grep -q '300000.rand.bin'"

@@ -9,8 +9,6 @@
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/integration/vw_common.inc"
 unset https_proxy HTTPS_PROXY http_proxy HTTP_PROXY no_proxy NO_PROXY
-# holds 'A && B': one check over several conditions (check runs a single command)
-holds() { eval "$1"; }
 
 # the sample and the check mode need no relay
 for a in viewer-master viewer-client; do

@@ -6,8 +6,6 @@
 # announces no link-local address. Skipped when this machine has no ::1.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/integration/vw_common.inc"
-# holds 'A && B': one check over several conditions (check runs a single command)
-holds() { eval "$1"; }
 
 v6port() { /usr/bin/python3 -c 'import socket;s=socket.socket(socket.AF_INET6);s.bind(("::1",0));print(s.getsockname()[1])' 2>/dev/null; }
 LP=$(v6port)

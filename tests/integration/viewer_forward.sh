@@ -65,7 +65,7 @@ lport3=$(free_port)
 dpid=$!; _pids="$_pids $dpid"
 wait_port 127.0.0.1 $lport3
 curl -s --max-time 5 http://127.0.0.1:$lport3/ >/dev/null; rc=$?
-check "a dead service closes that stream only (curl rc $rc)" [ "$rc" != 0 ] && kill -0 $dpid
+check "a dead service closes that stream only (curl rc $rc)" holds '[ "$rc" != 0 ] && kill -0 $dpid'
 out=$(curl -s --max-time 10 http://127.0.0.1:$lport/index.txt)
 check "the other forward still works" [ "$out" = "served through the tunnel" ]
 kill -INT $fpid; wait $fpid; rc=$?

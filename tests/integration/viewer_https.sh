@@ -58,5 +58,5 @@ hp=$(free_port)
 check "every path fails: 69, and the error gives each step's reason" \
 	[ "$rc" = 69 ] && grep -q "cannot reach the relay: TCP: cannot connect to $blocked: .*; HTTPS 127.0.0.1:[0-9]*: cannot connect.*; HTTP 127.0.0.1:$hp: cannot connect" "$TMP/all.err"
 "$SEALBOX" viewer-client --server "$RELAY" --https-port 99999 "$SESSION" exec true 2>"$TMP/bad.err"; rc=$?
-check "a bad --https-port is a usage error (64)" [ "$rc" = 64 ] && grep -q "https-port 99999" "$TMP/bad.err"
+check "a bad --https-port is a usage error (64)" holds '[ "$rc" = 64 ] && grep -q "https-port 99999" "$TMP/bad.err"'
 finish

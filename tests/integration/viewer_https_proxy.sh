@@ -48,8 +48,7 @@ dp=$(cat "$TMP/dp.port")
 # shellcheck disable=SC2086
 out=$(https_proxy=http://bob:p%22w@127.0.0.1:$dp "$SEALBOX" viewer-client $R "$SESSION" \
 	exec echo via-digest 2>"$TMP/d.err"); rc=$?
-check "Digest proxy: exec over HTTPS with the right credentials" [ "$rc" = 0 -a "$out" = via-digest ] &&
-	grep -q "path relay-https 127.0.0.1:$sp via proxy 127.0.0.1:$dp\$" "$TMP/d.err"
+check "Digest proxy: exec over HTTPS with the right credentials" holds '[ "$rc" = 0 -a "$out" = via-digest ] && grep -q "path relay-https 127.0.0.1:$sp via proxy 127.0.0.1:$dp\$" "$TMP/d.err"'
 check "Digest proxy checked our answer (hashlib) and let it through" grep -q "auth ok 127.0.0.1:$sp" "$TMP/dp.log"
 # shellcheck disable=SC2086
 https_proxy=http://bob:wrong@127.0.0.1:$dp "$SEALBOX" viewer-client $R "$SESSION" exec true \

@@ -20,7 +20,7 @@ vc get f.bin "$TMP/f1" 2>"$TMP/g.err" & g=$!
 vc exec sh -c 'for i in 1 2 3; do echo $i; sleep 0.2; done' >"$TMP/x.out" 2>/dev/null & x=$!
 wait $g; rg=$?
 wait $x; rx=$?
-check "two clients at once: get ok" [ "$rg" = 0 ] && cmp -s "$TMP/share/f.bin" "$TMP/f1"
+check "two clients at once: get ok" holds '[ "$rg" = 0 ] && cmp -s "$TMP/share/f.bin" "$TMP/f1"'
 check "two clients at once: exec ok" [ "$rx" = 0 -a "$(cat "$TMP/x.out" | tr -d '\n')" = 123 ]
 
 # kick + re-key

@@ -25,7 +25,7 @@ check "tunneld saw the client on its HTTP path" grep -q "path=http" "$RELAY_LOG"
 
 out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy=127.0.0.1 "$SEALBOX" viewer-client \
 	--server "$blocked" --https-port 0 --http-port "$hport" "$SESSION" exec echo direct 2>"$TMP/d.err"); rc=$?
-check "no_proxy: direct HTTP upgrade, no proxy" [ "$rc" = 0 -a "$out" = direct ] && grep -q "path relay-http 127.0.0.1:$hport\$" "$TMP/d.err"
+check "no_proxy: direct HTTP upgrade, no proxy" holds '[ "$rc" = 0 -a "$out" = direct ] && grep -q "path relay-http 127.0.0.1:$hport\$" "$TMP/d.err"'
 
 bg /usr/bin/python3 "$TOP/tests/integration/lib_digest_proxy.py" "$TMP/dp.port" bob pw >"$TMP/dp.log" 2>&1
 i=0; while [ ! -f "$TMP/dp.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -33,10 +33,9 @@ dp=$(cat "$TMP/dp.port")
 out=$(http_proxy=http://bob:pw@127.0.0.1:$dp https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy= \
 	"$SEALBOX" viewer-client --server "$blocked" --https-port 0 --http-port "$hport" "$SESSION" \
 	exec echo via-digest 2>"$TMP/dg.err"); rc=$?
-check "http_proxy (before https_proxy) on the HTTP path, Digest auth" [ "$rc" = 0 -a "$out" = via-digest ] &&
-	grep -q "path relay-http 127.0.0.1:$hport via proxy 127.0.0.1:$dp\$" "$TMP/dg.err" && grep -q "auth ok" "$TMP/dp.log"
+check "http_proxy (before https_proxy) on the HTTP path, Digest auth" holds '[ "$rc" = 0 -a "$out" = via-digest ] && grep -q "path relay-http 127.0.0.1:$hport via proxy 127.0.0.1:$dp\$" "$TMP/dg.err" && grep -q "auth ok" "$TMP/dp.log"'
 
 https_proxy=http://alice:wrong@127.0.0.1:$tp no_proxy= "$SEALBOX" viewer-client \
 	--server "$blocked" --https-port 0 --http-port "$hport" "$SESSION" exec true 2>"$TMP/w.err"; rc=$?
-check "wrong proxy password: 69, and the error says so" [ "$rc" = 69 ] && grep -q "proxy authentication failed" "$TMP/w.err"
+check "wrong proxy password: 69, and the error says so" holds '[ "$rc" = 69 ] && grep -q "proxy authentication failed" "$TMP/w.err"'
 finish

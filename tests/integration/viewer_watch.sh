@@ -15,7 +15,7 @@ check "second watcher, at the same time, too" grep -q 'tick 29' "$TMP/w2.out"
 check "it is a terminal on the master (a pty)" grep -q '/dev/pts/' "$TMP/w1.out"
 check "watchers end with the command's exit code" [ "$r1" = 4 -a "$r2" = 4 ]
 vc watch >/dev/null 2>"$TMP/w3.err"; rc=$?
-check "watching after it ended gives 69" [ "$rc" = 69 ] && grep -q 'has ended' "$TMP/w3.err"
+check "watching after it ended gives 69" holds '[ "$rc" = 69 ] && grep -q '\''has ended'\'' "$TMP/w3.err"'
 finish
 exec 7>&-
 
