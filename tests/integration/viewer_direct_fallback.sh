@@ -5,7 +5,8 @@
 # Killing the forwarder (connection closed) during a get and an exec stream: both ends
 # print the relay path and why, the get arrives bit-exact, the exec's output complete and
 # in order, and the session goes on. Freezing it (SIGSTOP: a silent path) is caught by the
-# keepalive and falls back the same way.
+# keepalive and falls back the same way; so does a direct link that breaks while the
+# relay link is down (the fallback waits for the resume).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/integration/vw_common.inc"
 
@@ -102,6 +103,23 @@ check "the keepalive caught it: client says nothing was heard, and the relay pat
 gid=$(client_id "$TMP/e3")
 check "master prints the relay path for the third client ($gid)" grep -q "^path $gid relay-tcp $RELAY\$" "$MOUT"
 check "one end noticed the silence" grep -q "direct link lost (nothing heard for" "$TMP/e3" "$TMP/x3" "$MERR"
+
+# 4. the direct link and the client's relay link break together: the fallback waits for
+# the relay link's resume, then both ends resend what the other lacks
+dfwd
+cport=$(free_port)
+fwd c "$cport"
+SEALBOX_VIEWER_LAN=127.0.0.1:$FP "$SEALBOX" viewer-client --server "127.0.0.1:$cport" "$SESSION" \
+	exec sh -c "$stream" >"$TMP/o4" 2>"$TMP/x4" & xpid=$!
+wait_for "$TMP/o4" 'line 3' 10 || fail "the fourth exec did not start"
+kill -9 "$dfwd_pid" "$fwd_c"; wait "$dfwd_pid" "$fwd_c" 2>/dev/null
+sleep 3 # longer than the direct link's 2 s: it falls back while the relay link is down
+fwd c "$cport"
+wait "$xpid"; xrc=$?
+check "exec survives both of its links breaking (exit $xrc)" [ "$xrc" = 3 ]
+check "exec output complete and in order after both links broke" cmp -s "$TMP/want" "$TMP/o4"
+check "the client fell back while resuming, then resumed" sh -c \
+	"grep -q 'direct link lost (.*); path relay-tcp .*(resuming)' '$TMP/x4' && grep -q 'viewer-client: resumed after' '$TMP/x4'"
 out=$(vc exec echo after 2>/dev/null)
 check "the session still works" [ "$out" = after ]
 finish
