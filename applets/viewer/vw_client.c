@@ -57,8 +57,8 @@ struct client {
 	struct vw_conn direct; /* the direct LAN link to the master, when it worked */
 	struct vw_conn *data;  /* where sealed traffic with the master goes: relay or direct */
 	char lan[256];         /* the master's direct addresses (JOINED lan=) */
+	char dpath[100];       /* "direct IP:PORT" while data goes there (path: the relay's) */
 	int no_lan;
-	time_t direct_lost;    /* when the direct link died: the relay gets a moment to say why */
 	struct cry_rsa_job *keyjob; /* the key pair being made while we connect and join */
 	struct cry_rsa *priv;
 	uint8_t *spki;
@@ -487,8 +487,26 @@ static void try_direct(struct client *c)
 	if (vw_direct_try(&c->direct, c->lan, &c->key, (uint32_t)strtoul(c->session, NULL, 10),
 			  c->relay.my_id, &c->relay.seq, 1000, chosen, sizeof(chosen)) == 0) {
 		c->data = &c->direct;
-		snprintf(c->path, sizeof(c->path), "direct %s", chosen);
+		/* its frames are kept and acked like the relay's, so a break loses nothing */
+		vw_rtx_set_direct(&c->rtx, TF_ID_MASTER, &c->direct);
+		snprintf(c->dpath, sizeof(c->dpath), "direct %s", chosen);
 	}
+}
+
+/* vw_rtx gave up the direct link (broken, silent, or the master went back to the
+ * relay): close it; our traffic goes through the relay again, where vw_rtx resends
+ * what the master has not acknowledged. */
+static void direct_closed(void *arg, uint16_t peer, const char *why)
+{
+	struct client *c = arg;
+
+	(void)peer;
+	if (c->data != &c->direct)
+		return;
+	fprintf(stderr, "viewer-client: direct link lost (%s); path %s%s\n", why, c->path,
+		vw_rtx_live(&c->rtx) ? "" : " (resuming)");
+	vw_conn_close(&c->direct);
+	c->data = &c->relay;
 }
 
 static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t *raw,
@@ -521,7 +539,7 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 		c->perms = m.b;
 		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)m.len, (const char *)m.data);
 		try_direct(c);
-		fprintf(stderr, "viewer-client: approved; path %s\n", c->path);
+		fprintf(stderr, "viewer-client: approved; path %s\n", c->data == &c->direct ? c->dpath : c->path);
 		rc = start_command(c);
 	} else if (m.type == VW_M_REFUSE) {
 		fprintf(stderr, "viewer-client: the master refused the join: %.*s\n", (int)m.len, (const char *)m.data);
@@ -558,10 +576,13 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 
 	if (h->type == TF_DATA) {
 		int rc = -1;
-		if (h->source != TF_ID_MASTER || h->length == 0 || (c->data == &c->direct && !from_direct))
-			return -1; /* after the move, the master sends only on the direct link */
-		if (!from_direct && vw_rtx_rx(&c->rtx, h))
-			return -1; /* we wait for its resend, or a resent frame we have */
+		if (h->source != TF_ID_MASTER || h->length == 0)
+			return -1;
+		if (from_direct)
+			vw_rtx_direct_rx(&c->rtx, h);
+		else if (vw_rtx_rx(&c->rtx, h))
+			return -1; /* we wait for its resend, a resent frame we have, or it
+				    * predates the move to the direct link */
 		if (c->state == C_KEYWAIT && pl[0] == VW_OUT_KEY) {
 			if (h->seq <= c->rp.last_seq)
 				return EXIT_PROTOCOL;
@@ -570,12 +591,14 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 		} else if (pl[0] == VW_OUT_SEALED && c->key.set) {
 			rc = on_sealed(c, h, raw, pl);
 		}
-		if (!from_direct && c->rp.last_seq == h->seq)
+		if (c->rp.last_seq == h->seq)
 			vw_rtx_accepted(&c->rtx, TF_ID_MASTER, h->seq, h->length);
 		return rc;
 	}
 	if ((h->type == TF_PING || h->type == TF_PONG) && h->source != TF_ID_RELAY) {
-		if (!from_direct && h->source == TF_ID_MASTER) {
+		if (from_direct) {
+			vw_rtx_direct_rx(&c->rtx, h); /* keepalive and acks of the direct link */
+		} else if (h->source == TF_ID_MASTER) {
 			vw_rtx_rx(&c->rtx, h);
 			vw_rtx_ctl(&c->rtx, h, pl);
 		}
@@ -606,6 +629,10 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 		if (c->kind != K_DROP)
 			vw_rtx_enable(&c->rtx, c->session, (uint16_t)id, tfctl_get(&ctl, "token"));
 		snprintf(c->lan, sizeof(c->lan), "%s", (v = tfctl_get(&ctl, "lan")) ? v : "");
+		/* for tests only: a local setting (a peer cannot reach it) that puts the direct
+		 * path through a forwarder the test can cut */
+		if ((v = getenv("SEALBOX_VIEWER_LAN")) && *v && c->lan[0])
+			snprintf(c->lan, sizeof(c->lan), "%s", v);
 		if (key_ready(c) < 0)
 			return EXIT_SOFTWARE;
 		n = vw_hello_encode(c->spki, c->spki_len, hello, sizeof(hello));
@@ -667,12 +694,14 @@ static int run(struct client *c)
 	snprintf(ctl, sizeof(ctl), "session=%s\n", c->session);
 	vw_conn_send_ctl(&c->relay, TF_JOIN, TF_ID_RELAY, ctl);
 	vw_rtx_init(&c->rtx, &c->relay, "viewer-client");
+	c->rtx.direct_closed = direct_closed;
+	c->rtx.cb_arg = c;
 	vw_rtx_peer_add(&c->rtx, TF_ID_MASTER);
 	while (rc < 0 && !stop_flag) {
 		struct pollfd pf[3 + 80] = {
 			{ c->relay.fd, (short)(POLLIN | (vw_conn_want_write(&c->relay) ? POLLOUT : 0)), 0 },
 			{ -1, POLLIN, 0 },
-			{ c->data == &c->direct && !c->direct_lost ? c->direct.fd : -1,
+			{ c->data == &c->direct && !c->direct.dead ? c->direct.fd : -1,
 			  (short)(POLLIN | (c->direct.out_len > c->direct.out_off ? POLLOUT : 0)), 0 },
 		};
 		int busy = 0, nf = 3;
@@ -690,7 +719,7 @@ static int run(struct client *c)
 		/* bytes waiting inside TLS do not make the socket readable */
 		if (vw_conn_pending(&c->relay) || (c->data == &c->direct && vw_conn_pending(&c->direct)))
 			busy = 1;
-		if (poll(pf, (nfds_t)nf, busy ? 0 : c->direct_lost ? 200 : vw_rtx_poll_ms(&c->rtx, 1000)) < 0 &&
+		if (poll(pf, (nfds_t)nf, busy ? 0 : vw_rtx_poll_ms(&c->rtx, 1000)) < 0 &&
 		    errno != EINTR)
 			break;
 		if (pf[0].fd >= 0 && ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->relay))) {
@@ -712,17 +741,25 @@ static int run(struct client *c)
 					break;
 			}
 		}
-		if (rc < 0 && pf[2].fd >= 0 && ((pf[2].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->direct))) {
+		/* (a relay frame may have ended the direct link meanwhile: the master went back) */
+		if (rc < 0 && pf[2].fd >= 0 && c->data == &c->direct &&
+		    ((pf[2].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->direct))) {
 			struct tframe_hdr h;
 			const uint8_t *raw, *pl;
-			int r;
-			if (vw_conn_on_readable(&c->direct) < 0 && !c->direct_lost)
-				c->direct_lost = time(NULL);
+			int r = 0;
+			if (vw_conn_on_readable(&c->direct) < 0)
+				vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, c->direct.err);
 			while (rc < 0 && (r = vw_conn_frame(&c->direct, &h, &raw, &pl)) == 1) {
-				if (h.type == TF_DATA)
-					rc = on_frame(c, &h, raw, pl, 1);
+				if (h.source != TF_ID_MASTER || h.target != c->relay.my_id ||
+				    (h.type != TF_DATA && h.type != TF_PING && h.type != TF_PONG)) {
+					r = -1;
+					break;
+				}
+				rc = on_frame(c, &h, raw, pl, 1);
 				vw_conn_consume(&c->direct);
 			}
+			if (r < 0)
+				vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, "bad frame on the direct link");
 		}
 		if (rc < 0)
 			pump_source(c, busy || (pf[1].revents & (POLLIN | POLLHUP)));
@@ -741,14 +778,10 @@ static int run(struct client *c)
 		}
 		if (c->relay.fd >= 0 && vw_conn_flush(&c->relay) < 0 && vw_rtx_lost(&c->rtx, c->relay.err) < 0)
 			break;
-		if (c->data == &c->direct && !c->direct_lost && vw_conn_flush(&c->direct) < 0)
-			c->direct_lost = time(NULL);
-		/* a kick closes the direct link at once; the relay's PEER_LEFT says it was a
-		 * kick, so wait a moment for it before calling it a lost link */
-		if (rc < 0 && c->direct_lost && time(NULL) - c->direct_lost >= 2) {
-			fprintf(stderr, "viewer-client: direct link lost: %s\n", c->direct.err);
-			rc = EXIT_UNAVAILABLE;
-		}
+		/* a broken direct link falls back to the relay after a moment (vw_rtx_tick): a
+		 * kick closes it at once too, and the relay's PEER_LEFT then says so first */
+		if (c->data == &c->direct && !c->direct.dead && vw_conn_flush(&c->direct) < 0)
+			vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, c->direct.err);
 	}
 	if (rc < 0 && stop_flag) {
 		/* Ctrl-C is how a forward ends; anything else was interrupted */
@@ -764,7 +797,7 @@ static int run(struct client *c)
 		vw_conn_flush_all(&c->relay, 1000);
 	}
 	if (c->data == &c->direct) {
-		if (!c->direct_lost)
+		if (!c->direct.dead)
 			vw_conn_flush_all(&c->direct, 1000);
 		vw_conn_close(&c->direct);
 	}

@@ -194,22 +194,23 @@ static uint8_t *out_space(struct vw_conn *c, size_t n)
 	return c->out + c->out_len;
 }
 
-/* The ack for target: per peer on a resumable relay link (vw_rtx), else c->ack. */
+/* The ack for target: per peer on a link covered by vw_rtx (relay or direct), else c->ack. */
 static uint32_t conn_ack(struct vw_conn *c, uint16_t target)
 {
 	return c->rtx ? vw_rtx_ack_for(c->rtx, target) : c->ack;
 }
 
 /* A frame of len bytes was built at o (the end of the output): count its seq and send
- * it, or on a resumable relay link let vw_rtx keep it (a DATA frame may be held back
- * there while the link is down or a resend is under way: it goes out later, in order). */
+ * it, or on a link covered by vw_rtx (the relay link, a direct link) let it keep it (on
+ * the relay link a DATA frame may be held back while the link is down or a resend is
+ * under way: it goes out later, in order). */
 static int conn_commit(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *o,
 		       size_t len)
 {
 	uint32_t *seq = c->seqp ? c->seqp : &c->seq;
 	int now = 1;
 
-	if (c->rtx && type == TF_DATA && (now = vw_rtx_keep(c->rtx, target, o, len, *seq + 1)) < 0)
+	if (c->rtx && type == TF_DATA && (now = vw_rtx_keep(c->rtx, c, target, o, len, *seq + 1)) < 0)
 		return -1;
 	(*seq)++;
 	if (now)
@@ -225,7 +226,7 @@ static int send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const ui
 				(uint32_t)len };
 	uint8_t *o;
 
-	if (c->rtx && type != TF_DATA && type != TF_RESUME && !vw_rtx_live(c->rtx))
+	if (c->rtx && c->rtx->conn == c && type != TF_DATA && type != TF_RESUME && !vw_rtx_live(c->rtx))
 		return -1; /* a relay link being resumed carries nothing else yet */
 	if (len > VW_FRAME_MAX || *seq == UINT32_MAX || !(o = out_space(c, TFRAME_HDR_LEN + len)))
 		return -1; /* seq never wraps: it is half of the AEAD nonce */

@@ -530,6 +530,8 @@ static int run(struct vw_master *m)
 		vw_conn_send_ctl(&m->relay, TF_REGISTER, TF_ID_RELAY, reg);
 	}
 	vw_rtx_init(&m->rtx, &m->relay, "viewer-master");
+	m->rtx.direct_closed = vw_mdirect_closed;
+	m->rtx.cb_arg = m;
 	while (!m->quit && !stop_flag) {
 		struct pollfd pf[4 + VW_MAX_CHANS * 3 + 1 + VW_MAX_PEND + VW_MAX_PEERS];
 		int n = 0, busy = 0, base, dbase, dn;

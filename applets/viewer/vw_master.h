@@ -128,6 +128,8 @@ size_t vw_master_room(struct vw_master *m, uint16_t peer);
 int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max);
 void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n);
 void vw_mdirect_close(struct vw_master *m, struct vw_peer *p);
+/* vw_rtx's direct_closed: a client's broken direct link is closed; it uses the relay. */
+void vw_mdirect_closed(void *arg, uint16_t id, const char *why);
 void vw_mdirect_shutdown(struct vw_master *m);
 /* vw_master.c: a sealed frame from a peer (relay or direct link) */
 void vw_master_on_data(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,

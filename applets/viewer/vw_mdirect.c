@@ -1,6 +1,7 @@
 /* vw_mdirect.c - viewer-master's direct LAN path: the listener, the proof of K, and the
  * direct links that replace the relay for a client once it proved K. A connection that
- * does not prove K within 2 s gets nothing but the random challenge and is closed. */
+ * does not prove K within 2 s gets nothing but the random challenge and is closed. When
+ * a direct link breaks, vw_rtx moves that client back to the relay (vw_mdirect_closed). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max)
 		pf[n++] = (struct pollfd){ m->pend[i].fd, POLLIN, 0 };
 	for (int i = 0; i < VW_MAX_PEERS; i++) {
 		struct vw_conn *d = m->peers[i].state != PEER_FREE ? m->peers[i].direct : NULL;
-		pf[n++] = (struct pollfd){ d ? d->fd : -1,
+		pf[n++] = (struct pollfd){ d && !d->dead ? d->fd : -1,
 					   (short)(POLLIN | (d && d->out_len > d->out_off ? POLLOUT : 0)), 0 };
 	}
 	return n;
@@ -100,6 +101,8 @@ static void on_proof(struct vw_master *m, struct vw_dpend *d)
 	}
 	p->direct->my_id = TF_ID_MASTER;
 	p->direct->seqp = &m->relay.seq; /* one nonce counter for all our links */
+	/* one retransmit buffer and ack per client whatever the link: a break loses nothing */
+	vw_rtx_set_direct(&m->rtx, id, p->direct);
 	log_info("client %u: direct path from %s", id, d->addr);
 	printf("path %u direct %s\n", id, d->addr);
 	fflush(stdout);
@@ -129,21 +132,27 @@ static void direct_frames(struct vw_master *m, struct vw_peer *p, int readable)
 	int r;
 
 	if (readable && vw_conn_on_readable(d) < 0) {
-		vw_master_drop_peer(m, p, "direct link lost");
+		vw_rtx_direct_broken(&m->rtx, p->id, d->err); /* falls back to the relay */
 		return;
 	}
 	while ((r = vw_conn_frame(d, &h, &raw, &pl)) == 1) {
-		if (h.type != TF_DATA || h.source != p->id || h.target != TF_ID_MASTER) {
+		if ((h.type != TF_DATA && h.type != TF_PING && h.type != TF_PONG) ||
+		    h.source != p->id || h.target != TF_ID_MASTER) {
 			vw_master_drop_peer(m, p, "bad frame on the direct link");
 			return;
 		}
-		vw_master_on_data(m, &h, raw, pl);
-		if (p->direct != d)
-			return; /* the frame ended that client (and freed its link) */
+		vw_rtx_direct_rx(&m->rtx, &h); /* its ack, and that the link lives */
+		if (h.type == TF_DATA) {
+			vw_master_on_data(m, &h, raw, pl);
+			if (p->direct != d)
+				return; /* the frame ended that client (and freed its link) */
+			if (p->rp.last_seq == h.seq)
+				vw_rtx_accepted(&m->rtx, p->id, h.seq, h.length);
+		}
 		vw_conn_consume(d);
 	}
 	if (r < 0 || vw_conn_flush(d) < 0)
-		vw_master_drop_peer(m, p, "direct link lost");
+		vw_rtx_direct_broken(&m->rtx, p->id, d->err[0] ? d->err : "malformed frame");
 }
 
 void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n)
@@ -166,18 +175,37 @@ void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n)
 	for (int i = 0; i < VW_MAX_PEERS; i++) {
 		struct vw_peer *p = &m->peers[i];
 		const struct pollfd *q = &pf[1 + VW_MAX_PEND + i];
-		if (p->state == PEER_FREE || !p->direct || q->fd != p->direct->fd)
+		if (p->state == PEER_FREE || !p->direct || p->direct->dead || q->fd != p->direct->fd)
 			continue;
 		direct_frames(m, p, (q->revents & (POLLIN | POLLHUP | POLLERR)) != 0);
 	}
 }
 
+/* vw_rtx gave up a client's direct link: its traffic is on the relay again, where
+ * vw_rtx resends what the client has not acknowledged. */
+void vw_mdirect_closed(void *arg, uint16_t id, const char *why)
+{
+	struct vw_master *m = arg;
+	struct vw_peer *p = vw_master_peer(m, id);
+
+	if (!p || !p->direct)
+		return;
+	fprintf(stderr, "viewer-master: client %u: direct link lost (%s); back to the relay%s\n", id, why,
+		vw_rtx_live(&m->rtx) ? "" : " (resuming)");
+	printf("path %u %s\n", id, m->path);
+	fflush(stdout);
+	vw_conn_close(p->direct); /* not flushed: it is broken or silent */
+	free(p->direct);
+	p->direct = NULL;
+}
+
 void vw_mdirect_close(struct vw_master *m, struct vw_peer *p)
 {
-	(void)m;
 	if (!p->direct)
 		return;
-	vw_conn_flush_all(p->direct, 200);
+	vw_rtx_set_direct(&m->rtx, p->id, NULL);
+	if (!p->direct->dead)
+		vw_conn_flush_all(p->direct, 200);
 	vw_conn_close(p->direct);
 	free(p->direct);
 	p->direct = NULL;

@@ -6,7 +6,11 @@
  * so a receiver cannot see a gap. A participant that resumed therefore ignores its peers'
  * DATA until each peer has said "what follows is everything you have not acked" (PONG
  * resync=1) and resent it, oldest first; frames it already has (seq not above its ack)
- * are skipped after such a marker and only then. */
+ * are skipped after such a marker and only then.
+ *
+ * The same buffer covers a peer's direct LAN link: frames are sealed once and numbered by
+ * one counter whatever link they take, so falling back from a broken direct link is a
+ * resync on the relay link (marker, then the unacked tail). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +51,7 @@ void vw_rtx_init(struct vw_rtx *r, struct vw_conn *relay, const char *who)
 	r->who = who;
 	r->interval_ms = env_ms("SEALBOX_VIEWER_KEEPALIVE", 20000);
 	r->grace_ms = env_ms("SEALBOX_VIEWER_GRACE", 30000);
-	r->last_rx_ms = r->last_ping_ms = r->last_ack_ms = vw_now_ms();
+	r->last_rx_ms = r->last_ping_ms = r->last_dping_ms = vw_now_ms();
 	relay->rtx = r;
 }
 
@@ -120,13 +124,20 @@ uint32_t vw_rtx_ack_for(struct vw_rtx *r, uint16_t target)
 	return p->rx_ack;
 }
 
-int vw_rtx_keep(struct vw_rtx *r, uint16_t target, const uint8_t *frame, size_t len, uint32_t seq)
+/* The link a peer's frames go on: its direct link, else the relay's. */
+static struct vw_conn *plink(struct vw_rtx *r, struct vw_rtx_peer *p)
+{
+	return p->link ? p->link : r->conn;
+}
+
+int vw_rtx_keep(struct vw_rtx *r, const struct vw_conn *c, uint16_t target,
+		const uint8_t *frame, size_t len, uint32_t seq)
 {
 	struct vw_rtx_peer *p = vw_rtx_peer(r, target);
 	struct vw_rtx_frame *f;
 
 	if (!p) /* not a peer we resync with (nobody yet): plain sending */
-		return vw_rtx_live(r) ? 1 : -1;
+		return vw_rtx_live(r) || c != r->conn ? 1 : -1;
 	if (p->bytes + len > VW_RTX_CAP + 64 * 1024 || !(f = malloc(sizeof(*f) + len)))
 		return -1; /* producers ask vw_link_room first; this is the hard stop */
 	f->next = NULL;
@@ -139,7 +150,9 @@ int vw_rtx_keep(struct vw_rtx *r, uint16_t target, const uint8_t *frame, size_t 
 		p->head = f;
 	p->tail = f;
 	p->bytes += len;
-	if (p->cursor || !vw_rtx_live(r)) {
+	if (c != r->conn)
+		return 1; /* a direct link: written now, kept in case it breaks */
+	if (p->cursor || p->marker_due || !vw_rtx_live(r)) {
 		if (!p->cursor)
 			p->cursor = f;
 		return 0;
@@ -154,12 +167,17 @@ size_t vw_link_room(const struct vw_conn *c, uint16_t target)
 
 	if (!c->rtx)
 		return room;
+	p = vw_rtx_peer(c->rtx, target);
+	if (c != c->rtx->conn) { /* a direct link: bounded by the same buffer */
+		if (p && (p->broken_ms || p->bytes >= VW_RTX_CAP))
+			return 0;
+		return p && VW_RTX_CAP - p->bytes < room ? VW_RTX_CAP - p->bytes : room;
+	}
 	if (!vw_rtx_live(c->rtx))
 		return 0;
-	p = vw_rtx_peer(c->rtx, target);
 	if (!p)
 		return room;
-	if (p->cursor || p->bytes >= VW_RTX_CAP)
+	if (p->cursor || p->marker_due || p->bytes >= VW_RTX_CAP)
 		return 0;
 	return VW_RTX_CAP - p->bytes < room ? VW_RTX_CAP - p->bytes : room;
 }
@@ -192,6 +210,8 @@ int vw_rtx_rx(struct vw_rtx *r, const struct tframe_hdr *h)
 	trim(r, p, h->ack);
 	if (h->type != TF_DATA)
 		return 0;
+	if (p->link)
+		return 1; /* it sends on its direct link; this predates the move */
 	if (p->waiting)
 		return 1; /* may follow a gap: the peer resends it after its marker */
 	if (p->dup_ok && h->seq <= p->rx_ack)
@@ -214,16 +234,74 @@ void vw_rtx_accepted(struct vw_rtx *r, uint16_t peer, uint32_t seq, size_t len)
  * (written by the pump as the link takes them, before anything new for that peer). */
 static void resync_to(struct vw_rtx *r, struct vw_rtx_peer *p)
 {
-	if (vw_conn_send_ctl(r->conn, TF_PONG, p->id, "resync=1\n") < 0)
-		return; /* the output is full: the peer asks again */
+	/* when the output is full the marker goes first as soon as there is room, and
+	 * everything for that peer waits behind it */
+	p->marker_due = vw_conn_send_ctl(r->conn, TF_PONG, p->id, "resync=1\n") < 0;
 	p->cursor = p->head;
 }
 
 void vw_rtx_peer_resync(struct vw_rtx *r, uint16_t id)
 {
 	struct vw_rtx_peer *p = vw_rtx_peer(r, id);
-	if (p && vw_rtx_live(r))
+	if (p && !p->link && vw_rtx_live(r))
 		resync_to(r, p);
+}
+
+/* The peer's direct link is given up: the applet closes it, and the peer's traffic goes
+ * through the relay from here on. Both ends resync as after a resume: discard the peer's
+ * relay DATA until its marker, send ours and the unacked tail (direct frames included)
+ * before anything new. With the relay link down, all of it waits for the resume, whose
+ * resync covers this peer then. */
+static void fall_back(struct vw_rtx *r, struct vw_rtx_peer *p, const char *why)
+{
+	char w[sizeof(p->link_why)];
+
+	snprintf(w, sizeof(w), "%s", why);
+	p->link = NULL;
+	p->broken_ms = 0;
+	if (r->direct_closed)
+		r->direct_closed(r->cb_arg, p->id, w);
+	p->waiting = 1;
+	p->dup_ok = 0;
+	if (vw_rtx_live(r))
+		resync_to(r, p);
+	else
+		p->cursor = p->head;
+}
+
+void vw_rtx_set_direct(struct vw_rtx *r, uint16_t id, struct vw_conn *link)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, id);
+
+	if (!p)
+		return;
+	p->link = link;
+	p->broken_ms = 0;
+	p->link_rx_ms = vw_now_ms();
+	if (link)
+		link->rtx = r;
+}
+
+void vw_rtx_direct_rx(struct vw_rtx *r, const struct tframe_hdr *h)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, h->source);
+
+	if (!p || !p->link)
+		return;
+	p->link_rx_ms = vw_now_ms();
+	trim(r, p, h->ack);
+	if (h->type == TF_PING)
+		vw_conn_send_ctl(p->link, TF_PONG, p->id, "");
+}
+
+void vw_rtx_direct_broken(struct vw_rtx *r, uint16_t id, const char *why)
+{
+	struct vw_rtx_peer *p = vw_rtx_peer(r, id);
+
+	if (!p || !p->link || p->broken_ms)
+		return;
+	p->broken_ms = vw_now_ms();
+	snprintf(p->link_why, sizeof(p->link_why), "%s", why && *why ? why : "error");
 }
 
 int vw_rtx_is_marker(const struct tframe_hdr *h, const uint8_t *pl)
@@ -238,11 +316,17 @@ void vw_rtx_ctl(struct vw_rtx *r, const struct tframe_hdr *h, const uint8_t *pl)
 
 	if (!p)
 		return;
+	if (p->link && resync) {
+		/* it gave up our direct link (it saw it break first): so do we, and resend */
+		fall_back(r, p, "the peer went back to the relay");
+		if (h->type == TF_PING)
+			return;
+	}
 	if (h->type == TF_PING) {
 		if (resync)
 			resync_to(r, p);
 		else
-			vw_conn_send_ctl(r->conn, TF_PONG, p->id, "");
+			vw_conn_send_ctl(plink(r, p), TF_PONG, p->id, "");
 	} else if (resync) {
 		if (p->waiting)
 			log_info("peer %u resent what we missed", p->id);
@@ -329,8 +413,8 @@ void vw_rtx_resumed(struct vw_rtx *r, const char *path)
 		(double)(vw_now_ms() - r->lost_ms) / 1000, path);
 	for (int i = 0; i < VW_RTX_PEERS; i++) {
 		struct vw_rtx_peer *p = &r->peer[i];
-		if (!p->used)
-			continue;
+		if (!p->used || p->link)
+			continue; /* a peer on a direct link did not go through the relay */
 		/* frames to us may have been dropped while we were away: wait for its marker */
 		p->waiting = 1;
 		vw_conn_send_ctl(r->conn, TF_PING, p->id, "resync=1\n");
@@ -343,6 +427,11 @@ static void pump(struct vw_rtx *r)
 {
 	for (int i = 0; i < VW_RTX_PEERS; i++) {
 		struct vw_rtx_peer *p = &r->peer[i];
+		if (p->used && p->marker_due) {
+			if (vw_conn_send_ctl(r->conn, TF_PONG, p->id, "resync=1\n") < 0)
+				continue;
+			p->marker_due = 0;
+		}
 		while (p->used && p->cursor && vw_conn_room(r->conn) >= p->cursor->len) {
 			if (vw_conn_queue_raw(r->conn, p->cursor->b, p->cursor->len) < 0)
 				break;
@@ -351,10 +440,54 @@ static void pump(struct vw_rtx *r)
 	}
 }
 
+/* An ack-only PONG to each peer (on link direct or not) that is owed one: a side that
+ * only receives still acks, so the sender's buffer drains. */
+static void send_acks(struct vw_rtx *r, long now, int direct)
+{
+	for (int i = 0; i < VW_RTX_PEERS; i++) {
+		struct vw_rtx_peer *p = &r->peer[i];
+		if (p->used && !p->link == !direct && !p->broken_ms && p->rx_ack != p->ack_sent &&
+		    (p->rx_since_ack >= VW_RTX_ACK_EVERY || now - p->ack_ms >= 500) &&
+		    vw_conn_send_ctl(plink(r, p), TF_PONG, p->id, "") == 0)
+			p->ack_ms = now;
+	}
+}
+
+/* The direct links: keepalive, acks, and falling back from a broken or silent one (the
+ * same 4 intervals as the relay link). They go on while the relay link resumes. */
+static void direct_tick(struct vw_rtx *r, long now)
+{
+	int ping = now - r->last_dping_ms >= r->interval_ms;
+
+	if (ping)
+		r->last_dping_ms = now;
+	for (int i = 0; i < VW_RTX_PEERS; i++) {
+		struct vw_rtx_peer *p = &r->peer[i];
+		char why[64];
+		if (!p->used || !p->link)
+			continue;
+		if (p->broken_ms) {
+			if (now - p->broken_ms >= VW_DIRECT_EOF_GRACE_MS)
+				fall_back(r, p, p->link_why);
+			continue;
+		}
+		if (now - p->link_rx_ms > 4 * r->interval_ms) {
+			snprintf(why, sizeof(why), "nothing heard for %.1f s",
+				 (double)(now - p->link_rx_ms) / 1000);
+			fall_back(r, p, why);
+			continue;
+		}
+		if (ping)
+			vw_conn_send_ctl(p->link, TF_PING, p->id, "");
+	}
+	send_acks(r, now, 1);
+}
+
 int vw_rtx_tick(struct vw_rtx *r, const struct vw_relay_opts *ro, char *path, size_t pathlen)
 {
 	long now = vw_now_ms();
 
+	direct_tick(r, now);
 	if (r->state != VW_LINK_UP) {
 		if (now - r->lost_ms > r->grace_ms) {
 			char last[sizeof(r->why)];
@@ -384,25 +517,20 @@ int vw_rtx_tick(struct vw_rtx *r, const struct vw_relay_opts *ro, char *path, si
 		 * still owing us its marker is asked again */
 		vw_conn_send_ctl(r->conn, TF_PING, TF_ID_RELAY, "");
 		for (int i = 0; i < VW_RTX_PEERS; i++)
-			if (r->peer[i].used)
+			if (r->peer[i].used && !r->peer[i].link)
 				vw_conn_send_ctl(r->conn, TF_PING, r->peer[i].id,
 						 r->peer[i].waiting ? "resync=1\n" : "");
 		r->last_ping_ms = now;
 	}
-	/* a side that only receives still acks, so the sender's buffer drains */
-	for (int i = 0; i < VW_RTX_PEERS; i++) {
-		struct vw_rtx_peer *p = &r->peer[i];
-		if (p->used && p->rx_ack != p->ack_sent &&
-		    (p->rx_since_ack >= VW_RTX_ACK_EVERY || now - r->last_ack_ms >= 500)) {
-			vw_conn_send_ctl(r->conn, TF_PONG, p->id, "");
-			r->last_ack_ms = now;
-		}
-	}
+	send_acks(r, now, 0);
 	return 0;
 }
 
 int vw_rtx_poll_ms(const struct vw_rtx *r, int dflt)
 {
+	for (int i = 0; i < VW_RTX_PEERS; i++)
+		if (r->peer[i].used && r->peer[i].broken_ms)
+			return 100;
 	if (r->state != VW_LINK_UP)
 		return 100;
 	return r->interval_ms < dflt ? (int)(r->interval_ms / 2 + 1) : dflt;

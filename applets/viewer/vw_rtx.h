@@ -1,8 +1,11 @@
 /* vw_rtx.h - what keeps a viewer session alive across a dropped relay link
  * (docs/viewer-protocol.md section 9): per-peer acknowledgements and a bounded
- * retransmit buffer of the DATA frames sent through the relay, the end-to-end
- * keepalive, and RESUME with back-off within the grace period. One vw_rtx belongs to one
- * relay link (struct vw_conn .rtx); the direct LAN path is plain TCP and does not use it.
+ * retransmit buffer of the DATA frames sent to each peer, the end-to-end keepalive, and
+ * RESUME with back-off within the grace period. One vw_rtx belongs to one relay link
+ * (struct vw_conn .rtx). A peer reached over a direct LAN link is covered by the same
+ * buffer and acks (the link's .rtx points here too): when that link breaks, its traffic
+ * falls back to the relay link and the unacked tail is resent there (section 8 of
+ * docs/viewer-protocol.md).
  *
  * Frames are kept sealed, exactly as sent: a resend reuses the frame (same seq, same
  * nonce, same bytes), so nothing is ever sealed twice under one nonce, and the sequence
@@ -35,6 +38,13 @@ struct vw_rtx_peer {
 	size_t rx_since_ack; /* bytes accepted from it since then */
 	int waiting;         /* we resumed: its frames are discarded until its resync marker */
 	int dup_ok;          /* after its marker: resent frames we already have are skipped */
+	int marker_due;      /* the resync marker could not be queued yet: all else waits */
+	long ack_ms;         /* when we last sent it an ack-only PONG */
+	/* its direct LAN link (NULL: the relay carries its traffic) */
+	struct vw_conn *link;
+	long link_rx_ms;     /* the last frame heard on it (keepalive) */
+	long broken_ms;      /* when it hit EOF or an error (0: it did not) */
+	char link_why[128];
 };
 
 enum vw_link_state { VW_LINK_UP, VW_LINK_DOWN, VW_LINK_RESUMING };
@@ -49,11 +59,21 @@ struct vw_rtx {
 	char token[80];
 	long interval_ms;     /* keepalive period; the link is dead after 4 of them silent */
 	long grace_ms;        /* how long we try to resume */
-	long last_rx_ms, last_ping_ms, last_ack_ms;
+	long last_rx_ms, last_ping_ms;
 	long lost_ms, next_try_ms, try_deadline_ms, backoff_ms;
 	char why[320];
+	long last_dping_ms;   /* the last keepalive on the direct links */
 	struct vw_rtx_peer peer[VW_RTX_PEERS];
+	/* Set by the applet: a peer's direct link is given up (broken, silent, or the peer
+	 * went back to the relay). It closes and forgets that link and prints the new path;
+	 * it must not call back into vw_rtx. */
+	void (*direct_closed)(void *arg, uint16_t peer, const char *why);
+	void *cb_arg;
 };
+
+/* A direct link that hit EOF or an error is given up after this long: a kick or a peer
+ * that leaves also closes it, and the relay gets this moment to say so. */
+#define VW_DIRECT_EOF_GRACE_MS 2000
 
 long vw_now_ms(void);
 /* Sets the timers (SEALBOX_VIEWER_KEEPALIVE / SEALBOX_VIEWER_GRACE, seconds, override
@@ -66,27 +86,42 @@ void vw_rtx_peer_add(struct vw_rtx *r, uint16_t id);
 void vw_rtx_peer_del(struct vw_rtx *r, uint16_t id);
 struct vw_rtx_peer *vw_rtx_peer(struct vw_rtx *r, uint16_t id);
 
-/* Called by vw_conn for every frame it queues: the ack to put in the header, and (for
- * DATA) keeping the sealed frame. keep returns 1 when the frame may be written to the
- * link now, 0 when it was only kept (link down or a resend in progress: it goes out
- * later, in order), -1 when it cannot be kept. */
+/* Called by vw_conn for every frame it queues on link c (the relay link or a direct
+ * one): the ack to put in the header, and (for DATA) keeping the sealed frame. keep
+ * returns 1 when the frame may be written to the link now, 0 when it was only kept
+ * (relay link down or a resend in progress: it goes out later, in order), -1 when it
+ * cannot be kept. */
 uint32_t vw_rtx_ack_for(struct vw_rtx *r, uint16_t target);
-int vw_rtx_keep(struct vw_rtx *r, uint16_t target, const uint8_t *frame, size_t len,
-		uint32_t seq);
+int vw_rtx_keep(struct vw_rtx *r, const struct vw_conn *c, uint16_t target,
+		const uint8_t *frame, size_t len, uint32_t seq);
 /* 1 when control frames may go on the link (it is up). */
 int vw_rtx_live(const struct vw_rtx *r);
 /* Bytes a producer may still send to target over link c: the link's output room, and
- * when c is a resumable relay link, the target's retransmit room (0 while the link is
- * down or a resend is pending). */
+ * when c is covered by a vw_rtx, the target's retransmit room (0 while a relay link is
+ * down or a resend is pending, or a direct link is broken). */
 size_t vw_link_room(const struct vw_conn *c, uint16_t target);
+
+/* The direct LAN path (docs/viewer-protocol.md section 8). set_direct: from now on the
+ * peer's traffic goes on link (NULL: on the relay again, the link was closed by the
+ * applet); the link's frames are kept and acked like the relay's. direct_rx: a frame
+ * (DATA, PING, PONG) from the peer on its direct link: notes its ack and that the link
+ * lives, answers a PING. direct_broken: the link hit EOF or an error; the traffic falls
+ * back to the relay VW_DIRECT_EOF_GRACE_MS later (vw_rtx_tick), unless the peer is gone
+ * by then. A link silent for 4 keepalive intervals falls back too. */
+void vw_rtx_set_direct(struct vw_rtx *r, uint16_t id, struct vw_conn *link);
+void vw_rtx_direct_rx(struct vw_rtx *r, const struct tframe_hdr *h);
+void vw_rtx_direct_broken(struct vw_rtx *r, uint16_t id, const char *why);
 
 /* Receiving. A frame (DATA, PING or PONG) from member h->source on the relay link:
  * note its ack. Returns 1 when a DATA frame must be skipped (we wait for that peer's
- * resync marker, or it is a resent frame we already have). */
+ * resync marker, it is a resent frame we already have, or the peer is on a direct link:
+ * relay DATA from it predates the move). */
 int vw_rtx_rx(struct vw_rtx *r, const struct tframe_hdr *h);
 /* A DATA frame from peer was accepted (its seq is now our ack). */
 void vw_rtx_accepted(struct vw_rtx *r, uint16_t peer, uint32_t seq, size_t len);
-/* PING/PONG from a member: answers, resync requests and markers. */
+/* PING/PONG from a member on the relay link: answers, resync requests and markers. A
+ * resync request or marker from a peer we reach directly means it went back to the
+ * relay: we do too (direct_closed), then resend what it has not acked. */
 void vw_rtx_ctl(struct vw_rtx *r, const struct tframe_hdr *h, const uint8_t *pl);
 
 /* The peer came back (PEER_JOINED resumed=1): send it the marker and what it has not

@@ -164,5 +164,126 @@ static void receiver_skips_only_after_marker(void)
 	rig_free(&g);
 }
 
+/* A direct link: frames sent there are kept like the relay's; when it breaks, the
+ * relay link gets the marker and the unacked tail (the same sealed frames), in order. */
+static int closed_calls;
+static char closed_why[128];
+
+static void on_closed(void *arg, uint16_t peer, const char *why)
+{
+	(void)arg;
+	CHECK_EQ(peer, 2);
+	closed_calls++;
+	snprintf(closed_why, sizeof(closed_why), "%s", why);
+}
+
+static int send_direct(struct rig *g, struct vw_conn *d, uint32_t b)
+{
+	struct vw_msg m = { VW_M_WINDOW, 1, 0, b, 0, NULL, 0 };
+	return vw_conn_send_msg(d, &g->k, 2, &m);
+}
+
+static void direct_falls_back_to_relay(void)
+{
+	struct rig g;
+	struct vw_conn d;
+	struct tframe_hdr ack = { TFRAME_VERSION, TF_PONG, 2, TF_ID_MASTER, 1, 0, 0 };
+	struct vw_rtx_peer *p;
+	uint8_t t[16], dsent[16 * 1024];
+	uint32_t s[16];
+	size_t dlen;
+	int sv[2], n;
+	char err[64];
+
+	rig_init(&g);
+	closed_calls = 0;
+	g.r.direct_closed = on_closed;
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(vw_conn_adopt(&d, sv[0], err, sizeof(err)) == 0);
+	d.my_id = TF_ID_MASTER;
+	d.seqp = &g.c.seq; /* one counter for both links */
+	vw_rtx_set_direct(&g.r, 2, &d);
+	for (uint32_t i = 1; i <= 3; i++)
+		CHECK(send_direct(&g, &d, i) == 0);
+	CHECK_EQ(g.c.out_len, 0);      /* nothing on the relay link */
+	CHECK_EQ(queued(&g, t, s, 16), 0);
+	p = vw_rtx_peer(&g.r, 2);
+	CHECK(p && p->head && p->bytes == d.out_len); /* written on the direct link, and kept */
+	dlen = d.out_len;
+	CHECK(dlen <= sizeof(dsent));
+	memcpy(dsent, d.out, dlen);
+	ack.ack = 1; /* the peer got seq 1 on the direct link */
+	vw_rtx_direct_rx(&g.r, &ack);
+	/* relay DATA from a peer on a direct link predates the move: skipped */
+	{
+		struct tframe_hdr rd = { TFRAME_VERSION, TF_DATA, 2, TF_ID_MASTER, 9, 0, 20 };
+		CHECK_EQ(vw_rtx_rx(&g.r, &rd), 1);
+	}
+	vw_rtx_direct_broken(&g.r, 2, "connection reset");
+	CHECK_EQ(vw_link_room(&d, 2), 0); /* producers stop */
+	vw_rtx_tick(&g.r, NULL, NULL, 0);
+	CHECK_EQ(closed_calls, 0); /* the relay gets a moment to say it was a kick */
+	p->broken_ms -= VW_DIRECT_EOF_GRACE_MS;
+	vw_rtx_tick(&g.r, NULL, NULL, 0);
+	CHECK_EQ(closed_calls, 1);
+	CHECK(strcmp(closed_why, "connection reset") == 0);
+	CHECK(p->link == NULL && p->waiting);
+	n = queued(&g, t, s, 16);
+	/* the marker, then 2 and 3 as they were sent on the direct link */
+	CHECK_EQ(n, 3);
+	CHECK_EQ(t[0], TF_PONG);
+	CHECK_EQ(t[1], TF_DATA);
+	CHECK_EQ(s[1], 2);
+	CHECK_EQ(s[2], 3);
+	{
+		size_t off = g.c.out_off, l2;
+		struct tframe_hdr h;
+		CHECK(tframe_hdr_decode(g.c.out + off, g.c.out_len - off, VW_FRAME_MAX, &h) == 0);
+		off += TFRAME_HDR_LEN + h.length; /* past the marker */
+		l2 = g.c.out_len - off;
+		/* the same bytes (same nonce, same ciphertext) as frames 2 and 3 on the direct link */
+		CHECK(l2 * 3 == dlen * 2);
+		CHECK(memcmp(g.c.out + off, dsent + dlen / 3, l2) == 0);
+	}
+	vw_conn_close(&d);
+	close(sv[1]);
+	rig_free(&g);
+}
+
+/* The peer left the direct link first: its marker through the relay moves us too. */
+static void peer_marker_moves_us(void)
+{
+	struct rig g;
+	struct vw_conn d;
+	struct tframe_hdr mk = { TFRAME_VERSION, TF_PONG, 2, TF_ID_MASTER, 7, 0, 9 };
+	uint8_t t[8];
+	uint32_t s[8];
+	int sv[2];
+	char err[64];
+
+	rig_init(&g);
+	closed_calls = 0;
+	g.r.direct_closed = on_closed;
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(vw_conn_adopt(&d, sv[0], err, sizeof(err)) == 0);
+	d.my_id = TF_ID_MASTER;
+	d.seqp = &g.c.seq;
+	vw_rtx_set_direct(&g.r, 2, &d);
+	CHECK(send_direct(&g, &d, 1) == 0);
+	vw_rtx_rx(&g.r, &mk);
+	vw_rtx_ctl(&g.r, &mk, (const uint8_t *)"resync=1\n");
+	CHECK_EQ(closed_calls, 1);
+	CHECK(vw_rtx_peer(&g.r, 2)->link == NULL);
+	CHECK(!vw_rtx_peer(&g.r, 2)->waiting); /* its marker is here already */
+	vw_rtx_tick(&g.r, NULL, NULL, 0);
+	CHECK_EQ(queued(&g, t, s, 8), 2); /* our marker, then seq 1 again */
+	CHECK_EQ(t[0], TF_PONG);
+	CHECK_EQ(s[1], 1);
+	vw_conn_close(&d);
+	close(sv[1]);
+	rig_free(&g);
+}
+
 UNIT_SUITE(vw_rtx, UNIT_TEST(keep_and_trim), UNIT_TEST(down_then_resync_in_order),
-	   UNIT_TEST(receiver_skips_only_after_marker));
+	   UNIT_TEST(receiver_skips_only_after_marker), UNIT_TEST(direct_falls_back_to_relay),
+	   UNIT_TEST(peer_marker_moves_us));
