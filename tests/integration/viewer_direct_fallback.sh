@@ -27,25 +27,6 @@ dfwd() {
 	dfwd_pid=$last_pid
 	wait_port 127.0.0.1 "$FP" || fail "direct forwarder did not start"
 }
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-	i=0
-	while [ $i -lt $(($3 * 20)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05; i=$((i + 1))
-	done
-	return 1
-}
-# wait_grow DIR BYTES: until a partial download under DIR has at least BYTES
-wait_grow() {
-	i=0
-	while [ $i -lt 400 ]; do
-		s=$(stat -c %s "$1"/.sealbox-get-* 2>/dev/null | head -1)
-		[ -n "$s" ] && [ "$s" -ge "$2" ] && return 0
-		sleep 0.02; i=$((i + 1))
-	done
-	return 1
-}
 # client_id ERRFILE: the id from "joined session N as client ID"
 client_id() { sed -n 's/.*joined session [0-9]* as client \([0-9]*\)$/\1/p' "$1"; }
 vcd() { SEALBOX_VIEWER_LAN=127.0.0.1:$FP vc "$@"; }

@@ -21,25 +21,6 @@ RELAY=127.0.0.1:$mport
 start_master --share "$TMP/share" --allow-exec --auto-approve
 RELAY=127.0.0.1:$cport
 
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-	i=0
-	while [ $i -lt $(($3 * 20)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05; i=$((i + 1))
-	done
-	return 1
-}
-# wait_grow DIR BYTES: until a partial download under DIR has at least BYTES
-wait_grow() {
-	i=0
-	while [ $i -lt 400 ]; do
-		s=$(stat -c %s "$1"/.sealbox-get-* 2>/dev/null | head -1)
-		[ -n "$s" ] && [ "$s" -ge "$2" ] && return 0
-		sleep 0.02; i=$((i + 1))
-	done
-	return 1
-}
 
 # 1. the client's link drops in the middle of a get
 vc get big.bin "$TMP/local/a.bin" 2>"$TMP/e1" & cpid=$!

@@ -9,14 +9,6 @@
 export SEALBOX_VIEWER_KEEPALIVE=1 # PING every second: a link is dead after 4 s of silence
 start_relay "dead_after = 3s" "resume_grace = 6s"
 mport=$(free_port) cport=$(free_port)
-wait_for() {
-	i=0
-	while [ $i -lt $(($3 * 20)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05; i=$((i + 1))
-	done
-	return 1
-}
 fwd m "$mport"
 fwd c "$cport"
 RELAY=127.0.0.1:$mport
