@@ -373,14 +373,17 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 			open_fail(m, p->id, msg->chan, 64, "get needs a path and a check key");
 			return;
 		}
+		/* from here on a refusal frees the channel: it holds the check */
 		fd = vw_share_open(m->share_fd, argv[0], O_RDONLY, 0);
 		if (fd < 0) {
-			open_fail(m, p->id, msg->chan, errno == EPERM || errno == ELOOP ? 77 : 66,
-				  errno_text(errno));
+			int e = errno;
+			chan_free(m, ch);
+			open_fail(m, p->id, msg->chan, e == EPERM || e == ELOOP ? 77 : 66, errno_text(e));
 			return;
 		}
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			close(fd);
+			chan_free(m, ch);
 			open_fail(m, p->id, msg->chan, 66, "not a regular file");
 			return;
 		}
@@ -403,8 +406,9 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 		}
 		ch->dirfd = vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf));
 		if (ch->dirfd < 0) {
-			open_fail(m, p->id, msg->chan, errno == EPERM || errno == ELOOP ? 77 : 66,
-				  errno_text(errno));
+			int e = errno;
+			chan_free(m, ch); /* it holds the check */
+			open_fail(m, p->id, msg->chan, e == EPERM || e == ELOOP ? 77 : 66, errno_text(e));
 			return;
 		}
 		snprintf(ch->finalname, sizeof(ch->finalname), "%s", leaf);

@@ -69,8 +69,9 @@ check "unknown session says so" grep -q 'no-such-session' "$TMP/e"
 check "unreachable relay gives 69" [ "$rc" = 69 ]
 
 # a second master without --allow-exec and without --share
-kill -TERM "$MPID"; wait "$MPID"
-check "master exits 0 on SIGTERM" [ $? = 0 ]
+kill -TERM "$MPID"; wait "$MPID"; mrc=$?
+check "master exits 0 on SIGTERM (exit $mrc)" [ $mrc = 0 ]
+[ $mrc = 0 ] || tail -15 "$MERR" | sed 's/^/# master: /'
 exec 7>&-
 start_master --auto-approve
 vc exec true 2>"$TMP/e"; rc=$?
