@@ -59,6 +59,25 @@ static void open_fail(struct vw_master *m, uint16_t peer, uint32_t chan, uint8_t
 	send_simple(m, peer, VW_M_OPEN_FAIL, chan, code, 0, 0, why, strlen(why));
 }
 
+/* get/put: a share, then PATH and the client's check key (the check starts here).
+ * -1 when refused (said to the client). */
+static int transfer_args(struct vw_master *m, uint16_t peer, struct vw_chan *ch, int argc,
+			 char **argv, const char *what)
+{
+	char why[64];
+
+	if (!m->share) {
+		open_fail(m, peer, ch->id, 77, "no directory is shared here (--share)");
+		return -1;
+	}
+	if (argc != 2 || !(ch->check = check_from_arg(argv[1]))) {
+		snprintf(why, sizeof(why), "%s needs a path and a check key", what);
+		open_fail(m, peer, ch->id, 64, why);
+		return -1;
+	}
+	return 0;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -365,14 +384,8 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 	}
 	case VW_K_GET: {
 		struct stat st;
-		if (!m->share) {
-			open_fail(m, p->id, msg->chan, 77, "no directory is shared here (--share)");
+		if (transfer_args(m, p->id, ch, argc, argv, "get") < 0)
 			return;
-		}
-		if (argc != 2 || !(ch->check = check_from_arg(argv[1]))) {
-			open_fail(m, p->id, msg->chan, 64, "get needs a path and a check key");
-			return;
-		}
 		/* from here on a refusal frees the channel: it holds the check */
 		fd = vw_share_open(m->share_fd, argv[0], O_RDONLY, 0);
 		if (fd < 0) {
@@ -396,14 +409,8 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 	}
 	case VW_K_PUT: {
 		char leaf[256];
-		if (!m->share) {
-			open_fail(m, p->id, msg->chan, 77, "no directory is shared here (--share)");
+		if (transfer_args(m, p->id, ch, argc, argv, "put") < 0)
 			return;
-		}
-		if (argc != 2 || !(ch->check = check_from_arg(argv[1]))) {
-			open_fail(m, p->id, msg->chan, 64, "put needs a path and a check key");
-			return;
-		}
 		ch->dirfd = vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf));
 		if (ch->dirfd < 0) {
 			int e = errno;

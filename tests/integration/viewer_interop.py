@@ -19,28 +19,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+
 SEALBOX = os.environ["SEALBOX"]
 tmp = tempfile.mkdtemp(prefix="sealbox-vwio.")
-procs = []
-failed = 0
 HDR = struct.Struct(">BBHHIII")
 VERSION = 2  # HELLO's protocol version (docs/viewer-protocol.md)
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
-
-
-def ok(cond, name):
-    global failed
-    print(("ok - " if cond else "not ok - ") + name, flush=True)
-    if not cond:
-        failed += 1
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Raw:
@@ -124,12 +110,7 @@ def main():
     with open(ini, "w") as f:
         f.write("[tunneld]\nlisten = 127.0.0.1:%d\nstate_dir = %s/state\njoin_rate = 1000\n" % (port, tmp))
     procs.append(subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", ini], stderr=subprocess.DEVNULL))
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_port(port, 100)
     share = os.path.join(tmp, "share")
     os.mkdir(share)
     with open(os.path.join(share, "sparse.bin"), "wb") as f:
@@ -229,18 +210,4 @@ def main():
     ok(m.poll() is None, "the master is still running")
 
 
-try:
-    main()
-except Exception as e:
-    print("not ok - viewer_interop crashed: %r" % e)
-    failed += 1
-finally:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(5)
-        except Exception:
-            p.kill()
-    subprocess.run(["rm", "-rf", tmp])
-sys.exit(1 if failed else 0)
+run("viewer_interop", main, tmp)

@@ -8,33 +8,18 @@ import pty
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+
 SEALBOX = os.environ["SEALBOX"]
 TOP = os.environ["TOP"]
 RELAY = os.path.join(TOP, "tests/integration/lib_vw_relay.py")
 tmp = tempfile.mkdtemp(prefix="sealbox-vwsas.")
-procs = []
-failed = 0
-
-
-def ok(cond, name):
-    global failed
-    print(("ok - " if cond else "not ok - ") + name, flush=True)
-    if not cond:
-        failed += 1
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def start_relay(*extra):
@@ -42,12 +27,7 @@ def start_relay(*extra):
     log = os.path.join(tmp, "relay-%d.log" % port)
     p = subprocess.Popen(["/usr/bin/python3", RELAY, str(port), "--log", log] + list(extra))
     procs.append(p)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_port(port, 100)
     return "127.0.0.1:%d" % port, log
 
 
@@ -178,13 +158,4 @@ def main():
     ok(c.returncode == 77, "a master without a terminal refuses instead of approving")
 
 
-try:
-    main()
-except Exception as e:  # a crash must be a failure, with the reason
-    print("not ok - viewer_sas crashed: %r" % e)
-    failed += 1
-finally:
-    for p in procs:
-        p.kill()
-    subprocess.run(["rm", "-rf", tmp])
-sys.exit(1 if failed else 0)
+run("viewer_sas", main, tmp)

@@ -8,7 +8,6 @@ import pty
 import re
 import select
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -16,35 +15,11 @@ import tempfile
 import termios
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+
 SEALBOX = os.environ["SEALBOX"]
 tmp = tempfile.mkdtemp(prefix="sealbox-vwsh.")
-procs = []
-failed = 0
-
-
-def ok(cond, name):
-    global failed
-    print(("ok - " if cond else "not ok - ") + name, flush=True)
-    if not cond:
-        failed += 1
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port):
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def set_size(fd, rows, cols):
@@ -126,18 +101,4 @@ def main():
     ok(r.returncode == 77, "shell without --allow-shell gives 77")
 
 
-try:
-    main()
-except Exception as e:
-    print("not ok - viewer_shell crashed: %r" % e)
-    failed += 1
-finally:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(5)
-        except Exception:
-            p.kill()
-    subprocess.run(["rm", "-rf", tmp])
-sys.exit(1 if failed else 0)
+run("viewer_shell", main, tmp)
