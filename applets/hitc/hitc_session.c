@@ -1,10 +1,9 @@
 /* hitc_session.c - one HIT session on the event loop: connect, hello (SVR_HELO), LOGON
  * (plain `*` or RSA `$`), commands one at a time or in blocks, LOGOFF.
  *
- * Commands come from argv or stdin. stdin is read with a blocking getline when the
- * next command is due: hitc is a one-shot client with a single connection, so the
- * loop has nothing else to serve meanwhile, and an interactive user or a slow pipe
- * is paced naturally. The answer timer is re-armed after every such read. */
+ * Commands come from argv or stdin. stdin is read on the loop (net/fdlines.h) when the
+ * next command is due, so answers keep being read and printed while an interactive
+ * user types or a slow pipe delivers, and the answer timer measures the server only. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "crypto/rsa.h"
 #include "net/conn.h"
+#include "net/fdlines.h"
 #include "net/loop.h"
 
 #define LOGON_SEQ 1
@@ -51,8 +51,8 @@ struct sess {
 	long long *pending;   /* sequence numbers sent and not yet answered, oldest first */
 	size_t npend, cappend;
 	int input_eof;
-	char *getline_buf;
-	size_t getline_cap;
+	int input_wait;       /* no stdin line yet: fill() runs again when one comes */
+	struct net_fdlines *stdin_lines;
 };
 
 static int rc_from_severity(const struct sess *s)
@@ -213,9 +213,11 @@ done:
 	return rc;
 }
 
-/* The next command in the local charset, or NULL at the end of the input. */
+/* The next command in the local charset; NULL at the end of the input, or with
+ * s->input_wait set while stdin has no complete line yet. */
 static char *next_command(struct sess *s, long long *lineno)
 {
+	s->input_wait = 0;
 	if (s->in->argv) {
 		if (s->argi >= s->in->argc)
 			return NULL;
@@ -224,14 +226,31 @@ static char *next_command(struct sess *s, long long *lineno)
 	}
 	fflush(stdout);
 	for (;;) {
-		ssize_t n = getline(&s->getline_buf, &s->getline_cap, stdin);
-		if (n < 0)
+		char *line;
+		size_t n;
+		switch (net_fdlines_next(s->stdin_lines, &line, &n)) {
+		case NET_FDLINES_WAIT:
+			s->input_wait = 1;
 			return NULL;
+		case NET_FDLINES_LONG:
+			log_err("stdin line %lld: longer than max_line (%lld bytes), skipped",
+				++s->stdin_line, s->cf->max_line);
+			s->local_err = 1;
+			continue;
+		case NET_FDLINES_ERROR:
+			log_err("cannot read stdin: %s", strerror(errno));
+			s->local_err = 1;
+			return NULL;
+		case NET_FDLINES_EOF:
+			return NULL;
+		case NET_FDLINES_LINE:
+			break;
+		}
 		*lineno = ++s->stdin_line;
-		while (n > 0 && (s->getline_buf[n - 1] == '\n' || s->getline_buf[n - 1] == '\r'))
-			s->getline_buf[--n] = '\0';
+		while (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
 		if (n > 0)
-			return strdup(s->getline_buf);
+			return strdup(line);
 	}
 }
 
@@ -279,7 +298,8 @@ static void fill(struct sess *s)
 		long long lineno = 0;
 		char *cmd = next_command(s, &lineno);
 		if (!cmd) {
-			s->input_eof = 1;
+			if (!s->input_wait)
+				s->input_eof = 1;
 			break;
 		}
 		const char *body = hitc_command_body(cmd);
@@ -514,14 +534,19 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 	}
 }
 
+/* A stdin line (or its end) arrived while fill() was waiting for one. */
+static void on_stdin(void *arg)
+{
+	struct sess *s = arg;
+
+	if (s->input_wait)
+		fill(s);
+}
+
 static void on_timer(void *arg)
 {
 	struct sess *s = arg;
-	/* Bytes that came while hitc was blocked reading stdin are not a timeout. */
-	if (s->c && net_conn_input_len(s->c) > 0) {
-		arm_timer(s);
-		return;
-	}
+
 	log_err("no answer from the server within %ld s", s->cf->answer_timeout);
 	finish(s, EXIT_UNAVAILABLE);
 }
@@ -542,7 +567,9 @@ int hitc_session_run(const struct hitc_conf *cf, const char *pin, struct cry_rsa
 		return EXIT_CONFIG;
 	/* A server that closes the socket while a command is written must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	if (!(s.loop = net_loop_new()) || !(s.timer = net_timer_new(s.loop, on_timer, &s))) {
+	if (!(s.loop = net_loop_new()) || !(s.timer = net_timer_new(s.loop, on_timer, &s)) ||
+	    (!in->argv && !(s.stdin_lines = net_fdlines_new(s.loop, 0, (size_t)cf->max_line,
+							       on_stdin, &s)))) {
 		log_err("cannot set up the event loop");
 		s.rc = EXIT_OSERR;
 		goto done;
@@ -571,9 +598,9 @@ done:
 	if (s.c)
 		net_conn_free(s.c);
 	hitc_sym_free(s.sym);
+	net_fdlines_free(s.stdin_lines);
 	net_timer_free(s.timer);
 	net_loop_free(s.loop);
 	free(s.pending);
-	free(s.getline_buf);
 	return s.rc;
 }
