@@ -1,6 +1,6 @@
 /* runner.c - runs every unit suite (or those named on the command line) and prints one
- * TAP-like line per test ("ok - suite.test" / "not ok - suite.test"), which tests/run.sh
- * counts. Exit 1 if any test failed. */
+ * TAP-like line per test ("ok - suite.test" / "not ok - suite.test" / "skip - suite.test:
+ * why"), which tests/run.sh counts. Exit 1 if any test failed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,12 @@ static const struct unit_suite *const suites[] = {
 };
 
 int unit_failed;
+static const char *skip_why;
+
+void unit_skip(const char *why)
+{
+	skip_why = why;
+}
 
 void unit_fail(const char *file, int line, const char *expr)
 {
@@ -44,7 +50,7 @@ static int selected(int argc, char **argv, const char *suite)
 
 int main(int argc, char **argv)
 {
-	int pass = 0, fail = 0;
+	int pass = 0, fail = 0, skipped = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t s = 0; suites[s]; s++) {
@@ -52,7 +58,14 @@ int main(int argc, char **argv)
 			continue;
 		for (size_t t = 0; t < suites[s]->n; t++) {
 			unit_failed = 0;
+			skip_why = NULL;
 			suites[s]->tests[t].fn();
+			if (skip_why && !unit_failed) {
+				printf("skip - unit %s.%s: %s\n", suites[s]->name,
+				       suites[s]->tests[t].name, skip_why);
+				skipped++;
+				continue;
+			}
 			printf("%s - unit %s.%s\n", unit_failed ? "not ok" : "ok", suites[s]->name,
 			       suites[s]->tests[t].name);
 			if (unit_failed)
@@ -61,6 +74,6 @@ int main(int argc, char **argv)
 				pass++;
 		}
 	}
-	fprintf(stderr, "unit: %d passed, %d failed\n", pass, fail);
+	fprintf(stderr, "unit: %d passed, %d failed, %d skipped\n", pass, fail, skipped);
 	return fail ? 1 : 0;
 }

@@ -20,6 +20,9 @@ struct unit_suite {
 /* Set by the CHECK macros when the current test fails. */
 extern int unit_failed;
 void unit_fail(const char *file, int line, const char *expr);
+/* The current test cannot run here (why: what is missing); the runner prints
+ * "skip - unit suite.test: why" instead of "ok", unless a check failed too. */
+void unit_skip(const char *why);
 
 #define CHECK(e) do { if (!(e)) unit_fail(__FILE__, __LINE__, #e); } while (0)
 #define CHECK_EQ(a, b) do { long long _a = (long long)(a), _b = (long long)(b); \
