@@ -185,7 +185,7 @@ static int parse_args(int argc, char **argv, struct hitc_conf *cf, const char **
 		}
 		/* The PIN on argv would show in ps and in shell history. */
 		if (strcmp(a, "--pin") == 0 || strncmp(a, "--pin=", 6) == 0 || strcmp(a, "-p") == 0)
-			return bad_option("%s", "the PIN is never taken from the command line: use "
+			return cli_usage_error(&hitc_applet, "%s", "the PIN is never taken from the command line: use "
 						"--pin-file FILE, the HITC_PIN variable, or the prompt");
 		if (strcmp(a, "--encrypt") == 0 || strncmp(a, "--encrypt=", 10) == 0) {
 			sets[(*nsets)++] = (struct opt_set){ "encrypt", "yes" };
@@ -203,7 +203,7 @@ static int parse_args(int argc, char **argv, struct hitc_conf *cf, const char **
 			else if (i + 1 < argc)
 				*conf_file = argv[++i];
 			else
-				return bad_option("%s needs a file", a);
+				return cli_usage_error(&hitc_applet, "%s needs a file", a);
 			continue;
 		}
 		size_t j;
@@ -211,13 +211,13 @@ static int parse_args(int argc, char **argv, struct hitc_conf *cf, const char **
 			if (strlen(opt_keys[j].opt) == alen && strncmp(a, opt_keys[j].opt, alen) == 0)
 				break;
 		if (j == sizeof(opt_keys) / sizeof(opt_keys[0]))
-			return bad_option("unknown option %s", a);
+			return cli_usage_error(&hitc_applet, "unknown option %s", a);
 		if (a[alen] == '=')
 			val = a + alen + 1;
 		else if (i + 1 < argc)
 			val = argv[++i];
 		else
-			return bad_option("%s needs a value", a);
+			return cli_usage_error(&hitc_applet, "%s needs a value", a);
 		sets[(*nsets)++] = (struct opt_set){ opt_keys[j].key, val };
 	}
 	*first_cmd = i;
@@ -250,7 +250,7 @@ static int hitc_main(int argc, char **argv)
 		      "  --charset latin1|utf8 (wire)  --local-charset latin1|utf8\n"
 		      "  -c FILE  -v (protocol on stderr, secrets masked)  --print-config\n"
 		      "Exit: 0 ok, 65 severity 3 or logon refused, 69 connection failed or severity 4,\n"
-		      "78 bad options. See docs/hitc.md.\n", stdout);
+		      "64 bad command line, 78 bad settings. See docs/hitc.md.\n", stdout);
 		return EXIT_OK;
 	}
 	if (argc >= 2 && strcmp(argv[1], "--print-config") == 0) {
@@ -284,8 +284,8 @@ static int hitc_main(int argc, char **argv)
 		in.argc = argc - first_cmd;
 		for (int i = 0; i < in.argc; i++)
 			if (!hitc_command_body(in.argv[i])) {
-				fprintf(stderr, "hitc: '%s' is not a command (ACTION:ENTITY[/COLS]:VALUES)\n",
-					in.argv[i]);
+				rc = cli_usage_error(&hitc_applet, "'%s' is not a command "
+						     "(ACTION:ENTITY[/COLS]:VALUES)", in.argv[i]);
 				goto done;
 			}
 	}

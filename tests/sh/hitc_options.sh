@@ -1,4 +1,5 @@
-# hitc_options.sh - hitc's command line without a server: exit 78 on bad options, the
+# hitc_options.sh - hitc's command line without a server: exit 64 on a bad command line
+# (as every applet), 78 on bad settings, the
 # PIN never on argv, help, the ini sample.
 . "$TOP/tests/lib.sh"
 
@@ -13,11 +14,11 @@ check "--help shows the usage" grep -q '^Usage: hitc .*--host HOST' "$TMP/out"
 for opt in "--pin 1234" "--pin=1234" "-p 1234"; do
 	# shellcheck disable=SC2086
 	run --host 127.0.0.1 --bnr 276090000000001 $opt XS:ECHO:x
-	want "PIN on argv refused: $opt" 78
+	want "PIN on argv refused: $opt" 64
 	check "PIN on argv: says where the PIN comes from ($opt)" grep -q 'never taken from the command line' "$TMP/err"
 done
 run --host 127.0.0.1 --bnr 1 --pin-file "$TMP/pin" --bogus XS:ECHO:x
-want "unknown option" 78
+want "unknown option" 64
 run --bnr 1 --pin-file "$TMP/pin" XS:ECHO:x
 want "no host" 78
 run --host 127.0.0.1 --pin-file "$TMP/pin" XS:ECHO:x
@@ -37,7 +38,7 @@ want "block 0" 78
 run --host 127.0.0.1 --bnr 1 --pin-file "$TMP/pin" --charset ebcdic XS:ECHO:x
 want "unknown charset" 78
 run --host 127.0.0.1 --bnr 1 --pin-file "$TMP/pin" 'not a command'
-want "an argument that is not a command" 78
+want "an argument that is not a command" 64
 run --host 127.0.0.1 --bnr 1 --pin-file "$TMP/nopin" XS:ECHO:x
 want "unreadable PIN file" 78
 printf '[hitc]\nhots = x\n' >"$TMP/bad.ini"
@@ -47,6 +48,9 @@ check "unknown key named with file:line" grep -q 'bad.ini:2.*hots' "$TMP/err"
 printf '[hitc]\npin = 1234\n' >"$TMP/pin.ini"
 run -c "$TMP/pin.ini" XS:ECHO:x
 want "no PIN key in the ini file" 78
+run --host 127.0.0.1 --bnr 1 --pin-file "$TMP/pin" --port
+want "an option without its value" 64
+check "a usage error shows the usage" grep -q '^Usage: hitc ' "$TMP/err"
 run --print-config
 want "--print-config" 0
 check "etc/hitc.ini lists exactly the keys of --print-config" sh -c \
