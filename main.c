@@ -9,6 +9,7 @@
 
 #include "applet.h"
 #include "options.h"
+#include "core/conf.h"
 #include "core/exitcode.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -24,6 +25,15 @@ static const struct applet *const applets[] = {
 #undef APPLET
 	NULL,
 };
+
+/* A section of a shared sealbox.ini that some applet of this binary reads. */
+static int some_applet_owns(const char *section)
+{
+	for (size_t i = 0; applets[i]; i++)
+		if (applets[i]->conf && conf_spec_owns(applets[i]->conf, section))
+			return 1;
+	return 0;
+}
 
 static const char *base_name(const char *path)
 {
@@ -101,6 +111,7 @@ int main(int argc, char **argv)
 	const char *name = base_name(argc > 0 ? argv[0] : "sealbox");
 	const struct applet *a = find_applet(name);
 
+	conf_set_shared_sections(some_applet_owns);
 	if (a)
 		return run_applet(a, argc, argv);
 	/* "sealbox", or a renamed copy such as "sealbox-arm" */

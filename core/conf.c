@@ -13,10 +13,8 @@
 #include "core/conf.h"
 #include "core/str.h"
 
-/* Sections that belong to other applets when several share one sealbox.ini. */
-static const char *const applet_sections[] = {
-	"tunneld", "viewer", "viewer-master", "viewer-client", "mailgw", "databox", "hitc",
-};
+/* Set once by main.c from the applet table (the one global of this file). */
+static int (*shared_owner)(const char *section);
 
 struct parse_state {
 	const struct conf_spec *spec;
@@ -235,12 +233,9 @@ int conf_defaults(const struct conf_spec *spec, void *conf)
 	return 0;
 }
 
-static int is_applet_section(const char *section)
+void conf_set_shared_sections(int (*other_owns)(const char *section))
 {
-	for (size_t i = 0; i < sizeof(applet_sections) / sizeof(applet_sections[0]); i++)
-		if (strcmp(section, applet_sections[i]) == 0)
-			return 1;
-	return 0;
+	shared_owner = other_owns;
 }
 
 static int section_known(const struct conf_spec *spec, const char *section)
@@ -249,6 +244,17 @@ static int section_known(const struct conf_spec *spec, const char *section)
 		if (strcmp(spec->keys[i].section, section) == 0)
 			return 1;
 	return 0;
+}
+
+static int section_for_cb(const struct conf_spec *spec, const char *section)
+{
+	size_t n = spec->section_prefix ? strlen(spec->section_prefix) : 0;
+	return spec->section_cb && n && strncmp(section, spec->section_prefix, n) == 0 && section[n];
+}
+
+int conf_spec_owns(const struct conf_spec *spec, const char *section)
+{
+	return section_known(spec, section) || section_for_cb(spec, section);
 }
 
 /* inih calls this per key; returning 0 makes ini_parse report this line. Only the
@@ -263,9 +269,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (!name)   /* a section header alone (inih with INI_CALL_HANDLER_ON_NEW_SECTION) */
 		return 1;
 	if (!section_known(st->spec, section)) {
-		if (is_applet_section(section))
+		if (!section_for_cb(st->spec, section) && shared_owner && shared_owner(section))
 			return 1;   /* another applet's part of a shared sealbox.ini */
-		if (st->spec->section_cb) {
+		if (section_for_cb(st->spec, section)) {
 			why[0] = '\0';
 			if (st->spec->section_cb(st->conf, section, name, value, why, sizeof(why)) == 0)
 				return 1;

@@ -10,8 +10,13 @@
  *   CONF_SIZE      long long (bytes) "512", "64k", "10M", "2G"
  *   CONF_ENUM      int (index)       one of the '|'-separated words in .choices
  *   CONF_LIST      struct conf_list  a key that may repeat; each line appends
- * Sections whose name is "prefix NAME" (e.g. "[listener smtp-in]") go to the
- * applet's section callback if it sets one. */
+ * Sections whose name is "PREFIX NAME" (e.g. "[listener smtp-in]") go to the
+ * applet's section callback if it sets one.
+ *
+ * Several applets may share one sealbox.ini. A section this spec does not read, but
+ * another applet of this binary does, is skipped; any other section is an error. Which
+ * sections those are comes from the applet table (struct applet .conf), which main.c
+ * owns and hands to conf_set_shared_sections: the core keeps no list of applets. */
 #ifndef CORE_CONF_H
 #define CORE_CONF_H
 
@@ -46,7 +51,14 @@ struct conf_spec {
 	const struct conf_key *keys;
 	size_t nkeys;
 	conf_section_cb section_cb; /* may be NULL */
+	const char *section_prefix; /* "listener ": the sections section_cb reads */
 };
+
+/* Whether spec reads section: a section of its keys, or PREFIX NAME for its callback. */
+int conf_spec_owns(const struct conf_spec *spec, const char *section);
+/* other_owns(section): some applet of this binary reads it (main.c, at start). Unset,
+ * every section the loading spec does not own is an error. */
+void conf_set_shared_sections(int (*other_owns)(const char *section));
 
 /* Sets every key to its default. Returns -1 only if a default itself is invalid. */
 int conf_defaults(const struct conf_spec *spec, void *conf);

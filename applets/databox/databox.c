@@ -17,6 +17,7 @@ const struct applet databox_applet = {
 	"crypto ... | serve [-d] [-c FILE] | admin ... | login | keygen | room | ls | upload | download | distribute | share | upload-share | keypair reset | rescue",
 	APPLET_DAEMON,
 	"end-to-end encrypted data rooms (server and client)",
+	&dbx_conf_spec,
 };
 
 static int databox_main(int argc, char **argv)

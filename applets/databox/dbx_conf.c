@@ -30,7 +30,7 @@ static const struct conf_key keys[] = {
 	{ "databox", "log_level", CONF_STR, offsetof(struct dbx_conf, log_level), "info", 0, 0, NULL,
 	  "error|warn|info|debug" },
 };
-static const struct conf_spec spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL };
+const struct conf_spec dbx_conf_spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL, NULL };
 
 static int is_loopback(const char *listen)
 {
@@ -41,7 +41,7 @@ static int is_loopback(const char *listen)
 int dbx_conf_load(struct dbx_conf *c, const char *path, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	if (conf_defaults(&spec, c) < 0 || conf_load(&spec, c, path, err, errlen) < 0)
+	if (conf_defaults(&dbx_conf_spec, c) < 0 || conf_load(&dbx_conf_spec, c, path, err, errlen) < 0)
 		return -1;
 	if (c->plain_http && !is_loopback(c->listen)) {
 		str_fmt(err, errlen, "%s: plain_http is only allowed on a loopback listen address", path);
@@ -56,5 +56,5 @@ int dbx_conf_load(struct dbx_conf *c, const char *path, char *err, size_t errlen
 
 void dbx_conf_free(struct dbx_conf *c)
 {
-	conf_free(&spec, c);
+	conf_free(&dbx_conf_spec, c);
 }

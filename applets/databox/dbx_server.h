@@ -38,6 +38,7 @@ struct dbx_server {
 };
 
 /* ---- config (dbx_conf.c) ---- */
+extern const struct conf_spec dbx_conf_spec;
 int dbx_conf_load(struct dbx_conf *c, const char *path, char *err, size_t errlen);
 void dbx_conf_free(struct dbx_conf *c);
 

@@ -19,15 +19,6 @@
 
 static int hitc_main(int argc, char **argv);
 
-const struct applet hitc_applet = {
-	"hitc", hitc_main,
-	"[-v] [-c FILE] --host HOST [--port 2223] --bnr BNR15 [--pin-file FILE] [--mbn N] "
-	"[--meld-wg N] [--timeout S] [--public-key FILE [--encrypt [ENC_SYM]]] [--block N] "
-	"[COMMAND...]",
-	APPLET_CLIENT,
-	"client for the HI-Tier HIT line protocol",
-};
-
 #define K(name, type, field, def, min, max, choices, help) \
 	{ "hitc", name, type, offsetof(struct hitc_conf, field), def, min, max, choices, help }
 static const struct conf_key hitc_keys[] = {
@@ -52,7 +43,17 @@ static const struct conf_key hitc_keys[] = {
 	K("max_line", CONF_SIZE, max_line, "16M", 1024, 1LL << 30, NULL, "longest answer line accepted"),
 };
 #undef K
-static const struct conf_spec hitc_spec = { hitc_keys, sizeof(hitc_keys) / sizeof(hitc_keys[0]), NULL };
+static const struct conf_spec hitc_spec = { hitc_keys, sizeof(hitc_keys) / sizeof(hitc_keys[0]), NULL, NULL };
+
+const struct applet hitc_applet = {
+	"hitc", hitc_main,
+	"[-v] [-c FILE] --host HOST [--port 2223] --bnr BNR15 [--pin-file FILE] [--mbn N] "
+	"[--meld-wg N] [--timeout S] [--public-key FILE [--encrypt [ENC_SYM]]] [--block N] "
+	"[COMMAND...]",
+	APPLET_CLIENT,
+	"client for the HI-Tier HIT line protocol",
+	&hitc_spec,
+};
 
 /* Option name -> ini key; the value is parsed by the same table. */
 static const struct {

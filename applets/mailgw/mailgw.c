@@ -33,6 +33,7 @@ static int mailgw_main(int argc, char **argv);
 const struct applet mailgw_applet = {
 	"mailgw", mailgw_main, MG_USAGE, APPLET_DAEMON,
 	"TLS mail gateway: SMTP relay, queue, POP3/IMAP TLS front ends",
+	&mg_conf_spec,
 };
 
 void mg_live_add(struct mg_ctx *ctx, struct mg_live *l)

@@ -147,10 +147,7 @@ static int section_cb(void *conf, const char *section, const char *name, const c
 	struct mg_listener_conf *l;
 	int b;
 
-	if (strncmp(section, "listener ", 9) != 0 || !section[9]) {
-		str_fmt(err, errlen, "unknown section '%s' (expected [mailgw], [delivery], [listener NAME])", section);
-		return -1;
-	}
+	/* Only [listener NAME] reaches here (mg_conf_spec's section_prefix). */
 	if (!(l = listener_for(c, section + 9)))
 		return -1;
 	if (strcmp(name, "listen") == 0)
@@ -184,7 +181,7 @@ static int section_cb(void *conf, const char *section, const char *name, const c
 	return -1;
 }
 
-const struct conf_spec mg_conf_spec = { keys, sizeof(keys) / sizeof(keys[0]), section_cb };
+const struct conf_spec mg_conf_spec = { keys, sizeof(keys) / sizeof(keys[0]), section_cb, "listener " };
 
 static int cidrs(struct mg_cidr_list *out, const struct conf_list *l, const char *key, char *err,
 		 size_t errlen)

@@ -52,7 +52,7 @@ static const struct conf_key keys[] = {
 	K("drop_max_files", CONF_INT, drop_max_files, "64", 1, 1024, "files per session at most"),
 };
 
-const struct conf_spec tun_conf_spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL };
+const struct conf_spec tun_conf_spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL, NULL };
 
 int tun_conf_off(const char *s)
 {

@@ -23,6 +23,7 @@ const struct applet tunneld_applet = {
 	"[-d] [-n] [-v] [-c FILE] [-p PIDFILE] | --print-config",
 	APPLET_DAEMON,
 	"relay for end-to-end encrypted remote-support sessions",
+	&tun_conf_spec,
 };
 
 struct tun_main {

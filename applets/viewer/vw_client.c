@@ -38,6 +38,7 @@ const struct applet viewer_client_applet = {
 	"[--server HOST:PORT] " VW_RELAY_OPTS_USAGE " [-n] [--no-lan] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
+	&vw_conf_spec,
 };
 
 #define CHAN 1

@@ -31,7 +31,7 @@ static const struct conf_key keys[] = {
 	K("no_proxy", CONF_STR, no_proxy, NULL, 0, 0, "relay hosts reached without a proxy, as in $no_proxy (host, .domain, IP, CIDR, *); unset: $no_proxy"),
 };
 #undef K
-static const struct conf_spec spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL };
+const struct conf_spec vw_conf_spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL, NULL };
 
 static const char sample_head[] =
 	"# viewer.ini - how viewer-master and viewer-client reach the relay, section [viewer].\n"
@@ -133,7 +133,7 @@ int vw_relay_opts_load(struct vw_relay_opts *o, const char *prog)
 	char err[CONF_ERR_LEN + 64];
 	struct stat sb;
 
-	if (!cf || conf_defaults(&spec, cf) < 0) {
+	if (!cf || conf_defaults(&vw_conf_spec, cf) < 0) {
 		free(cf);
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return EXIT_CONFIG;
@@ -148,7 +148,7 @@ int vw_relay_opts_load(struct vw_relay_opts *o, const char *prog)
 			path = VW_DEFAULT_CONFIG;
 	}
 	if (path) {
-		if (conf_load_checked(&spec, cf, path, check_value, err, sizeof(err)) < 0) {
+		if (conf_load_checked(&vw_conf_spec, cf, path, check_value, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err);
 			return EXIT_CONFIG;
 		}
@@ -189,7 +189,7 @@ void vw_relay_opts_free(struct vw_relay_opts *o)
 		secret_wipe(o->cf->https_proxy, strlen(o->cf->https_proxy));
 	if (o->cf->http_proxy)
 		secret_wipe(o->cf->http_proxy, strlen(o->cf->http_proxy));
-	conf_free(&spec, o->cf);
+	conf_free(&vw_conf_spec, o->cf);
 	free(o->cf);
 	o->cf = NULL;
 	memset(&o->proxy, 0, sizeof(o->proxy));
@@ -200,6 +200,6 @@ int vw_conf_print_sample(int argc, char **argv, FILE *f)
 	if (argc < 2 || strcmp(argv[1], "--print-config") != 0)
 		return 0;
 	fputs(sample_head, f);
-	conf_print_sample(&spec, f);
+	conf_print_sample(&vw_conf_spec, f);
 	return 1;
 }

@@ -26,6 +26,7 @@ struct vw_conf {
 
 #define VW_CONF_OPTS_USAGE "[-c FILE] [-n] [--print-config]"
 
+extern const struct conf_spec vw_conf_spec;
 void vw_relay_opts_init(struct vw_relay_opts *o);
 /* argv[*i] is a relay or configuration option (--server, --https-port, --http-port,
  * --relay-ca, --relay-insecure, -c/--config, -n/--check-config): takes it (and its

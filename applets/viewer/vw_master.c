@@ -32,6 +32,7 @@ const struct applet viewer_master_applet = {
 	"[--server HOST:PORT] " VW_RELAY_OPTS_USAGE " [-n] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--lan-listen ADDR:PORT] [--no-lan]",
 	APPLET_CLIENT,
 	"open a remote-support session on this appliance",
+	&vw_conf_spec,
 };
 
 static volatile sig_atomic_t stop_flag;

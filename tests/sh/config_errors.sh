@@ -24,3 +24,18 @@ check "tunneld -n accepts the shared etc/sealbox.ini" [ $rc = 0 ]
 printf '[tunneld]\nlisten = 127.0.0.1:0\n[hitc]\nhost = example.invalid\n[mailgw]\nfoo = bar\n' >"$TMP/shared.ini"
 "$SEALBOX" tunneld -n -c "$TMP/shared.ini" >"$TMP/o" 2>&1; rc=$?
 check "tunneld skips other applets' sections" [ $rc = 0 ]
+# mailgw's own sections ([delivery], [listener NAME]) belong to mailgw too, not to a
+# list in the core: tunneld skips them, mailgw still reads them.
+if "$SEALBOX" --list | grep -qx mailgw; then
+	printf '[tunneld]\nlisten = 127.0.0.1:0\n[delivery]\nsmarthost = 127.0.0.1:25\n[listener in]\nlisten = 127.0.0.1:2525\nmode = smtp\n' >"$TMP/shared2.ini"
+	"$SEALBOX" tunneld -n -c "$TMP/shared2.ini" >"$TMP/o" 2>&1; rc=$?
+	check "tunneld skips mailgw's [listener NAME] and [delivery] sections" [ $rc = 0 ]
+	printf '[mailgw]\nhostname = mx.example\nspool = %s/spool\n[tunneld]\nlisten = *:4663\n[listener in]\nlisten = 127.0.0.1:0\nmode = bogus\n' "$TMP" >"$TMP/shared3.ini"
+	"$SEALBOX" mailgw -n -c "$TMP/shared3.ini" >"$TMP/o" 2>&1; rc=$?
+	check "mailgw still reads its [listener NAME] in a shared file (a bad mode is found)" sh -c "[ $rc = 78 ] && grep -q 'shared3.ini:8:.*unknown mode' '$TMP/o'"
+else
+	skip "shared file with mailgw sections: mailgw not compiled in"
+fi
+printf '[tunneld]\nlisten = 127.0.0.1:0\n[tunnled]\nlisten = *:1\n' >"$TMP/typo.ini"
+"$SEALBOX" tunneld -n -c "$TMP/typo.ini" >"$TMP/o" 2>&1; rc=$?
+check "a section no applet reads is an error with file:line" sh -c "[ $rc = 78 ] && grep -q \"typo.ini:4: .*unknown section 'tunnled'\" '$TMP/o'"

@@ -99,13 +99,28 @@ static void errors_name_file_line_and_key(void)
 	conf_free(&tspec, &c);
 }
 
+/* What main.c tells the core: the sections the other applets of the binary read. */
+static int others_own(const char *section)
+{
+	return strcmp(section, "hitc") == 0 || strncmp(section, "listener ", 9) == 0;
+}
+
 static void other_applets_sections_are_skipped(void)
 {
 	struct tconf c;
 	char err[CONF_ERR_LEN];
-	CHECK(load("[hitc]\nhost = x\n[t]\nport = 7\n", &c, err) == 0);
+	/* Without the applet table every foreign section is an error... */
+	CHECK(load("[hitc]\nhost = x\n[t]\nport = 7\n", &c, err) < 0);
+	conf_free(&tspec, &c);
+	/* ...with it, the sections some applet reads are skipped, and only those. */
+	conf_set_shared_sections(others_own);
+	CHECK(load("[hitc]\nhost = x\n[listener a]\nmode = smtp\n[t]\nport = 7\n", &c, err) == 0);
 	CHECK_EQ(c.port, 7);
 	conf_free(&tspec, &c);
+	CHECK(load("[t]\nport = 7\n[listener]\nx = 1\n", &c, err) < 0);
+	CHECK_STR(err, "x.ini:4: [listener] x: unknown section 'listener'");
+	conf_free(&tspec, &c);
+	conf_set_shared_sections(NULL);
 }
 
 static void missing_file_is_clear(void)
