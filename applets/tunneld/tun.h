@@ -5,7 +5,7 @@
  * tun_throttle.c  per-address join throttling in a bounded table
  * tun_drop.c      per-session file drop store on disk
  * tun_http.c      the HTTP Upgrade request parser
- * tun_relay.c     connections, sessions, frame dispatch (needs net/)
+ * tun_relay.c     the relay (needs net/); split by concern, see tun_relay.h
  * tunneld.c       main: options, listeners, signals */
 #ifndef APPLETS_TUNNELD_TUN_H
 #define APPLETS_TUNNELD_TUN_H
