@@ -64,6 +64,8 @@ struct tun_numbers {
 	uint32_t used;         /* issued so far in this space */
 	uint64_t *bits;        /* one bit per number, 1 = issued */
 	int fd;                /* state_dir/issued, O_APPEND */
+	off_t size;            /* its size after the last complete line */
+	int broken;            /* a torn line could not be cut off: issue nothing */
 	unsigned low_water;    /* percent */
 	int warned;
 };
@@ -74,7 +76,8 @@ int tun_numbers_open(struct tun_numbers *n, const char *state_dir, unsigned digi
 		     unsigned low_water, char *err, size_t errlen);
 void tun_numbers_close(struct tun_numbers *n);
 /* Picks an unused number uniformly, appends it to the file and fsyncs, marks it.
- * Returns 0, or -1 with errno ENOSPC when the space is exhausted, other errno on I/O. */
+ * Returns 0, or -1 with errno ENOSPC when the space is exhausted (tun_numbers_left is 0)
+ * or the disk is full, other errno on I/O. A failed append is cut off again. */
 int tun_numbers_issue(struct tun_numbers *n, uint32_t *out);
 uint32_t tun_numbers_left(const struct tun_numbers *n);
 int tun_numbers_is_issued(const struct tun_numbers *n, uint32_t num);

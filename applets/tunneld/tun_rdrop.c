@@ -19,7 +19,10 @@
 void tr_drop_transfers(struct tconn *c)
 {
 	if (c->put_active && c->s)
-		tun_drop_put_abort(&c->s->drop, &c->put);
+		tun_drop_put_abort(&c->s->drop, &c->put); /* part file, quota and file count back */
+	else if (c->put_active && c->put.fd >= 0)
+		close(c->put.fd); /* not reached when callers abort first; never leak the fd */
+	c->put.fd = -1;
 	c->put_active = 0;
 	if (c->get_fd >= 0)
 		close(c->get_fd);

@@ -197,7 +197,7 @@ void tr_conn_close(struct tconn *c, const char *why)
 			return;
 		}
 		if (why && (strcmp(why, "stalled") == 0 || strcmp(why, "link lost") == 0 ||
-			    strcmp(why, "peer closed") == 0)) {
+			    strcmp(why, "peer closed") == 0 || strcmp(why, "replaced") == 0)) {
 			net_conn_free(c->nc); /* nobody there to read a goodbye */
 		} else {
 			net_conn_close(c->nc); /* flushes, then frees; no callback after this */
@@ -205,8 +205,24 @@ void tr_conn_close(struct tconn *c, const char *why)
 		}
 		c->nc = NULL;
 	}
-	if (c->busy == 0 && !c->r->stopping)
+	if (c->busy == 0 && !c->r->stopping && !c->r->walking)
 		conn_free(c);
+}
+
+void tr_walk_begin(struct tun_relay *r)
+{
+	r->walking++;
+}
+
+void tr_walk_end(struct tun_relay *r)
+{
+	if (--r->walking > 0 || r->stopping)
+		return;
+	for (struct tconn *c = r->conns, *n; c; c = n) {
+		n = c->next;
+		if (c->dead && c->busy == 0)
+			conn_free(c);
+	}
 }
 
 static void on_event(struct net_conn *nc, enum net_event ev, void *arg)

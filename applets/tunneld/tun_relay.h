@@ -100,6 +100,7 @@ struct tun_relay {
 	size_t nconns;
 	unsigned long long conn_refused, conn_refused_logged_ms;
 	int stopping;            /* shutdown: keep closed conns so the END frames flush */
+	int walking;             /* walks over conns under way: closed conns are freed after */
 	unsigned long long last_close_ms; /* newest net_conn_close still possibly lingering */
 	uint8_t *fbuf;           /* one frame being handled */
 };
@@ -122,6 +123,11 @@ void tr_send_error(struct tconn *c, const char *code, const char *msg, int fatal
 void tr_protocol_error(struct tconn *c, const char *why);
 /* Closes c (flushing what was written to it) and detaches its member. */
 void tr_conn_close(struct tconn *c, const char *why);
+/* Around a walk over r->conns that may close connections: a close can end a session and
+ * close other members' connections, so no tconn is freed until the walk is over (the
+ * list links of a closed one stay valid); tr_walk_end frees what was closed meanwhile. */
+void tr_walk_begin(struct tun_relay *r);
+void tr_walk_end(struct tun_relay *r);
 
 /* tun_session.c */
 struct session *tr_find_session(struct tun_relay *r, uint32_t number);

@@ -117,6 +117,9 @@ void tr_member_remove(struct tun_relay *r, struct session *s, struct member *m, 
 			break;
 		}
 	if (m->c) {
+		/* its transfers belong to this session's drop: abort them while c->s still
+		 * says which one (conn_close after this no longer knows) */
+		tr_drop_transfers(m->c);
 		m->c->s = NULL;
 		m->c->m = NULL;
 	}
@@ -185,6 +188,16 @@ static int parse_u32(const char *v, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+/* resume_window=S in REGISTERED/JOINED: how long after losing its link a participant
+ * should keep trying to RESUME. The relay may take dead_after to notice a silent link
+ * and then keeps the slot for resume_grace, so anything shorter can give up on a slot
+ * that is still there (tunnel-protocol.md 3.2). */
+static void add_window(struct ctl *t, const struct tun_relay *r)
+{
+	if (r->conf->resume_grace > 0)
+		tr_addu(t, "resume_window", (unsigned long long)(r->conf->dead_after + r->conf->resume_grace));
+}
+
 static struct member *member_new(struct session *s, uint16_t id)
 {
 	struct member *m = calloc(1, sizeof(*m));
@@ -235,11 +248,16 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl)
 		return;
 	}
 	if (tun_numbers_issue(&r->numbers, &number) < 0) {
-		int exhausted = errno == ENOSPC;
+		/* errno alone cannot tell: ENOSPC is also a full disk */
+		int exhausted = tun_numbers_left(&r->numbers) == 0, e = errno;
 		if (exhausted)
 			log_warn("refusing a session from %s: every %u-digit session number has been issued",
 				 c->peer, r->numbers.digits);
-		tr_send_error(c, "full", exhausted ? "no session numbers left" : "cannot record a session number", 1);
+		else
+			log_warn("refusing a session from %s: cannot record its number in %s/issued (%s)", c->peer,
+				 r->conf->state_dir, strerror(e));
+		tr_send_error(c, "full", exhausted ? "no session numbers left" : "the relay cannot record a session number",
+			      1);
 		return;
 	}
 	struct session *s = calloc(1, sizeof(*s));
@@ -271,6 +289,7 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl)
 	tr_add(&t, "session", num);
 	tr_add(&t, "id", "1");
 	tr_add(&t, "token", tok);
+	add_window(&t, r);
 	tr_send_ctl(c, TF_REGISTERED, t.b, t.n);
 	cry_wipe(tok, sizeof(tok));
 	log_info("session %s start master=%s path=%s", num, c->peer, tr_path_name[c->path]);
@@ -328,6 +347,7 @@ void tr_do_join(struct tconn *c, const struct tfctl *ctl)
 	tr_add(&t, "session", num);
 	tr_addu(&t, "id", m->id);
 	tr_add(&t, "token", tok);
+	add_window(&t, r);
 	if (s->lan[0])
 		tr_add(&t, "lan", s->lan);
 	tr_send_ctl(c, TF_JOINED, t.b, t.n);
@@ -360,10 +380,28 @@ void tr_do_resume(struct tconn *c, const struct tfctl *ctl)
 	}
 	if (parse_u32(tfctl_get(ctl, "id"), 65534, &id) < 0 || !(m = tr_find_member(s, id)) || !th ||
 	    strlen(th) != TOKEN_LEN * 2 || hex_decode(th, TOKEN_LEN * 2, tok, sizeof(tok)) != TOKEN_LEN ||
-	    !cry_memeq(tok, m->token, TOKEN_LEN) || m->c) {
+	    !cry_memeq(tok, m->token, TOKEN_LEN)) {
+		/* only a wrong id or token counts toward blocking: the right token is never
+		 * refused (below), so a participant retrying cannot block its own address */
+		cry_wipe(tok, sizeof(tok));
 		log_info("resume from %s for session %u refused", c->peer, (unsigned)number);
 		unknown_attempt(c, "refused", "cannot resume");
 		return;
+	}
+	cry_wipe(tok, sizeof(tok));
+	if (m->c) {
+		/* The holder of the token is back on a new link while its old one still looks
+		 * alive here: only its side broke (Wi-Fi change, NAT rebind), which the relay
+		 * would notice only after dead_after. The token proves it is the same
+		 * participant, so the new link takes over and the old one is closed. */
+		struct tconn *old = m->c;
+		log_info("session %u id=%u resumes from %s: closing its old connection %s", (unsigned)number, m->id,
+			 c->peer, old->peer);
+		tr_drop_transfers(old);
+		old->s = NULL;
+		old->m = NULL;
+		m->c = NULL;
+		tr_conn_close(old, "replaced");
 	}
 	tr_attach(c, s, m);
 	struct ctl t = { .n = 0 };
@@ -373,6 +411,7 @@ void tr_do_resume(struct tconn *c, const struct tfctl *ctl)
 	tr_add(&t, "session", num);
 	tr_addu(&t, "id", m->id);
 	tr_add(&t, "token", hx);
+	add_window(&t, r);
 	if (m->id != TF_ID_MASTER && s->lan[0])
 		tr_add(&t, "lan", s->lan);
 	tr_add(&t, "resumed", "1");

@@ -30,6 +30,9 @@ void tr_sweep(void *arg)
 	unsigned long long now = tr_now_ms(r);
 	struct tun_conf *cf = r->conf;
 
+	/* a close below can end a session and close (not free, see tr_walk_begin) other
+	 * members' connections, n among them: with resume_grace = 0 a stalled master does */
+	tr_walk_begin(r);
 	for (struct tconn *c = r->conns, *n; c; c = n) {
 		n = c->next;
 		if (!c->dead && c->state != CS_MEMBER && elapsed(now, c->born_ms) > (unsigned long long)cf->hello_timeout * 1000) {
@@ -50,6 +53,7 @@ void tr_sweep(void *arg)
 			tr_conn_close(c, "stalled");
 		}
 	}
+	tr_walk_end(r);
 	for (struct session *s = r->sessions, *n; s; s = n) {
 		n = s->next;
 		int ended = 0;
