@@ -197,6 +197,7 @@ void tr_do_drop(struct tconn *c, const uint8_t *payload, size_t len)
 			return;
 		}
 		c->put_active = 1;
+		c->put.owner = c->m->id;
 		if (size == 0) {
 			c->put_active = 0;
 			e = tun_drop_put_commit(&s->drop, &c->put);
@@ -226,7 +227,8 @@ void tr_do_drop(struct tconn *c, const uint8_t *payload, size_t len)
 		return;
 	}
 	if (strcmp(op, "del") == 0) {
-		const char *e = tun_drop_del(&s->drop, name);
+		/* only the participant that put it, or the master, may delete a file */
+		const char *e = tun_drop_del(&s->drop, name, c->m->id, c->m->id == TF_ID_MASTER);
 		if (e)
 			drop_error(c, e, name);
 		else

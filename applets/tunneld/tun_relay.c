@@ -172,6 +172,7 @@ static void conn_free(struct tconn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	r->nconns--;
+	tun_limits_conn_del(&r->lim, c->slot);
 	free(c->waiters);
 	free(c->head);
 	free(c);
@@ -265,11 +266,24 @@ static void accept_common(struct tun_relay *r, struct net_conn *nc, enum tpath p
 		net_conn_free(nc);
 		return;
 	}
-	struct tconn *c = calloc(1, sizeof(*c));
-	if (!c) {
+	struct tun_addr_count *slot = tun_limits_conn_add(&r->lim, net_conn_peer_ip(nc), r->conf->max_connections_per_ip);
+	if (!slot) {
+		r->ip_refused++;
+		if (tr_now_ms(r) - r->ip_refused_logged_ms > 10000 || !r->ip_refused_logged_ms) {
+			log_warn("closing a new connection from %s: max_connections_per_ip (%ld) reached (%llu refused so far)",
+				 net_conn_peer_ip(nc), r->conf->max_connections_per_ip, r->ip_refused);
+			r->ip_refused_logged_ms = tr_now_ms(r);
+		}
 		net_conn_free(nc);
 		return;
 	}
+	struct tconn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		tun_limits_conn_del(&r->lim, slot);
+		net_conn_free(nc);
+		return;
+	}
+	c->slot = slot;
 	r->nconns++;
 	c->r = r;
 	c->nc = nc;
@@ -559,6 +573,10 @@ struct tun_relay *tun_relay_new(struct net_loop *loop, struct tun_conf *conf, ch
 		goto fail;
 	}
 	r->thr.register_rate = conf->register_rate;
+	if (tun_limits_init(&r->lim, conf->register_rate_total, tr_now_ms(r)) < 0) {
+		str_copy(err, "cannot set up the connection limits", errlen);
+		goto fail;
+	}
 	if (!tun_conf_off(conf->https_listen)) {
 		struct cry_tls_conf tc = { .server = 1, .cert_file = conf->tls_cert, .key_file = conf->tls_key };
 		if (!(r->tls = cry_tls_ctx_new(&tc, err, errlen)))
@@ -614,6 +632,8 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
 	TAKE(join_rate);
 	TAKE(register_rate);
 	TAKE(max_connections);
+	TAKE(max_connections_per_ip);
+	TAKE(register_rate_total);
 	TAKE(unknown_rate);
 	TAKE(block_time);
 	TAKE(pair_buffer);
@@ -624,6 +644,7 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
 	r->numbers.low_water = (unsigned)o->low_water;
 	tun_throttle_set_limits(&r->thr, o->join_rate, o->unknown_rate, o->block_time);
 	r->thr.register_rate = o->register_rate;
+	r->lim.reg_rate = o->register_rate_total;
 	for (struct tconn *c = r->conns; c; c = c->next)
 		if (!c->dead) {
 			net_conn_set_read_limit(c->nc, (size_t)o->max_frame + TFRAME_HDR_LEN + 16384);
@@ -670,6 +691,7 @@ void tun_relay_free(struct tun_relay *r)
 		net_timer_free(r->sweep);
 	cry_tls_ctx_free(r->tls);
 	tun_throttle_free(&r->thr);
+	tun_limits_free(&r->lim);
 	tun_numbers_close(&r->numbers);
 	free(r->fbuf);
 	free(r);

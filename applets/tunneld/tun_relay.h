@@ -47,6 +47,7 @@ struct tconn {
 	struct member *m;
 	uint32_t seq;
 	unsigned long long born_ms;
+	struct tun_addr_count *slot; /* its source's connection count (tun_limits.c) */
 	char peer[64], ip[48];
 	char *head;              /* HTTP request head while in CS_HTTP */
 	size_t head_len;
@@ -90,6 +91,9 @@ struct tun_relay {
 	struct tun_conf *conf;
 	struct tun_numbers numbers;
 	struct tun_throttle thr;
+	struct tun_limits lim;
+	unsigned long long ip_refused, ip_refused_logged_ms;
+	unsigned long long reg_refused, reg_refused_logged_ms;
 	struct cry_tls_ctx *tls;
 	struct net_listener *ls[3];
 	struct net_timer *sweep;

@@ -242,6 +242,17 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl)
 		tr_send_error(c, "throttled", "too many sessions from this address", 1);
 		return;
 	}
+	if (tun_limits_register(&r->lim, tr_now_ms(r)) < 0) {
+		/* every source together: many IPv6 /64s each have their own register_rate */
+		r->reg_refused++;
+		if (tr_now_ms(r) - r->reg_refused_logged_ms > 10000 || !r->reg_refused_logged_ms) {
+			log_warn("refusing a session from %s: register_rate_total (%ld/min) reached (%llu refused so far)",
+				 c->peer, r->conf->register_rate_total, r->reg_refused);
+			r->reg_refused_logged_ms = tr_now_ms(r);
+		}
+		tr_send_error(c, "throttled", "too many new sessions; try again in a minute", 1);
+		return;
+	}
 	if (r->nsessions >= (size_t)r->conf->max_sessions) {
 		log_warn("refusing a session from %s: max_sessions (%ld) reached", c->peer, r->conf->max_sessions);
 		tr_send_error(c, "full", "too many sessions", 1);
