@@ -60,7 +60,8 @@ port = free_port()
 conf = os.path.join(tmp, "tunneld.ini")
 with open(conf, "w") as f:
     f.write("[tunneld]\nlisten = %s:%d\nstate_dir = %s/state\ndigits = 6\nmax_sessions = %d\n"
-            "log_level = warn\njoin_rate = 100000\nregister_rate = 100000\nmax_connections = %d\n" % (H, port, tmp, NSESS + 10, 2 * NSESS + 100))
+            "log_level = warn\njoin_rate = 100000\nregister_rate = 100000\nregister_rate_total = 100000\n"
+            "max_connections = %d\nmax_connections_per_ip = %d\n" % (H, port, tmp, NSESS + 10, 2 * NSESS + 100, 2 * NSESS + 100))
 raise_nofile(4 * NSESS + 100)
 p = subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", conf], stderr=open(os.path.join(tmp, "log"), "w"))
 try:

@@ -48,7 +48,8 @@ class Relay:
         self.state = os.path.join(self.dir, "state")
         self.port = port or free_port()
         self.kv = {"listen": "%s:%d" % (H, self.port), "state_dir": self.state, "digits": 3,
-                   "log_level": "debug", "register_rate": 100000}
+                   "log_level": "debug", "register_rate": 100000,
+                   "register_rate_total": 100000}
         self.kv.update(kv)
         self.conf = os.path.join(self.dir, "tunneld.ini")
         self.write()
