@@ -198,6 +198,40 @@ static void add_window(struct ctl *t, const struct tun_relay *r)
 		tr_addu(t, "resume_window", (unsigned long long)(r->conf->dead_after + r->conf->resume_grace));
 }
 
+/* PEER_JOINED for the others: m is (back) on c. */
+static void peer_joined(struct ctl *p, const struct tconn *c, const struct member *m, int resumed)
+{
+	p->n = 0;
+	tr_addu(p, "id", m->id);
+	tr_add(p, "addr", c->peer);
+	tr_add(p, "path", tr_path_name[c->path]);
+	if (resumed)
+		tr_add(p, "resumed", "1");
+}
+
+/* REGISTERED (master) or JOINED (client) for m on c: session, id, token, resume_window,
+ * a client also the master's lan; resumed=1 after a RESUME. num: the session as text. */
+static void send_welcome(struct tconn *c, struct session *s, struct member *m, int resumed, char num[16])
+{
+	struct tun_relay *r = c->r;
+	struct ctl t = { .n = 0 };
+	char tok[TOKEN_LEN * 2 + 1];
+
+	str_fmt(num, 16, "%0*u", (int)r->numbers.digits, (unsigned)s->number);
+	token_hex(m, tok);
+	tr_add(&t, "session", num);
+	tr_addu(&t, "id", m->id);
+	tr_add(&t, "token", tok);
+	add_window(&t, r);
+	if (m->id != TF_ID_MASTER && s->lan[0])
+		tr_add(&t, "lan", s->lan);
+	if (resumed)
+		tr_add(&t, "resumed", "1");
+	tr_send_ctl(c, m->id == TF_ID_MASTER ? TF_REGISTERED : TF_JOINED, t.b, t.n);
+	cry_wipe(tok, sizeof(tok));
+	cry_wipe(&t, sizeof(t)); /* it held the token too */
+}
+
 static struct member *member_new(struct session *s, uint16_t id)
 {
 	struct member *m = calloc(1, sizeof(*m));
@@ -227,7 +261,6 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl)
 	struct tun_relay *r = c->r;
 	const char *v = tfctl_get(ctl, "version"), *lan = tfctl_get(ctl, "lan");
 	uint32_t number;
-	char tok[TOKEN_LEN * 2 + 1];
 
 	if (!v || strcmp(v, "1") != 0) {
 		tr_protocol_error(c, "register: version must be 1");
@@ -293,16 +326,8 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl)
 	r->nsessions++;
 	tr_attach(c, s, m);
 
-	struct ctl t = { .n = 0 };
 	char num[16];
-	str_fmt(num, sizeof(num), "%0*u", (int)r->numbers.digits, (unsigned)number);
-	token_hex(m, tok);
-	tr_add(&t, "session", num);
-	tr_add(&t, "id", "1");
-	tr_add(&t, "token", tok);
-	add_window(&t, r);
-	tr_send_ctl(c, TF_REGISTERED, t.b, t.n);
-	cry_wipe(tok, sizeof(tok));
+	send_welcome(c, s, m, 0, num);
 	log_info("session %s start master=%s path=%s", num, c->peer, tr_path_name[c->path]);
 }
 
@@ -351,23 +376,11 @@ void tr_do_join(struct tconn *c, const struct tfctl *ctl)
 	s->clients_ever++;
 	tr_attach(c, s, m);
 
-	struct ctl t = { .n = 0 };
-	char num[16], tok[TOKEN_LEN * 2 + 1];
-	str_fmt(num, sizeof(num), "%0*u", (int)r->numbers.digits, (unsigned)number);
-	token_hex(m, tok);
-	tr_add(&t, "session", num);
-	tr_addu(&t, "id", m->id);
-	tr_add(&t, "token", tok);
-	add_window(&t, r);
-	if (s->lan[0])
-		tr_add(&t, "lan", s->lan);
-	tr_send_ctl(c, TF_JOINED, t.b, t.n);
-	cry_wipe(tok, sizeof(tok));
+	char num[16];
+	send_welcome(c, s, m, 0, num);
 
-	struct ctl p = { .n = 0 };
-	tr_addu(&p, "id", m->id);
-	tr_add(&p, "addr", c->peer);
-	tr_add(&p, "path", tr_path_name[c->path]);
+	struct ctl p;
+	peer_joined(&p, c, m, 0);
 	struct member *master = tr_find_member(s, TF_ID_MASTER);
 	if (master && master->c)
 		tr_send_ctl(master->c, TF_PEER_JOINED, p.b, p.n);
@@ -415,24 +428,10 @@ void tr_do_resume(struct tconn *c, const struct tfctl *ctl)
 		tr_conn_close(old, "replaced");
 	}
 	tr_attach(c, s, m);
-	struct ctl t = { .n = 0 };
-	char num[16], hx[TOKEN_LEN * 2 + 1];
-	str_fmt(num, sizeof(num), "%0*u", (int)r->numbers.digits, (unsigned)number);
-	token_hex(m, hx);
-	tr_add(&t, "session", num);
-	tr_addu(&t, "id", m->id);
-	tr_add(&t, "token", hx);
-	add_window(&t, r);
-	if (m->id != TF_ID_MASTER && s->lan[0])
-		tr_add(&t, "lan", s->lan);
-	tr_add(&t, "resumed", "1");
-	tr_send_ctl(c, m->id == TF_ID_MASTER ? TF_REGISTERED : TF_JOINED, t.b, t.n);
-	cry_wipe(hx, sizeof(hx));
-	struct ctl p = { .n = 0 };
-	tr_addu(&p, "id", m->id);
-	tr_add(&p, "addr", c->peer);
-	tr_add(&p, "path", tr_path_name[c->path]);
-	tr_add(&p, "resumed", "1");
+	char num[16];
+	send_welcome(c, s, m, 1, num);
+	struct ctl p;
+	peer_joined(&p, c, m, 1);
 	tr_notify(s, m->id, TF_PEER_JOINED, &p);
 	log_info("session %s resume id=%u addr=%s path=%s", num, m->id, c->peer, tr_path_name[c->path]);
 }

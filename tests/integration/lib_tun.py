@@ -5,40 +5,19 @@ side is tunnel_client.py (an independent Python implementation of the frame form
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tunnel_client import Conn  # noqa: E402
+from tunnel_client import Conn, free_port, wait_port  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
 TOP = os.environ.get("TOP", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 TMP = tempfile.mkdtemp(prefix="sealbox-tun.")
 H = "127.0.0.1"
 procs = []
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((H, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, t=10):
-    end = time.time() + t
-    while time.time() < end:
-        try:
-            socket.create_connection((H, port), timeout=0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 class Relay:

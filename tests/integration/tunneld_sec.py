@@ -6,14 +6,13 @@ still holds the old link, a full disk under state_dir/issued (tmpfs), connection
 REGISTERs per address and in total, and who may delete a dropped file."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tunnel_client import T, Conn, encode, drop_payload, parse_drop  # noqa: E402
-from lib_tun import TMP, H, Relay, check, test, pair, sanitizer_logs, cleanup  # noqa: E402
+from tunnel_client import T, encode, drop_payload, parse_drop  # noqa: E402
+from lib_tun import TMP, Relay, check, test, pair, sanitizer_logs, cleanup  # noqa: E402
 
 
 def wait_until(fn, t=10.0):
@@ -207,6 +206,20 @@ def t_resume_takeover():
     r.stop()
 
 
+def register_until_refused(r, limit=50):
+    """The numbers of REGISTERs until the first refusal (at most limit)."""
+    got = []
+    while len(got) < limit:
+        x = r.conn()
+        x.send_ctl(T["REGISTER"], src=0, version=1)
+        n, kv = x.recv_ctl()
+        x.close()
+        if n != "REGISTERED":
+            break
+        got.append(int(kv["session"]))
+    return got
+
+
 def _mount_tmpfs(d, size):
     os.makedirs(d, exist_ok=True)
     res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size, "tmpfs", d],
@@ -267,28 +280,12 @@ def _issued_full_disk(mnt):
     check("disk full: the refusal is logged with the reason",
           "cannot record its number" in r.logtext() and "No space left on device" in r.logtext())
     os.unlink(filler)
-    got = []
-    while True:
-        x = r.conn()
-        x.send_ctl(T["REGISTER"], src=0, version=1)
-        n, kv = x.recv_ctl()
-        x.close()
-        if n != "REGISTERED":
-            break
-        got.append(int(kv["session"]))
+    got = register_until_refused(r)
     check("space freed: registrations work again (%d issued)" % len(got), len(got) >= 1)
     check("a number glued to a torn line counts as issued: never handed out", glued_one not in got, str(got))
     r.stop()
     r.start()
-    again = []
-    while len(again) < 20:
-        x = r.conn()
-        x.send_ctl(T["REGISTER"], src=0, version=1)
-        n, kv = x.recv_ctl()
-        x.close()
-        if n != "REGISTERED":
-            break
-        again.append(int(kv["session"]))
+    again = register_until_refused(r)
     dup = sorted(set(again) & set(got + [glued_one]))
     check("after a restart no issued number is issued again", not dup and len(got) + len(again) == len(free),
           "before %s after %s" % (got, again))
