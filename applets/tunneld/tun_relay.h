@@ -10,7 +10,7 @@
  * Ownership: the relay owns sessions and connections (struct tconn). A session owns its
  * members; a member points at its tconn while attached (NULL while detached, waiting
  * for RESUME). A tconn is freed only when no callback runs for it (busy counter) and no
- * walk over the connection list is under way (sweep_depth), so a handler may close any
+ * walk over the connection list is under way (walking), so a handler may close any
  * connection, its own included, and a walk may close connections as it goes. */
 #ifndef APPLETS_TUNNELD_TUN_RELAY_H
 #define APPLETS_TUNNELD_TUN_RELAY_H
