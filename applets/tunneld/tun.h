@@ -3,9 +3,10 @@
  * tun_conf.c      configuration keyword table
  * tun_numbers.c   session number allocator, persisted in state_dir/issued
  * tun_throttle.c  per-address join throttling in a bounded table
+ * tun_limits.c    connections per address, the global register rate
  * tun_drop.c      per-session file drop store on disk
  * tun_http.c      the HTTP Upgrade request parser
- * tun_relay.c     connections, sessions, frame dispatch (needs net/)
+ * tun_relay.c     the relay (needs net/); split by concern, see tun_relay.h
  * tunneld.c       main: options, listeners, signals */
 #ifndef APPLETS_TUNNELD_TUN_H
 #define APPLETS_TUNNELD_TUN_H
@@ -40,6 +41,8 @@ struct tun_conf {
 	long join_rate;        /* per minute per address */
 	long register_rate;    /* per minute per address */
 	long max_connections;
+	long max_connections_per_ip; /* per source address (IPv6: per /64) */
+	long register_rate_total;    /* REGISTERs per minute from everyone together */
 	long unknown_rate;     /* per minute per address */
 	long block_time;
 	long throttle_table;
@@ -64,6 +67,8 @@ struct tun_numbers {
 	uint32_t used;         /* issued so far in this space */
 	uint64_t *bits;        /* one bit per number, 1 = issued */
 	int fd;                /* state_dir/issued, O_APPEND */
+	off_t size;            /* its size after the last complete line */
+	int broken;            /* a torn line could not be cut off: issue nothing */
 	unsigned low_water;    /* percent */
 	int warned;
 };
@@ -74,10 +79,21 @@ int tun_numbers_open(struct tun_numbers *n, const char *state_dir, unsigned digi
 		     unsigned low_water, char *err, size_t errlen);
 void tun_numbers_close(struct tun_numbers *n);
 /* Picks an unused number uniformly, appends it to the file and fsyncs, marks it.
- * Returns 0, or -1 with errno ENOSPC when the space is exhausted, other errno on I/O. */
+ * Returns 0, or -1 with errno ENOSPC when the space is exhausted (tun_numbers_left is 0)
+ * or the disk is full, other errno on I/O. A failed append is cut off again. */
 int tun_numbers_issue(struct tun_numbers *n, uint32_t *out);
 uint32_t tun_numbers_left(const struct tun_numbers *n);
 int tun_numbers_is_issued(const struct tun_numbers *n, uint32_t num);
+
+/* ---- source addresses (tun_throttle.c) ---- */
+#define TUN_ADDR_KEY_LEN 17
+/* What counts as one source: family byte + an IPv4 address (v4-mapped too) or an IPv6
+ * /64 (one host usually owns a whole /64). */
+void tun_addr_key(const char *ip, uint8_t key[TUN_ADDR_KEY_LEN]);
+/* A keyed hash (random seed) into [0, buckets), so nobody can aim addresses at a chain. */
+uint32_t tun_addr_hash(const uint8_t seed[16], const uint8_t key[TUN_ADDR_KEY_LEN], uint32_t buckets);
+/* Token bucket in milli-tokens: rate per minute, depth rate; refills by elapsed time. */
+void tun_rate_refill(long long *tokens, unsigned long long *last, long rate, unsigned long long now);
 
 /* ---- join throttling ---- */
 enum tun_verdict { TUN_ALLOW = 0, TUN_THROTTLED = 1, TUN_BLOCKED = 2 };
@@ -107,12 +123,41 @@ enum tun_verdict tun_throttle_register(struct tun_throttle *t, const char *ip, u
 enum tun_verdict tun_throttle_unknown(struct tun_throttle *t, const char *ip, unsigned long long now_ms);
 size_t tun_throttle_count(const struct tun_throttle *t);
 
+/* ---- connection and register limits (tun_limits.c) ---- */
+/* Live connections per source (tun_addr_key), counted exactly: an entry exists while its
+ * source has a connection, so there are never more entries than connections. */
+struct tun_addr_count;
+struct tun_limits {
+	struct tun_addr_count **buckets;
+	uint32_t nbuckets;
+	uint8_t seed[16];
+	size_t sources;        /* entries in use */
+	long long reg_tokens;  /* the global register bucket (milli-tokens) */
+	unsigned long long reg_ms;
+	long reg_rate;
+};
+int tun_limits_init(struct tun_limits *l, long register_rate_total, unsigned long long now_ms);
+void tun_limits_free(struct tun_limits *l);
+/* A new connection from ip: NULL when the source already has max (or no memory), else
+ * its counter, to give back with tun_limits_conn_del when the connection goes. */
+struct tun_addr_count *tun_limits_conn_add(struct tun_limits *l, const char *ip, long max);
+void tun_limits_conn_del(struct tun_limits *l, struct tun_addr_count *e);
+unsigned tun_limits_conn_count(const struct tun_addr_count *e);
+/* A REGISTER from anyone: 0 when the global rate allows it (and takes a token), -1 not. */
+int tun_limits_register(struct tun_limits *l, unsigned long long now_ms);
+
 /* ---- file drop store ---- */
 #define TUN_DROP_NAME_MAX 64
+struct tun_drop_owner {
+	char name[TUN_DROP_NAME_MAX + 1];
+	uint16_t id;           /* the participant that put it */
+};
 struct tun_drop {
 	char dir[512];         /* state_dir/drop/NNNNN */
 	unsigned long long used;
 	unsigned files;
+	struct tun_drop_owner *own; /* one per committed file (at most drop_max_files) */
+	size_t nown, capown;
 };
 
 int tun_drop_name_ok(const char *name);
@@ -126,6 +171,7 @@ struct tun_drop_put {
 	int fd;
 	char name[TUN_DROP_NAME_MAX + 1];
 	unsigned long long size, got;
+	uint16_t owner;        /* set by the caller after put_begin; recorded on commit */
 };
 /* Checks name, existence and quota; opens the part file. Returns 0 or an error code
  * string for op=error ("bad-name", "exists", "quota", "io"). */
@@ -138,7 +184,9 @@ const char *tun_drop_put_commit(struct tun_drop *d, struct tun_drop_put *p);
 void tun_drop_put_abort(struct tun_drop *d, struct tun_drop_put *p);
 /* Opens a file for reading; sets *size. Returns an fd or -1 (errno ENOENT / other). */
 int tun_drop_get_open(struct tun_drop *d, const char *name, unsigned long long *size);
-const char *tun_drop_del(struct tun_drop *d, const char *name);
+/* Deletes a file. Unless any, only the participant that put it (who) may:
+ * "not-allowed" otherwise. */
+const char *tun_drop_del(struct tun_drop *d, const char *name, uint16_t who, int any);
 /* "NAME SIZE\n" lines into out (malloc'd, caller frees); *count files. */
 char *tun_drop_list_new(struct tun_drop *d, size_t *len, unsigned *count);
 

@@ -83,6 +83,32 @@ void tun_drop_destroy(struct tun_drop *d)
 		rm_dir_files(d->dir);
 	d->used = 0;
 	d->files = 0;
+	free(d->own);
+	d->own = NULL;
+	d->nown = d->capown = 0;
+}
+
+static struct tun_drop_owner *owner_of(struct tun_drop *d, const char *name)
+{
+	for (size_t i = 0; i < d->nown; i++)
+		if (strcmp(d->own[i].name, name) == 0)
+			return &d->own[i];
+	return NULL;
+}
+
+static int owner_add(struct tun_drop *d, const char *name, uint16_t id)
+{
+	if (d->nown == d->capown) {
+		size_t n = d->capown ? d->capown * 2 : 8;
+		struct tun_drop_owner *o = realloc(d->own, n * sizeof(*o));
+		if (!o)
+			return -1;
+		d->own = o;
+		d->capown = n;
+	}
+	str_copy(d->own[d->nown].name, name, sizeof(d->own[0].name));
+	d->own[d->nown++].id = id;
+	return 0;
 }
 
 static int file_path(const struct tun_drop *d, const char *name, const char *suffix, char *out, size_t cap)
@@ -123,6 +149,7 @@ const char *tun_drop_put_begin(struct tun_drop *d, struct tun_drop_put *p, const
 	str_copy(p->name, name, sizeof(p->name));
 	p->size = size;
 	p->got = 0;
+	p->owner = 0;
 	/* Reserve the space now, so two parallel uploads cannot both pass the quota. */
 	d->used += size;
 	d->files++;
@@ -165,8 +192,13 @@ const char *tun_drop_put_commit(struct tun_drop *d, struct tun_drop_put *p)
 		goto fail;
 	}
 	p->fd = -1;
-	if (rename(from, to) < 0)
+	/* the owner first: a file nobody may delete must not appear */
+	if (owner_add(d, p->name, p->owner) < 0 || rename(from, to) < 0) {
+		struct tun_drop_owner *o = owner_of(d, p->name);
+		if (o)
+			*o = d->own[--d->nown];
 		goto fail;
+	}
 	return NULL;
 fail:
 	tun_drop_put_abort(d, p);
@@ -208,7 +240,7 @@ int tun_drop_get_open(struct tun_drop *d, const char *name, unsigned long long *
 	return fd;
 }
 
-const char *tun_drop_del(struct tun_drop *d, const char *name)
+const char *tun_drop_del(struct tun_drop *d, const char *name, uint16_t who, int any)
 {
 	char path[700];
 	struct stat st;
@@ -216,8 +248,13 @@ const char *tun_drop_del(struct tun_drop *d, const char *name)
 		return "bad-name";
 	if (file_path(d, name, "", path, sizeof(path)) < 0 || stat(path, &st) < 0)
 		return "no-such-file";
+	struct tun_drop_owner *o = owner_of(d, name);
+	if (!any && (!o || o->id != who))
+		return "not-allowed";
 	if (unlink(path) < 0)
 		return "io";
+	if (o)
+		*o = d->own[--d->nown];
 	d->used -= (unsigned long long)st.st_size <= d->used ? (unsigned long long)st.st_size : d->used;
 	if (d->files)
 		d->files--;

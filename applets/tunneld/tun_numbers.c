@@ -40,26 +40,69 @@ uint32_t tun_numbers_left(const struct tun_numbers *n)
 	return n->space - n->used;
 }
 
-/* Reads the file line by line; anything that is not a number of our width is skipped
- * (an old digit count, or a line torn by a crash: a torn line was never handed out,
- * because the fsync comes first). */
+/* A digits-only line longer than the number width is a number glued to the torn start
+ * of one whose append failed (an older tunneld on a full disk left those; this one cuts
+ * a failed append off again). The glued number was fsynced and handed out, so its last
+ * `digits` digits count as issued: burning one number too many is safe, reissuing one is
+ * not. Lines of a length that occurs more often than this are another digit count's
+ * space instead (after a change of `digits`) and are left to it. */
+#define GLUED_MAX 64
+#define LINE_MAX_LEN 31
+
+/* Whole lines, without the newline; a line over LINE_MAX_LEN is returned as length 0. */
+static ssize_t next_line(FILE *f, char *buf)
+{
+	size_t l = 0;
+	int ch, over = 0;
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (l < LINE_MAX_LEN)
+			buf[l++] = (char)ch;
+		else
+			over = 1;
+	}
+	if (ch == EOF && l == 0 && !over)
+		return -1;
+	buf[over ? 0 : l] = '\0';
+	return over ? 0 : (ssize_t)l;
+}
+
+static int all_digits(const char *s, size_t l)
+{
+	for (size_t i = 0; i < l; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return l > 0;
+}
+
+/* Reads the file and marks every number of our width in it. Anything else is skipped:
+ * an old digit count, or a torn line (a crash mid-append: never handed out, because the
+ * fsync comes first) - except a glued line, see GLUED_MAX. */
 static int load(struct tun_numbers *n, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[32];
+	char line[LINE_MAX_LEN + 1];
+	unsigned long count[LINE_MAX_LEN + 1] = { 0 };
+	unsigned long glued = 0;
+	ssize_t l;
 
 	if (!f) {
 		str_fmt(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		size_t l = strcspn(line, "\n");
-		if (l != n->digits)
+	while ((l = next_line(f, line)) >= 0) /* first pass: which lengths are spaces */
+		if (all_digits(line, (size_t)l))
+			count[l]++;
+	rewind(f);
+	while (!ferror(f) && (l = next_line(f, line)) >= 0) {
+		if (!all_digits(line, (size_t)l) || (size_t)l < n->digits)
 			continue;
-		char *end;
-		unsigned long v = strtoul(line, &end, 10);
-		if (end != line + l || v < n->lo || v > n->hi)
+		if ((size_t)l > n->digits && count[l] > GLUED_MAX)
 			continue;
+		unsigned long v = strtoul(line + (size_t)l - n->digits, NULL, 10);
+		if (v < n->lo || v > n->hi)
+			continue;
+		if ((size_t)l > n->digits)
+			glued++;
 		mark(n, (uint32_t)v);
 	}
 	if (ferror(f)) {
@@ -68,6 +111,8 @@ static int load(struct tun_numbers *n, const char *path, char *err, size_t errle
 		return -1;
 	}
 	fclose(f);
+	if (glued)
+		log_warn("%s: %lu number(s) glued to a torn line counted as issued", path, glued);
 	return 0;
 }
 
@@ -109,16 +154,28 @@ int tun_numbers_open(struct tun_numbers *n, const char *state_dir, unsigned digi
 	}
 	if (load(n, path, err, errlen) < 0)
 		goto fail;
-	/* A crash may have left a line without its newline: start a fresh line so the
-	 * next number is not glued to it. */
+	/* A crash mid-append may have left a line without its newline. It was never handed
+	 * out (the fsync comes first): cut it off, so the next number starts a line of its
+	 * own (a newline instead when the torn tail is longer than any line of ours). */
 	off_t sz = lseek(n->fd, 0, SEEK_END);
 	if (sz > 0) {
-		char last;
-		if (pread(n->fd, &last, 1, sz - 1) == 1 && last != '\n' && write(n->fd, "\n", 1) != 1) {
-			str_fmt(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
+		char tail[LINE_MAX_LEN + 1];
+		size_t want = sz > (off_t)sizeof(tail) ? sizeof(tail) : (size_t)sz;
+		ssize_t got = pread(n->fd, tail, want, sz - (off_t)want);
+		if (got == (ssize_t)want && tail[want - 1] != '\n') {
+			ssize_t i = (ssize_t)want - 1;
+			while (i >= 0 && tail[i] != '\n')
+				i--;
+			int rc = i >= 0 || want == (size_t)sz ? ftruncate(n->fd, sz - (off_t)want + i + 1)
+								 : (write(n->fd, "\n", 1) == 1 ? 0 : -1);
+			if (rc < 0 || fdatasync(n->fd) < 0) {
+				str_fmt(err, errlen, "%s: cannot repair its torn last line: %s", path, strerror(errno));
+				goto fail;
+			}
+			log_warn("%s: torn last line repaired", path);
 		}
 	}
+	n->size = lseek(n->fd, 0, SEEK_END);
 	if (sz > (off_t)ISSUED_MAX)
 		log_warn("%s is %lld bytes", path, (long long)sz);
 	return 0;
@@ -179,12 +236,32 @@ int tun_numbers_issue(struct tun_numbers *n, uint32_t *out)
 		return -1;
 	}
 	int l = str_fmt(line, sizeof(line), "%u\n", (unsigned)(n->lo + idx));
-	if (l < 0 || write(n->fd, line, (size_t)l) != l || fdatasync(n->fd) < 0) {
-		int e = errno ? errno : EIO;
+	if (n->broken) {
+		errno = EIO;
+		return -1;
+	}
+	if (l < 0) {
+		errno = EIO;
+		return -1;
+	}
+	ssize_t w = write(n->fd, line, (size_t)l);
+	int e = w < 0 ? errno : w != l ? ENOSPC : 0;
+	if (e == 0 && fdatasync(n->fd) < 0)
+		e = errno ? errno : EIO;
+	if (e) {
+		/* Not recorded, so not handed out. Cut off what part of the line got written
+		 * (a short write on a full disk): the next number must start a line of its own,
+		 * or a restart would not read it and could issue it again. */
+		if (w > 0 && (ftruncate(n->fd, n->size) < 0 || fdatasync(n->fd) < 0)) {
+			n->broken = 1; /* start-up repairs a torn tail; until then issue nothing */
+			log_err("cannot cut a torn line off the issued-numbers file (%s): no new sessions until a restart",
+				strerror(errno));
+		}
 		log_err("cannot record an issued session number: %s", strerror(e));
 		errno = e;
 		return -1;
 	}
+	n->size += l;
 	mark(n, n->lo + idx);
 	*out = n->lo + idx;
 	left--;

@@ -60,12 +60,12 @@ size_t tun_throttle_count(const struct tun_throttle *t)
 	return t->used;
 }
 
-static int make_key(const char *ip, uint8_t key[17])
+void tun_addr_key(const char *ip, uint8_t key[TUN_ADDR_KEY_LEN])
 {
 	memset(key, 0, 17);
 	if (inet_pton(AF_INET, ip, key + 1) == 1) {
 		key[0] = 4;
-		return 0;
+		return;
 	}
 	uint8_t a6[16];
 	if (inet_pton(AF_INET6, ip, a6) == 1) {
@@ -78,18 +78,22 @@ static int make_key(const char *ip, uint8_t key[17])
 			key[0] = 6;
 			memcpy(key + 1, a6, 8);
 		}
-		return 0;
+		return;
 	}
 	key[0] = 0; /* unparsable: all such share one entry */
-	return 0;
+}
+
+uint32_t tun_addr_hash(const uint8_t seed[16], const uint8_t key[TUN_ADDR_KEY_LEN], uint32_t buckets)
+{
+	uint8_t h[CRY_SHA256_LEN];
+	if (cry_hmac_sha256(seed, 16, key, TUN_ADDR_KEY_LEN, h) < 0)
+		return (uint32_t)(key[1] ^ key[2] ^ key[3] ^ key[4]) % buckets;
+	return ((uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3]) % buckets;
 }
 
 static uint32_t hash_key(const struct tun_throttle *t, const uint8_t key[17])
 {
-	uint8_t h[CRY_SHA256_LEN];
-	if (cry_hmac_sha256(t->seed, sizeof(t->seed), key, 17, h) < 0)
-		return key[1] ^ key[2] ^ key[3] ^ key[4];
-	return ((uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3]) % (uint32_t)t->cap;
+	return tun_addr_hash(t->seed, key, (uint32_t)t->cap);
 }
 
 static void lru_unlink(struct tun_throttle *t, uint32_t i)
@@ -134,7 +138,7 @@ static void chain_remove(struct tun_throttle *t, uint32_t i)
 static struct tun_thr_entry *lookup(struct tun_throttle *t, const char *ip, unsigned long long now)
 {
 	uint8_t key[17];
-	make_key(ip, key);
+	tun_addr_key(ip, key);
 	uint32_t b = hash_key(t, key), i;
 
 	for (i = t->buckets[b]; i; i = t->pool[i - 1].chain)
@@ -168,7 +172,7 @@ static struct tun_thr_entry *lookup(struct tun_throttle *t, const char *ip, unsi
 }
 
 /* rate tokens per minute, bucket depth rate: refill by elapsed time. */
-static void refill(long long *tokens, unsigned long long *last, long rate, unsigned long long now)
+void tun_rate_refill(long long *tokens, unsigned long long *last, long rate, unsigned long long now)
 {
 	if (now > *last) {
 		long long add = (long long)((now - *last) * (unsigned long long)rate * 1000 / 60000);
@@ -186,7 +190,7 @@ enum tun_verdict tun_throttle_join(struct tun_throttle *t, const char *ip, unsig
 	struct tun_thr_entry *e = lookup(t, ip, now_ms);
 	if (e->blocked_until > now_ms)
 		return TUN_BLOCKED;
-	refill(&e->join_tokens, &e->join_ms, t->join_rate, now_ms);
+	tun_rate_refill(&e->join_tokens, &e->join_ms, t->join_rate, now_ms);
 	if (e->join_tokens < 1000)
 		return TUN_THROTTLED;
 	e->join_tokens -= 1000;
@@ -198,7 +202,7 @@ enum tun_verdict tun_throttle_unknown(struct tun_throttle *t, const char *ip, un
 	struct tun_thr_entry *e = lookup(t, ip, now_ms);
 	if (e->blocked_until > now_ms)
 		return TUN_BLOCKED;
-	refill(&e->unknown_tokens, &e->unknown_ms, t->unknown_rate, now_ms);
+	tun_rate_refill(&e->unknown_tokens, &e->unknown_ms, t->unknown_rate, now_ms);
 	if (e->unknown_tokens >= 1000)
 		e->unknown_tokens -= 1000;
 	if (e->unknown_tokens < 1000) {
@@ -212,7 +216,7 @@ enum tun_verdict tun_throttle_unknown(struct tun_throttle *t, const char *ip, un
 enum tun_verdict tun_throttle_register(struct tun_throttle *t, const char *ip, unsigned long long now_ms)
 {
 	struct tun_thr_entry *e = lookup(t, ip, now_ms);
-	refill(&e->register_tokens, &e->register_ms, t->register_rate, now_ms);
+	tun_rate_refill(&e->register_tokens, &e->register_ms, t->register_rate, now_ms);
 	if (e->register_tokens < 1000)
 		return TUN_THROTTLED;
 	e->register_tokens -= 1000;

@@ -629,6 +629,7 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 		/* a drop transfer lives on the relay connection: it cannot survive a resume */
 		if (c->kind != K_DROP)
 			vw_rtx_enable(&c->rtx, c->session, (uint16_t)id, tfctl_get(&ctl, "token"));
+		vw_rtx_window(&c->rtx, tfctl_get(&ctl, "resume_window"));
 		snprintf(c->lan, sizeof(c->lan), "%s", (v = tfctl_get(&ctl, "lan")) ? v : "");
 		/* for tests only: a local setting (a peer cannot reach it) that puts the direct
 		 * path through a forwarder the test can cut */

@@ -431,6 +431,7 @@ static int on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		m->session = (uint32_t)strtoul(v, NULL, 10);
 		m->relay.my_id = TF_ID_MASTER;
 		vw_rtx_enable(&m->rtx, v, TF_ID_MASTER, tfctl_get(&c, "token"));
+		vw_rtx_window(&m->rtx, tfctl_get(&c, "resume_window"));
 		printf("session %s\n", v);
 		fflush(stdout);
 		fprintf(stderr, "viewer-master: session %s, path %s\n", v, m->path);

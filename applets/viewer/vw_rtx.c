@@ -50,7 +50,10 @@ void vw_rtx_init(struct vw_rtx *r, struct vw_conn *relay, const char *who)
 	r->conn = relay;
 	r->who = who;
 	r->interval_ms = env_ms("SEALBOX_VIEWER_KEEPALIVE", 20000);
-	r->grace_ms = env_ms("SEALBOX_VIEWER_GRACE", 30000);
+	/* 90 s: tunneld's default dead_after (60 s, the longest it may take to see a silent
+	 * link die) plus its resume_grace (30 s); a relay says its own in resume_window */
+	r->grace_ms = env_ms("SEALBOX_VIEWER_GRACE", 90000);
+	r->grace_fixed = getenv("SEALBOX_VIEWER_GRACE") && *getenv("SEALBOX_VIEWER_GRACE");
 	r->last_rx_ms = r->last_ping_ms = r->last_dping_ms = vw_now_ms();
 	relay->rtx = r;
 }
@@ -79,6 +82,20 @@ void vw_rtx_enable(struct vw_rtx *r, const char *session, uint16_t id, const cha
 	r->id = id;
 	snprintf(r->token, sizeof(r->token), "%s", token ? token : "");
 	r->enabled = token && *token;
+}
+
+void vw_rtx_window(struct vw_rtx *r, const char *seconds)
+{
+	char *end;
+	long s;
+
+	if (!seconds || r->grace_fixed)
+		return;
+	s = strtol(seconds, &end, 10);
+	if (end == seconds || *end || s <= 0 || s > 2 * 86400)
+		return; /* the relay's dead_after and resume_grace are at most 1 day + 1 h */
+	if (s * 1000 > r->grace_ms)
+		r->grace_ms = s * 1000;
 }
 
 struct vw_rtx_peer *vw_rtx_peer(struct vw_rtx *r, uint16_t id)

@@ -59,6 +59,7 @@ struct vw_rtx {
 	char token[80];
 	long interval_ms;     /* keepalive period; the link is dead after 4 of them silent */
 	long grace_ms;        /* how long we try to resume */
+	int grace_fixed;      /* set by SEALBOX_VIEWER_GRACE: the relay's resume_window is ignored */
 	long last_rx_ms, last_ping_ms;
 	long lost_ms, next_try_ms, try_deadline_ms, backoff_ms;
 	char why[320];
@@ -82,6 +83,9 @@ void vw_rtx_init(struct vw_rtx *r, struct vw_conn *relay, const char *who);
 void vw_rtx_free(struct vw_rtx *r);
 /* The token from REGISTERED/JOINED: from now on a lost link is resumed. */
 void vw_rtx_enable(struct vw_rtx *r, const char *session, uint16_t id, const char *token);
+/* resume_window=SECONDS from REGISTERED/JOINED (NULL: the relay sent none): try to resume
+ * at least that long, so we never give up on a slot the relay still keeps. */
+void vw_rtx_window(struct vw_rtx *r, const char *seconds);
 void vw_rtx_peer_add(struct vw_rtx *r, uint16_t id);
 void vw_rtx_peer_del(struct vw_rtx *r, uint16_t id);
 struct vw_rtx_peer *vw_rtx_peer(struct vw_rtx *r, uint16_t id);

@@ -14,30 +14,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
-from tunnel_client import T, Conn, encode  # noqa: E402
+from tunnel_client import T, Conn, encode, free_port, wait_port  # noqa: E402
 
 SEALBOX = sys.argv[1]
 NSESS = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 MB = int(sys.argv[3]) if len(sys.argv) > 3 else 256
 H = "127.0.0.1"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((H, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port):
-    for _ in range(200):
-        try:
-            socket.create_connection((H, port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("nothing on port %d" % port)
 
 
 def rss_kb(pid):
@@ -60,11 +42,13 @@ port = free_port()
 conf = os.path.join(tmp, "tunneld.ini")
 with open(conf, "w") as f:
     f.write("[tunneld]\nlisten = %s:%d\nstate_dir = %s/state\ndigits = 6\nmax_sessions = %d\n"
-            "log_level = warn\njoin_rate = 100000\nregister_rate = 100000\nmax_connections = %d\n" % (H, port, tmp, NSESS + 10, 2 * NSESS + 100))
+            "log_level = warn\njoin_rate = 100000\nregister_rate = 100000\nregister_rate_total = 100000\n"
+            "max_connections = %d\nmax_connections_per_ip = %d\n" % (H, port, tmp, NSESS + 10, 2 * NSESS + 100, 2 * NSESS + 100))
 raise_nofile(4 * NSESS + 100)
 p = subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", conf], stderr=open(os.path.join(tmp, "log"), "w"))
 try:
-    wait_port(port)
+    if not wait_port(port):
+        raise RuntimeError("nothing on port %d" % port)
     base = rss_kb(p.pid)
     conns = []
     t0 = time.time()

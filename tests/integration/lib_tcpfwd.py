@@ -2,8 +2,11 @@
 """A TCP forwarder the viewer's resume tests can kill: listens on 127.0.0.1:LPORT and
 pipes every connection to 127.0.0.1:TPORT. One process and one select loop, so SIGKILL
 drops every link at once (both sides see the close) and SIGSTOP freezes them all while
-the sockets stay open (a silently dead path)."""
+the sockets stay open (a silently dead path). SIGUSR1 freezes only the links open now
+(kept open, nothing passes, nothing is closed) and goes on forwarding new ones: a path
+that broke silently while a new one works (a Wi-Fi change, a NAT rebind)."""
 import select
+import signal
 import socket
 import sys
 
@@ -15,8 +18,17 @@ def main():
     ls.bind(("127.0.0.1", lport))
     ls.listen(16)
     peer = {}
+    frozen = []  # sockets of frozen links: referenced so they stay open, never read
+
+    def freeze(signum, frame):
+        frozen.extend(peer)
+        peer.clear()
+    signal.signal(signal.SIGUSR1, freeze)
     while True:
-        r, _, _ = select.select([ls] + list(peer), [], [])
+        try:
+            r, _, _ = select.select([ls] + list(peer), [], [])
+        except InterruptedError:
+            continue
         for s in r:
             if s is ls:
                 a, _ = ls.accept()

@@ -22,6 +22,26 @@ class Closed(Exception):
     pass
 
 
+def free_port(host="127.0.0.1"):
+    s = socket.socket()
+    s.bind((host, 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, t=10, host="127.0.0.1"):
+    """True once something accepts on host:port (within t seconds)."""
+    end = time.time() + t
+    while time.time() < end:
+        try:
+            socket.create_connection((host, port), timeout=0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 def encode(ftype, src, dst, payload=b"", seq=0, ack=0, version=VERSION, length=None):
     return HDR.pack(version, ftype, src, dst, seq, ack, len(payload) if length is None else length) + payload
 

@@ -2,120 +2,15 @@
 """Relay-level integration tests for tunneld on loopback, driven by tunnel_client.py
 (an independent Python implementation of the frame format)."""
 import os
-import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tunnel_client import T, ALL, Conn, Closed, encode, ctl, drop_payload, parse_drop  # noqa: E402
-
-SEALBOX = os.environ["SEALBOX"]
-TOP = os.environ.get("TOP", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-TMP = tempfile.mkdtemp(prefix="sealbox-tun.")
-H = "127.0.0.1"
-procs = []
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((H, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, t=10):
-    end = time.time() + t
-    while time.time() < end:
-        try:
-            socket.create_connection((H, port), timeout=0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-class Relay:
-    def __init__(self, name, port=None, **kv):
-        self.dir = os.path.join(TMP, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.state = os.path.join(self.dir, "state")
-        self.port = port or free_port()
-        self.kv = {"listen": "%s:%d" % (H, self.port), "state_dir": self.state, "digits": 3,
-                   "log_level": "debug", "register_rate": 100000}
-        self.kv.update(kv)
-        self.conf = os.path.join(self.dir, "tunneld.ini")
-        self.write()
-        self.start()
-
-    def write(self):
-        with open(self.conf, "w") as f:
-            f.write("[tunneld]\n" + "".join("%s = %s\n" % kv for kv in self.kv.items()))
-
-    def start(self):
-        self.log = open(os.path.join(self.dir, "log"), "ab")
-        self.p = subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", self.conf], stdout=self.log, stderr=self.log)
-        procs.append(self.p)
-        if not wait_port(self.port):
-            raise RuntimeError("tunneld did not start: " + self.logtext())
-
-    def stop(self, sig=signal.SIGTERM):
-        self.p.send_signal(sig)
-        try:
-            return self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return None
-
-    def conn(self, **kw):
-        return Conn(H, self.port, **kw)
-
-    def rss_kb(self):
-        with open("/proc/%d/status" % self.p.pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return -1
-
-    def logtext(self):
-        with open(os.path.join(self.dir, "log"), "rb") as f:
-            return f.read().decode(errors="replace")
-
-
-results = {"fail": 0}
-
-
-def check(name, cond, detail=""):
-    if cond:
-        print("ok - " + name)
-    else:
-        results["fail"] += 1
-        print("not ok - %s%s" % (name, (": " + detail) if detail else ""))
-
-
-def test(fn):
-    try:
-        fn()
-    except Exception as e:  # one broken scenario must not hide the others
-        results["fail"] += 1
-        print("not ok - %s raised %s: %s" % (fn.__name__, type(e).__name__, e))
-        traceback.print_exc(file=sys.stdout)
-
-
-def pair(r, **kw):
-    m = r.conn(**kw)
-    m.register()
-    c = r.conn()
-    n, j = c.join(m.session)
-    assert n == "JOINED", (n, j)
-    pj = m.expect("PEER_JOINED")
-    return m, c, pj
+from lib_tun import TOP, TMP, H, SEALBOX, Relay, check, test, pair, free_port, wait_port, sanitizer_logs, cleanup  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
@@ -560,9 +455,20 @@ def t_resume():
     check("master told the client is back (resumed=1)", pj.get("resumed") == "1")
     m.send(T["DATA"], 2, b"again")
     check("data flows after resume", c2.recv()[5] == b"again")
+    # only the participant's side broke: its new link takes over from the old one, which
+    # the relay still thinks is alive (it would notice only after dead_after)
     again = r.conn()
     again.send_ctl(T["RESUME"], src=0, session=m.session, id=2, token=tok)
-    check("resume of an attached participant refused", again.recv_ctl()[1].get("code") == "refused")
+    n, kv = again.recv_ctl()
+    check("resume of a still-attached participant with its token takes over: JOINED resumed=1",
+          n == "JOINED" and kv.get("resumed") == "1" and kv["id"] == "2", "%s %s" % (n, kv))
+    again.id = 2
+    check("the old connection is closed", c2.closed())
+    check("the master hears PEER_JOINED resumed=1", m.expect("PEER_JOINED").get("resumed") == "1")
+    m.send(T["DATA"], 2, b"new link")
+    check("data goes to the new link", again.recv()[5] == b"new link")
+    check("the takeover is logged", "id=2 resumes from" in r.logtext())
+    c2 = again
     # the master drops and resumes
     mt = m.token
     m.close()
@@ -665,21 +571,7 @@ try:
         test(f)
     check("tunneld survived every scenario", R.p.poll() is None)
     R.stop()
-    bad = []
-    for d in sorted(os.listdir(TMP)):
-        lp = os.path.join(TMP, d, "log")
-        if os.path.exists(lp):
-            with open(lp, "rb") as f:
-                txt = f.read().decode(errors="replace")
-            if "Sanitizer" in txt or "runtime error:" in txt:
-                bad.append(d)
+    bad = sanitizer_logs()
     check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    if results["fail"] == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    else:
-        print("# logs kept in " + TMP)
+    cleanup()

@@ -69,6 +69,31 @@ static void numbers_unique_persisted_exhausted(void)
 	rmrf(d);
 }
 
+/* a number glued to a torn line (an older tunneld's short write on a full disk) counts
+ * as issued wherever it is; a torn last line is cut off at start-up */
+static void numbers_torn_lines(void)
+{
+	struct tun_numbers n;
+	char err[256], p[128], *d = tmpdir();
+	struct stat st;
+	uint32_t v;
+
+	snprintf(p, sizeof(p), "%s/issued", d);
+	FILE *f = fopen(p, "w");
+	fputs("10\n1" "23\n11\nxx\n4", f); /* "1" torn, 23 glued to it; "4" torn at the end */
+	fclose(f);
+	CHECK(tun_numbers_open(&n, d, 2, 10, err, sizeof(err)) == 0);
+	CHECK(tun_numbers_is_issued(&n, 10) && tun_numbers_is_issued(&n, 23) && tun_numbers_is_issued(&n, 11));
+	CHECK_EQ(tun_numbers_left(&n), 87);
+	CHECK(stat(p, &st) == 0 && st.st_size == 13); /* the torn "4" is gone */
+	CHECK(tun_numbers_issue(&n, &v) == 0 && v != 10 && v != 11 && v != 23);
+	tun_numbers_close(&n);
+	CHECK(tun_numbers_open(&n, d, 2, 10, err, sizeof(err)) == 0);
+	CHECK(tun_numbers_is_issued(&n, v) && tun_numbers_left(&n) == 86);
+	tun_numbers_close(&n);
+	rmrf(d);
+}
+
 static void throttle_limits_and_block(void)
 {
 	struct tun_throttle t;
@@ -139,8 +164,14 @@ static void drop_store(void)
 	CHECK(tun_drop_put_begin(&d, &p, "b", 5, 15, 15, 4) == NULL);
 	tun_drop_put_abort(&d, &p);
 	CHECK_EQ(d.used, 10);
-	CHECK(tun_drop_del(&d, "a") == NULL && d.used == 0);
-	CHECK_STR(tun_drop_del(&d, "a"), "no-such-file");
+	CHECK(tun_drop_del(&d, "a", 0, 1) == NULL && d.used == 0);
+	CHECK_STR(tun_drop_del(&d, "a", 0, 1), "no-such-file");
+	CHECK(tun_drop_put_begin(&d, &p, "c", 3, 15, 15, 4) == NULL);
+	p.owner = 7;
+	CHECK(tun_drop_put_data(&d, &p, "abc", 3) == NULL && tun_drop_put_commit(&d, &p) == NULL);
+	/* only the participant that put it deletes it (or a caller allowed any, the master) */
+	CHECK_STR(tun_drop_del(&d, "c", 8, 0), "not-allowed");
+	CHECK(tun_drop_del(&d, "c", 7, 0) == NULL && d.used == 0 && d.nown == 0);
 	CHECK(tun_drop_put_begin(&d, &p, "c", 3, 15, 15, 4) == NULL);
 	CHECK(tun_drop_put_data(&d, &p, "abc", 3) == NULL && tun_drop_put_commit(&d, &p) == NULL);
 	tun_drop_destroy(&d);
@@ -185,6 +216,8 @@ static void conf_rules(void)
 	CHECK_EQ(c.unknown_rate, 10);
 	CHECK_EQ(c.register_rate, 10);
 	CHECK_EQ(c.max_connections, 8192);
+	CHECK_EQ(c.max_connections_per_ip, 64);
+	CHECK_EQ(c.register_rate_total, 60);
 	tun_conf_free(&c);
 	snprintf(path, sizeof(path), "%s/t.ini", d);
 	FILE *f = fopen(path, "w");
@@ -201,5 +234,38 @@ static void conf_rules(void)
 	rmrf(d);
 }
 
-UNIT_SUITE(tunneld, UNIT_TEST(numbers_unique_persisted_exhausted), UNIT_TEST(throttle_limits_and_block),
-	   UNIT_TEST(drop_store), UNIT_TEST(http_upgrade), UNIT_TEST(conf_rules));
+/* connections per source are counted exactly (IPv6 per /64), entries go with the last
+ * connection; the global register rate is one bucket for everyone */
+static void limits_per_source_and_global(void)
+{
+	struct tun_limits l;
+	struct tun_addr_count *a[3], *b, *v6[2];
+
+	CHECK(tun_limits_init(&l, 2, 1000) == 0);
+	for (int i = 0; i < 3; i++)
+		CHECK((a[i] = tun_limits_conn_add(&l, "192.0.2.1", 3)) != NULL);
+	CHECK(tun_limits_conn_add(&l, "192.0.2.1", 3) == NULL);
+	CHECK(tun_limits_conn_add(&l, "::ffff:192.0.2.1", 3) == NULL); /* v4-mapped: the same source */
+	CHECK((b = tun_limits_conn_add(&l, "192.0.2.2", 3)) != NULL);
+	CHECK((v6[0] = tun_limits_conn_add(&l, "2001:db8:0:1::1", 2)) != NULL);
+	CHECK((v6[1] = tun_limits_conn_add(&l, "2001:db8:0:1:ffff::9", 2)) != NULL);
+	CHECK(tun_limits_conn_add(&l, "2001:db8:0:1::77", 2) == NULL); /* same /64 */
+	CHECK(tun_limits_conn_add(&l, "2001:db8:0:2::1", 2) != NULL);  /* another /64 */
+	CHECK_EQ(tun_limits_conn_count(a[0]), 3);
+	CHECK_EQ(l.sources, 4);
+	tun_limits_conn_del(&l, a[0]);
+	CHECK((a[0] = tun_limits_conn_add(&l, "192.0.2.1", 3)) != NULL);
+	for (int i = 0; i < 3; i++)
+		tun_limits_conn_del(&l, a[i]);
+	tun_limits_conn_del(&l, b);
+	CHECK_EQ(l.sources, 2);
+	CHECK(tun_limits_register(&l, 1000) == 0 && tun_limits_register(&l, 1000) == 0);
+	CHECK(tun_limits_register(&l, 1000) < 0);
+	CHECK(tun_limits_register(&l, 1000 + 30000) == 0); /* 2/min: one back after 30 s */
+	tun_limits_free(&l);
+}
+
+UNIT_SUITE(tunneld, UNIT_TEST(numbers_unique_persisted_exhausted), UNIT_TEST(numbers_torn_lines),
+	   UNIT_TEST(throttle_limits_and_block),
+	   UNIT_TEST(drop_store), UNIT_TEST(limits_per_source_and_global), UNIT_TEST(http_upgrade),
+	   UNIT_TEST(conf_rules));
