@@ -7,17 +7,15 @@ refused, and nothing the relay learnt opens any frame after (the next honest joi
 included)."""
 import json
 import os
-import pty
 import re
-import select
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+import lib_vwtest  # noqa: E402
+from lib_vwtest import PtyMaster, free_port, ok, procs, run, wait_port  # noqa: E402
 from lib_vwproto import count_opened  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
@@ -35,42 +33,6 @@ def start_relay(*extra):
     return "127.0.0.1:%d" % port, log
 
 
-class PtyMaster:
-    """viewer-master with a pty as its controlling terminal (its /dev/tty)."""
-
-    def __init__(self, relay, *opts):
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execv(SEALBOX, [SEALBOX, "viewer-master", "--no-lan", "--server", relay] + list(opts))
-        self.pid, self.fd, self.buf = pid, fd, ""
-
-    def expect(self, pattern, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            m = re.search(pattern, self.buf)
-            if m:
-                self.buf = self.buf[m.end():]
-                return m
-            r, _, _ = select.select([self.fd], [], [], 0.2)
-            if r:
-                try:
-                    self.buf += os.read(self.fd, 4096).decode(errors="replace")
-                except OSError:
-                    break
-        sys.stderr.write("master output so far: %r\n" % self.buf)
-        return None
-
-    def type(self, s):
-        os.write(self.fd, s.encode())
-
-    def stop(self):
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
-
-
 def client(relay, session, *cmd):
     p = subprocess.Popen([SEALBOX, "viewer-client", "--server", relay, session] + list(cmd),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -80,19 +42,7 @@ def client(relay, session, *cmd):
 
 
 def client_sas(p, timeout=15):
-    """Reads the client's stderr up to its SAS line."""
-    end = time.time() + timeout
-    seen = ""
-    while time.time() < end:
-        line = p.stderr.readline()
-        if not line:
-            break
-        seen += line
-        m = re.search(r"SAS (\d{8})", line)
-        if m:
-            return m.group(1)
-    sys.stderr.write("client stderr so far: %r\n" % seen)
-    return None
+    return lib_vwtest.client_sas(p, timeout)[0]
 
 
 def main():
