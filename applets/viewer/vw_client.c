@@ -326,7 +326,8 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 		return m->a ? m->a : EXIT_FAIL;
 	case VW_M_DATA:
 		if (m->a == VW_STREAM_ZEROS) {
-			if (c->kind != VW_K_GET || c->done + m->c > c->size ||
+			/* done <= size always, so this cannot wrap for a huge hole length */
+			if (c->kind != VW_K_GET || m->c > c->size - c->done ||
 			    lseek(c->out_fd, (off_t)m->c, SEEK_CUR) < 0)
 				return EXIT_PROTOCOL;
 			vw_check_zeros(c->check, m->c);
@@ -335,7 +336,7 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 			return -1;
 		}
 		if (c->kind == VW_K_GET) {
-			if (c->done + m->len > c->size)
+			if (m->len > c->size - c->done)
 				return EXIT_PROTOCOL;
 			if (all_zero(m->data, m->len)) {
 				if (lseek(c->out_fd, (off_t)m->len, SEEK_CUR) < 0)
@@ -425,7 +426,7 @@ static void pump_source(struct client *c, int readable)
 				draw_progress(c, 0);
 				continue;
 			}
-			if (c->done + want > c->size)
+			if (want > c->size - c->done)
 				want = (size_t)(c->size - c->done); /* a growing file ends at its size */
 			n = want ? pread(c->in_fd, buf, want, (off_t)c->done) : 0;
 		} else {

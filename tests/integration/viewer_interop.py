@@ -108,6 +108,23 @@ def main():
     ok(tag == gmac, "the master's transfer check equals GMAC computed independently")
     ok(b"Z" in recs, "the file's hole travelled as a hole")
 
+    # a put whose hole length would wrap done + length past 2^64 (and so pass a naive
+    # "done + length > size" check and seek backwards) is refused and ends the channel
+    c.send_msg(msg(0x10, 3, 5, 256 * 1024, 100, args(b"wrap.bin", os.urandom(32).hex().encode())))
+    t = recv_sealed(c)
+    while t is not None and t[1] != 3:
+        t = recv_sealed(c)
+    ok(t is not None and t[0] == 0x11, "put of 100 bytes opened")
+    c.send_msg(msg(0x13, 3, 0, 0, 0, b"x" * 60))
+    c.send_msg(msg(0x13, 3, 2, 0, (1 << 64) - 10))
+    t = recv_sealed(c)
+    while t is not None and t[1] != 3:
+        t = recv_sealed(c)
+    ok(t is not None and t[0] == 0x16 and t[3] == 74, "a wrapping hole length is refused: EXIT 74 (%r)" % (t[:4] if t else None,))
+    c.send_msg(msg(0x15, 3, 0, 0, 0, bytes(16)))  # EOF for a channel that is gone: ignored
+    ok(not os.path.exists(os.path.join(share, "wrap.bin")) and
+       not [n for n in os.listdir(share) if n.startswith(".sealbox-put")], "the channel ended: no file, no temporary")
+
     # hostile 1: a replayed sequence number
     c.send_msg(msg(0x14, 1, b=1), seq=c.r.seq)
     ok(wait_kicked(c), "a replayed seq gets that client kicked")
