@@ -105,7 +105,8 @@ static void drop_peer(struct vw_master *m, struct vw_peer *p, const char *why, i
 		m->rekey_due = 1; /* it holds the group key: the others get a new one */
 	} else {
 		/* it never had anything but its own link keys, wiped here */
-		log_info("client %u (%s) removed before approval: %s", p->id, p->addr, why);
+		log_info("client %u (%s) %s before approval: %s", p->id, p->addr,
+			 kick ? "removed" : "gave up", why);
 	}
 	if (kick) {
 		snprintf(ctl, sizeof(ctl), "id=%u\n", p->id);
@@ -153,7 +154,7 @@ static void rekey(struct vw_master *m)
  * that client's own m2c key. */
 static void approve(struct vw_master *m, struct vw_peer *p, int yes, const char *why)
 {
-	static uint8_t data[1 + VW_GROUP_KEEP * (2 + VW_KEY_LEN) + VW_KEY_LEN + 1024];
+	static uint8_t data[1 + VW_GROUP_KEEP * (2 + VW_KEY_LEN) + VW_KEY_LEN + 1024 + 1]; /* + NUL */
 	struct vw_msg msg = { 0 };
 	ssize_t gl;
 	size_t len;
@@ -169,7 +170,7 @@ static void approve(struct vw_master *m, struct vw_peer *p, int yes, const char 
 		m->rekey_due = 1;
 		return;
 	}
-	if ((gl = vw_group_encode(&m->group, data, sizeof(data) - 1024)) < 0) {
+	if ((gl = vw_group_encode(&m->group, data, sizeof(data) - 1025)) < 0) {
 		drop_peer(m, p, "no group key", 1);
 		return;
 	}

@@ -167,13 +167,10 @@ class Raw:
         return f
 
     def _exact(self, n):
-        b = b""
-        while len(b) < n:
-            c = self.s.recv(n - len(b))
-            if not c:
-                return None
-            b += c
-        return b
+        try:
+            return recv_exact(self.s, n)
+        except OSError:
+            return None
 
     def close(self):
         try:
@@ -367,26 +364,25 @@ class Tap:
         return out
 
 
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise OSError("closed")
+        b += c
+    return b
+
+
 def try_direct(lan_port, cid, session, kd, v2=False, host="127.0.0.1"):
     """The client side of the direct-LAN proof (section 8) with key kd for id cid: the
     socket when the master answered with a valid proof, else None."""
     s = socket.create_connection((host, lan_port), 3)
     s.settimeout(3)
     try:
-        chal = b""
-        while len(chal) < 32:
-            c = s.recv(32 - len(chal))
-            if not c:
-                raise OSError("closed")
-            chal += c
+        chal = recv_exact(s, 32)
         s.sendall(struct.pack(">H", cid) + direct_proof(kd, 0, chal, session, cid, v2))
-        ans = b""
-        while len(ans) < 32:
-            c = s.recv(32 - len(ans))
-            if not c:
-                raise OSError("closed")
-            ans += c
-        if ans == direct_proof(kd, 1, chal, session, cid, v2):
+        if recv_exact(s, 32) == direct_proof(kd, 1, chal, session, cid, v2):
             return s
     except OSError:
         pass
