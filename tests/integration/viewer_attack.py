@@ -170,7 +170,8 @@ def main():
     drain(d)
     drain(b)
     m.command("kick %d" % d.id)
-    ok(m.expect(r"rekeyed epoch (\d+)") is not None, "the master re-keys after the kick")
+    ok(m.expect(r"kicked %d " % d.id) is not None and m.expect(r"rekeyed epoch (\d+)") is not None,
+       "the master re-keys after the kick")
     got = drain(b, 3)
     e2 = max(b.ring) if b.ring else -1
     ok(any(x[0] == vp.M_REKEY for x in got) and e2 > e1, "the remaining member gets the new epoch %d" % e2)
