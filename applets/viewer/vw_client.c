@@ -1,6 +1,7 @@
 /* viewer-client - join a remote-support session as the technician: join through the
- * relay, send a fresh RSA public key, receive the session key, show the SAS to be read
- * out, wait for the person at the appliance to approve, then run one command. */
+ * relay, send a fresh RSA public key (and a commitment to a nonce), receive this join's
+ * own secret J, show the SAS to be read out, wait for the person at the appliance to
+ * approve (which brings the group keys), then run one command. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -64,7 +65,9 @@ struct client {
 	struct cry_rsa *priv;
 	uint8_t *spki;
 	size_t spki_len;
-	struct vw_key key, prev;
+	uint8_t nc[VW_NC_LEN]; /* our nonce: committed in HELLO, revealed after KEY */
+	struct vw_link link;   /* our own keys with the master, derived from J */
+	struct vw_group group; /* the drop's keys, from APPROVE and REKEY */
 	struct vw_replay rp;
 	enum cstate state;
 	uint32_t perms;
@@ -127,7 +130,7 @@ static int send_msg(struct client *c, uint8_t type, uint8_t a, uint32_t b, uint6
 		    const void *data, size_t len)
 {
 	struct vw_msg m = { type, CHAN, a, b, x, data, len };
-	return vw_conn_send_msg(c->data, &c->key, TF_ID_MASTER, &m);
+	return vw_conn_send_msg(c->data, &c->link.c2m, TF_ID_MASTER, &m);
 }
 
 static void draw_progress(struct client *c, int final)
@@ -180,11 +183,10 @@ static int start_command(struct client *c)
 	default: break;
 	}
 	if (c->kind == K_DROP) {
-		/* the drop is the relay's: no permission from the master, only its key */
-		const struct vw_key *keys[2] = { &c->key, &c->prev };
+		/* the drop is the relay's: no permission from the master, only the group keys */
 		int rc;
 		c->drop = vw_drop_start(c->ncmd - 1, c->cmd + 1, (uint32_t)strtoul(c->session, NULL, 10),
-					keys, &c->relay, &rc);
+					&c->group, &c->relay, &rc);
 		c->state = C_RUNNING;
 		return c->drop ? -1 : rc;
 	}
@@ -325,7 +327,8 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 		return m->a ? m->a : EXIT_FAIL;
 	case VW_M_DATA:
 		if (m->a == VW_STREAM_ZEROS) {
-			if (c->kind != VW_K_GET || c->done + m->c > c->size ||
+			/* done <= size always, so this cannot wrap for a huge hole length */
+			if (c->kind != VW_K_GET || m->c > c->size - c->done ||
 			    lseek(c->out_fd, (off_t)m->c, SEEK_CUR) < 0)
 				return EXIT_PROTOCOL;
 			vw_check_zeros(c->check, m->c);
@@ -334,7 +337,7 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 			return -1;
 		}
 		if (c->kind == VW_K_GET) {
-			if (c->done + m->len > c->size)
+			if (m->len > c->size - c->done)
 				return EXIT_PROTOCOL;
 			if (all_zero(m->data, m->len)) {
 				if (lseek(c->out_fd, (off_t)m->len, SEEK_CUR) < 0)
@@ -424,7 +427,7 @@ static void pump_source(struct client *c, int readable)
 				draw_progress(c, 0);
 				continue;
 			}
-			if (c->done + want > c->size)
+			if (want > c->size - c->done)
 				want = (size_t)(c->size - c->done); /* a growing file ends at its size */
 			n = want ? pread(c->in_fd, buf, want, (off_t)c->done) : 0;
 		} else {
@@ -458,18 +461,25 @@ static void pump_source(struct client *c, int readable)
 	}
 }
 
+/* KEY: J for this join alone. From it our link keys and the SAS; then N_c goes to the
+ * master (sealed under our c2m key) so that it can make the same SAS. J is wiped. */
 static int on_key(struct client *c, const uint8_t *pl, size_t len)
 {
-	const uint8_t *w;
+	const uint8_t *w, *nm;
 	size_t wl;
-	uint16_t epoch;
+	uint8_t j[VW_JOIN_LEN];
+	struct vw_bind b;
 	char sas[VW_SAS_DIGITS + 1];
 	uint32_t session = (uint32_t)strtoul(c->session, NULL, 10);
+	int bad;
 
-	if (vw_keymsg_parse(pl, len, &epoch, &w, &wl) < 0 ||
-	    vw_key_unwrap(&c->key, epoch, c->priv, w, wl) < 0 ||
-	    vw_sas(&c->key, session, c->spki, c->spki_len, sas) < 0) {
-		fprintf(stderr, "viewer-client: could not receive the session key\n");
+	bad = vw_keymsg_parse(pl, len, &nm, &w, &wl) < 0 || vw_join_unwrap(j, c->priv, w, wl) < 0 ||
+	      vw_bind_init(&b, session, c->relay.my_id, c->spki, c->spki_len, nm) < 0 ||
+	      vw_link_derive(&c->link, j, &b) < 0 || vw_sas(j, &b, c->nc, sas) < 0 ||
+	      send_msg(c, VW_M_REVEAL, 0, 0, 0, c->nc, sizeof(c->nc)) < 0;
+	cry_wipe(j, sizeof(j));
+	if (bad) {
+		fprintf(stderr, "viewer-client: could not receive this join's key\n");
 		return EXIT_PROTOCOL;
 	}
 	fprintf(stderr, "viewer-client: SAS %s - read it to the person at the appliance; waiting for approval\n", sas);
@@ -478,14 +488,14 @@ static int on_key(struct client *c, const uint8_t *pl, size_t len)
 }
 
 /* After approval (only an approved client is let in directly): the master's LAN
- * addresses, briefly; the data path moves there when one proves to hold K. */
+ * addresses, briefly; the data path moves there when one proves to hold our direct key. */
 static void try_direct(struct client *c)
 {
 	char chosen[80];
 
 	if (!c->lan[0] || c->no_lan)
 		return;
-	if (vw_direct_try(&c->direct, c->lan, &c->key, (uint32_t)strtoul(c->session, NULL, 10),
+	if (vw_direct_try(&c->direct, c->lan, c->link.direct, (uint32_t)strtoul(c->session, NULL, 10),
 			  c->relay.my_id, &c->relay.seq, 1000, chosen, sizeof(chosen)) == 0) {
 		c->data = &c->direct;
 		/* its frames are kept and acked like the relay's, so a break loses nothing */
@@ -514,10 +524,10 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 		     const uint8_t *pl)
 {
 	static uint8_t pt[VW_MSG_MAX];
-	const struct vw_key *keys[2] = { &c->key, &c->prev };
+	const struct vw_key *keys[1] = { &c->link.m2c };
 	struct vw_msg m;
 	const char *why = "";
-	ssize_t n = vw_open_frame(keys, 2, &c->rp, h, raw, pl, pt, sizeof(pt), NULL, &why);
+	ssize_t n = vw_open_frame(keys, 1, &c->rp, h, raw, pl, pt, sizeof(pt), NULL, &why);
 	int rc = -1;
 
 	if (n < 0 || vw_msg_parse(&m, pt, (size_t)n) < 0) {
@@ -525,20 +535,24 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 		return EXIT_PROTOCOL;
 	}
 	if (m.type == VW_M_REKEY) {
-		struct vw_key nk = { 0 };
-		if (vw_key_unwrap(&nk, (uint16_t)m.b, c->priv, m.data, m.len) < 0 ||
-		    nk.epoch != (uint16_t)(c->key.epoch + 1)) {
-			vw_key_clear(&nk);
+		if (c->state < C_RUNNING || m.len != VW_KEY_LEN ||
+		    (uint16_t)m.b != (uint16_t)(c->group.g[0].epoch + 1) ||
+		    vw_group_push(&c->group, (uint16_t)m.b, m.data) < 0) {
 			fprintf(stderr, "viewer-client: bad re-key\n");
+			rc = EXIT_PROTOCOL;
+		} else {
+			fprintf(stderr, "viewer-client: group key re-keyed (epoch %u)\n", (unsigned)m.b);
+		}
+	} else if (c->state == C_APPROVAL && m.type == VW_M_APPROVE) {
+		ssize_t gl = vw_group_decode(&c->group, m.data, m.len);
+		if (gl < 0 || c->group.g[0].epoch != (uint16_t)m.c) {
+			fprintf(stderr, "viewer-client: malformed approval\n");
+			cry_wipe(pt, (size_t)n);
 			return EXIT_PROTOCOL;
 		}
-		vw_key_clear(&c->prev);
-		c->prev = c->key;
-		c->key = nk;
-		fprintf(stderr, "viewer-client: session re-keyed (epoch %u)\n", c->key.epoch);
-	} else if (c->state == C_APPROVAL && m.type == VW_M_APPROVE) {
 		c->perms = m.b;
-		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)m.len, (const char *)m.data);
+		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)(m.len - (size_t)gl),
+			 (const char *)m.data + gl);
 		try_direct(c);
 		fprintf(stderr, "viewer-client: approved; path %s\n", c->data == &c->direct ? c->dpath : c->path);
 		rc = start_command(c);
@@ -548,7 +562,7 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 	} else if (c->state == C_RUNNING && m.chan == CHAN) {
 		rc = on_chan_msg(c, &m);
 	} else if (c->state == C_RUNNING && c->fwd) {
-		vw_cfwd_msg(c->fwd, c->data, &c->key, &m);
+		vw_cfwd_msg(c->fwd, c->data, &c->link.c2m, &m);
 	}
 	cry_wipe(pt, (size_t)n);
 	return rc;
@@ -589,7 +603,12 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 				return EXIT_PROTOCOL;
 			c->rp.last_seq = h->seq;
 			rc = on_key(c, pl, h->length);
-		} else if (pl[0] == VW_OUT_SEALED && c->key.set) {
+		} else if (c->state == C_KEYWAIT && pl[0] == VW_OUT_BYE) {
+			/* plaintext: the relay could fake it, but it can always refuse service */
+			fprintf(stderr, "viewer-client: the master refused the join: %.*s\n",
+				(int)(h->length - 1 > 200 ? 200 : h->length - 1), (const char *)pl + 1);
+			rc = EXIT_NOPERM;
+		} else if (pl[0] == VW_OUT_SEALED && c->link.m2c.set) {
 			rc = on_sealed(c, h, raw, pl);
 		}
 		if (c->rp.last_seq == h->seq)
@@ -616,7 +635,7 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 	}
 	switch (h->type) {
 	case TF_JOINED: {
-		uint8_t hello[2100];
+		uint8_t hello[2100], commit[32];
 		ssize_t n;
 		unsigned long id = (v = tfctl_get(&ctl, "id")) ? strtoul(v, NULL, 10) : 0;
 		if (tfctl_get(&ctl, "resumed") && c->rtx.state == VW_LINK_RESUMING && id == c->relay.my_id) {
@@ -635,9 +654,9 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 		 * path through a forwarder the test can cut */
 		if ((v = getenv("SEALBOX_VIEWER_LAN")) && *v && c->lan[0])
 			snprintf(c->lan, sizeof(c->lan), "%s", v);
-		if (key_ready(c) < 0)
+		if (key_ready(c) < 0 || cry_random(c->nc, sizeof(c->nc)) < 0 || cry_sha256(c->nc, sizeof(c->nc), commit) < 0)
 			return EXIT_SOFTWARE;
-		n = vw_hello_encode(c->spki, c->spki_len, hello, sizeof(hello));
+		n = vw_hello_encode(commit, c->spki, c->spki_len, hello, sizeof(hello));
 		if (n < 0 || vw_conn_send_plain(&c->relay, TF_ID_MASTER, hello, (size_t)n) < 0)
 			return EXIT_SOFTWARE;
 		c->state = C_KEYWAIT;
@@ -659,9 +678,10 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 		v = tfctl_get(&ctl, "id");
 		if (v && (strtoul(v, NULL, 10) == TF_ID_MASTER || strtoul(v, NULL, 10) == c->relay.my_id)) {
 			const char *r = tfctl_get(&ctl, "reason");
-			fprintf(stderr, "viewer-client: %s (%s)\n",
+			fprintf(stderr, "viewer-client: %s (%s)%s\n",
 				strtoul(v, NULL, 10) == TF_ID_MASTER ? "the master left" : "removed from the session",
-				r ? r : "left");
+				r ? r : "left",
+				c->state == C_KEYWAIT ? " before the key exchange: the master may speak another protocol version (this client speaks 3)" : "");
 			return c->state == C_APPROVAL || (r && strcmp(r, "kicked") == 0) ? EXIT_NOPERM : EXIT_UNAVAILABLE;
 		}
 		return -1;
@@ -768,7 +788,7 @@ static int run(struct client *c)
 		if (rc < 0 && c->drop)
 			rc = vw_drop_pump(c->drop, &c->relay);
 		if (rc < 0 && c->fwd)
-			vw_cfwd_pump(c->fwd, c->data, &c->key, pf + 3, nf - 3);
+			vw_cfwd_pump(c->fwd, c->data, &c->link.c2m, pf + 3, nf - 3);
 		if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
 			winch_flag = 0;
 			send_msg(c, VW_M_RESIZE, 0, term_size(), 0, NULL, 0);
@@ -893,8 +913,9 @@ static int viewer_client_main(int argc, char **argv)
 	cry_gcm_stream_free(c.check);
 	vw_cfwd_free(c.fwd);
 	vw_drop_free(c.drop);
-	vw_key_clear(&c.key);
-	vw_key_clear(&c.prev);
+	vw_link_clear(&c.link);
+	vw_group_clear(&c.group);
+	cry_wipe(c.nc, sizeof(c.nc));
 	cry_rsa_free(c.priv);
 	free(c.spki);
 	vw_relay_opts_free(&c.ro);

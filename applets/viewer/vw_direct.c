@@ -1,4 +1,5 @@
-/* vw_direct.c - direct LAN path: listener, proofs of K, the client's attempt. */
+/* vw_direct.c - direct LAN path: listener, proofs of the per-client direct key, the
+ * client's attempt. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -187,10 +188,10 @@ bad:
 	return -1;
 }
 
-int vw_direct_proof(const struct vw_key *k, int answer, const uint8_t chal[VW_CHAL_LEN],
+int vw_direct_proof(const uint8_t k[VW_KEY_LEN], int answer, const uint8_t chal[VW_CHAL_LEN],
 		    uint32_t session, uint16_t id, uint8_t out[VW_PROOF_LEN])
 {
-	static const char l1[] = "sealbox-direct-v1", l2[] = "sealbox-direct-ok-v1";
+	static const char l1[] = "sealbox-direct-v3", l2[] = "sealbox-direct-ok-v3";
 	const char *label = answer ? l2 : l1;
 	uint8_t msg[32 + VW_CHAL_LEN + 6];
 	size_t n = strlen(label);
@@ -205,7 +206,7 @@ int vw_direct_proof(const struct vw_key *k, int answer, const uint8_t chal[VW_CH
 	msg[n++] = (uint8_t)session;
 	msg[n++] = (uint8_t)(id >> 8);
 	msg[n++] = (uint8_t)id;
-	rc = cry_hmac_sha256(k->k, VW_KEY_LEN, msg, n, out);
+	rc = cry_hmac_sha256(k, VW_KEY_LEN, msg, n, out);
 	return rc;
 }
 
@@ -231,7 +232,7 @@ static int read_until(int fd, uint8_t *p, size_t n, long deadline)
 	return 0;
 }
 
-static int try_one(const char *hp, const struct vw_key *k, uint32_t session, uint16_t id,
+static int try_one(const char *hp, const uint8_t k[VW_KEY_LEN], uint32_t session, uint16_t id,
 		   int timeout_ms)
 {
 	char host[64], err[160];
@@ -257,7 +258,7 @@ static int try_one(const char *hp, const struct vw_key *k, uint32_t session, uin
 	return fd;
 }
 
-int vw_direct_try(struct vw_conn *out, const char *lan, const struct vw_key *k,
+int vw_direct_try(struct vw_conn *out, const char *lan, const uint8_t k[VW_KEY_LEN],
 		  uint32_t session, uint16_t id, uint32_t *seq, int timeout_ms, char *chosen,
 		  size_t cap)
 {

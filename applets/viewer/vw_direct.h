@@ -1,5 +1,6 @@
 /* vw_direct.h - the direct LAN path between a client and the master
- * (docs/viewer-protocol.md section 8): the master's listener, the proof of K both ways,
+ * (docs/viewer-protocol.md section 8): the master's listener, the proof of the client's
+ * direct key both ways,
  * and the client's brief attempt. The direct link then carries the same frames as the
  * relay link, sealed the same way. */
 #ifndef VW_DIRECT_H
@@ -27,14 +28,15 @@
 int vw_direct_listen(const char *addr, char *lan, size_t cap, char *err, size_t errlen);
 /* "IP:PORT" or "[IPv6]:PORT" of an accepted peer (an IPv4-mapped address as IPv4). */
 void vw_direct_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap);
-/* HMAC-SHA256(K, label || challenge || u32 session || u16 client id); label
- * "sealbox-direct-v1" for the client's proof, "sealbox-direct-ok-v1" for the master's
+/* HMAC-SHA256(Kd, label || challenge || u32 session || u16 client id), Kd = that
+ * client's direct key (struct vw_link .direct, derived from its own J); label
+ * "sealbox-direct-v3" for the client's proof, "sealbox-direct-ok-v3" for the master's
  * answer. */
-int vw_direct_proof(const struct vw_key *k, int answer, const uint8_t chal[VW_CHAL_LEN],
+int vw_direct_proof(const uint8_t k[VW_KEY_LEN], int answer, const uint8_t chal[VW_CHAL_LEN],
 		    uint32_t session, uint16_t id, uint8_t out[VW_PROOF_LEN]);
 /* Client: tries the addresses of lan in order, each for at most timeout_ms in all.
  * On success out is the direct link (its seq shared with *seq) and chosen names it. */
-int vw_direct_try(struct vw_conn *out, const char *lan, const struct vw_key *k,
+int vw_direct_try(struct vw_conn *out, const char *lan, const uint8_t k[VW_KEY_LEN],
 		  uint32_t session, uint16_t id, uint32_t *seq, int timeout_ms, char *chosen,
 		  size_t cap);
 #endif

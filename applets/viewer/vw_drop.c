@@ -4,9 +4,11 @@
  *   header  "SBD1" u16 epoch, 16 random salt bytes               (22 bytes, plaintext)
  *   chunk 0 sealed meta: u64 size, u8 name length, name padded to 255 (280 bytes)
  *   chunk i sealed data: 32 KiB of the file (the last one shorter), i = 1..N
- * Per file key Kf = HKDF(K, salt "sealbox-drop-v1", info "file" 0 session stored-name
- * salt); nonce = 0000 0000 || u64 i; AAD = header || stored name || u64 i || u8 last.
- * The stored name is hex(HMAC(Kn, NAME))[0..40] with Kn = HKDF(K, ..., "name" 0 session),
+ * Per file key Kf = HKDF(G_epoch, salt "sealbox-drop-v3", info "file" 0 session
+ * stored-name salt); nonce = 0000 0000 || u64 i; AAD = header || stored name || u64 i ||
+ * u8 last. G_epoch is the group key of the epoch in the header (only approved members
+ * get it). The stored name is hex(HMAC(Kn, NAME))[0..40] with Kn = HKDF(name key, ...,
+ * "name" 0 session), the name key being the group's, stable for the session,
  * so the relay learns neither the name nor the contents, and a chunk moved to another
  * place or another file, a truncation or a swapped header fails authentication. */
 #include <errno.h>
@@ -25,7 +27,7 @@
 #include "core/tframe.h"
 #include "crypto/crypto.h"
 
-#define LABEL "sealbox-drop-v1"
+#define LABEL "sealbox-drop-v3"
 #define HDR_LEN 22
 #define SALT_LEN 16
 #define NAME_MAX_LEN 255
@@ -42,7 +44,7 @@ struct vw_drop {
 	enum dop op;
 	enum dstate st;
 	uint32_t session;
-	const struct vw_key *keys[2];
+	const struct vw_group *group;
 	char name[NAME_MAX_LEN + 1];
 	char rname[RNAME_LEN + 1];
 	const char *local;
@@ -73,7 +75,7 @@ static uint64_t get_u64(const uint8_t *p)
 	return v;
 }
 
-static int derive(const struct vw_key *key, const char *what, uint32_t session,
+static int derive(const uint8_t key[VW_KEY_LEN], const char *what, uint32_t session,
 		  const void *extra, size_t elen, uint8_t out[32])
 {
 	uint8_t info[16 + RNAME_LEN + SALT_LEN];
@@ -89,16 +91,16 @@ static int derive(const struct vw_key *key, const char *what, uint32_t session,
 	if (elen)
 		memcpy(info + n, extra, elen);
 	n += elen;
-	return cry_hkdf_sha256(key->k, VW_KEY_LEN, LABEL, strlen(LABEL), info, n, out, 32);
+	return cry_hkdf_sha256(key, VW_KEY_LEN, LABEL, strlen(LABEL), info, n, out, 32);
 }
 
-static int stored_name(const struct vw_key *key, uint32_t session, const char *name,
+static int stored_name(const struct vw_group *g, uint32_t session, const char *name,
 		       char out[RNAME_LEN + 1])
 {
 	uint8_t kn[32], mac[CRY_SHA256_LEN];
 	int rc = -1;
 
-	if (derive(key, "name", session, NULL, 0, kn) == 0 &&
+	if (derive(g->name_key, "name", session, NULL, 0, kn) == 0 &&
 	    cry_hmac_sha256(kn, sizeof(kn), name, strlen(name), mac) == 0 &&
 	    hex_encode(mac, RNAME_LEN / 2, out, RNAME_LEN + 1, 0) == 0)
 		rc = 0;
@@ -116,7 +118,7 @@ static int file_key(struct vw_drop *d, const struct vw_key *key)
 	if (d->aead)
 		cry_aead_free(d->aead);
 	d->aead = NULL;
-	if (derive(key, "file", d->session, extra, sizeof(extra), kf) == 0)
+	if (derive(key->k, "file", d->session, extra, sizeof(extra), kf) == 0)
 		d->aead = cry_aead_new(kf);
 	cry_wipe(kf, sizeof(kf));
 	return d->aead ? 0 : -1;
@@ -219,10 +221,10 @@ static int start_put(struct vw_drop *d, char **argv, struct vw_conn *relay)
 	d->nchunks = (d->size + CH - 1) / CH;
 	d->total = HDR_LEN + META_CT + d->size + d->nchunks * CRY_GCM_TAG_LEN;
 	memcpy(d->hdr, "SBD1", 4);
-	d->hdr[4] = (uint8_t)(d->keys[0]->epoch >> 8);
-	d->hdr[5] = (uint8_t)d->keys[0]->epoch;
+	d->hdr[4] = (uint8_t)(d->group->g[0].epoch >> 8);
+	d->hdr[5] = (uint8_t)d->group->g[0].epoch;
 	if (cry_random(d->hdr + 6, SALT_LEN) < 0 ||
-	    stored_name(d->keys[0], d->session, d->name, d->rname) < 0 || file_key(d, d->keys[0]) < 0)
+	    stored_name(d->group, d->session, d->name, d->rname) < 0 || file_key(d, &d->group->g[0]) < 0)
 		return EXIT_SOFTWARE;
 	snprintf(ctl, sizeof(ctl), "op=put\nname=%s\nsize=%llu\n", d->rname, (unsigned long long)d->total);
 	if (send_drop(relay, ctl, NULL, 0, d->buf, FRAME_ROOM) < 0)
@@ -244,7 +246,7 @@ static int start_get(struct vw_drop *d, const char *rname, struct vw_conn *relay
 }
 
 struct vw_drop *vw_drop_start(int argc, char **argv, uint32_t session,
-			      const struct vw_key *const keys[2], struct vw_conn *relay, int *rc)
+			      const struct vw_group *group, struct vw_conn *relay, int *rc)
 {
 	struct vw_drop *d = calloc(1, sizeof(*d));
 
@@ -255,8 +257,7 @@ struct vw_drop *vw_drop_start(int argc, char **argv, uint32_t session,
 	}
 	d->fd = -1;
 	d->session = session;
-	d->keys[0] = keys[0];
-	d->keys[1] = keys[1] && keys[1]->set ? keys[1] : NULL;
+	d->group = group;
 	if (strcmp(argv[0], "put") == 0) {
 		d->op = OP_PUT;
 		if (argc == 3)
@@ -267,7 +268,7 @@ struct vw_drop *vw_drop_start(int argc, char **argv, uint32_t session,
 		d->op = OP_GET;
 		snprintf(d->name, sizeof(d->name), "%s", argv[1]);
 		d->local = argv[2];
-		*rc = stored_name(keys[0], session, d->name, d->rname) < 0 ? EXIT_SOFTWARE : -1;
+		*rc = stored_name(group, session, d->name, d->rname) < 0 ? EXIT_SOFTWARE : -1;
 		if (*rc < 0) {
 			snprintf(d->tmp, sizeof(d->tmp), "%.*s.sealbox-drop-%ld",
 				 slash ? (int)(slash - argv[2] + 1) : 0, argv[2], (long)getpid());
@@ -365,9 +366,9 @@ static int open_meta(struct vw_drop *d)
 	if (memcmp(d->hdr, "SBD1", 4) != 0)
 		return -1;
 	epoch = (uint16_t)(d->hdr[4] << 8 | d->hdr[5]);
-	for (int i = 0; i < 2; i++)
-		if (d->keys[i] && d->keys[i]->epoch == epoch)
-			key = d->keys[i];
+	for (int i = 0; i < d->group->n && !key; i++)
+		if (d->group->g[i].epoch == epoch)
+			key = &d->group->g[i];
 	if (!key || file_key(d, key) < 0)
 		return -1;
 	/* meta carries "last" only for an empty file, which the reader does not know yet:
@@ -419,7 +420,7 @@ static int get_data(struct vw_drop *d, const uint8_t *p, size_t len)
 			break;
 		if (d->idx == 0) {
 			if (open_meta(d) < 0)
-				return fail_get(d, "the file header failed authentication (another session key, or altered)");
+				return fail_get(d, "the file header failed authentication (a group key we do not hold, or altered)");
 			if (HDR_LEN + META_CT + d->size + d->nchunks * CRY_GCM_TAG_LEN != d->total)
 				return fail_get(d, "the stored size does not match");
 		} else {
@@ -541,7 +542,7 @@ static int ls_frame(struct vw_drop *d, struct vw_conn *relay, const char *op,
 		if (!done)
 			return -1;
 		if (d->unreadable)
-			fprintf(stderr, "viewer-client: drop ls: %s (%llu bytes) is not readable with this session key\n",
+			fprintf(stderr, "viewer-client: drop ls: %s (%llu bytes) is not readable with our group keys\n",
 				d->rname, d->list_size);
 		d->st = S_LS_SKIP;
 		/* the rest of that file is not needed: abort, then skip up to the relay's ok */

@@ -1,6 +1,7 @@
 /* viewer-master - open a remote-support session on this appliance: register with the
- * relay, hand the session key to joining clients (RSA-OAEP), show each join's SAS and
- * admit it only when the user here confirms it, then serve what the options allow. */
+ * relay, give each joining client its own per-join secret (RSA-OAEP), show each join's
+ * SAS and admit it only when the user here confirms it (only then does it get the group
+ * keys), then serve what the options allow, each client under its own keys. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -79,9 +80,14 @@ size_t vw_master_min_room(struct vw_master *m)
 	return r;
 }
 
+/* Sealed under that client's own m2c key: no other participant can open it. */
 int vw_master_send(struct vw_master *m, uint16_t peer, struct vw_msg *msg)
 {
-	if (vw_conn_send_msg(vw_master_link(m, peer), &m->key, peer, msg) < 0) {
+	struct vw_peer *p = find_peer(m, peer);
+
+	if (!p || !p->link.m2c.set)
+		return -1;
+	if (vw_conn_send_msg(vw_master_link(m, peer), &p->link.m2c, peer, msg) < 0) {
 		log_warn("output to the relay is full; dropping a message for client %u", peer);
 		return -1;
 	}
@@ -95,7 +101,14 @@ static void drop_peer(struct vw_master *m, struct vw_peer *p, const char *why, i
 	char ctl[64];
 	int idx = (int)(p - m->peers);
 
-	log_info("client %u (%s) removed: %s", p->id, p->addr, why);
+	if (p->state == PEER_APPROVED) {
+		log_info("client %u (%s) removed: %s", p->id, p->addr, why);
+		m->rekey_due = 1; /* it holds the group key: the others get a new one */
+	} else {
+		/* it never had anything but its own link keys, wiped here */
+		log_info("client %u (%s) %s before approval: %s", p->id, p->addr,
+			 kick ? "removed" : "gave up", why);
+	}
 	if (kick) {
 		snprintf(ctl, sizeof(ctl), "id=%u\n", p->id);
 		vw_conn_send_ctl(&m->relay, TF_KICK, TF_ID_RELAY, ctl);
@@ -103,7 +116,8 @@ static void drop_peer(struct vw_master *m, struct vw_peer *p, const char *why, i
 	vw_mchan_close_peer(m, p->id);
 	vw_mdirect_close(m, p);
 	vw_rtx_peer_del(&m->rtx, p->id);
-	memset(p, 0, sizeof(*p));
+	vw_link_clear(&p->link);
+	cry_wipe(p, sizeof(*p)); /* J, if it was still here */
 	if (m->asking == idx) {
 		m->asking = -1;
 		if (m->tty_fd >= 0)
@@ -112,40 +126,39 @@ static void drop_peer(struct vw_master *m, struct vw_peer *p, const char *why, i
 	}
 }
 
-/* New key, epoch + 1, wrapped for every remaining approved client under the old key,
- * so a kicked client (which knows the old key but not their private keys) learns
- * nothing from here on. */
+/* A new group epoch, sent to every remaining approved client sealed under its own m2c
+ * key: whoever left, was kicked or was refused does not get it, so it cannot read the
+ * drops made from now on. */
 static void rekey(struct vw_master *m)
 {
-	struct vw_key nk = { 0 };
-	uint8_t wrapped[1024];
+	uint16_t epoch = (uint16_t)(m->group.g[0].epoch + 1);
 
-	if (vw_key_init(&nk, (uint16_t)(m->key.epoch + 1), NULL) < 0) {
+	if (vw_group_push(&m->group, epoch, NULL) < 0) {
 		log_err("re-key failed: no randomness");
 		return;
 	}
 	for (int i = 0; i < VW_MAX_PEERS; i++) {
 		struct vw_peer *p = &m->peers[i];
-		ssize_t n;
 		if (p->state != PEER_APPROVED)
 			continue;
-		n = vw_key_wrap(&nk, p->spki, p->spki_len, wrapped, sizeof(wrapped));
-		struct vw_msg msg = { VW_M_REKEY, 0, 0, nk.epoch, 0, wrapped, n > 0 ? (size_t)n : 0 };
-		if (n < 0 || vw_master_send(m, p->id, &msg) < 0)
+		struct vw_msg msg = { VW_M_REKEY, 0, 0, epoch, 0, m->group.g[0].k, VW_KEY_LEN };
+		if (vw_master_send(m, p->id, &msg) < 0)
 			drop_peer(m, p, "could not re-key", 1);
 	}
-	vw_key_clear(&m->prev);
-	m->prev = m->key;
-	m->key = nk;
-	printf("rekeyed epoch %u\n", m->key.epoch);
+	printf("rekeyed epoch %u\n", epoch);
 	fflush(stdout);
-	log_info("session re-keyed, epoch %u", m->key.epoch);
+	log_info("group key re-keyed, epoch %u", epoch);
 }
 
-static void approve(struct vw_master *m, struct vw_peer *p, int yes)
+/* yes: APPROVE with the permissions, the group keys and the exposed names. No: REFUSE
+ * (why: for the log), and the client is removed with its keys. Both are sealed under
+ * that client's own m2c key. */
+static void approve(struct vw_master *m, struct vw_peer *p, int yes, const char *why)
 {
-	char names[1024] = "";
+	static uint8_t data[1 + VW_GROUP_KEEP * (2 + VW_KEY_LEN) + VW_KEY_LEN + 1024 + 1]; /* + NUL */
 	struct vw_msg msg = { 0 };
+	ssize_t gl;
+	size_t len;
 
 	if (!yes) {
 		msg.type = VW_M_REFUSE;
@@ -154,21 +167,27 @@ static void approve(struct vw_master *m, struct vw_peer *p, int yes)
 		vw_master_send(m, p->id, &msg);
 		printf("refused %u %s\n", p->id, p->addr);
 		fflush(stdout);
-		drop_peer(m, p, "not approved", 1);
+		drop_peer(m, p, why, 1);
+		m->rekey_due = 1;
 		return;
 	}
-	for (int i = 0; i < m->n_expose; i++) {
-		strncat(names, m->expose[i].name, sizeof(names) - strlen(names) - 2);
-		strcat(names, "\n");
+	if ((gl = vw_group_encode(&m->group, data, sizeof(data) - 1025)) < 0) {
+		drop_peer(m, p, "no group key", 1);
+		return;
 	}
+	len = (size_t)gl;
+	for (int i = 0; i < m->n_expose; i++)
+		len += (size_t)snprintf((char *)data + len, sizeof(data) - len, "%s\n", m->expose[i].name);
 	msg.type = VW_M_APPROVE;
 	msg.b = (m->allow_exec ? VW_P_EXEC : 0) | (m->allow_shell ? VW_P_SHELL : 0) |
 		(m->share ? VW_P_FILES : 0) | (m->n_expose ? VW_P_FORWARD : 0) |
 		(m->present ? VW_P_WATCH : 0);
-	msg.data = (const uint8_t *)names;
-	msg.len = strlen(names);
+	msg.c = m->group.g[0].epoch;
+	msg.data = data;
+	msg.len = len;
 	p->state = PEER_APPROVED;
 	vw_master_send(m, p->id, &msg);
+	cry_wipe(data, (size_t)gl);
 	printf("approved %u %s\n", p->id, p->addr);
 	fflush(stdout);
 	log_info("client %u (%s) approved", p->id, p->addr);
@@ -185,12 +204,12 @@ static void ask_next(struct vw_master *m)
 		if (m->auto_approve) {
 			log_warn("--auto-approve: admitting client %u (%s) without checking its SAS %s",
 				 p->id, p->addr, p->sas);
-			approve(m, p, 1);
+			approve(m, p, 1, NULL);
 			continue;
 		}
 		if (m->tty_fd < 0) {
 			log_warn("no terminal to confirm the SAS of client %u; refused (use --auto-approve in scripts)", p->id);
-			approve(m, p, 0);
+			approve(m, p, 0, "refused: no terminal to confirm its SAS");
 			continue;
 		}
 		m->asking = i;
@@ -221,7 +240,7 @@ static void on_answer(struct vw_master *m, const char *line)
 	if (!yes && n == VW_SAS_DIGITS)
 		dprintf(m->tty_fd, "SAS MISMATCH: the connection is not end-to-end; refused.\n");
 	m->asking = -1;
-	approve(m, p, yes);
+	approve(m, p, yes, n == VW_SAS_DIGITS ? "refused: SAS mismatch" : "refused by the user");
 	ask_next(m);
 }
 
@@ -238,7 +257,6 @@ static void on_command(struct vw_master *m, const char *line)
 		printf("kicked %u %s\n", p->id, p->addr);
 		fflush(stdout);
 		drop_peer(m, p, "kicked", 1);
-		rekey(m);
 	} else if (strcmp(line, "end") == 0 || strcmp(line, "quit") == 0) {
 		m->quit = 1;
 	} else if (strcmp(line, "list") == 0) {
@@ -274,27 +292,70 @@ static int read_lines(struct vw_master *m, int fd, char *buf, size_t cap, size_t
 	return 0;
 }
 
+/* Plaintext, before any key: a client of another protocol version learns why. */
+static void send_bye(struct vw_master *m, uint16_t id, const char *why)
+{
+	uint8_t out[160];
+	size_t n = strlen(why) < sizeof(out) - 1 ? strlen(why) : sizeof(out) - 1;
+
+	out[0] = VW_OUT_BYE;
+	memcpy(out + 1, why, n);
+	vw_conn_send_plain(&m->relay, id, out, n + 1);
+}
+
+/* HELLO: a fresh J and N_m for this join alone, J wrapped for the client's key. J opens
+ * nothing but this client's own link, so a joiner that is then refused has learnt
+ * nothing about anyone else's traffic or the group keys. */
 static void on_hello(struct vw_master *m, struct vw_peer *p, const uint8_t *pl, size_t len)
 {
-	const uint8_t *spki;
+	const uint8_t *spki, *commit;
 	size_t sl;
-	uint8_t wrapped[1024], out[1100];
-	ssize_t wn, on;
+	int version;
+	uint8_t wrapped[1024], out[1100], nm[VW_NM_LEN];
+	ssize_t wn, on = -1;
+	char why[128];
 
-	if (vw_hello_parse(pl, len, &spki, &sl) < 0 || sl > sizeof(p->spki)) {
-		drop_peer(m, p, "malformed HELLO", 1);
+	if (vw_hello_parse(pl, len, &version, &commit, &spki, &sl) < 0) {
+		if (version != VW_VERSION && version >= 0) {
+			snprintf(why, sizeof(why), "protocol version %d not supported (this master speaks %d)",
+				 version, VW_VERSION);
+			send_bye(m, p->id, why);
+			drop_peer(m, p, why, 1);
+		} else {
+			drop_peer(m, p, "malformed HELLO", 1);
+		}
 		return;
 	}
-	memcpy(p->spki, spki, sl);
-	p->spki_len = sl;
-	wn = vw_key_wrap(&m->key, spki, sl, wrapped, sizeof(wrapped));
-	if (wn < 0 || (on = vw_keymsg_encode(m->key.epoch, wrapped, (size_t)wn, out, sizeof(out))) < 0 ||
-	    vw_sas(&m->key, m->session, spki, sl, p->sas) < 0) {
-		drop_peer(m, p, "unusable public key (RSA-2048 or larger required)", 1);
+	if (cry_random(p->j, sizeof(p->j)) < 0 || cry_random(nm, sizeof(nm)) < 0) {
+		drop_peer(m, p, "no randomness", 1);
 		return;
 	}
+	wn = vw_join_wrap(p->j, spki, sl, wrapped, sizeof(wrapped));
+	if (wn < 0 || (on = vw_keymsg_encode(nm, wrapped, (size_t)wn, out, sizeof(out))) < 0 ||
+	    vw_bind_init(&p->bind, m->session, p->id, spki, sl, nm) < 0 ||
+	    vw_link_derive(&p->link, p->j, &p->bind) < 0) {
+		drop_peer(m, p, wn < 0 ? "unusable public key (RSA-2048 or larger required)" : "key derivation failed", 1);
+		return;
+	}
+	memcpy(p->commit, commit, sizeof(p->commit));
 	vw_conn_send_plain(&m->relay, p->id, out, (size_t)on);
-	p->min_epoch = m->key.epoch;
+	p->state = PEER_KEYED;
+}
+
+/* REVEAL: the N_c its HELLO committed to, sealed under its c2m key (so it also shows the
+ * client derived the same keys). Only now is the SAS made: neither a relay playing
+ * master to the client nor one playing client to us could pick its part after seeing
+ * the other's (docs/viewer-protocol.md section 3). J is not needed after this. */
+static void on_reveal(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
+{
+	uint8_t h[32];
+
+	if (msg->type != VW_M_REVEAL || msg->len != VW_NC_LEN || cry_sha256(msg->data, msg->len, h) < 0 ||
+	    !cry_memeq(h, p->commit, sizeof(h)) || vw_sas(p->j, &p->bind, msg->data, p->sas) < 0) {
+		drop_peer(m, p, "its nonce does not match its HELLO", 1);
+		return;
+	}
+	cry_wipe(p->j, sizeof(p->j));
 	p->state = PEER_WAITING;
 	printf("join %u %s SAS %s\n", p->id, p->addr, p->sas);
 	fflush(stdout);
@@ -305,11 +366,10 @@ static void on_data(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		    const uint8_t *pl)
 {
 	struct vw_peer *p = find_peer(m, h->source);
-	const struct vw_key *keys[2] = { &m->key, &m->prev };
+	const struct vw_key *keys[1];
 	static uint8_t pt[VW_MSG_MAX];
 	struct vw_msg msg;
 	const char *why = "";
-	uint16_t epoch;
 	ssize_t n;
 
 	if (!p || h->length == 0) {
@@ -325,18 +385,21 @@ static void on_data(struct vw_master *m, const struct tframe_hdr *h, const uint8
 		}
 		return;
 	}
-	if (p->state != PEER_APPROVED) {
+	if (p->state == PEER_WAITING) {
 		log_debug("client %u sent data before approval; ignored", p->id);
 		return;
 	}
-	n = vw_open_frame(keys, m->prev.set && p->min_epoch <= m->prev.epoch ? 2 : 1, &p->rp, h,
-			  raw, pl, pt, sizeof(pt), &epoch, &why);
+	keys[0] = &p->link.c2m; /* its own key, nobody else's */
+	n = vw_open_frame(keys, 1, &p->rp, h, raw, pl, pt, sizeof(pt), NULL, &why);
 	if (n < 0 || vw_msg_parse(&msg, pt, (size_t)n) < 0) {
 		drop_peer(m, p, n < 0 ? why : "malformed message", 1);
 		return;
 	}
-	if (epoch > p->min_epoch)
-		p->min_epoch = epoch;
+	if (p->state == PEER_KEYED) {
+		on_reveal(m, p, &msg);
+		cry_wipe(pt, (size_t)n);
+		return;
+	}
 	if (!p->path_said) {
 		/* its first request came over the relay: it did not (or could not) go direct */
 		printf("path %u %s\n", p->id, m->path);
@@ -586,7 +649,7 @@ relay_done:
 				if (m->asking >= 0) {
 					int a = m->asking;
 					m->asking = -1;
-					approve(m, &m->peers[a], 0);
+					approve(m, &m->peers[a], 0, "refused: the terminal closed");
 				}
 			}
 		if (pf[2].fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP)))
@@ -596,6 +659,10 @@ relay_done:
 		vw_mchan_present(m, m->present_fd >= 0 && (pf[dbase - 1].revents & (POLLIN | POLLHUP | POLLERR)));
 		vw_mdirect_pump(m, pf + dbase, dn);
 		vw_mchan_reap(m);
+		if (m->rekey_due) {
+			m->rekey_due = 0; /* one new epoch for everything that happened this round */
+			rekey(m);
+		}
 		/* keepalive (the relay drops a path silent for 60 s), acks, resends, resume */
 		if (vw_rtx_tick(&m->rtx, &m->ro, m->path, sizeof(m->path)) < 0) {
 			m->quit = 3;
@@ -659,8 +726,8 @@ static int viewer_master_main(int argc, char **argv)
 	m.stdin_open = !isatty(0);
 	if (m.stdin_open)
 		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
-	if (vw_key_init(&m.key, 0, NULL) < 0) {
-		fprintf(stderr, "viewer-master: cannot make a session key\n");
+	if (vw_group_push(&m.group, 0, NULL) < 0 || cry_random(m.group.name_key, VW_KEY_LEN) < 0) {
+		fprintf(stderr, "viewer-master: cannot make a group key\n");
 		return EXIT_SOFTWARE;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -677,7 +744,7 @@ static int viewer_master_main(int argc, char **argv)
 		m.lan_fd = vw_direct_listen(m.lan_listen, m.lan, sizeof(m.lan), err, sizeof(err));
 		if (m.lan_fd < 0 && m.lan_listen) {
 			fprintf(stderr, "viewer-master: %s\n", err);
-			vw_key_clear(&m.key);
+			vw_group_clear(&m.group);
 			return EXIT_OSERR;
 		}
 		if (m.lan_fd < 0)
@@ -687,9 +754,12 @@ static int viewer_master_main(int argc, char **argv)
 	}
 	rc = run(&m);
 	vw_mdirect_shutdown(&m);
-	for (int i = 0; i < VW_MAX_PEERS; i++)
+	for (int i = 0; i < VW_MAX_PEERS; i++) {
 		if (m.peers[i].state != PEER_FREE)
 			vw_mchan_close_peer(&m, m.peers[i].id);
+		vw_link_clear(&m.peers[i].link);
+		cry_wipe(&m.peers[i], sizeof(m.peers[i]));
+	}
 	if (m.present_pid > 0) {
 		kill(-m.present_pid, SIGHUP);
 		kill(m.present_pid, SIGKILL);
@@ -700,8 +770,7 @@ static int viewer_master_main(int argc, char **argv)
 	if (m.replay)
 		cry_wipe(m.replay, VW_REPLAY_CAP); /* what the appliance's screen showed */
 	free(m.replay);
-	vw_key_clear(&m.key);
-	vw_key_clear(&m.prev);
+	vw_group_clear(&m.group);
 	if (m.tty_fd >= 0)
 		close(m.tty_fd);
 	if (m.share_fd >= 0)

@@ -18,24 +18,27 @@
 
 struct cry_gcm_stream;
 
-enum peer_state { PEER_FREE = 0, PEER_JOINED, PEER_WAITING, PEER_APPROVED };
+/* JOINED: the relay let it in; KEYED: we sent KEY (its J), waiting for its REVEAL;
+ * WAITING: its SAS is shown, the user decides; APPROVED: it has the group keys. */
+enum peer_state { PEER_FREE = 0, PEER_JOINED, PEER_KEYED, PEER_WAITING, PEER_APPROVED };
 
 struct vw_peer {
 	enum peer_state state;
 	uint16_t id;
 	char addr[80];
-	uint8_t spki[2048];
-	size_t spki_len;
+	struct vw_bind bind;       /* session, id, SHA-256 of its SPKI, our N_m */
+	uint8_t j[VW_JOIN_LEN];    /* its per-join secret, kept only until the SAS is made */
+	uint8_t commit[32];        /* SHA-256(N_c) from its HELLO */
+	struct vw_link link;       /* its own keys: m2c, c2m, direct */
 	char sas[VW_SAS_DIGITS + 1];
 	struct vw_replay rp;
-	uint16_t min_epoch; /* the oldest key epoch still accepted from this peer */
-	struct vw_conn *direct; /* its direct LAN link once it proved K, else NULL */
+	struct vw_conn *direct; /* its direct LAN link once it proved its direct key */
 	int path_said;
 };
 
 #define VW_MAX_PEND 4
 
-/* A connection to the LAN listener that has not proved K yet. */
+/* A connection to the LAN listener that has not proved a client's direct key yet. */
 struct vw_dpend {
 	int fd;            /* -1 free */
 	uint8_t chal[32];
@@ -93,7 +96,8 @@ struct vw_master {
 	struct vw_conn relay;
 	struct vw_rtx rtx; /* acks, retransmit buffer, keepalive and resume of the relay link */
 	uint32_t session;
-	struct vw_key key, prev;
+	struct vw_group group; /* the file drop's keys, handed out in APPROVE and REKEY */
+	int rekey_due;         /* a member left or a join was refused: new group epoch */
 	struct vw_peer peers[VW_MAX_PEERS];
 	struct vw_chan chans[VW_MAX_CHANS];
 	int tty_fd;

@@ -387,16 +387,20 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 		if (transfer_args(m, p->id, ch, argc, argv, "get") < 0)
 			return;
 		/* from here on a refusal frees the channel: it holds the check */
-		fd = vw_share_open(m->share_fd, argv[0], O_RDONLY, 0);
+		/* non-blocking: opening a FIFO (or a device) for reading would otherwise stop
+		 * the whole loop until someone writes to it; only a regular file is served */
+		fd = vw_share_open(m->share_fd, argv[0], O_RDONLY | O_NONBLOCK, 0);
 		if (fd < 0) {
 			int e = errno;
 			chan_free(m, ch);
 			open_fail(m, p->id, msg->chan, e == EPERM || e == ELOOP ? 77 : 66, errno_text(e));
 			return;
 		}
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
 			close(fd);
 			chan_free(m, ch);
+			log_info("client %u: get %s refused: not a regular file", p->id, argv[0]);
 			open_fail(m, p->id, msg->chan, 66, "not a regular file");
 			return;
 		}
@@ -510,7 +514,7 @@ static int all_zero(const uint8_t *p, size_t n)
 static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
 {
 	if (ch->kind == VW_K_PUT) {
-		if (ch->done + n > ch->size)
+		if (n > ch->size - ch->done) /* done <= size always: this cannot wrap */
 			return -1;
 		if (all_zero(p, n)) {
 			if (lseek(ch->wfd, (off_t)n, SEEK_CUR) < 0)
@@ -573,7 +577,8 @@ void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *m
 	switch (msg->type) {
 	case VW_M_DATA:
 		if (msg->a == VW_STREAM_ZEROS) {
-			if (ch->kind != VW_K_PUT || ch->done + msg->c > ch->size ||
+			/* done <= size always, so this cannot wrap for a huge hole length */
+			if (ch->kind != VW_K_PUT || msg->c > ch->size - ch->done ||
 			    lseek(ch->wfd, (off_t)msg->c, SEEK_CUR) < 0) {
 				send_simple(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "bad hole", 8);
 				chan_free(m, ch);

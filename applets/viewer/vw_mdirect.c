@@ -1,6 +1,7 @@
-/* vw_mdirect.c - viewer-master's direct LAN path: the listener, the proof of K, and the
- * direct links that replace the relay for a client once it proved K. A connection that
- * does not prove K within 2 s gets nothing but the random challenge and is closed. When
+/* vw_mdirect.c - viewer-master's direct LAN path: the listener, the proof of a client's
+ * direct key, and the direct links that replace the relay for a client once it proved
+ * it. A connection that does not prove within 2 s gets nothing but the random challenge
+ * and is closed. When
  * a direct link breaks, vw_rtx moves that client back to the relay (vw_mdirect_closed). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -78,14 +79,17 @@ static void on_proof(struct vw_master *m, struct vw_dpend *d)
 	char err[128];
 	int fd;
 
-	/* only an approved client: K also reaches a client before its SAS is confirmed */
+	/* only an approved client, and only with the direct key derived from that client's
+	 * own J: no other participant (approved or not) can derive it */
 	if (!p || p->state != PEER_APPROVED || p->direct ||
-	    vw_direct_proof(&m->key, 0, d->chal, m->session, id, want) < 0 ||
+	    vw_direct_proof(p->link.direct, 0, d->chal, m->session, id, want) < 0 ||
 	    !cry_memeq(want, d->in + 2, sizeof(want))) {
-		pend_close(d, "no proof of the session key");
+		log_warn("direct: connection from %s failed the proof for client %u%s", d->addr, id,
+			 p && p->state == PEER_APPROVED ? "" : " (not an approved client)");
+		pend_close(d, "no proof of that client's key");
 		return;
 	}
-	if (vw_direct_proof(&m->key, 1, d->chal, m->session, id, ans) < 0 ||
+	if (vw_direct_proof(p->link.direct, 1, d->chal, m->session, id, ans) < 0 ||
 	    send(d->fd, ans, sizeof(ans), MSG_NOSIGNAL) != (ssize_t)sizeof(ans) ||
 	    !(p->direct = calloc(1, sizeof(*p->direct)))) {
 		pend_close(d, "cannot answer");
@@ -115,7 +119,7 @@ static void pend_read(struct vw_master *m, struct vw_dpend *d)
 	ssize_t r = read(d->fd, d->in + d->got, sizeof(d->in) - d->got);
 
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-		pend_close(d, "closed before proving the session key");
+		pend_close(d, "closed before the proof");
 		return;
 	}
 	if (r > 0)
@@ -170,7 +174,7 @@ void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		if (pf[1 + i].revents & (POLLIN | POLLHUP | POLLERR))
 			pend_read(m, d);
 		if (d->fd >= 0 && now > d->deadline_ms)
-			pend_close(d, "no proof of the session key in time");
+			pend_close(d, "no proof in time");
 	}
 	for (int i = 0; i < VW_MAX_PEERS; i++) {
 		struct vw_peer *p = &m->peers[i];

@@ -28,7 +28,7 @@ ssize_t vw_msg_encode(const struct vw_msg *m, uint8_t *out, size_t cap)
 
 static int known_type(uint8_t t)
 {
-	return (t >= VW_M_APPROVE && t <= VW_M_REKEY) || (t >= VW_M_OPEN && t <= VW_M_CLOSE);
+	return (t >= VW_M_APPROVE && t <= VW_M_REVEAL) || (t >= VW_M_OPEN && t <= VW_M_CLOSE);
 }
 
 int vw_msg_parse(struct vw_msg *m, const uint8_t *p, size_t len)
@@ -92,46 +92,50 @@ int vw_msg_add_arg(uint8_t *buf, size_t cap, size_t *len, const char *arg)
 	return 0;
 }
 
-ssize_t vw_hello_encode(const uint8_t *spki, size_t len, uint8_t *out, size_t cap)
+ssize_t vw_hello_encode(const uint8_t commit[32], const uint8_t *spki, size_t len, uint8_t *out,
+			size_t cap)
 {
-	if (len + 2 > cap)
+	if (len + 2 + 32 > cap)
 		return -1;
 	out[0] = VW_OUT_HELLO;
 	out[1] = VW_VERSION;
-	memcpy(out + 2, spki, len);
-	return (ssize_t)(len + 2);
+	memcpy(out + 2, commit, 32);
+	memcpy(out + 34, spki, len);
+	return (ssize_t)(len + 34);
 }
 
-int vw_hello_parse(const uint8_t *p, size_t len, const uint8_t **spki, size_t *spki_len)
+int vw_hello_parse(const uint8_t *p, size_t len, int *version, const uint8_t **commit,
+		   const uint8_t **spki, size_t *spki_len)
 {
+	*version = len >= 2 ? p[1] : -1;
 	/* an RSA-2048..8192 SPKI is 294..1062 bytes; refuse anything far outside */
-	if (len < 2 + 64 || len > 2 + 2048 || p[0] != VW_OUT_HELLO || p[1] != VW_VERSION)
+	if (len < 34 + 64 || len > 34 + 2048 || p[0] != VW_OUT_HELLO || p[1] != VW_VERSION)
 		return -1;
-	*spki = p + 2;
-	*spki_len = len - 2;
+	*commit = p + 2;
+	*spki = p + 34;
+	*spki_len = len - 34;
 	return 0;
 }
 
-ssize_t vw_keymsg_encode(uint16_t epoch, const uint8_t *wrapped, size_t len, uint8_t *out,
+ssize_t vw_keymsg_encode(const uint8_t nm[16], const uint8_t *wrapped, size_t len, uint8_t *out,
 			 size_t cap)
 {
-	if (len + 3 > cap)
+	if (len + 17 > cap)
 		return -1;
 	out[0] = VW_OUT_KEY;
-	out[1] = (uint8_t)(epoch >> 8);
-	out[2] = (uint8_t)epoch;
-	memcpy(out + 3, wrapped, len);
-	return (ssize_t)(len + 3);
+	memcpy(out + 1, nm, 16);
+	memcpy(out + 17, wrapped, len);
+	return (ssize_t)(len + 17);
 }
 
-int vw_keymsg_parse(const uint8_t *p, size_t len, uint16_t *epoch, const uint8_t **wrapped,
+int vw_keymsg_parse(const uint8_t *p, size_t len, const uint8_t **nm, const uint8_t **wrapped,
 		    size_t *wlen)
 {
-	if (len < 3 + 256 || len > 3 + 1024 || p[0] != VW_OUT_KEY)
+	if (len < 17 + 256 || len > 17 + 1024 || p[0] != VW_OUT_KEY)
 		return -1;
-	*epoch = (uint16_t)(p[1] << 8 | p[2]);
-	*wrapped = p + 3;
-	*wlen = len - 3;
+	*nm = p + 1;
+	*wrapped = p + 17;
+	*wlen = len - 17;
 	return 0;
 }
 

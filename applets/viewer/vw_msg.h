@@ -13,14 +13,16 @@
 #define VW_MSG_MAX (VW_MSG_HDR + VW_CHUNK + 1024)
 #define VW_MAX_ARGS 64
 #define VW_WINDOW (256 * 1024) /* initial per-channel credit */
-#define VW_VERSION 2 /* 2: GMAC transfer check (1: SHA-256) */
+#define VW_VERSION 3 /* 3: per-join secret, per-client keys (2: GMAC check, 1: SHA-256) */
 #define VW_STREAM_ZEROS 2
 #define VW_HOLE_MAX (64ULL * 1024 * 1024) /* per message, so loops stay responsive */
 
 enum vw_msg_type {
-	VW_M_APPROVE = 0x01,   /* b = permission bits; data = exposed names, "\n"-separated */
+	VW_M_APPROVE = 0x01,   /* b = permission bits; data = group keys (vw_group_encode),
+	                          then exposed names, "\n"-separated */
 	VW_M_REFUSE = 0x02,    /* data = reason */
-	VW_M_REKEY = 0x03,     /* b = new epoch; data = new K wrapped for the receiver */
+	VW_M_REKEY = 0x03,     /* b = new group epoch; data = the new group key (32) */
+	VW_M_REVEAL = 0x04,    /* client -> master after KEY: data = N_c (its HELLO commitment) */
 	VW_M_OPEN = 0x10,      /* a = kind, b = window; data = args (u16 len + bytes)... */
 	VW_M_OPEN_OK = 0x11,   /* b = window, c = size (get) */
 	VW_M_OPEN_FAIL = 0x12, /* a = exit code for the client (77, 66, 69...), data = why */
@@ -92,11 +94,14 @@ struct vw_sparse {
  * follows at off). Read the data with pread: the file offset is not kept. */
 uint64_t vw_hole_at(int fd, struct vw_sparse *sp, uint64_t off, uint64_t size);
 
-/* HELLO: kind, version u8, SPKI DER. KEY: kind, epoch u16, wrapped key. */
-ssize_t vw_hello_encode(const uint8_t *spki, size_t len, uint8_t *out, size_t cap);
-int vw_hello_parse(const uint8_t *p, size_t len, const uint8_t **spki, size_t *spki_len);
-ssize_t vw_keymsg_encode(uint16_t epoch, const uint8_t *wrapped, size_t len, uint8_t *out,
+/* HELLO: kind, version u8, SHA-256(N_c) (32), SPKI DER; *version is what the peer
+ * sent (-1 if too short), also when parsing fails. KEY: kind, N_m (16), wrapped J. */
+ssize_t vw_hello_encode(const uint8_t commit[32], const uint8_t *spki, size_t len, uint8_t *out,
+			size_t cap);
+int vw_hello_parse(const uint8_t *p, size_t len, int *version, const uint8_t **commit,
+		   const uint8_t **spki, size_t *spki_len);
+ssize_t vw_keymsg_encode(const uint8_t nm[16], const uint8_t *wrapped, size_t len, uint8_t *out,
 			 size_t cap);
-int vw_keymsg_parse(const uint8_t *p, size_t len, uint16_t *epoch, const uint8_t **wrapped,
+int vw_keymsg_parse(const uint8_t *p, size_t len, const uint8_t **nm, const uint8_t **wrapped,
 		    size_t *wlen);
 #endif

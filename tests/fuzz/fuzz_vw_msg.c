@@ -1,5 +1,6 @@
-/* libFuzzer target: the viewer's message parsers (applets/viewer/vw_msg.c) and the
- * sealed-frame opener (vw_crypto.c) on arbitrary bytes. The first byte picks which. */
+/* libFuzzer target: the viewer's message parsers (applets/viewer/vw_msg.c), the
+ * sealed-frame opener and the group key block of APPROVE (vw_crypto.c) on arbitrary
+ * bytes. The first byte picks which. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +16,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vw_key key;
 	static uint8_t out[TFRAME_MAX_PAYLOAD];
 	struct vw_msg m;
-	const uint8_t *p;
+	const uint8_t *p, *c;
 	size_t pl;
-	uint16_t epoch;
+	int version;
+	static struct vw_group g;
 
 	if (size < 1)
 		return 0;
 	if (!key.set && vw_key_init(&key, 0, k) < 0)
 		abort();
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		if (vw_msg_parse(&m, data + 1, size - 1) == 0) {
 			char store[8192], *argv[VW_MAX_ARGS + 1];
@@ -37,11 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	case 1:
-		if (vw_hello_parse(data + 1, size - 1, &p, &pl) == 0 && p + pl != data + size)
+		if (vw_hello_parse(data + 1, size - 1, &version, &c, &p, &pl) == 0 &&
+		    (p + pl != data + size || c != data + 3))
 			abort();
 		break;
 	case 2:
-		if (vw_keymsg_parse(data + 1, size - 1, &epoch, &p, &pl) == 0 && p + pl != data + size)
+		if (vw_keymsg_parse(data + 1, size - 1, &c, &p, &pl) == 0 && p + pl != data + size)
 			abort();
 		break;
 	case 3: {
@@ -55,6 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n >= 0 && (vw_msg_parse(&m, out, (size_t)n), rp.last_seq != h.seq))
 				abort();
 		}
+		break;
+	}
+	case 4: { /* APPROVE's group key block */
+		ssize_t n = vw_group_decode(&g, data + 1, size - 1);
+		if (n > (ssize_t)(size - 1) || (n >= 0 && (g.n < 1 || g.n > VW_GROUP_KEEP)))
+			abort();
+		vw_group_clear(&g);
 		break;
 	}
 	}

@@ -2,11 +2,18 @@
 """lib_vw_relay.py - a small relay speaking docs/tunnel-protocol.md, for the viewer's
 integration tests (and a stand-in while tunneld is not there). With --swap-key it is
 the malicious relay of the threat model: it replaces the client's RSA public key in
-HELLO with its own, unwraps the session key from the master's KEY answer and re-wraps
-it for the client, so it learns K - which the SAS must expose.
+HELLO with its own, unwraps the per-join secret J from the master's KEY answer and
+re-wraps it for the client, derives both sides' per-client keys (lib_vwproto.py) and
+re-seals every frame between them, a full man in the middle - which the SAS must
+expose. (A version-2 HELLO gets the old attack: K unwrapped and re-wrapped.) With
+--swap-once only the first join is attacked. --record FILE writes every key it learnt
+and every DATA frame it relayed (JSON lines), for the test to try them all.
 
-usage: lib_vw_relay.py PORT [--swap-key] [--log FILE]
+usage: lib_vw_relay.py PORT [--swap-key [--swap-once]] [--record FILE] [--log FILE]
 """
+import binascii
+import json
+import os
 import random
 import socket
 import struct
@@ -34,14 +41,29 @@ def log(*a):
         print("relay:", msg, file=sys.stderr, flush=True)
 
 
+swap_once = "--swap-once" in sys.argv
+recf = None
+if "--record" in sys.argv:
+    recf = open(sys.argv[sys.argv.index("--record") + 1], "a", buffering=1)
+
+
+def record(**kv):
+    if recf:
+        recf.write(json.dumps(kv) + "\n")
+
+
 if swap:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    import lib_vwproto as vp
     evil = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     evil_spki = evil.public_key().public_bytes(serialization.Encoding.DER,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
     real_spki = {}  # client id -> its real SPKI
+    mitm = {}       # client id -> (keys as the client has them, keys as the master has them)
+    swapped = []    # the ids attacked
 
 
 class Conn:
@@ -93,19 +115,49 @@ def parse_ctl(p):
     return d
 
 
-def tamper(conn, sess, src, dst, payload):
-    """The key-swap attack."""
+def tamper(conn, sess, src, dst, payload, hdr):
+    """The key-swap attack. hdr: the 18 header bytes the frame goes on with."""
     if not payload:
         return payload
-    if payload[0] == 1 and src >= 2:           # HELLO: keep the client's key, send ours
+    if payload[0] == 1 and src >= 2 and (not swap_once or not swapped or src in swapped):
+        # HELLO: keep the client's key, send ours
+        swapped.append(src)
+        if payload[1] >= 3:
+            real_spki[src] = payload[34:]
+            log("swapped the public key of client", src)
+            return payload[:34] + evil_spki
         real_spki[src] = payload[2:]
         log("swapped the public key of client", src)
         return payload[:2] + evil_spki
-    if payload[0] == 2 and dst in real_spki:   # KEY: unwrap with ours, re-wrap for the client
+    if payload[0] == 2 and dst in real_spki and dst not in mitm:
+        pub = serialization.load_der_public_key(real_spki[dst])
+        if len(payload) == 17 + 256:  # version 3: N_m || J wrapped
+            j, nm = evil.decrypt(payload[17:], oaep), payload[1:17]
+            kc = vp.link_keys(j, vp.bind(sess["number"], dst, real_spki[dst], nm))
+            km = vp.link_keys(j, vp.bind(sess["number"], dst, evil_spki, nm))
+            mitm[dst] = (kc, km)
+            log("learned the per-join secret J of client", dst)
+            record(key=j.hex())
+            for k in list(kc.values()) + list(km.values()):
+                record(key=k.hex())
+            return payload[:17] + pub.encrypt(j, oaep)
         k = evil.decrypt(payload[3:], oaep)
         log("learned the session key (%d bytes)" % len(k))
-        pub = serialization.load_der_public_key(real_spki[dst])
+        record(key=k.hex())
+        mitm[dst] = None
         return payload[:3] + pub.encrypt(k, oaep)
+    if payload[0] == 3 and (src in mitm or dst in mitm):
+        cid = src if src in mitm else dst
+        if mitm[cid] is None:
+            return payload  # version 2: both ends hold the same K
+        kc, km = mitm[cid]
+        rk, wk = (kc["c2m"], km["c2m"]) if src == cid else (km["m2c"], kc["m2c"])
+        pt = vp.open_sealed(rk, hdr, payload)
+        if pt is None:
+            log("could not open a frame of client", cid)
+            return payload
+        sealed = vp.seal(wk, src, dst, HDR.unpack(hdr)[4], pt, ack=HDR.unpack(hdr)[5])
+        return sealed[18:]
     return payload
 
 
@@ -162,7 +214,7 @@ def loop(c):
                     if n not in sessions:
                         break
                 c.id, c.session = 1, n
-                sessions[n] = {"master": c, "clients": {}, "next": 2}
+                sessions[n] = {"master": c, "clients": {}, "next": 2, "number": n}
             c.ctl(REGISTERED, session=n, id=1, token="00")
             log("session", n, "registered from", c.addr)
         elif typ == JOIN and c.id is None:
@@ -191,7 +243,9 @@ def loop(c):
                     elif c.id == 1 and dst in s["clients"]:
                         targets = [s["clients"][dst]]
             for t in targets:
-                p = tamper(c, s, src, dst, payload) if swap else payload
+                hdr = HDR.pack(1, DATA, src, dst, seq, ack, len(payload))
+                record(frame=binascii.hexlify(hdr + payload).decode(), src=src, dst=dst)
+                p = tamper(c, s, src, dst, payload, hdr) if swap else payload
                 if p is payload:
                     t.send(DATA, src, dst, payload, seq=seq, ack=ack)
                 else:

@@ -40,7 +40,7 @@ print(len(got), "closed" if not d else "open")
 PY
 check "a stray connection gets only the 32-byte challenge and is closed" [ "$(cat "$TMP/stray.out")" = "32 closed" ]
 /usr/bin/python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',int(sys.argv[1]))); s.close()" "$LP"
-check "the master logs the refused stray" grep -q 'no proof of the session key' "$MERR"
+check "the master logs the refused stray" grep -q 'no proof of' "$MERR"
 out=$(vc exec echo still 2>"$TMP/c2.err"); rc=$?
 check "the master keeps serving after strays" holds '[ "$rc" = 0 -a "$out" = still ] && grep -q "path direct" "$TMP/c2.err"'
 out=$("$SEALBOX" viewer-client --server "$RELAY" --no-lan "$SESSION" exec echo relayed 2>"$TMP/c3.err"); rc=$?

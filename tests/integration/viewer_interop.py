@@ -1,106 +1,39 @@
 #!/usr/bin/python3
-"""viewer: an independent implementation of the client side (Python `cryptography`:
-RSA-OAEP, HKDF, AES-GCM) joins through the real tunneld. It checks our SAS, nonce and AAD
-layout and message format against docs/viewer-protocol.md by running a command, then
-turns hostile: a replayed frame and a forged tag each get that client kicked, while the
-master keeps serving a real viewer-client."""
-import hashlib
+"""viewer: an independent implementation of the client side (tests/integration/
+lib_vwproto.py, Python `cryptography`: RSA-OAEP, HKDF, AES-GCM) joins through the real
+tunneld. It checks our per-join key transport, SAS, per-client keys, nonce and AAD layout
+and message format against docs/viewer-protocol.md (version 3) by running a command and
+a get, then turns hostile: a replayed frame and a forged tag each get that client
+kicked, a version-2 HELLO is refused with a reason, while the master keeps serving a
+real viewer-client."""
 import os
 import re
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+from lib_vwproto import M_APPROVE, Client, args, msg  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
 tmp = tempfile.mkdtemp(prefix="sealbox-vwio.")
-HDR = struct.Struct(">BBHHIII")
-VERSION = 2  # HELLO's protocol version (docs/viewer-protocol.md)
-OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 
-class Raw:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), 5)
-        self.seq = 0
-        self.id = 0
-
-    def send(self, typ, dst, payload, seq=None):
-        if seq is None:
-            self.seq += 1
-            seq = self.seq
-        h = HDR.pack(1, typ, self.id, dst, seq, 0, len(payload))
-        self.s.sendall(h + payload)
-        return h
-
-    def recv(self):
-        h = b""
-        while len(h) < 18:
-            c = self.s.recv(18 - len(h))
-            if not c:
-                return None
-            h += c
-        v, typ, src, dst, seq, ack, ln = HDR.unpack(h)
-        p = b""
-        while len(p) < ln:
-            c = self.s.recv(ln - len(p))
-            if not c:
-                return None
-            p += c
-        return h, typ, src, seq, p
-
-    def sealed(self, key, epoch, dst, msg, seq=None, tamper=False):
-        if seq is None:
-            self.seq += 1
-            seq = self.seq
-        length = 3 + len(msg) + 16
-        h = HDR.pack(1, 0x10, self.id, dst, seq, 0, length)
-        prefix = bytes([3]) + struct.pack(">H", epoch)
-        nonce = struct.pack(">HHQ", epoch, self.id, seq)
-        ct = AESGCM(key).encrypt(nonce, msg, h + prefix)
-        if tamper:
-            ct = ct[:-1] + bytes([ct[-1] ^ 1])
-        self.s.sendall(h + prefix + ct)
+def recv_sealed(c):
+    """The next sealed message from the master (skipping relay frames), or None."""
+    t = c.recv_msg()
+    return t if t is not None and len(t) == 6 else None
 
 
-def msg(typ, chan, a=0, b=0, c=0, data=b""):
-    return struct.pack(">BIBIQ", typ, chan, a, b, c) + data
-
-
-def open_sealed(key, h, src, seq, p):
-    epoch = struct.unpack(">H", p[1:3])[0]
-    nonce = struct.pack(">HHQ", epoch, src, seq)
-    pt = AESGCM(key).decrypt(nonce, p[3:], h + p[:3])
-    typ, chan, a, b, c = struct.unpack(">BIBIQ", pt[:18])
-    return typ, chan, a, b, c, pt[18:]
-
-
-def join(port, session):
-    r = Raw(port)
-    r.send(0x03, 0, ("session=%s\n" % session).encode())
-    f = r.recv()
-    r.id = int(re.search(rb"id=(\d+)", f[4]).group(1))
-    k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    spki = k.public_key().public_bytes(serialization.Encoding.DER,
-                                       serialization.PublicFormat.SubjectPublicKeyInfo)
-    r.send(0x10, 1, bytes([1, VERSION]) + spki)
-    while True:
-        h, typ, src, seq, p = r.recv()
-        if typ == 0x10 and p[0] == 2:
-            break
-    epoch = struct.unpack(">H", p[1:3])[0]
-    key = k.decrypt(p[3:], OAEP)
-    return r, key, epoch, spki
+def wait_kicked(c):
+    f = c.r.recv()
+    while f is not None and not (f[1] == 0x06 and b"kicked" in f[4]):
+        f = c.r.recv()
+    return f is not None
 
 
 def main():
@@ -124,50 +57,39 @@ def main():
     procs.append(m)
     session = re.match(r"session (\d+)", m.stdout.readline()).group(1)
 
-    r, key, epoch, spki = join(port, session)
-    ok(len(key) == 32 and epoch == 0, "our RSA-OAEP(SHA-256, MGF1-SHA-256) wrap opens with Python's cryptography")
-    info = struct.pack(">I", int(session)) + hashlib.sha256(spki).digest() + struct.pack(">H", epoch)
-    okm = HKDF(algorithm=hashes.SHA256(), length=8, salt=b"sealbox-sas-v1", info=info).derive(key)
-    sas = "%08d" % (int.from_bytes(okm, "big") % 10 ** 8)
+    c = Client(port, session)
+    ok(c.join() and len(c.j) == 32, "our RSA-OAEP(SHA-256, MGF1-SHA-256) wrap of J opens with Python's cryptography")
     line = m.stdout.readline()
-    ok(("SAS " + sas) in line, "the master's SAS equals the SAS computed independently (%s / %s)" % (line.strip(), sas))
-    h, typ, src, seq, p = r.recv()
-    t = open_sealed(key, h, src, seq, p)
-    ok(t[0] == 0x01 and t[3] & 0x01, "APPROVE decrypts with our nonce/AAD layout (exec allowed)")
+    ok(("SAS " + c.sas) in line,
+       "the master's SAS (made after our REVEAL) equals the SAS computed independently (%s / %s)" % (line.strip(), c.sas))
+    t = recv_sealed(c)
+    ok(t is not None and t[0] == M_APPROVE and t[3] & 0x01,
+       "APPROVE opens under our independently derived m2c key (exec allowed)")
+    ok(t is not None and t[4] in c.ring and len(c.name_key) == 32, "APPROVE carries the group keys, current epoch %s" % (t[4] if t else "?"))
     m.stdout.readline()  # approved ...
 
-    args = b"".join(struct.pack(">H", len(a)) + a for a in (b"sh", b"-c", b"echo interop; exit 5"))
-    r.sealed(key, epoch, 1, msg(0x10, 1, 1, 256 * 1024, 0, args))
-    r.sealed(key, epoch, 1, msg(0x15, 1))  # stdin EOF
+    c.send_msg(msg(0x10, 1, 1, 256 * 1024, 0, args(b"sh", b"-c", b"echo interop; exit 5")))
+    c.send_msg(msg(0x15, 1))  # stdin EOF
     out, code = b"", None
     while code is None:
-        f = r.recv()
-        if f is None:
+        t = recv_sealed(c)
+        if t is None:
             break
-        h, typ, src, seq, p = f
-        if typ != 0x10:
-            continue
-        t = open_sealed(key, h, src, seq, p)
         if t[0] == 0x13 and t[2] == 0:
             out += t[5]
         elif t[0] == 0x16:
             code = t[3]
-    ok(out == b"interop\n" and code == 5, "a command opened by the Python client runs: output and exit code")
+    ok(out == b"interop\n" and code == 5, "a command opened by the Python client (sealed under its c2m key) runs: output and exit code")
 
     # get: the transfer check is GMAC under the key we put into OPEN, over 'D' u32 len +
     # bytes per DATA and 'Z' u64 count per hole (docs/viewer-protocol.md, "Transfer check")
     ckey = os.urandom(32)
-    args = b"".join(struct.pack(">H", len(a)) + a for a in (b"sparse.bin", ckey.hex().encode()))
-    r.sealed(key, epoch, 1, msg(0x10, 2, 4, 1 << 20, 0, args))
+    c.send_msg(msg(0x10, 2, 4, 1 << 20, 0, args(b"sparse.bin", ckey.hex().encode())))
     got, recs, tag, status = b"", b"", None, None
     while status is None:
-        f = r.recv()
-        if f is None:
+        t = recv_sealed(c)
+        if t is None:
             break
-        h, typ, src, seq, p = f
-        if typ != 0x10:
-            continue
-        t = open_sealed(key, h, src, seq, p)
         if t[1] != 2:
             continue
         if t[0] == 0x13 and t[2] == 2:
@@ -186,24 +108,42 @@ def main():
     ok(tag == gmac, "the master's transfer check equals GMAC computed independently")
     ok(b"Z" in recs, "the file's hole travelled as a hole")
 
+    # a put whose hole length would wrap done + length past 2^64 (and so pass a naive
+    # "done + length > size" check and seek backwards) is refused and ends the channel
+    c.send_msg(msg(0x10, 3, 5, 256 * 1024, 100, args(b"wrap.bin", os.urandom(32).hex().encode())))
+    t = recv_sealed(c)
+    while t is not None and t[1] != 3:
+        t = recv_sealed(c)
+    ok(t is not None and t[0] == 0x11, "put of 100 bytes opened")
+    c.send_msg(msg(0x13, 3, 0, 0, 0, b"x" * 60))
+    c.send_msg(msg(0x13, 3, 2, 0, (1 << 64) - 10))
+    t = recv_sealed(c)
+    while t is not None and t[1] != 3:
+        t = recv_sealed(c)
+    ok(t is not None and t[0] == 0x16 and t[3] == 74, "a wrapping hole length is refused: EXIT 74 (%r)" % (t[:4] if t else None,))
+    c.send_msg(msg(0x15, 3, 0, 0, 0, bytes(16)))  # EOF for a channel that is gone: ignored
+    ok(not os.path.exists(os.path.join(share, "wrap.bin")) and
+       not [n for n in os.listdir(share) if n.startswith(".sealbox-put")], "the channel ended: no file, no temporary")
+
     # hostile 1: a replayed sequence number
-    r.sealed(key, epoch, 1, msg(0x14, 1, b=1), seq=r.seq)
-    f = r.recv()
-    while f is not None and not (f[1] == 0x06 and b"kicked" in f[4]):
-        f = r.recv()
-    ok(f is not None, "a replayed seq gets that client kicked")
+    c.send_msg(msg(0x14, 1, b=1), seq=c.r.seq)
+    ok(wait_kicked(c), "a replayed seq gets that client kicked")
 
     # hostile 2: a forged tag
-    r2, key2, epoch2, _ = join(port, session)
-    f = r2.recv()  # APPROVE
-    r2.sealed(key2, epoch2, 1, msg(0x14, 1, b=1), tamper=True)
-    f = r2.recv()
-    while f is not None and not (f[1] == 0x06 and b"kicked" in f[4]):
-        f = r2.recv()
-    ok(f is not None, "a forged tag gets that client kicked")
+    c2 = Client(port, session)
+    c2.join()
+    recv_sealed(c2)  # APPROVE
+    c2.send_msg(msg(0x14, 1, b=1), tamper=True)
+    ok(wait_kicked(c2), "a forged tag gets that client kicked")
+
+    # hostile 3: another protocol version is refused, and told so
+    old = Client(port, session)
+    ok(not old.join(legacy=True) and "version 2 not supported" in getattr(old, "bye", ""),
+       "a version-2 HELLO is refused with a clear message (%s)" % getattr(old, "bye", "none"))
     time.sleep(0.3)
     log = open(os.path.join(tmp, "m.err")).read()
     ok("replayed or reordered frame" in log and "authentication failed" in log, "the master logs why")
+    ok("protocol version 2 not supported" in log, "the master logs the refused version")
     res = subprocess.run([SEALBOX, "viewer-client", "--server", "127.0.0.1:%d" % port, session, "exec", "echo", "alive"],
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
     ok(res.returncode == 0 and res.stdout == "alive\n", "the master keeps serving after hostile clients")

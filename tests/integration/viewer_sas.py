@@ -2,19 +2,21 @@
 """viewer: the SAS decides. The master's user (driven here through a real pty, as
 /dev/tty) approves by typing the SAS the technician reads out; 'n' refuses (client
 exit 77); a master without a terminal refuses; and a key-swapping relay that learns the
-session key makes the two SAS differ, so the join is refused."""
+per-join secret (and re-seals everything) makes the two SAS differ, so the join is
+refused, and nothing the relay learnt opens any frame after (the next honest join
+included)."""
+import json
 import os
-import pty
 import re
-import select
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+import lib_vwtest  # noqa: E402
+from lib_vwtest import PtyMaster, free_port, ok, procs, run, wait_port  # noqa: E402
+from lib_vwproto import count_opened  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
 TOP = os.environ["TOP"]
@@ -31,42 +33,6 @@ def start_relay(*extra):
     return "127.0.0.1:%d" % port, log
 
 
-class PtyMaster:
-    """viewer-master with a pty as its controlling terminal (its /dev/tty)."""
-
-    def __init__(self, relay, *opts):
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execv(SEALBOX, [SEALBOX, "viewer-master", "--no-lan", "--server", relay] + list(opts))
-        self.pid, self.fd, self.buf = pid, fd, ""
-
-    def expect(self, pattern, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            m = re.search(pattern, self.buf)
-            if m:
-                self.buf = self.buf[m.end():]
-                return m
-            r, _, _ = select.select([self.fd], [], [], 0.2)
-            if r:
-                try:
-                    self.buf += os.read(self.fd, 4096).decode(errors="replace")
-                except OSError:
-                    break
-        sys.stderr.write("master output so far: %r\n" % self.buf)
-        return None
-
-    def type(self, s):
-        os.write(self.fd, s.encode())
-
-    def stop(self):
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
-
-
 def client(relay, session, *cmd):
     p = subprocess.Popen([SEALBOX, "viewer-client", "--server", relay, session] + list(cmd),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -76,19 +42,7 @@ def client(relay, session, *cmd):
 
 
 def client_sas(p, timeout=15):
-    """Reads the client's stderr up to its SAS line."""
-    end = time.time() + timeout
-    seen = ""
-    while time.time() < end:
-        line = p.stderr.readline()
-        if not line:
-            break
-        seen += line
-        m = re.search(r"SAS (\d{8})", line)
-        if m:
-            return m.group(1)
-    sys.stderr.write("client stderr so far: %r\n" % seen)
-    return None
+    return lib_vwtest.client_sas(p, timeout)[0]
 
 
 def main():
@@ -127,8 +81,10 @@ def main():
     ok(c.returncode == 77 and m.expect(r"SAS MISMATCH") is not None, "a SAS that does not match refuses")
     m.stop()
 
-    # 4: the key-swapping relay: it learns K, but the SAS differ and the join is refused
-    evil, evil_log = start_relay("--swap-key")
+    # 4: the key-swapping relay (a full man in the middle: it learns this join's J and
+    # re-seals every frame), but the SAS differ and the join is refused
+    rec = os.path.join(tmp, "evil.rec")
+    evil, evil_log = start_relay("--swap-key", "--swap-once", "--record", rec)
     m = PtyMaster(evil, "--allow-exec")
     session = m.expect(r"session (\d{5})").group(1)
     c = client(evil, session, "exec", "echo", "pwned")
@@ -136,7 +92,7 @@ def main():
     j = m.expect(r"join (\d+) 127\.0\.0\.1:\d+ SAS (\d{8})")
     time.sleep(0.2)
     log = open(evil_log).read()
-    ok("learned the session key" in log, "the malicious relay did swap the key and learn K")
+    ok("learned the" in log, "the malicious relay did swap the key and learn this join's secret")
     ok(csas is not None and j is not None and j.group(2) != csas,
        "the SAS differ (master %s, client %s)" % (j.group(2) if j else "?", csas))
     m.expect(r"Type the SAS")
@@ -144,7 +100,31 @@ def main():
     ok(m.expect(r"SAS MISMATCH") is not None, "master reports the mismatch")
     out, err = c.communicate(timeout=15)
     ok(c.returncode == 77 and "pwned" not in out, "the swapped join is refused (77), nothing ran")
+    swapped_id = int(j.group(1)) if j else 2
+
+    # the technician's next, honest join through the same relay (it no longer swaps):
+    # nothing the relay learnt in the attack opens any of its frames
+    c = client(evil, session, "exec", "echo", "honest-3141")
+    csas = client_sas(c)
+    m.expect(r"Type the SAS")
+    m.type(csas + "\n")
+    out, err = c.communicate(timeout=15)
+    ok(c.returncode == 0 and out == "honest-3141\n", "the next honest join works")
     m.stop()
+    keys, before, after = [], [], []
+    for line in open(rec):
+        d = json.loads(line)
+        if "key" in d:
+            keys.append(bytes.fromhex(d["key"]))
+        elif "frame" in d:
+            f = bytes.fromhex(d["frame"])
+            (before if swapped_id in (d["src"], d["dst"]) else after).append((f[:18], f[18:]))
+    sealed_after = [f for f in after if f[1][:1] == b"\x03"]
+    ok(keys and count_opened(before, keys) > 0,
+       "the relay's keys did open the attacked join's frames (%d keys)" % len(keys))
+    n = count_opened(sealed_after, keys)
+    ok(sealed_after and n == 0,
+       "no key the relay saw opens any of the %d sealed frames after the refusal (%d opened)" % (len(sealed_after), n))
 
     # 5: no terminal, no --auto-approve: refused
     relay2, _ = start_relay()

@@ -32,72 +32,121 @@ static struct cry_rsa *test_key(uint8_t **spki, size_t *len)
 
 static void key_transport(void)
 {
-	struct vw_key a = { 0 }, b = { 0 };
+	uint8_t a[VW_JOIN_LEN], b[VW_JOIN_LEN];
 	uint8_t *spki, wrapped[512];
 	size_t sl;
 	struct cry_rsa *priv = test_key(&spki, &sl);
 	ssize_t n;
 
 	CHECK(priv && spki);
-	CHECK(vw_key_init(&a, 0, NULL) == 0);
-	n = vw_key_wrap(&a, spki, sl, wrapped, sizeof(wrapped));
+	CHECK(cry_random(a, sizeof(a)) == 0);
+	n = vw_join_wrap(a, spki, sl, wrapped, sizeof(wrapped));
 	CHECK_EQ(n, 256);
-	CHECK(vw_key_unwrap(&b, 0, priv, wrapped, (size_t)n) == 0);
-	CHECK(b.set && b.epoch == 0 && memcmp(a.k, b.k, VW_KEY_LEN) == 0);
+	CHECK(vw_join_unwrap(b, priv, wrapped, (size_t)n) == 0);
+	CHECK(memcmp(a, b, VW_JOIN_LEN) == 0);
 	wrapped[10] ^= 1;
-	CHECK(vw_key_unwrap(&b, 0, priv, wrapped, (size_t)n) < 0);
-	CHECK(!b.set);
+	CHECK(vw_join_unwrap(b, priv, wrapped, (size_t)n) < 0);
 	/* garbage instead of a public key */
-	CHECK(vw_key_wrap(&a, (const uint8_t *)"not a key", 9, wrapped, sizeof(wrapped)) < 0);
-	vw_key_clear(&a);
-	vw_key_clear(&b);
+	CHECK(vw_join_wrap(a, (const uint8_t *)"not a key", 9, wrapped, sizeof(wrapped)) < 0);
+	cry_wipe(a, sizeof(a));
 }
 
 static void sas_binding(void)
 {
-	static const uint8_t k1[32] = { 1 }, k2[32] = { 2 };
-	struct vw_key a = { 0 }, b = { 0 }, e1 = { 0 };
+	static const uint8_t j1[32] = { 1 }, j2[32] = { 2 }, nm[16] = { 3 }, nm2[16] = { 4 };
+	static const uint8_t nc[32] = { 5 }, nc2[32] = { 6 };
+	struct vw_bind b, bo, bs, bi, bn;
 	uint8_t *spki, other[300];
 	size_t sl;
-	char s1[9], s2[9], s3[9], s4[9], s5[9];
+	char s1[9], s2[9];
 
 	test_key(&spki, &sl);
 	CHECK(sl <= sizeof(other));
 	memcpy(other, spki, sl);
 	other[sl - 1] ^= 0x55;
-	CHECK(vw_key_init(&a, 0, k1) == 0 && vw_key_init(&b, 0, k2) == 0 && vw_key_init(&e1, 1, k1) == 0);
-	CHECK(vw_sas(&a, 12345, spki, sl, s1) == 0);
+	CHECK(vw_bind_init(&b, 12345, 2, spki, sl, nm) == 0);
+	CHECK(vw_bind_init(&bo, 12345, 2, other, sl, nm) == 0);
+	CHECK(vw_bind_init(&bs, 12346, 2, spki, sl, nm) == 0);
+	CHECK(vw_bind_init(&bi, 12345, 3, spki, sl, nm) == 0);
+	CHECK(vw_bind_init(&bn, 12345, 2, spki, sl, nm2) == 0);
+	CHECK(vw_sas(j1, &b, nc, s1) == 0);
 	CHECK_EQ(strlen(s1), 8);
 	CHECK_EQ(strspn(s1, "0123456789"), 8);
-	CHECK(vw_sas(&a, 12345, spki, sl, s2) == 0);
+	CHECK(vw_sas(j1, &b, nc, s2) == 0);
 	CHECK_STR(s1, s2);                                   /* deterministic */
-	CHECK(vw_sas(&a, 12345, other, sl, s2) == 0);
+	CHECK(vw_sas(j1, &bo, nc, s2) == 0);
 	CHECK(strcmp(s1, s2) != 0);                          /* a swapped key shows */
-	CHECK(vw_sas(&b, 12345, spki, sl, s3) == 0);
-	CHECK(strcmp(s1, s3) != 0);                          /* another K */
-	CHECK(vw_sas(&a, 12346, spki, sl, s4) == 0);
-	CHECK(strcmp(s1, s4) != 0);                          /* another session */
-	CHECK(vw_sas(&e1, 12345, spki, sl, s5) == 0);
-	CHECK(strcmp(s1, s5) != 0);                          /* another epoch */
-	vw_key_clear(&a);
-	vw_key_clear(&b);
-	vw_key_clear(&e1);
+	CHECK(vw_sas(j2, &b, nc, s2) == 0);
+	CHECK(strcmp(s1, s2) != 0);                          /* another J */
+	CHECK(vw_sas(j1, &bs, nc, s2) == 0);
+	CHECK(strcmp(s1, s2) != 0);                          /* another session */
+	CHECK(vw_sas(j1, &bi, nc, s2) == 0);
+	CHECK(strcmp(s1, s2) != 0);                          /* another client id */
+	CHECK(vw_sas(j1, &bn, nc, s2) == 0);
+	CHECK(strcmp(s1, s2) != 0);                          /* another master nonce */
+	CHECK(vw_sas(j1, &b, nc2, s2) == 0);
+	CHECK(strcmp(s1, s2) != 0);                          /* another client nonce */
 }
 
-/* A known answer computed independently (Python: HKDF-SHA256 from `cryptography`) keeps
- * the SAS stable across implementations. */
+/* Known answers computed independently (Python: HKDF-SHA256 from `cryptography`) keep
+ * the SAS and the per-client keys stable across implementations. */
 static void sas_known_answer(void)
 {
-	uint8_t k[32], spki[3] = { 'a', 'b', 'c' };
-	struct vw_key key = { 0 };
-	char s[9];
+	static const char m2c[] = "31a16f60c800fea6c79ccb7ff144568e5e8d10373e396c70a75b7c190002c6fc";
+	static const char c2m[] = "ebe66b5a6019659f72f1b94f98f5dd34c560bee3c0d0ac2462b27ad7cbeedc77";
+	static const char dir[] = "2af4fba9e1bb8e9b848636bf3eace0f06f24298f10a6597e4598394464fef5aa";
+	uint8_t j[32], nm[16], nc[32], spki[3] = { 'a', 'b', 'c' };
+	struct vw_bind b;
+	struct vw_link l = { 0 };
+	char s[9], hex[65];
 
 	for (int i = 0; i < 32; i++)
-		k[i] = (uint8_t)i;
-	CHECK(vw_key_init(&key, 7, k) == 0);
-	CHECK(vw_sas(&key, 54321, spki, sizeof(spki), s) == 0);
-	CHECK_STR(s, "67274848"); /* python3 cryptography HKDF, see docs/viewer-protocol.md */
-	vw_key_clear(&key);
+		j[i] = (uint8_t)i;
+	for (int i = 0; i < 16; i++)
+		nm[i] = (uint8_t)(0x20 + i);
+	for (int i = 0; i < 32; i++)
+		nc[i] = (uint8_t)(0x30 + i);
+	CHECK(vw_bind_init(&b, 54321, 2, spki, sizeof(spki), nm) == 0);
+	CHECK(vw_sas(j, &b, nc, s) == 0);
+	CHECK_STR(s, "28196600"); /* python3 cryptography HKDF, see docs/viewer-protocol.md */
+	CHECK(vw_link_derive(&l, j, &b) == 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", l.m2c.k[i]);
+	CHECK_STR(hex, m2c);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", l.c2m.k[i]);
+	CHECK_STR(hex, c2m);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", l.direct[i]);
+	CHECK_STR(hex, dir);
+	vw_link_clear(&l);
+	CHECK(!l.m2c.set && !l.c2m.set && l.direct[0] == 0);
+}
+
+/* The group block of APPROVE round-trips, newest first, and the ring keeps at most
+ * VW_GROUP_KEEP epochs. */
+static void group_keys(void)
+{
+	struct vw_group a = { 0 }, b = { 0 };
+	static uint8_t buf[1 + VW_GROUP_KEEP * 34 + 32 + 8];
+	ssize_t n;
+
+	for (int e = 0; e < VW_GROUP_KEEP + 5; e++)
+		CHECK(vw_group_push(&a, (uint16_t)e, NULL) == 0);
+	CHECK_EQ(a.n, VW_GROUP_KEEP);
+	CHECK_EQ(a.g[0].epoch, VW_GROUP_KEEP + 4);
+	CHECK_EQ(a.g[VW_GROUP_KEEP - 1].epoch, 5);
+	memset(a.name_key, 7, sizeof(a.name_key));
+	n = vw_group_encode(&a, buf, sizeof(buf));
+	CHECK_EQ(n, 1 + VW_GROUP_KEEP * 34 + 32);
+	CHECK(vw_group_decode(&b, buf, (size_t)n + 8) == n);
+	CHECK(b.n == a.n && b.g[0].epoch == a.g[0].epoch && memcmp(b.g[3].k, a.g[3].k, 32) == 0 &&
+	      b.g[3].epoch == a.g[3].epoch && memcmp(b.name_key, a.name_key, 32) == 0);
+	CHECK(vw_group_decode(&b, buf, (size_t)n - 1) < 0 && b.n == 0);
+	buf[0] = 0;
+	CHECK(vw_group_decode(&b, buf, (size_t)n) < 0);
+	vw_group_clear(&a);
+	vw_group_clear(&b);
 }
 
 static ssize_t seal(struct vw_key *k, uint16_t src, uint32_t seq, const char *text, uint8_t *out)
@@ -214,21 +263,25 @@ static void messages(void)
 
 static void key_messages(void)
 {
-	uint8_t *spki, out[2200], w[256];
-	const uint8_t *p;
+	uint8_t *spki, out[2200], w[256], commit[32], nm[16];
+	const uint8_t *p, *c;
 	size_t sl, pl;
-	uint16_t epoch;
+	int version;
 	ssize_t n;
 
 	test_key(&spki, &sl);
-	n = vw_hello_encode(spki, sl, out, sizeof(out));
-	CHECK(n > 0 && vw_hello_parse(out, (size_t)n, &p, &pl) == 0 && pl == sl && memcmp(p, spki, sl) == 0);
-	out[1] = 9; /* unknown version */
-	CHECK(vw_hello_parse(out, (size_t)n, &p, &pl) < 0);
+	memset(commit, 0x5a, sizeof(commit));
+	n = vw_hello_encode(commit, spki, sl, out, sizeof(out));
+	CHECK(n > 0 && vw_hello_parse(out, (size_t)n, &version, &c, &p, &pl) == 0 && pl == sl &&
+	      memcmp(p, spki, sl) == 0 && memcmp(c, commit, 32) == 0 && version == VW_VERSION);
+	out[1] = 2; /* the previous version is refused, and said */
+	CHECK(vw_hello_parse(out, (size_t)n, &version, &c, &p, &pl) < 0 && version == 2);
 	memset(w, 0xab, sizeof(w));
-	n = vw_keymsg_encode(3, w, sizeof(w), out, sizeof(out));
-	CHECK(n > 0 && vw_keymsg_parse(out, (size_t)n, &epoch, &p, &pl) == 0 && epoch == 3 && pl == 256);
-	CHECK(vw_keymsg_parse(out, 100, &epoch, &p, &pl) < 0);
+	memset(nm, 0x11, sizeof(nm));
+	n = vw_keymsg_encode(nm, w, sizeof(w), out, sizeof(out));
+	CHECK(n > 0 && vw_keymsg_parse(out, (size_t)n, &c, &p, &pl) == 0 && memcmp(c, nm, 16) == 0 &&
+	      pl == 256 && memcmp(p, w, 256) == 0);
+	CHECK(vw_keymsg_parse(out, 100, &c, &p, &pl) < 0);
 }
 
 static void share_paths(void)
@@ -356,6 +409,6 @@ static void sparse_holes(void)
 	close(fd);
 }
 
-UNIT_SUITE(vw, UNIT_TEST(key_transport), UNIT_TEST(sas_binding), UNIT_TEST(sas_known_answer),
+UNIT_SUITE(vw, UNIT_TEST(key_transport), UNIT_TEST(sas_binding), UNIT_TEST(sas_known_answer), UNIT_TEST(group_keys),
 	   UNIT_TEST(sealed_frames), UNIT_TEST(messages), UNIT_TEST(key_messages),
 	   UNIT_TEST(share_paths), UNIT_TEST(transfer_check), UNIT_TEST(sparse_holes));
