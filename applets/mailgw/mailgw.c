@@ -54,6 +54,48 @@ void mg_live_del(struct mg_live *l)
 	l->next = l->prev = NULL;
 }
 
+int mg_session_open(struct mg_listener *ls, struct net_conn *c, struct mg_live *l, const char *who)
+{
+	struct mg_ctx *ctx = ls->ctx;
+	int smtp_plain = ls->lc->mode == MG_MODE_SMTP || ls->lc->mode == MG_MODE_SUBMISSION;
+	struct mg_anvil_entry *slot;
+	unsigned long nref;
+	int logit;
+
+	if (ctx->nsessions >= (unsigned long)ctx->conf.max_connections) {
+		log_warn("%s %s: too many connections (%lu), refused", who, net_conn_peer(c), ctx->nsessions);
+		if (smtp_plain)
+			net_conn_printf(c, "421 4.3.2 %s Too many connections, try again later\r\n", ctx->hostname);
+		net_conn_close(c);
+		return -1;
+	}
+	if (mg_anvil_take(&ctx->anvil, net_conn_peer_ip(c), ctx->conf.max_connections_per_ip, &slot,
+			  &logit, &nref) < 0) {
+		if (logit)
+			log_warn("%s %s: more than %ld connections from this client%s, refused (%lu since the last report)",
+				 who, net_conn_peer_ip(c), ctx->conf.max_connections_per_ip,
+				 strchr(net_conn_peer_ip(c), ':') ? " (its /64)" : "", nref);
+		if (smtp_plain)
+			net_conn_printf(c, "421 4.7.0 %s Too many connections from your address\r\n", ctx->hostname);
+		net_conn_close(c);
+		return -1;
+	}
+	l->slot = slot;
+	ctx->nsessions++;
+	mg_live_add(ctx, l);
+	return 0;
+}
+
+void mg_session_close(struct mg_ctx *ctx, struct mg_live *l)
+{
+	if (!l->next)
+		return;
+	mg_live_del(l);
+	mg_anvil_put(&ctx->anvil, l->slot);
+	l->slot = NULL;
+	ctx->nsessions--;
+}
+
 void mg_live_kill_all(struct mg_ctx *ctx)
 {
 	while (ctx->live.next && ctx->live.next != &ctx->live)
@@ -107,6 +149,7 @@ static void ctx_free(struct mg_ctx *ctx)
 	if (ctx->client_tls_verify)
 		cry_tls_ctx_free(ctx->client_tls_verify);
 	mg_tlsmem_free(&ctx->tlsmem);
+	mg_anvil_free(&ctx->anvil);
 	mg_conf_free(&ctx->conf);
 }
 

@@ -48,6 +48,8 @@ static const struct conf_key keys[] = {
 	  "bad commands before the connection is closed (421)"),
 	K("mailgw", "max_connections", CONF_INT, max_connections, "1000", 1, 1000000, NULL,
 	  "inbound sessions at once, all listeners (SMTP beyond: 421 4.3.2)"),
+	K("mailgw", "max_connections_per_ip", CONF_INT, max_connections_per_ip, "20", 0, 1000000, NULL,
+	  "inbound sessions at once from one client address, IPv6 by /64 (421 4.7.0 beyond; 0 = no limit)"),
 	K("delivery", "smarthost", CONF_STR, smarthost, NULL, 0, 0, NULL,
 	  "HOST[:PORT] for all outbound mail (default: MX lookup, port 25)"),
 	K("delivery", "smarthost_map", CONF_LIST, smarthost_map, NULL, 0, 0, NULL,

@@ -57,6 +57,7 @@ struct mg_conf {
 	long data_timeout;
 	long max_errors;
 	long max_connections;
+	long max_connections_per_ip;
 	/* [delivery] */
 	char *smarthost;
 	struct conf_list smarthost_map;

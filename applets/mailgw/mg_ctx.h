@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "applets/mailgw/mg_anvil.h"
 #include "applets/mailgw/mg_conf.h"
 #include "applets/mailgw/mg_policy.h"
 
@@ -21,6 +22,7 @@ struct mg_commit;
 struct mg_live {
 	struct mg_live *next, *prev;
 	void (*kill)(struct mg_live *l);   /* frees the connection(s) and the session */
+	struct mg_anvil_entry *slot;       /* this client's count (mg_anvil.h) */
 };
 
 struct mg_listener {
@@ -44,6 +46,7 @@ struct mg_ctx {
 	struct mg_commit *commit;               /* accepted messages being committed (mg_commit.c) */
 	struct mg_pool *pool;                   /* parked outbound sessions (mg_connpool.c) */
 	unsigned long nsessions;
+	struct mg_anvil anvil;                  /* sessions per client address */
 	struct mg_live live;                    /* list head (circular) */
 	const char *config_path;                /* for SIGHUP */
 	int stopping;
@@ -51,6 +54,12 @@ struct mg_ctx {
 
 void mg_live_add(struct mg_ctx *ctx, struct mg_live *l);
 void mg_live_del(struct mg_live *l);
+/* A new inbound session on ls: checks max_connections and max_connections_per_ip,
+ * then counts it and puts l on the live list. Returns 0, or -1 when refused: then c
+ * got the refusal (SMTP in plaintext: 421) and is closed, and l was not touched. */
+int mg_session_open(struct mg_listener *ls, struct net_conn *c, struct mg_live *l, const char *who);
+/* The session ends: off the live list, its counts given back. Idempotent. */
+void mg_session_close(struct mg_ctx *ctx, struct mg_live *l);
 /* Closes every live session (daemon stop). */
 void mg_live_kill_all(struct mg_ctx *ctx);
 

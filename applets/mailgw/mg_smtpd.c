@@ -88,8 +88,7 @@ static void sess_free(struct sess *s)
 	reset_tx(s);
 	if (s->idle)
 		net_timer_free(s->idle);
-	mg_live_del(&s->live);
-	s->ctx->nsessions--;
+	mg_session_close(s->ctx, &s->live);
 	free(s);
 }
 
@@ -559,23 +558,18 @@ void mg_smtpd_accept(struct net_conn *c, void *arg)
 	struct mg_listener *ls = arg;
 	struct sess *s;
 
-	if (ls->ctx->nsessions >= (unsigned long)ls->ctx->conf.max_connections) {
-		log_warn("smtpd %s: too many connections (%lu), refused", net_conn_peer(c), ls->ctx->nsessions);
-		if (ls->lc->mode != MG_MODE_SMTPS)
-			net_conn_printf(c, "421 4.3.2 %s Too many connections, try again later\r\n", ls->ctx->hostname);
-		net_conn_close(c);
-		return;
-	}
 	if (!(s = calloc(1, sizeof(*s)))) {
 		net_conn_free(c);
+		return;
+	}
+	if (mg_session_open(ls, c, &s->live, "smtpd") < 0) {
+		free(s);
 		return;
 	}
 	s->ls = ls;
 	s->ctx = ls->ctx;
 	s->c = c;
-	s->ctx->nsessions++;
 	s->live.kill = sess_kill;
-	mg_live_add(s->ctx, &s->live);
 	mg_env_init(&s->env);
 	net_conn_set_cbs(c, &cbs, s);
 	net_conn_set_max_line(c, MG_CMD_LINE_MAX);
