@@ -11,6 +11,8 @@
 
 #include "applet.h"
 #include "applets/mailgw/mg_cli.h"
+#include "applets/mailgw/mg_auth.h"
+#include "applets/mailgw/mg_authmem.h"
 #include "applets/mailgw/mg_commit.h"
 #include "applets/mailgw/mg_ctx.h"
 #include "applets/mailgw/mg_queue.h"
@@ -132,6 +134,8 @@ static int make_client_tls(struct mg_ctx *ctx, char *err, size_t errlen)
 	tc.ca_file = ctx->conf.tls_ca_file;
 	if (!(ctx->client_tls_verify = cry_tls_ctx_new(&tc, err, errlen)))
 		return -1;
+	if (!(ctx->auth_tls = mg_auth_tls_new(&ctx->conf, err, errlen)))
+		return -1;
 	return 0;
 }
 
@@ -148,6 +152,12 @@ static void ctx_free(struct mg_ctx *ctx)
 		cry_tls_ctx_free(ctx->client_tls);
 	if (ctx->client_tls_verify)
 		cry_tls_ctx_free(ctx->client_tls_verify);
+	if (ctx->auth_tls)
+		cry_tls_ctx_free(ctx->auth_tls);
+	if (ctx->authmem) {
+		mg_authmem_wipe(ctx->authmem);
+		free(ctx->authmem);
+	}
 	mg_tlsmem_free(&ctx->tlsmem);
 	mg_anvil_free(&ctx->anvil);
 	mg_conf_free(&ctx->conf);
@@ -179,6 +189,10 @@ static int prepare(struct mg_ctx *ctx, char *err, size_t errlen)
 	if (str_fmt(ctx->tlsmem_path, sizeof(ctx->tlsmem_path), "%s/tlsmem", ctx->conf.spool) < 0)
 		return -1;
 	mg_tlsmem_init(&ctx->tlsmem, 4096);
+	if (!(ctx->authmem = malloc(sizeof(*ctx->authmem))) || mg_authmem_init(ctx->authmem) < 0) {
+		str_fmt(err, errlen, "cannot set up the AUTH memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -203,6 +217,7 @@ static int str_eq(const char *a, const char *b)
 static int same_listeners(const struct mg_conf *a, const struct mg_conf *b)
 {
 	if (a->nlisteners != b->nlisteners || !str_eq(a->tls_ca_file, b->tls_ca_file) ||
+	    !str_eq(a->auth_ca_file, b->auth_ca_file) || a->auth_tls_verify != b->auth_tls_verify ||
 	    !str_eq(a->spool, b->spool))
 		return 0;
 	for (size_t i = 0; i < a->nlisteners; i++) {
@@ -275,6 +290,13 @@ static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
 		}
 		log_info("listening on %s (%s, port %d)", l->lc->listen, mg_mode_name(m),
 			 net_listener_port(l->nl));
+	}
+	for (size_t i = 0; i < ctx->conf.auth_table.n; i++) {
+		const struct mg_auth_backend *b = &ctx->conf.auth_table.v[i];
+		if (mg_auth_backend_plaintext(b))
+			log_warn("auth_backend %s: passwords go to it in PLAINTEXT (auth_allow_plaintext = yes)", b->uri);
+		else if (!ctx->conf.auth_tls_verify && b->kind != MG_AB_DOVECOT_UNIX && b->kind != MG_AB_DOVECOT_TCP)
+			log_warn("auth_backend %s: its certificate is NOT verified (auth_tls_verify = no)", b->uri);
 	}
 	mg_tlsmem_load(&ctx->tlsmem, ctx->tlsmem_path, (long long)time(NULL));
 	if (!o->pidfile) {

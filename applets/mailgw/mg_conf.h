@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "applets/mailgw/mg_authconf.h"
 #include "applets/mailgw/mg_policy.h"
 #include "core/conf.h"
 
@@ -32,6 +33,7 @@ struct mg_listener_conf {
 	size_t nsni;
 	char *backend;      /* POP3/IMAP: plaintext server host:port */
 	int require_tls;    /* SMTP: everyone must STARTTLS before MAIL */
+	int auth;           /* SMTP AUTH offered (after TLS); -1 = mode default */
 	int line;           /* for error messages */
 };
 
@@ -58,6 +60,18 @@ struct mg_conf {
 	long max_errors;
 	long max_connections;
 	long max_connections_per_ip;
+	struct conf_list auth_backend;
+	char *auth_ca_file;
+	int auth_tls_verify;
+	int auth_allow_plaintext;
+	long auth_timeout;
+	long auth_cache_time;
+	long auth_fail_delay_after;
+	long auth_fail_delay;
+	long auth_fail_max;
+	long auth_fail_lockout;
+	int sender_login;           /* 0 any, 1 own */
+	int received_auth_user;
 	/* [delivery] */
 	char *smarthost;
 	struct conf_list smarthost_map;
@@ -83,6 +97,7 @@ struct mg_conf {
 	/* derived at load time */
 	struct mg_cidr_list relay_nets, tls_nets, etrn_nets;
 	struct mg_tls_policy tlspol;
+	struct mg_auth_table auth_table;
 };
 
 extern const struct conf_spec mg_conf_spec;
@@ -95,5 +110,8 @@ void mg_conf_free(struct mg_conf *c);
 /* Next hop for a domain from smarthost_map / smarthost: host:port into out, or "" for
  * MX lookup. */
 void mg_conf_nexthop(const struct mg_conf *c, const char *domain, char *out, size_t cap);
+/* 1 when SMTP AUTH is offered on this listener (after TLS): auth = yes, or by default
+ * on submission and smtps, and only when there is an auth_backend. */
+int mg_conf_listener_auth(const struct mg_conf *c, const struct mg_listener_conf *l);
 int mg_conf_is_etrn_domain(const struct mg_conf *c, const char *domain);
 #endif

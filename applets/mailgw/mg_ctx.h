@@ -16,6 +16,7 @@ struct cry_tls_ctx;
 struct mg_runner;
 struct mg_pool;
 struct mg_commit;
+struct mg_authmem;
 
 /* Every live session (SMTP, POP3/IMAP front end) is on the context's list so that a
  * stopping daemon can close them all and free their memory. */
@@ -47,6 +48,8 @@ struct mg_ctx {
 	struct mg_pool *pool;                   /* parked outbound sessions (mg_connpool.c) */
 	unsigned long nsessions;
 	struct mg_anvil anvil;                  /* sessions per client address */
+	struct mg_authmem *authmem;             /* AUTH failures and cache (mg_authmem.h) */
+	struct cry_tls_ctx *auth_tls;           /* client context for the auth backends */
 	struct mg_live live;                    /* list head (circular) */
 	const char *config_path;                /* for SIGHUP */
 	int stopping;
