@@ -267,6 +267,25 @@ r, dt, t, g = attempt("127.0.0.5", "victim@dove.example", PW["victim@dove.exampl
 check("another client and login are not affected", r.startswith("235"), r)
 check("the lockout is logged", "too many failures" in bf.logtext(), bf.logtext()[-400:])
 
+# --- mailgw auth-test ---
+pwf = os.path.join(TMP, "pw")
+with open(pwf, "w") as f:
+    f.write(PW["bob@imaps.example"] + "\n")
+rc, out = mg.cli("auth-test", "bob@imaps.example", "--password-file", pwf)
+check("auth-test (imaps): prints backend, TLS version, certificate, verification and the result (exit 0)",
+      rc == 0 and "backend: imaps://" in out and "TLS TLSv1." in out and "certificate: subject" in out
+      and "verification: ok" in out and "accepted" in out and PW["bob@imaps.example"] not in out, out)
+with open(pwf, "w") as f:
+    f.write(WRONG + "\n")
+rc, out = mg.cli("auth-test", "alice@dove.example", "--password-file", pwf)
+check("auth-test (dovecot socket), wrong password: refused, exit 1", rc == 1 and "refused" in out
+      and "dovecot" in out, out)
+rc, out = mg.cli("auth-test", "x@down.example", "--password-file", pwf)
+check("auth-test, backend down: temporary failure, exit 69", rc == 69 and "temporary failure" in out, out)
+rc, out = badca.cli("auth-test", "bob@imaps.example", "--password-file", pwf)
+check("auth-test, backend certificate from another CA: the verification failure is shown",
+      rc == 69 and "temporary failure" in out, out)
+
 # --- logs ---
 logs = glob.glob(os.path.join(TMP, "*.log")) + glob.glob(os.path.join(TMP, "*", "*.log"))
 logs += glob.glob(os.path.join(dv.dir, "*.log*"))
