@@ -41,7 +41,8 @@ struct sess {
 	/* SMTP AUTH (mg_smtpd_auth.c) */
 	struct mg_sasl *sasl;        /* the exchange under way (holds the password) */
 	struct mg_auth_req *areq;    /* the backend check under way */
-	struct net_timer *adelay;    /* a delayed 535 */
+	struct net_timer *adelay;    /* resumes the session after a verdict (a 535 maybe late) */
+	int auth_535;                /* that timer sends 535 first */
 	char auth_user[MG_SASL_LOGIN_MAX + 1];   /* "" until authenticated */
 	const char *auth_mech;
 	char auth_backend[160];      /* its URI, for the log */

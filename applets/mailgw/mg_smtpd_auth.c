@@ -51,19 +51,30 @@ static void end_exchange(struct sess *s)
 	net_conn_set_max_line(s->c, MG_CMD_LINE_MAX);
 }
 
-/* Back to commands, and on with whatever the client pipelined. */
-static void resume(struct sess *s)
+/* Back to commands, and on with whatever the client pipelined. Always from a timer,
+ * never from inside the command loop that started the check: a verdict can come at
+ * once (cache, lockout), and a pipelined QUIT read here would free the session under
+ * that loop. */
+static void resume_cb(void *arg)
 {
+	struct sess *s = arg;
+	if (s->auth_535) {
+		s->auth_535 = 0;
+		reply(s, 535, "5.7.8", "Authentication credentials invalid");
+	}
 	s->phase = PH_CMD;
 	mg_smtpd_arm_idle(s);
 	mg_smtpd_on_read(s->c, s);
 }
 
-static void failed_reply(void *arg)
+static void resume(struct sess *s, unsigned long ms)
 {
-	struct sess *s = arg;
-	reply(s, 535, "5.7.8", "Authentication credentials invalid");
-	resume(s);
+	s->phase = PH_AUTH_WAIT;
+	if (!s->adelay && !(s->adelay = net_timer_new(s->ctx->loop, resume_cb, s))) {
+		reply(s, 421, "4.3.0", "Out of memory");
+		return;   /* the idle timer ends the session */
+	}
+	net_timer_arm(s->adelay, ms);
 }
 
 static void verdict(void *arg, enum mg_auth_result r, const char *detail)
@@ -82,7 +93,7 @@ static void verdict(void *arg, enum mg_auth_result r, const char *detail)
 			 s->auth_mech, s->auth_backend, detail);
 		end_exchange(s);
 		reply(s, 235, "2.7.0", "Authentication successful");
-		resume(s);
+		resume(s, 0);
 		return;
 	}
 	if (r == MG_AUTH_TEMP) {
@@ -90,7 +101,7 @@ static void verdict(void *arg, enum mg_auth_result r, const char *detail)
 			 login, s->auth_mech, s->auth_backend, detail);
 		end_exchange(s);
 		reply(s, 454, "4.7.0", "Temporary authentication failure");
-		resume(s);
+		resume(s, 0);
 		return;
 	}
 	int st = mg_authmem_check(ctx->authmem, &l, ip, login, now_s());
@@ -99,12 +110,8 @@ static void verdict(void *arg, enum mg_auth_result r, const char *detail)
 		 s->auth_mech, s->auth_backend, detail);
 	end_exchange(s);
 	/* Past the threshold the answer comes late (on a timer: the loop goes on). */
-	if (st != MG_AUTHMEM_OK && ctx->conf.auth_fail_delay > 0 &&
-	    (s->adelay || (s->adelay = net_timer_new(ctx->loop, failed_reply, s)))) {
-		net_timer_arm(s->adelay, (unsigned long)ctx->conf.auth_fail_delay * 1000);
-		return;
-	}
-	failed_reply(s);
+	s->auth_535 = 1;
+	resume(s, st != MG_AUTHMEM_OK ? (unsigned long)ctx->conf.auth_fail_delay * 1000 : 0);
 }
 
 static void verify(struct sess *s)
@@ -120,7 +127,7 @@ static void verify(struct sess *s)
 			 net_conn_peer(s->c), s->sasl->login);
 		end_exchange(s);
 		reply(s, 454, "4.7.0", "Too many failed authentication attempts, try again later");
-		resume(s);
+		resume(s, 0);
 		return;
 	}
 	if (!be) {

@@ -161,6 +161,23 @@ check("AUTH twice: 503", r.startswith("503"), r)
 cmd("MAIL FROM:<alice@dove.example>")
 s.close()
 
+# A cached login answers at once; what the client pipelined behind AUTH (here QUIT) must
+# be run after the 235, by the session that is still there.
+s, cmd = raw(PSUB, starttls=True)
+cmd("EHLO t")
+r = cmd("AUTH PLAIN " + base64.b64encode(b"\0alice@dove.example\0" + PW["alice@dove.example"].encode()).decode()
+        + "\r\nNOOP\r\nQUIT")
+rest = s.recv(4096).decode(errors="replace")
+deadline = time.time() + 5
+while "221" not in rest and time.time() < deadline:
+    more = s.recv(4096).decode(errors="replace")
+    if not more:
+        break
+    rest += more
+check("AUTH answered from the cache with NOOP and QUIT pipelined behind it: 235, 250, 221 in order",
+      r.startswith("235") and rest.find("250") < rest.find("221") and rest.find("250") >= 0, r + rest)
+s.close()
+
 s, cmd = raw(PS, tls=True)
 cmd("EHLO t")
 cmd("MAIL FROM:<a@remote.example>")
