@@ -24,13 +24,19 @@ if not lib_mgdovecot.available():
 C = certs()
 PW = {"alice@dove.example": "Alice-pw-7f3a", "bob@imaps.example": "Bob-pw-91c2", "carol@imap.example": "Carol-pw-55e1",
       "dave@pop.example": "Dave-pw-13d8", "erin@tcp.example": "Erin-pw-b4a0", "mallory@dove.example": "Mallory-pw-2b2b",
-      "victim@dove.example": "Victim-pw-8e8e", "own@dove.example": "Own-pw-4c4c"}
+      "victim@dove.example": "Victim-pw-8e8e", "own@dove.example": "Own-pw-4c4c",
+      "frank@pops.example": "Frank-pw-6a6a", "gina@smtp.example": "Gina-pw-7b7b", "hank@smtps.example": "Hank-pw-8c8c"}
 WRONG = "Wrong-pw-0000"
 ports = {k: free_port() for k in ("imap", "imaps", "pop3", "pop3s", "auth")}
 dv = lib_mgdovecot.Dovecot(TMP, C, PW, ports).start(wait_port)
 ok("dovecot started (passwd-file, auth socket, IMAP/POP3 with TLS)")
 
 sink = Sink("plain")
+# The smtp:// and smtps:// backends log in at another submission server: a second mailgw
+# whose AUTH goes to the same Dovecot (Dovecot itself has no SMTP submission).
+up = Mailgw("upstream", [("sub", "submission", ""), ("smtps", "smtps", "")],
+            mailgw="relay_clients = 10.255.0.0/16\nauth_backend = * dovecot:%s\n" % dv.socket)
+up.start()
 dead = free_port()   # nothing listens here: the "backend down" case
 backends = """auth_backend = dove.example dovecot:%s
 auth_backend = tcp.example dovecot://127.0.0.1:%d
@@ -39,9 +45,14 @@ auth_backend = imap.example imap://127.0.0.1:%d
 auth_backend = pop.example pop3://127.0.0.1:%d
 auth_backend = down.example dovecot://127.0.0.1:%d
 auth_backend = badca.example imaps://127.0.0.1:%d
+auth_backend = pops.example pop3s://127.0.0.1:%d
+auth_backend = smtp.example smtp://localhost:%d
+auth_backend = smtps.example smtps://127.0.0.1:%d
 auth_ca_file = %s/ca.pem
-""" % (dv.socket, ports["auth"], ports["imaps"], ports["imap"], ports["pop3"], dead, ports["imaps"], C)
-mg = Mailgw("auth", [("sub", "submission", ""), ("smtps", "smtps", ""), ("mx", "smtp", "")],
+""" % (dv.socket, ports["auth"], ports["imaps"], ports["imap"], ports["pop3"], dead, ports["imaps"], ports["pop3s"],
+       up.ports["sub"], up.ports["smtps"], C)
+mg = Mailgw("auth", [("sub", "submission", ""), ("smtps", "smtps", ""), ("mx", "smtp", ""),
+                     ("mxauth", "smtp", "auth = yes")],
             mailgw="relay_domains = local.example\nrelay_clients = 10.255.0.0/16\nauth_timeout = 5s\n" + backends,
             delivery="smarthost = 127.0.0.1:%d\nretry_min = 1h\nqueue_scan_interval = 1h\n" % sink.port)
 mg.start()
@@ -77,7 +88,8 @@ check("... and the message is relayed", bool(sunk("login-smtps")))
 
 ctx = ssl.create_default_context(cafile=C + "/ca.pem")
 for user, subj in (("carol@imap.example", "imap-starttls"), ("dave@pop.example", "pop3-stls"),
-                   ("erin@tcp.example", "dovecot-tcp")):
+                   ("erin@tcp.example", "dovecot-tcp"), ("frank@pops.example", "pop3s"),
+                   ("gina@smtp.example", "smtp-starttls"), ("hank@smtps.example", "smtps")):
     try:
         with smtplib.SMTP("127.0.0.1", PSUB, timeout=20) as s:
             s.starttls(context=ctx)
@@ -208,6 +220,10 @@ while True:
 check("smtp listener (auth not configured there): no AUTH after TLS", b"AUTH" not in e, e.decode())
 s.close()
 
+rc, out = swaks("--port", str(mg.ports["mxauth"]), "--tls", "--auth", "PLAIN", "--auth-user", "alice@dove.example",
+                "--auth-password", PW["alice@dove.example"], "--from", "alice@dove.example", "--to", "q@remote.example",
+                "--header", "Subject: mx-auth")
+check("smtp listener with auth = yes: AUTH after STARTTLS, relayed", "235 2.7.0" in out and sunk("mx-auth"), out[-400:])
 rc, out = swaks("--port", str(PMX), "--from", "a@x.example", "--to", "victim@remote.example")
 check("the MX listener stays closed to relaying without AUTH (550 5.7.1)", "550 5.7.1" in out, out[-300:])
 
@@ -319,5 +335,21 @@ for p in logs:
 check("no password (plain or base64) in any log of the run (%d files)" % len(logs), not leaks, str(leaks))
 check("the log names user, method and backend of a login",
       "AUTH ok user=alice@dove.example method=PLAIN backend=dovecot:" in mg.logtext(), mg.logtext()[-800:])
+# --- the positive cache: with Dovecot gone, a login checked a moment ago still works, others get 454 ---
 dv.stop()
+s, cmd = raw(PSUB, starttls=True)
+cmd("EHLO t")
+r1 = cmd("AUTH PLAIN " + base64.b64encode(b"\0alice@dove.example\0" + PW["alice@dove.example"].encode()).decode())
+s.close()
+s, cmd = raw(PSUB, starttls=True)
+cmd("EHLO t")
+r2 = cmd("AUTH PLAIN " + base64.b64encode(b"\0mallory@dove.example\0" + PW["mallory@dove.example"].encode()).decode())
+s.close()
+s, cmd = raw(PSUB, starttls=True)
+cmd("EHLO t")
+r3 = cmd("AUTH PLAIN " + base64.b64encode(b"\0alice@dove.example\0" + WRONG.encode()).decode())
+s.close()
+check("backend stopped: a login verified within auth_cache_time is accepted from the cache", r1.startswith("235"), r1)
+check("backend stopped: a login not in the cache gets 454 4.7.0, never an accept", r2.startswith("454 4.7.0"), r2)
+check("backend stopped: the cached user with a wrong password is not accepted", not r3.startswith("235"), r3)
 done()
