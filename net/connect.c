@@ -208,18 +208,17 @@ int net_conn_reconnect_(struct net_conn *c)
 	return net_conn_connect_start_(c);
 }
 
-struct net_conn *net_connect(struct net_loop *l, const char *host, int port,
-			     unsigned long timeout_ms, const struct net_conn_cbs *cbs, void *arg)
+/* Both kinds of outgoing connection: host is a name or address, or a socket path. */
+static struct net_conn *connect_new(struct net_loop *l, const char *host, int port, int unix_path,
+				    unsigned long timeout_ms, const struct net_conn_cbs *cbs, void *arg)
 {
-	struct net_conn *c;
+	struct net_conn *c = net_conn_alloc_(l);
 
-	if (!host || !*host || port <= 0 || port > 65535)
-		return NULL;
-	c = net_conn_alloc_(l);
 	if (!c)
 		return NULL;
 	c->host = strdup(host);
 	c->port = port;
+	c->unix_path = unix_path;
 	c->timeout_ms = timeout_ms;
 	net_conn_set_cbs(c, cbs, arg);
 	if (!c->host || net_conn_connect_start_(c) < 0) {
@@ -229,22 +228,18 @@ struct net_conn *net_connect(struct net_loop *l, const char *host, int port,
 	return c;
 }
 
+struct net_conn *net_connect(struct net_loop *l, const char *host, int port,
+			     unsigned long timeout_ms, const struct net_conn_cbs *cbs, void *arg)
+{
+	if (!host || !*host || port <= 0 || port > 65535)
+		return NULL;
+	return connect_new(l, host, port, 0, timeout_ms, cbs, arg);
+}
+
 struct net_conn *net_connect_unix(struct net_loop *l, const char *path, unsigned long timeout_ms,
 				  const struct net_conn_cbs *cbs, void *arg)
 {
-	struct net_conn *c;
-
 	if (!path || path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return NULL;
-	if (!(c = net_conn_alloc_(l)))
-		return NULL;
-	c->host = strdup(path);
-	c->unix_path = 1;
-	c->timeout_ms = timeout_ms;
-	net_conn_set_cbs(c, cbs, arg);
-	if (!c->host || net_conn_connect_start_(c) < 0) {
-		net_conn_free(c);
-		return NULL;
-	}
-	return c;
+	return connect_new(l, path, 0, 1, timeout_ms, cbs, arg);
 }

@@ -21,26 +21,20 @@ static int err(struct mg_sasl *s, int code, const char *enh, const char *text)
 	return MG_SASL_ERROR;
 }
 
-/* A login name goes to backends inside protocol lines: no control bytes, no NUL. */
-static int login_ok(const uint8_t *p, size_t n)
+/* A login name goes to backends inside protocol lines: no control bytes, no space, no
+ * NUL. A password may hold spaces (POP3 PASS takes the rest of the line). */
+static int text_ok(const uint8_t *p, size_t n, size_t max, uint8_t lowest)
 {
-	if (n == 0 || n > MG_SASL_LOGIN_MAX)
+	if (n == 0 || n > max)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (p[i] < 0x21 || p[i] == 0x7f)
+		if (p[i] < lowest || p[i] == 0x7f)
 			return 0;
 	return 1;
 }
 
-static int pass_ok(const uint8_t *p, size_t n)
-{
-	if (n == 0 || n > MG_SASL_PASS_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return 0;
-	return 1;
-}
+#define login_ok(p, n) text_ok((p), (n), MG_SASL_LOGIN_MAX, 0x21)
+#define pass_ok(p, n) text_ok((p), (n), MG_SASL_PASS_MAX, 0x20)
 
 /* Decodes one response; "=" is the empty initial response (RFC 4954 4). Returns the
  * length, or -1 after setting the error. */

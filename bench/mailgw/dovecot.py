@@ -4,38 +4,19 @@ one user, the auth service on 127.0.0.1:AUTHPORT (and its UNIX socket DIR/doveco
 auth-client); prints "ready" and runs until it is terminated."""
 import os
 import signal
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
 import lib_mgdovecot  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, secs=10):
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+from lib_vwtest import free_port, wait_port  # noqa: E402
 
 
 d, certs, authport, user, pwfile = sys.argv[1:6]
 with open(pwfile) as f:
     pw = f.readline().rstrip("\n")
 ports = {"imap": free_port(), "imaps": free_port(), "pop3": free_port(), "pop3s": free_port(), "auth": int(authport)}
-dv = lib_mgdovecot.Dovecot(d, certs, {user: pw}, ports).start(wait_port)
+dv = lib_mgdovecot.Dovecot(d, certs, {user: pw}, ports).start(lambda p, secs: wait_port(p, int(secs * 20)))
 print("ready", flush=True)
 signal.signal(signal.SIGTERM, lambda *a: (dv.stop(), sys.exit(0)))
 while True:
