@@ -28,7 +28,7 @@
 
 #define MG_USAGE "[-d] [-n] [-v] [-c FILE] [queue | flush [DOMAIN] | delete ID | " \
 	"tls-check HOST[:PORT] [--starttls smtp|pop3|imap] [--verify] [--sni NAME] [--ca FILE] | " \
-	"auth-test LOGIN [--password-file FILE]]"
+	"auth-test LOGIN [--password-file FILE] | rcpt-test ADDRESS]"
 #define MG_DEFAULT_CONFIG "/etc/sealbox/mailgw.ini"
 
 static int mailgw_main(int argc, char **argv);

@@ -1,4 +1,9 @@
-/* mg_authtest.c - `mailgw auth-test LOGIN [--password-file FILE]`: checks one login at
+/* mg_authtest.c - the operator's checks of what a client would get.
+ *
+ * `mailgw rcpt-test ADDRESS`: the recipient source for the address and its verdict. Exit
+ * 0 valid (or not checked), 1 unknown, 69 the source is unavailable.
+ *
+ * `mailgw auth-test LOGIN [--password-file FILE]`: checks one login at
  * the backend the configuration picks for it, the way the daemon would, and prints each
  * step (backend, connection, TLS version and certificate, result). The password comes
  * from a file or a no-echo prompt, never from argv. Exit 0 accepted, 1 refused, 69 the
@@ -11,6 +16,8 @@
 #include "applets/mailgw/mg_auth.h"
 #include "applets/mailgw/mg_cli.h"
 #include "applets/mailgw/mg_conf.h"
+#include "applets/mailgw/mg_policy.h"
+#include "applets/mailgw/mg_smtp.h"
 #include "core/cli.h"
 #include "core/exitcode.h"
 #include "core/secret.h"
@@ -89,4 +96,41 @@ int mg_authtest_main(const struct applet *a, const struct mg_conf *c, int argc, 
 	net_loop_free(u.loop);
 	cry_tls_ctx_free(tls);
 	return u.rc;
+}
+
+int mg_rcpttest_main(const struct applet *a, const struct mg_conf *c, int argc, char **argv)
+{
+	const char *addr = NULL;
+	char low[MG_ADDR_MAX + 1];
+	const struct mg_rcpt_source *src;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			i++;
+		else if (argv[i][0] == '-' || addr)
+			return cli_usage_error(a, "rcpt-test: unexpected '%s'", argv[i]);
+		else
+			addr = argv[i];
+	}
+	char br[MG_ADDR_MAX + 3];
+	if (!addr || strlen(addr) > MG_ADDR_MAX || snprintf(br, sizeof(br), "<%s>", addr) < 0 ||
+	    mg_addr_parse(br, strlen(br), 0, low, sizeof(low)) < 0)
+		return cli_usage_error(a, "rcpt-test: ADDRESS (user@domain) required");
+	int relay = mg_domain_list_match(c->relay_domains.v, c->relay_domains.n, mg_addr_domain(low)) ||
+		    mg_conf_is_etrn_domain(c, mg_addr_domain(low));
+	int v = mg_rcpt_check(&c->rcpt_table, low, &src);
+	printf("address: %s\n", low);
+	printf("relay domain: %s\n", relay ? "yes" : "no (recipients of other domains are not validated)");
+	if (!src) {
+		printf("source: none for %s\nresult: not checked (accepted)\n", mg_addr_domain(low));
+		return EXIT_OK;
+	}
+	printf("source: %s (%s, %zu entries)\n", src->uri, src->available ? "loaded" : src->why, src->naddr);
+	if (v == MG_RCPT_UNAVAILABLE) {
+		printf("result: source unavailable (%s)\n",
+		       c->rcpt_unavailable ? "accepted: rcpt_unavailable = accept" : "451 4.4.3");
+		return EXIT_UNAVAILABLE;
+	}
+	printf("result: %s\n", v == MG_RCPT_VALID ? "valid" : "unknown (550 5.1.1 User unknown)");
+	return v == MG_RCPT_VALID ? EXIT_OK : EXIT_FAIL;
 }

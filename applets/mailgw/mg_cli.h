@@ -1,4 +1,4 @@
-/* mg_cli.h - the operator commands: queue, flush, delete, tls-check, auth-test. */
+/* mg_cli.h - the operator commands: queue, flush, delete, tls-check, auth-test, rcpt-test. */
 #ifndef MG_CLI_H
 #define MG_CLI_H
 
@@ -12,4 +12,6 @@ int mg_tlscheck_main(const struct applet *a, int argc, char **argv);
 struct mg_conf;
 /* auth-test LOGIN [--password-file FILE] (mg_authtest.c) */
 int mg_authtest_main(const struct applet *a, const struct mg_conf *c, int argc, char **argv);
+/* rcpt-test ADDRESS (mg_authtest.c) */
+int mg_rcpttest_main(const struct applet *a, const struct mg_conf *c, int argc, char **argv);
 #endif

@@ -74,6 +74,10 @@ static const struct conf_key keys[] = {
 	  "authenticated clients: own = MAIL FROM must be the login (or login@domain)"),
 	K("mailgw", "received_auth_user", CONF_BOOL, received_auth_user, "no", 0, 0, NULL,
 	  "name the authenticated user in the Received: header"),
+	K("mailgw", "rcpt_source", CONF_LIST, rcpt_source, NULL, 0, 0, NULL,
+	  "'DOMAIN|* file:/PATH' valid recipients of a relay domain, one a line (re-read on SIGHUP); others: 550 5.1.1"),
+	K("mailgw", "rcpt_unavailable", CONF_ENUM, rcpt_unavailable, "defer", 0, 0, "defer|accept",
+	  "a recipient source that cannot be read: defer = 451 4.4.3, accept = take the recipient"),
 	K("delivery", "smarthost", CONF_STR, smarthost, NULL, 0, 0, NULL,
 	  "HOST[:PORT] for all outbound mail (default: MX lookup, port 25)"),
 	K("delivery", "smarthost_map", CONF_LIST, smarthost_map, NULL, 0, 0, NULL,
@@ -291,6 +295,11 @@ static int check(struct mg_conf *c, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < c->rcpt_source.n; i++)
+		if (mg_rcpt_table_add(&c->rcpt_table, c->rcpt_source.v[i], why, sizeof(why)) < 0) {
+			str_fmt(err, errlen, "rcpt_source '%s': %s", c->rcpt_source.v[i], why);
+			return -1;
+		}
 	if (c->retry_max < c->retry_min)
 		c->retry_max = c->retry_min;
 	/* No listener is allowed: the daemon then only delivers what is queued (draining a
@@ -376,6 +385,7 @@ void mg_conf_free(struct mg_conf *c)
 	mg_cidr_list_free(&c->etrn_nets);
 	mg_tls_policy_free(&c->tlspol);
 	mg_auth_table_free(&c->auth_table);
+	mg_rcpt_table_free(&c->rcpt_table);
 	conf_free(&mg_conf_spec, c);
 	memset(c, 0, sizeof(*c));
 }

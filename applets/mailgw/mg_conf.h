@@ -7,6 +7,7 @@
 
 #include "applets/mailgw/mg_authconf.h"
 #include "applets/mailgw/mg_policy.h"
+#include "applets/mailgw/mg_rcptmap.h"
 #include "core/conf.h"
 
 enum mg_mode {
@@ -72,6 +73,8 @@ struct mg_conf {
 	long auth_fail_lockout;
 	int sender_login;           /* 0 any, 1 own */
 	int received_auth_user;
+	struct conf_list rcpt_source;
+	int rcpt_unavailable;       /* 0 defer (451 4.4.3), 1 accept */
 	/* [delivery] */
 	char *smarthost;
 	struct conf_list smarthost_map;
@@ -98,6 +101,7 @@ struct mg_conf {
 	struct mg_cidr_list relay_nets, tls_nets, etrn_nets;
 	struct mg_tls_policy tlspol;
 	struct mg_auth_table auth_table;
+	struct mg_rcpt_table rcpt_table;
 };
 
 extern const struct conf_spec mg_conf_spec;

@@ -215,6 +215,20 @@ static void do_rcpt(struct sess *s, const struct mg_smtp_cmd *cmd)
 		reply(s, 550, "5.7.1", "Relay access denied");
 		return;
 	}
+	if (r == MG_RELAY_INBOUND || mg_conf_is_etrn_domain(&s->ctx->conf, mg_addr_domain(cmd->addr))) {
+		const struct mg_rcpt_source *src;
+		int v = mg_rcpt_check(&s->ctx->conf.rcpt_table, cmd->addr, &src);
+		if (v == MG_RCPT_INVALID) {
+			log_info("smtpd %s: unknown recipient <%s> (%s)", net_conn_peer(s->c), cmd->addr, src->uri);
+			reply(s, 550, "5.1.1", "User unknown");
+			return;
+		}
+		if (v == MG_RCPT_UNAVAILABLE && s->ctx->conf.rcpt_unavailable == 0) {
+			log_warn("smtpd %s: recipient <%s> not checked: %s", net_conn_peer(s->c), cmd->addr, src->why);
+			reply(s, 451, "4.4.3", "Recipient validation unavailable, try again later");
+			return;
+		}
+	}
 	if (mg_env_add_rcpt(&s->env, cmd->addr) < 0) {
 		reply(s, 452, "4.5.3", "Too many recipients");
 		return;

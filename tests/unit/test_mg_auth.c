@@ -1,10 +1,12 @@
 /* Unit tests for mailgw's SMTP AUTH pure parts: the SASL exchange, the Dovecot protocol
- * reader, the backend table and the brute-force / cache memory. */
+ * reader, the backend table, the brute-force / cache memory, the recipient lists. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "applets/mailgw/mg_authconf.h"
 #include "applets/mailgw/mg_authmem.h"
 #include "applets/mailgw/mg_dovecot.h"
+#include "applets/mailgw/mg_rcptmap.h"
 #include "applets/mailgw/mg_sasl.h"
 #include "crypto/crypto.h"
 #include "unit.h"
@@ -167,4 +169,29 @@ static void memory(void)
 	mg_authmem_wipe(&m);
 }
 
-UNIT_SUITE(mg_auth, UNIT_TEST(sasl), UNIT_TEST(dovecot), UNIT_TEST(table), UNIT_TEST(memory));
+static void rcpt_lists(void)
+{
+	struct mg_rcpt_source s;
+	struct mg_rcpt_table t;
+	const char *text = "# c\nalice\n  Bob@Example.ORG  # x\n\n@sub.example.org\n#carol\n";
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.domain, "example.org");
+	s.available = 1;
+	CHECK(mg_rcpt_source_parse(&s, text, strlen(text)) == 0);
+	CHECK_EQ(s.naddr, 3);
+	t.v = &s;
+	t.n = 1;
+	CHECK_EQ(mg_rcpt_check(&t, "alice@example.org", NULL), MG_RCPT_VALID);
+	CHECK_EQ(mg_rcpt_check(&t, "BOB@example.org", NULL), MG_RCPT_VALID);
+	CHECK_EQ(mg_rcpt_check(&t, "carol@example.org", NULL), MG_RCPT_INVALID);
+	CHECK_EQ(mg_rcpt_check(&t, "alice@other.example", NULL), MG_RCPT_UNKNOWN_SOURCE);
+	s.available = 0;
+	CHECK_EQ(mg_rcpt_check(&t, "alice@example.org", NULL), MG_RCPT_UNAVAILABLE);
+	for (size_t i = 0; i < s.naddr; i++)
+		free(s.addr[i]);
+	free(s.addr);
+}
+
+UNIT_SUITE(mg_auth, UNIT_TEST(sasl), UNIT_TEST(dovecot), UNIT_TEST(table), UNIT_TEST(memory),
+	   UNIT_TEST(rcpt_lists));
