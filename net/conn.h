@@ -122,6 +122,10 @@ void net_listener_free(struct net_listener *ls);
 struct net_conn *net_connect(struct net_loop *l, const char *host, int port,
 			     unsigned long timeout_ms, const struct net_conn_cbs *cbs, void *arg);
 
+/* The same for a UNIX stream socket at path (absolute); peer names are "unix". */
+struct net_conn *net_connect_unix(struct net_loop *l, const char *path, unsigned long timeout_ms,
+				  const struct net_conn_cbs *cbs, void *arg);
+
 /* "host:port", "[v6]:port", "host" (then default_port). host is copied into hostbuf. */
 int net_split_hostport(const char *s, char *hostbuf, size_t hostcap, int *port, int default_port);
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -78,6 +79,26 @@ void net_conn_connect_step_(struct net_conn *c)
 			       evutil_gai_strerror(c->dns_err));
 		return;
 	}
+	if (c->unix_path && !c->unix_tried) {
+		struct sockaddr_un sun;
+		struct bufferevent *bev;
+		c->unix_tried = 1;
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path, c->host, strlen(c->host));   /* length checked by net_connect_unix */
+		bev = bufferevent_socket_new(c->loop->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		if (bev) {
+			bufferevent_setcb(bev, NULL, NULL, connect_event, c);
+			if (bufferevent_socket_connect(bev, (struct sockaddr *)&sun, (int)sizeof(sun)) == 0) {
+				c->bev = bev;
+				return;
+			}
+			int e = EVUTIL_SOCKET_ERROR();
+			snprintf(c->err, sizeof(c->err), "cannot connect to %s: %s", c->host,
+				 e ? evutil_socket_error_to_string(e) : "connect failed");
+			bufferevent_free(bev);
+		}
+	}
 	while ((ai = c->ai_next) != NULL) {
 		struct bufferevent *bev;
 		c->ai_next = ai->ai_next;
@@ -116,8 +137,12 @@ static void connect_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 		int e = EVUTIL_SOCKET_ERROR();
-		snprintf(c->err, sizeof(c->err), "cannot connect to %s port %d: %s", c->host, c->port,
-			 e ? evutil_socket_error_to_string(e) : "connection refused");
+		if (c->unix_path)
+			snprintf(c->err, sizeof(c->err), "cannot connect to %s: %s", c->host,
+				 e ? evutil_socket_error_to_string(e) : "connection refused");
+		else
+			snprintf(c->err, sizeof(c->err), "cannot connect to %s port %d: %s", c->host, c->port,
+				 e ? evutil_socket_error_to_string(e) : "connection refused");
 		bufferevent_free(bev);
 		c->bev = NULL;
 		net_conn_connect_step_(c);
@@ -131,12 +156,18 @@ int net_conn_connect_start_(struct net_conn *c)
 
 	c->resolved = 0;
 	c->dns_err = 0;
+	c->unix_tried = 0;
 	if (c->timeout_ms) {
 		struct timeval tv = { (time_t)(c->timeout_ms / 1000),
 				      (suseconds_t)((c->timeout_ms % 1000) * 1000) };
 		c->ctimer = evtimer_new(c->loop->base, deadline_cb, c);
 		if (!c->ctimer || evtimer_add(c->ctimer, &tv) < 0)
 			return -1;
+	}
+	if (c->unix_path) {
+		c->resolved = 1;
+		net_conn_kick_(c);
+		return 0;
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -177,18 +208,17 @@ int net_conn_reconnect_(struct net_conn *c)
 	return net_conn_connect_start_(c);
 }
 
-struct net_conn *net_connect(struct net_loop *l, const char *host, int port,
-			     unsigned long timeout_ms, const struct net_conn_cbs *cbs, void *arg)
+/* Both kinds of outgoing connection: host is a name or address, or a socket path. */
+static struct net_conn *connect_new(struct net_loop *l, const char *host, int port, int unix_path,
+				    unsigned long timeout_ms, const struct net_conn_cbs *cbs, void *arg)
 {
-	struct net_conn *c;
+	struct net_conn *c = net_conn_alloc_(l);
 
-	if (!host || !*host || port <= 0 || port > 65535)
-		return NULL;
-	c = net_conn_alloc_(l);
 	if (!c)
 		return NULL;
 	c->host = strdup(host);
 	c->port = port;
+	c->unix_path = unix_path;
 	c->timeout_ms = timeout_ms;
 	net_conn_set_cbs(c, cbs, arg);
 	if (!c->host || net_conn_connect_start_(c) < 0) {
@@ -196,4 +226,20 @@ struct net_conn *net_connect(struct net_loop *l, const char *host, int port,
 		return NULL;
 	}
 	return c;
+}
+
+struct net_conn *net_connect(struct net_loop *l, const char *host, int port,
+			     unsigned long timeout_ms, const struct net_conn_cbs *cbs, void *arg)
+{
+	if (!host || !*host || port <= 0 || port > 65535)
+		return NULL;
+	return connect_new(l, host, port, 0, timeout_ms, cbs, arg);
+}
+
+struct net_conn *net_connect_unix(struct net_loop *l, const char *path, unsigned long timeout_ms,
+				  const struct net_conn_cbs *cbs, void *arg)
+{
+	if (!path || path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return NULL;
+	return connect_new(l, path, 0, 1, timeout_ms, cbs, arg);
 }

@@ -77,6 +77,8 @@ struct net_conn {
 	struct event *ctimer;        /* connect deadline */
 	int resolved;
 	int dns_err;
+	int unix_path;               /* host is a UNIX socket path (port 0) */
+	int unix_tried;
 	/* set while an HTTP CONNECT exchange owns the connection */
 	struct net_proxy_state *proxy;
 };

@@ -11,6 +11,8 @@
 
 #include "applet.h"
 #include "applets/mailgw/mg_cli.h"
+#include "applets/mailgw/mg_auth.h"
+#include "applets/mailgw/mg_authmem.h"
 #include "applets/mailgw/mg_commit.h"
 #include "applets/mailgw/mg_ctx.h"
 #include "applets/mailgw/mg_queue.h"
@@ -25,7 +27,8 @@
 #include "net/loop.h"
 
 #define MG_USAGE "[-d] [-n] [-v] [-c FILE] [queue | flush [DOMAIN] | delete ID | " \
-	"tls-check HOST[:PORT] [--starttls smtp|pop3|imap] [--verify] [--sni NAME] [--ca FILE]]"
+	"tls-check HOST[:PORT] [--starttls smtp|pop3|imap] [--verify] [--sni NAME] [--ca FILE] | " \
+	"auth-test LOGIN [--password-file FILE] | rcpt-test ADDRESS]"
 #define MG_DEFAULT_CONFIG "/etc/sealbox/mailgw.ini"
 
 static int mailgw_main(int argc, char **argv);
@@ -53,6 +56,48 @@ void mg_live_del(struct mg_live *l)
 	l->prev->next = l->next;
 	l->next->prev = l->prev;
 	l->next = l->prev = NULL;
+}
+
+int mg_session_open(struct mg_listener *ls, struct net_conn *c, struct mg_live *l, const char *who)
+{
+	struct mg_ctx *ctx = ls->ctx;
+	int smtp_plain = ls->lc->mode == MG_MODE_SMTP || ls->lc->mode == MG_MODE_SUBMISSION;
+	struct mg_anvil_entry *slot;
+	unsigned long nref;
+	int logit;
+
+	if (ctx->nsessions >= (unsigned long)ctx->conf.max_connections) {
+		log_warn("%s %s: too many connections (%lu), refused", who, net_conn_peer(c), ctx->nsessions);
+		if (smtp_plain)
+			net_conn_printf(c, "421 4.3.2 %s Too many connections, try again later\r\n", ctx->hostname);
+		net_conn_close(c);
+		return -1;
+	}
+	if (mg_anvil_take(&ctx->anvil, net_conn_peer_ip(c), ctx->conf.max_connections_per_ip, &slot,
+			  &logit, &nref) < 0) {
+		if (logit)
+			log_warn("%s %s: more than %ld connections from this client%s, refused (%lu since the last report)",
+				 who, net_conn_peer_ip(c), ctx->conf.max_connections_per_ip,
+				 strchr(net_conn_peer_ip(c), ':') ? " (its /64)" : "", nref);
+		if (smtp_plain)
+			net_conn_printf(c, "421 4.7.0 %s Too many connections from your address\r\n", ctx->hostname);
+		net_conn_close(c);
+		return -1;
+	}
+	l->slot = slot;
+	ctx->nsessions++;
+	mg_live_add(ctx, l);
+	return 0;
+}
+
+void mg_session_close(struct mg_ctx *ctx, struct mg_live *l)
+{
+	if (!l->next)
+		return;
+	mg_live_del(l);
+	mg_anvil_put(&ctx->anvil, l->slot);
+	l->slot = NULL;
+	ctx->nsessions--;
 }
 
 void mg_live_kill_all(struct mg_ctx *ctx)
@@ -91,6 +136,8 @@ static int make_client_tls(struct mg_ctx *ctx, char *err, size_t errlen)
 	tc.ca_file = ctx->conf.tls_ca_file;
 	if (!(ctx->client_tls_verify = cry_tls_ctx_new(&tc, err, errlen)))
 		return -1;
+	if (!(ctx->auth_tls = mg_auth_tls_new(&ctx->conf, err, errlen)))
+		return -1;
 	return 0;
 }
 
@@ -107,7 +154,14 @@ static void ctx_free(struct mg_ctx *ctx)
 		cry_tls_ctx_free(ctx->client_tls);
 	if (ctx->client_tls_verify)
 		cry_tls_ctx_free(ctx->client_tls_verify);
+	if (ctx->auth_tls)
+		cry_tls_ctx_free(ctx->auth_tls);
+	if (ctx->authmem) {
+		mg_authmem_wipe(ctx->authmem);
+		free(ctx->authmem);
+	}
 	mg_tlsmem_free(&ctx->tlsmem);
+	mg_anvil_free(&ctx->anvil);
 	mg_conf_free(&ctx->conf);
 }
 
@@ -137,6 +191,10 @@ static int prepare(struct mg_ctx *ctx, char *err, size_t errlen)
 	if (str_fmt(ctx->tlsmem_path, sizeof(ctx->tlsmem_path), "%s/tlsmem", ctx->conf.spool) < 0)
 		return -1;
 	mg_tlsmem_init(&ctx->tlsmem, 4096);
+	if (!(ctx->authmem = malloc(sizeof(*ctx->authmem))) || mg_authmem_init(ctx->authmem) < 0) {
+		str_fmt(err, errlen, "cannot set up the AUTH memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -161,6 +219,7 @@ static int str_eq(const char *a, const char *b)
 static int same_listeners(const struct mg_conf *a, const struct mg_conf *b)
 {
 	if (a->nlisteners != b->nlisteners || !str_eq(a->tls_ca_file, b->tls_ca_file) ||
+	    !str_eq(a->auth_ca_file, b->auth_ca_file) || a->auth_tls_verify != b->auth_tls_verify ||
 	    !str_eq(a->spool, b->spool))
 		return 0;
 	for (size_t i = 0; i < a->nlisteners; i++) {
@@ -233,6 +292,13 @@ static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
 		}
 		log_info("listening on %s (%s, port %d)", l->lc->listen, mg_mode_name(m),
 			 net_listener_port(l->nl));
+	}
+	for (size_t i = 0; i < ctx->conf.auth_table.n; i++) {
+		const struct mg_auth_backend *b = &ctx->conf.auth_table.v[i];
+		if (mg_auth_backend_plaintext(b))
+			log_warn("auth_backend %s: passwords go to it in PLAINTEXT (auth_allow_plaintext = yes)", b->uri);
+		else if (!ctx->conf.auth_tls_verify && b->kind != MG_AB_DOVECOT_UNIX && b->kind != MG_AB_DOVECOT_TCP)
+			log_warn("auth_backend %s: its certificate is NOT verified (auth_tls_verify = no)", b->uri);
 	}
 	mg_tlsmem_load(&ctx->tlsmem, ctx->tlsmem_path, (long long)time(NULL));
 	if (!o->pidfile) {

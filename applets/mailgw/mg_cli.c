@@ -188,6 +188,18 @@ int mg_cli_main(const struct applet *a, const char *config, int argc, char **arg
 
 	if (strcmp(cmd, "tls-check") == 0)
 		return mg_tlscheck_main(a, argc, argv);
+	if (strcmp(cmd, "auth-test") == 0 || strcmp(cmd, "rcpt-test") == 0) {
+		for (int i = 1; i + 1 < argc; i++)
+			if (strcmp(argv[i], "-c") == 0)
+				config = argv[i + 1];
+		if (mg_conf_load(&c, config, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mailgw: %s: %s\n", config, err);
+			return EXIT_CONFIG;
+		}
+		rc = cmd[0] == 'a' ? mg_authtest_main(a, &c, argc, argv) : mg_rcpttest_main(a, &c, argc, argv);
+		mg_conf_free(&c);
+		return rc;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			config = argv[++i];

@@ -48,6 +48,36 @@ static const struct conf_key keys[] = {
 	  "bad commands before the connection is closed (421)"),
 	K("mailgw", "max_connections", CONF_INT, max_connections, "1000", 1, 1000000, NULL,
 	  "inbound sessions at once, all listeners (SMTP beyond: 421 4.3.2)"),
+	K("mailgw", "max_connections_per_ip", CONF_INT, max_connections_per_ip, "20", 0, 1000000, NULL,
+	  "inbound sessions at once from one client address, IPv6 by /64 (421 4.7.0 beyond; 0 = no limit)"),
+	K("mailgw", "auth_backend", CONF_LIST, auth_backend, NULL, 0, 0, NULL,
+	  "'DOMAIN|* URI' verifies SMTP AUTH logins of DOMAIN; URI dovecot:/PATH dovecot://H:P imaps:// imap:// pop3s:// pop3:// smtps:// smtp://"),
+	K("mailgw", "auth_ca_file", CONF_STR, auth_ca_file, NULL, 0, 0, NULL,
+	  "CA bundle for the auth backends' certificates (default: system bundle)"),
+	K("mailgw", "auth_tls_verify", CONF_BOOL, auth_tls_verify, "yes", 0, 0, NULL,
+	  "verify the auth backends' certificates and names (no: encrypted but unverified)"),
+	K("mailgw", "auth_allow_plaintext", CONF_BOOL, auth_allow_plaintext, "no", 0, 0, NULL,
+	  "allow dovecot://HOST:PORT to a host that is not loopback (passwords in plaintext; warned)"),
+	K("mailgw", "auth_timeout", CONF_DURATION, auth_timeout, "20s", 1, 600, NULL,
+	  "longest wait for an auth backend's answer (then 454 4.7.0)"),
+	K("mailgw", "auth_cache_time", CONF_DURATION, auth_cache_time, "60s", 0, 3600, NULL,
+	  "a successful login is remembered this long (salted hash in memory; 0 = never)"),
+	K("mailgw", "auth_fail_delay_after", CONF_INT, auth_fail_delay_after, "3", 1, 1000, NULL,
+	  "failed logins per client IP or login name before 535 replies are delayed"),
+	K("mailgw", "auth_fail_delay", CONF_DURATION, auth_fail_delay, "2s", 0, 60, NULL,
+	  "delay of a 535 reply past auth_fail_delay_after"),
+	K("mailgw", "auth_fail_max", CONF_INT, auth_fail_max, "10", 1, 10000, NULL,
+	  "failed logins per client IP or login name before AUTH is refused (454 4.7.0)"),
+	K("mailgw", "auth_fail_lockout", CONF_DURATION, auth_fail_lockout, "10m", 1, 86400, NULL,
+	  "how long past auth_fail_max AUTH is refused; failures are forgotten after it"),
+	K("mailgw", "sender_login", CONF_ENUM, sender_login, "any", 0, 0, "any|own",
+	  "authenticated clients: own = MAIL FROM must be the login (or login@domain)"),
+	K("mailgw", "received_auth_user", CONF_BOOL, received_auth_user, "no", 0, 0, NULL,
+	  "name the authenticated user in the Received: header"),
+	K("mailgw", "rcpt_source", CONF_LIST, rcpt_source, NULL, 0, 0, NULL,
+	  "'DOMAIN|* file:/PATH' valid recipients of a relay domain, one a line (re-read on SIGHUP); others: 550 5.1.1"),
+	K("mailgw", "rcpt_unavailable", CONF_ENUM, rcpt_unavailable, "defer", 0, 0, "defer|accept",
+	  "a recipient source that cannot be read: defer = 451 4.4.3, accept = take the recipient"),
 	K("delivery", "smarthost", CONF_STR, smarthost, NULL, 0, 0, NULL,
 	  "HOST[:PORT] for all outbound mail (default: MX lookup, port 25)"),
 	K("delivery", "smarthost_map", CONF_LIST, smarthost_map, NULL, 0, 0, NULL,
@@ -103,6 +133,7 @@ static struct mg_listener_conf *listener_for(struct mg_conf *c, const char *name
 	struct mg_listener_conf *l = &nv[c->nlisteners];
 	memset(l, 0, sizeof(*l));
 	l->mode = -1;
+	l->auth = -1;
 	if (!(l->name = strdup(name)))
 		return NULL;
 	c->nlisteners++;
@@ -169,6 +200,14 @@ static int section_cb(void *conf, const char *section, const char *name, const c
 		str_fmt(err, errlen, "unknown mode '%s' (smtp|smtps|submission|pop3|pop3s|imap|imaps)", value);
 		return -1;
 	}
+	if (strcmp(name, "auth") == 0) {
+		if (conf_parse_bool(value, &b) < 0) {
+			str_fmt(err, errlen, "expected yes or no");
+			return -1;
+		}
+		l->auth = b;
+		return 0;
+	}
 	if (strcmp(name, "require_tls") == 0) {
 		if (conf_parse_bool(value, &b) < 0) {
 			str_fmt(err, errlen, "expected yes or no");
@@ -177,7 +216,7 @@ static int section_cb(void *conf, const char *section, const char *name, const c
 		l->require_tls = b;
 		return 0;
 	}
-	str_fmt(err, errlen, "unknown key (listen|mode|cert|key|sni|backend|require_tls)");
+	str_fmt(err, errlen, "unknown key (listen|mode|cert|key|sni|backend|require_tls|auth)");
 	return -1;
 }
 
@@ -241,6 +280,23 @@ static int check(struct mg_conf *c, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < c->auth_backend.n; i++) {
+		if (mg_auth_table_add(&c->auth_table, c->auth_backend.v[i], why, sizeof(why)) < 0) {
+			str_fmt(err, errlen, "auth_backend '%s': %s", c->auth_backend.v[i], why);
+			return -1;
+		}
+		const struct mg_auth_backend *ab = &c->auth_table.v[c->auth_table.n - 1];
+		if (mg_auth_backend_plaintext(ab) && !c->auth_allow_plaintext) {
+			str_fmt(err, errlen, "auth_backend '%s': passwords would cross the network in plaintext "
+				"(dovecot:// only to loopback, or set auth_allow_plaintext = yes)", ab->uri);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < c->rcpt_source.n; i++)
+		if (mg_rcpt_table_add(&c->rcpt_table, c->rcpt_source.v[i], why, sizeof(why)) < 0) {
+			str_fmt(err, errlen, "rcpt_source '%s': %s", c->rcpt_source.v[i], why);
+			return -1;
+		}
 	if (c->retry_max < c->retry_min)
 		c->retry_max = c->retry_min;
 	/* No listener is allowed: the daemon then only delivers what is queued (draining a
@@ -260,6 +316,14 @@ static int check(struct mg_conf *c, char *err, size_t errlen)
 		if (fe && !l->backend) {
 			str_fmt(err, errlen, "[listener %s]: mode %s needs backend = HOST:PORT", l->name,
 				mg_mode_name((enum mg_mode)l->mode));
+			return -1;
+		}
+		if (fe && l->auth == 1) {
+			str_fmt(err, errlen, "[listener %s]: auth is for SMTP modes", l->name);
+			return -1;
+		}
+		if (l->auth == 1 && c->auth_table.n == 0) {
+			str_fmt(err, errlen, "[listener %s]: auth = yes needs an auth_backend line", l->name);
 			return -1;
 		}
 		if (!fe && l->backend) {
@@ -317,6 +381,8 @@ void mg_conf_free(struct mg_conf *c)
 	mg_cidr_list_free(&c->tls_nets);
 	mg_cidr_list_free(&c->etrn_nets);
 	mg_tls_policy_free(&c->tlspol);
+	mg_auth_table_free(&c->auth_table);
+	mg_rcpt_table_free(&c->rcpt_table);
 	conf_free(&mg_conf_spec, c);
 	memset(c, 0, sizeof(*c));
 }
@@ -336,4 +402,13 @@ void mg_conf_nexthop(const struct mg_conf *c, const char *domain, char *out, siz
 int mg_conf_is_etrn_domain(const struct mg_conf *c, const char *domain)
 {
 	return mg_domain_list_match(c->etrn_domains.v, c->etrn_domains.n, domain);
+}
+
+int mg_conf_listener_auth(const struct mg_conf *c, const struct mg_listener_conf *l)
+{
+	if (l->mode >= MG_MODE_POP3 || c->auth_table.n == 0)
+		return 0;
+	if (l->auth >= 0)
+		return l->auth;
+	return l->mode == MG_MODE_SUBMISSION || l->mode == MG_MODE_SMTPS;
 }

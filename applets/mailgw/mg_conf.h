@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 
+#include "applets/mailgw/mg_authconf.h"
 #include "applets/mailgw/mg_policy.h"
+#include "applets/mailgw/mg_rcptmap.h"
 #include "core/conf.h"
 
 enum mg_mode {
@@ -32,6 +34,7 @@ struct mg_listener_conf {
 	size_t nsni;
 	char *backend;      /* POP3/IMAP: plaintext server host:port */
 	int require_tls;    /* SMTP: everyone must STARTTLS before MAIL */
+	int auth;           /* SMTP AUTH offered (after TLS); -1 = mode default */
 	int line;           /* for error messages */
 };
 
@@ -57,6 +60,21 @@ struct mg_conf {
 	long data_timeout;
 	long max_errors;
 	long max_connections;
+	long max_connections_per_ip;
+	struct conf_list auth_backend;
+	char *auth_ca_file;
+	int auth_tls_verify;
+	int auth_allow_plaintext;
+	long auth_timeout;
+	long auth_cache_time;
+	long auth_fail_delay_after;
+	long auth_fail_delay;
+	long auth_fail_max;
+	long auth_fail_lockout;
+	int sender_login;           /* 0 any, 1 own */
+	int received_auth_user;
+	struct conf_list rcpt_source;
+	int rcpt_unavailable;       /* 0 defer (451 4.4.3), 1 accept */
 	/* [delivery] */
 	char *smarthost;
 	struct conf_list smarthost_map;
@@ -82,6 +100,8 @@ struct mg_conf {
 	/* derived at load time */
 	struct mg_cidr_list relay_nets, tls_nets, etrn_nets;
 	struct mg_tls_policy tlspol;
+	struct mg_auth_table auth_table;
+	struct mg_rcpt_table rcpt_table;
 };
 
 extern const struct conf_spec mg_conf_spec;
@@ -94,5 +114,8 @@ void mg_conf_free(struct mg_conf *c);
 /* Next hop for a domain from smarthost_map / smarthost: host:port into out, or "" for
  * MX lookup. */
 void mg_conf_nexthop(const struct mg_conf *c, const char *domain, char *out, size_t cap);
+/* 1 when SMTP AUTH is offered on this listener (after TLS): auth = yes, or by default
+ * on submission and smtps, and only when there is an auth_backend. */
+int mg_conf_listener_auth(const struct mg_conf *c, const struct mg_listener_conf *l);
 int mg_conf_is_etrn_domain(const struct mg_conf *c, const char *domain);
 #endif

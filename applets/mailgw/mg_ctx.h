@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "applets/mailgw/mg_anvil.h"
 #include "applets/mailgw/mg_conf.h"
 #include "applets/mailgw/mg_policy.h"
 
@@ -15,12 +16,14 @@ struct cry_tls_ctx;
 struct mg_runner;
 struct mg_pool;
 struct mg_commit;
+struct mg_authmem;
 
 /* Every live session (SMTP, POP3/IMAP front end) is on the context's list so that a
  * stopping daemon can close them all and free their memory. */
 struct mg_live {
 	struct mg_live *next, *prev;
 	void (*kill)(struct mg_live *l);   /* frees the connection(s) and the session */
+	struct mg_anvil_entry *slot;       /* this client's count (mg_anvil.h) */
 };
 
 struct mg_listener {
@@ -44,6 +47,9 @@ struct mg_ctx {
 	struct mg_commit *commit;               /* accepted messages being committed (mg_commit.c) */
 	struct mg_pool *pool;                   /* parked outbound sessions (mg_connpool.c) */
 	unsigned long nsessions;
+	struct mg_anvil anvil;                  /* sessions per client address */
+	struct mg_authmem *authmem;             /* AUTH failures and cache (mg_authmem.h) */
+	struct cry_tls_ctx *auth_tls;           /* client context for the auth backends */
 	struct mg_live live;                    /* list head (circular) */
 	const char *config_path;                /* for SIGHUP */
 	int stopping;
@@ -51,6 +57,12 @@ struct mg_ctx {
 
 void mg_live_add(struct mg_ctx *ctx, struct mg_live *l);
 void mg_live_del(struct mg_live *l);
+/* A new inbound session on ls: checks max_connections and max_connections_per_ip,
+ * then counts it and puts l on the live list. Returns 0, or -1 when refused: then c
+ * got the refusal (SMTP in plaintext: 421) and is closed, and l was not touched. */
+int mg_session_open(struct mg_listener *ls, struct net_conn *c, struct mg_live *l, const char *who);
+/* The session ends: off the live list, its counts given back. Idempotent. */
+void mg_session_close(struct mg_ctx *ctx, struct mg_live *l);
 /* Closes every live session (daemon stop). */
 void mg_live_kill_all(struct mg_ctx *ctx);
 

@@ -1,6 +1,7 @@
 /* mg_dsn.c - delivery status notifications (RFC 3464 message/delivery-status inside
  * RFC 6522 multipart/report). Sent from the null sender, so a DSN that fails is never
  * bounced again; the original message's headers (not its body) are attached. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,35 +49,46 @@ static void status_of(const char *err, char *out, size_t cap)
 	str_copy(out, "5.0.0", cap);
 }
 
-/* Copies the original header block (up to the empty line) into w. */
+/* Copies the original header block into w: only complete header lines before the
+ * first empty line. A message whose first DSN_HEADERS_MAX bytes hold no header/body
+ * break gets nothing attached: whatever is there may be body text, and a DSN must
+ * never carry body text back (it may go to a forged sender). */
 static void copy_headers(struct mg_ctx *ctx, const struct mg_env *e, struct mg_msg_writer *w)
 {
 	char p[512], buf[DSN_HEADERS_MAX];
-	ssize_t n = 0;
+	size_t n = 0;
 	int fd;
 
 	if (mg_spool_msg_path(ctx->conf.spool, e->id, p, sizeof(p)) < 0 ||
 	    (fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
+	while (n < sizeof(buf)) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
 	close(fd);
-	if (n <= 0)
+	/* The break is an empty line: "\r\n" at the very start or "\r\n\r\n". */
+	char *end = n >= 2 && buf[0] == '\r' && buf[1] == '\n' ? buf : memmem(buf, n, "\r\n\r\n", 4);
+	if (!end) {
+		log_info("dsn %s: no header/body break in the first %d bytes, headers not attached",
+			 e->id, DSN_HEADERS_MAX);
 		return;
-	buf[n] = '\0';
-	char *end = strstr(buf, "\r\n\r\n");
-	size_t len = end ? (size_t)(end - buf) + 2 : (size_t)n;
+	}
+	size_t len = end == buf ? 0 : (size_t)(end - buf) + 2;
 	/* a line starting with "--" could end our MIME part early: indent such lines */
 	size_t i = 0;
 	while (i < len) {
 		char *nl = memchr(buf + i, '\n', len - i);
-		size_t ll = nl ? (size_t)(nl - (buf + i)) + 1 : len - i;
+		size_t ll = (size_t)(nl - (buf + i)) + 1;   /* len ends with "\r\n": nl found */
 		if (ll >= 2 && buf[i] == '-' && buf[i + 1] == '-')
 			mg_msg_writer_write(w, " ", 1);
 		mg_msg_writer_write(w, buf + i, ll);
 		i += ll;
 	}
-	if (len && buf[len - 1] != '\n')
-		mg_msg_writer_write(w, "\r\n", 2);
 }
 
 static void put(struct mg_msg_writer *w, const char *s)

@@ -37,8 +37,7 @@ struct front {
 
 static void front_free(struct front *f)
 {
-	mg_live_del(&f->live);
-	f->ls->ctx->nsessions--;
+	mg_session_close(f->ls->ctx, &f->live);
 	free(f);
 }
 
@@ -297,23 +296,20 @@ void mg_front_accept(struct net_conn *c, void *arg)
 	struct mg_listener *ls = arg;
 	struct front *f;
 
-	if (ls->ctx->nsessions >= (unsigned long)ls->ctx->conf.max_connections) {
-		log_warn("front %s: too many connections (%lu), refused", net_conn_peer(c), ls->ctx->nsessions);
-		net_conn_free(c);
-		return;
-	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		net_conn_free(c);
+		return;
+	}
+	if (mg_session_open(ls, c, &f->live, "front") < 0) {
+		free(f);
 		return;
 	}
 	f->ls = ls;
 	f->cl = c;
 	f->imap = ls->lc->mode == MG_MODE_IMAP || ls->lc->mode == MG_MODE_IMAPS;
 	f->implicit = ls->lc->mode == MG_MODE_POP3S || ls->lc->mode == MG_MODE_IMAPS;
-	ls->ctx->nsessions++;
 	f->live.kill = front_kill;
-	mg_live_add(ls->ctx, &f->live);
 	net_conn_set_cbs(c, &cbs, f);
 	net_conn_set_max_line(c, FRONT_MAX_LINE);
 	net_conn_set_idle_timeout(c, 30 * 60 * 1000);

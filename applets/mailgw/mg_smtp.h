@@ -61,6 +61,24 @@ int mg_reply_lines(struct buf_writer *w, int code, const char *enh, const char *
 /* Copies text into out with control characters replaced by '?' and truncation. */
 void mg_sanitize(char *out, size_t cap, const char *text, size_t len);
 
+/* Reading a server's (multi-line) reply, one line at a time: a next hop (or an auth
+ * backend) that streams "250-" lines forever is cut off after MG_REPLY_MAX_LINES
+ * lines or MG_REPLY_MAX_BYTES bytes. Start each reply with the struct zeroed. */
+#define MG_REPLY_MAX_LINES 128
+#define MG_REPLY_MAX_BYTES (64 * 1024)
+struct mg_reply_rx {
+	int code;       /* of the last line fed */
+	int nlines;
+	size_t bytes;
+};
+enum { MG_REPLY_MORE = 0, MG_REPLY_DONE = 1, MG_REPLY_BAD = -1, MG_REPLY_TOO_LONG = -2 };
+/* Feeds one line (no terminator). Returns MG_REPLY_DONE on the last line of the reply,
+ * MG_REPLY_MORE when a continuation follows, MG_REPLY_BAD for a malformed line (not
+ * "DDD", "DDD text" or "DDD-text", first digit 2-5), MG_REPLY_TOO_LONG past the
+ * limits. *text and textlen: the line's text (after "DDD " / "DDD-"). */
+int mg_reply_line(struct mg_reply_rx *r, const char *line, size_t len, const char **text,
+		  size_t *textlen);
+
 /* DATA reception, one line at a time as the connection delivers it. */
 enum mg_bare_lf { MG_BARE_LF_REJECT = 0, MG_BARE_LF_NORMALIZE = 1 };
 
@@ -72,6 +90,7 @@ struct mg_data_rx {
 	int too_big;
 	int long_line;
 	int bad_eol;          /* bare LF or bare CR seen and the policy is reject */
+	int nul;              /* a NUL octet was seen (RFC 5321 4.1.1.4: not allowed) */
 };
 
 void mg_data_init(struct mg_data_rx *d, long long max_size, enum mg_bare_lf policy);

@@ -30,6 +30,10 @@ int mg_data_line(struct mg_data_rx *d, const char *line, size_t len, int had_cr,
 	 * without guessing, and stored it would reach the next hop as a bare CR. */
 	if (memchr(line, '\r', len) || (!had_cr && d->bare_lf == MG_BARE_LF_REJECT))
 		d->bad_eol = 1;
+	/* RFC 5321 2.3.8 / 4.1.1.4: NUL is not text. Stored, it would truncate the
+	 * message at the next hop or in a C mail store, so the message is refused. */
+	if (memchr(line, '\0', len))
+		d->nul = 1;
 	if (len > 0 && line[0] == '.') {
 		line++;
 		len--;
@@ -38,7 +42,7 @@ int mg_data_line(struct mg_data_rx *d, const char *line, size_t len, int had_cr,
 		d->long_line = 1;
 	if (d->max_size > 0 && d->size + (long long)len + 2 > d->max_size)
 		d->too_big = 1;
-	if (d->too_big || d->long_line || d->bad_eol)
+	if (d->too_big || d->long_line || d->bad_eol || d->nul)
 		return 0;   /* keep reading to the end, store nothing more */
 	d->size += (long long)len + 2;
 	*out = line;
@@ -52,6 +56,11 @@ int mg_data_verdict(const struct mg_data_rx *d, const char **enh, const char **t
 		*enh = "5.3.4";
 		*text = "Message size exceeds fixed limit";
 		return 552;
+	}
+	if (d->nul) {
+		*enh = "5.6.0";
+		*text = "NUL character in message not allowed";
+		return 554;
 	}
 	if (d->bad_eol) {
 		*enh = "5.6.0";

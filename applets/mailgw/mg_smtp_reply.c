@@ -50,3 +50,22 @@ int mg_reply_lines(struct buf_writer *w, int code, const char *enh, const char *
 		one_line(w, code, i + 1 < n ? '-' : ' ', enh, lines[i]);
 	return w->err ? -1 : 0;
 }
+
+int mg_reply_line(struct mg_reply_rx *r, const char *line, size_t len, const char **text,
+		  size_t *textlen)
+{
+	*text = "";
+	*textlen = 0;
+	if (len < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '9' ||
+	    line[2] < '0' || line[2] > '9' || (len > 3 && line[3] != ' ' && line[3] != '-'))
+		return MG_REPLY_BAD;
+	r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	r->bytes += len + 2;
+	if (++r->nlines > MG_REPLY_MAX_LINES || r->bytes > MG_REPLY_MAX_BYTES)
+		return MG_REPLY_TOO_LONG;
+	if (len > 4) {
+		*text = line + 4;
+		*textlen = len - 4;
+	}
+	return len > 3 && line[3] == '-' ? MG_REPLY_MORE : MG_REPLY_DONE;
+}

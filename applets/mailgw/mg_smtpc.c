@@ -55,7 +55,7 @@ struct mg_smtpc {
 	int fd;
 	int bol;               /* at the beginning of a line */
 	int finished;
-	int nlines;            /* lines of the reply being read */
+	struct mg_reply_rx rx; /* the reply being read (bounded: mg_smtp.h) */
 	struct net_timer *done_t;
 };
 
@@ -446,31 +446,37 @@ static void on_read(struct net_conn *c, void *arg)
 		int r = net_conn_readline(c, &line, &len);
 		if (r == 0)
 			return;
-		if (r < 0 || len < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '9' ||
-		    line[2] < '0' || line[2] > '9' || (len > 3 && line[3] != ' ' && line[3] != '-')) {
+		const char *text;
+		size_t tl;
+		int rr = r < 0 ? MG_REPLY_BAD : mg_reply_line(&s->rx, line, len, &text, &tl);
+		if (rr < 0) {
 			free(line);
-			defer_all(s, "protocol error: malformed reply");
+			if (rr == MG_REPLY_TOO_LONG)
+				log_warn("deliver %s: %s: reply longer than %d lines or %d bytes, connection closed",
+					 s->d->env->id, s->d->hop, MG_REPLY_MAX_LINES, MG_REPLY_MAX_BYTES);
+			defer_all(s, rr == MG_REPLY_TOO_LONG ? "protocol error: reply too long"
+							     : "protocol error: malformed reply");
 			net_conn_free(s->c);
 			s->c = NULL;
 			finish(s);
 			return;
 		}
-		int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-		int more = len > 3 && line[3] == '-';
-		const char *text = len > 4 ? line + 4 : "";
-		/* EHLO: the first line is the server's name, then one keyword per line. */
-		if ((s->st == C_EHLO || s->st == C_EHLO2) && s->nlines > 0)
-			ehlo_keyword(s, text);
-		if (s->nlines++ == 0)
-			mg_sanitize(s->text, sizeof(s->text), text, strlen(text));
-		s->code = code;
+		/* EHLO: the first line is the server's name, then one keyword per line. The
+		 * line ends at len (no NUL inside is looked at past tl). */
+		char kw[128];
+		mg_sanitize(kw, sizeof(kw), text, tl);
+		if ((s->st == C_EHLO || s->st == C_EHLO2) && s->rx.nlines > 1)
+			ehlo_keyword(s, kw);
+		if (s->rx.nlines == 1)
+			mg_sanitize(s->text, sizeof(s->text), text, tl);
+		s->code = s->rx.code;
 		free(line);
-		if (more)
+		if (rr == MG_REPLY_MORE)
 			continue;
 		on_reply(s);
 		s->text[0] = '\0';
 		s->code = 0;
-		s->nlines = 0;
+		memset(&s->rx, 0, sizeof(s->rx));
 		if (s->st == C_TLS)
 			return;   /* anything buffered before the handshake is dropped by net/ */
 	}
@@ -589,7 +595,7 @@ static int reconnect(struct mg_smtpc *s)
 	s->tls_up = 0;
 	s->text[0] = '\0';
 	s->code = 0;
-	s->nlines = 0;
+	memset(&s->rx, 0, sizeof(s->rx));
 	str_copy(s->d->tls, "none", sizeof(s->d->tls));
 	s->c = net_connect(ctx->loop, s->d->host, s->d->port, (unsigned long)ctx->conf.connect_timeout * 1000,
 			   &cbs, s);
@@ -668,7 +674,7 @@ static int take_pooled(struct mg_smtpc *s)
 	s->reused = 1;
 	s->text[0] = '\0';
 	s->code = 0;
-	s->nlines = 0;
+	memset(&s->rx, 0, sizeof(s->rx));
 	log_debug("deliver %s: reusing the session to %s", d->env->id, d->hop);
 	send_line(s, "RSET\r\n");
 	s->st = C_RSET;

@@ -12,46 +12,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "applets/mailgw/mg_commit.h"
 #include "applets/mailgw/mg_ctx.h"
 #include "applets/mailgw/mg_queue.h"
 #include "applets/mailgw/mg_smtp.h"
+#include "applets/mailgw/mg_smtpd.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/str.h"
 #include "crypto/tls.h"
 #include "net/conn.h"
 #include "net/loop.h"
 
-#define DATA_MAX_LINE 65536
-
-enum phase { PH_TLS_WAIT, PH_CMD, PH_DATA, PH_COMMIT, PH_DONE };
-
-struct sess {
-	struct mg_live live;   /* first: the list gives back a struct sess */
-	struct mg_listener *ls;
-	struct mg_ctx *ctx;
-	struct net_conn *c;
-	enum phase phase;
-	int implicit;        /* smtps: the greeting waits for the handshake */
-	int helo;            /* 0 none, 1 HELO, 2 EHLO */
-	char helo_name[256];
-	int have_mail;
-	struct mg_env env;
-	struct mg_msg_writer *w;
-	struct mg_commit_req *creq;  /* PH_COMMIT: waiting for the group commit (it owns w) */
-	struct mg_data_rx data;
-	int write_failed;
-	long errors;
-	char tls_desc[160];  /* "TLSv1.3 TLS_AES_..." once TLS is up */
-	/* Our own idle timer, not net's: after NET_EV_TIMEOUT net/ refuses writes, and a
-	 * timed-out client is owed "421 4.4.2" (RFC 5321 4.5.3.2). */
-	struct net_timer *idle;
-};
-
-static void reply(struct sess *s, int code, const char *enh, const char *text)
+void mg_smtpd_reply(struct sess *s, int code, const char *enh, const char *text)
 {
 	uint8_t mem[600];
 	struct buf_writer w;
@@ -60,6 +37,8 @@ static void reply(struct sess *s, int code, const char *enh, const char *text)
 	if (mg_reply(&w, code, enh, text) == 0)
 		net_conn_write(s->c, w.p, w.len);
 }
+
+#define reply mg_smtpd_reply
 
 static void reset_tx(struct sess *s)
 {
@@ -74,7 +53,7 @@ static void reset_tx(struct sess *s)
 	s->write_failed = 0;
 }
 
-static void arm_idle(struct sess *s)
+void mg_smtpd_arm_idle(struct sess *s)
 {
 	long secs = s->phase == PH_DATA ? s->ctx->conf.data_timeout : s->ctx->conf.smtp_timeout;
 	if (s->idle)
@@ -85,11 +64,11 @@ static void sess_free(struct sess *s)
 {
 	mg_commit_cancel(s->ctx, s->creq);
 	s->creq = NULL;
+	mg_smtpd_auth_free(s);
 	reset_tx(s);
 	if (s->idle)
 		net_timer_free(s->idle);
-	mg_live_del(&s->live);
-	s->ctx->nsessions--;
+	mg_session_close(s->ctx, &s->live);
 	free(s);
 }
 
@@ -125,7 +104,7 @@ static int tls_required(struct sess *s)
 	       mg_cidr_list_match(&s->ctx->conf.tls_nets, net_conn_peer_ip(s->c));
 }
 
-static int is_tls(struct sess *s)
+int mg_smtpd_is_tls(struct sess *s)
 {
 	return net_conn_is_tls(s->c);
 }
@@ -150,8 +129,10 @@ static void do_ehlo(struct sess *s, const struct mg_smtp_cmd *cmd, int esmtp)
 	lines[n++] = size;
 	lines[n++] = "8BITMIME";
 	lines[n++] = "ENHANCEDSTATUSCODES";
-	if (!is_tls(s))
+	if (!mg_smtpd_is_tls(s))
 		lines[n++] = "STARTTLS";
+	else if (mg_smtpd_auth_offered(s))
+		lines[n++] = "AUTH PLAIN LOGIN";   /* RFC 4954: only after TLS (538 before) */
 	lines[n++] = "ETRN";
 	uint8_t mem[1024];
 	struct buf_writer w;
@@ -163,7 +144,7 @@ static void do_ehlo(struct sess *s, const struct mg_smtp_cmd *cmd, int esmtp)
 /* Returns 1 when the handshake started (stop reading), -1 if the session is gone. */
 static int do_starttls(struct sess *s)
 {
-	if (is_tls(s)) {
+	if (mg_smtpd_is_tls(s)) {
 		reply(s, 503, "5.5.1", "TLS already active");
 		return 0;
 	}
@@ -191,8 +172,14 @@ static void do_mail(struct sess *s, const struct mg_smtp_cmd *cmd)
 		reply(s, 503, "5.5.1", "Nested MAIL command");
 		return;
 	}
-	if (!is_tls(s) && tls_required(s)) {
+	if (!mg_smtpd_is_tls(s) && tls_required(s)) {
 		reply(s, 530, "5.7.0", "Must issue a STARTTLS command first");
+		return;
+	}
+	const char *aenh, *atext;
+	int acode = mg_smtpd_auth_mail_check(s, cmd->addr, &aenh, &atext);
+	if (acode) {
+		reply(s, acode, aenh, atext);
 		return;
 	}
 	if (cmd->size > s->ctx->conf.max_message_size) {
@@ -221,11 +208,26 @@ static void do_rcpt(struct sess *s, const struct mg_smtp_cmd *cmd)
 		reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
-	r = mg_relay_check(&pol, net_conn_peer_ip(s->c), cmd->addr);
+	/* RFC 4954 / 6409: an authenticated client may send to any domain. */
+	r = s->auth_user[0] ? MG_RELAY_OUTBOUND : mg_relay_check(&pol, net_conn_peer_ip(s->c), cmd->addr);
 	if (r == MG_RELAY_DENY) {
 		log_info("smtpd %s: relay denied: <%s> -> <%s>", net_conn_peer(s->c), s->env.from, cmd->addr);
 		reply(s, 550, "5.7.1", "Relay access denied");
 		return;
+	}
+	if (r == MG_RELAY_INBOUND || mg_conf_is_etrn_domain(&s->ctx->conf, mg_addr_domain(cmd->addr))) {
+		const struct mg_rcpt_source *src;
+		int v = mg_rcpt_check(&s->ctx->conf.rcpt_table, cmd->addr, &src);
+		if (v == MG_RCPT_INVALID) {
+			log_info("smtpd %s: unknown recipient <%s> (%s)", net_conn_peer(s->c), cmd->addr, src->uri);
+			reply(s, 550, "5.1.1", "User unknown");
+			return;
+		}
+		if (v == MG_RCPT_UNAVAILABLE && s->ctx->conf.rcpt_unavailable == 0) {
+			log_warn("smtpd %s: recipient <%s> not checked: %s", net_conn_peer(s->c), cmd->addr, src->why);
+			reply(s, 451, "4.4.3", "Recipient validation unavailable, try again later");
+			return;
+		}
 	}
 	if (mg_env_add_rcpt(&s->env, cmd->addr) < 0) {
 		reply(s, 452, "4.5.3", "Too many recipients");
@@ -241,16 +243,23 @@ static int write_received(struct sess *s)
 	struct tm tm;
 	struct cry_tls_info ti;
 	const char *proto;
-	char tlsc[200] = "";
+	char tlsc[500] = "";
 
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	mg_sanitize(peer, sizeof(peer), net_conn_peer_ip(s->c), strlen(net_conn_peer_ip(s->c)));
-	if (is_tls(s) && net_conn_tls_info(s->c, &ti) == 0) {
+	if (mg_smtpd_is_tls(s) && net_conn_tls_info(s->c, &ti) == 0) {
 		snprintf(tlsc, sizeof(tlsc), "\r\n\t(using %s with cipher %s)", ti.version, ti.cipher);
-		proto = s->helo == 2 ? "ESMTPS" : "SMTPS";
+		proto = s->helo == 2 ? (s->auth_user[0] ? "ESMTPSA" : "ESMTPS") : "SMTPS";
 	} else {
-		proto = s->helo == 2 ? "ESMTP" : "SMTP";
+		proto = s->helo == 2 ? (s->auth_user[0] ? "ESMTPA" : "ESMTP") : "SMTP";
+	}
+	char au[MG_SASL_LOGIN_MAX + 40];
+	if (s->auth_user[0] && s->ctx->conf.received_auth_user) {
+		char clean[MG_SASL_LOGIN_MAX + 1];
+		mg_sanitize(clean, sizeof(clean), s->auth_user, strlen(s->auth_user));
+		snprintf(au, sizeof(au), "\r\n\t(Authenticated sender: %s)", clean);
+		strncat(tlsc, au, sizeof(tlsc) - strlen(tlsc) - 1);
 	}
 	/* RFC 5321 4.4 / RFC 3848 "with" keywords; "for" only with a single recipient, so
 	 * a message to many does not disclose the others. */
@@ -285,7 +294,7 @@ static void do_data(struct sess *s)
 	mg_data_init(&s->data, s->ctx->conf.max_message_size, (enum mg_bare_lf)s->ctx->conf.bare_lf);
 	s->phase = PH_DATA;
 	net_conn_set_max_line(s->c, DATA_MAX_LINE);
-	arm_idle(s);
+	mg_smtpd_arm_idle(s);
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
@@ -325,7 +334,6 @@ static void do_etrn(struct sess *s, const struct mg_smtp_cmd *cmd)
 
 static void queue_failed(struct sess *s);
 static void queued(struct sess *s);
-static void on_read(struct net_conn *c, void *arg);
 
 /* The group commit is done: answer, then go on with what the client pipelined. */
 static void commit_done(void *arg, int ok)
@@ -338,8 +346,8 @@ static void commit_done(void *arg, int ok)
 		queued(s);
 	else
 		queue_failed(s);
-	arm_idle(s);
-	on_read(s->c, s);
+	mg_smtpd_arm_idle(s);
+	mg_smtpd_on_read(s->c, s);
 }
 
 static void end_data(struct sess *s)
@@ -349,7 +357,7 @@ static void end_data(struct sess *s)
 
 	s->phase = PH_CMD;
 	net_conn_set_max_line(s->c, MG_CMD_LINE_MAX);
-	arm_idle(s);
+	mg_smtpd_arm_idle(s);
 	if (code) {
 		log_info("smtpd %s: message refused: %d %s %s", net_conn_peer(s->c), code, enh, text);
 		reply(s, code, enh, text);
@@ -395,8 +403,9 @@ static void queued(struct sess *s)
 
 	free(s->w);
 	s->w = NULL;
-	log_info("smtpd %s: queued %s from=<%s> nrcpt=%zu size=%lld tls=%s", net_conn_peer(s->c),
-		 s->env.id, s->env.from, s->env.nrcpt, s->env.size, s->env.tls);
+	log_info("smtpd %s: queued %s from=<%s> nrcpt=%zu size=%lld tls=%s%s%s", net_conn_peer(s->c),
+		 s->env.id, s->env.from, s->env.nrcpt, s->env.size, s->env.tls,
+		 s->auth_user[0] ? " auth=" : "", s->auth_user);
 	snprintf(t, sizeof(t), "Ok: queued as %s", s->env.id);
 	reply(s, 250, "2.0.0", t);
 	mg_runner_queued(s->ctx, s->env.id);
@@ -454,10 +463,14 @@ static int command(struct sess *s, const char *line, size_t len)
 		break;
 	case MG_CMD_EXPN: reply(s, 502, "5.5.1", "EXPN not supported"); break;
 	case MG_CMD_HELP:
-		reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY STARTTLS ETRN HELP");
+		reply(s, 214, "2.0.0", "Commands: EHLO HELO AUTH MAIL RCPT DATA RSET NOOP QUIT VRFY STARTTLS ETRN HELP");
 		break;
 	case MG_CMD_ETRN: do_etrn(s, cmd); break;
-	case MG_CMD_AUTH: reply(s, 502, "5.5.1", "AUTH not supported"); break;
+	case MG_CMD_AUTH:
+		mg_smtpd_auth_cmd(s, cmd->arg, strlen(cmd->arg));
+		secret_wipe(cmd->arg, sizeof(cmd->arg));   /* may hold an initial response */
+		rc = s->phase == PH_AUTH_WAIT ? 1 : 0;
+		break;
 	case MG_CMD_BDAT: reply(s, 502, "5.5.1", "BDAT not supported"); break;
 	case MG_CMD_QUIT:
 		reply(s, 221, "2.0.0", "Bye");
@@ -470,12 +483,12 @@ static int command(struct sess *s, const char *line, size_t len)
 	return rc;
 }
 
-static void on_read(struct net_conn *c, void *arg)
+void mg_smtpd_on_read(struct net_conn *c, void *arg)
 {
 	struct sess *s = arg;
 
-	arm_idle(s);
-	while (s->phase == PH_CMD || s->phase == PH_DATA) {
+	mg_smtpd_arm_idle(s);
+	while (s->phase == PH_CMD || s->phase == PH_DATA || s->phase == PH_AUTH) {
 		char *line;
 		size_t len;
 		int cr, r = net_conn_readline_crlf(c, &line, &len, &cr);
@@ -484,6 +497,8 @@ static void on_read(struct net_conn *c, void *arg)
 		if (r < 0) {
 			if (s->phase == PH_DATA)
 				reply(s, 554, "5.6.0", "Line too long, message refused");
+			else if (s->phase == PH_AUTH)
+				reply(s, 500, "5.5.6", "Authentication Exchange line is too long");
 			else
 				reply(s, 500, "5.5.2", "Line too long");
 			log_info("smtpd %s: line too long, closing", net_conn_peer(c));
@@ -495,7 +510,15 @@ static void on_read(struct net_conn *c, void *arg)
 			free(line);
 			continue;
 		}
+		if (s->phase == PH_AUTH) {
+			mg_smtpd_auth_line(s, line, len);
+			secret_wipe(line, len);
+			free(line);
+			continue;
+		}
 		int rc = command(s, line, len);
+		if (len >= 4 && strncasecmp(line, "AUTH", 4) == 0)
+			secret_wipe(line, len);
 		free(line);
 		if (rc != 0)
 			return;   /* session gone, or STARTTLS: the rest was plaintext, dropped */
@@ -519,7 +542,7 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 			s->implicit = 0;
 			greet(s);
 		}
-		on_read(c, s);
+		mg_smtpd_on_read(c, s);
 		return;
 	case NET_EV_TIMEOUT:
 		log_info("smtpd %s: timeout", net_conn_peer(c));
@@ -555,32 +578,27 @@ static void idle_cb(void *arg)
 
 void mg_smtpd_accept(struct net_conn *c, void *arg)
 {
-	static const struct net_conn_cbs cbs = { on_read, NULL, on_event };
+	static const struct net_conn_cbs cbs = { mg_smtpd_on_read, NULL, on_event };
 	struct mg_listener *ls = arg;
 	struct sess *s;
 
-	if (ls->ctx->nsessions >= (unsigned long)ls->ctx->conf.max_connections) {
-		log_warn("smtpd %s: too many connections (%lu), refused", net_conn_peer(c), ls->ctx->nsessions);
-		if (ls->lc->mode != MG_MODE_SMTPS)
-			net_conn_printf(c, "421 4.3.2 %s Too many connections, try again later\r\n", ls->ctx->hostname);
-		net_conn_close(c);
-		return;
-	}
 	if (!(s = calloc(1, sizeof(*s)))) {
 		net_conn_free(c);
+		return;
+	}
+	if (mg_session_open(ls, c, &s->live, "smtpd") < 0) {
+		free(s);
 		return;
 	}
 	s->ls = ls;
 	s->ctx = ls->ctx;
 	s->c = c;
-	s->ctx->nsessions++;
 	s->live.kill = sess_kill;
-	mg_live_add(s->ctx, &s->live);
 	mg_env_init(&s->env);
 	net_conn_set_cbs(c, &cbs, s);
 	net_conn_set_max_line(c, MG_CMD_LINE_MAX);
 	s->idle = net_timer_new(s->ctx->loop, idle_cb, s);
-	arm_idle(s);
+	mg_smtpd_arm_idle(s);
 	log_debug("smtpd %s: connect on %s", net_conn_peer(c), ls->lc->name);
 	if (ls->lc->mode == MG_MODE_SMTPS) {
 		s->implicit = 1;

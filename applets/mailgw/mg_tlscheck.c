@@ -31,6 +31,7 @@ struct check {
 	int port;
 	int verify;
 	int offered;
+	int nlines;          /* plaintext lines read: a server that never ends its reply is cut off */
 	int result;          /* 0 verified, 1 unverified TLS, 69 no TLS */
 	char tls_error[300];
 };
@@ -142,6 +143,12 @@ static void on_read(struct net_conn *c, void *arg)
 			return;
 		if (r < 0) {
 			printf("line too long from the server\n");
+			stop(k, EXIT_UNAVAILABLE);
+			return;
+		}
+		if (++k->nlines > MG_REPLY_MAX_LINES) {
+			free(l);
+			printf("more than %d lines from the server before TLS, giving up\n", MG_REPLY_MAX_LINES);
 			stop(k, EXIT_UNAVAILABLE);
 			return;
 		}

@@ -10,8 +10,13 @@ do, and the run script uses the very same generator and sink for mailgw and for 
   smtpbench.py relay HOST PORT N CONC PER
       N small messages over CONC parallel sessions, PER messages per session; every session
       does EHLO, STARTTLS, EHLO, and pipelines MAIL/RCPT/DATA when PIPELINING is offered.
-      Prints how many were accepted (250 after the data) and how fast."""
+      Prints how many were accepted (250 after the data) and how fast.
+  smtpbench.py submit HOST PORT N CONC USER PASSFILE
+      Authenticated submission: N sessions (CONC at a time), each EHLO, STARTTLS, EHLO,
+      AUTH PLAIN (USER, the password from PASSFILE), one message, QUIT. Prints how many
+      were accepted and how many sessions per second."""
 import asyncio
+import base64
 import os
 import ssl
 import sys
@@ -114,7 +119,7 @@ async def expect(reader, code):
     return text
 
 
-async def gen_session(host, port, ctx, sid, per, st):
+async def gen_session(host, port, ctx, sid, per, st, auth=None):
     reader, writer = await asyncio.open_connection(host, port, limit=1 << 16)
     try:
         await expect(reader, 220)
@@ -128,6 +133,9 @@ async def gen_session(host, port, ctx, sid, per, st):
         writer.write(b"EHLO load.bench.test\r\n")
         caps = await expect(reader, 250)
         pipe = b"PIPELINING" in caps
+        if auth:
+            writer.write(b"AUTH PLAIN " + auth + b"\r\n")
+            await expect(reader, 235)
         for k in range(per):
             env = [b"MAIL FROM:<load@sender.example>\r\n", b"RCPT TO:<sink@bench.example>\r\n",
                    b"DATA\r\n"]
@@ -151,7 +159,7 @@ async def gen_session(host, port, ctx, sid, per, st):
         writer.close()
 
 
-async def gen_main(host, port, n, conc, per):
+async def gen_main(host, port, n, conc, per, auth=None):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -164,7 +172,7 @@ async def gen_main(host, port, n, conc, per):
             st["next"] += 1
             count = min(per, n - i * per)
             try:
-                await asyncio.wait_for(gen_session(host, port, ctx, i, count, st), 120)
+                await asyncio.wait_for(gen_session(host, port, ctx, i, count, st, auth), 120)
             except (OSError, ConnectionError, asyncio.TimeoutError, ssl.SSLError) as e:
                 st["err"] += 1
                 st["why"] = str(e) or type(e).__name__
@@ -172,8 +180,8 @@ async def gen_main(host, port, n, conc, per):
     t0 = time.time()
     await asyncio.gather(*(worker() for _ in range(conc)))
     dt = time.time() - t0
-    print("accepted %d of %d in %.2f s (%.1f msg/s in), %d session errors%s" % (
-        st["sent"], n, dt, st["sent"] / dt, st["err"],
+    print("accepted %d of %d in %.2f s (%.1f %s/s in), %d session errors%s" % (
+        st["sent"], n, dt, st["sent"] / dt, "sessions" if auth else "msg", st["err"],
         " (last: %s)" % st["why"] if st["err"] else ""), flush=True)
 
 
@@ -186,5 +194,10 @@ if __name__ == "__main__":
             pass
     elif a[1] == "relay":
         asyncio.run(gen_main(a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6])))
+    elif a[1] == "submit":
+        with open(a[7]) as f:
+            pw = f.readline().rstrip("\n")
+        cred = base64.b64encode(("\0%s\0%s" % (a[6], pw)).encode())
+        asyncio.run(gen_main(a[2], int(a[3]), int(a[4]), int(a[5]), 1, cred))
     else:
-        sys.exit("usage: smtpbench.py sink|relay ...")
+        sys.exit("usage: smtpbench.py sink|relay|submit ...")

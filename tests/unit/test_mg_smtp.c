@@ -201,6 +201,53 @@ static void data_phase(void)
 	CHECK_EQ(mg_data_verdict(&d, &enh, &txt), 0);
 }
 
+static void data_nul(void)
+{
+	struct mg_data_rx d;
+	const char *out, *enh, *txt;
+	size_t ol;
+
+	mg_data_init(&d, 0, MG_BARE_LF_REJECT);
+	CHECK(mg_data_line(&d, "ab\0cd", 5, 1, &out, &ol) == 0);
+	CHECK(out == NULL);
+	CHECK(mg_data_line(&d, "more", 4, 1, &out, &ol) == 0 && out == NULL);
+	CHECK(mg_data_line(&d, ".", 1, 1, &out, &ol) == 1);
+	CHECK_EQ(mg_data_verdict(&d, &enh, &txt), 554);
+	CHECK(strstr(txt, "NUL") != NULL);
+}
+
+static void reply_reader(void)
+{
+	struct mg_reply_rx r;
+	const char *t;
+	size_t tl;
+
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ(mg_reply_line(&r, "250-mx.example", 14, &t, &tl), MG_REPLY_MORE);
+	CHECK(tl == 10 && memcmp(t, "mx.example", 10) == 0);
+	CHECK_EQ(mg_reply_line(&r, "250 SIZE", 8, &t, &tl), MG_REPLY_DONE);
+	CHECK_EQ(r.code, 250);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ(mg_reply_line(&r, "220", 3, &t, &tl), MG_REPLY_DONE);
+	CHECK_EQ(mg_reply_line(&r, "22", 2, &t, &tl), MG_REPLY_BAD);
+	CHECK_EQ(mg_reply_line(&r, "620 x", 5, &t, &tl), MG_REPLY_BAD);
+	CHECK_EQ(mg_reply_line(&r, "250x", 4, &t, &tl), MG_REPLY_BAD);
+	memset(&r, 0, sizeof(r));
+	int rc = MG_REPLY_MORE, i;
+	for (i = 0; i < 10000 && rc == MG_REPLY_MORE; i++)
+		rc = mg_reply_line(&r, "250-X", 5, &t, &tl);
+	CHECK_EQ(rc, MG_REPLY_TOO_LONG);
+	CHECK_EQ(i, MG_REPLY_MAX_LINES + 1);
+	char big[4000];
+	memset(big, 'y', sizeof(big));
+	memcpy(big, "250-", 4);
+	memset(&r, 0, sizeof(r));
+	for (rc = MG_REPLY_MORE, i = 0; i < 10000 && rc == MG_REPLY_MORE; i++)
+		rc = mg_reply_line(&r, big, sizeof(big), &t, &tl);
+	CHECK_EQ(rc, MG_REPLY_TOO_LONG);
+	CHECK(i < MG_REPLY_MAX_LINES);
+}
+
 static void stuffing(void)
 {
 	uint8_t mem[64];
@@ -214,4 +261,4 @@ static void stuffing(void)
 }
 
 UNIT_SUITE(mg_smtp, UNIT_TEST(verbs_and_args), UNIT_TEST(mail_rcpt), UNIT_TEST(address_syntax),
-	   UNIT_TEST(replies), UNIT_TEST(data_phase), UNIT_TEST(stuffing));
+	   UNIT_TEST(replies), UNIT_TEST(data_phase), UNIT_TEST(data_nul), UNIT_TEST(reply_reader), UNIT_TEST(stuffing));
