@@ -74,15 +74,19 @@ expect_rc "decrypt-file with a tag-less (unfinished) file key: exit 65" 65 'has 
 	dbx decrypt-file --file-key "$TMP/notag.json" "$TMP/big.enc" "$TMP/x"
 check "no output for the tag-less key" [ ! -e "$TMP/x" ]
 
-# Constant memory: 256 MiB through encrypt and decrypt with a small peak RSS.
+# Constant memory: 256 MiB through encrypt and decrypt with a small peak RSS. ASan's
+# shadow memory and its quarantine of freed blocks add ~10 MB whatever the file size, so
+# a sanitizer build gets that headroom; the plain build checks the real figure.
+lim=16384
+[ "${SAN:-0}" = 1 ] && lim=40960
 if [ -r /proc/self/status ]; then
 	head -c 268435456 /dev/zero >"$TMP/huge"
 	rss() { /usr/bin/python3 -c 'import resource,subprocess,sys;r=subprocess.run(sys.argv[1:]).returncode;print(r, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"; }
 	set -- $(rss "$SEALBOX" databox crypto encrypt-file "$TMP/huge" "$TMP/huge.enc" --file-key-out "$TMP/hk.json")
-	check "encrypt-file of 256 MiB succeeds with peak RSS under 16 MB (was ${2} KB)" sh -c "[ $1 = 0 ] && [ $2 -lt 16384 ]"
+	check "encrypt-file of 256 MiB succeeds with peak RSS under $((lim / 1024)) MB (was ${2} KB)" sh -c "[ $1 = 0 ] && [ $2 -lt $lim ]"
 	rm -f "$TMP/huge"
 	set -- $(rss "$SEALBOX" databox crypto decrypt-file --file-key "$TMP/hk.json" "$TMP/huge.enc" "$TMP/huge.dec")
-	check "decrypt-file of 256 MiB succeeds with peak RSS under 16 MB (was ${2} KB)" sh -c "[ $1 = 0 ] && [ $2 -lt 16384 ]"
+	check "decrypt-file of 256 MiB succeeds with peak RSS under $((lim / 1024)) MB (was ${2} KB)" sh -c "[ $1 = 0 ] && [ $2 -lt $lim ]"
 	check "the 256 MiB round trip is exact" sh -c "[ \$(wc -c <'$TMP/huge.dec') = 268435456 ] && [ -z \"\$(tr -d '\\000' <'$TMP/huge.dec' | head -c 1)\" ]"
 	rm -f "$TMP/huge.enc" "$TMP/huge.dec"
 fi
