@@ -108,8 +108,13 @@ bg "$SEALBOX" databox serve -d -c "$TMP/db2.ini" 2>"$TMP/server2.log"
 wait_port 127.0.0.1 "$port2" || fail "second server listens"
 "$SEALBOX" databox web-verify "https://localhost:$port2" --ca "$CERTS/ca.pem" --web-root "$web" >"$TMP/wv2" 2>&1; rc=$?
 check "web-verify: a server with a tampered bundle (and a matching manifest) fails with 65" sh -c "[ $rc = 65 ] && grep -q 'MISMATCH /assets/app-' '$TMP/wv2' && grep -q 'does NOT serve' '$TMP/wv2'"
-check "a web_root whose file does not match its manifest is refused at start (API only)" sh -c "
-	cp -r '$web' '$TMP/web3' && printf x >>'$TMP/web3/sw.js' &&
-	sed 's|^web_root = .*|web_root = $TMP/web3|' '$TMP/db.ini' >'$TMP/db3.ini' &&
-	'$SEALBOX' databox serve -n -c '$TMP/db3.ini' >/dev/null 2>&1"
+# a web_root whose file changed after the build: the server refuses the web app at start
+cp -r "$web" "$TMP/web3" && printf x >>"$TMP/web3/sw.js"
+port3=$(free_port)
+sed "s|^listen = .*|listen = 127.0.0.1:$port3|; s|^web_root = .*|web_root = $TMP/web3|; s|^state_dir = .*|state_dir = $TMP/state3|" "$TMP/db.ini" >"$TMP/db3.ini"
+bg "$SEALBOX" databox serve -d -c "$TMP/db3.ini" 2>"$TMP/server3.log"
+wait_port 127.0.0.1 "$port3" || fail "third server listens"
+code=$(curl -sS --cacert "$CERTS/ca.pem" -o /dev/null -w '%{http_code}' "https://localhost:$port3/s/$s_a")
+check "a web_root file that does not match the manifest: no web app (404), the log says why" \
+	sh -c "[ '$code' = 404 ] && grep -q 'sw.js does not match the SHA-256 in the manifest' '$TMP/server3.log'"
 exit 0
