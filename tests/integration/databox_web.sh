@@ -27,12 +27,18 @@ printf 'alice-login-pw\n' >"$TMP/alice.login"
 printf 'bob-login-pw\n' >"$TMP/bob.login"
 "$SEALBOX" databox admin -c "$TMP/db.ini" user add alice --password-file "$TMP/alice.login" >/dev/null
 "$SEALBOX" databox admin -c "$TMP/db.ini" user add bob --password-file "$TMP/bob.login" >/dev/null
+printf 'carol-login-pw\n' >"$TMP/carol.login"
+printf 'dave-login-pw\n' >"$TMP/dave.login"
+printf 'dave key pw\n' >"$TMP/dave.key"
+printf 'dave new key pw\n' >"$TMP/dave2.key"
+"$SEALBOX" databox admin -c "$TMP/db.ini" user add carol --password-file "$TMP/carol.login" >/dev/null
+"$SEALBOX" databox admin -c "$TMP/db.ini" user add dave --password-file "$TMP/dave.login" >/dev/null
 bg "$SEALBOX" databox serve -d -c "$TMP/db.ini" 2>"$TMP/server.log"
 wait_port 127.0.0.1 "$port" || { fail "databox serve listens"; exit 1; }
 base="https://localhost:$port"
 
 as() { u=$1; shift; env HOME="$TMP/home-$u" XDG_CONFIG_HOME= "$SEALBOX" databox "$@"; }
-mkdir -p "$TMP/home-alice" "$TMP/home-bob"
+mkdir -p "$TMP/home-alice" "$TMP/home-bob" "$TMP/home-carol" "$TMP/home-dave"
 as alice login --server "$base" --ca "$CERTS/ca.pem" --user alice --password-file "$TMP/alice.login" >/dev/null 2>&1
 as bob login --server "$base" --ca "$CERTS/ca.pem" --user bob --password-file "$TMP/bob.login" >/dev/null 2>&1
 printf 'alice key pw\n' >"$TMP/alice.key"
@@ -79,7 +85,7 @@ certutil -N -d "sql:$TMP/browser-home/.pki/nssdb" --empty-password
 certutil -A -d "sql:$TMP/browser-home/.pki/nssdb" -n sealbox-test-ca -t "C,," -i "$CERTS/ca.pem"
 
 cat >"$TMP/e2e.json" <<EOT
-{ "base": "$base", "tmp": "$TMP", "sealbox": "$SEALBOX", "web": "$web",
+{ "base": "$base", "tmp": "$TMP", "certs": "$CERTS", "sealbox": "$SEALBOX", "web": "$web",
   "home": "$TMP/browser-home", "vectors": "$TOP/../shared/vectors/dracoon",
   "shares": { "a": "$s_a", "rsa4096": "$s_4096", "tamper": "$s_tamper", "expired": "$s_exp", "upload": "$u_key" } }
 EOT
@@ -89,7 +95,7 @@ rc=$?
 
 # after the run: the server's whole state holds no plaintext and no password
 check "the server's state holds no plaintext marker" sh -c "! grep -rqa PLAINTEXT-MARKER-7171 '$TMP/state'"
-check "the server's state holds no share or key password" sh -c "! grep -rqa -e share-pass-123 -e 'alice key pw' '$TMP/state'"
+check "the server's state holds no share, key or login password" sh -c "! grep -rqa -e share-pass-123 -e 'alice key pw' -e 'carol key pw' -e app-share-pw-1 -e carol-login-pw '$TMP/state'"
 check "web-verify: the server serves the build" sh -c "'$SEALBOX' databox web-verify '$base' --ca '$CERTS/ca.pem' --web-root '$web' >'$TMP/wv' 2>&1"
 # a tampered bundle: a copy of the build with one asset changed, served by a second server
 cp -r "$web" "$TMP/web2"

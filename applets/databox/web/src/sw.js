@@ -32,7 +32,8 @@ function decryptingStream(job) {
 	let reader = null, gcm = null, held = null, bytes = 0, lastReport = 0;
 	const fail = (c, message) => {
 		port.postMessage({ type: 'error', message });
-		job.key.fill(0);
+		if (job.key)
+			job.key.fill(0);
 		c.error(new Error(message));
 		if (reader)
 			reader.cancel().catch(() => {});
@@ -52,7 +53,8 @@ function decryptingStream(job) {
 				return fail(c, msg);
 			}
 			reader = r.body.getReader();
-			gcm = await GcmStream.create(job.key, job.iv, false);
+			// files of unencrypted rooms pass through as they are
+			gcm = job.key ? await GcmStream.create(job.key, job.iv, false) : null;
 		},
 		async pull(c) {
 			if (!reader)
@@ -61,18 +63,19 @@ function decryptingStream(job) {
 				for (;;) {
 					const { done, value } = await reader.read();
 					if (done) {
-						const last = await gcm.finalVerify(job.tag);
+						const last = gcm ? await gcm.finalVerify(job.tag) : new Uint8Array(0);
 						if (held)
 							c.enqueue(held);
 						if (last.length)
 							c.enqueue(last);
 						c.close();
-						job.key.fill(0);
+						if (job.key)
+							job.key.fill(0);
 						port.postMessage({ type: 'done', bytes });
 						return;
 					}
 					bytes += value.length;
-					const out = await gcm.update(value);
+					const out = gcm ? await gcm.update(value) : value;
 					if (bytes - lastReport > (1 << 20)) {
 						lastReport = bytes;
 						port.postMessage({ type: 'progress', bytes });

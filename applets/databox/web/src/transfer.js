@@ -9,17 +9,18 @@ export const CHUNK = 1 << 20; // 1 MiB, a multiple of the AES block, as the CLI 
 
 // Encrypts file into an upload; chunkPath(offset) is the API path for a chunk.
 // Returns the plain file key with its tag (the caller wraps it and completes).
-export async function sendEncrypted(file, chunkPath, { signal, onProgress, isPublic = false } = {}) {
+// With plain: true (an unencrypted room) the bytes go as they are and null is returned.
+export async function sendEncrypted(file, chunkPath, { signal, onProgress, isPublic = false, plain = false } = {}) {
 	const fk = newFileKey();
-	const g = await GcmStream.create(fk.key, fk.iv, true);
+	const g = plain ? null : await GcmStream.create(fk.key, fk.iv, true);
 	let off = 0;
 	let held = null; // ciphertext is sent in CHUNK pieces: the last GCM bytes join the final piece
 	for (let pos = 0; pos < file.size || (pos === 0 && file.size === 0); pos += CHUNK) {
 		if (signal && signal.aborted)
 			throw new DOMException('cancelled', 'AbortError');
 		const slice = new Uint8Array(await file.slice(pos, pos + CHUNK).arrayBuffer());
-		let ct = await g.update(slice);
-		if (pos + CHUNK >= file.size) {
+		let ct = g ? await g.update(slice) : slice;
+		if (g && pos + CHUNK >= file.size) {
 			const { last, tag } = await g.final();
 			fk.tag = tag;
 			if (last.length) {
@@ -38,6 +39,8 @@ export async function sendEncrypted(file, chunkPath, { signal, onProgress, isPub
 		if (file.size === 0)
 			break;
 	}
+	if (!g)
+		return null;
 	if (!fk.tag) {
 		const { tag } = await g.final();
 		fk.tag = tag;
@@ -104,6 +107,7 @@ export async function saveDecrypted({ url, auth, fk, name, size }, onProgress) {
 			}
 		};
 	});
-	ctl.postMessage({ type: 'download', id, url, auth, key: fk.key, iv: fk.iv, tag: fk.tag, name, size }, [ch.port2]);
+	ctl.postMessage({ type: 'download', id, url, auth, key: fk ? fk.key : null, iv: fk ? fk.iv : null,
+		tag: fk ? fk.tag : null, name, size }, [ch.port2]);
 	return result;
 }

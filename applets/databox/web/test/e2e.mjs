@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appTests } from './e2e_app.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -214,6 +215,13 @@ try {
 			same = fs.readFileSync(out).equals(fs.readFileSync(f));
 		} catch (e) { same = false; }
 		ok(`upload share: "${path.basename(f)}" from the browser downloads with the CLI byte-exact (a member)`, same);
+	}
+
+	// ---- the logged-in app ----
+	try {
+		await appTests({ page, cfg, ok, T });
+	} catch (e) {
+		ok('app: the logged-in flow ran to its end', false, e.stack || String(e));
 	}
 
 	// ---- nothing left the origin ----
