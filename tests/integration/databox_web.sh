@@ -93,6 +93,16 @@ node "$W/test/e2e.mjs" "$TMP/e2e.json"
 rc=$?
 [ $rc = 0 ] || fail "the browser test script ran to its end (exit $rc)"
 
+# the CLI prints the browser link and takes it
+check "share create also prints the browser link /s/KEY" grep -q "^in a browser: $base/s/$s_4096\$" "$TMP/e"
+check "upload-share create also prints the browser link /u/KEY" grep -q "^in a browser: $base/u/$u_key\$" "$TMP/e"
+"$SEALBOX" databox share get "$base/s/$s_4096" "$TMP/sget.out" --ca "$CERTS/ca.pem" --share-password-file "$TMP/share.pw" >/dev/null 2>&1
+check "databox share get takes a browser link /s/KEY" cmp -s "$TMP/sget.out" "$TMP/small file ä.txt"
+head -c 5000 /dev/urandom >"$TMP/via-u-link.bin"
+"$SEALBOX" databox upload-share put "$base/u/$u_key" "$TMP/via-u-link.bin" --ca "$CERTS/ca.pem" >/dev/null 2>&1
+as alice download vault/via-u-link.bin "$TMP/via-u-link.out" --key-password-file "$TMP/alice.key" >/dev/null 2>&1
+check "databox upload-share put takes a browser link /u/KEY" cmp -s "$TMP/via-u-link.bin" "$TMP/via-u-link.out"
+
 # after the run: the server's whole state holds no plaintext and no password
 check "the server's state holds no plaintext marker" sh -c "! grep -rqa PLAINTEXT-MARKER-7171 '$TMP/state'"
 check "the server's state holds no share, key or login password" sh -c "! grep -rqa -e share-pass-123 -e 'alice key pw' -e 'carol key pw' -e app-share-pw-1 -e carol-login-pw '$TMP/state'"

@@ -25,9 +25,7 @@ export async function appTests({ page, cfg, ok, T }) {
 	await page.fill('#kp-password2', 'carol key pw');
 	await page.click('#kp-create');
 	await page.waitForSelector('#room-form', { timeout: 120000 });
-	const kp = JSON.parse(as('carol', ['login', '--server', base, '--ca', path.join(cfg.certs, 'ca.pem'), '--user', 'carol',
-		'--password-file', T('carol.login')]) && '{}');
-	void kp;
+	as('carol', ['login', '--server', base, '--ca', path.join(cfg.certs, 'ca.pem'), '--user', 'carol', '--password-file', T('carol.login')]);
 	// the container the browser stored opens with the CLI (PBES2, 1.3M iterations, SHA-1 PRF)
 	let cliUnlock = '';
 	try {
@@ -68,7 +66,6 @@ export async function appTests({ page, cfg, ok, T }) {
 	const f2 = T('cli-upload.bin');
 	fs.writeFileSync(f2, crypto.randomBytes(1500000));
 	as('dave', ['upload', f2, 'webroom']);
-	await page.click('a.room-link[data-name="webroom"]').catch(() => {});
 	await page.click('#nav-rooms');
 	await page.click('a.room-link[data-name="webroom"]');
 	await page.waitForSelector('tr[data-name="cli-upload.bin"]');
