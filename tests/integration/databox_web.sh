@@ -5,6 +5,7 @@
 # in the browser, and bytes going browser <-> CLI. The browser trusts the test CA
 # through the NSS database of its own fresh HOME (no certificate errors are ignored).
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/integration/databox_common.inc"
 
 W="$TOP/applets/databox/web"
 web=${DATABOX_WEB_BUILD:-}
@@ -14,30 +15,14 @@ command -v node >/dev/null && [ -d "$W/node_modules/playwright-core" ] || { skip
 command -v certutil >/dev/null || { skip "databox web: certutil (libnss3-tools) not installed"; exit 0; }
 certs
 port=$(free_port)
-cat >"$TMP/db.ini" <<EOT
-[databox]
-listen = 127.0.0.1:$port
-tls_cert = $CERTS/server.pem
-tls_key = $CERTS/server.key
-state_dir = $TMP/state
-password_iterations = 1000
-web_root = $web
-EOT
-printf 'alice-login-pw\n' >"$TMP/alice.login"
-printf 'bob-login-pw\n' >"$TMP/bob.login"
-"$SEALBOX" databox admin -c "$TMP/db.ini" user add alice --password-file "$TMP/alice.login" >/dev/null
-"$SEALBOX" databox admin -c "$TMP/db.ini" user add bob --password-file "$TMP/bob.login" >/dev/null
-printf 'carol-login-pw\n' >"$TMP/carol.login"
-printf 'dave-login-pw\n' >"$TMP/dave.login"
+dbx_ini "web_root = $web"
+for u in alice bob carol dave; do dbx_user $u; done
 printf 'dave key pw\n' >"$TMP/dave.key"
 printf 'dave new key pw\n' >"$TMP/dave2.key"
-"$SEALBOX" databox admin -c "$TMP/db.ini" user add carol --password-file "$TMP/carol.login" >/dev/null
-"$SEALBOX" databox admin -c "$TMP/db.ini" user add dave --password-file "$TMP/dave.login" >/dev/null
 bg "$SEALBOX" databox serve -d -c "$TMP/db.ini" 2>"$TMP/server.log"
 wait_port 127.0.0.1 "$port" || { fail "databox serve listens"; exit 1; }
 base="https://localhost:$port"
 
-as() { u=$1; shift; env HOME="$TMP/home-$u" XDG_CONFIG_HOME= "$SEALBOX" databox "$@"; }
 mkdir -p "$TMP/home-alice" "$TMP/home-bob" "$TMP/home-carol" "$TMP/home-dave"
 as alice login --server "$base" --ca "$CERTS/ca.pem" --user alice --password-file "$TMP/alice.login" >/dev/null 2>&1
 as bob login --server "$base" --ca "$CERTS/ca.pem" --user bob --password-file "$TMP/bob.login" >/dev/null 2>&1

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appTests } from './e2e_app.mjs';
+import { saveVia } from './e2e_lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -144,14 +145,9 @@ try {
 	ok('a wrong share password says so and allows a retry',
 		/Wrong password/.test(await statusText()) && await page.isEnabled('#share-download'));
 	await page.fill('#share-password', 'share-pass-123');
-	let dlP = page.waitForEvent('download', { timeout: 60000 });
-	await page.press('#share-password', 'Enter');
-	let dl = await dlP;
-	await waitStatus(/Saved|failed/);
-	const p1 = await dl.path();
-	const want = fs.readFileSync(T('report.bin'));
-	ok('download share (A): saved under the original name', dl.suggestedFilename() === 'report.bin');
-	ok('download share (A): the saved bytes equal the uploaded file', p1 && fs.readFileSync(p1).equals(want));
+	let r = await saveVia(page, () => page.press('#share-password', 'Enter'));
+	ok('download share (A): saved under the original name', r.dl.suggestedFilename() === 'report.bin');
+	ok('download share (A): the saved bytes equal the uploaded file', r.bytes && r.bytes.equals(fs.readFileSync(T('report.bin'))));
 	ok('download share (A): the page says the integrity was verified', /Saved report\.bin.*verified/.test(await statusText()));
 	await page.reload();
 	await waitStatus(/used up|expired/);
@@ -161,13 +157,9 @@ try {
 	await page.goto(`${cfg.base}/s/${cfg.shares.rsa4096}`);
 	await page.waitForSelector('#share-password');
 	await page.fill('#share-password', 'share-pass-123');
-	dlP = page.waitForEvent('download', { timeout: 60000 });
-	await page.click('#share-download');
-	dl = await dlP;
-	await waitStatus(/Saved|failed/);
-	const p2 = await dl.path();
+	r = await saveVia(page, () => page.click('#share-download'));
 	ok('download share (RSA-4096): the name "small file ä.txt" and the bytes are right',
-		dl.suggestedFilename() === 'small file ä.txt' && p2 && fs.readFileSync(p2).equals(fs.readFileSync(T('small file ä.txt'))));
+		r.dl.suggestedFilename() === 'small file ä.txt' && r.bytes && r.bytes.equals(fs.readFileSync(T('small file ä.txt'))));
 
 	// ---- expired share ----
 	await page.goto(`${cfg.base}/s/${cfg.shares.expired}`);
@@ -180,15 +172,11 @@ try {
 	await page.goto(`${cfg.base}/s/${cfg.shares.tamper}`);
 	await page.waitForSelector('#share-password');
 	await page.fill('#share-password', 'share-pass-123');
-	dlP = page.waitForEvent('download', { timeout: 60000 });
-	await page.press('#share-password', 'Enter');
-	dl = await dlP;
-	await waitStatus(/Saved|failed/);
-	const failure = await dl.failure();
+	r = await saveVia(page, () => page.press('#share-password', 'Enter'));
+	const failure = await r.dl.failure();
 	ok('a tampered blob: the page reports the failure', /Download failed.*does not authenticate/.test(await statusText()), await statusText());
 	ok('a tampered blob: the browser marks the download as failed', failure !== null, `failure=${failure}`);
-	let tp = null;
-	try { tp = await dl.path(); } catch (e) { tp = null; }
+	const tp = r.path;
 	const tamperPlain = fs.readFileSync(T('tamper.bin'));
 	const left = fs.readdirSync(downloads).filter((f) => !before.has(f)).map((f) => path.join(downloads, f));
 	const complete = left.filter((f) => fs.statSync(f).size >= tamperPlain.length);

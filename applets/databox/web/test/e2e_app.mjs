@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { saveVia } from './e2e_lib.mjs';
 
 export async function appTests({ page, cfg, ok, T }) {
 	const as = (u, args) => execFileSync(cfg.sealbox, ['databox', ...args],
@@ -79,13 +80,9 @@ export async function appTests({ page, cfg, ok, T }) {
 	await page.waitForSelector('#unlock-form .status.error');
 	ok('app: a wrong decryption password says so and allows a retry', /Wrong decryption password/.test(await text('#unlock-form .status')));
 	await page.fill('#unlock-password', 'carol key pw');
-	const dlP = page.waitForEvent('download', { timeout: 60000 });
-	await page.press('#unlock-password', 'Enter');
-	const dl = await dlP;
-	await page.waitForFunction(() => /Saved|failed/.test(document.querySelector('main p.status')?.textContent || ''));
-	const p2 = await dl.path();
+	const r2 = await saveVia(page, () => page.press('#unlock-password', 'Enter'), 'main p.status');
 	ok('app: a file uploaded with the CLI downloads in the browser byte-exact, under its name',
-		dl.suggestedFilename() === 'cli-upload.bin' && p2 && fs.readFileSync(p2).equals(fs.readFileSync(f2)));
+		r2.dl.suggestedFilename() === 'cli-upload.bin' && r2.bytes && r2.bytes.equals(fs.readFileSync(f2)));
 
 	// dave loses his key password: the browser prompts carol and distributes in one click
 	as('dave', ['keypair', 'reset', '--iterations', '1000', '--key-password-file', T('dave2.key')]);
@@ -112,12 +109,8 @@ export async function appTests({ page, cfg, ok, T }) {
 	const p = await page.context().newPage();
 	await p.goto(link);
 	await p.fill('#share-password', 'app-share-pw-1');
-	const sdl = p.waitForEvent('download', { timeout: 60000 });
-	await p.press('#share-password', 'Enter');
-	const sd = await sdl;
-	await p.waitForFunction(() => /Saved|failed/.test(document.querySelector('p.status')?.textContent || ''));
-	const sp = await sd.path();
-	ok('app: the share made in the app downloads on its page byte-exact', sp && fs.readFileSync(sp).equals(fs.readFileSync(f1)));
+	const r3 = await saveVia(p, () => p.press('#share-password', 'Enter'));
+	ok('app: the share made in the app downloads on its page byte-exact', r3.bytes && r3.bytes.equals(fs.readFileSync(f1)));
 	await page.click('#nav-shares');
 	await page.waitForSelector('#download-shares tr');
 	await page.click('#download-shares tr button.cancel-share');
@@ -126,6 +119,25 @@ export async function appTests({ page, cfg, ok, T }) {
 	await p.waitForFunction(() => /does not exist/.test(document.querySelector('p.status')?.textContent || ''));
 	ok('app: a cancelled share link says it does not exist', true);
 	await p.close();
+
+	// carol loses her decryption password: reset in the browser, dave hands the keys out again
+	await page.click('#nav-rooms');
+	await page.click('#kp-reset');
+	await page.click('#kp-reset-confirm');
+	await page.waitForSelector('#kp-form');
+	await page.selectOption('#kp-version', 'A');
+	await page.fill('#kp-password', 'carol new key pw');
+	await page.fill('#kp-password2', 'carol new key pw');
+	await page.click('#kp-create');
+	await page.waitForSelector('#room-form', { timeout: 120000 });
+	const dist = as('dave', ['distribute', '--key-password-file', T('dave2.key')]);
+	await page.reload();
+	await page.click('a.room-link[data-name="webroom"]');
+	await page.click('tr[data-name="web-upload.bin"] button.dl');
+	await page.fill('#unlock-password', 'carol new key pw');
+	const r4 = await saveVia(page, () => page.press('#unlock-password', 'Enter'), 'main p.status');
+	ok('app: after a key pair reset in the browser (new pair version A) and the CLI\'s distribute, the browser downloads again',
+		r4.bytes && r4.bytes.equals(fs.readFileSync(f1)), dist);
 
 	await page.click('#logout');
 	await page.waitForSelector('#login-form');

@@ -164,8 +164,9 @@ export async function roomsView() {
 	const enc = h('input', { id: 'room-encrypted', type: 'checkbox', checked: true });
 	const form = h('form', { id: 'room-form' }, name, h('label', {}, enc, ' encrypted'),
 		h('button', { type: 'submit', id: 'room-create' }, 'Create room'));
+	const reset = h('button', { class: 'secondary', id: 'kp-reset', onclick: () => resetForm(st) }, 'Lost your decryption password?');
 	page(h('h1', {}, 'Rooms'), h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Room'), h('th', {}, 'Encrypted'),
-		h('th', {}, 'Your role'))), tbody), form, st);
+		h('th', {}, 'Your role'))), tbody), form, st, h('p', {}, reset));
 	const load = async () => {
 		const r = await call('GET', '/nodes');
 		tbody.replaceChildren(...r.items.map((n) => h('tr', {},
@@ -193,4 +194,26 @@ export async function roomsView() {
 	} catch (e) {
 		st.set(e.message, 'error');
 	}
+}
+
+// Lost password: the key pair goes, and with it every file key wrapped for it (what
+// `databox keypair reset` does); colleagues then see the prompt and hand the keys out again.
+function resetForm(st) {
+	const yes = h('button', { id: 'kp-reset-confirm' }, 'Delete my key pair');
+	const no = h('button', { class: 'secondary' }, 'Keep it');
+	st.replaceChildren(h('span', { class: 'banner' }, 'This deletes your key pair and every file key wrapped for it. ',
+		'You make a new one; your colleagues are then asked to share the files with you again. ', yes, ' ', no));
+	no.addEventListener('click', () => st.replaceChildren());
+	yes.addEventListener('click', async () => {
+		yes.disabled = true;
+		try {
+			await call('DELETE', '/user/account/keypair');
+			state.keypair = null;
+			state.priv = null;
+			state.account.isEncryptionEnabled = false;
+			keySetupView();
+		} catch (e) {
+			st.set(`The key pair could not be reset: ${e.message}`, 'error');
+		}
+	});
 }
