@@ -24,7 +24,8 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-DATADIR ?= $(PREFIX)/share/sealbox
+# databox's web_root "auto" finds the web app at BINDIR/../share/sealbox/databox-web.
+DATADIR := $(PREFIX)/share/sealbox
 DATABOX_WEB ?= 1
 
 # viewer-master / viewer-client live in one folder.
@@ -67,7 +68,6 @@ OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 endif
 ENABLES := $(foreach a,$(KNOWN_APPLETS),-DENABLE_$(shell echo $(a) | tr a-z A-Z)=$(if $(filter $(a),$(APPLETS)),1,0))
 CPPFLAGS_ALL := -I. -Iinclude -D_GNU_SOURCE -DSEALBOX_VERSION='"$(VERSION)"' $(ENABLES) \
-	-DSEALBOX_DATADIR='"$(DATADIR)"' \
 	-DSEALBOX_TUNED_WOLFSSL=$(if $(filter system,$(WOLFSSL)),0,1)
 CFLAGS_ALL := -std=c11 $(WARN) $(OPT) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL := $(OPT) -Wl,--gc-sections $(LDFLAGS)

@@ -31,7 +31,7 @@ static const struct conf_key keys[] = {
 	{ "databox", "log_level", CONF_STR, offsetof(struct dbx_conf, log_level), "info", 0, 0, NULL,
 	  "error|warn|info|debug" },
 	{ "databox", "web_root", CONF_STR, offsetof(struct dbx_conf, web_root), DBX_WEB_ROOT_DEFAULT, 0, 0, NULL,
-	  "the built web app (make install puts it here); empty: serve the API only" },
+	  "the built web app; auto: BINDIR/../share/sealbox/databox-web, where make install puts it; empty: the API only" },
 };
 static const struct conf_spec spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL };
 

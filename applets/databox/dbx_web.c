@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applets/databox/dbx_server.h"
 #include "applets/databox/dbx_web.h"
@@ -71,6 +72,26 @@ static int path_ok(const char *p)
 	return 1;
 }
 
+const char *dbx_web_root(const char *root, char *buf, size_t cap)
+{
+	char exe[4096];
+	if (!root || strcmp(root, "auto") != 0)
+		return root;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "";
+	exe[n] = '\0';
+	for (int i = 0; i < 2; i++) { /* strip "/sealbox", then "/bin" */
+		char *slash = strrchr(exe, '/');
+		if (!slash)
+			return "";
+		*slash = '\0';
+	}
+	if (str_fmt(buf, cap, "%s/share/sealbox/databox-web", exe) < 0)
+		return "";
+	return buf;
+}
+
 void dbx_web_free(struct dbx_web *w)
 {
 	if (!w)
@@ -118,11 +139,12 @@ static int load_one(struct dbx_web *w, const char *root, const char *path, const
 
 struct dbx_web *dbx_web_load(const char *root, char *err, size_t errlen)
 {
-	char mpath[4096];
+	char mpath[4096], rbuf[4096];
 	json_error_t je;
 	const char *key;
 	json_t *v;
 
+	root = dbx_web_root(root, rbuf, sizeof(rbuf));
 	if (!root || !*root) {
 		str_copy(err, "web_root is empty: the web app is off", errlen);
 		return NULL;

@@ -8,12 +8,14 @@
 struct net_http_req;
 struct dbx_web;
 
-/* Where `make install` puts the built web app (the web_root default). */
-#ifndef SEALBOX_DATADIR
-#define SEALBOX_DATADIR "/usr/local/share/sealbox"
-#endif
-#define DBX_WEB_ROOT_DEFAULT SEALBOX_DATADIR "/databox-web"
+/* web_root "auto" (the default) is where `make install` puts the web app for the
+ * installed binary: BINDIR/../share/sealbox/databox-web (PREFIX/bin/sealbox ->
+ * PREFIX/share/sealbox/databox-web). Resolved at run time, so PREFIX is not compiled in. */
+#define DBX_WEB_ROOT_DEFAULT "auto"
 #define DBX_WEB_MANIFEST "/.well-known/databox-web.json"
+
+/* root, or for "auto" the folder next to the running binary, into buf. */
+const char *dbx_web_root(const char *root, char *buf, size_t cap);
 
 /* Loads every file the build's manifest (root/.well-known/databox-web.json) lists,
  * each checked against its SHA-256; NULL with err when there is no web app at root or a

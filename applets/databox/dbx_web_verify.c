@@ -20,7 +20,7 @@
 static const char usage[] =
 	"Usage: databox web-verify https://HOST[:PORT] [--web-root DIR] [--ca FILE]\n"
 	"Compares the web app the server sends with the build installed in DIR\n"
-	"(default " DBX_WEB_ROOT_DEFAULT ").\n";
+	"(default: BINDIR/../share/sealbox/databox-web, where make install puts it).\n";
 
 static int sink(const uint8_t *data, size_t len, void *arg)
 {
@@ -44,7 +44,7 @@ static int fetch_hash(struct net_httpc *h, const char *path, char hex[65], char 
 int dbx_web_verify_main(int argc, char **argv)
 {
 	const char *url = NULL, *root = DBX_WEB_ROOT_DEFAULT, *ca = NULL;
-	char err[512], mpath[4096];
+	char err[512], mpath[4096], rbuf[4096];
 	int bad = 0, n = 0, rc = EXIT_DATAERR;
 	json_t *local = NULL, *remote = NULL;
 	struct net_httpc *h = NULL;
@@ -67,6 +67,7 @@ int dbx_web_verify_main(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
+	root = dbx_web_root(root, rbuf, sizeof(rbuf));
 	str_fmt(mpath, sizeof(mpath), "%s%s", root, DBX_WEB_MANIFEST);
 	text = (char *)fs_read_file_new(mpath, 1 << 20, &len);
 	local = text ? json_loadb(text, len, 0, NULL) : NULL;

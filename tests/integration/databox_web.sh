@@ -109,6 +109,15 @@ bg "$SEALBOX" databox serve -d -c "$TMP/db2.ini" 2>"$TMP/server2.log"
 wait_port 127.0.0.1 "$port2" || fail "second server listens"
 "$SEALBOX" databox web-verify "https://localhost:$port2" --ca "$CERTS/ca.pem" --web-root "$web" >"$TMP/wv2" 2>&1; rc=$?
 check "web-verify: a server with a tampered bundle (and a matching manifest) fails with 65" sh -c "[ $rc = 65 ] && grep -q 'MISMATCH /assets/app-' '$TMP/wv2' && grep -q 'does NOT serve' '$TMP/wv2'"
+# web_root = auto: a binary in PREFIX/bin serves PREFIX/share/sealbox/databox-web
+mkdir -p "$TMP/prefix/bin" "$TMP/prefix/share/sealbox"
+cp "$SEALBOX" "$TMP/prefix/bin/sealbox" && cp -r "$web" "$TMP/prefix/share/sealbox/databox-web"
+port4=$(free_port)
+sed "s|^listen = .*|listen = 127.0.0.1:$port4|; s|^web_root = .*|web_root = auto|; s|^state_dir = .*|state_dir = $TMP/state4|" "$TMP/db.ini" >"$TMP/db4.ini"
+bg "$TMP/prefix/bin/sealbox" databox serve -d -c "$TMP/db4.ini" 2>"$TMP/server4.log"
+wait_port 127.0.0.1 "$port4" || fail "fourth server listens"
+"$TMP/prefix/bin/sealbox" databox web-verify "https://localhost:$port4" --ca "$CERTS/ca.pem" >"$TMP/wv4" 2>&1; rc=$?
+check "web_root = auto finds the web app next to the binary (web-verify, also auto, passes)" [ $rc = 0 ]
 # a web_root whose file changed after the build: the server refuses the web app at start
 cp -r "$web" "$TMP/web3" && printf x >>"$TMP/web3/sw.js"
 port3=$(free_port)

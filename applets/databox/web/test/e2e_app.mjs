@@ -39,7 +39,17 @@ export async function appTests({ page, cfg, ok, T }) {
 	ok('app: the key pair made in the browser unlocks with the CLI (RSA-4096, PBKDF2-HMAC-SHA1, 1300000 iterations, 20-byte salt)',
 		/unlocked RSA-4096 key pair \(RSA-4096; PBKDF2-HMAC-SHA1, 1300000 iterations, 20-byte salt; matches/.test(cliUnlock), cliUnlock);
 
+	// the session expires mid-form: sign in again over the page, the typed name stays
 	await page.fill('#room-name', 'webroom');
+	await page.route('**/api/v1/nodes/rooms', (route) => route.fulfill({ status: 401, contentType: 'application/json',
+		body: '{"code":401,"message":"login required"}' }));
+	await page.click('#room-create');
+	await page.waitForSelector('#relogin-form');
+	await page.unroute('**/api/v1/nodes/rooms');
+	await page.fill('#relogin-password', 'carol-login-pw');
+	await page.press('#relogin-password', 'Enter');
+	await page.waitForSelector('#relogin-form', { state: 'detached' });
+	ok('app: an expired session asks to sign in again over the page and keeps the form', (await page.inputValue('#room-name')) === 'webroom');
 	await page.click('#room-create');
 	await page.waitForSelector('a.room-link[data-name="webroom"]');
 	ok('app: an encrypted room is created in the browser', /yes/.test(await page.locator('#rooms tr', { hasText: 'webroom' }).textContent()));

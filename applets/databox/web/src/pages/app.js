@@ -12,11 +12,7 @@ import { sharesView } from './app_shares.js';
 export const state = { account: null, keypair: null, priv: null };
 
 export function appPage() {
-	session.onExpired(() => {
-		session.clear();
-		state.priv = null;
-		loginView('Your session has expired. Please sign in again.');
-	});
+	session.onExpired(expired);
 	if (session.expired())
 		return loginView();
 	start();
@@ -33,6 +29,35 @@ export function page(...children) {
 	const root = mount(h('main', {}, ...children));
 	root.querySelector('header').append(topbar());
 	return root;
+}
+
+// The token expired (or the server refused it): sign in again over the page, so what
+// was typed into a form stays; the unlocked key stays in memory too.
+function expired() {
+	session.clear();
+	if (!state.account || !document.querySelector('main') || document.getElementById('relogin-form'))
+		return state.account ? undefined : loginView('Your session has expired. Please sign in again.');
+	const st = status();
+	const pw = h('input', { id: 'relogin-password', type: 'password', autocomplete: 'current-password', required: true });
+	const btn = h('button', { type: 'submit', id: 'relogin-submit' }, 'Sign in');
+	const form = h('form', { id: 'relogin-form', class: 'banner' },
+		`Your session has expired. Sign in again as ${state.account.userName} to continue (nothing on this page is lost): `,
+		pw, btn, st);
+	document.querySelector('main').prepend(form);
+	pw.focus();
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		btn.disabled = true;
+		try {
+			const r = await call('POST', '/auth/login', { userName: state.account.userName, password: pw.value }, { public: true });
+			pw.value = '';
+			session.set(r.token, r.expireAt);
+			form.remove();
+		} catch (e) {
+			btn.disabled = false;
+			st.set(e.status === 401 ? 'Wrong password.' : e.message, 'error');
+		}
+	});
 }
 
 function logout() {
@@ -82,8 +107,7 @@ async function start() {
 	// token expiry: back to the login page a little before the server refuses it
 	const exp = Number(sessionStorage.getItem('databox-token-exp') || 0) * 1000;
 	if (exp)
-		setTimeout(() => { if (session.token) { session.clear(); loginView('Your session has expired. Please sign in again.'); } },
-			Math.max(0, exp - Date.now()));
+		setTimeout(() => { if (session.token) expired(); }, Math.max(0, exp - Date.now()));
 	if (!state.account.isEncryptionEnabled)
 		return keySetupView();
 	state.keypair = await call('GET', '/user/account/keypair');
