@@ -11,6 +11,7 @@
 #   make WOLFSSL=system       link Debian's libwolfssl instead of the tuned static one
 #   make CROSS=arm-linux-gnueabihf-   cross-compile (docs/building.md)
 #   make install DESTDIR=... PREFIX=/usr
+#   make DATABOX_WEB=0        without databox's web app (no node/npm needed)
 
 APPLETS ?= tunneld viewer mailgw databox hitc
 WOLFSSL ?= static
@@ -23,6 +24,9 @@ DESTDIR ?=
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# databox's web_root "auto" finds the web app at BINDIR/../share/sealbox/databox-web.
+DATADIR := $(PREFIX)/share/sealbox
+DATABOX_WEB ?= 1
 
 # viewer-master / viewer-client live in one folder.
 APPLETS := $(sort $(patsubst viewer-%,viewer,$(APPLETS)))
@@ -127,9 +131,22 @@ $(shell mkdir -p $(B); [ "$$(cat $(CONFIG_STAMP) 2>/dev/null)" = '$(CONFIG_LINE)
 SUITES_STAMP := $(B)/.suites
 $(shell [ "$$(cat $(SUITES_STAMP) 2>/dev/null)" = '$(UNIT_SRC)' ] || echo '$(UNIT_SRC)' > $(SUITES_STAMP))
 
-.PHONY: all deps test-deps test unit fuzz demo install clean distclean lint-layers bench help
+.PHONY: all web deps test-deps test unit fuzz demo install clean distclean lint-layers bench help
 
-all: $(BIN)
+# databox's web app (applets/databox/web, docs/databox-web.md): bundled by esbuild from
+# the npm modules pinned in its package-lock.json into build/web.
+WEB_DIR := applets/databox/web
+WEB_OUT := build/web
+WEB_STAMP := $(if $(and $(filter databox,$(APPLETS)),$(filter 1,$(DATABOX_WEB))),$(WEB_OUT)/.well-known/databox-web.json)
+WEB_SRC := $(wildcard $(WEB_DIR)/src/*.js $(WEB_DIR)/src/*/*.js) $(WEB_DIR)/style.css $(WEB_DIR)/build.mjs
+
+all: $(BIN) $(WEB_STAMP)
+
+web: $(WEB_OUT)/.well-known/databox-web.json
+$(WEB_DIR)/node_modules/.package-lock.json: $(WEB_DIR)/package-lock.json mk/web-deps.sh
+	@sh mk/web-deps.sh
+$(WEB_OUT)/.well-known/databox-web.json: $(WEB_SRC) $(WEB_DIR)/node_modules/.package-lock.json
+	cd $(WEB_DIR) && node build.mjs $(abspath $(WEB_OUT))
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -202,8 +219,8 @@ $(foreach f,$(BENCH_SRC),$(eval $(call bench_rule,$(f))))
 unit: $(UNIT_BIN)
 
 test: test-deps
-	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) $(REPLAY_BINS) $(TOOL_BINS)
-	@SEALBOX=$(abspath $(BIN)) UNIT_TESTS=$(abspath $(UNIT_BIN)) REPLAY_DIR=$(abspath $(B)/replay) \
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) $(REPLAY_BINS) $(TOOL_BINS) $(WEB_STAMP)
+	@SEALBOX=$(abspath $(BIN)) DATABOX_WEB_BUILD=$(if $(WEB_STAMP),$(abspath $(WEB_OUT))) UNIT_TESTS=$(abspath $(UNIT_BIN)) REPLAY_DIR=$(abspath $(B)/replay) \
 		TOOLS=$(abspath $(B)/tools) SAN=$(SAN) WOLFSSL=$(WOLFSSL) sh tests/run.sh
 
 # libFuzzer builds: everything compiled again with clang and the fuzzer runtime.
@@ -233,8 +250,12 @@ bench:
 	@for b in bench/*/run; do [ -n "$(BB)" ] && case $$b in *$(BB)*) ;; *) continue ;; esac; \
 		echo "== $$b"; SEALBOX=$(abspath $(BIN)) BENCH_BIN=$(abspath $(B)/bench) TOOLS=$(abspath $(B)/tools) sh $$b; done
 
-install: $(BIN)
+install: $(BIN) $(WEB_STAMP)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/sealbox $(DESTDIR)$(SYSTEMDDIR)
+	@if [ -n "$(WEB_STAMP)" ]; then d=$(DESTDIR)$(DATADIR)/databox-web; rm -rf $$d; \
+		install -d $$d/assets $$d/.well-known; \
+		for f in $$(cd $(WEB_OUT) && find . -type f); do install -m 0644 $(WEB_OUT)/$$f $$d/$$f; done; \
+		echo "installed databox's web app in $$d"; fi
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sealbox
 	@for a in $$($(abspath $(BIN)) --list); do \
 		ln -sf sealbox $(DESTDIR)$(PREFIX)/bin/$$a; done

@@ -7,6 +7,7 @@
 #include "applets/databox/dbx.h"
 #include "applets/databox/dbx_client.h"
 #include "applets/databox/dbx_server.h"
+#include "applets/databox/dbx_web.h"
 #include "core/cli.h"
 #include "core/exitcode.h"
 
@@ -14,7 +15,7 @@ static int databox_main(int argc, char **argv);
 
 const struct applet databox_applet = {
 	"databox", databox_main,
-	"crypto ... | serve [-d] [-c FILE] | admin ... | login | keygen | room | ls | upload | download | distribute | share | upload-share | keypair reset | rescue",
+	"crypto ... | serve [-d] [-c FILE] | admin ... | login | keygen | room | ls | upload | download | distribute | share | upload-share | keypair reset | rescue | web-verify",
 	APPLET_DAEMON,
 	"end-to-end encrypted data rooms (server and client)",
 	&dbx_conf_spec,
@@ -43,6 +44,8 @@ static int databox_main(int argc, char **argv)
 		return dbx_cmd_download(argc - 1, argv + 1);
 	if (strcmp(argv[1], "share") == 0)
 		return dbx_cmd_share(argc - 1, argv + 1);
+	if (strcmp(argv[1], "web-verify") == 0)
+		return dbx_web_verify_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "upload-share") == 0)
 		return dbx_cmd_upload_share(argc - 1, argv + 1);
 	static const char *const client_cmds[] = { "login", "keygen", "room", "ls", "distribute", "keypair", "rescue" };

@@ -32,6 +32,29 @@ struct sopts {
 	char **args;
 };
 
+/* The browser's share page for an API link's access key (docs/databox-web.md). */
+static void print_web_link(json_t *cfg, json_t *rep, const char *page)
+{
+	const char *key = json_string_value(json_object_get(rep, "accessKey"));
+	if (key)
+		fprintf(stderr, "in a browser: %s/%s/%s\n", json_string_value(json_object_get(cfg, "server")), page, key);
+}
+
+/* A browser link (/s/KEY, /u/KEY) as the API path of the same share, in buf; other
+ * paths are returned as they are. */
+static const char *api_path(const char *p, char *buf, size_t cap)
+{
+	char key[33];
+	int n = 0;
+	if (sscanf(p, "/s/%32[0-9a-f]%n", key, &n) == 1 && strlen(key) == 32 && p[n] == '\0')
+		str_fmt(buf, cap, "/api/v1/public/shares/downloads/%s", key);
+	else if (sscanf(p, "/u/%32[0-9a-f]%n", key, &n) == 1 && strlen(key) == 32 && p[n] == '\0')
+		str_fmt(buf, cap, "/api/v1/public/shares/uploads/%s", key);
+	else
+		return p;
+	return buf;
+}
+
 static const struct option sopt_table[] = {
 	{ "key-password-file", required_argument, NULL, 'k' },
 	{ "share-password-file", required_argument, NULL, 's' },
@@ -150,6 +173,7 @@ static int share_create(struct sopts *o)
 	}
 	printf("%s%s\n", json_string_value(json_object_get(c.cfg, "server")),
 	       json_string_value(json_object_get(rep, "link")));
+	print_web_link(c.cfg, rep, "s");
 	rc = EXIT_OK;
 out:
 	dbx_file_key_wipe(&plain);
@@ -213,11 +237,15 @@ static int share_get(struct sopts *o)
 	}
 	const char *link = o->args[0], *scheme = strstr(link, "://");
 	const char *p = scheme ? strchr(scheme + 3, '/') : NULL;
-	if (!p || (size_t)(p - link) >= sizeof(base) || strlen(p) > 400 || !strstr(p, "/public/shares/downloads/")) {
+	char pbuf[100];
+	size_t blen = p ? (size_t)(p - link) : 0;
+	if (p)
+		p = api_path(p, pbuf, sizeof(pbuf));
+	if (!p || blen >= sizeof(base) || strlen(p) > 400 || !strstr(p, "/public/shares/downloads/")) {
 		fprintf(stderr, "databox share get: not a share link: %s\n", link);
 		return EXIT_USAGE;
 	}
-	str_copy(base, link, (size_t)(p - link) + 1);
+	str_copy(base, link, blen + 1);
 	if (!(h = net_httpc_new(base, o->ca, err, sizeof(err)))) {
 		fprintf(stderr, "databox share get: %s\n", err);
 		return EXIT_CONFIG;
@@ -332,6 +360,7 @@ static int upload_share_create(struct sopts *o)
 	}
 	printf("%s%s\n", json_string_value(json_object_get(c.cfg, "server")),
 	       json_string_value(json_object_get(rep, "link")));
+	print_web_link(c.cfg, rep, "u");
 	rc = EXIT_OK;
 out:
 	json_decref(node);
@@ -377,11 +406,15 @@ static int upload_share_put(struct sopts *o)
 	const char *link = o->args[0], *file = o->args[1], *scheme = strstr(link, "://");
 	const char *p = scheme ? strchr(scheme + 3, '/') : NULL;
 	const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	if (!p || (size_t)(p - link) >= sizeof(base) || strlen(p) > 300 || !strstr(p, "/public/shares/uploads/")) {
+	char pbuf[100];
+	size_t blen = p ? (size_t)(p - link) : 0;
+	if (p)
+		p = api_path(p, pbuf, sizeof(pbuf));
+	if (!p || blen >= sizeof(base) || strlen(p) > 300 || !strstr(p, "/public/shares/uploads/")) {
 		fprintf(stderr, "databox upload-share put: not an upload share link: %s\n", link);
 		return EXIT_USAGE;
 	}
-	str_copy(base, link, (size_t)(p - link) + 1);
+	str_copy(base, link, blen + 1);
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "databox upload-share put: %s: %s\n", file, strerror(errno));
 		return EXIT_NOINPUT;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "applets/databox/dbx_server.h"
+#include "applets/databox/dbx_web.h"
 #include "core/conf.h"
 #include "core/str.h"
 
@@ -29,6 +30,8 @@ static const struct conf_key keys[] = {
 	  86400, NULL, "lockout after too many failed logins" },
 	{ "databox", "log_level", CONF_STR, offsetof(struct dbx_conf, log_level), "info", 0, 0, NULL,
 	  "error|warn|info|debug" },
+	{ "databox", "web_root", CONF_STR, offsetof(struct dbx_conf, web_root), DBX_WEB_ROOT_DEFAULT, 0, 0, NULL,
+	  "the built web app; auto: BINDIR/../share/sealbox/databox-web, where make install puts it; empty: the API only" },
 };
 const struct conf_spec dbx_conf_spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL, NULL };
 

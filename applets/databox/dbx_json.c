@@ -330,8 +330,9 @@ static int set_b64(json_t *o, const char *name, const uint8_t *p, size_t len)
 json_t *dbx_file_key_to_json(const struct dbx_file_key *fk)
 {
 	json_t *o = json_object();
-	const char *ver = fk->encrypted ? dbx_fk_version_name(fk->version)
-					: fk->plain_js ? "AES-256-GCM" : "A";
+	/* a plain key is written as "AES-256-GCM", the name DRACOON's current SDKs use (and
+	 * require); "A" (the Java, C# and Swift SDKs' older name) is still read */
+	const char *ver = fk->encrypted ? dbx_fk_version_name(fk->version) : "AES-256-GCM";
 
 	if (!o || json_object_set_new(o, "version", json_string(ver)) < 0 ||
 	    set_b64(o, "key", fk->key, fk->keylen) < 0 ||

@@ -47,7 +47,7 @@ int dbx_keypair_from_json(json_t *root, struct dbx_keypair *kp, char *err, size_
 struct dbx_file_key {
 	int encrypted;
 	int version;          /* encrypted: DBX_KP_A / DBX_KP_RSA4096; plain: 0 */
-	int plain_js;         /* plain read as "AES-256-GCM" (JS/dco3) rather than "A" */
+	int plain_js;         /* plain read as "AES-256-GCM" rather than "A" (written as "AES-256-GCM" always) */
 	uint8_t key[DBX_RSA_MAX_BYTES];
 	size_t keylen;
 	uint8_t iv[DBX_FILE_IV_LEN];

@@ -7,6 +7,7 @@
 
 #include "applets/databox/dbx.h"
 #include "applets/databox/dbx_server.h"
+#include "applets/databox/dbx_web.h"
 #include "core/daemon.h"
 #include "core/exitcode.h"
 #include "core/log.h"
@@ -108,8 +109,13 @@ int dbx_serve_main(int argc, char **argv)
 		rc = EXIT_OSERR;
 		goto out;
 	}
+	s.web = dbx_web_load(s.conf.web_root, err, sizeof(err));
+	if (s.web)
+		log_info("databox: web app from %s", s.conf.web_root);
+	else
+		log_warn("databox: %s; serving the API only", err);
 	s.http = net_http_new(s.loop, s.conf.listen, s.tls, (size_t)s.conf.max_chunk + 65536,
-			      dbx_api_handle, &s, err, sizeof(err));
+			      dbx_http_handle, &s, err, sizeof(err));
 	if (!s.http) {
 		fprintf(stderr, "databox: %s\n", err);
 		rc = EXIT_UNAVAILABLE;
@@ -132,6 +138,7 @@ int dbx_serve_main(int argc, char **argv)
 		daemon_pidfile_remove(o.pidfile);
 out:
 	net_http_free(s.http);
+	dbx_web_free(s.web);
 	dbx_db_close(&s);
 	if (s.loop)
 		net_loop_free(s.loop);

@@ -13,6 +13,7 @@ struct net_loop;
 struct net_http;
 struct net_http_req;
 struct cry_tls_ctx;
+struct dbx_web;
 
 struct dbx_conf {
 	char *listen;
@@ -25,6 +26,7 @@ struct dbx_conf {
 	long login_max_failures;
 	long login_lockout;      /* seconds */
 	char *log_level;
+	char *web_root;          /* the built web app (dbx_web.c); empty = none */
 };
 
 struct dbx_server {
@@ -32,6 +34,7 @@ struct dbx_server {
 	struct net_loop *loop;
 	struct net_http *http;
 	struct cry_tls_ctx *tls;
+	struct dbx_web *web;     /* NULL: no web app, the API only */
 	sqlite3 *db;
 	char blob_dir[4096];
 	char upload_dir[4096];

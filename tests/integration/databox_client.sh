@@ -4,29 +4,19 @@
 # shared with the members at once), download by the second user, password loss and
 # re-distribution, ls, a tampered blob, and the errors a user sees.
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/integration/databox_common.inc"
 
 command -v curl >/dev/null || { skip "databox client: curl not installed"; exit 0; }
 certs
 port=$(free_port)
-cat >"$TMP/db.ini" <<EOF
-[databox]
-listen = 127.0.0.1:$port
-tls_cert = $CERTS/server.pem
-tls_key = $CERTS/server.key
-state_dir = $TMP/state
-password_iterations = 1000
-EOF
-printf 'alice-login-pw\n' >"$TMP/alice.login"
-printf 'bob-login-pw\n' >"$TMP/bob.login"
-"$SEALBOX" databox admin -c "$TMP/db.ini" user add alice --password-file "$TMP/alice.login" >/dev/null
-"$SEALBOX" databox admin -c "$TMP/db.ini" user add bob --password-file "$TMP/bob.login" >/dev/null
-printf 'carol-login-pw\n' >"$TMP/carol.login"
-"$SEALBOX" databox admin -c "$TMP/db.ini" user add carol --admin --password-file "$TMP/carol.login" >/dev/null
+dbx_ini
+dbx_user alice
+dbx_user bob
+dbx_user carol --admin
 bg "$SEALBOX" databox serve -d -c "$TMP/db.ini" 2>"$TMP/server.log"
 server_pid=$last_pid
 wait_port 127.0.0.1 "$port" || { fail "databox serve listens"; exit 1; }
 
-as() { u=$1; shift; env HOME="$TMP/home-$u" XDG_CONFIG_HOME= "$SEALBOX" databox "$@"; }
 mkdir -p "$TMP/home-alice" "$TMP/home-bob"
 as alice login --server "https://localhost:$port" --ca "$CERTS/ca.pem" --user alice --password-file "$TMP/alice.login" >"$TMP/o" 2>&1
 check "alice logs in" grep -q 'logged in to https://localhost' "$TMP/o"

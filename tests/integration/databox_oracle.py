@@ -285,8 +285,8 @@ def main():
     with open(p("enc.bin"), "rb") as f:
         ct = f.read()
     check("encrypt-file: ciphertext exactly as long as the plaintext", len(ct) == len(data))
-    check("encrypt-file: file key is version A with 32-byte key, 12-byte iv, 16-byte tag, 0600",
-          key["version"] == "A" and len(base64.b64decode(key["key"])) == 32 and
+    check("encrypt-file: file key is version AES-256-GCM with 32-byte key, 12-byte iv, 16-byte tag, 0600",
+          key["version"] == "AES-256-GCM" and len(base64.b64decode(key["key"])) == 32 and
           len(base64.b64decode(key["iv"])) == 12 and len(base64.b64decode(key["tag"])) == 16 and
           os.stat(p("efk_file.json")).st_mode & 0o777 == 0o600)
     try:

@@ -19,6 +19,10 @@ for f in "$TOP"/etc/*.ini; do
 	[ -f "$f" ] || continue
 	check "sample $(basename "$f") installed" cmp -s "$f" "$TMP/root/etc/sealbox/$(basename "$f")"
 done
+if [ -n "${DATABOX_WEB_BUILD:-}" ]; then
+	check "databox's web app installed where web_root = auto finds it, with its manifest" \
+		cmp -s "$DATABOX_WEB_BUILD/.well-known/databox-web.json" "$TMP/root/usr/share/sealbox/databox-web/.well-known/databox-web.json"
+fi
 # A second install keeps a locally edited configuration.
 for f in "$TMP"/root/etc/sealbox/*.ini; do [ -f "$f" ] && echo "# local edit" >>"$f"; done
 make -s -C "$TOP" install SAN="${SAN:-0}" DESTDIR="$TMP/root" PREFIX=/usr SYSCONFDIR=/etc >/dev/null 2>&1

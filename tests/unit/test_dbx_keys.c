@@ -42,7 +42,7 @@ static void plain_file_key_roundtrip_in_sdk_layout(void)
 	CHECK_EQ(fk.tag[15], 0xf4);
 	json_t *o = dbx_file_key_to_json(&fk);
 	char *s = o ? dbx_json_dump_new(o) : NULL;
-	CHECK_STR(s, "{\n  \"version\": \"A\",\n  \"key\": \"RZIcE5VWziSw4EPsfa40xKGM95LAdC/WMMY84g4aOHo=\",\n"
+	CHECK_STR(s, "{\n  \"version\": \"AES-256-GCM\",\n  \"key\": \"RZIcE5VWziSw4EPsfa40xKGM95LAdC/WMMY84g4aOHo=\",\n"
 		  "  \"iv\": \"8O+rDR/+InRDmWxB\",\n  \"tag\": \"SsQh5Pws/rmrVC2b+25v9A==\"\n}");
 	free(s);
 	json_decref(o);

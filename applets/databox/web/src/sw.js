@@ -1,0 +1,119 @@
+// sw.js - the service worker: answers /__databox/download/ID with a stream that
+// fetches the ciphertext, decrypts it (streaming GCM) and hands it to the browser's
+// download, so a file of any size passes in constant memory.
+//
+// The last piece of plaintext is held back until the GCM tag verified; a tag that
+// does not verify errors the stream, so the browser marks the download as failed
+// (it never completes under its real name) and the page says why.
+import { GcmStream } from './crypto/gcm.js';
+
+const jobs = new Map();
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+
+self.addEventListener('message', (e) => {
+	const m = e.data;
+	if (!m || m.type !== 'download' || !e.ports[0])
+		return;
+	jobs.set(m.id, { ...m, port: e.ports[0] });
+	// a job that is never fetched does not keep its key forever
+	setTimeout(() => jobs.delete(m.id), 60000);
+	e.ports[0].postMessage({ type: 'ready' });
+});
+
+function contentDisposition(name) {
+	const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+	return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+function decryptingStream(job) {
+	const port = job.port;
+	let reader = null, gcm = null, held = null, bytes = 0, lastReport = 0;
+	const fail = (c, message) => {
+		port.postMessage({ type: 'error', message });
+		if (job.key)
+			job.key.fill(0);
+		c.error(new Error(message));
+		if (reader)
+			reader.cancel().catch(() => {});
+	};
+	return new ReadableStream({
+		async start(c) {
+			const headers = job.auth ? { Authorization: job.auth } : {};
+			let r;
+			try {
+				r = await fetch(job.url, { headers, credentials: 'omit', cache: 'no-store' });
+			} catch (e) {
+				return fail(c, 'the server cannot be reached');
+			}
+			if (!r.ok) {
+				let msg = `the server answered ${r.status}`;
+				try { msg = (await r.json()).message || msg; } catch (e) { /* not JSON */ }
+				return fail(c, msg);
+			}
+			reader = r.body.getReader();
+			// files of unencrypted rooms pass through as they are
+			gcm = job.key ? await GcmStream.create(job.key, job.iv, false) : null;
+		},
+		async pull(c) {
+			if (!reader)
+				return;
+			try {
+				for (;;) {
+					const { done, value } = await reader.read();
+					if (done) {
+						const last = gcm ? await gcm.finalVerify(job.tag) : new Uint8Array(0);
+						if (held)
+							c.enqueue(held);
+						if (last.length)
+							c.enqueue(last);
+						c.close();
+						if (job.key)
+							job.key.fill(0);
+						port.postMessage({ type: 'done', bytes });
+						return;
+					}
+					bytes += value.length;
+					const out = gcm ? await gcm.update(value) : value;
+					if (bytes - lastReport > (1 << 20)) {
+						lastReport = bytes;
+						port.postMessage({ type: 'progress', bytes });
+					}
+					if (!out.length)
+						continue;
+					const prev = held;
+					held = out;
+					if (prev) {
+						c.enqueue(prev);
+						return;
+					}
+				}
+			} catch (e) {
+				fail(c, e.name === 'TagError' ? e.message : `download failed: ${e.message}`);
+			}
+		},
+		cancel() {
+			if (reader)
+				reader.cancel().catch(() => {});
+			port.postMessage({ type: 'error', message: 'the download was cancelled' });
+		},
+	}, { highWaterMark: 1 });
+}
+
+self.addEventListener('fetch', (e) => {
+	const u = new URL(e.request.url);
+	if (u.origin !== self.location.origin || !u.pathname.startsWith('/__databox/download/'))
+		return; // everything else goes to the network untouched
+	const job = jobs.get(u.pathname.slice('/__databox/download/'.length));
+	if (!job) {
+		e.respondWith(new Response('This download link is not valid (any more).', { status: 404 }));
+		return;
+	}
+	jobs.delete(job.id);
+	const headers = { 'Content-Type': 'application/octet-stream', 'Content-Disposition': contentDisposition(job.name),
+		'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' };
+	if (job.size !== undefined)
+		headers['Content-Length'] = String(job.size);
+	e.respondWith(new Response(decryptingStream(job), { headers }));
+});

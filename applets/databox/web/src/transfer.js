@@ -1,0 +1,113 @@
+// transfer.js - encrypted uploads (the File read in slices, constant memory) and
+// downloads streamed through the service worker (sw.js) into the file the browser saves.
+import { call } from './api.js';
+import { GcmStream } from './crypto/gcm.js';
+import { newFileKey, wrapFileKey, importPublic } from './crypto/keys.js';
+import { b64encode } from './crypto/bytes.js';
+
+export const CHUNK = 1 << 20; // 1 MiB, a multiple of the AES block, as the CLI sends
+
+// Encrypts file into an upload; chunkPath(offset) is the API path for a chunk.
+// Returns the plain file key with its tag (the caller wraps it and completes).
+// With plain: true (an unencrypted room) the bytes go as they are and null is returned.
+export async function sendEncrypted(file, chunkPath, { signal, onProgress, isPublic = false, plain = false } = {}) {
+	const fk = newFileKey();
+	const g = plain ? null : await GcmStream.create(fk.key, fk.iv, true);
+	let off = 0;
+	let held = null; // ciphertext is sent in CHUNK pieces: the last GCM bytes join the final piece
+	for (let pos = 0; pos < file.size || (pos === 0 && file.size === 0); pos += CHUNK) {
+		if (signal && signal.aborted)
+			throw new DOMException('cancelled', 'AbortError');
+		const slice = new Uint8Array(await file.slice(pos, pos + CHUNK).arrayBuffer());
+		let ct = g ? await g.update(slice) : slice;
+		if (g && pos + CHUNK >= file.size) {
+			const { last, tag } = await g.final();
+			fk.tag = tag;
+			if (last.length) {
+				const t = new Uint8Array(ct.length + last.length);
+				t.set(ct, 0);
+				t.set(last, ct.length);
+				ct = t;
+			}
+		}
+		if (ct.length) {
+			await call('POST', chunkPath(off), ct, { signal, public: isPublic });
+			off += ct.length;
+		}
+		if (onProgress)
+			onProgress(file.size ? Math.min(1, (pos + slice.length) / file.size) : 1);
+		if (file.size === 0)
+			break;
+	}
+	if (!g)
+		return null;
+	if (!fk.tag) {
+		const { tag } = await g.final();
+		fk.tag = tag;
+	}
+	return fk;
+}
+
+// Wraps fk for each {id, publicKeyContainer}; skips keys that do not import.
+export async function wrapForAll(fk, items) {
+	const out = [];
+	for (const it of items) {
+		try {
+			const pub = await importPublic(it.publicKeyContainer);
+			out.push({ userId: it.id, fileKey: await wrapFileKey(fk, pub) });
+		} catch (e) {
+			console.warn('skipping a key that does not import:', e.message);
+		}
+	}
+	return out;
+}
+
+// ---- downloads through the service worker ----
+
+let swReady = null;
+
+export function serviceWorkerReady() {
+	if (!swReady) {
+		swReady = (async () => {
+			if (!('serviceWorker' in navigator))
+				throw new Error('this browser cannot stream downloads (no service workers; a private window may disable them)');
+			await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+			await navigator.serviceWorker.ready;
+			if (!navigator.serviceWorker.controller)
+				await new Promise((res) => navigator.serviceWorker.addEventListener('controllerchange', res, { once: true }));
+			return navigator.serviceWorker.controller;
+		})();
+	}
+	return swReady;
+}
+
+// Streams url (ciphertext) through the service worker, which decrypts it into the
+// download named name and fails the download when the tag does not verify.
+export async function saveDecrypted({ url, auth, fk, name, size }, onProgress) {
+	const ctl = await serviceWorkerReady();
+	const id = b64encode(crypto.getRandomValues(new Uint8Array(18))).replace(/[+/=]/g, 'x');
+	const ch = new MessageChannel();
+	const result = new Promise((resolve, reject) => {
+		ch.port1.onmessage = (e) => {
+			const m = e.data;
+			if (m.type === 'ready') {
+				const a = document.createElement('a');
+				a.href = `/__databox/download/${id}`;
+				a.rel = 'noopener';
+				document.body.append(a);
+				a.click();
+				a.remove();
+			} else if (m.type === 'progress') {
+				if (onProgress)
+					onProgress(size ? m.bytes / size : 1);
+			} else if (m.type === 'done') {
+				resolve(m.bytes);
+			} else if (m.type === 'error') {
+				reject(new Error(m.message));
+			}
+		};
+	});
+	ctl.postMessage({ type: 'download', id, url, auth, key: fk ? fk.key : null, iv: fk ? fk.iv : null,
+		tag: fk ? fk.tag : null, name, size }, [ch.port2]);
+	return result;
+}

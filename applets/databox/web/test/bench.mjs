@@ -1,0 +1,77 @@
+// bench.mjs - one browser transfer for bench/databox_web/run: "KEY" uploads FILE
+// through /u/KEY, "s:KEY" downloads /s/KEY (password bench-share-pw) and compares with
+// FILE. Prints seconds and the peak RSS (VmHWM) over the browser's renderer processes.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [base, key, file, tmp] = process.argv.slice(2);
+const profile = fs.mkdtempSync(path.join(tmp, 'bprofile-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+	executablePath: '/usr/bin/chromium', headless: true, acceptDownloads: true, downloadsPath: tmp,
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+		'--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+// every renderer's VmHWM (peak RSS), sampled until the end (renderers may come and go)
+const hwm = new Map();
+const sample = () => {
+	for (const p of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(p))
+			continue;
+		try {
+			const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+			if (!cmd.includes('--type=renderer') || !cmd.includes(profile))
+				continue;
+			const m = fs.readFileSync(`/proc/${p}/status`, 'utf8').match(/VmHWM:\s+(\d+)/);
+			if (m)
+				hwm.set(p, Math.max(hwm.get(p) || 0, Number(m[1])));
+		} catch (e) { /* gone */ }
+	}
+};
+const timer = setInterval(sample, 200);
+const page = ctx.pages()[0] || await ctx.newPage();
+const status = (re) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('p.status')?.textContent || ''),
+	re.source, { timeout: 3600000, polling: 500 });
+let kind;
+const t0 = Date.now();
+if (key.startsWith('s:')) {
+	kind = 'down';
+	await page.goto(`${base}/s/${key.slice(2)}`);
+	await page.fill('#share-password', 'bench-share-pw');
+	const dlP = page.waitForEvent('download', { timeout: 3600000 });
+	await page.press('#share-password', 'Enter');
+	const dl = await dlP;
+	await status(/Saved|failed/);
+	const secs = (Date.now() - t0) / 1000;
+	const p = await dl.path();
+	// compare in slices (constant memory here too)
+	let same = !!p && fs.statSync(p).size === fs.statSync(file).size;
+	if (same) {
+		const a = fs.openSync(p, 'r'), b = fs.openSync(file, 'r');
+		const ba = Buffer.alloc(1 << 22), bb = Buffer.alloc(1 << 22);
+		for (let off = 0; same; off += ba.length) {
+			const na = fs.readSync(a, ba, 0, ba.length, off), nb = fs.readSync(b, bb, 0, bb.length, off);
+			if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb)))
+				same = false;
+			if (na === 0)
+				break;
+		}
+		fs.closeSync(a);
+		fs.closeSync(b);
+	}
+	console.log(`down_seconds=${secs}`);
+	console.log(`down_same=${same ? 'yes' : 'NO'}`);
+	if (p)
+		fs.rmSync(p);
+} else {
+	kind = 'up';
+	await page.goto(`${base}/u/${key}`);
+	await page.setInputFiles('#upload-files', [file]);
+	await page.click('#upload-send');
+	await status(/Done|sent/);
+	console.log(`up_seconds=${(Date.now() - t0) / 1000}`);
+}
+sample();
+clearInterval(timer);
+console.log(`${kind}_renderer_hwm_kb=${Math.max(0, ...hwm.values())}`);
+await ctx.close();

@@ -1,0 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { runVectors, runKeygen } from './vectors.mjs';
+const dir = process.argv[2];
+const vec = {};
+const walk = (d, pre) => { for (const f of fs.readdirSync(d)) { const p = path.join(d, f); if (fs.statSync(p).isDirectory()) walk(p, pre + f + '/'); else vec[pre + f] = fs.readFileSync(p, 'utf8'); } };
+walk(path.join(dir, 'java-crypto-sdk/unit'), '');
+vec['js/kp_rsa4096_2.json'] = fs.readFileSync(path.join(dir, 'js-crypto-sdk/test/keys/javascript/kp_rsa4096_2/kp_rsa4096_2.json'), 'utf8');
+vec['js/kp_rsa2048_old.json'] = fs.readFileSync(path.join(dir, 'js-crypto-sdk/test/keys/javascript/kp_rsa2048_old/kp_rsa2048_old.json'), 'utf8');
+const report = (n, ok) => console.log(`${ok ? 'ok' : 'not ok'} - ${n}`);
+await runVectors(vec, report);
+await runKeygen(report, 2000);
