@@ -116,9 +116,14 @@ int dbx_api_share_manage(struct dbx_server *s, struct net_http_req *r, long long
 int dbx_api_public(struct dbx_server *s, struct net_http_req *r, const char *method,
 		   const char *path);
 /* Uploads, shared with upload shares (dbx_api_transfer.c). */
-int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name, char id[33]);
-void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id);
-void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id);
+/* share_key: the upload share an upload is started through (NULL: the user's own); the
+ * upload can then be continued and completed only through that share. */
+int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name,
+		     const char *share_key, char id[33]);
+void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
+		      const char *share_key);
+void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
+			       const char *share_key);
 /* Streams blob id to r (shared by downloads and shares). */
 void dbx_stream_blob(struct dbx_server *s, struct net_http_req *r, long long id);
 
