@@ -251,6 +251,12 @@ static int upload_share_get(struct dbx_server *s, const char *key, long long *ta
 	return rc;
 }
 
+int dbx_upload_share_live(struct dbx_server *s, const char *key)
+{
+	long long target, creator;
+	return upload_share_get(s, key, &target, &creator, 0) == 0;
+}
+
 static int public_upload(struct dbx_server *s, struct net_http_req *r, const char *method, const char *path)
 {
 	char key[40], up[40], rest[32];

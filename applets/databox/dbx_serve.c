@@ -53,7 +53,8 @@ static void on_hup(int signo, void *arg)
 	rc->s->conf.login_max_failures = nc.login_max_failures;
 	rc->s->conf.login_lockout = nc.login_lockout;
 	dbx_conf_free(&nc);
-	log_info("reloaded %s (listen, TLS, state_dir and max_chunk apply after a restart)", rc->config);
+	log_info("reloaded %s (listen, TLS, state_dir, max_chunk, max_json and the connection limits apply "
+		 "after a restart)", rc->config);
 }
 
 static int load(struct dbx_server *s, const char *config)
@@ -108,13 +109,18 @@ int dbx_serve_main(int argc, char **argv)
 		rc = EXIT_OSERR;
 		goto out;
 	}
-	s.http = net_http_new(s.loop, s.conf.listen, s.tls, (size_t)s.conf.max_chunk + 65536,
+	long long big = s.conf.max_chunk > s.conf.max_json ? s.conf.max_chunk : s.conf.max_json;
+	s.http = net_http_new(s.loop, s.conf.listen, s.tls, (size_t)big + 65536,
 			      dbx_api_handle, &s, err, sizeof(err));
 	if (!s.http) {
 		fprintf(stderr, "databox: %s\n", err);
 		rc = EXIT_UNAVAILABLE;
 		goto out;
 	}
+	struct net_http_limits lim = { (unsigned)s.conf.header_timeout, (unsigned)s.conf.max_connections,
+				       (unsigned)s.conf.max_connections_per_address };
+	net_http_set_limits(s.http, &lim);
+	net_http_set_admit(s.http, dbx_api_admit, &s);
 	signal(SIGPIPE, SIG_IGN);
 	net_signal_add(s.loop, SIGTERM, on_signal, &s);
 	net_signal_add(s.loop, SIGINT, on_signal, &s);
