@@ -119,7 +119,7 @@ def write_conf(port, extra=""):
     with open(conf, "w") as f:
         f.write("[databox]\nlisten = 127.0.0.1:%d\ntls_cert = %s/server.pem\ntls_key = %s/server.key\n"
                 "state_dir = %s/state\npassword_iterations = 1000\nlogin_max_failures = 3\n"
-                "max_chunk = 1M\n%s" % (port, CERTS, CERTS, T, extra))
+                "%s" % (port, CERTS, CERTS, T, extra if "max_chunk" in extra else "max_chunk = 1M\n" + extra))
     return conf
 
 
