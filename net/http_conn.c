@@ -32,7 +32,8 @@
 
 #define SMALL_BODY (64 * 1024)   /* bodies up to this share the head's deadline */
 #define LINGER_SECS 2            /* reading (and dropping) after a refusal, so the
-				  * client sees the answer and not a reset */
+				  * client sees the answer and not a reset... */
+#define LINGER_BYTES (1024 * 1024) /* ...but not a whole refused body */
 
 struct net_http_conn {
 	struct net_http *h;       /* NULL once the server is gone */
@@ -46,6 +47,7 @@ struct net_http_conn {
 	void (*on_close)(void *);
 	void *on_close_arg;
 	uint64_t body_left;
+	size_t discarded;         /* read and dropped after a refusal */
 	int up;                   /* TLS handshake done (always 1 without TLS) */
 	int failed, closing, in_body, queued;
 	char peer[INET6_ADDRSTRLEN];
@@ -206,9 +208,13 @@ static ssize_t tls_send(void *arg, const uint8_t *buf, size_t len)
 	return evbuffer_add(bufferevent_get_output(c->under), buf, len) < 0 ? -1 : (ssize_t)len;
 }
 
-/* TLS: the handshake, then everything decrypted into c->plain. 0, or -1 on failure. */
+/* TLS: the handshake, then decrypts into c->plain until it holds PLAIN_CAP (so what
+ * a refused request sent is never all decrypted and held). 1 when it decrypted
+ * something, 0 when not, -1 on failure. */
+#define PLAIN_CAP (NET_HTTP_MAX_HEAD + 16384)
 static int tls_in(struct net_http_conn *c)
 {
+	int got = 0;
 	uint8_t buf[16384];
 	if (!c->up) {
 		int rc = cry_tls_handshake(c->tls);
@@ -225,17 +231,19 @@ static int tls_in(struct net_http_conn *c)
 		if (evbuffer_get_length(bufferevent_get_output(c->self)))
 			bufferevent_flush(c->self, EV_WRITE, BEV_NORMAL);
 	}
-	for (;;) {
+	while (evbuffer_get_length(c->plain) < PLAIN_CAP) {
 		ssize_t n = cry_tls_read(c->tls, buf, sizeof(buf));
 		if (n > 0) {
 			evbuffer_add(c->plain, buf, (size_t)n);
+			got = 1;
 			continue;
 		}
 		if (n == CRY_TLS_WANT_READ || n == CRY_TLS_WANT_WRITE || n == CRY_TLS_CLOSED)
-			return 0;
+			return got;
 		log_info("https: %s: TLS read failed (%zd): %s", c->peer, n, cry_tls_error(c->tls));
 		return -1;
 	}
+	return got;
 }
 
 static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evbuffer *dst,
@@ -249,14 +257,27 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
 	if (c->failed)
 		return BEV_ERROR;
 	if (c->closing) {
+		c->discarded += evbuffer_get_length(src);
 		evbuffer_drain(src, evbuffer_get_length(src));
+		if (c->discarded > LINGER_BYTES)
+			arm(c, 0);
 		return BEV_NEED_MORE;
 	}
-	if (c->tls && tls_in(c) < 0) {
-		c->failed = 1;
-		return BEV_ERROR;
-	}
-	return guard(c, c->tls ? c->plain : src, dst) ? BEV_OK : BEV_NEED_MORE;
+	if (!c->tls)
+		return guard(c, src, dst) ? BEV_OK : BEV_NEED_MORE;
+	/* decrypt a bounded amount, let the guard pass or refuse it, repeat */
+	int produced = 0, got;
+	do {
+		got = tls_in(c);
+		if (got < 0) {
+			c->failed = 1;
+			return BEV_ERROR;
+		}
+		produced |= guard(c, c->plain, dst);
+	} while (got && !c->closing);
+	if (c->closing)
+		evbuffer_drain(c->plain, evbuffer_get_length(c->plain));
+	return produced ? BEV_OK : BEV_NEED_MORE;
 }
 
 static enum bufferevent_filter_result filter_out(struct evbuffer *src, struct evbuffer *dst,

@@ -130,10 +130,10 @@ def add_user(conf, name, pw):
                            p(name + ".login")], capture_output=True)
 
 
-def start_server(conf, preexec=None):
+def start_server(conf, preexec=None, env=None):
     log = open(p("server.log"), "ab")
     pr = subprocess.Popen([SEALBOX, "databox", "serve", "-d", "-c", conf], stdout=log, stderr=log,
-                          preexec_fn=preexec)
+                          preexec_fn=preexec, env=env)
     procs.append(pr)
     return pr
 
