@@ -5,12 +5,14 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_vwtest import free_port, wait_port  # noqa: E402,F401  (loopback ports, shared with the viewer's tests)
 
 SEALBOX = os.environ["SEALBOX"]
 TOP = os.environ.get("TOP", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -39,25 +41,6 @@ def check(name, cond, why=""):
 
 def p(n):
     return os.path.join(T, n)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, secs=10):
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def wait_for(cond, secs=20, step=0.1):
