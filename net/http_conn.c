@@ -222,7 +222,7 @@ static int tls_in(struct net_http_conn *c)
 			return 0;
 		if (rc != CRY_TLS_OK) {
 			if (c->h)
-				net_http_log_limited_(c->h, NET_HTTP_LOG_DROP, "https: %s: TLS handshake failed: %s",
+				net_http_log_limited_(c->h, NET_HTTP_LOG_DROP, "https: %s: %s",
 						      c->peer, cry_tls_error(c->tls));
 			return -1;
 		}

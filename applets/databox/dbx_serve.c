@@ -87,7 +87,9 @@ int dbx_serve_main(int argc, char **argv)
 	if (load(&s, o.config) < 0)
 		goto out;
 	if (!s.conf.plain_http) {
-		struct cry_tls_conf tc = { .server = 1, .cert_file = s.conf.tls_cert, .key_file = s.conf.tls_key };
+		/* the HTTPS profile: AEAD-only TLS 1.2, session tickets (docs/crypto.md) */
+		struct cry_tls_conf tc = { .server = 1, .cert_file = s.conf.tls_cert, .key_file = s.conf.tls_key,
+					   .aead_only = 1, .session_tickets = 1 };
 		s.tls = cry_tls_ctx_new(&tc, err, sizeof(err));
 		if (!s.tls) {
 			fprintf(stderr, "databox: %s: %s\n", o.config, err);
