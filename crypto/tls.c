@@ -48,6 +48,7 @@ struct cry_tls_ctx {
 	enum cry_verify verify;
 	int require_client_cert;
 	int tickets;
+	int aead_only;
 	struct sni_entry sni[MAX_SNI];
 	size_t nsni;
 	/* Client: the last session per host for resumption (tickets). */
@@ -180,6 +181,45 @@ static int load_cert_key(WOLFSSL_CTX *wctx, const char *cert, const char *key, c
 
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
 
+/* The suites on offer: never the pre-standard ChaCha20-Poly1305 "-OLD" suites (0xcc13,
+ * 0xcc15); with aead_only, for TLS 1.2 only forward-secret AEAD suites (Mozilla's
+ * "intermediate": ECDHE or DHE with AES-GCM or ChaCha20-Poly1305). The TLS 1.3 suites
+ * are all AEAD and stay. Filtered by name from what this wolfSSL was built with. */
+static int set_suites(WOLFSSL_CTX *w, int aead_only)
+{
+	char all[8192], out[8192];
+	size_t o = 0;
+
+	if (wolfSSL_get_ciphers(all, (int)sizeof(all)) != WOLFSSL_SUCCESS)
+		return -1;
+	/* pass 0: TLS 1.3 and the forward-secret AEAD suites, first in preference;
+	 * pass 1 (mail only): the rest */
+	for (int pass = 0; pass < (aead_only ? 1 : 2); pass++) {
+		for (const char *t = all; *t;) {
+			size_t n = strcspn(t, ":");
+			int fs = strncmp(t, "ECDHE-", 6) == 0 || strncmp(t, "DHE-", 4) == 0;
+			int aead = (memmem(t, n, "-GCM-", 5) != NULL) ||
+				   (n >= 17 && memcmp(t + n - 17, "CHACHA20-POLY1305", 17) == 0);
+			int good = strncmp(t, "TLS13-", 6) == 0 || (fs && aead);
+			int old = n > 4 && memcmp(t + n - 4, "-OLD", 4) == 0;
+			if (!old && good == (pass == 0)) {
+				if (o + n + 2 > sizeof(out))
+					return -1;
+				memcpy(out + o, t, n);
+				o += n;
+				out[o++] = ':';
+			}
+			t += n;
+			if (*t == ':')
+				t++;
+		}
+	}
+	if (!o)
+		return -1;
+	out[o - 1] = '\0';
+	return wolfSSL_CTX_set_cipher_list(w, out) == WOLFSSL_SUCCESS ? 0 : -1;
+}
+
 /* Builds one WOLFSSL_CTX with everything but the certificate. */
 static WOLFSSL_CTX *make_wctx(const struct cry_tls_conf *conf, const char *ca_file, char *err,
 			      size_t errlen)
@@ -200,6 +240,10 @@ static WOLFSSL_CTX *make_wctx(const struct cry_tls_conf *conf, const char *ca_fi
 	}
 	if (!conf->tls13_only && wolfSSL_CTX_SetMinVersion(w, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
 		set_err(err, errlen, "cannot set TLS 1.2 minimum");
+		goto fail;
+	}
+	if (set_suites(w, conf->aead_only) < 0) {
+		set_err(err, errlen, "cannot set the cipher suites");
 		goto fail;
 	}
 	if (ca_file && (conf->verify == CRY_VERIFY_PEER || conf->require_client_cert ||
@@ -256,6 +300,7 @@ struct cry_tls_ctx *cry_tls_ctx_new(const struct cry_tls_conf *conf, char *err, 
 	c->verify = conf->verify;
 	c->require_client_cert = conf->require_client_cert;
 	c->tickets = conf->session_tickets;
+	c->aead_only = conf->aead_only;
 	c->tls13_only = conf->tls13_only;
 	if (!ca && !conf->server)
 		ca = SYSTEM_CA_BUNDLE;
@@ -302,6 +347,7 @@ int cry_tls_ctx_add_sni(struct cry_tls_ctx *ctx, const char *name, const char *c
 	conf.require_client_cert = ctx->require_client_cert;
 	conf.tls13_only = ctx->tls13_only;
 	conf.session_tickets = ctx->tickets;
+	conf.aead_only = ctx->aead_only;
 	e = &ctx->sni[ctx->nsni];
 	e->ctx = make_wctx(&conf, ctx->ca_file, err, errlen);
 	if (!e->ctx)

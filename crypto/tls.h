@@ -22,7 +22,9 @@ struct cry_tls_conf {
 	enum cry_verify verify;     /* client: of the server; server: of client certificates */
 	int require_client_cert;    /* server: refuse clients without a valid certificate */
 	int tls13_only;             /* otherwise TLS 1.2 is the minimum */
-	int session_tickets;        /* server: issue tickets; client: accept and resume */
+	int session_tickets;        /* server: issue tickets (keys rotate hourly); client: resume */
+	int aead_only;              /* TLS 1.2: only ECDHE/DHE with AES-GCM or ChaCha20-Poly1305
+				     * (HTTPS listeners; docs/crypto.md). Never the -OLD suites. */
 };
 
 struct cry_tls_ctx;

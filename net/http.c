@@ -1,5 +1,7 @@
 /* http.c - the HTTP server of net/http.h on libevent's evhttp. */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,24 +13,22 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
+#include "core/log.h"
 #include "core/str.h"
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/http_internal.h"
 #include "net/internal.h"
 
-struct net_http {
-	struct net_loop *loop;
-	struct evhttp *http;
-	struct cry_tls_ctx *tls;
-	net_http_handler handler;
-	void *arg;
-	int port;
-};
+#define ACCEPT_PAUSE_MS 200
+
+static struct net_http *servers; /* for listener errors, which name only the evhttp */
 
 struct net_http_req {
 	struct evhttp_request *req;
+	struct net_http_conn *conn;
 	char *path;
 	struct evkeyvalq query;
 	int query_parsed;
@@ -71,8 +71,76 @@ static void req_free(struct net_http_req *r)
 
 static struct bufferevent *bev_cb(struct event_base *base, void *arg)
 {
+	return net_http_conn_new_(arg, base);
+}
+
+void net_http_log_limited_(struct net_http *h, int kind, const char *fmt, ...)
+{
+	char msg[400];
+	time_t now = time(NULL);
+	va_list ap;
+	if (h->log_at[kind] && now - h->log_at[kind] < 10) {
+		h->log_quiet[kind]++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (h->log_quiet[kind])
+		log_warn("%s (and %u more like it in the last seconds)", msg, h->log_quiet[kind]);
+	else
+		log_warn("%s", msg);
+	h->log_at[kind] = now;
+	h->log_quiet[kind] = 0;
+}
+
+void net_http_accept_update_(struct net_http *h)
+{
+	if (!h->listener)
+		return;
+	int full = h->nconns >= h->lim.max_conns;
+	if (full && !h->full)
+		net_http_log_limited_(h, NET_HTTP_LOG_CAP, "http: %u connections open (max_connections); "
+				      "not accepting more until one closes", h->nconns);
+	h->full = full;
+	if (h->full || h->accept_paused)
+		evconnlistener_disable(h->listener);
+	else
+		evconnlistener_enable(h->listener);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
 	struct net_http *h = arg;
-	return net_http_tls_bev_(base, h->tls);
+	(void)fd;
+	(void)what;
+	h->accept_paused = 0;
+	net_http_accept_update_(h);
+}
+
+/* Out of descriptors (or buffers) the listening socket stays readable: evhttp's own
+ * listener would retry at once, forever. Pause instead, as net/listen.c does. */
+static void accept_error_cb(struct evconnlistener *el, void *arg)
+{
+	struct net_http *h = servers;
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+	(void)el;
+	while (h && (void *)h->http != arg)
+		h = h->next;
+	if (!h || e == EINTR || e == EAGAIN || e == ECONNABORTED)
+		return;
+	net_http_log_limited_(h, NET_HTTP_LOG_ACCEPT, "http: accept on port %d: %s; pausing for %d ms",
+			      h->port, strerror(e), ACCEPT_PAUSE_MS);
+	h->accept_paused = 1;
+	net_http_accept_update_(h);
+	evtimer_add(h->resume, &tv);
+}
+
+static void conn_close_cb(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	net_http_conn_closing_(arg);
 }
 
 static void gen_cb(struct evhttp_request *req, void *arg)
@@ -87,10 +155,33 @@ static void gen_cb(struct evhttp_request *req, void *arg)
 	char *ip = NULL;
 	ev_uint16_t port = 0;
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	if (evcon)
+	if (evcon) {
 		evhttp_connection_get_peer(evcon, &ip, &port);
+		r->conn = net_http_conn_of_(h, evhttp_connection_get_bufferevent(evcon));
+		/* so that what evhttp queued leaves before it closes the connection */
+		if (r->conn)
+			evhttp_connection_set_closecb(evcon, conn_close_cb, r->conn);
+	}
 	str_copy(r->peer, ip ? ip : "?", sizeof(r->peer));
 	h->handler(r, h->arg);
+}
+
+void net_http_set_admit(struct net_http *h, net_http_admit_cb cb, void *arg)
+{
+	h->admit = cb;
+	h->admit_arg = arg;
+}
+
+void net_http_set_limits(struct net_http *h, const struct net_http_limits *l)
+{
+	h->lim = *l;
+	if (!h->lim.head_timeout)
+		h->lim.head_timeout = 30;
+	if (!h->lim.max_conns)
+		h->lim.max_conns = 256;
+	if (!h->lim.max_conns_per_addr)
+		h->lim.max_conns_per_addr = 32;
+	net_http_accept_update_(h);
 }
 
 struct net_http *net_http_new(struct net_loop *l, const char *addr, struct cry_tls_ctx *tls,
@@ -113,23 +204,32 @@ struct net_http *net_http_new(struct net_loop *l, const char *addr, struct cry_t
 	h->tls = tls;
 	h->handler = handler;
 	h->arg = arg;
+	h->max_body = max_body;
 	h->http = evhttp_new(l->base);
-	if (!h->http) {
+	h->resume = evtimer_new(l->base, resume_cb, h);
+	if (!h->http || !h->resume) {
 		str_copy(err, "evhttp_new failed", errlen);
 		goto fail;
 	}
+	h->next = servers;
+	servers = h;
 	evhttp_set_max_body_size(h->http, (ev_ssize_t)max_body);
 	evhttp_set_max_headers_size(h->http, 16384);
 	evhttp_set_timeout(h->http, 120);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 				   EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
-	if (tls)
-		evhttp_set_bevcb(h->http, bev_cb, h);
+	evhttp_set_bevcb(h->http, bev_cb, h);
 	evhttp_set_gencb(h->http, gen_cb, h);
 	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port);
 	if (!bs) {
 		str_fmt(err, errlen, "cannot listen on %s", addr);
 		goto fail;
+	}
+	h->listener = evhttp_bound_socket_get_listener(bs);
+	evconnlistener_set_error_cb(h->listener, accept_error_cb);
+	{
+		struct net_http_limits none = { 0, 0, 0 };
+		net_http_set_limits(h, &none);
 	}
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -151,8 +251,18 @@ void net_http_free(struct net_http *h)
 {
 	if (!h)
 		return;
+	for (struct net_http **pp = &servers; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	/* connections are released after evhttp_free returns: they must not find h */
+	h->listener = NULL;
 	if (h->http)
 		evhttp_free(h->http);
+	net_http_conn_detach_all_(h);
+	if (h->resume)
+		event_free(h->resume);
 	free(h);
 }
 
@@ -168,12 +278,9 @@ const char *net_http_method(const struct net_http_req *r)
 	}
 }
 
-const char *net_http_path(struct net_http_req *r)
+char *net_http_decode_path_(const struct evhttp_uri *u)
 {
-	if (r->path)
-		return r->path;
-	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->req);
-	const char *p = u ? evhttp_uri_get_path(u) : NULL;
+	const char *p = evhttp_uri_get_path(u);
 	size_t n = 0;
 	if (!p)
 		return NULL;
@@ -182,8 +289,16 @@ const char *net_http_path(struct net_http_req *r)
 		free(d);
 		return NULL;
 	}
-	r->path = d;
 	return d;
+}
+
+const char *net_http_path(struct net_http_req *r)
+{
+	if (r->path)
+		return r->path;
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->req);
+	r->path = u ? net_http_decode_path_(u) : NULL;
+	return r->path;
 }
 
 const char *net_http_query(struct net_http_req *r, const char *key)
@@ -230,6 +345,8 @@ void net_http_reply(struct net_http_req *r, int code, const void *body, size_t l
 	evhttp_send_reply(r->req, code, NULL, b);
 	if (b)
 		evbuffer_free(b);
+	if (r->conn)
+		net_http_conn_done_(r->conn);
 	req_free(r);
 }
 
@@ -241,10 +358,9 @@ static size_t pending(const struct net_http_req *r)
 	return n;
 }
 
-static void stream_close_cb(struct evhttp_connection *evcon, void *arg)
+static void stream_close_cb(void *arg)
 {
 	struct net_http_req *r = arg;
-	(void)evcon;
 	if (r->gone)
 		r->gone(r->sarg);
 	req_free(r);
@@ -253,9 +369,11 @@ static void stream_close_cb(struct evhttp_connection *evcon, void *arg)
 static void stream_finish(struct net_http_req *r)
 {
 	stream_detach(r);
-	if (r->evcon)
-		evhttp_connection_set_closecb(r->evcon, NULL, NULL);
+	if (r->conn)
+		net_http_conn_on_close_(r->conn, NULL, NULL);
 	evhttp_send_reply_end(r->req);
+	if (r->conn)
+		net_http_conn_done_(r->conn);
 	if (r->gone)
 		r->gone(r->sarg);
 	req_free(r);
@@ -294,7 +412,7 @@ int net_http_stream_start(struct net_http_req *r, int code, uint64_t length,
 	r->gone = gone;
 	r->sarg = arg;
 	r->evcon = evhttp_request_get_connection(r->req);
-	if (!r->evcon)
+	if (!r->evcon || !r->conn)
 		return -1;
 	r->bev = evhttp_connection_get_bufferevent(r->evcon);
 	struct bufferevent *under = bufferevent_get_underlying(r->bev);
@@ -304,7 +422,7 @@ int net_http_stream_start(struct net_http_req *r, int code, uint64_t length,
 	if (!r->kick || !r->cbent)
 		return -1;
 	evhttp_send_reply_start(r->req, code, NULL);
-	evhttp_connection_set_closecb(r->evcon, stream_close_cb, r);
+	net_http_conn_on_close_(r->conn, stream_close_cb, r);
 	event_active(r->kick, EV_TIMEOUT, 0);
 	return 0;
 }

@@ -5,7 +5,14 @@
  * A request is valid from the handler call until it is answered (net_http_reply, or
  * the end of a streamed reply). Bodies are held in memory up to max_body: APIs that
  * move large data use several requests (chunked uploads). Streamed replies are paced
- * by the client: the next chunk is asked for when the previous one left the buffer. */
+ * by the client: the next chunk is asked for when the previous one left the buffer.
+ *
+ * Every request head is checked before any of its body is read (net/http_conn.c): the
+ * admit callback names the largest body the request may have (a larger Content-Length
+ * is answered 413 and the connection closed, unread); request bodies need a
+ * Content-Length. A head, and an idle connection, must complete within head_timeout
+ * (total, however slowly bytes trickle); connections are capped in total and per
+ * client address; accept errors (EMFILE...) pause accepting instead of spinning. */
 #ifndef NET_HTTP_H
 #define NET_HTTP_H
 
@@ -25,6 +32,26 @@ struct net_http *net_http_new(struct net_loop *l, const char *addr, struct cry_t
 			      size_t max_body, net_http_handler h, void *arg, char *err,
 			      size_t errlen);
 int net_http_port(const struct net_http *h);
+
+struct net_http_limits {
+	unsigned head_timeout;         /* seconds; 0 = 30 */
+	unsigned max_conns;            /* open connections in all; 0 = 256 */
+	unsigned max_conns_per_addr;   /* from one client address; 0 = 32 */
+};
+void net_http_set_limits(struct net_http *h, const struct net_http_limits *l);
+
+/* What admission sees of a request whose head is complete and whose body is unread. */
+struct net_http_reqinfo {
+	const char *method;
+	const char *path;           /* percent-decoded; NULL when it does not decode */
+	const char *authorization;  /* the header's value, "" when absent */
+	uint64_t content_length;
+	const char *peer;           /* client IP */
+};
+/* Returns the largest body this request may have (never more than max_body). Without a
+ * callback every request may have max_body. */
+typedef uint64_t (*net_http_admit_cb)(const struct net_http_reqinfo *ri, void *arg);
+void net_http_set_admit(struct net_http *h, net_http_admit_cb cb, void *arg);
 void net_http_free(struct net_http *h);
 
 const char *net_http_method(const struct net_http_req *r);  /* "GET", "POST", ... */

@@ -249,6 +249,27 @@ static void keypair_delete(struct dbx_server *s, struct net_http_req *r, long lo
 	net_http_reply(r, 204, NULL, 0);
 }
 
+uint64_t dbx_api_admit(const struct net_http_reqinfo *ri, void *arg)
+{
+	struct dbx_server *s = arg;
+	const char *p = ri->path;
+	char a[40], b[40], tail[8];
+	int authed = ri->authorization[0] && dbx_token_user(s, ri->authorization) > 0;
+	uint64_t json = (uint64_t)s->conf.max_json;
+
+	if (p && strcmp(ri->method, "POST") == 0 && str_has_prefix(p, API "/")) {
+		p += strlen(API);
+		if (authed && sscanf(p, "/nodes/files/uploads/%32[0-9a-f]%7s", a, tail) == 1 && strlen(a) == 32)
+			return (uint64_t)s->conf.max_chunk;
+		if (sscanf(p, "/public/shares/uploads/%32[0-9a-f]/%32[0-9a-f]%7s", a, b, tail) == 2 &&
+		    strlen(a) == 32 && strlen(b) == 32 && dbx_upload_share_live(s, a))
+			return (uint64_t)s->conf.max_chunk;
+	}
+	if (authed)
+		return json;
+	return json < DBX_ANON_BODY ? json : DBX_ANON_BODY;
+}
+
 void dbx_api_handle(struct net_http_req *r, void *arg)
 {
 	struct dbx_server *s = arg;

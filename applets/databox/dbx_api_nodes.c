@@ -288,6 +288,20 @@ static void list(struct dbx_server *s, struct net_http_req *r, long long uid)
 	dbx_reply_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
+/* The user who created node id, 0 when unknown. */
+static long long node_creator(struct dbx_server *s, long long id)
+{
+	sqlite3_stmt *st = dbx_db_prep(s, "SELECT created_by FROM nodes WHERE id = ?");
+	long long uid = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		uid = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return uid;
+}
+
 /* Copy or move a file. The seed's rule: never between an encrypted and an unencrypted
  * room (a copy would expose or strand ciphertext); encrypted to encrypted is allowed,
  * the caller's file key goes along and the others come from distribution. */
@@ -309,6 +323,13 @@ static void copy_move(struct dbx_server *s, struct net_http_req *r, long long ui
 	}
 	if (trole < DBX_ROLE_WRITE || (move && srole < DBX_ROLE_WRITE)) {
 		dbx_reply_error(r, 403, "write access required");
+		return;
+	}
+	/* a move out of a room takes the file from everyone there: only its manager or the
+	 * file's own creator may do that (a copy leaves the source in place) */
+	if (move && sroom != troom && srole < DBX_ROLE_MANAGE && node_creator(s, id) != uid) {
+		dbx_reply_error(r, 403, "moving a file out of a room needs the manage role there "
+				"(or being its creator); copy it instead");
 		return;
 	}
 	if (senc != tenc) {

@@ -87,6 +87,12 @@ static void share_create(struct dbx_server *s, struct net_http_req *r, long long
 		dbx_reply_error(r, 404, "no such node (or no access)");
 		goto out;
 	}
+	/* publishing a file to people outside the room is a deliberate act: a reader may
+	 * download, but not hand out a public link */
+	if (role < DBX_ROLE_WRITE) {
+		dbx_reply_error(r, 403, "creating a download share needs the write or manage role");
+		goto out;
+	}
 	if (strcmp(type, "file") != 0) {
 		dbx_reply_error(r, 400, "shares are only for files, not for a %s", type);
 		goto out;
@@ -245,6 +251,12 @@ static int upload_share_get(struct dbx_server *s, const char *key, long long *ta
 	return rc;
 }
 
+int dbx_upload_share_live(struct dbx_server *s, const char *key)
+{
+	long long target, creator;
+	return upload_share_get(s, key, &target, &creator, 0) == 0;
+}
+
 static int public_upload(struct dbx_server *s, struct net_http_req *r, const char *method, const char *path)
 {
 	char key[40], up[40], rest[32];
@@ -254,8 +266,9 @@ static int public_upload(struct dbx_server *s, struct net_http_req *r, const cha
 	if (n < 1 || strlen(key) != 32 || n == 3)
 		return 0;
 	/* an upload already started may finish even when it was the last one allowed */
+	/* the creator's write access counts at every use: a share dies with it */
 	if (upload_share_get(s, key, &target, &creator, n == 1) < 0 ||
-	    dbx_node_access(s, creator, target, &room, &enc) < DBX_ROLE_READ) {
+	    dbx_node_access(s, creator, target, &room, &enc) < DBX_ROLE_WRITE) {
 		dbx_reply_error(r, 404, "no such upload share (or it expired or was used up)");
 		return 1;
 	}
@@ -263,9 +276,9 @@ static int public_upload(struct dbx_server *s, struct net_http_req *r, const cha
 		if (strlen(up) != 32)
 			return 0;
 		if (strcmp(method, "POST") == 0)
-			dbx_upload_chunk(s, r, creator, up);
+			dbx_upload_chunk(s, r, creator, up, key);
 		else if (strcmp(method, "PUT") == 0)
-			dbx_upload_complete_share(s, r, creator, up);
+			dbx_upload_complete_share(s, r, creator, up, key);
 		else
 			dbx_reply_error(r, 405, "method not allowed");
 		return 1;
@@ -315,7 +328,7 @@ static int public_upload(struct dbx_server *s, struct net_http_req *r, const cha
 			sqlite3_finalize(st);
 		}
 		if (ok)
-			ok = dbx_upload_start(s, creator, target, name, id) == 0;
+			ok = dbx_upload_start(s, creator, target, name, key, id) == 0;
 		json_decref(j);
 		if (!ok) {
 			dbx_reply_error(r, 404, "no such upload share (or it was used up)");

@@ -21,7 +21,8 @@
 
 #define DL_CHUNK (256 * 1024)
 
-int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name, char id[33])
+int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name,
+		     const char *share_key, char id[33])
 {
 	uint8_t rnd[16];
 	char path[4200];
@@ -29,7 +30,8 @@ int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, cons
 	hex_encode(rnd, sizeof(rnd), id, 33, 0);
 	int fd = dbx_upload_path(s, id, path, sizeof(path)) == 0 ?
 		 open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
-	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO uploads(id, user_id, parent_id, name, created) VALUES(?,?,?,?,?)");
+	sqlite3_stmt *st = dbx_db_prep(s, "INSERT INTO uploads(id, user_id, parent_id, name, created, share_key) "
+				       "VALUES(?,?,?,?,?,?)");
 	int ok = fd >= 0 && st;
 	if (ok) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -37,6 +39,7 @@ int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, cons
 		sqlite3_bind_int64(st, 3, parent);
 		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, (long long)time(NULL));
+		sqlite3_bind_text(st, 6, share_key, -1, SQLITE_STATIC);
 		ok = sqlite3_step(st) == SQLITE_DONE;
 	}
 	sqlite3_finalize(st);
@@ -73,7 +76,7 @@ static void upload_create(struct dbx_server *s, struct net_http_req *r, long lon
 		json_decref(j);
 		return;
 	}
-	int ok = dbx_upload_start(s, uid, json_integer_value(pid), name, id) == 0;
+	int ok = dbx_upload_start(s, uid, json_integer_value(pid), name, NULL, id) == 0;
 	json_decref(j);
 	if (!ok) {
 		dbx_reply_error(r, 500, "cannot start the upload");
@@ -82,16 +85,20 @@ static void upload_create(struct dbx_server *s, struct net_http_req *r, long lon
 	dbx_reply_json(r, 201, json_pack("{s:s,s:b}", "uploadId", id, "isEncrypted", enc));
 }
 
-/* The upload row of id for uid: received bytes, parent, name (caller frees name). */
-static int upload_get(struct dbx_server *s, const char *id, long long uid, long long *received,
-		      long long *parent, char **name)
+/* The upload row of id for uid: received bytes, parent, name (caller frees name). An
+ * upload belongs to the way it was started: share_key NULL for the uploader's own
+ * login, else the upload share it began through (and only that share continues it). */
+static int upload_get(struct dbx_server *s, const char *id, long long uid, const char *share_key,
+		      long long *received, long long *parent, char **name)
 {
-	sqlite3_stmt *st = dbx_db_prep(s, "SELECT received, parent_id, name FROM uploads WHERE id = ? AND user_id = ?");
+	sqlite3_stmt *st = dbx_db_prep(s, "SELECT received, parent_id, name FROM uploads WHERE id = ? AND user_id = ? "
+				       "AND share_key IS ?");
 	int rc = -1;
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, uid);
+	sqlite3_bind_text(st, 3, share_key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*received = sqlite3_column_int64(st, 0);
 		*parent = sqlite3_column_int64(st, 1);
@@ -103,13 +110,14 @@ static int upload_get(struct dbx_server *s, const char *id, long long uid, long 
 	return rc;
 }
 
-void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
+void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
+		      const char *share_key)
 {
 	long long received, parent;
 	char path[4200];
 	size_t len;
 	const char *off = net_http_query(r, "offset");
-	if (upload_get(s, id, uid, &received, &parent, NULL) < 0) {
+	if (upload_get(s, id, uid, share_key, &received, &parent, NULL) < 0) {
 		dbx_reply_error(r, 404, "no such upload");
 		return;
 	}
@@ -142,10 +150,12 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 	dbx_reply_json(r, 200, json_pack("{s:I}", "received", (json_int_t)(received + (long long)len)));
 }
 
-/* Completes upload id of uid. keys: [{userId, fileKey}] to store with the file (an
- * encrypted room needs at least one that fits a reading member's key pair). */
+/* Completes upload id of uid (started through share_key, or NULL). keys: [{userId,
+ * fileKey}] to store with the file (an encrypted room needs at least one that fits a
+ * reading member's key pair). uid must still hold write on the parent: for an upload
+ * share that is its creator, checked again at every use. */
 static void complete(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
-		     json_t *keys, int need_write)
+		     const char *share_key, json_t *keys)
 {
 	long long received, parent, room, nid = 0;
 	int enc;
@@ -154,12 +164,12 @@ static void complete(struct dbx_server *s, struct net_http_req *r, long long uid
 	json_t *it;
 	size_t i;
 
-	if (upload_get(s, id, uid, &received, &parent, &name) < 0) {
+	if (upload_get(s, id, uid, share_key, &received, &parent, &name) < 0) {
 		dbx_reply_error(r, 404, "no such upload");
 		return;
 	}
 	int role = dbx_node_access(s, uid, parent, &room, &enc);
-	if (role < (need_write ? DBX_ROLE_WRITE : DBX_ROLE_READ)) {
+	if (role < DBX_ROLE_WRITE) {
 		dbx_reply_error(r, 403, "write access required");
 		goto out;
 	}
@@ -272,19 +282,20 @@ static void upload_complete(struct dbx_server *s, struct net_http_req *r, long l
 	json_t *fkj = json_object_get(j, "fileKey"), *keys = json_array();
 	if (fkj && !json_is_null(fkj))
 		json_array_append_new(keys, json_pack("{s:I,s:O}", "userId", (json_int_t)uid, "fileKey", fkj));
-	complete(s, r, uid, id, keys, 1);
+	complete(s, r, uid, id, NULL, keys);
 	json_decref(keys);
 	json_decref(j);
 }
 
-void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id)
+void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
+			       const char *share_key)
 {
 	json_t *j = dbx_req_json(r);
 	if (!j)
 		return;
 	json_t *items = json_object_get(json_object_get(j, "userFileKeyList"), "items");
 	json_t *keys = json_is_array(items) ? json_deep_copy(items) : json_array();
-	complete(s, r, uid, id, keys, 0);
+	complete(s, r, uid, id, share_key, keys);
 	json_decref(keys);
 	json_decref(j);
 }
@@ -293,7 +304,7 @@ static void upload_cancel(struct dbx_server *s, struct net_http_req *r, long lon
 {
 	long long received, parent;
 	char path[4200];
-	if (upload_get(s, id, uid, &received, &parent, NULL) < 0) {
+	if (upload_get(s, id, uid, NULL, &received, &parent, NULL) < 0) {
 		dbx_reply_error(r, 404, "no such upload");
 		return;
 	}
@@ -382,7 +393,7 @@ int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid
 	}
 	if (sscanf(path, "/nodes/files/uploads/%32[0-9a-f]%31s", id, tail) == 1 && strlen(id) == 32) {
 		if (strcmp(method, "POST") == 0)
-			dbx_upload_chunk(s, r, uid, id);
+			dbx_upload_chunk(s, r, uid, id, NULL);
 		else if (strcmp(method, "PUT") == 0)
 			upload_complete(s, r, uid, id);
 		else if (strcmp(method, "DELETE") == 0)

@@ -36,7 +36,7 @@ static const char schema[] =
 	"  version TEXT NOT NULL, file_key TEXT NOT NULL, PRIMARY KEY(node_id, user_id, version));"
 	"CREATE TABLE IF NOT EXISTS uploads(id TEXT PRIMARY KEY, user_id INTEGER NOT NULL,"
 	"  parent_id INTEGER NOT NULL, name TEXT NOT NULL, received INTEGER NOT NULL DEFAULT 0,"
-	"  created INTEGER NOT NULL);"
+	"  created INTEGER NOT NULL, share_key TEXT);"
 	"CREATE TABLE IF NOT EXISTS shares(access_key TEXT PRIMARY KEY, node_id INTEGER NOT NULL"
 	"  REFERENCES nodes(id) ON DELETE CASCADE, created_by INTEGER NOT NULL, expire_at INTEGER,"
 	"  max_downloads INTEGER, downloads INTEGER NOT NULL DEFAULT 0, keypair TEXT NOT NULL,"
@@ -120,6 +120,20 @@ out:
 		closedir(d);
 }
 
+/* Databases made before uploads were bound to their upload share lack the column; the
+ * half uploads they hold were started by logged-in users or through some share: those
+ * through a share cannot be told apart any more, so they stay with the user. */
+static int add_share_key_column(struct dbx_server *s)
+{
+	sqlite3_stmt *st = dbx_db_prep(s, "SELECT 1 FROM pragma_table_info('uploads') WHERE name = 'share_key'");
+	int have;
+	if (!st)
+		return -1;
+	have = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return have ? 0 : dbx_db_exec(s, "ALTER TABLE uploads ADD COLUMN share_key TEXT");
+}
+
 int dbx_db_open(struct dbx_server *s, char *err, size_t errlen)
 {
 	char path[4096];
@@ -143,6 +157,10 @@ int dbx_db_open(struct dbx_server *s, char *err, size_t errlen)
 			   "PRAGMA foreign_keys=ON;") < 0 ||
 	    dbx_db_exec(s, schema) < 0) {
 		str_fmt(err, errlen, "%s: cannot set up the database", path);
+		return -1;
+	}
+	if (add_share_key_column(s) < 0) {
+		str_fmt(err, errlen, "%s: cannot upgrade the uploads table", path);
 		return -1;
 	}
 	remove_orphans(s);

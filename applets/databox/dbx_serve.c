@@ -54,7 +54,8 @@ static void on_hup(int signo, void *arg)
 	rc->s->conf.login_max_failures = nc.login_max_failures;
 	rc->s->conf.login_lockout = nc.login_lockout;
 	dbx_conf_free(&nc);
-	log_info("reloaded %s (listen, TLS, state_dir and max_chunk apply after a restart)", rc->config);
+	log_info("reloaded %s (listen, TLS, state_dir, max_chunk, max_json and the connection limits apply "
+		 "after a restart)", rc->config);
 }
 
 static int load(struct dbx_server *s, const char *config)
@@ -87,7 +88,9 @@ int dbx_serve_main(int argc, char **argv)
 	if (load(&s, o.config) < 0)
 		goto out;
 	if (!s.conf.plain_http) {
-		struct cry_tls_conf tc = { .server = 1, .cert_file = s.conf.tls_cert, .key_file = s.conf.tls_key };
+		/* the HTTPS profile: AEAD-only TLS 1.2, session tickets (docs/crypto.md) */
+		struct cry_tls_conf tc = { .server = 1, .cert_file = s.conf.tls_cert, .key_file = s.conf.tls_key,
+					   .aead_only = 1, .session_tickets = 1 };
 		s.tls = cry_tls_ctx_new(&tc, err, sizeof(err));
 		if (!s.tls) {
 			fprintf(stderr, "databox: %s: %s\n", o.config, err);
@@ -114,13 +117,18 @@ int dbx_serve_main(int argc, char **argv)
 		log_info("databox: web app from %s", s.conf.web_root);
 	else
 		log_warn("databox: %s; serving the API only", err);
-	s.http = net_http_new(s.loop, s.conf.listen, s.tls, (size_t)s.conf.max_chunk + 65536,
+	long long big = s.conf.max_chunk > s.conf.max_json ? s.conf.max_chunk : s.conf.max_json;
+	s.http = net_http_new(s.loop, s.conf.listen, s.tls, (size_t)big + 65536,
 			      dbx_http_handle, &s, err, sizeof(err));
 	if (!s.http) {
 		fprintf(stderr, "databox: %s\n", err);
 		rc = EXIT_UNAVAILABLE;
 		goto out;
 	}
+	struct net_http_limits lim = { (unsigned)s.conf.header_timeout, (unsigned)s.conf.max_connections,
+				       (unsigned)s.conf.max_connections_per_address };
+	net_http_set_limits(s.http, &lim);
+	net_http_set_admit(s.http, dbx_api_admit, &s);
 	signal(SIGPIPE, SIG_IGN);
 	net_signal_add(s.loop, SIGTERM, on_signal, &s);
 	net_signal_add(s.loop, SIGINT, on_signal, &s);

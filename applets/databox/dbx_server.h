@@ -23,6 +23,9 @@ struct dbx_conf {
 	long token_lifetime;     /* seconds */
 	long password_iterations;
 	long long max_chunk;
+	long long max_json;      /* JSON bodies of logged-in users */
+	long header_timeout;     /* seconds */
+	long max_connections, max_connections_per_address;
 	long login_max_failures;
 	long login_lockout;      /* seconds */
 	char *log_level;
@@ -75,6 +78,12 @@ long long dbx_token_user(struct dbx_server *s, const char *authorization);
 
 /* ---- HTTP API (dbx_api*.c) ---- */
 void dbx_api_handle(struct net_http_req *r, void *arg);
+/* Request admission (net_http_admit_cb): max_chunk for a chunk upload by its owner or
+ * through a live upload share, max_json for other requests with a valid token, 64 KiB
+ * for the rest (login, public share endpoints). */
+struct net_http_reqinfo;
+uint64_t dbx_api_admit(const struct net_http_reqinfo *ri, void *arg);
+#define DBX_ANON_BODY (64 * 1024)
 
 /* Helpers the API files share. */
 void dbx_reply_json(struct net_http_req *r, int code, json_t *j); /* steals j */
@@ -119,10 +128,17 @@ int dbx_api_share_manage(struct dbx_server *s, struct net_http_req *r, long long
 /* The public share endpoints (no login). */
 int dbx_api_public(struct dbx_server *s, struct net_http_req *r, const char *method,
 		   const char *path);
+/* 1 when key names an upload share that is live (not expired). */
+int dbx_upload_share_live(struct dbx_server *s, const char *key);
 /* Uploads, shared with upload shares (dbx_api_transfer.c). */
-int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name, char id[33]);
-void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id);
-void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id);
+/* share_key: the upload share an upload is started through (NULL: the user's own); the
+ * upload can then be continued and completed only through that share. */
+int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, const char *name,
+		     const char *share_key, char id[33]);
+void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
+		      const char *share_key);
+void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
+			       const char *share_key);
 /* Streams blob id to r (shared by downloads and shares). */
 void dbx_stream_blob(struct dbx_server *s, struct net_http_req *r, long long id);
 

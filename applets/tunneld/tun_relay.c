@@ -578,7 +578,9 @@ struct tun_relay *tun_relay_new(struct net_loop *loop, struct tun_conf *conf, ch
 		goto fail;
 	}
 	if (!tun_conf_off(conf->https_listen)) {
-		struct cry_tls_conf tc = { .server = 1, .cert_file = conf->tls_cert, .key_file = conf->tls_key };
+		/* the HTTPS profile: AEAD-only TLS 1.2, session tickets (docs/crypto.md) */
+		struct cry_tls_conf tc = { .server = 1, .cert_file = conf->tls_cert, .key_file = conf->tls_key,
+					   .aead_only = 1, .session_tickets = 1 };
 		if (!(r->tls = cry_tls_ctx_new(&tc, err, errlen)))
 			goto fail;
 	}

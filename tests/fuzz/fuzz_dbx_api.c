@@ -78,12 +78,15 @@ static int setup(void)
 	srv.conf.token_lifetime = 3600;
 	srv.conf.password_iterations = 1000;
 	srv.conf.max_chunk = 1 << 20;
+	srv.conf.max_json = 1 << 20;
 	srv.conf.login_max_failures = 1000000;
 	srv.conf.login_lockout = 1;
 	if (dbx_db_open(&srv, err, sizeof(err)) < 0 || !(srv.loop = net_loop_new()))
 		return -1;
 	srv.http = net_http_new(srv.loop, srv.conf.listen, NULL, (size_t)srv.conf.max_chunk + 65536,
 				dbx_api_handle, &srv, err, sizeof(err));
+	if (srv.http)
+		net_http_set_admit(srv.http, dbx_api_admit, &srv);
 	if (!srv.http || dbx_user_add(&srv, "fuzz", "fuzz-password", 0, err, sizeof(err)) < 0)
 		return -1;
 	port = net_http_port(srv.http);

@@ -101,26 +101,32 @@ code() { curl -sS -o /dev/null -w '%{http_code}' --cacert "$CERTS/ca.pem" "$1"; 
 as alice share create vault/report.bin --version A --iterations 1000 --key-password-file "$TMP/alice.key" \
 	--share-password-file "$TMP/share.pw" >"$TMP/link_a" 2>"$TMP/e"
 as bob share create vault/report.bin --version A --iterations 1000 --key-password-file "$TMP/bob2.key" \
+	--share-password-file "$TMP/share.pw" >"$TMP/o" 2>&1; rc=$?
+check "share create by a reader: refused, names the role it needs" sh -c "[ $rc != 0 ] && grep -q 'write or manage role' '$TMP/o'"
+# publishing needs write: bob is promoted for his share, then back to read
+as alice room add-member vault bob --role write >/dev/null 2>&1
+as bob share create vault/report.bin --version A --iterations 1000 --key-password-file "$TMP/bob2.key" \
 	--share-password-file "$TMP/share.pw" >"$TMP/link_b" 2>"$TMP/e"
+as alice room add-member vault bob --role read >/dev/null 2>&1
 link_a=$(cat "$TMP/link_a"); link_b=$(cat "$TMP/link_b")
 as alice share ls >"$TMP/ls_a" 2>&1
 id_a=$(awk -F'\t' -v l="$link_a" '$6 == l { print $1 }' "$TMP/ls_a")
 id_b=$(awk -F'\t' -v l="$link_b" '$6 == l { print $1 }' "$TMP/ls_a")
 check "share ls: the manager sees her share with id, file, downloads, expiry, creator and link" \
 	grep -qx "$id_a	report.bin	0 downloads	expires never	by alice	$link_a" "$TMP/ls_a"
-check "share ls: the manager sees the reader's share in her room too" \
+check "share ls: the manager sees the member's share in her room too" \
 	grep -qx "$id_b	report.bin	0 downloads	expires never	by bob	$link_b" "$TMP/ls_a"
 check "share ls: the used-up share shows its limit and expiry" \
 	grep -Eq "^[0-9]+	report.bin	2/2 downloads	expires 20[0-9-]+T[0-9:]+Z	by alice	$link\$" "$TMP/ls_a"
 as bob share ls >"$TMP/o" 2>&1
-check "share ls: the reader sees only the share he created" sh -c "[ \$(wc -l <'$TMP/o') = 1 ] && grep -q '	by bob	$link_b\$' '$TMP/o'"
+check "share ls: the member sees only the share he created" sh -c "[ \$(wc -l <'$TMP/o') = 1 ] && grep -q '	by bob	$link_b\$' '$TMP/o'"
 as bob share rm "$id_a" >"$TMP/o" 2>&1; rc=$?
 c1=$(code "$link_a")
 check "share rm by a reader of someone else's share: exit 77, says who may" \
 	sh -c "[ $rc = 77 ] && grep -q 'creator or a room manager' '$TMP/o' && [ $c1 = 200 ]"
 as alice share rm "$id_b" >"$TMP/o" 2>&1
 c1=$(code "$link_b"); c2=$(code "$link_b/download"); c3=$(code "$link_a")
-check "share rm by the room manager cancels the reader's share: curl gets 404" \
+check "share rm by the room manager cancels the member's share: curl gets 404" \
 	sh -c "grep -q 'share $id_b cancelled' '$TMP/o' && [ $c1 = 404 ] && [ $c2 = 404 ]"
 check "the other share still works" [ "$c3" = 200 ]
 as alice share rm "$id_a" >"$TMP/o" 2>&1

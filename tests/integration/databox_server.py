@@ -6,136 +6,16 @@ the HTTP peer is independent. Checks what a user sees: status codes, messages, b
 Then a scan of the whole server state for plaintext and unwrapped key bytes, and a
 kill -9 in the middle of an upload."""
 import base64
-import http.client
 import json
 import os
 import shutil
-import socket
 import sqlite3
-import ssl
 import subprocess
 import sys
-import tempfile
-import time
 
-SEALBOX = os.environ["SEALBOX"]
-TOP = os.environ.get("TOP", os.path.join(os.path.dirname(__file__), "..", ".."))
-failures = 0
-
-
-def ok(name):
-    print("ok - " + name)
-
-
-def fail(name, why=""):
-    global failures
-    failures += 1
-    print("not ok - " + name + (": " + why if why else ""))
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        fail(name, why)
-
-
-T = tempfile.mkdtemp(prefix="sealbox-dbxsrv.")
-procs = []
-
-
-def p(n):
-    return os.path.join(T, n)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, secs=10):
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def crypto(*args, pw=None):
-    env = dict(os.environ)
-    env.pop("DATABOX_PASSWORD", None)
-    if pw is not None:
-        env["DATABOX_PASSWORD"] = pw
-    return subprocess.run([SEALBOX, "databox", "crypto"] + list(args), capture_output=True, env=env,
-                          stdin=subprocess.DEVNULL)
-
-
-class Client:
-    def __init__(self, port, ctx):
-        self.port, self.ctx, self.token = port, ctx, None
-
-    def req(self, method, path, body=None, raw=None, query=""):
-        c = http.client.HTTPSConnection("localhost", self.port, context=self.ctx, timeout=20)
-        h = {}
-        if self.token:
-            h["Authorization"] = "Bearer " + self.token
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        c.request(method, "/api/v1" + path + query, body=data, headers=h)
-        r = c.getresponse()
-        out = r.read()
-        c.close()
-        try:
-            j = json.loads(out) if out else None
-        except ValueError:
-            j = None
-        return r.status, j, out
-
-
-def start_server(conf):
-    log = open(p("server.log"), "ab")
-    pr = subprocess.Popen([SEALBOX, "databox", "serve", "-d", "-c", conf], stdout=log, stderr=log)
-    procs.append(pr)
-    return pr
-
-
-def upload(cl, parent, name, encfile, fk_json, chunk=100000):
-    st, j, _ = cl.req("POST", "/nodes/files/uploads", {"parentId": parent, "name": name})
-    if st != 201:
-        return st, j
-    uid = j["uploadId"]
-    data = open(encfile, "rb").read()
-    off = 0
-    while True:
-        part = data[off:off + chunk]
-        st, j, _ = cl.req("POST", "/nodes/files/uploads/" + uid, raw=part, query="?offset=%d" % off)
-        if st != 200:
-            return st, j
-        off += len(part)
-        if off >= len(data):
-            break
-    body = {"fileKey": fk_json} if fk_json is not None else {}
-    st, j, _ = cl.req("PUT", "/nodes/files/uploads/" + uid, body)
-    return st, j
-
-
-def keygen(name, version, pw):
-    r = crypto("keygen", "--version", version, "--iterations", "1000", "--out", p(name), pw=pw)
-    if r.returncode != 0:
-        return None
-    return {"privateKeyContainer": json.load(open(p(name + ".private.json"))),
-            "publicKeyContainer": json.load(open(p(name + ".public.json")))}
-
-
-def wjson(name, obj):
-    with open(p(name), "w") as f:
-        json.dump(obj, f)
-    return p(name)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_dbx import (CERTS, SEALBOX, Client, add_user, check, crypto, fail, free_port, keygen, make_certs,  # noqa: E402
+                     p, run, server_log, srv_kill, start_server, tls_ctx, upload, wait_port, wjson, write_conf)
 
 
 def distribute(cl, kpname, pw, scope):
@@ -182,27 +62,17 @@ def fetch_and_decrypt(cl, port, node, kpname, pw, out):
     return None if r.returncode == 0 else "decrypt-file: " + r.stderr.decode()
 
 
-CERTS = os.path.join(TOP, "build", "test-certs")
-
-
 def main():
-    if subprocess.run(["sh", os.path.join(TOP, "tests", "data", "mkcerts.sh")], capture_output=True).returncode:
+    if not make_certs():
         fail("test certificates could be made")
         return
     if not shutil.which("curl"):
         print("skip - databox server: curl not installed")
         return
     port = free_port()
-    conf = p("databox.ini")
-    with open(conf, "w") as f:
-        f.write("[databox]\nlisten = 127.0.0.1:%d\ntls_cert = %s/server.pem\ntls_key = %s/server.key\n"
-                "state_dir = %s/state\npassword_iterations = 1000\nlogin_max_failures = 3\n"
-                "max_chunk = 1M\n" % (port, CERTS, CERTS, T))
+    conf = write_conf(port)
     for u, pw in (("alice", "alice-login-pw"), ("bob", "bob-login-pw"), ("carol", "carol-login-pw")):
-        with open(p(u + ".login"), "w") as f:
-            f.write(pw + "\n")
-        r = subprocess.run([SEALBOX, "databox", "admin", "-c", conf, "user", "add", u, "--password-file",
-                            p(u + ".login")], capture_output=True)
+        r = add_user(conf, u, pw)
         check("databox admin user add " + u, r.returncode == 0 and b"added" in r.stdout, r.stderr.decode())
     r = subprocess.run([SEALBOX, "databox", "admin", "-c", conf, "user", "add", "alice", "--password-file",
                         p("alice.login")], capture_output=True)
@@ -212,7 +82,7 @@ def main():
     if not wait_port(port):
         fail("databox serve listens", open(p("server.log")).read()[-500:])
         return
-    ctx = ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+    ctx = tls_ctx()
     alice, bob, anon = Client(port, ctx), Client(port, ctx), Client(port, ctx)
 
     st, j, _ = anon.req("GET", "/user/account")
@@ -390,29 +260,9 @@ def main():
     st, j, _ = alice.req("POST", "/nodes/files/uploads/" + up, raw=b"y" * 10, query="?offset=50000")
     check("and continues from there", st == 200 and j["received"] == 50010)
     srv_kill(srv, 15)
-    log = open(p("server.log"), errors="replace").read()
+    log = server_log()
     check("the server logged no crash or sanitizer report", "Sanitizer" not in log and "runtime error" not in log,
           log[log.find("Sanitizer") - 200:][:1500] if "Sanitizer" in log else "")
 
 
-def srv_kill(pr, sig):
-    try:
-        os.kill(pr.pid, sig)
-        pr.wait(5)
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-
-
-try:
-    main()
-except Exception as e:  # noqa: BLE001  # a crash is a failure with its reason
-    import traceback
-    traceback.print_exc()
-    fail("databox server scenario ran to the end", repr(e))
-finally:
-    for pr in procs:
-        if pr.poll() is None:
-            pr.kill()
-            pr.wait()
-    shutil.rmtree(T, ignore_errors=True)
-sys.exit(1 if failures else 0)
+run(main)

@@ -1,0 +1,185 @@
+"""lib_dbx.py - what databox's Python server tests share: TAP-style checks, a temporary
+directory, loopback ports, a `databox serve` over HTTPS with the test CA, users, an
+http.client-based API client, and `databox crypto` for every key and file operation."""
+import http.client
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_vwtest import free_port, wait_port  # noqa: E402,F401  (loopback ports, shared with the viewer's tests)
+
+SEALBOX = os.environ["SEALBOX"]
+TOP = os.environ.get("TOP", os.path.join(os.path.dirname(__file__), "..", ".."))
+CERTS = os.path.join(TOP, "build", "test-certs")
+T = tempfile.mkdtemp(prefix="sealbox-dbxtest.")
+procs = []
+failures = 0
+
+
+def ok(name):
+    print("ok - " + name, flush=True)
+
+
+def fail(name, why=""):
+    global failures
+    failures += 1
+    print("not ok - " + name + (": " + why if why else ""), flush=True)
+
+
+def check(name, cond, why=""):
+    if cond:
+        ok(name)
+    else:
+        fail(name, why)
+
+
+def p(n):
+    return os.path.join(T, n)
+
+
+def wait_for(cond, secs=20, step=0.1):
+    """Polls cond() until it is true or secs pass; returns its last value."""
+    end = time.time() + secs
+    while True:
+        v = cond()
+        if v or time.time() > end:
+            return v
+        time.sleep(step)
+
+
+def crypto(*args, pw=None):
+    env = dict(os.environ)
+    env.pop("DATABOX_PASSWORD", None)
+    if pw is not None:
+        env["DATABOX_PASSWORD"] = pw
+    return subprocess.run([SEALBOX, "databox", "crypto"] + list(args), capture_output=True, env=env,
+                          stdin=subprocess.DEVNULL)
+
+
+class Client:
+    def __init__(self, port, ctx):
+        self.port, self.ctx, self.token = port, ctx, None
+
+    def req(self, method, path, body=None, raw=None, query=""):
+        c = http.client.HTTPSConnection("localhost", self.port, context=self.ctx, timeout=20)
+        h = {}
+        if self.token:
+            h["Authorization"] = "Bearer " + self.token
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        c.request(method, "/api/v1" + path + query, body=data, headers=h)
+        r = c.getresponse()
+        out = r.read()
+        c.close()
+        try:
+            j = json.loads(out) if out else None
+        except ValueError:
+            j = None
+        return r.status, j, out
+
+    def login(self, name, pw):
+        st, j, _ = self.req("POST", "/auth/login", {"userName": name, "password": pw})
+        self.token = j.get("token") if st == 200 and j else None
+        return st
+
+
+def make_certs():
+    return subprocess.run(["sh", os.path.join(TOP, "tests", "data", "mkcerts.sh")],
+                          capture_output=True).returncode == 0
+
+
+def tls_ctx():
+    return ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+
+
+def write_conf(port, extra=""):
+    conf = p("databox.ini")
+    with open(conf, "w") as f:
+        f.write("[databox]\nlisten = 127.0.0.1:%d\ntls_cert = %s/server.pem\ntls_key = %s/server.key\n"
+                "state_dir = %s/state\npassword_iterations = 1000\nlogin_max_failures = 3\n"
+                "%s" % (port, CERTS, CERTS, T, extra if "max_chunk" in extra else "max_chunk = 1M\n" + extra))
+    return conf
+
+
+def add_user(conf, name, pw):
+    with open(p(name + ".login"), "w") as f:
+        f.write(pw + "\n")
+    return subprocess.run([SEALBOX, "databox", "admin", "-c", conf, "user", "add", name, "--password-file",
+                           p(name + ".login")], capture_output=True)
+
+
+def start_server(conf, preexec=None, env=None):
+    log = open(p("server.log"), "ab")
+    pr = subprocess.Popen([SEALBOX, "databox", "serve", "-d", "-c", conf], stdout=log, stderr=log,
+                          preexec_fn=preexec, env=env)
+    procs.append(pr)
+    return pr
+
+
+def srv_kill(pr, sig):
+    try:
+        os.kill(pr.pid, sig)
+        pr.wait(5)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
+
+def server_log():
+    return open(p("server.log"), errors="replace").read()
+
+
+def upload(cl, parent, name, encfile, fk_json, chunk=100000):
+    st, j, _ = cl.req("POST", "/nodes/files/uploads", {"parentId": parent, "name": name})
+    if st != 201:
+        return st, j
+    uid = j["uploadId"]
+    data = open(encfile, "rb").read()
+    off = 0
+    while True:
+        part = data[off:off + chunk]
+        st, j, _ = cl.req("POST", "/nodes/files/uploads/" + uid, raw=part, query="?offset=%d" % off)
+        if st != 200:
+            return st, j
+        off += len(part)
+        if off >= len(data):
+            break
+    body = {"fileKey": fk_json} if fk_json is not None else {}
+    st, j, _ = cl.req("PUT", "/nodes/files/uploads/" + uid, body)
+    return st, j
+
+
+def keygen(name, version, pw):
+    r = crypto("keygen", "--version", version, "--iterations", "1000", "--out", p(name), pw=pw)
+    if r.returncode != 0:
+        return None
+    return {"privateKeyContainer": json.load(open(p(name + ".private.json"))),
+            "publicKeyContainer": json.load(open(p(name + ".public.json")))}
+
+
+def wjson(name, obj):
+    with open(p(name), "w") as f:
+        json.dump(obj, f)
+    return p(name)
+
+
+def run(main):
+    """Runs main(); a crash is a failure with its reason; stops the servers, removes T and
+    exits 1 if any check failed."""
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001
+        import traceback
+        traceback.print_exc()
+        fail("scenario ran to the end", repr(e))
+    finally:
+        for pr in procs:
+            if pr.poll() is None:
+                pr.kill()
+                pr.wait()
+        shutil.rmtree(T, ignore_errors=True)
+    sys.exit(1 if failures else 0)
