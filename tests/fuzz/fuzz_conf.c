@@ -25,7 +25,7 @@ static const struct conf_key keys[] = {
 	{ "b", "e", CONF_ENUM, offsetof(struct fconf, e), "x", 0, 0, "x|y|z", NULL },
 	{ "b", "l", CONF_LIST, offsetof(struct fconf, l), NULL, 0, 0, NULL, NULL },
 };
-static const struct conf_spec spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL };
+static const struct conf_spec spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL, NULL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

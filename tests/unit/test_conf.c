@@ -27,7 +27,7 @@ static const struct conf_key tkeys[] = {
 	{ "t", "policy", CONF_ENUM, offsetof(struct tconf, policy), "none", 0, 0, "none|encrypt|verify", NULL },
 	{ "t", "listen", CONF_LIST, offsetof(struct tconf, listen), "127.0.0.1:1", 0, 0, NULL, NULL },
 };
-static const struct conf_spec tspec = { tkeys, sizeof(tkeys) / sizeof(tkeys[0]), NULL };
+static const struct conf_spec tspec = { tkeys, sizeof(tkeys) / sizeof(tkeys[0]), NULL, NULL };
 
 static int load(const char *text, struct tconf *c, char *err)
 {
