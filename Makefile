@@ -22,11 +22,15 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/sealbox
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # viewer-master / viewer-client live in one folder.
 APPLETS := $(sort $(patsubst viewer-%,viewer,$(APPLETS)))
 KNOWN_APPLETS := tunneld viewer mailgw databox hitc
+KNOWN_APPLETS_SORTED := $(sort $(KNOWN_APPLETS))
+empty :=
+space := $(empty) $(empty)
 BAD_APPLETS := $(filter-out $(KNOWN_APPLETS),$(APPLETS))
 ifneq ($(BAD_APPLETS),)
 $(error unknown applet(s): $(BAD_APPLETS); known: $(KNOWN_APPLETS))
@@ -35,6 +39,9 @@ endif
 CC := $(CROSS)gcc
 ARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
 
+# Every configuration has its own object directory, so switching APPLETS, STATIC or CROSS
+# never mixes objects and switching back is a relink at most:
+#   build/rel, build/san, build/rel-static, build/rel-hitc, build/rel-<triplet>-static ...
 ifeq ($(SAN),1)
 VARIANT := san
 else
@@ -43,14 +50,23 @@ endif
 ifneq ($(CROSS),)
 VARIANT := $(VARIANT)-$(ARCH)
 endif
+ifeq ($(STATIC),1)
+VARIANT := $(VARIANT)-static
+endif
 ifeq ($(WOLFSSL),system)
 VARIANT := $(VARIANT)-syswolfssl
 endif
+ifneq ($(APPLETS),$(KNOWN_APPLETS_SORTED))
+VARIANT := $(VARIANT)-$(subst $(space),_,$(APPLETS))
+endif
 B := build/$(VARIANT)
-ifeq ($(VARIANT),rel)
-BIN := sealbox
-else
 BIN := $(B)/sealbox
+# ./sealbox is a copy of the last host build that is not a sanitizer or system-wolfSSL
+# build (make, make STATIC=1, make APPLETS=hitc ...); build/.top names which one, so
+# `make STATIC=1` after `make` replaces it and `make` afterwards puts the dynamic one back.
+ifeq ($(SAN)$(CROSS)$(WOLFSSL),0static)
+TOP_BIN := sealbox
+$(shell mkdir -p build; [ "$$(cat build/.top 2>/dev/null)" = '$(B)' ] || echo '$(B)' > build/.top)
 endif
 
 WARN := -Wall -Wextra -Wundef -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter \
@@ -70,6 +86,9 @@ LDFLAGS_ALL := $(OPT) -Wl,--gc-sections $(LDFLAGS)
 ifeq ($(STATIC),1)
 LDFLAGS_ALL += -static
 endif
+
+# The variables that name this configuration, for tests that run make themselves.
+MAKEVARS := APPLETS="$(APPLETS)" STATIC=$(STATIC) SAN=$(SAN) WOLFSSL=$(WOLFSSL) CROSS=$(CROSS)
 
 # wolfSSL: a tuned static build under deps/ (mk/deps.sh), or Debian's shared library.
 ifeq ($(WOLFSSL),system)
@@ -106,10 +125,15 @@ LIB_SRC := $(CORE_SRC) $(NET_SRC) $(CRYPTO_SRC) $(APPLET_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 MAIN_OBJ := $(B)/main.o
 
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# Unit suites and fuzz targets that include an applet's headers ("applets/X/...") are
+# built only when X is compiled in; the rest (core/, net/, crypto/) always.
+OFF_APPLETS := $(filter-out $(APPLETS),$(KNOWN_APPLETS))
+applet_tests = $(if $(OFF_APPLETS),$(filter-out $(shell grep -lE '^\#include "applets/($(subst $(space),|,$(OFF_APPLETS)))/' $(1) /dev/null),$(1)),$(1))
+UNIT_SRC := $(call applet_tests,$(sort $(wildcard tests/unit/test_*.c)))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/runner.o
 UNIT_BIN := $(B)/unit-tests
-FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRC_ALL := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRC := $(call applet_tests,$(FUZZ_SRC_ALL))
 REPLAY_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/replay/%)
 # Test drivers (tests/tools/X.c -> $(B)/tools/X) and benchmark drivers
 # (bench/DIR/X.c -> $(B)/bench/X), each linked with the whole library.
@@ -118,18 +142,25 @@ TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 BENCH_SRC := $(sort $(wildcard bench/*/*.c))
 BENCH_BINS := $(addprefix $(B)/bench/,$(notdir $(BENCH_SRC:.c=)))
 
-# Objects depend on this stamp, rewritten only when the flags or the applet set change
-# (APPLETS=hitc after a full build must rebuild main.o, not reuse the old table).
-CONFIG_LINE := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(WOLF_CFLAGS)
+# Objects and binaries depend on this stamp, rewritten only when the compile or link
+# flags change (CFLAGS=, LDFLAGS=, a new wolfSSL feature set, ...): each configuration
+# has its own build directory, the stamp catches what the directory name does not.
+CONFIG_LINE := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(WOLF_CFLAGS) LINK: $(LDFLAGS_ALL) $(LIBS)
 CONFIG_STAMP := $(B)/.config
 $(shell mkdir -p $(B); [ "$$(cat $(CONFIG_STAMP) 2>/dev/null)" = '$(CONFIG_LINE)' ] || echo '$(CONFIG_LINE)' > $(CONFIG_STAMP))
 # The same for the list of unit suites (a removed test file must leave the runner).
 SUITES_STAMP := $(B)/.suites
 $(shell [ "$$(cat $(SUITES_STAMP) 2>/dev/null)" = '$(UNIT_SRC)' ] || echo '$(UNIT_SRC)' > $(SUITES_STAMP))
 
-.PHONY: all deps test-deps test unit fuzz demo install clean distclean lint-layers bench help
+.SECONDARY:
+.PHONY: all deps test-deps test test-bins unit fuzz demo install clean distclean lint-layers bench help
 
-all: $(BIN)
+all: $(BIN) $(TOP_BIN)
+
+ifneq ($(TOP_BIN),)
+$(TOP_BIN): $(BIN) build/.top
+	cp -f $(BIN) $@
+endif
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -155,7 +186,7 @@ $(B)/.layers-ok: $(LIB_SRC) $(wildcard */*.h */*/*.h) main.c mk/lint-layers.sh
 	@sh mk/lint-layers.sh
 	@touch $@
 
-$(BIN): $(B)/.layers-ok $(MAIN_OBJ) $(LIB_OBJ)
+$(BIN): $(B)/.layers-ok $(MAIN_OBJ) $(LIB_OBJ) $(CONFIG_STAMP)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LIBS)
 
 $(B)/crypto/%.o: crypto/%.c $(CONFIG_STAMP) | $(DEP_STAMPS)
@@ -180,15 +211,15 @@ $(B)/tests/%.o: tests/%.c $(CONFIG_STAMP) | $(DEP_STAMPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(WOLF_CFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
-$(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ)
+$(UNIT_BIN): $(UNIT_OBJ) $(LIB_OBJ) $(CONFIG_STAMP)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(UNIT_OBJ) $(LIB_OBJ) $(LIBS)
 
 # Fuzz targets replayed over their corpus in every test run (no clang needed).
-$(B)/replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIB_OBJ)
+$(B)/replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIB_OBJ) $(CONFIG_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(B)/tests/fuzz/replay.o $(LIB_OBJ) $(LIBS)
 
-$(B)/tools/%: $(B)/tests/tools/%.o $(LIB_OBJ)
+$(B)/tools/%: $(B)/tests/tools/%.o $(LIB_OBJ) $(CONFIG_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_OBJ) $(LIBS)
 
@@ -200,11 +231,15 @@ endef
 $(foreach f,$(BENCH_SRC),$(eval $(call bench_rule,$(f))))
 
 unit: $(UNIT_BIN)
+test-bins: $(BIN) $(TOP_BIN) $(UNIT_BIN) $(REPLAY_BINS) $(TOOL_BINS)
 
+# The replay directory is emptied first: a target of another applet set must not run.
+# MAKEVARS lets tests that call make (install.sh, sizes.sh) build the same configuration.
 test: test-deps
-	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) $(REPLAY_BINS) $(TOOL_BINS)
+	@$(MAKE) --no-print-directory test-bins
 	@SEALBOX=$(abspath $(BIN)) UNIT_TESTS=$(abspath $(UNIT_BIN)) REPLAY_DIR=$(abspath $(B)/replay) \
-		TOOLS=$(abspath $(B)/tools) SAN=$(SAN) WOLFSSL=$(WOLFSSL) sh tests/run.sh
+		TOOLS=$(abspath $(B)/tools) SAN=$(SAN) WOLFSSL=$(WOLFSSL) APPLETS='$(APPLETS)' \
+		MAKEVARS='$(MAKEVARS)' sh tests/run.sh
 
 # libFuzzer builds: everything compiled again with clang and the fuzzer runtime.
 FUZZ_B := build/fuzz
@@ -233,17 +268,22 @@ bench:
 	@for b in bench/*/run; do [ -n "$(BB)" ] && case $$b in *$(BB)*) ;; *) continue ;; esac; \
 		echo "== $$b"; SEALBOX=$(abspath $(BIN)) BENCH_BIN=$(abspath $(B)/bench) TOOLS=$(abspath $(B)/tools) sh $$b; done
 
+# Only what the binary contains: the links from --list, the manuals and units of the
+# compiled applets (the units' Documentation= points at the installed manual).
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/sealbox $(DESTDIR)$(SYSTEMDDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/sealbox $(DESTDIR)$(SYSTEMDDIR) \
+		$(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/sealbox
 	@for a in $$($(abspath $(BIN)) --list); do \
 		ln -sf sealbox $(DESTDIR)$(PREFIX)/bin/$$a; done
 	@for f in etc/*.ini; do [ -f $$f ] || continue; \
 		[ -e $(DESTDIR)$(SYSCONFDIR)/sealbox/$$(basename $$f) ] || \
 		install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/sealbox/; done
-	@for f in etc/systemd/*.service; do [ -f $$f ] || continue; \
-		sed 's|@BINDIR@|$(PREFIX)/bin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$f > \
-		$(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f); done
+	@for a in $(APPLETS); do \
+		[ -f docs/$$a.md ] && install -m 0644 docs/$$a.md $(DESTDIR)$(DOCDIR)/; \
+		f=etc/systemd/sealbox-$$a.service; [ -f $$f ] || continue; \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@DOCDIR@|$(DOCDIR)|g' $$f > \
+		$(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f); done; true
 
 clean:
 	rm -rf build sealbox
