@@ -7,9 +7,11 @@
 #   make fuzz                 libFuzzer targets (clang) in build/fuzz/
 #   make bench [BB=name]      benchmarks (bench/*/run), printed side by side with peers
 #   make APPLETS="hitc"       a binary with only the named applets
-#   make STATIC=1             a static binary
+#   make STATIC=1             a static binary (musl)
+#   make sizes                size per applet and library, budget, what grew (mk/sizes.sh)
 #   make WOLFSSL=system       link Debian's libwolfssl instead of the tuned static one
 #   make CROSS=arm-linux-gnueabihf-   cross-compile (docs/building.md)
+#   make CROSS=... STATIC=1 cross-test   its unit tests and a session under qemu-user
 #   make install DESTDIR=... PREFIX=/usr
 
 APPLETS ?= tunneld viewer mailgw databox hitc
@@ -38,6 +40,15 @@ endif
 
 CC := $(CROSS)gcc
 ARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
+# STATIC=1 on the host links musl (musl-gcc, the libraries built from Debian's sources
+# into deps/musl-TRIPLET/): glibc's static getaddrinfo/getpwnam still load NSS modules
+# at run time. LIBC=glibc STATIC=1 keeps glibc; cross builds are glibc (docs/building.md).
+LIBC ?= $(if $(filter 1,$(STATIC)),$(if $(CROSS),glibc,musl),glibc)
+ifeq ($(LIBC),musl)
+CC := musl-gcc
+ARCH := $(subst -gnu,-musl,$(shell gcc -dumpmachine 2>/dev/null))
+MUSL_PREFIX := deps/musl-$(ARCH)
+endif
 
 # Every configuration has its own object directory, so switching APPLETS, STATIC or CROSS
 # never mixes objects and switching back is a relink at most:
@@ -51,7 +62,7 @@ ifneq ($(CROSS),)
 VARIANT := $(VARIANT)-$(ARCH)
 endif
 ifeq ($(STATIC),1)
-VARIANT := $(VARIANT)-static
+VARIANT := $(VARIANT)-static$(if $(filter glibc,$(LIBC)),$(if $(CROSS),,-glibc))
 endif
 ifeq ($(WOLFSSL),system)
 VARIANT := $(VARIANT)-syswolfssl
@@ -80,7 +91,7 @@ OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 endif
 ENABLES := $(foreach a,$(KNOWN_APPLETS),-DENABLE_$(shell echo $(a) | tr a-z A-Z)=$(if $(filter $(a),$(APPLETS)),1,0))
 CPPFLAGS_ALL := -I. -Iinclude -D_GNU_SOURCE -DSEALBOX_VERSION='"$(VERSION)"' $(ENABLES) \
-	-DSEALBOX_TUNED_WOLFSSL=$(if $(filter system,$(WOLFSSL)),0,1)
+	-DSEALBOX_TUNED_WOLFSSL=$(if $(filter system,$(WOLFSSL)),0,$(if $(filter-out hitc,$(APPLETS)),1,0))
 CFLAGS_ALL := -std=c11 $(WARN) $(OPT) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL := $(OPT) -Wl,--gc-sections $(LDFLAGS)
 ifeq ($(STATIC),1)
@@ -88,7 +99,7 @@ LDFLAGS_ALL += -static
 endif
 
 # The variables that name this configuration, for tests that run make themselves.
-MAKEVARS := APPLETS="$(APPLETS)" STATIC=$(STATIC) SAN=$(SAN) WOLFSSL=$(WOLFSSL) CROSS=$(CROSS)
+MAKEVARS := APPLETS="$(APPLETS)" STATIC=$(STATIC) LIBC=$(LIBC) SAN=$(SAN) WOLFSSL=$(WOLFSSL) CROSS=$(CROSS)
 
 # wolfSSL: a tuned static build under deps/ (mk/deps.sh), or Debian's shared library.
 ifeq ($(WOLFSSL),system)
@@ -97,10 +108,13 @@ WOLF_LIBS := -lwolfssl
 DEPS_FLAGS := --system-wolfssl
 WOLF_STAMP :=
 else
-WOLF_PREFIX := deps/wolfssl-$(ARCH)
+# One cached wolfSSL per target, libc and feature set (mk/deps.sh --wolfssl-set):
+# "small" (portable C, generic maths) when only hitc is compiled in, else "fast".
+WOLF_SET := $(if $(filter-out hitc,$(APPLETS)),fast,small)
+WOLF_PREFIX := deps/wolfssl-$(ARCH)$(if $(filter small,$(WOLF_SET)),-small)
 WOLF_CFLAGS := -I$(WOLF_PREFIX)/include
 WOLF_LIBS := $(WOLF_PREFIX)/lib/libwolfssl.a
-DEPS_FLAGS :=
+DEPS_FLAGS := --wolfssl-set $(WOLF_SET)
 WOLF_STAMP := $(WOLF_PREFIX)/.sealbox-stamp
 endif
 ifneq ($(CROSS),)
@@ -110,6 +124,12 @@ DEPS_FLAGS += --cross $(CROSS)
 SYSROOT := deps/sysroot-$(ARCH)
 CPPFLAGS_ALL += -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/$(ARCH)
 LDFLAGS_ALL += -L$(SYSROOT)/usr/lib/$(ARCH)
+endif
+
+ifneq ($(MUSL_PREFIX),)
+DEPS_FLAGS += --musl
+CPPFLAGS_ALL += -isystem $(MUSL_PREFIX)/include
+LDFLAGS_ALL += -L$(MUSL_PREFIX)/lib
 endif
 
 # Libraries each applet pulls in, so a router image carries only what it runs.
@@ -153,7 +173,7 @@ SUITES_STAMP := $(B)/.suites
 $(shell [ "$$(cat $(SUITES_STAMP) 2>/dev/null)" = '$(UNIT_SRC)' ] || echo '$(UNIT_SRC)' > $(SUITES_STAMP))
 
 .SECONDARY:
-.PHONY: all deps test-deps test test-bins unit fuzz demo install clean distclean lint-layers bench help
+.PHONY: all deps test-deps test test-bins cross-test sizes build-bin print-bin unit fuzz demo install clean distclean lint-layers bench help
 
 all: $(BIN) $(TOP_BIN)
 
@@ -171,7 +191,8 @@ deps:
 test-deps:
 	@sh mk/deps.sh --test $(DEPS_FLAGS)
 
-DEP_STAMPS := $(WOLF_STAMP) $(if $(CROSS),deps/sysroot-$(ARCH)/.sealbox-stamp)
+DEP_STAMPS := $(WOLF_STAMP) $(if $(CROSS),deps/sysroot-$(ARCH)/.sealbox-stamp) \
+	$(if $(MUSL_PREFIX),$(MUSL_PREFIX)/.sealbox-stamp)
 ifneq ($(strip $(DEP_STAMPS)),)
 $(DEP_STAMPS):
 	@sh mk/deps.sh $(DEPS_FLAGS)
@@ -186,8 +207,9 @@ $(B)/.layers-ok: $(LIB_SRC) $(wildcard */*.h */*/*.h) main.c mk/lint-layers.sh
 	@sh mk/lint-layers.sh
 	@touch $@
 
+# The linker map (BIN.map) is what `make sizes` splits per library.
 $(BIN): $(B)/.layers-ok $(MAIN_OBJ) $(LIB_OBJ) $(CONFIG_STAMP)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -Wl,-Map=$@.map -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LIBS)
 
 $(B)/crypto/%.o: crypto/%.c $(CONFIG_STAMP) | $(DEP_STAMPS)
 	@mkdir -p $(dir $@)
@@ -241,6 +263,13 @@ test: test-deps
 		TOOLS=$(abspath $(B)/tools) SAN=$(SAN) WOLFSSL=$(WOLFSSL) APPLETS='$(APPLETS)' \
 		MAKEVARS='$(MAKEVARS)' sh tests/run.sh
 
+# A cross-built binary under qemu-user-static: the unit tests and one loopback session
+# (make CROSS=arm-linux-gnueabihf- STATIC=1 cross-test; static, so qemu needs no sysroot).
+QEMU ?= qemu-$(firstword $(subst -, ,$(ARCH)))-static
+cross-test: deps
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
+	@SEALBOX=$(abspath $(BIN)) UNIT_TESTS=$(abspath $(UNIT_BIN)) QEMU=$(QEMU) sh tests/cross/run.sh
+
 # libFuzzer builds: everything compiled again with clang and the fuzzer runtime.
 FUZZ_B := build/fuzz
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS_ALL) $(WOLF_CFLAGS)
@@ -270,6 +299,28 @@ bench:
 
 # Only what the binary contains: the links from --list, the manuals and units of the
 # compiled applets (the units' Documentation= points at the installed manual).
+# make sizes: every configuration of the issue's table (static unless SIZES_STATIC=0), its
+# text/data/bss and stripped size against mk/size-budget.txt, the split per library of
+# the whole set, and what grew since the previous make sizes. Each configuration has its
+# own build directory, so a second run only relinks what changed.
+SIZES_STATIC ?= 1
+SIZE_SETS := all tunneld+viewer+mailgw+hitc tunneld viewer mailgw databox hitc
+sizes:
+	@bins=""; for set in $(SIZE_SETS); do \
+		a=$$(echo $$set | tr + ' '); [ $$set = all ] && a="$(KNOWN_APPLETS)"; \
+		$(MAKE) --no-print-directory -s APPLETS="$$a" STATIC=$(SIZES_STATIC) CROSS=$(CROSS) \
+			WOLFSSL=$(WOLFSSL) build-bin >/dev/null || exit 1; \
+		bins="$$bins $$($(MAKE) --no-print-directory -s APPLETS="$$a" STATIC=$(SIZES_STATIC) \
+			CROSS=$(CROSS) WOLFSSL=$(WOLFSSL) print-bin)"; \
+	done; \
+	CROSS=$(CROSS) sh mk/sizes.sh table $$bins; echo; \
+	set -- $$bins; CROSS=$(CROSS) sh mk/sizes.sh libs $$1; echo; \
+	for b in $$bins; do CROSS=$(CROSS) sh mk/sizes.sh diff $$b $$(basename $$(dirname $$b)); done; \
+	if [ -z "$(CROSS)" ]; then echo; sh mk/rss.sh $$1; fi
+build-bin: $(BIN)
+print-bin:
+	@echo $(BIN)
+
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/sealbox $(DESTDIR)$(SYSTEMDDIR) \
 		$(DESTDIR)$(DOCDIR)
