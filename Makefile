@@ -202,7 +202,7 @@ endif
 lint-layers:
 	@sh mk/lint-layers.sh
 
-$(B)/.layers-ok: $(LIB_SRC) $(wildcard */*.h */*/*.h) main.c mk/lint-layers.sh
+$(B)/.layers-ok: $(LIB_SRC) $(wildcard core/*.h net/*.h crypto/*.h include/*.h applets/*/*.h) main.c mk/lint-layers.sh
 	@mkdir -p $(B)
 	@sh mk/lint-layers.sh
 	@touch $@

@@ -48,9 +48,9 @@ libjansson-dev libsqlite3-dev binutils"
 # Cross builds and their test runs: Debian's cross compilers and qemu-user-static.
 [ "$musl" = 1 ] && build_pkgs="$build_pkgs musl-tools musl-dev tcl"
 case "$cross" in
-arm-linux-gnueabihf-) build_pkgs="$build_pkgs gcc-arm-linux-gnueabihf qemu-user-static" ;;
-aarch64-linux-gnu-) build_pkgs="$build_pkgs gcc-aarch64-linux-gnu qemu-user-static" ;;
-mipsel-linux-gnu-) build_pkgs="$build_pkgs gcc-mipsel-linux-gnu qemu-user-static" ;;
+arm-linux-gnueabihf-) build_pkgs="$build_pkgs gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static" ;;
+aarch64-linux-gnu-) build_pkgs="$build_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static" ;;
+mipsel-linux-gnu-) build_pkgs="$build_pkgs gcc-mipsel-linux-gnu libc6-dev-mipsel-cross qemu-user-static" ;;
 esac
 # Packages the test suite talks to (real peers) and the fuzz/sanitizer toolchain.
 test_pkgs="openssl clang libclang-rt-14-dev python3 python3-cryptography curl socat
@@ -176,9 +176,14 @@ aarch64-*) tuned="--enable-armasm $sp --enable-sp-asm" ;;
 esac
 # hitc alone: nothing on a hot path; the generic sp_int code instead of SP's per-size
 # code and tables, no AES-NI/AVX variants (about 250 KB less, docs/building.md).
-[ "$wolfset" = small ] && tuned="--enable-sp=no --enable-sp-math-all --disable-aesni --disable-intelasm"
+# (configure adds WOLFSSL_SP_X86_64 to its own CFLAGS but not to options.h, so sealbox
+# would see a smaller sp_int: it goes into CPPFLAGS, which options.h records.)
+if [ "$wolfset" = small ]; then
+	tuned="--enable-sp=no --enable-sp-math-all --disable-aesni --disable-intelasm"
+	case "$arch" in x86_64-*) cppflags_set="-DWOLFSSL_SP_X86_64" ;; esac
+fi
 # WC_RSA_NO_PADDING: hitc's raw-RSA logon scheme (see docs/hitc.md).
-cppflags="-DWC_RSA_NO_PADDING -DWOLFSSL_AES_DIRECT"
+cppflags="-DWC_RSA_NO_PADDING -DWOLFSSL_AES_DIRECT${cppflags_set:+ $cppflags_set}"
 flags=$(echo "$common $tuned CPPFLAGS=$cppflags" | tr '\n' ' ')
 suffix=""
 [ "$wolfset" = small ] && suffix="-small"
