@@ -28,7 +28,7 @@ DOCDIR ?= $(PREFIX)/share/doc/sealbox
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # viewer-master / viewer-client live in one folder.
-APPLETS := $(sort $(patsubst viewer-%,viewer,$(APPLETS)))
+override APPLETS := $(sort $(patsubst viewer-%,viewer,$(APPLETS)))
 KNOWN_APPLETS := tunneld viewer mailgw databox hitc
 KNOWN_APPLETS_SORTED := $(sort $(KNOWN_APPLETS))
 empty :=
