@@ -32,35 +32,26 @@ unpack() {
 done_already() { [ -f "$prefix/.stamp-$1" ] && [ "$(cat "$prefix/.stamp-$1")" = "$2" ]; }
 mark() { echo "$2" >"$prefix/.stamp-$1"; }
 
-# ---- libevent (epoll backend; no OpenSSL glue, no samples) ----
-f="--disable-shared --enable-static --disable-openssl --disable-samples --disable-libevent-regress --disable-debug-mode $CFLAGS_LIB"
-if ! done_already libevent "$f"; then
-	s=$(unpack libevent) || { say "apt-get source libevent failed"; exit 69; }
-	say "building libevent with musl-gcc"
-	b="$TOP/deps/build-musl-libevent"; rm -rf "$b"; mkdir -p "$b"
-	# Debian's patches touch configure.ac: regenerate as dh_autoreconf does
+# autotools NAME DEBIAN-SOURCE CONFIGURE-ARGS...: configure, make, install into $prefix.
+# Debian's patches touch configure.ac, so it is regenerated first (as dh_autoreconf does).
+autotools() {
+	name=$1 pkg=$2; shift 2
+	f="$* $CFLAGS_LIB"
+	done_already "$name" "$f" && return 0
+	s=$(unpack "$pkg") || { say "apt-get source $pkg failed"; exit 69; }
+	say "building $name with musl-gcc"
+	b="$TOP/deps/build-musl-$name"; rm -rf "$b"; mkdir -p "$b"
 	[ -f "$s/.sealbox-autoreconf" ] || (cd "$s" && autoreconf -fi >/dev/null 2>&1 && touch .sealbox-autoreconf) ||
-		{ say "autoreconf of libevent failed"; exit 1; }
-	(cd "$b" && CC=$CC CFLAGS="$CFLAGS_LIB" "$s/configure" --prefix="$prefix" --disable-shared --enable-static \
-		--disable-openssl --disable-samples --disable-libevent-regress --disable-debug-mode \
+		{ say "autoreconf of $name failed"; exit 1; }
+	(cd "$b" && CC=$CC CFLAGS="$CFLAGS_LIB" "$s/configure" --prefix="$prefix" "$@" \
 		>configure.log 2>&1 && make -j"$jobs" >build.log 2>&1 && make install >install.log 2>&1) ||
-		{ say "libevent (musl) failed, see $b"; exit 1; }
-	mark libevent "$f"
-fi
-
-# ---- jansson ----
-f="--disable-shared --enable-static $CFLAGS_LIB"
-if ! done_already jansson "$f"; then
-	s=$(unpack jansson) || { say "apt-get source jansson failed"; exit 69; }
-	say "building jansson with musl-gcc"
-	b="$TOP/deps/build-musl-jansson"; rm -rf "$b"; mkdir -p "$b"
-	[ -f "$s/.sealbox-autoreconf" ] || (cd "$s" && autoreconf -fi >/dev/null 2>&1 && touch .sealbox-autoreconf) ||
-		{ say "autoreconf of jansson failed"; exit 1; }
-	(cd "$b" && CC=$CC CFLAGS="$CFLAGS_LIB" "$s/configure" --prefix="$prefix" --disable-shared --enable-static \
-		>configure.log 2>&1 && make -j"$jobs" >build.log 2>&1 && make install >install.log 2>&1) ||
-		{ say "jansson (musl) failed, see $b"; exit 1; }
-	mark jansson "$f"
-fi
+		{ say "$name (musl) failed, see $b"; exit 1; }
+	mark "$name" "$f"
+}
+# libevent: the epoll backend, no OpenSSL glue, no samples or regression tests
+autotools libevent libevent --disable-shared --enable-static --disable-openssl --disable-samples \
+	--disable-libevent-regress --disable-debug-mode
+autotools jansson jansson --disable-shared --enable-static
 
 # ---- SQLite: the amalgamation made from Debian's source tree, with what databox can
 # live without left out (docs/building.md lists the options and why each is safe). ----
