@@ -122,6 +122,10 @@ DEPS_FLAGS += --cross $(CROSS)
 # The target's libevent/inih/jansson/sqlite come from Debian's packages for that
 # architecture, unpacked by mk/deps.sh into a private sysroot (static archives only).
 SYSROOT := deps/sysroot-$(ARCH)
+# 64-bit off_t on 32-bit targets: files over 2 GiB (viewer get/put), and readdir on a
+# filesystem with 64-bit directory cookies (under qemu-user on a 64-bit host, and on
+# 64-bit kernels) instead of EOVERFLOW. No libevent API sealbox uses takes an off_t.
+CPPFLAGS_ALL += -D_FILE_OFFSET_BITS=64
 CPPFLAGS_ALL += -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/$(ARCH)
 LDFLAGS_ALL += -L$(SYSROOT)/usr/lib/$(ARCH)
 endif
