@@ -176,11 +176,12 @@ aarch64-*) tuned="--enable-armasm $sp --enable-sp-asm" ;;
 esac
 # hitc alone: nothing on a hot path; the generic sp_int code instead of SP's per-size
 # code and tables, no AES-NI/AVX variants (about 250 KB less, docs/building.md).
-# (configure adds WOLFSSL_SP_X86_64 to its own CFLAGS but not to options.h, so sealbox
-# would see a smaller sp_int: it goes into CPPFLAGS, which options.h records.)
+# (configure compiles the library with HAVE___UINT128_T=1 and WOLFSSL_SP_X86_64 from
+# config.h and its own CFLAGS, not options.h, so sealbox would see 32-bit sp_int digits
+# and a smaller RsaKey: heap overflow in wc_InitRsaKey_ex. CPPFLAGS goes into options.h.)
 if [ "$wolfset" = small ]; then
 	tuned="--enable-sp=no --enable-sp-math-all --disable-aesni --disable-intelasm"
-	case "$arch" in x86_64-*) cppflags_set="-DWOLFSSL_SP_X86_64" ;; esac
+	case "$arch" in x86_64-*) cppflags_set="-DWOLFSSL_SP_X86_64 -DHAVE___UINT128_T=1" ;; esac
 fi
 # WC_RSA_NO_PADDING: hitc's raw-RSA logon scheme (see docs/hitc.md).
 cppflags="-DWC_RSA_NO_PADDING -DWOLFSSL_AES_DIRECT${cppflags_set:+ $cppflags_set}"
