@@ -113,6 +113,11 @@ else
 WOLF_SET := $(if $(filter-out hitc,$(APPLETS)),fast,small)
 WOLF_PREFIX := deps/wolfssl-$(ARCH)$(if $(filter small,$(WOLF_SET)),-small)
 WOLF_CFLAGS := -I$(WOLF_PREFIX)/include
+# The small build's sp_int uses 64-bit digits on 64-bit targets (HAVE___UINT128_T from
+# its config.h, which options.h does not carry): sealbox must see the same RsaKey.
+ifeq ($(WOLF_SET)$(filter x86_64-% aarch64-%,$(ARCH)),small$(ARCH))
+WOLF_CFLAGS += -DHAVE___UINT128_T=1
+endif
 WOLF_LIBS := $(WOLF_PREFIX)/lib/libwolfssl.a
 DEPS_FLAGS := --wolfssl-set $(WOLF_SET)
 WOLF_STAMP := $(WOLF_PREFIX)/.sealbox-stamp
