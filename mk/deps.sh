@@ -178,7 +178,8 @@ esac
 # code and tables, no AES-NI/AVX variants (about 250 KB less, docs/building.md).
 # (configure compiles the library with HAVE___UINT128_T=1 and WOLFSSL_SP_X86_64 from
 # config.h and its own CFLAGS, not options.h, so sealbox would see 32-bit sp_int digits
-# and a smaller RsaKey: heap overflow in wc_InitRsaKey_ex. CPPFLAGS goes into options.h.)
+# and a smaller RsaKey: heap overflow in wc_InitRsaKey_ex. SP_X86_64 reaches options.h
+# through CPPFLAGS; HAVE___UINT128_T does not, the Makefile adds it to WOLF_CFLAGS.)
 if [ "$wolfset" = small ]; then
 	tuned="--enable-sp=no --enable-sp-math-all --disable-aesni --disable-intelasm"
 	case "$arch" in x86_64-*) cppflags_set="-DWOLFSSL_SP_X86_64 -DHAVE___UINT128_T=1" ;; esac
