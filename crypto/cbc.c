@@ -74,8 +74,8 @@ static int set_key(Aes *aes, const uint8_t *key, size_t keylen, const uint8_t *i
 	return 0;
 }
 
-static ssize_t encrypt(int cbc, const uint8_t *key, size_t keylen, const uint8_t *iv,
-		       const void *in, size_t len, uint8_t *out)
+static ssize_t aes_pad_encrypt(int cbc, const uint8_t *key, size_t keylen, const uint8_t *iv,
+			       const void *in, size_t len, uint8_t *out)
 {
 	Aes aes;
 	ssize_t rc = -1;
@@ -99,8 +99,8 @@ out:
 	return rc;
 }
 
-static ssize_t decrypt(int cbc, const uint8_t *key, size_t keylen, const uint8_t *iv,
-		       const void *in, size_t len, uint8_t *out)
+static ssize_t aes_pad_decrypt(int cbc, const uint8_t *key, size_t keylen, const uint8_t *iv,
+			       const void *in, size_t len, uint8_t *out)
 {
 	Aes aes;
 	ssize_t rc = -1;
@@ -129,21 +129,21 @@ out:
 ssize_t cry_cbc_encrypt(const uint8_t *key, size_t keylen, const uint8_t iv[16],
 			const void *in, size_t len, uint8_t *out)
 {
-	return encrypt(1, key, keylen, iv, in, len, out);
+	return aes_pad_encrypt(1, key, keylen, iv, in, len, out);
 }
 
 ssize_t cry_cbc_decrypt(const uint8_t *key, size_t keylen, const uint8_t iv[16],
 			const void *in, size_t len, uint8_t *out)
 {
-	return decrypt(1, key, keylen, iv, in, len, out);
+	return aes_pad_decrypt(1, key, keylen, iv, in, len, out);
 }
 
 ssize_t cry_ecb_encrypt(const uint8_t *key, size_t keylen, const void *in, size_t len, uint8_t *out)
 {
-	return encrypt(0, key, keylen, NULL, in, len, out);
+	return aes_pad_encrypt(0, key, keylen, NULL, in, len, out);
 }
 
 ssize_t cry_ecb_decrypt(const uint8_t *key, size_t keylen, const void *in, size_t len, uint8_t *out)
 {
-	return decrypt(0, key, keylen, NULL, in, len, out);
+	return aes_pad_decrypt(0, key, keylen, NULL, in, len, out);
 }

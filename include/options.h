@@ -20,7 +20,8 @@
 #define ENABLE_HITC 1
 #endif
 
-/* 1 when linked with the tuned static wolfSSL from mk/deps.sh, 0 with WOLFSSL=system. */
+/* 1 when linked with the tuned static wolfSSL from mk/deps.sh (AES-NI...), 0 with
+ * WOLFSSL=system or the small portable build of a hitc-only image. */
 #ifndef SEALBOX_TUNED_WOLFSSL
 #define SEALBOX_TUNED_WOLFSSL 1
 #endif

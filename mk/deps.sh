@@ -7,9 +7,15 @@
 # The source comes only from Debian's package archive (apt-get source, through a deb-src
 # entry this script adds); no third-party source is ever committed to the project.
 #
-# Usage: mk/deps.sh [--test] [--bench] [--system-wolfssl] [--cross PREFIX]
+# Usage: mk/deps.sh [--test] [--bench] [--system-wolfssl] [--cross PREFIX] [--musl]
 #   --test   also the real peers the tests talk to (mk/test-packages.txt)
 #   --bench  also the peers benchmarks compare against (mk/bench-packages.txt)
+#   --wolfssl-set fast|small  which wolfSSL build (the Makefile derives it from APPLETS):
+#            fast = the assembly and SP tables (any applet with TLS or bulk crypto);
+#            small = portable C, generic big-integer maths (hitc alone: one RSA public-key
+#            operation and a few AES blocks per session, where speed does not matter)
+#   --musl   (make STATIC=1) libevent, jansson, SQLite, inih and wolfSSL built with
+#            musl-gcc from Debian's source packages into deps/musl-TRIPLET/ (mk/musl-libs.sh)
 # A second run with everything in place is a fast no-op (one dpkg-query, one stamp check).
 set -eu
 
@@ -18,12 +24,16 @@ want_test=0
 want_bench=0
 system_wolfssl=0
 cross=""
+musl=0
+wolfset=fast
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--test) want_test=1 ;;
 	--bench) want_test=1; want_bench=1 ;;
 	--system-wolfssl) system_wolfssl=1 ;;
 	--cross) cross="$2"; shift ;;
+	--musl) musl=1 ;;
+	--wolfssl-set) wolfset="$2"; shift ;;
 	*) echo "deps.sh: unknown option: $1" >&2; exit 64 ;;
 	esac
 	shift
@@ -33,7 +43,15 @@ say() { printf 'deps: %s\n' "$*" >&2; }
 
 # Packages to build the product.
 build_pkgs="gcc make pkg-config dpkg-dev autoconf automake libtool dpkg-dev libevent-dev libinih-dev
-libjansson-dev libsqlite3-dev"
+libjansson-dev libsqlite3-dev binutils"
+# Static musl builds (make STATIC=1): musl-gcc, and tclsh to make SQLite's amalgamation.
+# Cross builds and their test runs: Debian's cross compilers and qemu-user-static.
+[ "$musl" = 1 ] && build_pkgs="$build_pkgs musl-tools musl-dev tcl"
+case "$cross" in
+arm-linux-gnueabihf-) build_pkgs="$build_pkgs gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static" ;;
+aarch64-linux-gnu-) build_pkgs="$build_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static" ;;
+mipsel-linux-gnu-) build_pkgs="$build_pkgs gcc-mipsel-linux-gnu libc6-dev-mipsel-cross qemu-user-static" ;;
+esac
 # Packages the test suite talks to (real peers) and the fuzz/sanitizer toolchain.
 test_pkgs="openssl clang libclang-rt-14-dev python3 python3-cryptography curl socat
 procps psmisc"
@@ -106,30 +124,7 @@ fi
 
 [ "$system_wolfssl" = 1 ] && exit 0
 
-# ---- wolfSSL from Debian's source package ----
-arch=$(${cross}gcc -dumpmachine 2>/dev/null || echo unknown)
-common="--enable-static --disable-shared --disable-examples --disable-crypttests
---disable-benchmark --disable-oldtls --enable-tls13 --enable-sni --enable-session-ticket
---enable-keygen --enable-aesgcm --enable-aesgcm-stream --enable-aesctr --enable-pwdbased
---enable-hkdf --enable-curve25519 --enable-ecc --enable-rsapss --enable-opensslextra
---enable-harden --disable-sha3 --disable-dsa"
-case "$arch" in
-x86_64-*) tuned="--enable-aesni --enable-intelasm --enable-sp=yes,4096 --enable-sp-asm" ;;
-aarch64-*) tuned="--enable-armasm --enable-sp=yes,4096 --enable-sp-asm" ;;
-*) tuned="--enable-sp=yes,4096" ;;
-esac
-# WC_RSA_NO_PADDING: hitc's raw-RSA logon scheme (see docs/hitc.md).
-cppflags="-DWC_RSA_NO_PADDING -DWOLFSSL_AES_DIRECT"
-flags=$(echo "$common $tuned CPPFLAGS=$cppflags" | tr '\n' ' ')
-prefix="$top/deps/wolfssl-$arch"
-stamp="$prefix/.sealbox-stamp"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$flags" ]; then
-	exit 0
-fi
-
-mkdir -p "$top/deps/src"
-srcdir=$(ls -d "$top"/deps/src/wolfssl-*/ 2>/dev/null | head -n 1 || true)
-if [ -z "$srcdir" ]; then
+ensure_deb_src() {
 	# A deb-src entry of our own: Debian 12 images ship only 'deb' lines.
 	srcs=/etc/apt/sources.list.d/sealbox-deb-src.sources
 	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
@@ -148,6 +143,62 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 		apt_updated=0
 	fi
+}
+
+# ---- musl: the four libraries from Debian's source packages ----
+cc="${cross}gcc"
+arch=$(${cross}gcc -dumpmachine 2>/dev/null || echo unknown)
+if [ "$musl" = 1 ]; then
+	cc=musl-gcc
+	arch=$(echo "$arch" | sed 's/-gnu$/-musl/')
+	if [ ! -f "$top/deps/musl-$arch/.sealbox-stamp" ]; then
+		ensure_deb_src
+		apt_update
+	fi
+	TOP="$top" ARCH="$arch" sh "$top/mk/musl-libs.sh" || exit 1
+fi
+
+# ---- wolfSSL from Debian's source package ----
+common="--enable-static --disable-shared --disable-examples --disable-crypttests
+--disable-benchmark --disable-oldtls --enable-tls13 --enable-sni --enable-session-ticket
+--enable-keygen --enable-aesgcm --enable-aesgcm-stream --enable-aesctr --enable-pwdbased
+--enable-hkdf --enable-curve25519 --enable-ecc --enable-rsapss --enable-opensslextra
+--enable-harden --disable-sha3 --disable-dsa"
+# SP maths for RSA 2048/3072/4096 and P-256 only: --enable-sp=yes adds P-384 and P-521
+# with precomputed tables of 344 KB and 700 KB. P-384 (e.g. Let's Encrypt's ECDSA
+# intermediates) is still verified, by the generic sp_int code: slower, but it is one
+# verification per handshake with such a peer, never the hot path (X25519/P-256 are).
+sp="--enable-sp=2048,3072,4096,256"
+case "$arch" in
+x86_64-*) tuned="--enable-aesni --enable-intelasm $sp --enable-sp-asm" ;;
+aarch64-*) tuned="--enable-armasm $sp --enable-sp-asm" ;;
+*) tuned="$sp" ;;
+esac
+# hitc alone: nothing on a hot path; the generic sp_int code instead of SP's per-size
+# code and tables, no AES-NI/AVX variants (about 250 KB less, docs/building.md).
+# (configure compiles the library with HAVE___UINT128_T=1 and WOLFSSL_SP_X86_64 from
+# config.h and its own CFLAGS, not options.h, so sealbox would see 32-bit sp_int digits
+# and a smaller RsaKey: heap overflow in wc_InitRsaKey_ex. SP_X86_64 reaches options.h
+# through CPPFLAGS; HAVE___UINT128_T does not, the Makefile adds it to WOLF_CFLAGS.)
+if [ "$wolfset" = small ]; then
+	tuned="--enable-sp=no --enable-sp-math-all --disable-aesni --disable-intelasm"
+	case "$arch" in x86_64-*) cppflags_set="-DWOLFSSL_SP_X86_64 -DHAVE___UINT128_T=1" ;; esac
+fi
+# WC_RSA_NO_PADDING: hitc's raw-RSA logon scheme (see docs/hitc.md).
+cppflags="-DWC_RSA_NO_PADDING -DWOLFSSL_AES_DIRECT${cppflags_set:+ $cppflags_set}"
+flags=$(echo "$common $tuned CPPFLAGS=$cppflags" | tr '\n' ' ')
+suffix=""
+[ "$wolfset" = small ] && suffix="-small"
+prefix="$top/deps/wolfssl-$arch$suffix"
+stamp="$prefix/.sealbox-stamp"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$flags" ]; then
+	exit 0
+fi
+
+mkdir -p "$top/deps/src"
+srcdir=$(ls -d "$top"/deps/src/wolfssl-*/ 2>/dev/null | head -n 1 || true)
+if [ -z "$srcdir" ]; then
+	ensure_deb_src
 	apt_update
 	say "fetching wolfSSL source from Debian's archive (apt-get source wolfssl)"
 	(cd "$top/deps/src" && apt-get source -q wolfssl >/dev/null 2>&1) ||
@@ -156,7 +207,7 @@ EOF
 fi
 
 say "building wolfSSL for $arch in deps/ (one time, a few minutes)"
-builddir="$top/deps/build-$arch"
+builddir="$top/deps/build-$arch$suffix"
 rm -rf "$builddir" "$prefix"
 mkdir -p "$builddir"
 (
@@ -166,7 +217,7 @@ mkdir -p "$builddir"
 	hostopt=""
 	[ -n "$cross" ] && hostopt="--host=${cross%-}"
 	# shellcheck disable=SC2086
-	CC="${cross}gcc" CFLAGS="-Os -fPIC -ffunction-sections -fdata-sections" \
+	CC="$cc" CFLAGS="-Os -fPIC -ffunction-sections -fdata-sections" \
 		"$srcdir/configure" --prefix="$prefix" $hostopt $common $tuned \
 		CPPFLAGS="$cppflags" >configure.log 2>&1 ||
 		{ say "wolfSSL configure failed, see $builddir/configure.log"; exit 1; }

@@ -34,6 +34,20 @@
 #define CLOSE_LINGER_SEC 2
 #define CLOSE_FLUSH_SEC 10
 
+/* TLS calls go through this table, which only net_conn_start_tls installs: a binary
+ * that never starts TLS on a connection (a hitc-only image) then names none of
+ * wolfSSL's TLS code, and --gc-sections leaves it all out (about 1 MB static). */
+struct tls_ops {
+	void (*free)(struct cry_tls *t);
+	int (*handshake)(struct cry_tls *t);
+	ssize_t (*read)(struct cry_tls *t, void *buf, size_t len);
+	ssize_t (*write)(struct cry_tls *t, const void *buf, size_t len);
+	size_t (*pending)(const struct cry_tls *t);
+	int (*shutdown)(struct cry_tls *t);
+	const char *(*error)(const struct cry_tls *t);
+};
+static const struct tls_ops *tls_ops; /* set before any c->tls exists */
+
 static void conn_pump(struct net_conn *c);
 static void destroy(struct net_conn *c);
 
@@ -107,7 +121,7 @@ static void destroy(struct net_conn *c)
 		c->proxy = NULL;
 	}
 	if (c->tls) {
-		cry_tls_free(c->tls);
+		tls_ops->free(c->tls);
 		c->tls = NULL;
 	}
 	if (c->bev)
@@ -225,9 +239,9 @@ static int tls_write_all(struct net_conn *c, const void *data, size_t len)
 	const uint8_t *p = data;
 
 	while (len > 0) {
-		ssize_t n = cry_tls_write(c->tls, p, len);
+		ssize_t n = tls_ops->write(c->tls, p, len);
 		if (n <= 0) {
-			snprintf(c->err, sizeof(c->err), "%s", cry_tls_error(c->tls));
+			snprintf(c->err, sizeof(c->err), "%s", tls_ops->error(c->tls));
 			return -1;
 		}
 		p += n;
@@ -263,14 +277,14 @@ static int tls_pump(struct net_conn *c)
 	int got = 0, eof = 0, err = 0, r;
 
 	if (c->tls_state == TLS_HANDSHAKE) {
-		r = cry_tls_handshake(c->tls);
+		r = tls_ops->handshake(c->tls);
 		if (r == CRY_TLS_WANT_READ || r == CRY_TLS_WANT_WRITE) {
 			if (c->sock_eof)
 				return net_conn_fail_(c, NET_EV_ERROR, "peer closed during the TLS handshake");
 			return 0;
 		}
 		if (r != CRY_TLS_OK)
-			return net_conn_fail_(c, NET_EV_ERROR, "%s", cry_tls_error(c->tls));
+			return net_conn_fail_(c, NET_EV_ERROR, "%s", tls_ops->error(c->tls));
 		c->tls_state = TLS_UP;
 		if (flush_pending(c) < 0)
 			return net_conn_fail_(c, NET_EV_ERROR, "%s", c->err);
@@ -289,7 +303,7 @@ again:
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			break;
 		}
-		n = cry_tls_read(c->tls, v.iov_base, v.iov_len);
+		n = tls_ops->read(c->tls, v.iov_base, v.iov_len);
 		if (n > 0) {
 			v.iov_len = (size_t)n;
 			evbuffer_commit_space(c->in, &v, 1);
@@ -307,7 +321,7 @@ again:
 			break;
 		}
 		err = 1;
-		snprintf(c->err, sizeof(c->err), "%s", cry_tls_error(c->tls));
+		snprintf(c->err, sizeof(c->err), "%s", tls_ops->error(c->tls));
 		break;
 	}
 	if (got && fire_read(c) < 0)
@@ -317,7 +331,7 @@ again:
 	/* The limit stopped us and the application made room: records already buffered
 	 * will not trigger another read event, so decrypt them now. */
 	if (got && !err && !eof && !c->paused && evbuffer_get_length(c->in) < c->read_limit &&
-	    (evbuffer_get_length(bufferevent_get_input(c->bev)) || cry_tls_pending(c->tls)))
+	    (evbuffer_get_length(bufferevent_get_input(c->bev)) || tls_ops->pending(c->tls)))
 		goto again;
 	if (err)
 		return net_conn_fail_(c, NET_EV_ERROR, "%s", c->err);
@@ -839,6 +853,9 @@ int net_conn_start_tls(struct net_conn *c, struct cry_tls_ctx *ctx, const char *
 	/* Output queued before this point still goes out in plaintext, in order. */
 	if (evbuffer_get_length(c->out))
 		evbuffer_add_buffer(bufferevent_get_output(c->bev), c->out);
+	static const struct tls_ops wolf = { cry_tls_free, cry_tls_handshake, cry_tls_read,
+		cry_tls_write, cry_tls_pending, cry_tls_shutdown, cry_tls_error };
+	tls_ops = &wolf;
 	c->tls = cry_tls_new(ctx, host, tls_recv, tls_send, c);
 	if (!c->tls) {
 		snprintf(c->err, sizeof(c->err), "cannot create TLS session");
@@ -932,14 +949,14 @@ void net_conn_close(struct net_conn *c)
 	}
 	if (c->tls_state == TLS_UP && writable(c)) {
 		flush_pending(c);
-		cry_tls_shutdown(c->tls);
+		tls_ops->shutdown(c->tls);
 	}
 	/* Everything left to send is ciphertext in the bufferevent now. Dropping the
 	 * session here (the client side saves it for resumption) means a closing
 	 * connection no longer refers to the application's TLS context, which may be
 	 * freed from now on. */
 	if (c->tls) {
-		cry_tls_free(c->tls);
+		tls_ops->free(c->tls);
 		c->tls = NULL;
 	}
 	c->closing = CLOSE_FLUSH;

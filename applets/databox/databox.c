@@ -29,6 +29,28 @@ static int databox_main(int argc, char **argv)
 		cli_usage(&databox_applet, stdout);
 		return EXIT_OK;
 	}
+	/* `databox SUB --help`: the subcommand's usage on stdout, exit 0 (crypto has its own) */
+	static const struct cli_sub subs[] = {
+		{ "serve", "[-d] [-n] [-c FILE] [-p PIDFILE] [-v]" },
+		{ "admin", "[-c FILE] user add NAME [--admin] [--password-file FILE]" },
+		{ "login", "--server https://HOST:PORT --user NAME [--ca FILE] [--password-file FILE]" },
+		{ "keygen", "[--version A|RSA-4096] [--key-password-file FILE]" },
+		{ "keypair", "reset [--version A|RSA-4096] [--key-password-file FILE]" },
+		{ "room", "create NAME [--encrypted] | room add-member ROOM USER --role read|write|manage" },
+		{ "ls", "[ROOM[/PATH]]" },
+		{ "upload", "FILE ROOM[/PATH]" },
+		{ "download", "ROOM/PATH OUT [--key-password-file FILE]" },
+		{ "distribute", "[--key-password-file FILE]" },
+		{ "share", "create ROOM/PATH [--expires 7d] [--max-downloads N] [--share-password-file FILE] "
+			   "[--version A|RSA-4096] | share get LINK OUT [--share-password-file FILE] [--ca FILE] | "
+			   "share ls | share rm ID" },
+		{ "upload-share", "create ROOM[/PATH] [--expires 7d] [--max-uploads N] | "
+				  "upload-share put LINK FILE [--ca FILE] | upload-share ls | upload-share rm ID" },
+		{ "rescue", "set-system | set-room ROOM | distribute [ROOM] [--rescue-password-file F] "
+			    "[--key-password-file F]" },
+	};
+	if (cli_sub_help("databox", subs, sizeof(subs) / sizeof(subs[0]), argc - 1, argv + 1))
+		return EXIT_OK;
 	if (strcmp(argv[1], "crypto") == 0)
 		return dbx_crypto_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)

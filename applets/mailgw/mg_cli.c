@@ -186,6 +186,15 @@ int mg_cli_main(const struct applet *a, const char *config, int argc, char **arg
 	struct mg_conf c;
 	int rc;
 
+	static const struct cli_sub subs[] = {
+		{ "queue", "[-c FILE]   list the queued messages" },
+		{ "flush", "[DOMAIN] [-c FILE]   retry delivery now (all, or one domain)" },
+		{ "delete", "ID [-c FILE]   remove a queued message" },
+		{ "tls-check", "HOST[:PORT] [--starttls smtp|pop3|imap] [--sni NAME] [--ca FILE]   "
+			       "show a server's TLS version, cipher and certificate chain" },
+	};
+	if (cli_sub_help(a->name, subs, sizeof(subs) / sizeof(subs[0]), argc, argv))
+		return EXIT_OK;
 	if (strcmp(cmd, "tls-check") == 0)
 		return mg_tlscheck_main(a, argc, argv);
 	if (strcmp(cmd, "auth-test") == 0 || strcmp(cmd, "rcpt-test") == 0) {

@@ -856,6 +856,21 @@ static int viewer_client_main(int argc, char **argv)
 		else
 			return cli_usage_error(&viewer_client_applet, "unknown option %s", argv[i]);
 	}
+	/* `viewer-client [SESSION] COMMAND --help`: that command's usage, exit 0 */
+	static const struct cli_sub subs[] = {
+		{ "exec", "CMD...   run CMD on the appliance (if the master allows it)" },
+		{ "ls", "[DIR]   list the shared directory" },
+		{ "get", "REMOTE LOCAL   fetch a file from the share" },
+		{ "put", "LOCAL REMOTE   store a file into the share" },
+		{ "forward", "LPORT:NAME   forward 127.0.0.1:LPORT to the master's exposed NAME" },
+		{ "shell", "  an interactive shell (if the master allows it)" },
+		{ "watch", "  follow the terminal the master presents (--present CMD)" },
+		{ "drop", "put LOCAL [NAME] | drop get NAME LOCAL | drop ls   the relay's drop box" },
+	};
+	size_t nsubs = sizeof(subs) / sizeof(subs[0]);
+	if (i < argc && (cli_sub_help("viewer-client", subs, nsubs, argc - i, argv + i) ||
+			 cli_sub_help("viewer-client", subs, nsubs, argc - i - 1, argv + i + 1)))
+		return EXIT_OK;
 	if ((rc = vw_relay_opts_load(&c.ro, "viewer-client")) != 0)
 		return rc;
 	if (vw_relay_opts_checked(&c.ro))
