@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# applets: databox tunneld
 """The TLS profile of the HTTPS listeners (databox, tunneld's https_listen), probed with
 openssl s_client as a client that offers one suite: TLS 1.2 without forward secrecy or
 with CBC is refused, the AEAD suites of Mozilla's "intermediate" profile are taken,
