@@ -54,6 +54,7 @@ const char *tframe_type_name(uint8_t type)
 	case TF_PONG: return "pong";
 	case TF_RESUME: return "resume";
 	case TF_DROP: return "drop";
+	case TF_REDIRECT: return "redirect";
 	case TF_DATA: return "data";
 	default: return "unknown";
 	}

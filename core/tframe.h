@@ -40,6 +40,7 @@ enum tframe_type {
 	TF_PONG = 0x0b,
 	TF_RESUME = 0x0c,     /* reconnect after a dropped relay link: session= id= token= */
 	TF_DROP = 0x0d,       /* file drop requests and answers (op=put|get|ls|data|end ...) */
+	TF_REDIRECT = 0x0e,   /* relay -> participant: ask that relay instead: relay= tcp= https= http= */
 	TF_DATA = 0x10,       /* end-to-end payload, relayed source -> target */
 };
 

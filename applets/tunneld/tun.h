@@ -50,6 +50,14 @@ struct tun_conf {
 	long long drop_quota;  /* per session; 0 disables the drop */
 	long long drop_max_size;
 	long drop_max_files;
+	/* [cluster] (tun_cluster.c); cl_redis NULL: a single relay, no fleet */
+	char *cl_redis;        /* HOST:PORT */
+	char *cl_password_file;
+	char *cl_relay_id;
+	char *cl_key_prefix;
+	char *cl_public_tcp, *cl_public_https, *cl_public_http; /* named in redirects */
+	long cl_lease;         /* seconds */
+	long cl_redis_timeout; /* seconds */
 };
 
 extern const struct conf_spec tun_conf_spec;
@@ -84,6 +92,12 @@ void tun_numbers_close(struct tun_numbers *n);
 int tun_numbers_issue(struct tun_numbers *n, uint32_t *out);
 uint32_t tun_numbers_left(const struct tun_numbers *n);
 int tun_numbers_is_issued(const struct tun_numbers *n, uint32_t num);
+/* The fleet's way (tun_cluster.c): pick an unused number without issuing it; mark one
+ * another relay burned (memory only); record one this relay burned in the fleet
+ * (appended and fsynced like tun_numbers_issue). Pick returns -1 when none is left. */
+int tun_numbers_pick(const struct tun_numbers *n, uint32_t *out);
+void tun_numbers_mark(struct tun_numbers *n, uint32_t num);
+int tun_numbers_record(struct tun_numbers *n, uint32_t num);
 
 /* ---- source addresses (tun_throttle.c) ---- */
 #define TUN_ADDR_KEY_LEN 17
@@ -209,4 +223,6 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *conf);
  * long the loop should still run so the goodbyes (and earlier closes) flush. */
 unsigned long tun_relay_shutdown(struct tun_relay *r);
 void tun_relay_free(struct tun_relay *r);
+/* SIGUSR1 with [cluster]: no new sessions here, REGISTERs redirected to another relay. */
+void tun_relay_drain(struct tun_relay *r);
 #endif

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "tun.h"
+#include "tun_cluster.h"
 
 #define K(name, type, field, def, min, max, help) \
 	{ "tunneld", name, type, offsetof(struct tun_conf, field), def, min, max, NULL, help }
@@ -54,6 +55,22 @@ static const struct conf_key keys[] = {
 	K("drop_quota", CONF_SIZE, drop_quota, "64M", 0, 1LL << 40, "file drop bytes per session; 0 = drop off"),
 	K("drop_max_size", CONF_SIZE, drop_max_size, "64M", 0, 1LL << 40, "largest single dropped file"),
 	K("drop_max_files", CONF_INT, drop_max_files, "64", 1, 1024, "files per session at most"),
+#define C(name, type, field, def, min, max, help) \
+	{ "cluster", name, type, offsetof(struct tun_conf, field), def, min, max, NULL, help }
+	C("redis", CONF_STR, cl_redis, NULL, 0, 0,
+	  "HOST:PORT of the fleet's Redis; unset (no [cluster]) = one relay on its own"),
+	C("password_file", CONF_STR, cl_password_file, NULL, 0, 0, "file whose first line is Redis's AUTH password"),
+	C("relay_id", CONF_STR, cl_relay_id, NULL, 0, 0, "this relay's name in the fleet, [a-z0-9_-]{1,32}, unique"),
+	C("key_prefix", CONF_STR, cl_key_prefix, "sealbox:tun", 0, 0,
+	  "prefix of every Redis key (one Redis may serve several fleets)"),
+	C("public_tcp", CONF_STR, cl_public_tcp, NULL, 0, 0, "HOST:PORT clients reach this relay's listen at (redirects)"),
+	C("public_https", CONF_STR, cl_public_https, NULL, 0, 0, "HOST:PORT of this relay's https_listen, for redirects"),
+	C("public_http", CONF_STR, cl_public_http, NULL, 0, 0, "HOST:PORT of this relay's http_listen, for redirects"),
+	C("lease", CONF_DURATION, cl_lease, "15s", 3, 600,
+	  "a relay and its sessions count as gone this long after its last renewal"),
+	C("redis_timeout", CONF_DURATION, cl_redis_timeout, "2s", 1, 60,
+	  "an answer from Redis later than this drops the connection (then: reconnect)"),
+#undef C
 };
 
 const struct conf_spec tun_conf_spec = { keys, sizeof(keys) / sizeof(keys[0]), NULL, NULL };
@@ -90,6 +107,8 @@ int tun_conf_load(struct tun_conf *c, const char *path, char *err, size_t errlen
 		str_fmt(err, errlen, "%s: state_dir: must be an absolute path (at most 400 chars)", f);
 		return -1;
 	}
+	if (c->cl_redis && tun_cluster_conf_check(c, f, err, errlen) < 0)
+		return -1;
 	if (c->drop_max_size > c->drop_quota)
 		c->drop_max_size = c->drop_quota;
 	return 0;

@@ -217,25 +217,43 @@ static uint32_t nth_free(const struct tun_numbers *n, uint32_t k)
 	return UINT32_MAX; /* not reached while used < space */
 }
 
-int tun_numbers_issue(struct tun_numbers *n, uint32_t *out)
+int tun_numbers_pick(const struct tun_numbers *n, uint32_t *out)
 {
 	uint32_t left = tun_numbers_left(n), k, idx;
-	char line[16];
+	if (left == 0 || cry_random_range(0, left - 1, &k) < 0 || (idx = nth_free(n, k)) == UINT32_MAX)
+		return -1;
+	*out = n->lo + idx;
+	return 0;
+}
 
-	if (left == 0) {
+void tun_numbers_mark(struct tun_numbers *n, uint32_t num)
+{
+	if (num >= n->lo && num <= n->hi)
+		mark(n, num);
+}
+
+int tun_numbers_issue(struct tun_numbers *n, uint32_t *out)
+{
+	uint32_t num;
+	if (tun_numbers_left(n) == 0) {
 		errno = ENOSPC;
 		return -1;
 	}
-	if (cry_random_range(0, left - 1, &k) < 0) {
+	if (tun_numbers_pick(n, &num) < 0) {
 		errno = EIO;
 		return -1;
 	}
-	idx = nth_free(n, k);
-	if (idx == UINT32_MAX) {
-		errno = EIO;
+	if (tun_numbers_record(n, num) < 0)
 		return -1;
-	}
-	int l = str_fmt(line, sizeof(line), "%u\n", (unsigned)(n->lo + idx));
+	*out = num;
+	return 0;
+}
+
+int tun_numbers_record(struct tun_numbers *n, uint32_t num)
+{
+	uint32_t left = tun_numbers_left(n), idx = num - n->lo;
+	char line[16];
+	int l = str_fmt(line, sizeof(line), "%u\n", (unsigned)num);
 	if (n->broken) {
 		errno = EIO;
 		return -1;
@@ -262,9 +280,9 @@ int tun_numbers_issue(struct tun_numbers *n, uint32_t *out)
 		return -1;
 	}
 	n->size += l;
-	mark(n, n->lo + idx);
-	*out = n->lo + idx;
-	left--;
+	if (!bit_get(n, idx))
+		left--;
+	mark(n, num);
 	if ((uint64_t)left * 100 < (uint64_t)n->space * n->low_water) {
 		/* Every 1 % of the space, so the log is not flooded but not silent either. */
 		uint32_t step = n->space / 100 ? n->space / 100 : 1;

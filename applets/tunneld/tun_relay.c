@@ -20,6 +20,7 @@
 #include "crypto/tls.h"
 #include "net/conn.h"
 #include "net/loop.h"
+#include "tun_cluster.h"
 #include "tun_relay.h"
 
 #define SWEEP_MS 250
@@ -386,7 +387,7 @@ static int http_step(struct tconn *c)
 static int is_relay_only(uint8_t type)
 {
 	return type == TF_REGISTERED || type == TF_JOINED || type == TF_PEER_JOINED ||
-	       type == TF_PEER_LEFT || type == TF_ERROR;
+	       type == TF_PEER_LEFT || type == TF_ERROR || type == TF_REDIRECT;
 }
 
 static void handle_control(struct tconn *c, const struct tframe_hdr *h, const uint8_t *p)
@@ -508,7 +509,7 @@ static void process_input(struct tconn *c)
 
 	if (c->state == CS_HTTP && (!http_step(c) || c->dead))
 		return;
-	while (!c->dead && c->blocked_on == 0) {
+	while (!c->dead && c->blocked_on == 0 && !c->waiting) {
 		size_t have = net_conn_input_len(c->nc);
 		if (have < TFRAME_HDR_LEN)
 			return;
@@ -562,6 +563,12 @@ struct tun_relay *tun_relay_new(struct net_loop *loop, struct tun_conf *conf, ch
 	if (tun_numbers_open(&r->numbers, conf->state_dir, (unsigned)conf->digits, (unsigned)conf->low_water,
 			     err, errlen) < 0)
 		goto fail;
+	if (conf->cl_redis) {
+		/* the fleet's count decides low water (tun_cluster.c); the local file is a copy */
+		r->numbers.low_water = 0;
+		if (!(r->cl = tc_new(r, err, errlen)))
+			goto fail;
+	}
 	log_info("session numbers: %u of %u left (digits=%ld)", (unsigned)tun_numbers_left(&r->numbers),
 		 (unsigned)r->numbers.space, conf->digits);
 	if (tun_numbers_left(&r->numbers) * 100ull < (unsigned long long)r->numbers.space * (unsigned)conf->low_water)
@@ -643,7 +650,8 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
 	TAKE(drop_max_size);
 	TAKE(drop_max_files);
 #undef TAKE
-	r->numbers.low_water = (unsigned)o->low_water;
+	if (!r->cl)
+		r->numbers.low_water = (unsigned)o->low_water;
 	tun_throttle_set_limits(&r->thr, o->join_rate, o->unknown_rate, o->block_time);
 	r->thr.register_rate = o->register_rate;
 	r->lim.reg_rate = o->register_rate_total;
@@ -655,6 +663,18 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
 	tun_conf_free(n);
 	free(n);
 	log_info("configuration reloaded");
+}
+
+void tun_relay_drain(struct tun_relay *r)
+{
+	if (!r->cl) {
+		log_info("SIGUSR1: draining needs [cluster] (there is no other relay to send anyone to); ignored");
+		return;
+	}
+	if (r->draining)
+		return;
+	r->draining = 1;
+	tc_drain(r->cl);
 }
 
 unsigned long tun_relay_shutdown(struct tun_relay *r)
@@ -683,6 +703,8 @@ void tun_relay_free(struct tun_relay *r)
 	if (!r)
 		return;
 	tun_relay_shutdown(r);
+	tc_free(r->cl); /* no Redis callback after this: conns waiting for one are freed below */
+	r->cl = NULL;
 	while (r->conns) {
 		struct tconn *c = r->conns;
 		if (c->nc)

@@ -43,6 +43,7 @@ struct tconn {
 	enum cstate state;
 	enum tpath path;
 	int busy, dead;
+	int waiting;             /* a Redis answer is awaited for it (tun_cluster_ops.c) */
 	struct session *s;
 	struct member *m;
 	uint32_t seq;
@@ -67,6 +68,8 @@ struct tconn {
 struct member {
 	uint16_t id;
 	uint8_t token[TOKEN_LEN];
+	uint8_t thash[32];       /* hash_only: only SHA-256(token) is known (taken over) */
+	int hash_only;
 	struct tconn *c;
 	unsigned long long detached_ms;
 	char addr[64];
@@ -107,6 +110,8 @@ struct tun_relay {
 	int walking;             /* walks over conns under way: closed conns are freed after */
 	unsigned long long last_close_ms; /* newest net_conn_close still possibly lingering */
 	uint8_t *fbuf;           /* one frame being handled */
+	struct tun_cluster *cl;  /* [cluster] only */
+	int draining;            /* SIGUSR1: no new sessions here */
 };
 
 /* A control payload being built: "key=value\n" lines. */
@@ -146,6 +151,17 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl);
 void tr_do_join(struct tconn *c, const struct tfctl *ctl);
 void tr_do_resume(struct tconn *c, const struct tfctl *ctl);
 void tr_do_kick(struct tconn *c, const struct tfctl *ctl);
+/* A new session with number on c as its master (token: the master's, NULL = random). */
+struct session *tr_session_new(struct tconn *c, uint32_t number, const char *lan, const uint8_t *token);
+struct tc_sess;
+/* A session another relay held, rebuilt from Redis: every member detached and known by
+ * its token's hash, except id, which resumes on c with token. */
+void tr_session_adopt(struct tconn *c, uint32_t number, const struct tc_sess *rs, uint32_t id,
+		      const uint8_t *token);
+/* A JOIN/RESUME for an unknown number or with a bad token: counts toward blocking
+ * (here and in the fleet), answers code and closes c. */
+void tr_unknown_attempt(struct tconn *c, const char *code, const char *msg);
+
 
 /* tun_rdrop.c */
 void tr_do_drop(struct tconn *c, const uint8_t *payload, size_t len);

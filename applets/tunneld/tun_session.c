@@ -12,6 +12,7 @@
 #include "core/tframe.h"
 #include "crypto/crypto.h"
 #include "net/conn.h"
+#include "tun_cluster.h"
 #include "tun_relay.h"
 
 /* ---- sessions ---- */
@@ -86,6 +87,8 @@ void tr_session_end(struct session *s, struct tun_relay *r, const char *reason)
 		free(s->m[i]);
 	}
 	free(s->m);
+	if (r->cl)
+		tc_session_ended(r, s);
 	tun_drop_destroy(&s->drop);
 	struct session **pp = &r->hash[s->number % HASH_BUCKETS];
 	while (*pp && *pp != s)
@@ -123,6 +126,8 @@ void tr_member_remove(struct tun_relay *r, struct session *s, struct member *m, 
 		m->c->s = NULL;
 		m->c->m = NULL;
 	}
+	if (r->cl)
+		tc_member_removed(r, s, m);
 	log_info("session %u %s id=%u addr=%s path=%s in=%llu out=%llu", (unsigned)s->number,
 		 strcmp(reason, "kicked") == 0 ? "kick" : "leave", m->id, m->addr, tr_path_name[m->path],
 		 m->bytes_in, m->bytes_out);
@@ -232,7 +237,7 @@ static void send_welcome(struct tconn *c, struct session *s, struct member *m, i
 	cry_wipe(&t, sizeof(t)); /* it held the token too */
 }
 
-static struct member *member_new(struct session *s, uint16_t id)
+static struct member *member_new(struct session *s, uint16_t id, const uint8_t *token)
 {
 	struct member *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -247,7 +252,9 @@ static struct member *member_new(struct session *s, uint16_t id)
 		s->m = a;
 		s->capm = n;
 	}
-	if (cry_random(m->token, TOKEN_LEN) < 0) {
+	if (token)
+		memcpy(m->token, token, TOKEN_LEN);
+	else if (cry_random(m->token, TOKEN_LEN) < 0) {
 		free(m);
 		return NULL;
 	}
@@ -291,6 +298,10 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl)
 		tr_send_error(c, "full", "too many sessions", 1);
 		return;
 	}
+	if (r->cl) {
+		tc_register(c, lan); /* the number is burned in the fleet's Redis */
+		return;
+	}
 	if (tun_numbers_issue(&r->numbers, &number) < 0) {
 		/* errno alone cannot tell: ENOSPC is also a full disk */
 		int exhausted = tun_numbers_left(&r->numbers) == 0, e = errno;
@@ -304,13 +315,14 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl)
 			      1);
 		return;
 	}
+	tr_session_new(c, number, lan, NULL);
+}
+
+static struct session *session_alloc(struct tun_relay *r, uint32_t number, const char *lan)
+{
 	struct session *s = calloc(1, sizeof(*s));
-	struct member *m = s ? member_new(s, TF_ID_MASTER) : NULL;
-	if (!m) {
-		free(s);
-		tr_send_error(c, "full", "out of memory", 1);
-		return;
-	}
+	if (!s)
+		return NULL;
 	s->number = number;
 	s->next_id = TF_ID_FIRST_CLIENT;
 	s->created_ms = s->idle_since_ms = tr_now_ms(r);
@@ -324,11 +336,35 @@ void tr_do_register(struct tconn *c, const struct tfctl *ctl)
 		r->sessions->prev = s;
 	r->sessions = s;
 	r->nsessions++;
+	return s;
+}
+
+struct session *tr_session_new(struct tconn *c, uint32_t number, const char *lan, const uint8_t *token)
+{
+	struct tun_relay *r = c->r;
+	struct session *s = session_alloc(r, number, lan);
+	struct member *m = s ? member_new(s, TF_ID_MASTER, token) : NULL;
+	if (!m) {
+		if (s)
+			tr_session_end(s, r, "out of memory");
+		tr_send_error(c, "full", "out of memory", 1);
+		return NULL;
+	}
 	tr_attach(c, s, m);
 
 	char num[16];
 	send_welcome(c, s, m, 0, num);
 	log_info("session %s start master=%s path=%s", num, c->peer, tr_path_name[c->path]);
+	return s;
+}
+
+static int token_matches(const struct member *m, const uint8_t tok[TOKEN_LEN])
+{
+	if (!m->hash_only)
+		return cry_memeq(tok, m->token, TOKEN_LEN);
+	uint8_t h[CRY_SHA256_LEN];
+	tc_token_hash(tok, TOKEN_LEN, h);
+	return cry_memeq(h, m->thash, sizeof(h));
 }
 
 /* Throttle gate for JOIN/RESUME; closes c and returns -1 when refused. */
@@ -342,8 +378,10 @@ static int gate(struct tconn *c)
 	return -1;
 }
 
-static void unknown_attempt(struct tconn *c, const char *code, const char *msg)
+void tr_unknown_attempt(struct tconn *c, const char *code, const char *msg)
 {
+	if (c->r->cl)
+		tc_unknown(c);
 	if (tun_throttle_unknown(&c->r->thr, c->ip, tr_now_ms(c->r)) == TUN_BLOCKED)
 		log_warn("address %s blocked for %lds after too many unknown session numbers", c->ip,
 			 c->r->conf->block_time);
@@ -358,21 +396,27 @@ void tr_do_join(struct tconn *c, const struct tfctl *ctl)
 
 	if (gate(c) < 0)
 		return;
+	if (parse_number(r, tfctl_get(ctl, "session"), &number) == 0 && r->cl && !tr_find_session(r, number)) {
+		tc_lookup(c, 0, number, ctl); /* another relay of the fleet may hold it */
+		return;
+	}
 	if (parse_number(r, tfctl_get(ctl, "session"), &number) < 0 || !(s = tr_find_session(r, number))) {
 		log_debug("join from %s: no such session", c->peer);
-		unknown_attempt(c, "no-such-session", "no such session");
+		tr_unknown_attempt(c, "no-such-session", "no such session");
 		return;
 	}
 	if (tr_count_clients(s) >= (unsigned)r->conf->max_clients || s->next_id > 65534) {
 		tr_send_error(c, "session-full", "the session has its maximum of clients", 1);
 		return;
 	}
-	struct member *m = member_new(s, (uint16_t)s->next_id);
+	struct member *m = member_new(s, (uint16_t)s->next_id, NULL);
 	if (!m) {
 		tr_send_error(c, "session-full", "out of memory", 1);
 		return;
 	}
 	s->next_id++;
+	if (r->cl)
+		tc_member_added(r, s, m);
 	s->clients_ever++;
 	tr_attach(c, s, m);
 
@@ -387,6 +431,18 @@ void tr_do_join(struct tconn *c, const struct tfctl *ctl)
 	log_info("session %s join id=%u addr=%s path=%s", num, m->id, c->peer, tr_path_name[c->path]);
 }
 
+/* m is back on c: REGISTERED/JOINED resumed=1, PEER_JOINED resumed=1 for the others. */
+static void resumed_on(struct tconn *c, struct session *s, struct member *m)
+{
+	tr_attach(c, s, m);
+	char num[16];
+	send_welcome(c, s, m, 1, num);
+	struct ctl p;
+	peer_joined(&p, c, m, 1);
+	tr_notify(s, m->id, TF_PEER_JOINED, &p);
+	log_info("session %s resume id=%u addr=%s path=%s", num, m->id, c->peer, tr_path_name[c->path]);
+}
+
 void tr_do_resume(struct tconn *c, const struct tfctl *ctl)
 {
 	struct tun_relay *r = c->r;
@@ -398,19 +454,27 @@ void tr_do_resume(struct tconn *c, const struct tfctl *ctl)
 
 	if (gate(c) < 0)
 		return;
+	if (parse_number(r, tfctl_get(ctl, "session"), &number) == 0 && r->cl && !tr_find_session(r, number)) {
+		tc_lookup(c, 1, number, ctl); /* held by another relay, or by one that is gone */
+		return;
+	}
 	if (parse_number(r, tfctl_get(ctl, "session"), &number) < 0 || !(s = tr_find_session(r, number))) {
-		unknown_attempt(c, "no-such-session", "no such session");
+		tr_unknown_attempt(c, "no-such-session", "no such session");
 		return;
 	}
 	if (parse_u32(tfctl_get(ctl, "id"), 65534, &id) < 0 || !(m = tr_find_member(s, id)) || !th ||
 	    strlen(th) != TOKEN_LEN * 2 || hex_decode(th, TOKEN_LEN * 2, tok, sizeof(tok)) != TOKEN_LEN ||
-	    !cry_memeq(tok, m->token, TOKEN_LEN)) {
+	    !token_matches(m, tok)) {
 		/* only a wrong id or token counts toward blocking: the right token is never
 		 * refused (below), so a participant retrying cannot block its own address */
 		cry_wipe(tok, sizeof(tok));
 		log_info("resume from %s for session %u refused", c->peer, (unsigned)number);
-		unknown_attempt(c, "refused", "cannot resume");
+		tr_unknown_attempt(c, "refused", "cannot resume");
 		return;
+	}
+	if (m->hash_only) { /* taken over from another relay: now the token itself is known */
+		memcpy(m->token, tok, TOKEN_LEN);
+		m->hash_only = 0;
 	}
 	cry_wipe(tok, sizeof(tok));
 	if (m->c) {
@@ -427,13 +491,45 @@ void tr_do_resume(struct tconn *c, const struct tfctl *ctl)
 		m->c = NULL;
 		tr_conn_close(old, "replaced");
 	}
-	tr_attach(c, s, m);
-	char num[16];
-	send_welcome(c, s, m, 1, num);
-	struct ctl p;
-	peer_joined(&p, c, m, 1);
-	tr_notify(s, m->id, TF_PEER_JOINED, &p);
-	log_info("session %s resume id=%u addr=%s path=%s", num, m->id, c->peer, tr_path_name[c->path]);
+	resumed_on(c, s, m);
+}
+
+void tr_session_adopt(struct tconn *c, uint32_t number, const struct tc_sess *rs, uint32_t id,
+		      const uint8_t *token)
+{
+	struct tun_relay *r = c->r;
+	struct session *s = session_alloc(r, number, rs->lan[0] ? rs->lan : NULL);
+	struct member *me = NULL;
+	if (!s) {
+		tr_send_error(c, "full", "out of memory", 1);
+		return;
+	}
+	s->next_id = rs->next;
+	for (size_t i = 0; i < rs->nm; i++) {
+		struct member *m = member_new(s, rs->m[i].id, rs->m[i].id == id ? token : NULL);
+		if (!m) {
+			tr_session_end(s, r, "out of memory");
+			tr_send_error(c, "full", "out of memory", 1);
+			return;
+		}
+		if (m->id != TF_ID_MASTER)
+			s->clients_ever++;
+		if (m->id == id) {
+			me = m;
+			continue;
+		}
+		/* the others come back with RESUME too; until then they are detached */
+		m->hash_only = 1;
+		memcpy(m->thash, rs->m[i].h, sizeof(m->thash));
+		cry_wipe(m->token, sizeof(m->token));
+		m->detached_ms = tr_now_ms(r);
+	}
+	if (!me) {
+		tr_session_end(s, r, "adopt");
+		tr_send_error(c, "refused", "cannot resume", 1);
+		return;
+	}
+	resumed_on(c, s, me);
 }
 
 void tr_do_kick(struct tconn *c, const struct tfctl *ctl)

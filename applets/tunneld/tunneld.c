@@ -13,6 +13,7 @@
 #include "crypto/tls.h"
 #include "net/loop.h"
 #include "tun.h"
+#include "tun_cluster.h"
 
 #define DEFAULT_CONFIG "/etc/sealbox/tunneld.ini"
 
@@ -20,7 +21,7 @@ static int tunneld_main(int argc, char **argv);
 
 const struct applet tunneld_applet = {
 	"tunneld", tunneld_main,
-	"[-d] [-n] [-v] [-c FILE] [-p PIDFILE] | --print-config",
+	"[-d] [-n] [-v] [-c FILE] [-p PIDFILE] | --print-config | status [-c FILE]",
 	APPLET_DAEMON,
 	"relay for end-to-end encrypted remote-support sessions",
 	&tun_conf_spec,
@@ -49,6 +50,10 @@ static void exit_now(void *arg)
 static void on_signal(int signo, void *arg)
 {
 	struct tun_main *m = arg;
+	if (signo == SIGUSR1) {
+		tun_relay_drain(m->relay);
+		return;
+	}
 	if (signo == SIGHUP) {
 		char err[CONF_ERR_LEN + 128];
 		struct tun_conf *c = calloc(1, sizeof(*c));
@@ -103,6 +108,10 @@ static int tunneld_main(int argc, char **argv)
 
 	if (!conf)
 		return EXIT_OSERR;
+	if (argc > 1 && strcmp(argv[1], "status") == 0) {
+		free(conf);
+		return tun_status_main(argc - 1, argv + 1, DEFAULT_CONFIG);
+	}
 	if (argc > 1 && strcmp(argv[1], "--print-config") == 0) {
 		free(conf);
 		printf("# tunneld configuration: every key with its default (docs/tunneld.md)\n");
@@ -169,6 +178,7 @@ static int tunneld_main(int argc, char **argv)
 	net_signal_add(m.loop, SIGHUP, on_signal, &m);
 	net_signal_add(m.loop, SIGTERM, on_signal, &m);
 	net_signal_add(m.loop, SIGINT, on_signal, &m);
+	net_signal_add(m.loop, SIGUSR1, on_signal, &m); /* drain (fleet) */
 	log_info("tunneld %s ready (state in %s)", SEALBOX_VERSION, conf->state_dir);
 	net_loop_run(m.loop);
 	log_info("tunneld stopped");

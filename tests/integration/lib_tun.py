@@ -21,7 +21,7 @@ procs = []
 
 
 class Relay:
-    def __init__(self, name, port=None, **kv):
+    def __init__(self, name, port=None, extra="", **kv):
         self.dir = os.path.join(TMP, name)
         os.makedirs(self.dir, exist_ok=True)
         self.state = os.path.join(self.dir, "state")
@@ -30,13 +30,14 @@ class Relay:
                    "log_level": "debug", "register_rate": 100000,
                    "register_rate_total": 100000}
         self.kv.update(kv)
+        self.extra = extra  # further sections, as ini text
         self.conf = os.path.join(self.dir, "tunneld.ini")
         self.write()
         self.start()
 
     def write(self):
         with open(self.conf, "w") as f:
-            f.write("[tunneld]\n" + "".join("%s = %s\n" % kv for kv in self.kv.items()))
+            f.write("[tunneld]\n" + "".join("%s = %s\n" % kv for kv in self.kv.items()) + self.extra)
 
     def start(self):
         self.log = open(os.path.join(self.dir, "log"), "ab")

@@ -13,7 +13,7 @@ import time
 HDR = struct.Struct(">BBHHIII")
 VERSION = 1
 T = dict(REGISTER=1, REGISTERED=2, JOIN=3, JOINED=4, PEER_JOINED=5, PEER_LEFT=6, KICK=7, END=8,
-         ERROR=9, PING=10, PONG=11, RESUME=12, DROP=13, DATA=16)
+         ERROR=9, PING=10, PONG=11, RESUME=12, DROP=13, REDIRECT=14, DATA=16)
 NAME = {v: k for k, v in T.items()}
 ALL = 0xffff
 
@@ -171,6 +171,54 @@ class Conn:
             self.s.close()
         except OSError:
             pass
+
+
+def split_hostport(s):
+    if s.startswith("["):
+        h, _, p = s[1:].partition("]:")
+        return h, int(p)
+    h, _, p = s.rpartition(":")
+    return h, int(p)
+
+
+def follow(host, port, act, mode="tcp", max_hops=3, **kw):
+    """Runs act(conn) -> (name, kv) on a connection to host:port. On REDIRECT (a relay of
+    a fleet saying another one holds the session, tunnel-protocol.md 3.4) connects to the
+    address it names for this path (mode) and runs act again, at most max_hops times.
+    Returns (conn, name, kv, hops); hops lists the redirects followed."""
+    hops = []
+    while True:
+        c = Conn(host, port, mode=mode, **kw)
+        name, kv = act(c)
+        if name != "REDIRECT" or len(hops) >= max_hops or mode not in kv:
+            return c, name, kv, hops
+        hops.append(kv)
+        c.closed(2)
+        c.close()
+        host, port = split_hostport(kv[mode])
+
+
+def act_register(c, **kv):
+    kv.setdefault("version", 1)
+    c.send_ctl(T["REGISTER"], src=0, **kv)
+    n, r = c.recv_ctl()
+    if n == "REGISTERED":
+        c.id, c.session, c.token = int(r["id"]), r["session"], r["token"]
+    return n, r
+
+
+def act_join(session):
+    return lambda c: c.join(session)
+
+
+def act_resume(session, pid, token):
+    def act(c):
+        c.send_ctl(T["RESUME"], src=0, session=session, id=pid, token=token)
+        n, r = c.recv_ctl()
+        if n in ("REGISTERED", "JOINED"):
+            c.id, c.session, c.token = int(r["id"]), session, r["token"]
+        return n, r
+    return act
 
 
 if __name__ == "__main__":
