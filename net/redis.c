@@ -37,7 +37,7 @@ struct net_redis {
 	char *host, *password;
 	struct net_conn *nc;
 	enum rstate st;
-	int reported_up;        /* what on_state last said */
+	int reported_up;        /* what on_state last said; -1 nothing yet */
 	struct net_redis_req *head, *tail;
 	size_t npending;
 	uint8_t *in;
@@ -106,8 +106,10 @@ static void set_state(struct net_redis *r, enum rstate st, const char *why)
 	int up = st == R_UP;
 	if (up)
 		r->err[0] = '\0';
-	else if (why)
+	else if (why) {
 		str_copy(r->err, why, sizeof(r->err));
+		log_debug("redis %s port %d: %s", r->host, r->o.port, why);
+	}
 	if (up != r->reported_up) {
 		r->reported_up = up;
 		if (r->o.on_state)
@@ -293,6 +295,7 @@ struct net_redis *net_redis_new(struct net_loop *l, const struct net_redis_opts 
 	if (r->o.backoff_max_ms < BACKOFF_MIN_MS)
 		r->o.backoff_max_ms = 5000;
 	r->backoff = BACKOFF_MIN_MS;
+	r->reported_up = -1; /* the first failure is reported too, not only changes */
 	r->host = strdup(o->host);
 	r->password = o->password ? strdup(o->password) : NULL;
 	r->o.host = r->host;

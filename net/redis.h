@@ -28,7 +28,7 @@ struct net_redis_opts {
 	const char *password;          /* NULL: no AUTH */
 	unsigned long timeout_ms;      /* connect, and each request's answer */
 	unsigned long backoff_max_ms;
-	void (*on_state)(int up, const char *why, void *arg); /* every change up <-> down */
+	void (*on_state)(int up, const char *why, void *arg); /* the first failure, then every change */
 	void *arg;
 };
 

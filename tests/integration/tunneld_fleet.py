@@ -1,0 +1,343 @@
+#!/usr/bin/python3
+"""tunneld_fleet.py - tunneld as a fleet ([cluster], docs/tunneld.md "Fleet"): three relays
+and their own redis-server on loopback. Registrations on each relay, joins through the
+wrong relay redirected, two relays racing for the numbers of a tiny space, Redis stopped
+(and stalled) and restarted, a Redis that answers garbage or nothing, drain, the fleet
+restarted with its numbers still burned, and kill -9 of a relay with master and client
+resuming through the others."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from lib_tun import H, SEALBOX, TMP, Relay, check, cleanup, procs, sanitizer_logs, test
+from tunnel_client import T, Closed, Conn, act_join, act_register, act_resume, follow, free_port, wait_port
+
+REDIS = shutil.which("redis-server")
+
+
+class Redis:
+    """A redis-server of this test: own config, own directory, append-only file with
+    fsync always (what docs/tunneld.md asks for), DEBUG allowed (to stall it)."""
+
+    def __init__(self, name="redis"):
+        self.dir = os.path.join(TMP, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "redis.conf")
+        with open(self.conf, "w") as f:
+            f.write("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly yes\nappendfsync always\n"
+                    "daemonize no\nenable-debug-command yes\nlogfile %s\n"
+                    % (self.port, self.dir, os.path.join(self.dir, "redis.log")))
+        self.start()
+
+    def start(self):
+        self.p = subprocess.Popen([REDIS, self.conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(self.p)
+        if not wait_port(self.port):
+            raise RuntimeError("redis-server did not start")
+        # it accepts before it has loaded the append-only file: wait until it answers
+        deadline = time.time() + 20
+        while time.time() < deadline and self.cli("PING") != "PONG":
+            time.sleep(0.1)
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(10)
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args), capture_output=True, text=True,
+                           timeout=10)
+        return r.stdout.strip()
+
+
+def wait_log(r, text, timeout=20, since=0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in r.logtext()[since:]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def relay(name, redis, prefix="fleet", lease="3s", wait=True, **kv):
+    port = free_port()
+    extra = ("[cluster]\nredis = 127.0.0.1:%d\nrelay_id = %s\npublic_tcp = %s:%d\nlease = %s\n"
+             "key_prefix = %s\nredis_timeout = 1s\n" % (redis.port, name, H, port, lease, prefix))
+    kv.setdefault("max_connections_per_ip", 1000)
+    r = Relay(name, port=port, extra=extra, **kv)
+    if wait and not wait_log(r, "reachable; relay " + name):
+        raise RuntimeError("relay %s did not reach Redis: %s" % (name, r.logtext()))
+    return r
+
+
+def register(r):
+    m = r.conn()
+    n, kv = act_register(m)
+    return m, n, kv
+
+
+rd = None
+fleet = {}
+
+
+def t_register_and_redirect():
+    a, b, c = fleet["a"], fleet["b"], fleet["c"]
+    ms = {}
+    for r in (a, b, c):
+        m, n, kv = register(r)
+        check("a master registers on relay %s" % r.kv["listen"], n == "REGISTERED", str(kv))
+        ms[r] = m
+    nums = {m.session for m in ms.values()}
+    check("the three relays handed out three different numbers", len(nums) == 3, str(nums))
+    check("each number is burned in Redis",
+          all(rd.cli("EXISTS", "fleet:n3:%d" % int(n)) == "1" for n in nums))
+    ma = ms[a]
+    cl, n, kv, hops = follow(H, b.port, act_join(ma.session))
+    check("a join through the wrong relay is redirected once, to the right relay's public address",
+          len(hops) == 1 and hops[0].get("relay") == "a" and hops[0].get("tcp") == "%s:%d" % (H, a.port)
+          and hops[0].get("reason") == "elsewhere", str(hops))
+    check("and following the redirect joins the session", n == "JOINED", "%s %s" % (n, kv))
+    check("the master hears of the client", ma.expect("PEER_JOINED")["id"] == kv.get("id"))
+    cl.send(T["DATA"], 1, b"through the fleet")
+    check("DATA flows after the redirect", ma.recv()[5] == b"through the fleet")
+    x = b.conn()
+    x.send_ctl(T["JOIN"], src=0, session="%03d" % 999 if "999" not in nums else "998")
+    nm, kv = x.recv_ctl()
+    check("a join for a number nobody holds is no-such-session", nm == "ERROR" and kv.get("code") == "no-such-session",
+          "%s %s" % (nm, kv))
+    out = subprocess.run([SEALBOX, "tunneld", "status", "-c", a.conf], capture_output=True, text=True, timeout=10)
+    deadline = time.time() + 10
+    while time.time() < deadline and not ("fleet b " in out.stdout and "fleet c " in out.stdout
+                                          and "session %s" % ma.session in out.stdout):
+        time.sleep(0.3)
+        out = subprocess.run([SEALBOX, "tunneld", "status", "-c", a.conf], capture_output=True, text=True,
+                             timeout=10)
+    check("tunneld status lists this relay's sessions and the fleet's relays with their load",
+          out.returncode == 0 and "session %s" % ma.session in out.stdout and "fleet b " in out.stdout
+          and "sessions=" in out.stdout, out.stdout + out.stderr)
+    fleet["kept"] = (ma, cl)
+
+
+def t_race():
+    """Two relays hand out a space of 90 numbers concurrently: every number once."""
+    ra = relay("race-a", rd, prefix="race", digits=2)
+    rb = relay("race-b", rd, prefix="race", digits=2)
+    got = {ra: [], rb: []}
+    full = {ra: 0, rb: 0}
+
+    def worker(r):
+        while True:
+            try:
+                m, n, kv = register(r)
+            except (Closed, OSError):
+                continue
+            if n == "REGISTERED":
+                got[r].append(m.session)
+                m.close()
+            elif n == "ERROR" and kv.get("code") == "full":
+                full[r] += 1
+                m.close()
+                return
+            else:
+                m.close()
+    ts = [threading.Thread(target=worker, args=(r,)) for r in (ra, rb) for _ in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    allnums = got[ra] + got[rb]
+    check("two relays racing for 90 numbers hand out each exactly once",
+          len(allnums) == 90 and len(set(allnums)) == 90, "%d handed out, %d distinct" % (len(allnums), len(set(allnums))))
+    check("both relays took part in the race", got[ra] and got[rb], "%d/%d" % (len(got[ra]), len(got[rb])))
+    check("then both refuse with full", full[ra] and full[rb])
+    check("the fleet's count in Redis is 90", rd.cli("GET", "race:c2") == "90", rd.cli("GET", "race:c2"))
+    check("the fleet's exhaustion was warned about", "fleet session numbers running low: 0 of 90" in
+          ra.logtext() + rb.logtext())
+    fleet["race"] = (ra, rb)
+
+
+def t_redis_down_and_back():
+    a = fleet["a"]
+    ma, cl = fleet["kept"]
+    mark = len(a.logtext())
+    rd.stop()
+    check("a relay notices Redis is gone", wait_log(a, "unreachable", since=mark))
+    m, n, kv = register(a)
+    check("REGISTER while Redis is down is refused with a clear reason",
+          n == "ERROR" and kv.get("code") == "unavailable" and "session store" in kv.get("msg", ""), str(kv))
+    check("and the log says why", "the fleet's Redis is unreachable" in a.logtext()[mark:])
+    cl.send(T["DATA"], 1, b"still here")
+    check("a live session keeps running without Redis", ma.recv()[5] == b"still here")
+    ma.send(T["PING"], 0)
+    check("the relay answers at once", ma.expect("PONG") == {})
+    rd.start()
+    check("the relay reconnects by itself", wait_log(a, "reachable; relay a", since=mark))
+    m, n, kv = register(a)
+    check("REGISTER works again", n == "REGISTERED", str(kv))
+    check("burned numbers survived the Redis restart (append-only file)",
+          rd.cli("GET", "race:c2") == "90", rd.cli("GET", "race:c2"))
+    # a Redis that stalls (DEBUG SLEEP) must not stall the relay
+    mark = len(a.logtext())
+    sleeper = subprocess.Popen(["redis-cli", "-p", str(rd.port), "DEBUG", "SLEEP", "4"], stdout=subprocess.DEVNULL)
+    time.sleep(0.3)
+    t0 = time.time()
+    m, n, kv = register(a)
+    took = time.time() - t0
+    ma.send(T["PING"], 0)
+    pong = ma.expect("PONG", timeout=1.0) == {}
+    check("a REGISTER while Redis stalls fails within redis_timeout", n == "ERROR" and took < 2.5,
+          "%s %s %.1fs" % (n, kv, took))
+    check("and the loop keeps answering meanwhile", pong)
+    check("the log says Redis did not answer in time", wait_log(a, "no answer within", since=mark))
+    sleeper.wait(10)
+    check("and it recovers", wait_log(a, "reachable; relay a", since=mark))
+
+
+def fake_server(mode):
+    """A TCP server that answers every connection with garbage, or with nothing."""
+    ls = socket.socket()
+    ls.bind((H, 0))
+    ls.listen(8)
+    conns = []
+
+    def run():
+        while True:
+            try:
+                s, _ = ls.accept()
+            except OSError:
+                return
+            conns.append(s)
+            if mode == "garbage":
+                try:
+                    s.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + os.urandom(2000))
+                except OSError:
+                    pass
+    threading.Thread(target=run, daemon=True).start()
+    return ls, conns
+
+
+def t_bad_redis():
+    for mode, why in (("garbage", "malformed"), ("silent", "no answer within")):
+        ls, conns = fake_server(mode)
+
+        class Fake:
+            port = ls.getsockname()[1]
+        r = relay("bad-" + mode, Fake, prefix="bad", wait=False)
+        check("a Redis that answers %s is dropped with a reason" % mode, wait_log(r, why, timeout=10),
+              r.logtext()[-500:])
+        m, n, kv = register(r)
+        check("REGISTER is refused (unavailable), not hung (%s)" % mode, n == "ERROR" and kv.get("code") == "unavailable",
+              str(kv))
+        p = r.conn()
+        p.send(T["PING"], 0)
+        check("the relay's loop stays responsive (%s)" % mode, p.expect("PONG", timeout=1.0) == {})
+        deadline = time.time() + 10
+        while time.time() < deadline and len(conns) < 3:
+            time.sleep(0.1)
+        check("it keeps retrying, with a backoff (%s)" % mode, len(conns) >= 3, "%d connections" % len(conns))
+        r.stop()
+        ls.close()
+
+
+def t_drain():
+    b = fleet["b"]
+    mb, n, kv = register(b)
+    mark = len(b.logtext())
+    b.p.send_signal(signal.SIGUSR1)
+    check("SIGUSR1 drains the relay", wait_log(b, "draining", since=mark))
+    m, n, kv, hops = follow(H, b.port, act_register)
+    check("a REGISTER on a draining relay is redirected to another relay",
+          len(hops) == 1 and hops[0].get("reason") == "draining" and hops[0].get("relay") in ("a", "c")
+          and n == "REGISTERED", "%s %s %s" % (hops, n, kv))
+    cl, n, kv, hops = follow(H, b.port, act_join(mb.session))
+    check("its live session still takes joins", n == "JOINED" and not hops, "%s %s" % (n, hops))
+    deadline = time.time() + 10
+    out = ""
+    while time.time() < deadline and "fleet b " not in out or "draining=1" not in out.split("fleet b ")[-1].split("\n")[0]:
+        out = subprocess.run([SEALBOX, "tunneld", "status", "-c", fleet["a"].conf], capture_output=True,
+                             text=True, timeout=10).stdout
+        time.sleep(0.3)
+        if time.time() > deadline:
+            break
+    check("the fleet sees b draining", "draining=1" in out.split("fleet b ")[-1].split("\n")[0], out)
+
+
+def t_fleet_restart():
+    """Relays restarted with empty state directories, Redis restarted: still full."""
+    ra, rb = fleet["race"]
+    ra.stop()
+    rb.stop()
+    rd.stop()
+    rd.start()
+    shutil.rmtree(ra.state, ignore_errors=True)
+    shutil.rmtree(rb.state, ignore_errors=True)
+    la, lb = len(ra.logtext()), len(rb.logtext())
+    ra.start()
+    rb.start()
+    ok = wait_log(ra, "reachable; relay race-a", since=la) and wait_log(rb, "reachable; relay race-b", since=lb)
+    m, n, kv = register(ra)
+    m2, n2, kv2 = register(rb)
+    check("after restarting Redis and the relays (state dirs wiped) every number is still burned",
+          ok and n == "ERROR" and kv.get("code") == "full" and n2 == "ERROR" and kv2.get("code") == "full",
+          "%s %s / %s %s" % (n, kv, n2, kv2))
+
+
+def t_kill9_resume():
+    a, b, c = fleet["a"], fleet["b"], fleet["c"]
+    m, n, kv = register(c)
+    assert n == "REGISTERED", kv
+    cl, n, kv, hops = follow(H, c.port, act_join(m.session))
+    assert n == "JOINED", kv
+    m.expect("PEER_JOINED")
+    sess, mtok, ctok, cid = m.session, m.token, cl.token, cl.id
+    c.p.kill()
+    c.p.wait()
+    t0 = time.time()
+    got = None
+    while time.time() - t0 < 20:
+        try:
+            nm, n, kv, hops = follow(H, a.port, act_resume(sess, 1, mtok))
+        except (Closed, OSError):
+            time.sleep(0.3)
+            continue
+        if n == "REGISTERED":
+            got = nm
+            break
+        nm.close()
+        time.sleep(0.3)
+    check("after kill -9 of its relay the master resumes through another relay", got is not None,
+          "%s %s" % (n, kv))
+    if not got:
+        return
+    check("with the same number, resumed=1", kv.get("session") == sess and kv.get("resumed") == "1", str(kv))
+    check("the relay says it took the session over", wait_log(a, "session %d taken over from relay c" % int(sess)))
+    nc, n, kv, hops = follow(H, b.port, act_resume(sess, cid, ctok))
+    check("the client resumes through a third relay, redirected to the new owner",
+          n == "JOINED" and kv.get("resumed") == "1" and len(hops) == 1 and hops[0].get("relay") == "a",
+          "%s %s %s" % (n, kv, hops))
+    pj = got.expect("PEER_JOINED")
+    check("the master hears the client is back", pj.get("id") == str(cid) and pj.get("resumed") == "1", str(pj))
+    nc.send(T["DATA"], 1, b"after the crash")
+    check("DATA flows through the new relay", got.recv()[5] == b"after the crash")
+    bad, n, kv, hops = follow(H, b.port, act_resume(sess, cid, "00" * 16))
+    check("a resume with a wrong token is refused", n == "ERROR" and kv.get("code") == "refused", str(kv))
+
+
+if not REDIS:
+    print("skip - tunneld fleet: redis-server is not installed (mk/test-packages.txt)")
+    raise SystemExit(0)
+try:
+    rd = Redis()
+    for name in ("a", "b", "c"):
+        fleet[name] = relay(name, rd)
+    for f in (t_register_and_redirect, t_race, t_redis_down_and_back, t_bad_redis, t_drain, t_fleet_restart,
+              t_kill9_resume):
+        test(f)
+    bad = sanitizer_logs()
+    check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
+finally:
+    cleanup()
