@@ -107,6 +107,11 @@ int tun_conf_load(struct tun_conf *c, const char *path, char *err, size_t errlen
 		str_fmt(err, errlen, "%s: state_dir: must be an absolute path (at most 400 chars)", f);
 		return -1;
 	}
+	if (!c->cl_redis && (c->cl_relay_id || c->cl_password_file || c->cl_public_tcp || c->cl_public_https ||
+			     c->cl_public_http)) {
+		str_fmt(err, errlen, "%s: [cluster] redis: needed by the other [cluster] keys", f);
+		return -1;
+	}
 	if (c->cl_redis && tun_cluster_conf_check(c, f, err, errlen) < 0)
 		return -1;
 	if (c->drop_max_size > c->drop_quota)
