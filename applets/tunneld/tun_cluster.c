@@ -234,6 +234,8 @@ static void beat(void *arg)
 {
 	struct tun_cluster *cl = arg;
 	const struct tun_conf *c = cl->r->conf;
+	if (cl->stopped)
+		return;
 	if (!net_redis_up(cl->rd) || cl->beat_busy) {
 		write_status(cl);
 		return;
@@ -310,6 +312,18 @@ static char *read_password(const char *file, char *err, size_t errlen)
 	char *p = strdup(line);
 	secret_wipe(line, sizeof(line));
 	return p;
+}
+
+void tc_handoff(struct tun_cluster *cl)
+{
+	struct net_redis_req *q = net_redis_req_new();
+	cl->stopped = 1;
+	net_redis_req_addf(q, "DEL %s:r:%s", cl->kp, cl->r->conf->cl_relay_id);
+	net_redis_req_addf(q, "SREM %s:relays %s", cl->kp, cl->r->conf->cl_relay_id);
+	if (net_redis_submit(cl->rd, q, tc_noop_cb, NULL) < 0)
+		log_warn("fleet: cannot reach Redis to hand the sessions over; others take them over after the lease");
+	log_info("drained relay exiting: %zu sessions left to the fleet (their participants resume elsewhere)",
+		 cl->r->nsessions);
 }
 
 struct tun_cluster *tc_new(struct tun_relay *r, char *err, size_t errlen)

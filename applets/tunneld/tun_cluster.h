@@ -85,12 +85,16 @@ struct tun_cluster {
 	struct tc_relay_info *fleet; /* alive relays, this one included */
 	size_t nfleet;
 	int beat_busy;           /* a heartbeat is under way */
+	int stopped;             /* handed off: no heartbeat any more */
 	unsigned long long refused, refused_logged_ms; /* REGISTERs refused while Redis is down */
 	int low_warned;
 };
 struct tun_cluster *tc_new(struct tun_relay *r, char *err, size_t errlen);
 void tc_free(struct tun_cluster *cl);
 void tc_drain(struct tun_cluster *cl);
+/* Exit of a drained relay: its heartbeat is deleted so that the others take its sessions
+ * over as soon as their participants resume; no more heartbeats or renewals. */
+void tc_handoff(struct tun_cluster *cl);
 /* The fleet burned count changed (low-water warning). */
 void tc_count_update(struct tun_cluster *cl, unsigned long long count);
 void tc_noop_cb(struct resp_reply *rep, size_t n, void *arg);

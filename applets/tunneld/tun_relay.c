@@ -689,7 +689,14 @@ unsigned long tun_relay_shutdown(struct tun_relay *r)
 	if (r->sweep)
 		net_timer_cancel(r->sweep);
 	r->stopping = 1;
-	while (r->sessions)
+	if (r->cl && r->draining && !r->handoff) {
+		/* a drained relay of a fleet hands its sessions over instead of ending them:
+		 * its heartbeat goes at once, the links just close, and the participants
+		 * RESUME through another relay, which takes each session over (3.2, 3.4) */
+		r->handoff = 1;
+		tc_handoff(r->cl);
+	}
+	while (r->sessions && !r->handoff)
 		tr_session_end(r->sessions, r, "shutdown");
 	for (struct tconn *c = r->conns, *n; c; c = n) {
 		n = c->next;
@@ -705,6 +712,8 @@ void tun_relay_free(struct tun_relay *r)
 	tun_relay_shutdown(r);
 	tc_free(r->cl); /* no Redis callback after this: conns waiting for one are freed below */
 	r->cl = NULL;
+	while (r->sessions) /* handed over: their links are closed, nobody hears an END */
+		tr_session_end(r->sessions, r, "handed-over");
 	while (r->conns) {
 		struct tconn *c = r->conns;
 		if (c->nc)

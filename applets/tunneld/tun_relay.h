@@ -112,6 +112,7 @@ struct tun_relay {
 	uint8_t *fbuf;           /* one frame being handled */
 	struct tun_cluster *cl;  /* [cluster] only */
 	int draining;            /* SIGUSR1: no new sessions here */
+	int handoff;             /* shutting down drained: sessions are left to the fleet */
 };
 
 /* A control payload being built: "key=value\n" lines. */

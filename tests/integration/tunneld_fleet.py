@@ -264,6 +264,24 @@ def t_drain():
         if time.time() > deadline:
             break
     check("the fleet sees b draining", "draining=1" in out.split("fleet b ")[-1].split("\n")[0], out)
+    # SIGTERM of the drained relay hands its session over: master and client resume elsewhere
+    mb.expect("PEER_JOINED")
+    sess, mtok, ctok, cid = mb.session, mb.token, cl.token, cl.id
+    b.stop()
+    check("a drained relay exits leaving its sessions to the fleet", "left to the fleet" in b.logtext())
+    check("its participants hear no END (the links just close)", mb.closed(3) and cl.closed(3))
+    nm, n, kv, hops = follow(H, fleet["a"].port, act_resume(sess, 1, mtok))
+    check("the master of a drained relay's session resumes through another relay, at once",
+          n == "REGISTERED" and kv.get("resumed") == "1" and kv.get("session") == sess, "%s %s" % (n, kv))
+    nc, n, kv, hops = follow(H, fleet["c"].port, act_resume(sess, cid, ctok))
+    check("and its client too (redirected to the relay that took it over)",
+          n == "JOINED" and kv.get("resumed") == "1" and len(hops) == 1 and hops[0].get("relay") == "a",
+          "%s %s %s" % (n, kv, hops))
+    nc.send(T["DATA"], 1, b"moved")
+    check("the moved session relays DATA", nm.expect("PEER_JOINED") and nm.recv()[5] == b"moved")
+    mark = len(b.logtext())
+    b.start()
+    wait_log(b, "reachable; relay b", since=mark)
 
 
 def t_fleet_restart():
