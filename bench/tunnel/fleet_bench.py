@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""fleet_bench.py - tunneld as a fleet: three relays and one redis-server on loopback,
+N sessions of one client each spread over the relays. Prints join latency p50/p99 when the
+client reaches the right relay and when it is redirected first (goal: a redirect costs <= 1
+extra round trip, p99 join <= 150 ms), REGISTER latency (one Redis round trip), RSS per relay
+(goal <= 20 MB), and the time from kill -9 of a relay to its master resumed through
+another. Printed, never asserted. Usage: fleet_bench.py SEALBOX [sessions]"""
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
+from tunnel_client import Closed, Conn, act_join, act_register, act_resume, follow, free_port, wait_port  # noqa: E402
+
+SEALBOX = sys.argv[1]
+NSESS = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
+H = "127.0.0.1"
+REDIS = shutil.which("redis-server")
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(len(v) * p / 100))] * 1000 if v else float("nan")
+
+
+if not REDIS:
+    print("fleet: skipped (redis-server is not installed; mk/bench-packages.txt)")
+    sys.exit(0)
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * NSESS + 200)), hard))
+tmp = tempfile.mkdtemp(prefix="sealbox-bench-fleet.")
+procs = []
+try:
+    rport = free_port()
+    with open(os.path.join(tmp, "redis.conf"), "w") as f:
+        f.write("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly yes\nappendfsync always\n" % (rport, tmp))
+    procs.append(subprocess.Popen([REDIS, os.path.join(tmp, "redis.conf")], stdout=subprocess.DEVNULL))
+    wait_port(rport)
+    relays = []
+    for name in ("r1", "r2", "r3"):
+        port = free_port()
+        conf = os.path.join(tmp, name + ".ini")
+        with open(conf, "w") as f:
+            f.write("[tunneld]\nlisten = %s:%d\nstate_dir = %s/%s\ndigits = 6\nmax_sessions = %d\nlog_level = warn\n"
+                    "join_rate = 100000\nregister_rate = 100000\nregister_rate_total = 1000000\n"
+                    "max_connections = %d\nmax_connections_per_ip = %d\n[cluster]\nredis = %s:%d\n"
+                    "relay_id = %s\npublic_tcp = %s:%d\nlease = 3s\n"
+                    % (H, port, tmp, name, NSESS + 10, 2 * NSESS + 100, 2 * NSESS + 100, H, rport, name, H, port))
+        p = subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", conf], stderr=open(os.path.join(tmp, name + ".log"), "w"))
+        procs.append(p)
+        wait_port(port)
+        relays.append((p, port))
+    time.sleep(1.5)  # the relays' first heartbeat
+    keep, reg, direct, redirected = [], [], [], []
+    for i in range(NSESS):
+        p, port = relays[i % 3]
+        t0 = time.time()
+        m, n, kv, _ = follow(H, port, act_register)
+        reg.append(time.time() - t0)
+        if n != "REGISTERED":
+            raise RuntimeError("register: %s %s" % (n, kv))
+        wrong = i % 2 == 1
+        jport = relays[(i + 1) % 3][1] if wrong else port
+        t0 = time.time()
+        c, n, kv, hops = follow(H, jport, act_join(m.session))
+        (redirected if wrong else direct).append(time.time() - t0)
+        if n != "JOINED":
+            raise RuntimeError("join: %s %s" % (n, kv))
+        m.expect("PEER_JOINED")
+        keep.append((m, c))
+    print("fleet: 3 relays, 1 Redis (appendfsync always), %d sessions of one client each" % NSESS)
+    print("  REGISTER (number burned in Redis): p50 %.2f ms, p99 %.2f ms" % (pct(reg, 50), pct(reg, 99)))
+    print("  JOIN at the right relay:           p50 %.2f ms, p99 %.2f ms" % (pct(direct, 50), pct(direct, 99)))
+    print("  JOIN redirected once:              p50 %.2f ms, p99 %.2f ms (goal p99 <= 150 ms)"
+          % (pct(redirected, 50), pct(redirected, 99)))
+    for k, (p, port) in enumerate(relays):
+        print("  relay r%d RSS with %d sessions: %.1f MB (goal <= 20 MB)" % (k + 1, NSESS // 3, rss_kb(p.pid) / 1024))
+    # kill -9 of r1: how long until one of its masters is resumed through r2
+    m, c = keep[0]
+    relays[0][0].kill()
+    t0 = time.time()
+    ok = False
+    while time.time() - t0 < 30 and not ok:
+        try:
+            nm, n, kv, _ = follow(H, relays[1][1], act_resume(m.session, 1, m.token))
+            ok = n == "REGISTERED"
+            nm.close()
+        except (Closed, OSError):
+            pass
+        if not ok:
+            time.sleep(0.1)
+    print("  kill -9 of a relay -> its master resumed through another: %.2f s (lease 3s)" % (time.time() - t0))
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if os.environ.get("KEEP"):
+        print("kept " + tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
