@@ -72,14 +72,24 @@ def parse_drop(b):
 class Conn:
     """One connection to tunneld: mode tcp, http (Upgrade) or https (TLS + Upgrade)."""
 
-    def __init__(self, host, port, mode="tcp", cafile=None, timeout=5.0, source_ip=None, path="/sealbox-tunnel"):
-        s = socket.create_connection((host, port), timeout=timeout,
-                                     source_address=(source_ip, 0) if source_ip else None)
+    def __init__(self, host, port, mode="tcp", cafile=None, timeout=5.0, source_ip=None, path="/sealbox-tunnel",
+                 proxy=None):
+        """proxy: (host, port) of an HTTP CONNECT proxy to reach host:port through."""
+        self.buf = b""
+        if proxy:
+            s = socket.create_connection(proxy, timeout=timeout)
+            s.sendall(("CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host, port, host, port)).encode())
+            self.s = s
+            head = self._read_until(b"\r\n\r\n")
+            if head.split(b" ")[1] != b"200":
+                raise Closed("proxy: " + head.split(b"\r\n")[0].decode(errors="replace"))
+        else:
+            s = socket.create_connection((host, port), timeout=timeout,
+                                         source_address=(source_ip, 0) if source_ip else None)
         if mode == "https":
             ctx = ssl.create_default_context(cafile=cafile)
-            s = ctx.wrap_socket(s, server_hostname="localhost")
+            s = ctx.wrap_socket(s, server_hostname=host if proxy else "localhost")
         self.s = s
-        self.buf = b""
         self.seq = 0
         self.id = 0
         self.mode = mode

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from lib_tun import H, SEALBOX, TMP, Relay, check, cleanup, procs, sanitizer_logs, test
+from lib_tun import H, SEALBOX, TMP, TOP, Relay, check, cleanup, procs, sanitizer_logs, test
 from tunnel_client import T, Closed, Conn, act_join, act_register, act_resume, follow, free_port, wait_port
 
 REDIS = shutil.which("redis-server")
@@ -63,10 +63,10 @@ def wait_log(r, text, timeout=20, since=0):
     return False
 
 
-def relay(name, redis, prefix="fleet", lease="3s", wait=True, **kv):
+def relay(name, redis, prefix="fleet", lease="3s", wait=True, cluster="", **kv):
     port = free_port()
     extra = ("[cluster]\nredis = 127.0.0.1:%d\nrelay_id = %s\npublic_tcp = %s:%d\nlease = %s\n"
-             "key_prefix = %s\nredis_timeout = 1s\n" % (redis.port, name, H, port, lease, prefix))
+             "key_prefix = %s\nredis_timeout = 1s\n" % (redis.port, name, H, port, lease, prefix)) + cluster
     kv.setdefault("max_connections_per_ip", 1000)
     r = Relay(name, port=port, extra=extra, **kv)
     if wait and not wait_log(r, "reachable; relay " + name):
@@ -120,6 +120,53 @@ def t_register_and_redirect():
           out.returncode == 0 and "session %s" % ma.session in out.stdout and "fleet b " in out.stdout
           and "sessions=" in out.stdout, out.stdout + out.stderr)
     fleet["kept"] = (ma, cl)
+
+
+def t_https_through_proxy():
+    """A client on the HTTPS path behind a CONNECT proxy is redirected and follows through the
+    same proxy, verifying the new relay's certificate against the redirect's host name."""
+    tp = shutil.which("tinyproxy")
+    if not tp:
+        print("skip - redirect over HTTPS through tinyproxy: tinyproxy is not installed")
+        return
+    certs = os.path.join(TOP, "build", "test-certs")
+    subprocess.run(["sh", os.path.join(TOP, "tests", "data", "mkcerts.sh")], stdout=subprocess.DEVNULL, check=True)
+    hs = []
+    for name in ("h1", "h2"):
+        sp = free_port()
+        hs.append((relay(name, rd, prefix="fleet", cluster="public_https = localhost:%d\n" % sp,
+                         https_listen="%s:%d" % (H, sp), tls_cert=os.path.join(certs, "server.pem"),
+                         tls_key=os.path.join(certs, "server.key")), sp))
+    d = os.path.join(TMP, "tinyproxy")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)
+    os.chmod(TMP, 0o755)  # tinyproxy drops to nobody before it opens its log
+    pport = free_port()
+    log = os.path.join(d, "log")
+    open(log, "w").close()
+    os.chmod(log, 0o666)
+    with open(os.path.join(d, "conf"), "w") as f:
+        f.write("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Connect\nLogFile \"%s\"\n"
+                "PidFile \"%s/pid\"\n%s" % (pport, log, d, "User nobody\nGroup nogroup\n" if os.getuid() == 0 else ""))
+    p = subprocess.Popen([tp, "-d", "-c", os.path.join(d, "conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(p)
+    if not wait_port(pport):
+        check("tinyproxy starts", False)
+        return
+    (h1, p1), (h2, p2) = hs
+    m, n, kv = register(h1)
+    assert n == "REGISTERED", kv
+    cl, n, kv, hops = follow("localhost", p2, act_join(m.session), mode="https",
+                             cafile=os.path.join(certs, "ca.pem"), proxy=(H, pport))
+    check("over HTTPS through a proxy, a join at the wrong relay is redirected (https=localhost:PORT)",
+          len(hops) == 1 and hops[0].get("https") == "localhost:%d" % p1, str(hops))
+    check("and the client follows through the same proxy, TLS verified, and joins", n == "JOINED", "%s %s" % (n, kv))
+    with open(log) as f:
+        txt = f.read()
+    check("tinyproxy carried both connections", "localhost:%d" % p1 in txt and "localhost:%d" % p2 in txt, txt[-400:])
+    m.expect("PEER_JOINED")
+    for r, _ in hs:
+        r.stop()
 
 
 def t_race():
@@ -352,7 +399,7 @@ try:
     rd = Redis()
     for name in ("a", "b", "c"):
         fleet[name] = relay(name, rd)
-    for f in (t_register_and_redirect, t_race, t_redis_down_and_back, t_bad_redis, t_drain, t_fleet_restart,
+    for f in (t_register_and_redirect, t_https_through_proxy, t_race, t_redis_down_and_back, t_bad_redis, t_drain, t_fleet_restart,
               t_kill9_resume):
         test(f)
     bad = sanitizer_logs()
