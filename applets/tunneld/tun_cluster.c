@@ -291,6 +291,7 @@ static void on_state(int up, const char *why, void *arg)
 	net_redis_req_addf(q, "CONFIG GET appendonly");
 	net_redis_req_addf(q, "CONFIG GET appendfsync");
 	net_redis_submit(cl->rd, q, persistence_cb, cl);
+	tc_republish(cl);
 	beat(cl);
 }
 

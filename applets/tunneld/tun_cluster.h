@@ -110,6 +110,9 @@ void tc_member_added(struct tun_relay *r, const struct session *s, const struct 
 void tc_member_removed(struct tun_relay *r, const struct session *s, const struct member *m);
 void tc_session_ended(struct tun_relay *r, const struct session *s);
 void tc_unknown(struct tconn *c);
+/* Redis is back: every local session's record written again (joins and leaves while it
+ * was away), except those another relay took over meanwhile. */
+void tc_republish(struct tun_cluster *cl);
 /* REDIRECT to info (reason elsewhere|draining), then close c. */
 void tc_redirect(struct tconn *c, const struct tc_relay_info *info, const char *reason);
 void tc_token_hash(const uint8_t *token, size_t len, uint8_t out[CRY_SHA256_LEN]);

@@ -430,6 +430,63 @@ void tc_lookup(struct tconn *c, int resume, uint32_t number, const struct tfctl 
 
 /* ---- bookkeeping ---- */
 
+/* Writes a local session's whole record again, unless another relay owns it now. */
+static const char publish_lua[] =
+	"local o = redis.call('HGET', KEYS[1], 'owner') "
+	"if o and o ~= ARGV[1] then return 0 end "
+	"redis.call('DEL', KEYS[1]) "
+	"redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'next', ARGV[3], 'lan', ARGV[4]) "
+	"for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end "
+	"redis.call('PEXPIRE', KEYS[1], ARGV[2]) "
+	"return 1";
+
+void tc_republish(struct tun_cluster *cl)
+{
+	struct tun_relay *r = cl->r;
+	char k[128], ttl[24], nx[16];
+	str_fmt(ttl, sizeof(ttl), "%llu", cl->sess_ttl_ms);
+	for (struct session *s = r->sessions; s; s = s->next) {
+		size_t n = 8 + 2 * s->nm, a = 0;
+		const char **argv = calloc(n, sizeof(*argv));
+		char (*f)[16] = calloc(s->nm ? s->nm : 1, sizeof(*f));
+		char (*hx)[CRY_SHA256_LEN * 2 + 1] = calloc(s->nm ? s->nm : 1, sizeof(*hx));
+		if (!argv || !f || !hx) {
+			free(argv);
+			free(f);
+			free(hx);
+			return;
+		}
+		sess_key(r, s->number, k, sizeof(k));
+		str_fmt(nx, sizeof(nx), "%u", (unsigned)s->next_id);
+		argv[a++] = "EVAL";
+		argv[a++] = publish_lua;
+		argv[a++] = "1";
+		argv[a++] = k;
+		argv[a++] = r->conf->cl_relay_id;
+		argv[a++] = ttl;
+		argv[a++] = nx;
+		argv[a++] = s->lan;
+		for (size_t i = 0; i < s->nm; i++) {
+			const struct member *m = s->m[i];
+			uint8_t h[CRY_SHA256_LEN];
+			if (m->hash_only)
+				memcpy(h, m->thash, sizeof(h));
+			else
+				tc_token_hash(m->token, TOKEN_LEN, h);
+			str_fmt(f[i], sizeof(f[i]), "h%u", m->id);
+			hex_encode(h, sizeof(h), hx[i], sizeof(hx[i]), 0);
+			argv[a++] = f[i];
+			argv[a++] = hx[i];
+		}
+		struct net_redis_req *q = net_redis_req_new();
+		net_redis_req_add(q, (int)a, argv);
+		net_redis_submit(cl->rd, q, tc_noop_cb, NULL);
+		free(argv);
+		free(f);
+		free(hx);
+	}
+}
+
 void tc_member_added(struct tun_relay *r, const struct session *s, const struct member *m)
 {
 	char k[128], f[16], nx[16], hx[CRY_SHA256_LEN * 2 + 1];

@@ -221,8 +221,18 @@ def t_redis_down_and_back():
     check("a live session keeps running without Redis", ma.recv()[5] == b"still here")
     ma.send(T["PING"], 0)
     check("the relay answers at once", ma.expect("PONG") == {})
+    c2 = a.conn()
+    n, kv = c2.join(ma.session)
+    check("a join to a session of this relay works without Redis", n == "JOINED", "%s %s" % (n, kv))
+    ma.expect("PEER_JOINED")
     rd.start()
     check("the relay reconnects by itself", wait_log(a, "reachable; relay a", since=mark))
+    key, field = "fleet:s3:%d" % int(ma.session), "h%d" % c2.id
+    deadline = time.time() + 10
+    while time.time() < deadline and rd.cli("HEXISTS", key, field) != "1":
+        time.sleep(0.1)
+    check("back with Redis, the relay writes its sessions' records again (the join made meanwhile)",
+          rd.cli("HEXISTS", key, field) == "1" and rd.cli("HGET", key, "owner") == "a")
     m, n, kv = register(a)
     check("REGISTER works again", n == "REGISTERED", str(kv))
     check("burned numbers survived the Redis restart (append-only file)",
