@@ -58,6 +58,7 @@ struct tun_conf {
 	char *cl_public_tcp, *cl_public_https, *cl_public_http; /* named in redirects */
 	long cl_lease;         /* seconds */
 	long cl_redis_timeout; /* seconds */
+	char *cl_local_range;  /* LO-HI, reserved for Redis outages */
 };
 
 extern const struct conf_spec tun_conf_spec;

@@ -51,6 +51,12 @@ int tun_cluster_conf_check(const struct tun_conf *c, const char *f, char *err, s
 		str_fmt(err, errlen, "%s: [cluster] public_*: HOST:PORT, printable, no spaces", f);
 		return -1;
 	}
+	uint32_t lo, hi;
+	if (c->cl_local_range && tc_range_parse(c->cl_local_range, (unsigned)c->digits, &lo, &hi) < 0) {
+		str_fmt(err, errlen, "%s: [cluster] local_range: LO-HI of %ld-digit numbers, at most %d of them", f,
+			c->digits, TC_RESERVE_MAX);
+		return -1;
+	}
 	if (!c->cl_key_prefix || !*c->cl_key_prefix || strlen(c->cl_key_prefix) > 64 || strchr(c->cl_key_prefix, ' ')) {
 		str_fmt(err, errlen, "%s: [cluster] key_prefix: 1..64 characters, no spaces", f);
 		return -1;
@@ -291,6 +297,8 @@ static void on_state(int up, const char *why, void *arg)
 	net_redis_req_addf(q, "CONFIG GET appendonly");
 	net_redis_req_addf(q, "CONFIG GET appendfsync");
 	net_redis_submit(cl->rd, q, persistence_cb, cl);
+	tc_reserve_claim(cl);
+	tc_reserve_flush(cl);
 	tc_republish(cl);
 	beat(cl);
 }
@@ -370,6 +378,7 @@ void tc_free(struct tun_cluster *cl)
 	if (cl->beat)
 		net_timer_free(cl->beat);
 	free(cl->fleet);
+	free(cl->res);
 	free(cl);
 }
 

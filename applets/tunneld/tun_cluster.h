@@ -29,6 +29,7 @@
 
 struct tun_conf;
 struct tun_relay;
+struct tun_cluster;
 struct tconn;
 struct session;
 struct member;
@@ -68,6 +69,15 @@ void tc_sess_free(struct tc_sess *s);
 /* tun_conf.c calls this for [cluster]: relay_id, addresses, password file. */
 int tun_cluster_conf_check(const struct tun_conf *c, const char *file, char *err, size_t errlen);
 
+/* tun_cluster_reserve.c: local_range (at most TC_RESERVE_MAX numbers) */
+#define TC_RESERVE_MAX 10000
+int tc_range_parse(const char *s, unsigned digits, uint32_t *lo, uint32_t *hi);
+void tc_reserve_claim(struct tun_cluster *cl);  /* on every connect to Redis */
+void tc_reserve_flush(struct tun_cluster *cl);  /* idem, after the claim */
+void tc_reserve_mark_used(struct tun_cluster *cl, uint32_t num);
+/* A reserved number for a REGISTER while Redis is down (recorded locally): 0, or -1. */
+int tc_reserve_issue(struct tun_cluster *cl, uint32_t *out);
+
 /* tun_cluster_status.c: `tunneld status` */
 int tun_status_main(int argc, char **argv, const char *default_config);
 
@@ -88,6 +98,12 @@ struct tun_cluster {
 	int stopped;             /* handed off: no heartbeat any more */
 	unsigned long long refused, refused_logged_ms; /* REGISTERs refused while Redis is down */
 	int low_warned;
+	struct tc_reserved {
+		uint32_t num;
+		uint8_t used; /* 0 free, 1 used (Redis knows), 2 used in an outage */
+	} *res;                  /* local_range numbers this relay holds in Redis */
+	size_t nres;
+	int res_pending;         /* some used == 2 */
 };
 struct tun_cluster *tc_new(struct tun_relay *r, char *err, size_t errlen);
 void tc_free(struct tun_cluster *cl);

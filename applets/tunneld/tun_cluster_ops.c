@@ -222,6 +222,18 @@ void tc_register(struct tconn *c, const char *lan)
 		return;
 	}
 	if (!net_redis_up(cl->rd)) {
+		uint32_t num;
+		uint8_t tok[TOKEN_LEN];
+		if (cl->nres && tc_reserve_issue(cl, &num) == 0) {
+			/* Redis is away: a number of this relay's own reserved range */
+			log_info("fleet: Redis unreachable; session %u from local_range", (unsigned)num);
+			if (cry_random(tok, TOKEN_LEN) == 0)
+				tr_session_new(c, num, lan, tok);
+			else
+				tr_send_error(c, "full", "no randomness", 1);
+			cry_wipe(tok, sizeof(tok));
+			return;
+		}
 		unavailable(c);
 		return;
 	}

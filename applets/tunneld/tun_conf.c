@@ -70,6 +70,8 @@ static const struct conf_key keys[] = {
 	  "a relay and its sessions count as gone this long after its last renewal"),
 	C("redis_timeout", CONF_DURATION, cl_redis_timeout, "2s", 1, 60,
 	  "an answer from Redis later than this drops the connection (then: reconnect)"),
+	C("local_range", CONF_STR, cl_local_range, NULL, 0, 0,
+	  "LO-HI: numbers reserved to this relay in Redis, issued only while Redis is unreachable (at most 10000)"),
 #undef C
 };
 
@@ -107,7 +109,7 @@ int tun_conf_load(struct tun_conf *c, const char *path, char *err, size_t errlen
 		str_fmt(err, errlen, "%s: state_dir: must be an absolute path (at most 400 chars)", f);
 		return -1;
 	}
-	if (!c->cl_redis && (c->cl_relay_id || c->cl_password_file || c->cl_public_tcp || c->cl_public_https ||
+	if (!c->cl_redis && (c->cl_relay_id || c->cl_local_range || c->cl_password_file || c->cl_public_tcp || c->cl_public_https ||
 			     c->cl_public_http)) {
 		str_fmt(err, errlen, "%s: [cluster] redis: needed by the other [cluster] keys", f);
 		return -1;

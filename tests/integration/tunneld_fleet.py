@@ -254,6 +254,39 @@ def t_redis_down_and_back():
     check("and it recovers", wait_log(a, "reachable; relay a", since=mark))
 
 
+def t_local_range():
+    """local_range: numbers reserved in Redis for one relay, issued only while Redis is away."""
+    r = relay("res", rd, cluster="local_range = 900-909\n")
+    check("a relay reserves its local_range in Redis", wait_log(r, "local_range reserved: 10 numbers (10 unused)"),
+          r.logtext()[-300:])
+    check("as burned numbers no other relay can issue", rd.cli("GET", "fleet:n3:905") == "res+r")
+    m0, n, kv = register(r)
+    check("while Redis is up, REGISTER does not use the range", n == "REGISTERED" and not 900 <= int(kv["session"]) <= 909,
+          str(kv))
+    mark = len(r.logtext())
+    rd.stop()
+    wait_log(r, "unreachable", since=mark)
+    m, n, kv = register(r)
+    check("while Redis is down, REGISTER is served from local_range", n == "REGISTERED" and 900 <= int(kv["session"]) <= 909,
+          "%s %s" % (n, kv))
+    ma, na, kva = register(fleet["a"])
+    check("(a relay without one refuses)", na == "ERROR" and kva.get("code") == "unavailable", str(kva))
+    rd.start()
+    wait_log(r, "reachable; relay res", since=mark)
+    num = int(kv.get("session", 0))
+    deadline = time.time() + 10
+    while time.time() < deadline and rd.cli("GET", "fleet:n3:%d" % num) != "res":
+        time.sleep(0.1)
+    check("back with Redis, the number is marked used and its session recorded",
+          rd.cli("GET", "fleet:n3:%d" % num) == "res" and rd.cli("HGET", "fleet:s3:%d" % num, "owner") == "res")
+    while time.time() < deadline and rd.cli("EXISTS", "fleet:r:res") != "1":
+        time.sleep(0.1)  # its heartbeat, which names its addresses
+    cl, n, kv, hops = follow(H, fleet["b"].port, act_join(m.session))
+    check("and a join through another relay is redirected to it", n == "JOINED" and len(hops) == 1
+          and hops[0].get("relay") == "res", "%s %s %s" % (n, kv, hops))
+    r.stop()
+
+
 def fake_server(mode):
     """A TCP server that answers every connection with garbage, or with nothing."""
     ls = socket.socket()
@@ -409,7 +442,7 @@ try:
     rd = Redis()
     for name in ("a", "b", "c"):
         fleet[name] = relay(name, rd)
-    for f in (t_register_and_redirect, t_https_through_proxy, t_race, t_redis_down_and_back, t_bad_redis, t_drain, t_fleet_restart,
+    for f in (t_register_and_redirect, t_https_through_proxy, t_race, t_redis_down_and_back, t_local_range, t_bad_redis, t_drain, t_fleet_restart,
               t_kill9_resume):
         test(f)
     bad = sanitizer_logs()
