@@ -14,20 +14,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
-from tunnel_client import Closed, Conn, act_join, act_register, act_resume, follow, free_port, wait_port  # noqa: E402
+from tunnel_client import rss_kb, Closed, Conn, act_join, act_register, act_resume, follow, free_port, wait_port  # noqa: E402
 
 SEALBOX = sys.argv[1]
 NSESS = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
 H = "127.0.0.1"
 REDIS = shutil.which("redis-server")
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 def pct(v, p):

@@ -14,20 +14,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
-from tunnel_client import T, Conn, encode, free_port, wait_port  # noqa: E402
+from tunnel_client import rss_kb, T, Conn, encode, free_port, wait_port  # noqa: E402
 
 SEALBOX = sys.argv[1]
 NSESS = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 MB = int(sys.argv[3]) if len(sys.argv) > 3 else 256
 H = "127.0.0.1"
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 def raise_nofile(n):

@@ -183,6 +183,15 @@ class Conn:
             pass
 
 
+def rss_kb(pid):
+    """A process's resident set in KiB (benchmarks)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
 def split_hostport(s):
     if s.startswith("["):
         h, _, p = s[1:].partition("]:")
