@@ -318,10 +318,15 @@ void net_redis_free(struct net_redis *r)
 		return;
 	if (r->nc)
 		net_conn_free(r->nc);
+	r->nc = NULL;
+	r->st = R_DOWN; /* a callback's new request is refused */
+	r->o.on_state = NULL;
 	while (r->head) {
-		struct net_redis_req *n = r->head->next;
-		net_redis_req_free(r->head);
-		r->head = n;
+		struct net_redis_req *q = r->head;
+		r->head = q->next;
+		if (!q->internal && q->cb)
+			q->cb(NULL, 0, q->arg);
+		net_redis_req_free(q);
 	}
 	if (r->tick)
 		net_timer_free(r->tick);

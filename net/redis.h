@@ -35,7 +35,8 @@ struct net_redis_opts {
 typedef void (*net_redis_cb)(struct resp_reply *replies, size_t n, void *arg);
 
 struct net_redis *net_redis_new(struct net_loop *l, const struct net_redis_opts *o);
-/* Pending requests are dropped without their callbacks. */
+/* Pending requests fail: their callbacks run with NULL (so what they hold can go), and
+ * must not use r any more. */
 void net_redis_free(struct net_redis *r);
 int net_redis_up(const struct net_redis *r);
 /* Why it is down (one line), "" when up. */

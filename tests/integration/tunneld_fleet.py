@@ -54,6 +54,22 @@ class Redis:
         return r.stdout.strip()
 
 
+def wait_stalled(redis, timeout=10):
+    """Until a PING to redis goes unanswered for 0.3 s (DEBUG SLEEP has begun)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = socket.create_connection((H, redis.port), timeout=2)
+        s.sendall(b"PING\r\n")
+        s.settimeout(0.3)
+        try:
+            s.recv(16)
+        except (socket.timeout, TimeoutError):
+            return True
+        finally:
+            s.close()
+    return False
+
+
 def wait_log(r, text, timeout=20, since=0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -239,8 +255,8 @@ def t_redis_down_and_back():
           rd.cli("GET", "race:c2") == "90", rd.cli("GET", "race:c2"))
     # a Redis that stalls (DEBUG SLEEP) must not stall the relay
     mark = len(a.logtext())
-    sleeper = subprocess.Popen(["redis-cli", "-p", str(rd.port), "DEBUG", "SLEEP", "4"], stdout=subprocess.DEVNULL)
-    time.sleep(0.3)
+    sleeper = subprocess.Popen(["redis-cli", "-p", str(rd.port), "DEBUG", "SLEEP", "6"], stdout=subprocess.DEVNULL)
+    check("(Redis stalls)", wait_stalled(rd))
     t0 = time.time()
     m, n, kv = register(a)
     took = time.time() - t0
