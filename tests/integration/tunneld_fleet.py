@@ -90,6 +90,16 @@ def relay(name, redis, prefix="fleet", lease="3s", wait=True, cluster="", **kv):
     return r
 
 
+def fleet_marks():
+    return {n: len(fleet[n].logtext()) for n in ("a", "b", "c")}
+
+
+def wait_fleet(marks):
+    """After a Redis restart: until relays a, b, c are back in the fleet (each retries with
+    its own backoff)."""
+    return all(wait_log(fleet[n], "reachable; relay " + n, since=m) for n, m in marks.items())
+
+
 def register(r):
     m = r.conn()
     n, kv = act_register(m)
@@ -226,7 +236,7 @@ def t_race():
 def t_redis_down_and_back():
     a = fleet["a"]
     ma, cl = fleet["kept"]
-    mark = len(a.logtext())
+    mark, marks = len(a.logtext()), fleet_marks()
     rd.stop()
     check("a relay notices Redis is gone", wait_log(a, "unreachable", since=mark))
     m, n, kv = register(a)
@@ -268,6 +278,7 @@ def t_redis_down_and_back():
     check("the log says Redis did not answer in time", wait_log(a, "no answer within", since=mark))
     sleeper.wait(10)
     check("and it recovers", wait_log(a, "reachable; relay a", since=mark))
+    wait_fleet(marks)
 
 
 def t_local_range():
@@ -279,7 +290,7 @@ def t_local_range():
     m0, n, kv = register(r)
     check("while Redis is up, REGISTER does not use the range", n == "REGISTERED" and not 900 <= int(kv["session"]) <= 909,
           str(kv))
-    mark = len(r.logtext())
+    mark, marks = len(r.logtext()), fleet_marks()
     rd.stop()
     wait_log(r, "unreachable", since=mark)
     m, n, kv = register(r)
@@ -289,6 +300,7 @@ def t_local_range():
     check("(a relay without one refuses)", na == "ERROR" and kva.get("code") == "unavailable", str(kva))
     rd.start()
     wait_log(r, "reachable; relay res", since=mark)
+    wait_fleet(marks)
     num = int(kv.get("session", 0))
     deadline = time.time() + 10
     while time.time() < deadline and rd.cli("GET", "fleet:n3:%d" % num) != "res":
@@ -395,6 +407,7 @@ def t_fleet_restart():
     ra, rb = fleet["race"]
     ra.stop()
     rb.stop()
+    marks = fleet_marks()
     rd.stop()
     rd.start()
     shutil.rmtree(ra.state, ignore_errors=True)
@@ -405,6 +418,7 @@ def t_fleet_restart():
     ok = wait_log(ra, "reachable; relay race-a", since=la) and wait_log(rb, "reachable; relay race-b", since=lb)
     m, n, kv = register(ra)
     m2, n2, kv2 = register(rb)
+    check("the fleet's relays reconnect by themselves", wait_fleet(marks))
     check("after restarting Redis and the relays (state dirs wiped) every number is still burned",
           ok and n == "ERROR" and kv.get("code") == "full" and n2 == "ERROR" and kv2.get("code") == "full",
           "%s %s / %s %s" % (n, kv, n2, kv2))
