@@ -32,10 +32,12 @@ function contentDisposition(name) {
 // (a multiple of the AES block) before they are decrypted.
 const BATCH = 4 << 20;
 
+// The batch buffer is reused: GcmStream is done with its input when update() returns
+// (WebCrypto copies it, GHASH reads it before the await); plain files get a copy.
 function batches(reader) {
 	let spill = null; // what the last read brought beyond BATCH
+	const buf = new Uint8Array(BATCH);
 	return async () => {
-		const buf = new Uint8Array(BATCH);
 		let n = 0;
 		for (;;) {
 			let value = spill;
@@ -95,7 +97,7 @@ function decryptingStream(job) {
 					const { done, value } = await next();
 					if (value) {
 						bytes += value.length;
-						const out = gcm ? await gcm.update(value) : value;
+						const out = gcm ? await gcm.update(value) : value.slice();
 						if (bytes - lastReport > (1 << 20)) {
 							lastReport = bytes;
 							port.postMessage({ type: 'progress', bytes });
