@@ -300,6 +300,8 @@ void dbx_api_handle(struct net_http_req *r, void *arg)
 		account(s, r, uid);
 		return;
 	}
+	if (dbx_api_members(s, r, uid, method, path) || dbx_api_rename(s, r, uid, method, path))
+		return;
 	if (strcmp(path, "/user/account/keypair") == 0) {
 		if (strcmp(method, "POST") == 0)
 			keypair_set(s, r, uid);
