@@ -84,6 +84,7 @@ async function missingBanner(room, box) {
 export async function roomView(room, trail) {
 	const here = trail.length ? trail[trail.length - 1] : room;
 	const st = status();
+	st.id = 'room-status'; // the missing-keys banner has a status line of its own
 	const banner = h('div');
 	const tbody = h('tbody', { id: 'files' });
 	const folder = h('input', { id: 'folder-name', placeholder: 'New folder', required: true });
