@@ -35,26 +35,34 @@ static char *stored_public(struct dbx_server *s, long long uid, const char *vers
 	return out;
 }
 
-static void keypair_replace(struct dbx_server *s, struct net_http_req *r, long long uid)
+json_t *dbx_req_keypair(struct net_http_req *r, struct dbx_keypair *kp)
 {
-	struct dbx_keypair kp;
 	struct dbx_unlock_info info;
 	char err[300];
 	json_t *j = dbx_req_json(r);
 	if (!j)
-		return;
-	if (dbx_keypair_from_json(j, &kp, err, sizeof(err)) < 0 || !kp.private_pem || !kp.public_pem) {
+		return NULL;
+	if (dbx_keypair_from_json(j, kp, err, sizeof(err)) < 0 || !kp->private_pem || !kp->public_pem) {
 		json_decref(j);
-		dbx_reply_error(r, 400, "not a UserKeyPairContainer: %s", kp.private_pem && kp.public_pem ? err :
+		dbx_reply_error(r, 400, "not a UserKeyPairContainer: %s", kp->private_pem && kp->public_pem ? err :
 				"privateKeyContainer and publicKeyContainer are required");
-		return;
+		return NULL;
 	}
-	if (dbx_private_key_info(kp.private_pem, &info) < 0) {
+	if (dbx_private_key_info(kp->private_pem, &info) < 0) {
 		json_decref(j);
 		dbx_reply_error(r, 400, "the private key must be an ENCRYPTED PRIVATE KEY (PKCS#8 PBES2); "
 				"the server never stores a plain private key");
-		return;
+		return NULL;
 	}
+	return j;
+}
+
+static void keypair_replace(struct dbx_server *s, struct net_http_req *r, long long uid)
+{
+	struct dbx_keypair kp;
+	json_t *j = dbx_req_keypair(r, &kp);
+	if (!j)
+		return;
 	const char *version = dbx_kp_version_name(kp.priv_version);
 	char *old = stored_public(s, uid, version);
 	if (!old) {

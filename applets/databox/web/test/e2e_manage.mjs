@@ -50,7 +50,7 @@ export async function manageTests({ page, cfg, ok, T }) {
 	await page.waitForSelector('#unlock-form .status.error', { timeout: 120000 });
 	ok('manage: after the change the old decryption password no longer unlocks', /Wrong decryption password/.test(await text(page, '#unlock-form .status')));
 	await page.fill('#unlock-password', 'carol third pw');
-	const r1 = await saveVia(page, () => page.press('#unlock-password', 'Enter'), 'main p.status');
+	const r1 = await saveVia(page, () => page.press('#unlock-password', 'Enter'), '#room-status');
 	ok('manage: the new password unlocks and the file (its key kept) downloads byte-exact', r1.bytes && r1.bytes.equals(f1));
 	fs.writeFileSync(T('carol3.key'), 'carol third pw\n');
 	fs.writeFileSync(T('carol2.key'), 'carol new key pw\n');
@@ -132,7 +132,7 @@ export async function manageTests({ page, cfg, ok, T }) {
 	ok('manage: a copy into a folder is confirmed', /was copied/.test(await text(page, '#room-status')), await text(page, '#room-status'));
 	await page.click('tr[data-name="sub"] a');
 	await page.waitForSelector('tr[data-name="web-upload.bin"]');
-	const r2 = await saveVia(page, () => page.click('tr[data-name="web-upload.bin"] button.dl'), 'main p.status');
+	const r2 = await saveVia(page, () => page.click('tr[data-name="web-upload.bin"] button.dl'), '#room-status');
 	ok('manage: a copy into a folder appears there and downloads byte-exact', r2.bytes && r2.bytes.equals(f1));
 
 	// ---- rescue keys: a browser upload is wrapped for the room's and the system's ----
