@@ -155,23 +155,10 @@ static void account(struct dbx_server *s, struct net_http_req *r, long long uid)
 static void keypair_set(struct dbx_server *s, struct net_http_req *r, long long uid)
 {
 	struct dbx_keypair kp;
-	struct dbx_unlock_info info;
 	char err[300];
-	json_t *j = dbx_req_json(r);
+	json_t *j = dbx_req_keypair(r, &kp);
 	if (!j)
 		return;
-	if (dbx_keypair_from_json(j, &kp, err, sizeof(err)) < 0 || !kp.private_pem || !kp.public_pem) {
-		json_decref(j);
-		dbx_reply_error(r, 400, "not a UserKeyPairContainer: %s", kp.private_pem && kp.public_pem ? err :
-				"privateKeyContainer and publicKeyContainer are required");
-		return;
-	}
-	if (dbx_private_key_info(kp.private_pem, &info) < 0) {
-		json_decref(j);
-		dbx_reply_error(r, 400, "the private key must be an ENCRYPTED PRIVATE KEY (PKCS#8 PBES2); "
-				"the server never stores a plain private key");
-		return;
-	}
 	struct cry_rsa *pub = dbx_keypair_public(&kp, err, sizeof(err));
 	if (!pub) {
 		json_decref(j);
@@ -300,6 +287,8 @@ void dbx_api_handle(struct net_http_req *r, void *arg)
 		account(s, r, uid);
 		return;
 	}
+	if (dbx_api_members(s, r, uid, method, path) || dbx_api_rename(s, r, uid, method, path))
+		return;
 	if (strcmp(path, "/user/account/keypair") == 0) {
 		if (strcmp(method, "POST") == 0)
 			keypair_set(s, r, uid);

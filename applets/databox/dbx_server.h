@@ -113,6 +113,16 @@ enum { DBX_ROLE_NONE = 0, DBX_ROLE_READ = 1, DBX_ROLE_WRITE = 2, DBX_ROLE_MANAGE
 
 int dbx_api_nodes(struct dbx_server *s, struct net_http_req *r, long long uid,
 		  const char *method, const char *path);
+/* The request's UserKeyPairContainer (halves of one known version, the private key
+ * encrypted), or NULL after an error reply; the caller json_decref()s it. */
+struct dbx_keypair;
+json_t *dbx_req_keypair(struct net_http_req *r, struct dbx_keypair *kp);
+/* The web app's extra routes: password change, members (dbx_api_members.c); 1 when it answered. */
+int dbx_api_members(struct dbx_server *s, struct net_http_req *r, long long uid,
+		    const char *method, const char *path);
+/* Renaming and deleting files and folders (dbx_api_rename.c); 1 when it answered. */
+int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid,
+		   const char *method, const char *path);
 int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid,
 		     const char *method, const char *path);
 int dbx_api_keys(struct dbx_server *s, struct net_http_req *r, long long uid,

@@ -16,7 +16,7 @@ command -v certutil >/dev/null || { skip "databox web: certutil (libnss3-tools) 
 certs
 port=$(free_port)
 dbx_ini "web_root = $web"
-for u in alice bob carol dave; do dbx_user $u; done
+dbx_user alice --admin; for u in bob carol dave; do dbx_user $u; done
 printf 'dave key pw\n' >"$TMP/dave.key"
 printf 'dave new key pw\n' >"$TMP/dave2.key"
 bg "$SEALBOX" databox serve -d -c "$TMP/db.ini" 2>"$TMP/server.log"

@@ -36,7 +36,7 @@ export async function call(method, path, body, opts = {}) {
 	if (token && !opts.public)
 		headers.Authorization = `Bearer ${token}`;
 	let b;
-	if (body instanceof Uint8Array) {
+	if (body instanceof Uint8Array || body instanceof Blob) {
 		headers['Content-Type'] = 'application/octet-stream';
 		b = body;
 	} else if (body !== undefined) {

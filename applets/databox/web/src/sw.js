@@ -27,9 +27,41 @@ function contentDisposition(name) {
 	return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
+// The network hands the body over in small pieces (often 64 KiB); one WebCrypto call
+// per piece costs more than the AES itself, so pieces are gathered into BATCH bytes
+// (a multiple of the AES block) before they are decrypted.
+const BATCH = 4 << 20;
+
+// The batch buffer is reused: GcmStream is done with its input when update() returns
+// (WebCrypto copies it, GHASH reads it before the await); plain files get a copy.
+function batches(reader) {
+	let spill = null; // what the last read brought beyond BATCH
+	const buf = new Uint8Array(BATCH);
+	return async () => {
+		let n = 0;
+		for (;;) {
+			let value = spill;
+			spill = null;
+			if (!value) {
+				const r = await reader.read();
+				if (r.done)
+					return { done: true, value: n ? buf.subarray(0, n) : null };
+				value = r.value;
+			}
+			const take = Math.min(value.length, BATCH - n);
+			buf.set(value.subarray(0, take), n);
+			n += take;
+			if (take < value.length)
+				spill = value.subarray(take);
+			if (n === BATCH)
+				return { done: false, value: buf };
+		}
+	};
+}
+
 function decryptingStream(job) {
 	const port = job.port;
-	let reader = null, gcm = null, held = null, bytes = 0, lastReport = 0;
+	let reader = null, next = null, gcm = null, held = null, bytes = 0, lastReport = 0;
 	const fail = (c, message) => {
 		port.postMessage({ type: 'error', message });
 		if (job.key)
@@ -53,6 +85,7 @@ function decryptingStream(job) {
 				return fail(c, msg);
 			}
 			reader = r.body.getReader();
+			next = batches(reader);
 			// files of unencrypted rooms pass through as they are
 			gcm = job.key ? await GcmStream.create(job.key, job.iv, false) : null;
 		},
@@ -61,7 +94,25 @@ function decryptingStream(job) {
 				return;
 			try {
 				for (;;) {
-					const { done, value } = await reader.read();
+					const { done, value } = await next();
+					if (value) {
+						bytes += value.length;
+						const out = gcm ? await gcm.update(value) : value.slice();
+						if (bytes - lastReport > (1 << 20)) {
+							lastReport = bytes;
+							port.postMessage({ type: 'progress', bytes });
+						}
+						if (out.length) {
+							const prev = held;
+							held = out;
+							if (prev && !done) {
+								c.enqueue(prev);
+								return;
+							}
+							if (prev)
+								c.enqueue(prev);
+						}
+					}
 					if (done) {
 						const last = gcm ? await gcm.finalVerify(job.tag) : new Uint8Array(0);
 						if (held)
@@ -72,20 +123,6 @@ function decryptingStream(job) {
 						if (job.key)
 							job.key.fill(0);
 						port.postMessage({ type: 'done', bytes });
-						return;
-					}
-					bytes += value.length;
-					const out = gcm ? await gcm.update(value) : value;
-					if (bytes - lastReport > (1 << 20)) {
-						lastReport = bytes;
-						port.postMessage({ type: 'progress', bytes });
-					}
-					if (!out.length)
-						continue;
-					const prev = held;
-					held = out;
-					if (prev) {
-						c.enqueue(prev);
 						return;
 					}
 				}

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appTests } from './e2e_app.mjs';
+import { manageTests } from './e2e_manage.mjs';
 import { saveVia } from './e2e_lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -208,6 +209,7 @@ try {
 	// ---- the logged-in app ----
 	try {
 		await appTests({ page, cfg, ok, T });
+		await manageTests({ page, cfg, ok, T });
 	} catch (e) {
 		ok('app: the logged-in flow ran to its end', false, e.stack || String(e));
 	}

@@ -41,18 +41,34 @@ export class GcmStream {
 		g.length = 0;       // bytes processed so far
 		g.pending = new Uint8Array(0);
 		g.done = false;
+		g.lag = null;      // encryption: output not hashed yet (see _crypt)
 		return g;
 	}
 
+	// One CTR call per piece of data. The GHASH (JavaScript, this thread) overlaps the
+	// AES-CTR (WebCrypto, its own thread): decryption hashes the input while the
+	// keystream runs; encryption hashes the previous call's output after starting this
+	// call's CTR (so the bytes update() returned must stay unchanged until the next
+	// update() or final(); the callers only copy them into a Blob).
 	async _crypt(data) {
-		const out = new Uint8Array(await crypto.subtle.encrypt(
-			{ name: 'AES-CTR', counter: counterBlock(this.iv, this.blocks), length: 32 }, this.key, data));
-		this.mac.update(this.encrypt ? out : data);
+		const counter = counterBlock(this.iv, this.blocks);
 		this.blocks += Math.ceil(data.length / BLOCK);
 		this.length += data.length;
 		// 2^32 - 2 blocks per IV: the format's limit (about 64 GiB).
 		if (this.blocks > 0xfffffffe)
 			throw new Error('file too large for one GCM stream');
+		// WebCrypto copies data when called, so hashing it meanwhile is safe
+		const p = crypto.subtle.encrypt({ name: 'AES-CTR', counter, length: 32 }, this.key, data);
+		if (this.encrypt) {
+			if (this.lag)
+				this.mac.update(this.lag);
+			this.lag = null;
+		} else {
+			this.mac.update(data);
+		}
+		const out = new Uint8Array(await p);
+		if (this.encrypt)
+			this.lag = out;
 		return out;
 	}
 
@@ -75,6 +91,9 @@ export class GcmStream {
 			throw new Error('GCM stream already finished');
 		this.done = true;
 		const last = this.pending.length ? await this._crypt(this.pending) : new Uint8Array(0);
+		if (this.lag)
+			this.mac.update(this.lag);
+		this.lag = null;
 		const lens = new Uint8Array(16);
 		const dv = new DataView(lens.buffer);
 		// len(A) = 0 (64 bits), len(C) in bits (64 bits)

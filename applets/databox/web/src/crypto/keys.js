@@ -41,17 +41,11 @@ export async function importPublic(container) {
 	return pub;
 }
 
-// Unlocks a private key container with a password (UTF-8 first, then ISO-8859-1 when
-// every character fits, as every DRACOON SDK does), checks its size and, when given,
-// that it matches the public key. Throws WrongPassword or a format error.
-export async function unlockPrivate(privContainer, password, pubContainer) {
-	const version = privContainer && privContainer.version;
-	const bits = KP_VERSIONS[version];
-	if (!bits)
-		throw new Error(`unknown key pair version ${version}`);
-	if (pubContainer && pubContainer.version !== version)
-		throw new Error('the private and public key versions differ');
-	const p = parsePbes2(privContainer.privateKey);
+// The PKCS#8 bytes and forge's key of an encrypted private key PEM: the password as
+// UTF-8 first, then as ISO-8859-1 when every character fits and one is not ASCII (as
+// every DRACOON SDK does). Throws WrongPassword.
+async function openPkcs8(pem, password) {
+	const p = parsePbes2(pem);
 	const tries = [utf8(password)];
 	const l1 = latin1(password);
 	if (l1 && /[^\x00-\x7f]/.test(password))
@@ -59,9 +53,10 @@ export async function unlockPrivate(privContainer, password, pubContainer) {
 	let pkcs8 = null, key = null;
 	for (const pw of tries) {
 		try {
-			pkcs8 = await decryptPkcs8(p, pw);
-			key = forge.pki.privateKeyFromAsn1(forgeParse(pkcs8));
-			break;
+			if (!key) {
+				pkcs8 = await decryptPkcs8(p, pw);
+				key = forge.pki.privateKeyFromAsn1(forgeParse(pkcs8));
+			}
 		} catch (e) {
 			if (pkcs8)
 				pkcs8.fill(0);
@@ -72,6 +67,21 @@ export async function unlockPrivate(privContainer, password, pubContainer) {
 	}
 	if (!key)
 		throw new WrongPassword();
+	return { pkcs8, key };
+}
+
+// Unlocks a private key container with a password (UTF-8 first, then ISO-8859-1 when
+// every character fits, as every DRACOON SDK does), checks its size and, when given,
+// that it matches the public key. Throws WrongPassword or a format error. With keep,
+// keep.pkcs8 gets the plain PKCS#8 (the caller wipes it) instead of it being wiped here.
+export async function unlockPrivate(privContainer, password, pubContainer, keep = null) {
+	const version = privContainer && privContainer.version;
+	const bits = KP_VERSIONS[version];
+	if (!bits)
+		throw new Error(`unknown key pair version ${version}`);
+	if (pubContainer && pubContainer.version !== version)
+		throw new Error('the private and public key versions differ');
+	const { pkcs8, key } = await openPkcs8(privContainer.privateKey, password);
 	if (key.n.bitLength() !== bits)
 		throw new Error(`the private key is RSA-${key.n.bitLength()}, but its version ${version} means RSA-${bits}`);
 	if (pubContainer) {
@@ -87,8 +97,27 @@ export async function unlockPrivate(privContainer, password, pubContainer) {
 		der.fill(0);
 		priv.forge = null;
 	}
-	pkcs8.fill(0);
+	if (keep)
+		keep.pkcs8 = pkcs8;
+	else
+		pkcs8.fill(0);
 	return priv;
+}
+
+// A new decryption password for the same key pair: the private key is unlocked with
+// the old password (all of unlockPrivate's checks) and its PKCS#8 encrypted again with
+// the new one (UTF-8, fresh salt and IV). Returns the new UserKeyPairContainer; the
+// public half is unchanged, so every file key wrapped for it stays valid.
+export async function rewrapPrivate(container, oldPassword, newPassword, iterations = ITERATIONS) {
+	const keep = {};
+	await unlockPrivate(container.privateKeyContainer, oldPassword, container.publicKeyContainer, keep);
+	const pkcs8 = keep.pkcs8;
+	const npw = utf8(newPassword);
+	const privateKey = await encryptPkcs8(pkcs8, npw, iterations);
+	npw.fill(0);
+	pkcs8.fill(0);
+	return { privateKeyContainer: { version: container.privateKeyContainer.version, privateKey },
+		publicKeyContainer: container.publicKeyContainer };
 }
 
 // A new key pair: {container (UserKeyPairContainer JSON), priv (unlocked)}.

@@ -6,6 +6,7 @@ import { h, mount, status } from '../ui.js';
 import { generateKeyPair, unlockPrivate, WrongPassword } from '../crypto/keys.js';
 import { roomView } from './app_files.js';
 import { sharesView } from './app_shares.js';
+import { passwordForm } from './app_account.js';
 
 // What the app keeps in memory for the session: never the key password, only the
 // unlocked private key (dropped on logout and on reload).
@@ -189,8 +190,10 @@ export async function roomsView() {
 	const form = h('form', { id: 'room-form' }, name, h('label', {}, enc, ' encrypted'),
 		h('button', { type: 'submit', id: 'room-create' }, 'Create room'));
 	const reset = h('button', { class: 'secondary', id: 'kp-reset', onclick: () => resetForm(st) }, 'Lost your decryption password?');
+	const pwBox = h('div', { id: 'pw-box' });
+	const pwBtn = h('button', { class: 'secondary', id: 'pw-open', onclick: () => passwordForm(pwBox) }, 'Change decryption password');
 	page(h('h1', {}, 'Rooms'), h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Room'), h('th', {}, 'Encrypted'),
-		h('th', {}, 'Your role'))), tbody), form, st, h('p', {}, reset));
+		h('th', {}, 'Your role'))), tbody), form, st, h('p', {}, pwBtn, ' ', reset), pwBox);
 	const load = async () => {
 		const r = await call('GET', '/nodes');
 		tbody.replaceChildren(...r.items.map((n) => h('tr', {},

@@ -7,6 +7,8 @@ import { importPublic, wrapFileKey, unwrapFileKey } from '../crypto/keys.js';
 import { sendEncrypted, saveDecrypted } from '../transfer.js';
 import { page, state, unlocked, roomsView } from './app.js';
 import { shareFileForm, uploadShareForm } from './app_shares.js';
+import { membersView } from './app_members.js';
+import { nodeActions } from './app_nodes.js';
 
 // Serves every missing key the caller can for query (room_id=, file_id=), with a
 // known plain key (just uploaded) or by unwrapping the caller's own. Returns the count.
@@ -82,6 +84,7 @@ async function missingBanner(room, box) {
 export async function roomView(room, trail) {
 	const here = trail.length ? trail[trail.length - 1] : room;
 	const st = status();
+	st.id = 'room-status'; // the missing-keys banner has a status line of its own
 	const banner = h('div');
 	const tbody = h('tbody', { id: 'files' });
 	const folder = h('input', { id: 'folder-name', placeholder: 'New folder', required: true });
@@ -91,12 +94,14 @@ export async function roomView(room, trail) {
 	const uploads = h('ul', { class: 'files', id: 'uploads' });
 	const crumbs = h('p', {}, h('a', { href: '#', onclick: (e) => { e.preventDefault(); roomsView(); } }, 'Rooms'),
 		...[room, ...trail].map((n, i) => [' / ', h('a', { href: '#', onclick: (e) => { e.preventDefault(); roomView(room, trail.slice(0, i)); } }, n.name)]));
+	const members = h('section', { id: 'members-box' });
 	const canWrite = room.role === 'write' || room.role === 'manage';
 	page(crumbs, h('h1', {}, here.name, room.isEncrypted ? ' (encrypted)' : ''), banner,
 		h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Size'), h('th', {}, ''))), tbody),
 		canWrite ? drop : null, uploads, canWrite ? folderForm : null,
 		canWrite && room.isEncrypted ? h('button', { class: 'secondary', id: 'upload-share-create',
-			onclick: () => uploadShareForm(here, st) }, 'Create upload link') : null, st);
+			onclick: () => uploadShareForm(here, st) }, 'Create upload link') : null,
+		h('button', { class: 'secondary', id: 'members-open', onclick: () => membersView(room, members) }, 'Members'), st, members);
 	const load = async () => {
 		const r = await call('GET', `/nodes?parent_id=${here.id}`);
 		tbody.replaceChildren(...r.items.map((n) => h('tr', { 'data-name': n.name },
@@ -105,7 +110,7 @@ export async function roomView(room, trail) {
 			h('td', {}, n.type === 'file' ? [
 				h('button', { class: 'secondary dl', onclick: () => download(room, n, st) }, 'Download'),
 				room.isEncrypted ? h('button', { class: 'secondary share', onclick: () => shareFileForm(n, st) }, 'Share') : null,
-			] : null))));
+			] : null, canWrite ? nodeActions(n, st, load) : null))));
 		if (!r.items.length)
 			tbody.append(h('tr', {}, h('td', { colspan: '3' }, 'Empty.')));
 		await missingBanner(room, banner);

@@ -1,0 +1,131 @@
+/* dbx_api_rename.c - renaming and deleting files and folders (the web app's file menu):
+ *   PUT    /nodes/files/ID  or  /nodes/folders/ID   {"name": "..."}   write role
+ *   DELETE /nodes/ID        a file, or an empty folder; the manage role or being its
+ *          creator (the rule of a move out of the room: it takes the file from everyone)
+ * Rooms are neither renamed nor deleted here. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "applets/databox/dbx_server.h"
+#include "net/http.h"
+
+/* type ("file"/"folder"/"room", NULL when missing), creator and child count of a node. */
+static int node_info(struct dbx_server *s, long long id, char *type, size_t cap, long long *creator, int *children)
+{
+	sqlite3_stmt *st = dbx_db_prep(s, "SELECT type, COALESCE(created_by, 0), (SELECT COUNT(*) FROM nodes c "
+				       "WHERE c.parent_id = n.id) FROM nodes n WHERE id = ?");
+	int ok = -1;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(type, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+		*creator = sqlite3_column_int64(st, 1);
+		*children = sqlite3_column_int(st, 2);
+		ok = 0;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static void rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want)
+{
+	long long room, creator;
+	int enc, children;
+	char type[16];
+	int role = dbx_node_access(s, uid, id, &room, &enc);
+	if (role < DBX_ROLE_READ || node_info(s, id, type, sizeof(type), &creator, &children) < 0 ||
+	    strcmp(type, want) != 0) {
+		dbx_reply_error(r, 404, "no such %s (or no access)", want);
+		return;
+	}
+	if (role < DBX_ROLE_WRITE) {
+		dbx_reply_error(r, 403, "renaming needs write access to the room");
+		return;
+	}
+	json_t *j = dbx_req_json(r);
+	if (!j)
+		return;
+	const char *name = json_string_value(json_object_get(j, "name"));
+	if (!dbx_name_ok(name)) {
+		json_decref(j);
+		dbx_reply_error(r, 400, "name: 1 to 255 characters, no '/', not . or ..");
+		return;
+	}
+	sqlite3_stmt *st = dbx_db_prep(s, "UPDATE nodes SET name = ? WHERE id = ?");
+	int rc = SQLITE_ERROR;
+	if (st) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, id);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	json_decref(j);
+	if (rc == SQLITE_CONSTRAINT)
+		dbx_reply_error(r, 409, "that name is taken in this folder");
+	else if (rc != SQLITE_DONE)
+		dbx_reply_error(r, 500, "database error");
+	else
+		dbx_reply_json(r, 200, dbx_node_json(s, id, uid));
+}
+
+static void delete_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id)
+{
+	long long room, creator;
+	int enc, children;
+	char type[16], blob[4200];
+	int role = dbx_node_access(s, uid, id, &room, &enc);
+	if (role < DBX_ROLE_READ || node_info(s, id, type, sizeof(type), &creator, &children) < 0) {
+		dbx_reply_error(r, 404, "no such node (or no access)");
+		return;
+	}
+	if (strcmp(type, "room") == 0) {
+		dbx_reply_error(r, 400, "rooms are not deleted here");
+		return;
+	}
+	if (role < DBX_ROLE_MANAGE && !(role >= DBX_ROLE_WRITE && creator == uid)) {
+		dbx_reply_error(r, 403, "deleting needs the manage role in the room (or having created it)");
+		return;
+	}
+	if (children) {
+		dbx_reply_error(r, 409, "the folder is not empty");
+		return;
+	}
+	sqlite3_stmt *st = dbx_db_prep(s, "DELETE FROM nodes WHERE id = ?");
+	int rc = SQLITE_ERROR;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		dbx_reply_error(r, 500, "database error");
+		return;
+	}
+	/* the row (with its file keys and shares, ON DELETE CASCADE) is gone; then the blob */
+	if (strcmp(type, "file") == 0 && dbx_blob_path(s, id, blob, sizeof(blob)) == 0)
+		unlink(blob);
+	net_http_reply(r, 204, NULL, 0);
+}
+
+int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
+		   const char *path)
+{
+	long long id;
+	char extra[4];
+	if (strcmp(method, "PUT") == 0) {
+		if (sscanf(path, "/nodes/files/%lld%3s", &id, extra) == 1) {
+			rename_node(s, r, uid, id, "file");
+			return 1;
+		}
+		if (sscanf(path, "/nodes/folders/%lld%3s", &id, extra) == 1) {
+			rename_node(s, r, uid, id, "folder");
+			return 1;
+		}
+	}
+	if (strcmp(method, "DELETE") == 0 && sscanf(path, "/nodes/%lld%3s", &id, extra) == 1) {
+		delete_node(s, r, uid, id);
+		return 1;
+	}
+	return 0;
+}
