@@ -102,7 +102,7 @@ static void imap_line(struct mg_auth_req *r, const char *l, size_t n)
 	}
 }
 
-const struct mg_auth_ops mg_auth_imap_ops = { "imap", imap_ready, imap_line };
+const struct mg_auth_ops mg_auth_imap_ops = { "imap", imap_ready, imap_line, NULL };
 
 /* ---- POP3 ---- */
 
@@ -165,7 +165,7 @@ static void pop3_line(struct mg_auth_req *r, const char *l, size_t n)
 	}
 }
 
-const struct mg_auth_ops mg_auth_pop3_ops = { "pop3", pop3_ready, pop3_line };
+const struct mg_auth_ops mg_auth_pop3_ops = { "pop3", pop3_ready, pop3_line, NULL };
 
 /* ---- SMTP (submission with AUTH) ---- */
 
@@ -234,4 +234,4 @@ static void smtp_line(struct mg_auth_req *r, const char *l, size_t n)
 	}
 }
 
-const struct mg_auth_ops mg_auth_smtp_ops = { "smtp", smtp_ready, smtp_line };
+const struct mg_auth_ops mg_auth_smtp_ops = { "smtp", smtp_ready, smtp_line, NULL };
