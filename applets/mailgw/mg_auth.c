@@ -83,8 +83,9 @@ void mg_auth_done(struct mg_auth_req *r, enum mg_auth_result res, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
-	mg_auth_tracef(r, "result: %s (%s)", res == MG_AUTH_OK ? "accepted" : res == MG_AUTH_FAIL ? "refused" : "temporary failure",
-		       r->detail);
+	static const char *const words[2][3] = { { "accepted", "refused", "temporary failure" },
+						  { "valid", "unknown", "unavailable" } };
+	mg_auth_tracef(r, "result: %s (%s)", words[r->probe != 0][res], r->detail);
 	if (r->c) {
 		net_conn_close(r->c);   /* flushes a logout line written before */
 		r->c = NULL;

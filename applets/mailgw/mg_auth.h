@@ -66,6 +66,7 @@ struct mg_auth_req {
 	int probe;                    /* a recipient check: no password, "found" is the answer */
 	int ldap_id;                  /* LDAP: the messageID we wait for */
 	int nentries;                 /* LDAP: entries of the search */
+	int nrefs;                    /* LDAP: references of the search */
 	char dn[MG_LDAP_DN_MAX + 1];  /* LDAP: the entry found */
 	mg_auth_cb cb;
 	mg_auth_trace trace;

@@ -160,8 +160,10 @@ static void message(struct mg_auth_req *r, const struct mg_ldap_msg *m)
 				memcpy(r->dn, m->dn, sizeof(r->dn));
 			return;
 		}
-		if (m->op == MG_LDAP_SEARCH_REF)
-			return;   /* referrals are not followed */
+		if (m->op == MG_LDAP_SEARCH_REF) {
+			r->nrefs++;   /* referrals are not followed */
+			return;
+		}
 		if (m->op != MG_LDAP_SEARCH_DONE) {
 			mg_auth_done(r, MG_AUTH_TEMP, "ldap: unexpected message (op %d) during the search", m->op);
 			return;
@@ -171,9 +173,18 @@ static void message(struct mg_auth_req *r, const struct mg_ldap_msg *m)
 			finish(r, MG_AUTH_TEMP, "ldap: search failed (%s resultCode %d)", m->diag, m->code);
 			return;
 		}
+		if (r->nentries == 0 && r->nrefs) {
+			finish(r, MG_AUTH_TEMP, "ldap: the search gave only referrals (not followed)");
+			return;
+		}
 		if (r->nentries == 0) {
 			mg_auth_tracef(r, "search result: no entry");
 			finish(r, MG_AUTH_FAIL, "ldap: no entry matches");
+			return;
+		}
+		if (r->probe) {   /* a recipient: one entry or several, the address exists */
+			mg_auth_tracef(r, "search result: \"%s\"%s", r->dn, r->nentries > 1 || m->code == 4 ? " and more" : "");
+			finish(r, MG_AUTH_OK, "ldap: found %s", r->dn);
 			return;
 		}
 		if (r->nentries > 1 || m->code == 4) {
@@ -182,8 +193,8 @@ static void message(struct mg_auth_req *r, const struct mg_ldap_msg *m)
 			return;
 		}
 		mg_auth_tracef(r, "search result: \"%s\"", r->dn);
-		if (r->probe) {
-			finish(r, MG_AUTH_OK, "ldap: found %s", r->dn);
+		if (!r->dn[0]) {   /* a bind with an empty name is anonymous, whatever the password */
+			finish(r, MG_AUTH_TEMP, "ldap: the entry found has an empty DN");
 			return;
 		}
 		mg_auth_tracef(r, "user bind as \"%s\"", r->dn);

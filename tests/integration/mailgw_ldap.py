@@ -23,6 +23,7 @@ if not lib_mgldap.available():
     done()
 
 C = certs()
+MG_STARTTLS_OID = b"1.3.6.1.4.1.1466.20037"
 SVC_PW = "Svc-pw-5e1f-secret"
 PW = {"alice": "Alice-ldap-pw-11", "bob": "Bob-ldap-pw-22", "carol": "Carol-ldap-pw-33",
       "dave": "Dave-ldap-pw-44", "erin": "Erin-ldap-pw-55"}
@@ -31,6 +32,51 @@ users = [{"uid": u, "pw": p, "mail": ["%s@ldaps.example" % u, "%s@tls.example" %
          for u, p in PW.items()]
 users.append({"uid": "frank", "pw": "Frank-ldap-pw-66", "mail": ["frank@etrn.example"]})
 lports = {"ldap": free_port(), "ldaps": free_port()}
+
+
+class EvilLdap:
+    """A hostile LDAP server on loopback: answers the first request (StartTLS) with
+    mode's bytes and records everything it receives."""
+    ANSWERS = {
+        # a BindResponse "success" instead of the ExtendedResponse: must not count as anything
+        "forge": b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00",
+        # StartTLS refused (protocolError)
+        "refuse": b"\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x02\x04\x00\x04\x00",
+        # a length of 2 GiB, then junk
+        "junk": b"\x30\x84\x7f\xff\xff\xff" + b"A" * 100000,
+        # a notice of disconnection (messageID 0, unavailable)
+        "notice": b"\x30\x24\x02\x01\x00\x78\x1f\x0a\x01\x34\x04\x00\x04\x00\x8a\x16" + b"1.3.6.1.4.1.1466.20036",
+    }
+
+    def __init__(self, mode):
+        import socket
+        import threading
+        self.mode, self.got = mode, b""
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(8)
+        self.port = self.ls.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            c, _ = self.ls.accept()
+            c.settimeout(5)
+            try:
+                first = c.recv(4096)
+                self.got += first
+                c.sendall(self.ANSWERS[self.mode])
+                while True:
+                    d = c.recv(4096)
+                    if not d:
+                        break
+                    self.got += d
+            except OSError:
+                pass
+            c.close()
+
+
+evil = {m: EvilLdap(m) for m in EvilLdap.ANSWERS}
 sl = lib_mgldap.Slapd(TMP, C, SVC_PW, users, lports).start(wait_port)
 ok("slapd started (own slapd.conf, mdb, ldap:// and ldaps:// with the test CA)")
 
@@ -45,6 +91,10 @@ dead = free_port()
 ldap_conf = """auth_backend = ldaps.example ldaps://localhost:{ls}/{b}?mail
 auth_backend = tls.example ldap://localhost:{l}/ou=people,{b}?mail?sub?(objectClass=inetOrgPerson)
 auth_backend = * ldap://localhost:{l}/{b}?uid
+auth_backend = forge.example ldap://127.0.0.1:{e[forge]}/{b}?mail
+auth_backend = refuse.example ldap://127.0.0.1:{e[refuse]}/{b}?mail
+auth_backend = junk.example ldap://127.0.0.1:{e[junk]}/{b}?mail
+auth_backend = notice.example ldap://127.0.0.1:{e[notice]}/{b}?mail
 auth_ca_file = {c}/ca.pem
 ldap_bind_dn = {svc}
 ldap_bind_password_file = {pw}
@@ -59,7 +109,8 @@ rcpt_source = co.example callout
 rcpt_source = codown.example callout:127.0.0.1:{dead}
 rcpt_timeout = 5s
 rcpt_negative_cache_time = 1h
-""".format(ls=lports["ldaps"], l=lports["ldap"], b=BASE, c=C, svc=lib_mgldap.SVC_DN, pw=pwfile, dead=dead)
+""".format(ls=lports["ldaps"], l=lports["ldap"], b=BASE, c=C, svc=lib_mgldap.SVC_DN, pw=pwfile, dead=dead,
+           e={m: v.port for m, v in evil.items()})
 DELIVERY = ("smarthost = 127.0.0.1:%d\nsmarthost_map = co.example 127.0.0.1:%d\nretry_min = 1h\n"
             "queue_scan_interval = 1h\n" % (sink.port, usersink.port))
 mg = Mailgw("ldap", [("sub", "submission", ""), ("mx", "smtp", "")],
@@ -208,6 +259,15 @@ check("a message to a callout-verified recipient is delivered to the next hop", 
       str(res))
 rc, out = mg.cli("rcpt-test", "ghost2@co.example")
 check("rcpt-test: callout, unknown (exit 1)", rc == 1 and "RCPT TO:<ghost2@co.example> answered 550" in out, out)
+
+# --- a hostile LDAP server: never an accept, never a password ---
+for mode in ("forge", "refuse", "junk", "notice"):
+    code, msg = login("erin@%s.example" % mode, PW["erin"])
+    check("hostile LDAP server (%s): 454 4.7.0" % mode, code == 454 and "4.7.0" in msg, "%s %s" % (code, msg))
+    check("... it got the StartTLS request and no password",
+          MG_STARTTLS_OID in evil[mode].got and PW["erin"].encode() not in evil[mode].got
+          and SVC_PW.encode() not in evil[mode].got, repr(evil[mode].got[:200]))
+check("mailgw is still serving after the hostile servers", login("alice@ldaps.example", PW["alice"])[0] == 235)
 
 # --- a wrong CA: no password may leave ---
 bad = Mailgw("ldapbadca", [("sub", "submission", "")],
