@@ -32,6 +32,8 @@ static long long now_s(void)
 /* The answer for addr: reply, and take it when valid. */
 static void verdict(struct sess *s, const char *addr, int v, const char *src, const char *why)
 {
+	if (why && !why[0])
+		why = NULL;
 	if (v == MG_RCPT_INVALID) {
 		log_info("smtpd %s: unknown recipient <%s> (%s%s%s)", net_conn_peer(s->c), addr, src, why ? ": " : "",
 			 why ? why : "");
@@ -40,12 +42,12 @@ static void verdict(struct sess *s, const char *addr, int v, const char *src, co
 	}
 	if (v == MG_RCPT_UNAVAILABLE) {
 		if (s->ctx->conf.rcpt_unavailable == 0) {
-			log_warn("smtpd %s: recipient <%s> not checked: %s", net_conn_peer(s->c), addr, why);
+			log_warn("smtpd %s: recipient <%s> not checked: %s", net_conn_peer(s->c), addr, why ? why : src);
 			reply(s, 451, "4.4.3", "Recipient validation unavailable, try again later");
 			return;
 		}
 		log_warn("smtpd %s: recipient <%s> taken unchecked (rcpt_unavailable = accept): %s", net_conn_peer(s->c),
-			 addr, why);
+			 addr, why ? why : src);
 	}
 	mg_smtpd_rcpt_add(s, addr);
 }

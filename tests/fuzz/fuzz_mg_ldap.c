@@ -50,12 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_writer_fixed(&w, mem, sizeof(mem));
 	if (mg_ldap_filter_ber(&w, text, &why) < 0)
 		__builtin_trap();
-	/* a3 L 04 03 "uid" 04 L' value: the value's length decides the length forms */
-	size_t hdr = 2 + (w.len > 129 ? 1 : 0);
-	if (w.len < hdr + 5 || w.p[0] != 0xa3 || memcmp(w.p + hdr, "\x04\x03uid\x04", 6) != 0)
-		__builtin_trap();
-	size_t vo = hdr + 6 + (vl >= 128 ? 2 : 1);
-	if (w.len != vo + vl || memcmp(w.p + vo, data, vl) != 0)
+	/* a3 L 04 03 "uid" 04 L' value, minimal lengths: 04 L' is 2 bytes below 128, else 3
+	 * (vl <= 256); a3 L is 2, 3 or 4 bytes */
+	size_t vo = 5 + (vl < 128 ? 2 : vl < 256 ? 3 : 4), content = vo + vl;
+	size_t hdr = content < 128 ? 2 : content < 256 ? 3 : 4;
+	if (w.len != hdr + content || w.p[0] != 0xa3 || memcmp(w.p + hdr, "\x04\x03uid\x04", 6) != 0 ||
+	    memcmp(w.p + hdr + vo, data, vl) != 0)
 		__builtin_trap();
 	return 0;
 }
