@@ -204,8 +204,7 @@ static const struct mg_auth_ops *ops_for(enum mg_auth_kind k)
 	case MG_AB_POP3: return &mg_auth_pop3_ops;
 	case MG_AB_LDAPS:
 	case MG_AB_LDAP: return &mg_auth_ldap_ops;
-	case MG_AB_CALLOUT: return &mg_auth_callout_ops;
-	default: return &mg_auth_smtp_ops;
+	default: return &mg_auth_smtp_ops;   /* smtp, smtps, callout */
 	}
 }
 

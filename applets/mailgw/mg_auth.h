@@ -105,5 +105,5 @@ void mg_auth_tracef(struct mg_auth_req *r, const char *fmt, ...) __attribute__((
 void mg_auth_trace_tls(struct mg_auth_req *r);
 
 extern const struct mg_auth_ops mg_auth_dovecot_ops, mg_auth_imap_ops, mg_auth_pop3_ops,
-	mg_auth_smtp_ops, mg_auth_ldap_ops, mg_auth_callout_ops;
+	mg_auth_smtp_ops, mg_auth_ldap_ops;
 #endif

@@ -9,6 +9,7 @@
 #include "applets/mailgw/mg_ldap_ber.h"
 #include "applets/mailgw/mg_ldap_tlv.h"
 #include "core/buf.h"
+#include "core/encoding.h"
 
 #define MAX_DEPTH 16
 #define MAX_SEGS 32
@@ -49,17 +50,6 @@ static int fail(struct fp *f, const char *why)
 {
 	if (!f->why)
 		f->why = why;
-	return -1;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
 	return -1;
 }
 
@@ -106,10 +96,9 @@ static int item(struct fp *f)
 		if (vl >= sizeof(val))
 			return fail(f, "value too long");
 		if (c == '\\') {
-			int h = hexval(f->s[f->i + 1]), l = h < 0 ? -1 : hexval(f->s[f->i + 2]);
-			if (l < 0)
+			if (!f->s[f->i + 1] || hex_decode(f->s + f->i + 1, 2, val + vl, 1) != 1)
 				return fail(f, "bad \\XX escape");
-			val[vl++] = (uint8_t)(h << 4 | l);
+			vl++;
 			f->i += 3;
 			continue;
 		}

@@ -11,25 +11,18 @@
 #include "applets/mailgw/mg_ldap.h"
 #include "applets/mailgw/mg_ldap_ber.h"
 #include "core/buf.h"
+#include "core/encoding.h"
 #include "core/str.h"
-
-static int unhex(int c)
-{
-	return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
 
 /* Decodes p[0..n) into out; a %00 or a bad escape fails. */
 static int pct_decode(char *out, size_t cap, const char *p, size_t n)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)p[i];
+		uint8_t c = (uint8_t)p[i];
 		if (c == '%') {
-			int h = i + 2 < n ? unhex((unsigned char)p[i + 1]) : -1;
-			int l = h >= 0 ? unhex((unsigned char)p[i + 2]) : -1;
-			if (l < 0 || (h == 0 && l == 0))
+			if (i + 2 >= n || hex_decode(p + i + 1, 2, &c, 1) != 1 || c == 0)
 				return -1;
-			c = h << 4 | l;
 			i += 2;
 		}
 		if (o + 1 >= cap)

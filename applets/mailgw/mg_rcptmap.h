@@ -8,7 +8,7 @@
  *                     an LDAP search for the address (mg_auth_ldap.c, probe mode).
  *   callout[:HOST[:PORT]]
  *                     a RCPT probe at the domain's next hop (smarthost_map / smarthost)
- *                     or at HOST (mg_auth_callout.c).
+ *                     or at HOST (mg_auth_mail.c, probe mode).
  * The last two are asked on the loop (MG_RCPT_LOOKUP: the session waits), their answers
  * cached (mg_rcptcache.h). Unavailable: 451 4.4.3, or accept with rcpt_unavailable. */
 #ifndef MG_RCPTMAP_H
