@@ -117,8 +117,4 @@ userPassword: {svcpw}
         self.proc = None
 
     def logtext(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return lib_mg.read_text(self.log)
