@@ -51,7 +51,7 @@ static const struct conf_key keys[] = {
 	K("mailgw", "max_connections_per_ip", CONF_INT, max_connections_per_ip, "20", 0, 1000000, NULL,
 	  "inbound sessions at once from one client address, IPv6 by /64 (421 4.7.0 beyond; 0 = no limit)"),
 	K("mailgw", "auth_backend", CONF_LIST, auth_backend, NULL, 0, 0, NULL,
-	  "'DOMAIN|* URI' verifies SMTP AUTH logins of DOMAIN; URI dovecot:/PATH dovecot://H:P imaps:// imap:// pop3s:// pop3:// smtps:// smtp:// ldaps://H:P/BASE_DN?ATTR ldap://... (StartTLS)"),
+	  "'DOMAIN|* URI' checks AUTH logins of DOMAIN at URI: dovecot:/PATH dovecot:// imaps:// imap:// pop3s:// pop3:// smtps:// smtp:// ldaps://H:P/BASE_DN?ATTR ldap://"),
 	K("mailgw", "auth_ca_file", CONF_STR, auth_ca_file, NULL, 0, 0, NULL,
 	  "CA bundle for the auth backends' certificates (default: system bundle)"),
 	K("mailgw", "auth_tls_verify", CONF_BOOL, auth_tls_verify, "yes", 0, 0, NULL,
