@@ -13,6 +13,7 @@
 #include "applets/mailgw/mg_cli.h"
 #include "applets/mailgw/mg_auth.h"
 #include "applets/mailgw/mg_authmem.h"
+#include "applets/mailgw/mg_rcptcache.h"
 #include "applets/mailgw/mg_commit.h"
 #include "applets/mailgw/mg_ctx.h"
 #include "applets/mailgw/mg_queue.h"
@@ -160,6 +161,7 @@ static void ctx_free(struct mg_ctx *ctx)
 		mg_authmem_wipe(ctx->authmem);
 		free(ctx->authmem);
 	}
+	mg_rcptcache_free(ctx->rcache);
 	mg_tlsmem_free(&ctx->tlsmem);
 	mg_anvil_free(&ctx->anvil);
 	mg_conf_free(&ctx->conf);
@@ -195,6 +197,8 @@ static int prepare(struct mg_ctx *ctx, char *err, size_t errlen)
 		str_fmt(err, errlen, "cannot set up the AUTH memory");
 		return -1;
 	}
+	if (!(ctx->rcache = mg_rcptcache_new()))
+		return -1;
 	return 0;
 }
 
@@ -265,6 +269,7 @@ static void on_hup(int signo, void *arg)
 		str_copy(ctx->hostname, ctx->conf.hostname, sizeof(ctx->hostname));
 	log_set_level((enum log_level)lvl);
 	mg_runner_reconfigure(ctx);
+	mg_rcptcache_clear(ctx->rcache);   /* the sources may have changed */
 	log_info("reload: %s applied", ctx->config_path);
 }
 

@@ -83,8 +83,9 @@ void mg_auth_done(struct mg_auth_req *r, enum mg_auth_result res, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
-	mg_auth_tracef(r, "result: %s (%s)", res == MG_AUTH_OK ? "accepted" : res == MG_AUTH_FAIL ? "refused" : "temporary failure",
-		       r->detail);
+	static const char *const words[2][3] = { { "accepted", "refused", "temporary failure" },
+						  { "valid", "unknown", "unavailable" } };
+	mg_auth_tracef(r, "result: %s (%s)", words[r->probe != 0][res], r->detail);
 	if (r->c) {
 		net_conn_close(r->c);   /* flushes a logout line written before */
 		r->c = NULL;
@@ -113,7 +114,7 @@ void mg_auth_printf(struct mg_auth_req *r, const char *fmt, ...)
 void mg_auth_starttls(struct mg_auth_req *r)
 {
 	mg_auth_tracef(r, "TLS handshake with %s (%s)", r->be.host,
-		       r->env.verify ? "verifying the chain and the name" : "NOT verifying: auth_tls_verify = no");
+		       r->env.verify ? "verifying the chain and the name" : "NOT verifying the certificate");
 	if (net_conn_start_tls(r->c, r->env.tls, r->be.host) < 0)
 		mg_auth_done(r, MG_AUTH_TEMP, "cannot start TLS with %s", r->be.host);
 }
@@ -122,6 +123,11 @@ static void on_read(struct net_conn *c, void *arg)
 {
 	struct mg_auth_req *r = arg;
 
+	if (r->ops->data) {
+		if (r->c == c && r->result < 0)
+			r->ops->data(r);
+		return;
+	}
 	while (r->c == c && r->result < 0) {
 		char *l;
 		size_t n;
@@ -143,13 +149,24 @@ static void on_read(struct net_conn *c, void *arg)
 
 static int implicit(enum mg_auth_kind k)
 {
-	return k == MG_AB_IMAPS || k == MG_AB_POP3S || k == MG_AB_SMTPS;
+	return k == MG_AB_IMAPS || k == MG_AB_POP3S || k == MG_AB_SMTPS || k == MG_AB_LDAPS;
+}
+
+void mg_auth_trace_tls(struct mg_auth_req *r)
+{
+	struct cry_tls_info ti;
+
+	if (r->c && net_conn_tls_info(r->c, &ti) == 0) {
+		mg_auth_tracef(r, "TLS %s %s", ti.version, ti.cipher);
+		mg_auth_tracef(r, "certificate: subject %s, issuer %s, valid %s to %s", ti.peer_subject,
+			       ti.peer_issuer, ti.peer_not_before, ti.peer_not_after);
+		mg_auth_tracef(r, "verification: %s", ti.verify_result);
+	}
 }
 
 static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 {
 	struct mg_auth_req *r = arg;
-	struct cry_tls_info ti;
 
 	switch (ev) {
 	case NET_EV_CONNECTED:
@@ -162,12 +179,7 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 		return;
 	case NET_EV_TLS_READY:
 		r->tls_up = 1;
-		if (net_conn_tls_info(c, &ti) == 0) {
-			mg_auth_tracef(r, "TLS %s %s", ti.version, ti.cipher);
-			mg_auth_tracef(r, "certificate: subject %s, issuer %s, valid %s to %s", ti.peer_subject,
-				       ti.peer_issuer, ti.peer_not_before, ti.peer_not_after);
-			mg_auth_tracef(r, "verification: %s", ti.verify_result);
-		}
+		mg_auth_trace_tls(r);
 		r->nlines = 0;
 		r->ops->ready(r);
 		on_read(c, r);
@@ -190,13 +202,15 @@ static const struct mg_auth_ops *ops_for(enum mg_auth_kind k)
 	case MG_AB_IMAP: return &mg_auth_imap_ops;
 	case MG_AB_POP3S:
 	case MG_AB_POP3: return &mg_auth_pop3_ops;
-	default: return &mg_auth_smtp_ops;
+	case MG_AB_LDAPS:
+	case MG_AB_LDAP: return &mg_auth_ldap_ops;
+	default: return &mg_auth_smtp_ops;   /* smtp, smtps, callout */
 	}
 }
 
-struct mg_auth_req *mg_auth_start(const struct mg_auth_env *env, const struct mg_auth_backend *be,
-				  const char *login, const char *pass, const char *rip, const char *lip,
-				  mg_auth_cb cb, mg_auth_trace trace, void *arg)
+static struct mg_auth_req *start(const struct mg_auth_env *env, const struct mg_auth_backend *be, int probe,
+				 const char *login, const char *pass, const char *rip, const char *lip,
+				 mg_auth_cb cb, mg_auth_trace trace, void *arg)
 {
 	static const struct net_conn_cbs cbs = { on_read, NULL, on_event };
 	struct mg_auth_req *r = calloc(1, sizeof(*r));
@@ -206,6 +220,7 @@ struct mg_auth_req *mg_auth_start(const struct mg_auth_env *env, const struct mg
 	r->env = *env;
 	r->be = *be;
 	r->ops = ops_for(be->kind);
+	r->probe = probe;
 	r->result = -1;
 	r->cb = cb;
 	r->trace = trace;
@@ -231,6 +246,19 @@ struct mg_auth_req *mg_auth_start(const struct mg_auth_env *env, const struct mg
 	}
 	net_conn_set_max_line(r->c, MG_DOVECOT_LINE_MAX + 2);
 	return r;
+}
+
+struct mg_auth_req *mg_auth_start(const struct mg_auth_env *env, const struct mg_auth_backend *be,
+				  const char *login, const char *pass, const char *rip, const char *lip,
+				  mg_auth_cb cb, mg_auth_trace trace, void *arg)
+{
+	return start(env, be, 0, login, pass, rip, lip, cb, trace, arg);
+}
+
+struct mg_auth_req *mg_auth_probe_start(const struct mg_auth_env *env, const struct mg_auth_backend *be,
+					const char *addr, mg_auth_cb cb, mg_auth_trace trace, void *arg)
+{
+	return start(env, be, 1, addr, "", "", "", cb, trace, arg);
 }
 
 struct cry_tls_ctx *mg_auth_tls_new(const struct mg_conf *c, char *err, size_t errlen)
@@ -280,4 +308,4 @@ static void dov_line(struct mg_auth_req *r, const char *l, size_t n)
 	}
 }
 
-const struct mg_auth_ops mg_auth_dovecot_ops = { "dovecot", dov_ready, dov_line };
+const struct mg_auth_ops mg_auth_dovecot_ops = { "dovecot", dov_ready, dov_line, NULL };

@@ -10,6 +10,7 @@
 
 #include "applets/mailgw/mg_authconf.h"
 #include "applets/mailgw/mg_dovecot.h"
+#include "applets/mailgw/mg_ldap_ber.h"
 #include "applets/mailgw/mg_sasl.h"
 #include "applets/mailgw/mg_smtp.h"
 
@@ -32,6 +33,7 @@ struct mg_auth_env {              /* what a check needs from its caller */
 	struct cry_tls_ctx *tls;      /* client context for the backends */
 	int verify;                   /* the context verifies: say so in traces */
 	unsigned long timeout_ms;
+	const char *helo;             /* our name, for the callout's EHLO */
 };
 
 struct mg_auth_req;
@@ -41,6 +43,8 @@ struct mg_auth_ops {
 	void (*ready)(struct mg_auth_req *r);
 	/* One line from the backend. */
 	void (*line)(struct mg_auth_req *r, const char *l, size_t n);
+	/* Binary protocols (LDAP): new input, instead of line. */
+	void (*data)(struct mg_auth_req *r);
 };
 
 struct mg_auth_req {
@@ -59,6 +63,11 @@ struct mg_auth_req {
 	struct mg_dovecot_rx dov;
 	struct mg_reply_rx rx;        /* SMTP replies */
 	int nlines;                   /* lines in this state (bounded) */
+	int probe;                    /* a recipient check: no password, "found" is the answer */
+	int ldap_id;                  /* LDAP: the messageID we wait for */
+	int nentries;                 /* LDAP: entries of the search */
+	int nrefs;                    /* LDAP: references of the search */
+	char dn[MG_LDAP_DN_MAX + 1];  /* LDAP: the entry found */
 	mg_auth_cb cb;
 	mg_auth_trace trace;
 	void *arg;
@@ -70,6 +79,11 @@ struct mg_auth_req {
 struct mg_auth_req *mg_auth_start(const struct mg_auth_env *env, const struct mg_auth_backend *be,
 				  const char *login, const char *pass, const char *rip, const char *lip,
 				  mg_auth_cb cb, mg_auth_trace trace, void *arg);
+/* A recipient check (mg_rcptmap.h) on the same driver: be is an ldap/ldaps backend
+ * (search only: OK = an entry matches, FAIL = none) or a callout (a RCPT probe: OK =
+ * 2xx, FAIL = 5xx, TEMP otherwise). */
+struct mg_auth_req *mg_auth_probe_start(const struct mg_auth_env *env, const struct mg_auth_backend *be,
+					const char *addr, mg_auth_cb cb, mg_auth_trace trace, void *arg);
 /* The caller went away: no callback, everything freed and wiped. */
 void mg_auth_cancel(struct mg_auth_req *r);
 
@@ -87,6 +101,9 @@ void mg_auth_done(struct mg_auth_req *r, enum mg_auth_result res, const char *fm
 	__attribute__((format(printf, 3, 4)));
 void mg_auth_tracef(struct mg_auth_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* TLS details of r's connection, as trace lines. */
+void mg_auth_trace_tls(struct mg_auth_req *r);
+
 extern const struct mg_auth_ops mg_auth_dovecot_ops, mg_auth_imap_ops, mg_auth_pop3_ops,
-	mg_auth_smtp_ops;
+	mg_auth_smtp_ops, mg_auth_ldap_ops;
 #endif

@@ -2,15 +2,17 @@
  * IMAP (AUTHENTICATE PLAIN), POP3 (USER/PASS), SMTP (AUTH PLAIN), each with implicit
  * TLS or after STARTTLS/STLS, then logging out. The password is only ever sent once TLS
  * is up: every step that sends it checks r->tls_up first. Replies are read line by line;
- * only the server's explicit success is an accept, anything unexpected is temporary. */
+ * only the server's explicit success is an accept, anything unexpected is temporary.
+ * The SMTP steps also serve the recipient callouts (see below). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "applets/mailgw/mg_auth.h"
 #include "core/encoding.h"
 #include "core/secret.h"
 
-enum { S_GREET = 0, S_STARTTLS, S_AUTH, S_CONT, S_USER, S_PASS, S_EHLO };
+enum { S_GREET = 0, S_STARTTLS, S_AUTH, S_CONT, S_USER, S_PASS, S_EHLO, S_MAIL, S_RCPT };
 
 /* base64(\0login\0pass) + CRLF, sent. */
 static void send_plain(struct mg_auth_req *r, const char *prefix)
@@ -102,7 +104,7 @@ static void imap_line(struct mg_auth_req *r, const char *l, size_t n)
 	}
 }
 
-const struct mg_auth_ops mg_auth_imap_ops = { "imap", imap_ready, imap_line };
+const struct mg_auth_ops mg_auth_imap_ops = { "imap", imap_ready, imap_line, NULL };
 
 /* ---- POP3 ---- */
 
@@ -165,17 +167,38 @@ static void pop3_line(struct mg_auth_req *r, const char *l, size_t n)
 	}
 }
 
-const struct mg_auth_ops mg_auth_pop3_ops = { "pop3", pop3_ready, pop3_line };
+const struct mg_auth_ops mg_auth_pop3_ops = { "pop3", pop3_ready, pop3_line, NULL };
 
-/* ---- SMTP (submission with AUTH) ---- */
+/* ---- SMTP: submission with AUTH, or a recipient callout (r->probe) ----
+ * A callout asks the domain's next hop whether it would take a recipient, the way
+ * Postfix's reject_unverified_recipient and Exim's callouts do: EHLO, STARTTLS when
+ * offered (opportunistic, not verified, as tls_default = may), MAIL FROM:<>, RCPT
+ * TO:<address>, QUIT; never DATA. 2xx to RCPT: valid; 5xx: unknown; anything else, a
+ * refused greeting, EHLO or MAIL, a failed handshake, silence: temporary. */
+
+static const char *smtp_name(const struct mg_auth_req *r)
+{
+	return r->probe ? "callout" : "smtp";
+}
+
+static void smtp_ehlo(struct mg_auth_req *r)
+{
+	mg_auth_printf(r, "EHLO %s\r\n", r->env.helo ? r->env.helo : "mailgw");
+	r->st = S_EHLO;
+	r->nentries = 0;   /* callout: STARTTLS offered in this EHLO reply */
+}
 
 static void smtp_ready(struct mg_auth_req *r)
 {
-	if (r->tls_up && r->st == S_STARTTLS) {
-		mg_auth_printf(r, "EHLO mailgw\r\n");
-		r->st = S_EHLO;
-	}
+	if (r->tls_up && r->st == S_STARTTLS)
+		smtp_ehlo(r);   /* RFC 3207 4.2: EHLO again */
 	memset(&r->rx, 0, sizeof(r->rx));
+}
+
+static void callout_mail(struct mg_auth_req *r)
+{
+	mg_auth_printf(r, "MAIL FROM:<>\r\n");
+	r->st = S_MAIL;
 }
 
 static void smtp_line(struct mg_auth_req *r, const char *l, size_t n)
@@ -185,9 +208,12 @@ static void smtp_line(struct mg_auth_req *r, const char *l, size_t n)
 	int rc = mg_reply_line(&r->rx, l, n, &t, &tl);
 
 	if (rc < 0) {
-		mg_auth_done(r, MG_AUTH_TEMP, "smtp %s: %s", r->be.host, rc == MG_REPLY_TOO_LONG ? "reply too long" : "malformed reply");
+		mg_auth_done(r, MG_AUTH_TEMP, "%s %s: %s", smtp_name(r), r->be.host,
+			     rc == MG_REPLY_TOO_LONG ? "reply too long" : "malformed reply");
 		return;
 	}
+	if (r->st == S_EHLO && tl >= 8 && strncasecmp(t, "STARTTLS", 8) == 0 && (tl == 8 || t[8] == ' '))
+		r->nentries = 1;
 	if (rc == MG_REPLY_MORE)
 		return;
 	int code = r->rx.code;
@@ -195,31 +221,38 @@ static void smtp_line(struct mg_auth_req *r, const char *l, size_t n)
 	switch (r->st) {
 	case S_GREET:
 		if (code != 220) {
-			mg_auth_done(r, MG_AUTH_TEMP, "smtp %s: greeting %d", r->be.host, code);
+			mg_auth_done(r, MG_AUTH_TEMP, "%s %s: greeting %d", smtp_name(r), r->be.host, code);
 			return;
 		}
 		mg_auth_tracef(r, "SMTP greeting received");
-		mg_auth_printf(r, "EHLO mailgw\r\n");
-		r->st = S_EHLO;
+		smtp_ehlo(r);
 		return;
 	case S_EHLO:
 		if (code != 250) {
-			mg_auth_done(r, MG_AUTH_TEMP, "smtp %s: EHLO refused (%d)", r->be.host, code);
+			mg_auth_done(r, MG_AUTH_TEMP, "%s %s: EHLO refused (%d)", smtp_name(r), r->be.host, code);
 			return;
 		}
-		if (!r->tls_up) {
+		if (!r->tls_up && (!r->probe || (r->nentries && r->env.tls))) {
 			mg_auth_printf(r, "STARTTLS\r\n");
 			r->st = S_STARTTLS;
+			return;
+		}
+		if (r->probe) {
+			callout_mail(r);
 			return;
 		}
 		send_plain(r, "AUTH PLAIN ");
 		r->st = S_AUTH;
 		return;
 	case S_STARTTLS:
-		if (code == 220)
+		if (code == 220) {
 			mg_auth_starttls(r);
-		else
+		} else if (r->probe) {
+			mg_auth_tracef(r, "STARTTLS refused (%d): going on in plaintext", code);
+			callout_mail(r);
+		} else {
 			mg_auth_done(r, MG_AUTH_TEMP, "smtp %s: STARTTLS refused (%d)", r->be.host, code);
+		}
 		return;
 	case S_AUTH:
 		mg_auth_printf(r, "QUIT\r\n");
@@ -230,8 +263,23 @@ static void smtp_line(struct mg_auth_req *r, const char *l, size_t n)
 		else
 			mg_auth_done(r, MG_AUTH_TEMP, "smtp: AUTH answered %d", code);
 		return;
+	case S_MAIL:
+		if (code != 250) {
+			mg_auth_printf(r, "QUIT\r\n");
+			mg_auth_done(r, MG_AUTH_TEMP, "callout %s: MAIL FROM:<> answered %d", r->be.host, code);
+			return;
+		}
+		mg_auth_printf(r, "RCPT TO:<%s>\r\n", r->login);
+		r->st = S_RCPT;
+		return;
+	case S_RCPT:
+		mg_auth_printf(r, "QUIT\r\n");
+		mg_auth_tracef(r, "RCPT TO:<%s> answered %d", r->login, code);
+		mg_auth_done(r, code / 100 == 2 ? MG_AUTH_OK : code / 100 == 5 ? MG_AUTH_FAIL : MG_AUTH_TEMP,
+			     "callout %s: RCPT %d", r->be.host, code);
+		return;
 	default: return;
 	}
 }
 
-const struct mg_auth_ops mg_auth_smtp_ops = { "smtp", smtp_ready, smtp_line };
+const struct mg_auth_ops mg_auth_smtp_ops = { "smtp", smtp_ready, smtp_line, NULL };

@@ -1,7 +1,8 @@
 /* mg_authtest.c - the operator's checks of what a client would get.
  *
- * `mailgw rcpt-test ADDRESS`: the recipient source for the address and its verdict. Exit
- * 0 valid (or not checked), 1 unknown, 69 the source is unavailable.
+ * `mailgw rcpt-test ADDRESS`: the recipient source for the address and its verdict (an
+ * ldap or callout source is asked, each step printed). Exit 0 valid (or not checked), 1
+ * unknown, 69 the source is unavailable.
  *
  * `mailgw auth-test LOGIN [--password-file FILE]`: checks one login at
  * the backend the configuration picks for it, the way the daemon would, and prints each
@@ -22,6 +23,7 @@
 #include "core/exitcode.h"
 #include "core/secret.h"
 #include "crypto/tls.h"
+#include "net/conn.h"
 #include "net/loop.h"
 
 struct run {
@@ -84,7 +86,7 @@ int mg_authtest_main(const struct applet *a, const struct mg_conf *c, int argc, 
 	}
 	if (mg_auth_backend_plaintext(be))
 		printf("warning: %s gets the password in PLAINTEXT\n", be->uri);
-	struct mg_auth_env env = { u.loop, tls, c->auth_tls_verify, (unsigned long)c->auth_timeout * 1000 };
+	struct mg_auth_env env = { u.loop, tls, c->auth_tls_verify, (unsigned long)c->auth_timeout * 1000, NULL };
 	printf("checking %s\n", login);
 	struct mg_auth_req *r = mg_auth_start(&env, be, login, pw, "", "", result, trace, &u);
 	secret_free_str(pw);
@@ -95,6 +97,52 @@ int mg_authtest_main(const struct applet *a, const struct mg_conf *c, int argc, 
 	}
 	net_loop_free(u.loop);
 	cry_tls_ctx_free(tls);
+	return u.rc;
+}
+
+static void probed(void *arg, enum mg_auth_result r, const char *detail)
+{
+	struct run *u = arg;
+	printf("  answer: %s\n", detail);
+	u->rc = r == MG_AUTH_OK ? MG_RCPT_VALID : r == MG_AUTH_FAIL ? MG_RCPT_INVALID : MG_RCPT_UNAVAILABLE;
+	net_loop_exit(u->loop);
+}
+
+/* An ldap or callout source, asked the way the daemon asks (without its cache). */
+static int lookup(const struct mg_conf *c, const struct mg_rcpt_source *src, const char *addr)
+{
+	char err[300], host[300] = "";
+	struct mg_auth_backend be = src->be;
+	struct run u = { net_loop_new(), MG_RCPT_UNAVAILABLE };
+	struct cry_tls_conf tc = { 0 };
+	int ldap = src->kind == MG_RS_LDAP;
+	struct cry_tls_ctx *tls = ldap ? mg_auth_tls_new(c, err, sizeof(err)) : cry_tls_ctx_new(&tc, err, sizeof(err));
+
+	printf("source: %s (%s)\n", src->uri, ldap ? "LDAP search" : "callout: RCPT probe at the next hop");
+	if (src->kind == MG_RS_CALLOUT && src->route) {
+		mg_conf_nexthop(c, mg_addr_domain(addr), host, sizeof(host));
+		if (!host[0] || net_split_hostport(host, be.host, sizeof(be.host), &be.port, (int)c->smtp_port) < 0) {
+			printf("  no next hop for %s (smarthost_map, smarthost)\n", mg_addr_domain(addr));
+			u.rc = MG_RCPT_UNAVAILABLE;
+			goto out;
+		}
+	}
+	if (!u.loop || !tls) {
+		printf("  cannot start: %s\n", tls ? "no loop" : err);
+		goto out;
+	}
+	struct mg_auth_env env = { u.loop, tls, ldap ? c->auth_tls_verify : 0, (unsigned long)c->rcpt_timeout * 1000,
+				   c->hostname ? c->hostname : "localhost" };
+	if (mg_auth_probe_start(&env, &be, addr, probed, trace, &u))
+		net_loop_run(u.loop);
+	else
+		printf("  cannot start the lookup\n");
+out:
+	secret_wipe(&be, sizeof(be));
+	if (u.loop)
+		net_loop_free(u.loop);
+	if (tls)
+		cry_tls_ctx_free(tls);
 	return u.rc;
 }
 
@@ -125,7 +173,11 @@ int mg_rcpttest_main(const struct applet *a, const struct mg_conf *c, int argc, 
 		printf("source: none for %s\nresult: not checked (accepted)\n", mg_addr_domain(low));
 		return EXIT_OK;
 	}
-	printf("source: %s (%s, %zu entries)\n", src->uri, src->available ? "loaded" : src->why, src->naddr);
+	if (v == MG_RCPT_LOOKUP) {
+		v = lookup(c, src, low);
+	} else {
+		printf("source: %s (%s, %zu entries)\n", src->uri, src->available ? "loaded" : src->why, src->naddr);
+	}
 	if (v == MG_RCPT_UNAVAILABLE) {
 		printf("result: source unavailable (%s)\n",
 		       c->rcpt_unavailable ? "accepted: rcpt_unavailable = accept" : "451 4.4.3");

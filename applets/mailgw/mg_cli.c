@@ -192,6 +192,11 @@ int mg_cli_main(const struct applet *a, const char *config, int argc, char **arg
 		{ "delete", "ID [-c FILE]   remove a queued message" },
 		{ "tls-check", "HOST[:PORT] [--starttls smtp|pop3|imap] [--sni NAME] [--ca FILE]   "
 			       "show a server's TLS version, cipher and certificate chain" },
+		{ "auth-test", "LOGIN [--password-file FILE] [-c FILE]   check a login at its auth_backend "
+			       "(dovecot, imap, pop3, smtp, ldap), printing each step: TLS, certificate, "
+			       "LDAP service bind, search and user bind; the password from FILE or a prompt" },
+		{ "rcpt-test", "ADDRESS [-c FILE]   check a recipient against its rcpt_source (file, ldap or "
+			       "callout), printing each step; exit 0 valid, 1 unknown, 69 unavailable" },
 	};
 	if (cli_sub_help(a->name, subs, sizeof(subs) / sizeof(subs[0]), argc, argv))
 		return EXIT_OK;

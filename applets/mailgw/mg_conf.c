@@ -51,7 +51,7 @@ static const struct conf_key keys[] = {
 	K("mailgw", "max_connections_per_ip", CONF_INT, max_connections_per_ip, "20", 0, 1000000, NULL,
 	  "inbound sessions at once from one client address, IPv6 by /64 (421 4.7.0 beyond; 0 = no limit)"),
 	K("mailgw", "auth_backend", CONF_LIST, auth_backend, NULL, 0, 0, NULL,
-	  "'DOMAIN|* URI' verifies SMTP AUTH logins of DOMAIN; URI dovecot:/PATH dovecot://H:P imaps:// imap:// pop3s:// pop3:// smtps:// smtp://"),
+	  "'DOMAIN|* URI' checks AUTH logins of DOMAIN at URI: dovecot:/PATH dovecot:// imaps:// imap:// pop3s:// pop3:// smtps:// smtp:// ldaps://H:P/BASE_DN?ATTR ldap://"),
 	K("mailgw", "auth_ca_file", CONF_STR, auth_ca_file, NULL, 0, 0, NULL,
 	  "CA bundle for the auth backends' certificates (default: system bundle)"),
 	K("mailgw", "auth_tls_verify", CONF_BOOL, auth_tls_verify, "yes", 0, 0, NULL,
@@ -74,10 +74,20 @@ static const struct conf_key keys[] = {
 	  "authenticated clients: own = MAIL FROM must be the login (or login@domain)"),
 	K("mailgw", "received_auth_user", CONF_BOOL, received_auth_user, "no", 0, 0, NULL,
 	  "name the authenticated user in the Received: header"),
+	K("mailgw", "ldap_bind_dn", CONF_STR, ldap_bind_dn, NULL, 0, 0, NULL,
+	  "DN of the service account the ldap backends and sources bind as before searching (unset: anonymous search)"),
+	K("mailgw", "ldap_bind_password_file", CONF_STR, ldap_bind_password_file, NULL, 0, 0, NULL,
+	  "file whose first line is ldap_bind_dn's password (read at start and on SIGHUP)"),
 	K("mailgw", "rcpt_source", CONF_LIST, rcpt_source, NULL, 0, 0, NULL,
-	  "'DOMAIN|* file:/PATH' valid recipients of a relay domain, one a line (re-read on SIGHUP); others: 550 5.1.1"),
+	  "'DOMAIN|* SOURCE' valid recipients of a relay domain: file:/PATH, ldaps://H:P/BASE_DN?ATTR, ldap://..., callout[:HOST[:PORT]]; others: 550 5.1.1"),
 	K("mailgw", "rcpt_unavailable", CONF_ENUM, rcpt_unavailable, "defer", 0, 0, "defer|accept",
-	  "a recipient source that cannot be read: defer = 451 4.4.3, accept = take the recipient"),
+	  "a recipient source that cannot answer: defer = 451 4.4.3, accept = take the recipient"),
+	K("mailgw", "rcpt_timeout", CONF_DURATION, rcpt_timeout, "20s", 1, 600, NULL,
+	  "longest wait for an ldap or callout recipient check (then rcpt_unavailable applies)"),
+	K("mailgw", "rcpt_cache_time", CONF_DURATION, rcpt_cache_time, "1h", 0, 30 * 86400, NULL,
+	  "an ldap or callout answer 'valid' is remembered this long (0 = never)"),
+	K("mailgw", "rcpt_negative_cache_time", CONF_DURATION, rcpt_negative_cache_time, "10m", 0, 30 * 86400, NULL,
+	  "an ldap or callout answer 'unknown' is remembered this long (0 = never)"),
 	K("delivery", "smarthost", CONF_STR, smarthost, NULL, 0, 0, NULL,
 	  "HOST[:PORT] for all outbound mail (default: MX lookup, port 25)"),
 	K("delivery", "smarthost_map", CONF_LIST, smarthost_map, NULL, 0, 0, NULL,
@@ -297,6 +307,8 @@ static int check(struct mg_conf *c, char *err, size_t errlen)
 			str_fmt(err, errlen, "rcpt_source '%s': %s", c->rcpt_source.v[i], why);
 			return -1;
 		}
+	if (mg_conf_ldap_check(c, err, errlen) < 0)
+		return -1;
 	if (c->retry_max < c->retry_min)
 		c->retry_max = c->retry_min;
 	/* No listener is allowed: the daemon then only delivers what is queued (draining a

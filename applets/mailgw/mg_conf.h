@@ -73,8 +73,13 @@ struct mg_conf {
 	long auth_fail_lockout;
 	int sender_login;           /* 0 any, 1 own */
 	int received_auth_user;
+	char *ldap_bind_dn;         /* service account of the ldap backends and sources */
+	char *ldap_bind_password_file;
 	struct conf_list rcpt_source;
 	int rcpt_unavailable;       /* 0 defer (451 4.4.3), 1 accept */
+	long rcpt_timeout;
+	long rcpt_cache_time;
+	long rcpt_negative_cache_time;
 	/* [delivery] */
 	char *smarthost;
 	struct conf_list smarthost_map;
@@ -118,4 +123,7 @@ void mg_conf_nexthop(const struct mg_conf *c, const char *domain, char *out, siz
  * on submission and smtps, and only when there is an auth_backend. */
 int mg_conf_listener_auth(const struct mg_conf *c, const struct mg_listener_conf *l);
 int mg_conf_is_etrn_domain(const struct mg_conf *c, const char *domain);
+/* mg_conf_ldap.c: the service account (its password file read now) given to every ldap
+ * backend and source, and the callout sources' next hops checked. */
+int mg_conf_ldap_check(struct mg_conf *c, char *err, size_t errlen);
 #endif

@@ -17,6 +17,7 @@ struct mg_runner;
 struct mg_pool;
 struct mg_commit;
 struct mg_authmem;
+struct mg_rcptcache;
 
 /* Every live session (SMTP, POP3/IMAP front end) is on the context's list so that a
  * stopping daemon can close them all and free their memory. */
@@ -50,6 +51,7 @@ struct mg_ctx {
 	struct mg_anvil anvil;                  /* sessions per client address */
 	struct mg_authmem *authmem;             /* AUTH failures and cache (mg_authmem.h) */
 	struct cry_tls_ctx *auth_tls;           /* client context for the auth backends */
+	struct mg_rcptcache *rcache;            /* ldap / callout recipient answers (mg_rcptcache.h) */
 	struct mg_live live;                    /* list head (circular) */
 	const char *config_path;                /* for SIGHUP */
 	int stopping;

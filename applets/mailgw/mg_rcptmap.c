@@ -8,7 +8,9 @@
 #include "applets/mailgw/mg_rcptmap.h"
 #include "applets/mailgw/mg_smtp.h"
 #include "core/fs.h"
+#include "core/secret.h"
 #include "core/str.h"
+#include "net/conn.h"
 
 #define LIST_MAX (64 * 1024 * 1024)
 
@@ -80,10 +82,24 @@ int mg_rcpt_table_add(struct mg_rcpt_table *t, const char *line, char *why, size
 		str_fmt(why, whylen, "'%s' is not a domain or *", dom);
 		return -1;
 	}
-	if (strncmp(uri, "file:/", 6) != 0 || strlen(uri + 5) >= sizeof(s.path)) {
-		str_fmt(why, whylen, "unknown source '%s' (file:/PATH)", uri);
+	if (strncasecmp(uri, "ldap://", 7) == 0 || strncasecmp(uri, "ldaps://", 8) == 0) {
+		s.kind = MG_RS_LDAP;
+		if (mg_auth_backend_parse(&s.be, uri, 1, why, whylen) < 0)
+			return -1;
+	} else if (strcasecmp(uri, "callout") == 0 || strncasecmp(uri, "callout:", 8) == 0) {
+		s.kind = MG_RS_CALLOUT;
+		s.be.kind = MG_AB_CALLOUT;
+		str_copy(s.be.uri, uri, sizeof(s.be.uri));
+		s.route = uri[7] == '\0';
+		if (!s.route && net_split_hostport(uri + 8, s.be.host, sizeof(s.be.host), &s.be.port, 25) < 0) {
+			str_fmt(why, whylen, "'%s': expected callout or callout:HOST[:PORT]", uri);
+			return -1;
+		}
+	} else if (strncmp(uri, "file:/", 6) != 0 || strlen(uri + 5) >= sizeof(s.path)) {
+		str_fmt(why, whylen, "unknown source '%s' (file:/PATH, ldaps://, ldap://, callout[:HOST[:PORT]])", uri);
 		return -1;
 	}
+	str_copy(s.be.domain, dom, sizeof(s.be.domain));
 	for (size_t k = 0; k < t->n; k++)
 		if (strcmp(t->v[k].domain, dom) == 0) {
 			str_fmt(why, whylen, "a second rcpt_source for '%s'", dom);
@@ -91,10 +107,17 @@ int mg_rcpt_table_add(struct mg_rcpt_table *t, const char *line, char *why, size
 		}
 	str_copy(s.domain, dom, sizeof(s.domain));
 	str_copy(s.uri, uri, sizeof(s.uri));
-	str_copy(s.path, uri + 5, sizeof(s.path));
 	size_t len = 0;
-	char *text = (char *)fs_read_file_new(s.path, LIST_MAX, &len);
-	if (!text) {
+	char *text = NULL;
+	if (s.kind == MG_RS_FILE) {
+		str_copy(s.path, uri + 5, sizeof(s.path));
+		text = (char *)fs_read_file_new(s.path, LIST_MAX, &len);
+	} else {
+		s.available = 1;
+	}
+	if (s.kind != MG_RS_FILE) {
+		/* asked per recipient */
+	} else if (!text) {
 		str_fmt(s.why, sizeof(s.why), "cannot read %s", s.path);
 	} else {
 		s.available = mg_rcpt_source_parse(&s, text, len) == 0;
@@ -145,6 +168,8 @@ int mg_rcpt_check(const struct mg_rcpt_table *t, const char *addr, const struct 
 		return MG_RCPT_UNKNOWN_SOURCE;
 	if (!s->available)
 		return MG_RCPT_UNAVAILABLE;
+	if (s->kind != MG_RS_FILE)
+		return MG_RCPT_LOOKUP;
 	for (; addr[n] && n < MG_ADDR_MAX; n++)
 		low[n] = (char)tolower((unsigned char)addr[n]);
 	low[n] = '\0';
@@ -154,12 +179,22 @@ int mg_rcpt_check(const struct mg_rcpt_table *t, const char *addr, const struct 
 	return at && has(s, at) ? MG_RCPT_VALID : MG_RCPT_INVALID;
 }
 
+void mg_rcpt_table_set_bind(struct mg_rcpt_table *t, const char *dn, const char *pw)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].kind == MG_RS_LDAP) {
+			str_copy(t->v[i].be.bind_dn, dn ? dn : "", sizeof(t->v[i].be.bind_dn));
+			str_copy(t->v[i].be.bind_pw, pw ? pw : "", sizeof(t->v[i].be.bind_pw));
+		}
+}
+
 void mg_rcpt_table_free(struct mg_rcpt_table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		for (size_t k = 0; k < t->v[i].naddr; k++)
 			free(t->v[i].addr[k]);
 		free(t->v[i].addr);
+		secret_wipe(&t->v[i].be, sizeof(t->v[i].be));
 	}
 	free(t->v);
 	t->v = NULL;

@@ -65,6 +65,7 @@ static void sess_free(struct sess *s)
 	mg_commit_cancel(s->ctx, s->creq);
 	s->creq = NULL;
 	mg_smtpd_auth_free(s);
+	mg_smtpd_rcpt_free(s);
 	reset_tx(s);
 	if (s->idle)
 		net_timer_free(s->idle);
@@ -216,20 +217,15 @@ static void do_rcpt(struct sess *s, const struct mg_smtp_cmd *cmd)
 		return;
 	}
 	if (r == MG_RELAY_INBOUND || mg_conf_is_etrn_domain(&s->ctx->conf, mg_addr_domain(cmd->addr))) {
-		const struct mg_rcpt_source *src;
-		int v = mg_rcpt_check(&s->ctx->conf.rcpt_table, cmd->addr, &src);
-		if (v == MG_RCPT_INVALID) {
-			log_info("smtpd %s: unknown recipient <%s> (%s)", net_conn_peer(s->c), cmd->addr, src->uri);
-			reply(s, 550, "5.1.1", "User unknown");
-			return;
-		}
-		if (v == MG_RCPT_UNAVAILABLE && s->ctx->conf.rcpt_unavailable == 0) {
-			log_warn("smtpd %s: recipient <%s> not checked: %s", net_conn_peer(s->c), cmd->addr, src->why);
-			reply(s, 451, "4.4.3", "Recipient validation unavailable, try again later");
-			return;
-		}
+		mg_smtpd_rcpt_check(s, cmd->addr);
+		return;
 	}
-	if (mg_env_add_rcpt(&s->env, cmd->addr) < 0) {
+	mg_smtpd_rcpt_add(s, cmd->addr);
+}
+
+void mg_smtpd_rcpt_add(struct sess *s, const char *addr)
+{
+	if (mg_env_add_rcpt(&s->env, addr) < 0) {
 		reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
@@ -454,7 +450,10 @@ static int command(struct sess *s, const char *line, size_t len)
 		rc = do_starttls(s);
 		break;
 	case MG_CMD_MAIL: do_mail(s, cmd); break;
-	case MG_CMD_RCPT: do_rcpt(s, cmd); break;
+	case MG_CMD_RCPT:
+		do_rcpt(s, cmd);
+		rc = s->phase == PH_RCPT_WAIT ? 1 : 0;   /* the lookup resumes the session */
+		break;
 	case MG_CMD_DATA: do_data(s); break;
 	case MG_CMD_RSET: reset_tx(s); reply(s, 250, "2.0.0", "Ok"); break;
 	case MG_CMD_NOOP: reply(s, 250, "2.0.0", "Ok"); break;

@@ -16,7 +16,7 @@ struct mg_auth_req;
 
 /* PH_AUTH: reading SASL responses; PH_AUTH_WAIT: the backend or a failure delay is
  * working, nothing is read. */
-enum phase { PH_TLS_WAIT, PH_CMD, PH_DATA, PH_COMMIT, PH_DONE, PH_AUTH, PH_AUTH_WAIT };
+enum phase { PH_TLS_WAIT, PH_CMD, PH_DATA, PH_COMMIT, PH_DONE, PH_AUTH, PH_AUTH_WAIT, PH_RCPT_WAIT };
 
 struct sess {
 	struct mg_live live;   /* first: the list gives back a struct sess */
@@ -46,6 +46,11 @@ struct sess {
 	char auth_user[MG_SASL_LOGIN_MAX + 1];   /* "" until authenticated */
 	const char *auth_mech;
 	char auth_backend[160];      /* its URI, for the log */
+	/* recipient checks on the loop (mg_smtpd_rcpt.c); PH_RCPT_WAIT meanwhile */
+	struct mg_auth_req *rreq;
+	char rcpt_addr[MG_ADDR_MAX + 1];
+	char rcpt_src[600];          /* the source's URI: cache key and log */
+	int rcpt_unknown;            /* unknown recipients from lookups in this session */
 };
 
 void mg_smtpd_reply(struct sess *s, int code, const char *enh, const char *text);
@@ -65,4 +70,13 @@ void mg_smtpd_auth_line(struct sess *s, const char *line, size_t len);
 int mg_smtpd_auth_mail_check(struct sess *s, const char *from, const char **enh, const char **text);
 /* Session end: cancels the check, wipes the exchange. */
 void mg_smtpd_auth_free(struct sess *s);
+
+/* mg_smtpd_rcpt.c: the recipient validation of an accepted RCPT (relay domain or ETRN
+ * domain). Replies (and adds the recipient) itself, at once or, for an ldap / callout
+ * source, once the lookup answered: then phase is PH_RCPT_WAIT until the session goes
+ * on reading by itself. */
+void mg_smtpd_rcpt_check(struct sess *s, const char *addr);
+void mg_smtpd_rcpt_free(struct sess *s);
+/* mg_smtpd.c: takes the recipient (250, or 452 when there are too many). */
+void mg_smtpd_rcpt_add(struct sess *s, const char *addr);
 #endif

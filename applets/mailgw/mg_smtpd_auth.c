@@ -141,7 +141,7 @@ static void verify(struct sess *s)
 		return;
 	}
 	struct mg_auth_env env = { ctx->loop, ctx->auth_tls, ctx->conf.auth_tls_verify,
-				   (unsigned long)ctx->conf.auth_timeout * 1000 };
+				   (unsigned long)ctx->conf.auth_timeout * 1000, NULL };
 	s->areq = mg_auth_start(&env, be, s->sasl->login, s->sasl->pass, ip, net_conn_local_ip(s->c), verdict,
 				NULL, s);
 	if (!s->areq)

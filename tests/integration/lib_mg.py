@@ -71,6 +71,15 @@ def certs():
     return os.path.join(TOP, "build/test-certs")
 
 
+def read_text(path):
+    """A log file's text so far ("" when it is not there yet)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -148,11 +157,7 @@ class Mailgw:
             self.proc.wait(10)
 
     def logtext(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log)
 
     def cli(self, *args):
         r = subprocess.run([SEALBOX, "mailgw", "-c", self.conf] + list(args), stdout=subprocess.PIPE,

@@ -6,6 +6,9 @@ MODE: plain    no STARTTLS
       broken   STARTTLS offered, but the handshake fails (TLS 1.0 only)
       require  STARTTLS offered and required before MAIL (530 otherwise)
       reject   every RCPT gets 550 5.1.1
+      users    like plain, but RCPT is taken only for local parts starting with "ok"
+               (550 5.1.1 for the others), each RCPT logged to OUTDIR/rcpts.log: the
+               next hop of mailgw's callout tests
       slow     like plain, but waits 3 s after the data before storing it; a client
                that is gone by then gets nothing stored (so a killed mailgw must retry)
 Every accepted message is written to OUTDIR/N.eml, preceded by one line
@@ -27,7 +30,10 @@ class Sink:
         self.out, self.mode, self.n = out, mode, 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.mode == "reject":
+        if self.mode == "users":   # every probe, so a test can count them
+            with open(os.path.join(self.out, "rcpts.log"), "a") as f:
+                f.write("%s from=<%s>\n" % (address, envelope.mail_from))
+        if self.mode == "reject" or (self.mode == "users" and not address.lower().startswith("ok")):
             return "550 5.1.1 <%s>: no such user here" % address
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -56,7 +62,7 @@ class Ctl(Controller):
         super().__init__(handler, hostname="127.0.0.1", port=port)
 
     def factory(self):
-        if self.mode in ("plain", "reject", "slow"):
+        if self.mode in ("plain", "reject", "slow", "users"):
             return SMTP(self.handler)
         return SMTP(self.handler, tls_context=self.ctx, require_starttls=(self.mode == "require"))
 
