@@ -9,6 +9,8 @@
  * - the head (and a small body with it), and an idle keep-alive connection, have one
  *   total deadline (head_timeout) that a trickle of bytes cannot extend;
  * - at most one request waits behind the one being answered (no deep pipelining);
+ * - Expect: 100-continue is answered here, when the body is admitted and every earlier
+ *   reply has left, and the header is cut from what evhttp reads (another Expect: 417);
  * - the first loop pass after accept checks the per-address connection cap;
  * - what evhttp queued is pushed to the socket before evhttp closes it (Connection:
  *   close, HTTP/1.0, a client that half-closed): evhttp frees the bufferevents and shuts
@@ -50,6 +52,7 @@ struct net_http_conn {
 	size_t discarded;         /* read and dropped after a refusal */
 	int up;                   /* TLS handshake done (always 1 without TLS) */
 	int failed, closing, in_body, queued;
+	int continue_due;         /* a 100 Continue waits for the earlier reply */
 	char peer[INET6_ADDRSTRLEN];
 };
 
@@ -98,6 +101,7 @@ static const char *reason(int status)
 	case 405: return "Method Not Allowed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
@@ -136,6 +140,42 @@ static uint64_t admit(struct net_http_conn *c, const struct net_http_reqhead *hd
 	if (u)
 		evhttp_uri_free(u);
 	return lim < h->max_body ? lim : h->max_body;
+}
+
+/* Sends "100 Continue" (the interim answer of RFC 9110 15.2.1) once every earlier reply
+ * has passed the filter, so it never lands inside one. It goes to the socket side
+ * directly: through evhttp's output it would fire evhttp's write callback, which
+ * completes whatever request evhttp thinks it is writing. */
+static void try_continue(struct net_http_conn *c)
+{
+	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	if (!c->continue_due || c->queued != 1 || c->closing || !c->up ||
+	    evbuffer_get_length(bufferevent_get_output(c->self)))
+		return;
+	c->continue_due = 0;
+	if (out_plain(c, msg, sizeof(msg) - 1) == 0)
+		push_now(c);
+}
+
+/* Moves the head [0, hl) of in to dst without its Expect lines: the guard answers
+ * Expect itself, evhttp's own 100-continue handling breaks a keep-alive connection's
+ * second upload (its interim answer races the reply state of the request before). */
+static void move_head(struct evbuffer *in, struct evbuffer *dst, size_t hl, int strip)
+{
+	const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)hl);
+	size_t pos = 0;
+	if (!strip) {
+		evbuffer_remove_buffer(in, dst, hl);
+		return;
+	}
+	while (pos < hl) {
+		const char *lf = memchr(p + pos, '\n', hl - pos);
+		size_t end = lf ? (size_t)(lf - p) + 1 : hl;
+		if (!net_http_reqhead_is_expect(p + pos, end - pos))
+			evbuffer_add(dst, p + pos, end - pos);
+		pos = end;
+	}
+	evbuffer_drain(in, hl);
 }
 
 /* Moves admitted requests from in to evhttp's input dst; 1 when it moved any. */
@@ -181,9 +221,18 @@ static int guard(struct net_http_conn *c, struct evbuffer *in, struct evbuffer *
 			refuse(c, 413, why);
 			break;
 		}
-		evbuffer_remove_buffer(in, dst, (size_t)hl);
+		if (hd.expect < 0) {
+			refuse(c, 417, "only Expect: 100-continue is understood");
+			break;
+		}
+		move_head(in, dst, (size_t)hl, hd.expect != 0);
 		produced = 1;
+		/* HTTP/1.0 clients do not wait for it (RFC 9110 10.1.1) */
 		c->queued++;
+		if (hd.expect && hd.minor >= 1 && hd.content_length) {
+			c->continue_due = 1;
+			try_continue(c);
+		}
 		c->body_left = hd.content_length;
 		c->in_body = c->body_left > 0;
 		if (!c->in_body || c->body_left > SMALL_BODY)
@@ -324,6 +373,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	bufferevent_flush(c->self, EV_WRITE, BEV_FLUSH);
+	try_continue(c);
 }
 
 static void out_added(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
@@ -455,6 +505,7 @@ void net_http_conn_done_(struct net_http_conn *c)
 {
 	if (c->queued)
 		c->queued--;
+	try_continue(c);
 	if (!c->queued && !c->in_body && !c->closing && c->h)
 		arm(c, c->h->lim.head_timeout);
 }

@@ -52,6 +52,7 @@ static int request_line(const char *p, size_t n, struct net_http_reqhead *h)
 			break;
 	if (i == sizeof(methods) / sizeof(methods[0]))
 		return 405;
+	h->minor = sp2[8] - '0';
 	memcpy(h->method, p, (size_t)(sp1 - p));
 	h->method[sp1 - p] = '\0';
 	if ((size_t)(sp2 - sp1 - 1) >= sizeof(h->target))
@@ -87,11 +88,20 @@ static int header_line(const char *p, size_t n, struct net_http_reqhead *h, int 
 		}
 		*have_cl = 1;
 		h->content_length = cl;
+	} else if (net_http_reqhead_is_expect(p, n)) {
+		char val[16];
+		int cont = copy_trimmed(v, vn, val, sizeof(val)) == 0 && strcasecmp(val, "100-continue") == 0;
+		h->expect = cont && h->expect >= 0 ? 1 : -1;
 	} else if (name == 13 && strncasecmp(p, "authorization", 13) == 0) {
 		if (h->authorization[0] || copy_trimmed(v, vn, h->authorization, sizeof(h->authorization)) < 0)
 			h->authorization[0] = '\0';
 	}
 	return 0;
+}
+
+int net_http_reqhead_is_expect(const char *p, size_t n)
+{
+	return n >= 7 && strncasecmp(p, "expect:", 7) == 0;
 }
 
 long net_http_reqhead_parse(const char *buf, size_t len, struct net_http_reqhead *h)
