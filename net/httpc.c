@@ -24,7 +24,7 @@ struct net_httpc {
 	struct cry_tls_ctx *ctx;
 	struct cry_tls *tls;
 	int fd;
-	uint8_t buf[65536];     /* received, not yet consumed */
+	uint8_t buf[256 * 1024]; /* received, not yet consumed (a download's sink gets up to this) */
 	size_t off, len;
 };
 
