@@ -4,7 +4,7 @@
 
 #include "net/http_head.h"
 
-static int is_tchar(unsigned char c)
+int net_http_tchar(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
@@ -61,7 +61,7 @@ static int header_line(const char *p, size_t n, struct net_http_resphead *h, int
 	if (!colon || !name)
 		return -1;
 	for (size_t i = 0; i < name; i++)
-		if (!is_tchar((unsigned char)p[i]))
+		if (!net_http_tchar((unsigned char)p[i]))
 			return -1;
 	const char *v = colon + 1;
 	size_t vn = n - name - 1;

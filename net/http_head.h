@@ -29,4 +29,6 @@ struct net_http_resphead {
  * of a complete head (through its empty line), 0 when more bytes are needed (only while
  * len < NET_HTTP_RESP_MAX_HEAD), -1 when it is malformed or too large. */
 long net_http_resphead_parse(const char *buf, size_t len, struct net_http_resphead *h);
+/* 1 when c may be part of a header name (RFC 9110 tchar); the request parser uses it too. */
+int net_http_tchar(unsigned char c);
 #endif

@@ -3,18 +3,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net/http_head.h"
 #include "net/http_reqhead.h"
 
 static long refuse(struct net_http_reqhead *h, int status)
 {
 	h->status = status;
 	return -1;
-}
-
-static int is_tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 /* Copies [p, p+n) without surrounding blanks into out (cap bytes); -1 when too long. */
@@ -72,7 +67,7 @@ static int header_line(const char *p, size_t n, struct net_http_reqhead *h, int 
 	if (!colon || !name)
 		return 400;
 	for (size_t i = 0; i < name; i++)
-		if (!is_tchar((unsigned char)p[i]))
+		if (!net_http_tchar((unsigned char)p[i]))
 			return 400;
 	if (name == 17 && strncasecmp(p, "transfer-encoding", 17) == 0)
 		return 501;
