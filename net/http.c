@@ -29,6 +29,8 @@ static struct net_http *servers; /* for listener errors, which name only the evh
 struct net_http_req {
 	struct evhttp_request *req;
 	struct net_http_conn *conn;
+	struct net_http_sink sink;        /* a body that went to a sink, until taken */
+	int has_sink;
 	char *path;
 	struct evkeyvalq query;
 	int query_parsed;
@@ -63,6 +65,8 @@ static void stream_detach(struct net_http_req *r)
 static void req_free(struct net_http_req *r)
 {
 	stream_detach(r);
+	if (r->has_sink && r->sink.release)
+		r->sink.release(r->sink.arg);
 	if (r->query_parsed)
 		evhttp_clear_headers(&r->query);
 	free(r->path);
@@ -161,6 +165,8 @@ static void gen_cb(struct evhttp_request *req, void *arg)
 		/* so that what evhttp queued leaves before it closes the connection */
 		if (r->conn)
 			evhttp_connection_set_closecb(evcon, conn_close_cb, r->conn);
+		if (r->conn)
+			r->has_sink = net_http_conn_take_sink_(r->conn, &r->sink);
 	}
 	str_copy(r->peer, ip ? ip : "?", sizeof(r->peer));
 	h->handler(r, h->arg);
@@ -170,6 +176,20 @@ void net_http_set_admit(struct net_http *h, net_http_admit_cb cb, void *arg)
 {
 	h->admit = cb;
 	h->admit_arg = arg;
+}
+
+void net_http_set_sink(struct net_http *h, net_http_sink_cb cb, void *arg)
+{
+	h->sink = cb;
+	h->sink_arg = arg;
+}
+
+void *net_http_sink_take(struct net_http_req *r)
+{
+	if (!r->has_sink)
+		return NULL;
+	r->has_sink = 0;
+	return r->sink.arg;
 }
 
 void net_http_set_limits(struct net_http *h, const struct net_http_limits *l)

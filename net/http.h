@@ -47,11 +47,29 @@ struct net_http_reqinfo {
 	const char *authorization;  /* the header's value, "" when absent */
 	uint64_t content_length;
 	const char *peer;           /* client IP */
+	const char *query;          /* the raw query (after '?', not decoded), "" when none */
 };
 /* Returns the largest body this request may have (never more than max_body). Without a
  * callback every request may have max_body. */
 typedef uint64_t (*net_http_admit_cb)(const struct net_http_reqinfo *ri, void *arg);
 void net_http_set_admit(struct net_http *h, net_http_admit_cb cb, void *arg);
+
+/* A request body taken as it arrives instead of held whole (large uploads at the speed
+ * of the disk, constant memory): write() gets the body in order, in pieces (-1: stop
+ * calling; the rest is read and dropped); once the last byte is in, the request
+ * reaches the handler with an empty body, and net_http_sink_take() hands it arg.
+ * release(arg) frees a sink nobody took (the client left mid-body, or the handler did
+ * not take it). */
+struct iovec;
+struct net_http_sink {
+	int (*write)(void *arg, const struct iovec *iov, int n);
+	void (*release)(void *arg);
+	void *arg;
+};
+/* Called for an admitted request with a body when no earlier request of its
+ * connection waits: fill *out and return 1 to take the body, 0 to leave it to evhttp. */
+typedef int (*net_http_sink_cb)(const struct net_http_reqinfo *ri, struct net_http_sink *out, void *arg);
+void net_http_set_sink(struct net_http *h, net_http_sink_cb cb, void *arg);
 void net_http_free(struct net_http *h);
 
 const char *net_http_method(const struct net_http_req *r);  /* "GET", "POST", ... */
@@ -60,6 +78,8 @@ const char *net_http_path(struct net_http_req *r);
 /* A query parameter (decoded), NULL if absent. */
 const char *net_http_query(struct net_http_req *r, const char *key);
 const char *net_http_header(const struct net_http_req *r, const char *name);
+/* The sink's arg when the body went to a sink (the caller owns it now), else NULL. */
+void *net_http_sink_take(struct net_http_req *r);
 /* The request body, contiguous; len 0 for none. */
 const uint8_t *net_http_body(struct net_http_req *r, size_t *len);
 const char *net_http_peer_ip(const struct net_http_req *r);

@@ -9,6 +9,8 @@
  * - the head (and a small body with it), and an idle keep-alive connection, have one
  *   total deadline (head_timeout) that a trickle of bytes cannot extend;
  * - at most one request waits behind the one being answered (no deep pipelining);
+ * - Expect: 100-continue is answered here, when the body is admitted and every earlier
+ *   reply has left, and the header is cut from what evhttp reads (another Expect: 417);
  * - the first loop pass after accept checks the per-address connection cap;
  * - what evhttp queued is pushed to the socket before evhttp closes it (Connection:
  *   close, HTTP/1.0, a client that half-closed): evhttp frees the bufferevents and shuts
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -50,6 +53,12 @@ struct net_http_conn {
 	size_t discarded;         /* read and dropped after a refusal */
 	int up;                   /* TLS handshake done (always 1 without TLS) */
 	int failed, closing, in_body, queued;
+	int continue_due;         /* a 100 Continue waits for the earlier reply */
+	/* a body going to the applet's sink: its head (Content-Length 0) waits in held
+	 * until the last byte is in, then goes to evhttp; the sink waits for the handler */
+	struct net_http_sink sink;
+	int sinking, sink_ready, sink_stopped;
+	struct evbuffer *held;
 	char peer[INET6_ADDRSTRLEN];
 };
 
@@ -98,6 +107,7 @@ static const char *reason(int status)
 	case 405: return "Method Not Allowed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
@@ -121,21 +131,98 @@ static void refuse(struct net_http_conn *c, int status, const char *why)
 	arm(c, LINGER_SECS);
 }
 
-static uint64_t admit(struct net_http_conn *c, const struct net_http_reqhead *hd)
+/* The largest body hd may have; *sunk = 1 when the applet's sink takes it (c->sink). */
+static uint64_t admit(struct net_http_conn *c, const struct net_http_reqhead *hd, int *sunk)
 {
 	struct net_http *h = c->h;
+	*sunk = 0;
 	if (!h)
 		return 0;
-	if (!h->admit)
+	if (!h->admit && !h->sink)
 		return h->max_body;
 	struct evhttp_uri *u = evhttp_uri_parse_with_flags(hd->target, 0);
 	char *path = u ? net_http_decode_path_(u) : NULL;
-	struct net_http_reqinfo ri = { hd->method, path, hd->authorization, hd->content_length, c->peer };
-	uint64_t lim = h->admit(&ri, h->admit_arg);
+	const char *q = u ? evhttp_uri_get_query(u) : NULL;
+	struct net_http_reqinfo ri = { hd->method, path, hd->authorization, hd->content_length, c->peer, q ? q : "" };
+	uint64_t lim = h->admit ? h->admit(&ri, h->admit_arg) : h->max_body;
+	if (lim > h->max_body)
+		lim = h->max_body;
+	if (c->sink_ready && !c->queued) {
+		/* a sunk request evhttp answered without the handler (a head it refused) */
+		c->sink_ready = 0;
+		if (c->sink.release)
+			c->sink.release(c->sink.arg);
+	}
+	if (h->sink && hd->content_length && hd->content_length <= lim && !c->queued && !c->sink_ready) {
+		memset(&c->sink, 0, sizeof(c->sink));
+		*sunk = h->sink(&ri, &c->sink, h->sink_arg) == 1;
+	}
 	free(path);
 	if (u)
 		evhttp_uri_free(u);
-	return lim < h->max_body ? lim : h->max_body;
+	return lim;
+}
+
+/* Sends "100 Continue" (the interim answer of RFC 9110 15.2.1) once every earlier reply
+ * has passed the filter, so it never lands inside one. It goes to the socket side
+ * directly: through evhttp's output it would fire evhttp's write callback, which
+ * completes whatever request evhttp thinks it is writing. */
+static void try_continue(struct net_http_conn *c)
+{
+	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	if (!c->continue_due || c->queued != 1 || c->closing || !c->up ||
+	    evbuffer_get_length(bufferevent_get_output(c->self)))
+		return;
+	c->continue_due = 0;
+	if (out_plain(c, msg, sizeof(msg) - 1) == 0)
+		push_now(c);
+}
+
+/* Moves the head [0, hl) of in to dst; strip: without its Expect lines (the guard
+ * answers Expect itself: evhttp's own 100-continue handling breaks a keep-alive
+ * connection's second upload, its interim answer racing the reply state of the request
+ * before); zero: with Content-Length 0 (the body goes to a sink, evhttp reads none). */
+static void move_head(struct evbuffer *in, struct evbuffer *dst, size_t hl, int strip, int zero)
+{
+	const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)hl);
+	size_t pos = 0;
+	if (!strip && !zero) {
+		evbuffer_remove_buffer(in, dst, hl);
+		return;
+	}
+	while (pos < hl) {
+		const char *lf = memchr(p + pos, '\n', hl - pos);
+		size_t end = lf ? (size_t)(lf - p) + 1 : hl;
+		if (zero && end - pos >= 15 && evutil_ascii_strncasecmp(p + pos, "content-length:", 15) == 0)
+			evbuffer_add(dst, "Content-Length: 0\r\n", 19);
+		else if (!strip || !net_http_reqhead_is_expect(p + pos, end - pos))
+			evbuffer_add(dst, p + pos, end - pos);
+		pos = end;
+	}
+	evbuffer_drain(in, hl);
+}
+
+/* Body bytes [0, n) of in to the sink, as iovecs straight from the buffer. */
+static void to_sink(struct net_http_conn *c, struct evbuffer *in, size_t n)
+{
+	struct evbuffer_iovec v[64];
+	while (n && !c->sink_stopped) {
+		int k = evbuffer_peek(in, (ev_ssize_t)n, NULL, v, 64);
+		if (k > 64)
+			k = 64;
+		size_t sum = 0;
+		for (int i = 0; i < k; i++) {
+			if (sum + v[i].iov_len > n)
+				v[i].iov_len = n - sum;
+			sum += v[i].iov_len;
+		}
+		if (c->sink.write(c->sink.arg, (const struct iovec *)v, k) < 0)
+			c->sink_stopped = 1;
+		evbuffer_drain(in, sum);
+		n -= sum;
+	}
+	if (n)
+		evbuffer_drain(in, n);
 }
 
 /* Moves admitted requests from in to evhttp's input dst; 1 when it moved any. */
@@ -147,12 +234,22 @@ static int guard(struct net_http_conn *c, struct evbuffer *in, struct evbuffer *
 			size_t n = evbuffer_get_length(in);
 			if (n > c->body_left)
 				n = (size_t)c->body_left;
-			evbuffer_remove_buffer(in, dst, n);
-			produced = 1;
+			if (c->sinking)
+				to_sink(c, in, n);
+			else {
+				evbuffer_remove_buffer(in, dst, n);
+				produced = 1;
+			}
 			c->body_left -= n;
 			if (!c->body_left) {
 				c->in_body = 0;
 				evtimer_del(c->timer);
+				if (c->sinking) {
+					c->sinking = 0;
+					c->sink_ready = 1;
+					evbuffer_add_buffer(dst, c->held);
+					produced = 1;
+				}
 			}
 			continue;
 		}
@@ -173,7 +270,8 @@ static int guard(struct net_http_conn *c, struct evbuffer *in, struct evbuffer *
 			refuse(c, 503, "too many pipelined requests");
 			break;
 		}
-		uint64_t lim = admit(c, &hd);
+		int sunk;
+		uint64_t lim = admit(c, &hd, &sunk);
 		if (hd.content_length > lim) {
 			char why[96];
 			snprintf(why, sizeof(why), "request body too large: at most %llu bytes here",
@@ -181,9 +279,26 @@ static int guard(struct net_http_conn *c, struct evbuffer *in, struct evbuffer *
 			refuse(c, 413, why);
 			break;
 		}
-		evbuffer_remove_buffer(in, dst, (size_t)hl);
-		produced = 1;
+		if (hd.expect < 0) {
+			refuse(c, 417, "only Expect: 100-continue is understood");
+			break;
+		}
+		if (sunk && (c->held || (c->held = evbuffer_new()))) {
+			move_head(in, c->held, (size_t)hl, hd.expect != 0, 1);
+			c->sinking = 1;
+			c->sink_stopped = 0;
+		} else {
+			if (sunk && c->sink.release)
+				c->sink.release(c->sink.arg);
+			move_head(in, dst, (size_t)hl, hd.expect != 0, 0);
+			produced = 1;
+		}
+		/* HTTP/1.0 clients do not wait for it (RFC 9110 10.1.1) */
 		c->queued++;
+		if (hd.expect && hd.minor >= 1 && hd.content_length) {
+			c->continue_due = 1;
+			try_continue(c);
+		}
 		c->body_left = hd.content_length;
 		c->in_body = c->body_left > 0;
 		if (!c->in_body || c->body_left > SMALL_BODY)
@@ -212,6 +327,7 @@ static ssize_t tls_send(void *arg, const uint8_t *buf, size_t len)
  * a refused request sent is never all decrypted and held). 1 when it decrypted
  * something, 0 when not, -1 on failure. */
 #define PLAIN_CAP (NET_HTTP_MAX_HEAD + 16384)
+#define SINK_CAP (1024 * 1024)  /* decrypted at a time for a sink: fewer, larger writes */
 static int tls_in(struct net_http_conn *c)
 {
 	int got = 0;
@@ -231,7 +347,7 @@ static int tls_in(struct net_http_conn *c)
 		if (evbuffer_get_length(bufferevent_get_output(c->self)))
 			bufferevent_flush(c->self, EV_WRITE, BEV_NORMAL);
 	}
-	while (evbuffer_get_length(c->plain) < PLAIN_CAP) {
+	while (evbuffer_get_length(c->plain) < (c->sinking ? SINK_CAP : PLAIN_CAP)) {
 		ssize_t n = cry_tls_read(c->tls, buf, sizeof(buf));
 		if (n > 0) {
 			evbuffer_add(c->plain, buf, (size_t)n);
@@ -324,6 +440,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	bufferevent_flush(c->self, EV_WRITE, BEV_FLUSH);
+	try_continue(c);
 }
 
 static void out_added(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
@@ -393,6 +510,10 @@ static void conn_free(void *arg)
 		event_free(c->timer);
 	if (c->check)
 		event_free(c->check);
+	if ((c->sinking || c->sink_ready) && c->sink.release)
+		c->sink.release(c->sink.arg);
+	if (c->held)
+		evbuffer_free(c->held);
 	if (c->plain)
 		evbuffer_free(c->plain);
 	if (c->tls)
@@ -416,6 +537,10 @@ struct bufferevent *net_http_conn_new_(struct net_http *h, struct event_base *ba
 	if (!under || !c->flush || !c->timer || !c->check)
 		goto fail;
 	c->under = under;
+	/* libevent reads 4 KiB per call by default: a 16 MiB upload was 4,096 readv,
+	 * epoll_wait and FIONREAD calls */
+	bufferevent_set_max_single_read(under, 256 * 1024);
+	bufferevent_set_max_single_write(under, 256 * 1024);
 	if (h->tls && (!(c->plain = evbuffer_new()) || !(c->tls = cry_tls_new(h->tls, NULL, tls_recv, tls_send, c))))
 		goto fail;
 	/* CLOSE_ON_FREE: the socket bufferevent owns the fd evhttp hands over, and goes
@@ -443,6 +568,15 @@ fail:
 	return NULL;
 }
 
+int net_http_conn_take_sink_(struct net_http_conn *c, struct net_http_sink *out)
+{
+	if (!c->sink_ready)
+		return 0;
+	c->sink_ready = 0;
+	*out = c->sink;
+	return 1;
+}
+
 struct net_http_conn *net_http_conn_of_(struct net_http *h, struct bufferevent *bev)
 {
 	for (struct net_http_conn *c = h->conns; c; c = c->next)
@@ -455,6 +589,7 @@ void net_http_conn_done_(struct net_http_conn *c)
 {
 	if (c->queued)
 		c->queued--;
+	try_continue(c);
 	if (!c->queued && !c->in_body && !c->closing && c->h)
 		arm(c, c->h->lim.head_timeout);
 }

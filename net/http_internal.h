@@ -27,6 +27,8 @@ struct net_http {
 	void *arg;
 	net_http_admit_cb admit;
 	void *admit_arg;
+	net_http_sink_cb sink;
+	void *sink_arg;
 	uint64_t max_body;
 	struct net_http_limits lim;
 	int port;
@@ -55,6 +57,9 @@ struct bufferevent *net_http_conn_new_(struct net_http *h, struct event_base *ba
 struct net_http_conn *net_http_conn_of_(struct net_http *h, struct bufferevent *bev);
 /* A reply was queued whole: the next request head may come (its deadline starts). */
 void net_http_conn_done_(struct net_http_conn *c);
+/* The sink whose body ended, for the request evhttp dispatches now (the caller owns
+ * it); 0 when there is none. */
+int net_http_conn_take_sink_(struct net_http_conn *c, struct net_http_sink *out);
 /* evhttp is about to close c: push what is queued to the socket now. */
 void net_http_conn_flush_(struct net_http_conn *c);
 /* fn(arg) when evhttp closes c (a streamed reply ended early); NULL clears. */

@@ -3,18 +3,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net/http_head.h"
 #include "net/http_reqhead.h"
 
 static long refuse(struct net_http_reqhead *h, int status)
 {
 	h->status = status;
 	return -1;
-}
-
-static int is_tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 /* Copies [p, p+n) without surrounding blanks into out (cap bytes); -1 when too long. */
@@ -52,6 +47,7 @@ static int request_line(const char *p, size_t n, struct net_http_reqhead *h)
 			break;
 	if (i == sizeof(methods) / sizeof(methods[0]))
 		return 405;
+	h->minor = sp2[8] - '0';
 	memcpy(h->method, p, (size_t)(sp1 - p));
 	h->method[sp1 - p] = '\0';
 	if ((size_t)(sp2 - sp1 - 1) >= sizeof(h->target))
@@ -71,7 +67,7 @@ static int header_line(const char *p, size_t n, struct net_http_reqhead *h, int 
 	if (!colon || !name)
 		return 400;
 	for (size_t i = 0; i < name; i++)
-		if (!is_tchar((unsigned char)p[i]))
+		if (!net_http_tchar((unsigned char)p[i]))
 			return 400;
 	if (name == 17 && strncasecmp(p, "transfer-encoding", 17) == 0)
 		return 501;
@@ -87,11 +83,20 @@ static int header_line(const char *p, size_t n, struct net_http_reqhead *h, int 
 		}
 		*have_cl = 1;
 		h->content_length = cl;
+	} else if (net_http_reqhead_is_expect(p, n)) {
+		char val[16];
+		int cont = copy_trimmed(v, vn, val, sizeof(val)) == 0 && strcasecmp(val, "100-continue") == 0;
+		h->expect = cont && h->expect >= 0 ? 1 : -1;
 	} else if (name == 13 && strncasecmp(p, "authorization", 13) == 0) {
 		if (h->authorization[0] || copy_trimmed(v, vn, h->authorization, sizeof(h->authorization)) < 0)
 			h->authorization[0] = '\0';
 	}
 	return 0;
+}
+
+int net_http_reqhead_is_expect(const char *p, size_t n)
+{
+	return n >= 7 && strncasecmp(p, "expect:", 7) == 0;
 }
 
 long net_http_reqhead_parse(const char *buf, size_t len, struct net_http_reqhead *h)

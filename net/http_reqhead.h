@@ -16,6 +16,8 @@ struct net_http_reqhead {
 	char target[4096];        /* as sent (not decoded) */
 	char authorization[1024]; /* empty when absent (or too long to be a token) */
 	uint64_t content_length;  /* 0 when absent */
+	int minor;                /* HTTP/1.minor */
+	int expect;               /* Expect: 0 absent, 1 all 100-continue, -1 anything else */
 	int status;               /* on -1: the status to answer (400, 405, 414, 431, 501) */
 };
 
@@ -23,4 +25,6 @@ struct net_http_reqhead {
  * (through its empty line), 0 when more bytes are needed (len < NET_HTTP_MAX_HEAD), -1
  * when it must be refused (h->status says how). */
 long net_http_reqhead_parse(const char *buf, size_t len, struct net_http_reqhead *h);
+/* Whether the header line [p, p+n) (no line end) is an Expect header. */
+int net_http_reqhead_is_expect(const char *p, size_t n);
 #endif

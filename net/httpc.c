@@ -1,21 +1,21 @@
 /* httpc.c - the blocking client of net/httpc.h: getaddrinfo + connect with timeouts,
+ * response heads read by net/http_head.c (the parser every client path shares),
  * crypto/tls.h's engine driven by blocking socket calls. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "core/str.h"
 #include "crypto/tls.h"
+#include "net/http_head.h"
 #include "net/httpc.h"
 
 #define IO_TIMEOUT_S 60
-#define HDR_MAX 16384
 
 struct net_httpc {
 	char host[256];
@@ -24,7 +24,7 @@ struct net_httpc {
 	struct cry_tls_ctx *ctx;
 	struct cry_tls *tls;
 	int fd;
-	uint8_t buf[65536];     /* received, not yet consumed */
+	uint8_t buf[256 * 1024]; /* received, not yet consumed (a download's sink gets up to this) */
 	size_t off, len;
 };
 
@@ -193,22 +193,24 @@ static ssize_t fill(struct net_httpc *c)
 	return n;
 }
 
-static int read_head(struct net_httpc *c, char *head, size_t cap)
+/* Reads a response head (net/http_head.c) into *h and consumes it; 1xx interim
+ * answers are skipped. 0, or -1 (connection lost: *bad 0; malformed: *bad 1). */
+static int read_head(struct net_httpc *c, struct net_http_resphead *h, int *bad)
 {
+	*bad = 0;
 	for (;;) {
-		size_t avail = c->len - c->off;
-		uint8_t *p = c->buf + c->off;
-		for (size_t i = 3; i < avail; i++) {
-			if (p[i - 3] == '\r' && p[i - 2] == '\n' && p[i - 1] == '\r' && p[i] == '\n') {
-				if (i + 1 >= cap)
-					return -1;
-				memcpy(head, p, i + 1);
-				head[i + 1] = '\0';
-				c->off += i + 1;
-				return 0;
-			}
+		long hl = net_http_resphead_parse((const char *)c->buf + c->off, c->len - c->off, h);
+		if (hl < 0) {
+			*bad = 1;
+			return -1;
 		}
-		if (avail >= HDR_MAX || fill(c) <= 0)
+		if (hl > 0) {
+			c->off += (size_t)hl;
+			if (h->status >= 200)
+				return 0;
+			continue;
+		}
+		if (fill(c) <= 0)
 			return -1;
 	}
 }
@@ -218,7 +220,9 @@ static int exchange(struct net_httpc *c, const char *method, const char *path,
 		    void *arg, char **resp, size_t *resplen, size_t max, int *retryable, char *err,
 		    size_t errlen)
 {
-	char req[8192], head[HDR_MAX];
+	char req[8192];
+	struct net_http_resphead h;
+	int bad = 0;
 	int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %zu\r\n",
 			 method, path, c->host, len);
 	for (size_t i = 0; headers && headers[i] && n > 0 && (size_t)n < sizeof(req); i++)
@@ -230,27 +234,21 @@ static int exchange(struct net_httpc *c, const char *method, const char *path,
 	memcpy(req + n, "\r\n", 3);
 	*retryable = 1;
 	if (send_all(c, req, (size_t)n + 2) < 0 || (len && send_all(c, body, len) < 0) ||
-	    read_head(c, head, sizeof(head)) < 0) {
-		str_fmt(err, errlen, "connection to %s lost", c->host);
+	    read_head(c, &h, &bad) < 0) {
+		if (bad)
+			str_copy(err, "not an HTTP reply (or a malformed one)", errlen);
+		else
+			str_fmt(err, errlen, "connection to %s lost", c->host);
+		*retryable = !bad;
 		return -1;
 	}
 	*retryable = 0;
-	int status = 0;
-	if (sscanf(head, "HTTP/1.%*d %d", &status) != 1) {
-		str_copy(err, "not an HTTP reply", errlen);
+	int status = h.status;
+	long long clen = h.content_length;
+	int closes = h.conn_close;
+	if (h.chunked) {
+		str_copy(err, "chunked replies are not supported", errlen);
 		return -1;
-	}
-	long long clen = -1;
-	int closes = 0;
-	for (char *line = strstr(head, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
-		if (strncasecmp(line + 2, "Content-Length:", 15) == 0)
-			clen = strtoll(line + 17, NULL, 10);
-		else if (strncasecmp(line + 2, "Connection: close", 17) == 0)
-			closes = 1;
-		else if (strncasecmp(line + 2, "Transfer-Encoding:", 18) == 0) {
-			str_copy(err, "chunked replies are not supported", errlen);
-			return -1;
-		}
 	}
 	if (strcmp(method, "HEAD") == 0 || status == 204 || status == 304)
 		clen = 0;

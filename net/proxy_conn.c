@@ -10,19 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/encoding.h"
 #include "core/secret.h"
 #include "crypto/crypto.h"
+#include "core/str.h"
 #include "net/http_auth.h"
+#include "net/http_head.h"
 #include "net/internal.h"
 #include "net/proxy.h"
 
-#define MAX_HEADERS 100
 #define MAX_BODY (64 * 1024)
 
-enum phase { PH_CONNECTING, PH_STATUS, PH_HEADERS, PH_BODY };
+enum phase { PH_CONNECTING, PH_STATUS, PH_BODY };
 
 struct net_proxy_state {
 	struct net_proxy p;
@@ -33,7 +33,6 @@ struct net_proxy_state {
 	int attempt;
 	int status;
 	char status_line[160];
-	int nheaders;
 	long long body_left;
 	int conn_close;
 	int have_len;
@@ -93,7 +92,6 @@ static int send_request(struct net_conn *c, struct net_proxy_state *st)
 			    auth ? auth : "", auth ? "\r\n" : "");
 	secret_free_str(auth);
 	st->phase = PH_STATUS;
-	st->nheaders = 0;
 	memset(&st->auth, 0, sizeof(st->auth));
 	st->conn_close = 0;
 	st->have_len = 0;
@@ -162,41 +160,52 @@ static void answer_407(struct net_conn *c, struct net_proxy_state *st)
 		proxy_fail(c, "cannot connect to the proxy again");
 }
 
-static void header_line(struct net_conn *c, struct net_proxy_state *st, const char *line)
+/* The proxy's answer head is complete in the input: act on it (net/http_head.c parses). */
+static void on_head(struct net_conn *c, struct net_proxy_state *st)
 {
-	const char *colon = strchr(line, ':');
-	const char *v;
+	char head[NET_HTTP_RESP_MAX_HEAD];
+	struct net_http_resphead h;
+	size_t n = net_conn_peek(c, head, sizeof(head));
+	long hl = net_http_resphead_parse(head, n, &h);
 
-	if (!colon)
+	if (hl == 0)
 		return;
-	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (strncasecmp(line, "Proxy-Authenticate:", 19) == 0) {
-		struct net_http_challenge ch;
-		if (net_http_parse_challenge(v, strlen(v), &ch) == 0 && net_http_challenge_better(&ch, &st->auth))
-			st->auth = ch;
-	} else if (strncasecmp(line, "Content-Length:", 15) == 0) {
-		char *end;
-		long long n = strtoll(v, &end, 10);
-		if (end != v && n >= 0) {
-			st->body_left = n;
-			st->have_len = 1;
-		}
-	} else if (strncasecmp(line, "Connection:", 11) == 0 ||
-		   strncasecmp(line, "Proxy-Connection:", 17) == 0) {
-		if (strcasestr(v, "close"))
-			st->conn_close = 1;
+	if (hl < 0) {
+		char first[80];
+		const char *nl = memchr(head, '\n', n);
+		size_t k = nl ? (size_t)(nl - head) : n;
+		if (k >= sizeof(first))
+			k = sizeof(first) - 1;
+		memcpy(first, head, k);
+		first[k] = '\0';
+		clean_copy(st->status_line, sizeof(st->status_line), first);
+		proxy_fail(c, "not an HTTP answer (or an over-long one): %s", st->status_line);
+		return;
 	}
-	(void)c;
+	net_conn_drain(c, (size_t)hl);
+	st->status = h.status;
+	str_copy(st->status_line, h.status_line, sizeof(st->status_line));
+	st->auth = h.auth;
+	st->conn_close = h.conn_close || h.chunked; /* chunked: where its body ends is not worth finding */
+	st->have_len = h.content_length >= 0;
+	st->body_left = st->have_len ? h.content_length : 0;
+	if (st->have_len && st->body_left > MAX_BODY)
+		st->conn_close = 1; /* not worth reading; reconnect instead */
+	if (st->status >= 200 && st->status < 300) {
+		tunnel_open(c);
+	} else if ((st->status == 407 || st->status == 401) && st->attempt > 0) {
+		/* some proxies (tinyproxy) say 401 to wrong credentials */
+		proxy_fail(c, "proxy authentication failed (%s)", st->status_line);
+	} else if (st->status == 407) {
+		answer_407(c, st);
+	} else {
+		proxy_fail(c, "proxy refused CONNECT: %s", st->status_line);
+	}
 }
 
 static void proxy_read(struct net_conn *c, void *arg)
 {
 	struct net_proxy_state *st = c->proxy;
-	char *line;
-	size_t len;
-	int r;
 
 	(void)arg;
 	while (st && c->proxy == st) {
@@ -211,52 +220,12 @@ static void proxy_read(struct net_conn *c, void *arg)
 				proxy_fail(c, "cannot send the CONNECT request");
 			return;
 		}
-		if (st->phase != PH_STATUS && st->phase != PH_HEADERS)
+		if (st->phase != PH_STATUS)
 			return;
-		r = net_conn_readline(c, &line, &len);
-		if (r == 0)
+		on_head(c, st);
+		/* on after a 407 answered on this connection: its body may be buffered already */
+		if (c->proxy != st || st->phase != PH_BODY)
 			return;
-		if (r < 0) {
-			proxy_fail(c, "over-long line in the proxy's answer");
-			return;
-		}
-		if (st->phase == PH_STATUS) {
-			int major, minor, code;
-			clean_copy(st->status_line, sizeof(st->status_line), line);
-			if (sscanf(line, "HTTP/%d.%d %3d", &major, &minor, &code) != 3 || code < 100 || code > 599) {
-				free(line);
-				proxy_fail(c, "not an HTTP answer: %s", st->status_line);
-				return;
-			}
-			st->status = code;
-			st->phase = PH_HEADERS;
-			free(line);
-			continue;
-		}
-		if (len == 0) {
-			free(line);
-			if (st->status >= 200 && st->status < 300) {
-				tunnel_open(c);
-			} else if ((st->status == 407 || st->status == 401) && st->attempt > 0) {
-				/* some proxies (tinyproxy) say 401 to wrong credentials */
-				proxy_fail(c, "proxy authentication failed (%s)", st->status_line);
-			} else if (st->status == 407) {
-				answer_407(c, st);
-				continue; /* its body may be buffered already */
-			} else {
-				proxy_fail(c, "proxy refused CONNECT: %s", st->status_line);
-			}
-			return;
-		}
-		if (++st->nheaders > MAX_HEADERS) {
-			free(line);
-			proxy_fail(c, "too many header lines in the proxy's answer");
-			return;
-		}
-		header_line(c, st, line);
-		free(line);
-		if (st->phase == PH_HEADERS && st->have_len && st->body_left > MAX_BODY)
-			st->conn_close = 1; /* not worth reading; reconnect instead */
 	}
 }
 

@@ -82,14 +82,17 @@ static void upload_create(struct dbx_server *s, struct net_http_req *r, long lon
 		dbx_reply_error(r, 500, "cannot start the upload");
 		return;
 	}
-	dbx_reply_json(r, 201, json_pack("{s:s,s:b}", "uploadId", id, "isEncrypted", enc));
+	/* maxChunkSize (not DRACOON's): the largest chunk this server takes, so a client
+	 * can send fewer, larger chunks (each is one round trip and one fdatasync) */
+	dbx_reply_json(r, 201, json_pack("{s:s,s:b,s:I}", "uploadId", id, "isEncrypted", enc,
+					 "maxChunkSize", (json_int_t)s->conf.max_chunk));
 }
 
 /* The upload row of id for uid: received bytes, parent, name (caller frees name). An
  * upload belongs to the way it was started: share_key NULL for the uploader's own
  * login, else the upload share it began through (and only that share continues it). */
-static int upload_get(struct dbx_server *s, const char *id, long long uid, const char *share_key,
-		      long long *received, long long *parent, char **name)
+int dbx_upload_get(struct dbx_server *s, const char *id, long long uid, const char *share_key,
+		   long long *received, long long *parent, char **name)
 {
 	sqlite3_stmt *st = dbx_db_prep(s, "SELECT received, parent_id, name FROM uploads WHERE id = ? AND user_id = ? "
 				       "AND share_key IS ?");
@@ -117,8 +120,25 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 	char path[4200];
 	size_t len;
 	const char *off = net_http_query(r, "offset");
-	if (upload_get(s, id, uid, share_key, &received, &parent, NULL) < 0) {
+	void *sink = net_http_sink_take(r);
+	if (dbx_upload_get(s, id, uid, share_key, &received, &parent, NULL) < 0) {
+		dbx_upsink_free(sink);
 		dbx_reply_error(r, 404, "no such upload");
+		return;
+	}
+	if (sink) {
+		long long got = share_key ? -1 : dbx_upsink_finish(sink, id, received, off);
+		if (share_key)
+			dbx_upsink_free(sink);
+		if (got < 0) {
+			dbx_reply_error(r, 500, "cannot store the chunk");
+			return;
+		}
+		len = (size_t)got;
+		goto stored;
+	}
+	if (dbx_upload_busy(s, id)) {
+		dbx_reply_error(r, 409, "another chunk of this upload is arriving now");
 		return;
 	}
 	if (!off || strtoll(off, NULL, 10) != received) {
@@ -140,6 +160,7 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 		return;
 	}
 	close(fd);
+stored:;
 	sqlite3_stmt *st = dbx_db_prep(s, "UPDATE uploads SET received = ? WHERE id = ?");
 	if (st) {
 		sqlite3_bind_int64(st, 1, received + (long long)len);
@@ -164,7 +185,7 @@ static void complete(struct dbx_server *s, struct net_http_req *r, long long uid
 	json_t *it;
 	size_t i;
 
-	if (upload_get(s, id, uid, share_key, &received, &parent, &name) < 0) {
+	if (dbx_upload_get(s, id, uid, share_key, &received, &parent, &name) < 0) {
 		dbx_reply_error(r, 404, "no such upload");
 		return;
 	}
@@ -250,8 +271,9 @@ static void complete(struct dbx_server *s, struct net_http_req *r, long long uid
 	st = NULL;
 	/* The blob appears under its node id only now, and the row only with the commit;
 	 * a crash in between leaves an orphan blob that start-up removes. */
-	int fd = open(part, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0) {
+	/* bytes past the last acknowledged chunk (one cut off mid-way) are not the file's */
+	int fd = open(part, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, received) < 0 || fsync(fd) < 0) {
 		if (fd >= 0)
 			close(fd);
 		goto fail;
@@ -304,7 +326,7 @@ static void upload_cancel(struct dbx_server *s, struct net_http_req *r, long lon
 {
 	long long received, parent;
 	char path[4200];
-	if (upload_get(s, id, uid, NULL, &received, &parent, NULL) < 0) {
+	if (dbx_upload_get(s, id, uid, NULL, &received, &parent, NULL) < 0) {
 		dbx_reply_error(r, 404, "no such upload");
 		return;
 	}

@@ -1,5 +1,5 @@
 /* dbx_client_xfer.c - "databox upload" and "databox download": files stream through
- * AES-256-GCM in 1 MiB chunks (constant memory whatever the size); a download appears
+ * AES-256-GCM in chunks of up to 8 MiB (constant memory whatever the size); a download appears
  * under its name only after the tag verified. */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,10 @@
 #include "crypto/rsa.h"
 #include "net/httpc.h"
 
-#define UP_CHUNK (1024 * 1024)
+#define UP_CHUNK (1024 * 1024)       /* what every server takes; the download's decrypt step */
+#define UP_CHUNK_MAX (8 * 1024 * 1024) /* when the server says it takes that much (maxChunkSize):
+					* each chunk is one round trip and one fdatasync there;
+					* two buffers of it keep the client under 32 MB */
 
 static const struct option xopts[] = {
 	{ "key-password-file", required_argument, NULL, 'k' },
@@ -74,6 +77,7 @@ int dbx_cmd_upload(int argc, char **argv)
 	char err[300];
 	json_t *parent = NULL, *rep = NULL, *kpj = NULL, *body;
 	uint8_t *buf = NULL, *obuf = NULL;
+	size_t chunk = UP_CHUNK;
 	int fd = -1, rc, st;
 	uint64_t off = 0;
 
@@ -137,14 +141,16 @@ int dbx_cmd_upload(int argc, char **argv)
 	}
 	char up[40];
 	str_copy(up, upid, sizeof(up));
-	buf = malloc(UP_CHUNK);
-	obuf = malloc(UP_CHUNK);
+	json_int_t maxc = json_integer_value(json_object_get(rep, "maxChunkSize"));
+	chunk = maxc >= UP_CHUNK_MAX ? UP_CHUNK_MAX : maxc > UP_CHUNK ? (size_t)maxc : UP_CHUNK;
+	buf = malloc(chunk);
+	obuf = malloc(chunk);
 	if (!buf || !obuf) {
 		rc = EXIT_OSERR;
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = dbx_read_full(fd, buf, UP_CHUNK);
+		ssize_t n = dbx_read_full(fd, buf, chunk);
 		if (n < 0) {
 			fprintf(stderr, "databox upload: %s: %s\n", file, strerror(errno));
 			rc = EXIT_IOERR;
@@ -210,7 +216,7 @@ out:
 	cry_rsa_free(pub);
 	dbx_file_key_wipe(&fk);
 	if (buf) {
-		secret_wipe(buf, UP_CHUNK);
+		secret_wipe(buf, chunk);
 		free(buf);
 	}
 	free(obuf);

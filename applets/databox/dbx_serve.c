@@ -129,6 +129,7 @@ int dbx_serve_main(int argc, char **argv)
 				       (unsigned)s.conf.max_connections_per_address };
 	net_http_set_limits(s.http, &lim);
 	net_http_set_admit(s.http, dbx_api_admit, &s);
+	net_http_set_sink(s.http, dbx_upload_sink, &s);
 	signal(SIGPIPE, SIG_IGN);
 	net_signal_add(s.loop, SIGTERM, on_signal, &s);
 	net_signal_add(s.loop, SIGINT, on_signal, &s);

@@ -41,6 +41,7 @@ struct dbx_server {
 	sqlite3 *db;
 	char blob_dir[4096];
 	char upload_dir[4096];
+	struct dbx_upsink *sinks; /* uploads a chunk streams into now (dbx_upload_sink.c) */
 };
 
 /* ---- config (dbx_conf.c) ---- */
@@ -147,6 +148,18 @@ int dbx_upload_start(struct dbx_server *s, long long uid, long long parent, cons
 		     const char *share_key, char id[33]);
 void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
 		      const char *share_key);
+/* The upload row of id for uid (started through share_key, or NULL): received bytes,
+ * parent, name (caller frees; name may be NULL). 0 or -1. */
+int dbx_upload_get(struct dbx_server *s, const char *id, long long uid, const char *share_key,
+		   long long *received, long long *parent, char **name);
+/* ---- streamed chunks (dbx_upload_sink.c) ---- */
+struct net_http_sink;
+int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out, void *arg);
+int dbx_upload_busy(const struct dbx_server *s, const char *id);
+/* Checks a streamed chunk against its request and syncs it; frees the sink. The bytes
+ * written, or -1. */
+long long dbx_upsink_finish(void *sink, const char *id, long long received, const char *offset);
+void dbx_upsink_free(void *sink);
 void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
 			       const char *share_key);
 /* Streams blob id to r (shared by downloads and shares). */

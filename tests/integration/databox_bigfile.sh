@@ -1,0 +1,48 @@
+#!/bin/sh
+# applets: databox
+# A large file through databox in constant memory on both sides: an encrypted upload
+# and download of a sparse file (default 10 GiB), the GCM tag verified by the
+# download, the bytes compared, the peak RSS of the client (<= 32 MB) and of the
+# server (<= 64 MB) checked. Slow (about 10 minutes for 10 GiB on a quiet machine, much
+# more on a loaded one): skipped unless SEALBOX_SLOW=1; DBX_BIG_MB sets the size.
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/integration/databox_common.inc"
+
+MB=${DBX_BIG_MB:-10240}
+if [ "${SEALBOX_SLOW:-0}" != 1 ]; then
+	skip "databox $MB MiB round trip in constant memory: slow (about 10 minutes); run with SEALBOX_SLOW=1"
+	exit 0
+fi
+certs
+port=$(free_port)
+dbx_ini "log_level = warn"
+dbx_user alice
+bg "$SEALBOX" databox serve -d -c "$TMP/db.ini" 2>"$TMP/server.log"
+server_pid=$last_pid
+wait_port 127.0.0.1 "$port" || { fail "databox serve listens"; exit 1; }
+mkdir -p "$TMP/home-alice"
+as alice login --server "https://localhost:$port" --ca "$CERTS/ca.pem" --user alice --password-file "$TMP/alice.login" >/dev/null 2>&1
+printf 'alice-key-pw\n' >"$TMP/kpw"
+as alice keygen --version A --iterations 1000 --key-password-file "$TMP/kpw" >/dev/null 2>&1
+as alice room create big --encrypted >/dev/null 2>&1
+# sparse input, with a few real bytes so that a misplaced chunk would show
+truncate -s "${MB}M" "$TMP/big.bin"
+for at in 0 1 4097 $((MB - 1)); do
+	printf 'sealbox %s' "$at" | dd of="$TMP/big.bin" bs=1M seek="$at" conv=notrunc 2>/dev/null
+done
+# peak RSS (KiB) of a command, and its exit code, into $TMP/rss and $TMP/rc
+peak() {
+	/usr/bin/python3 -c 'import resource,subprocess,sys
+r = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "w"))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)' "$@"
+}
+set -- $(peak "$TMP/up.err" env HOME="$TMP/home-alice" XDG_CONFIG_HOME= "$SEALBOX" databox upload "$TMP/big.bin" big)
+check "a $MB MiB encrypted upload works" [ "$2" = 0 ]
+check "the uploading client's peak RSS stays <= 32 MB ($1 KiB)" [ "$1" -le 32768 ]
+set -- $(peak "$TMP/down.err" env HOME="$TMP/home-alice" XDG_CONFIG_HOME= "$SEALBOX" databox download big/big.bin "$TMP/back.bin" --key-password-file "$TMP/kpw")
+check "the download verifies the tag and writes the file" [ "$2" = 0 ]
+check "the downloading client's peak RSS stays <= 32 MB ($1 KiB)" [ "$1" -le 32768 ]
+check "the bytes are the same" cmp -s "$TMP/big.bin" "$TMP/back.bin"
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
+check "the server's peak RSS stays <= 64 MB ($hwm KiB)" [ "${hwm:-999999}" -le 65536 ]
+rm -f "$TMP/big.bin" "$TMP/back.bin"
