@@ -28,8 +28,9 @@ struct dbx_conf {
 	long max_connections, max_connections_per_address;
 	long login_max_failures;
 	long login_lockout;      /* seconds */
-	char *log_level;
-	char *web_root;          /* the built web app (dbx_web.c); empty = none */
+	int log_level;           /* enum log_level */
+	char *web_root;
+	char *pidfile, *user;          /* the built web app (dbx_web.c); empty = none */
 };
 
 struct dbx_server {
