@@ -251,16 +251,14 @@ static void complete(struct dbx_server *s, struct net_http_req *r, long long uid
 	/* The blob appears under its node id only now, and the row only with the commit;
 	 * a crash in between leaves an orphan blob that start-up removes. */
 	int fd = open(part, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
+		goto fail;
+	if (dbx_blob_path(s, nid, blob, sizeof(blob)) < 0) {
+		close(fd);
 		goto fail;
 	}
-	close(fd);
-	if (dbx_blob_path(s, nid, blob, sizeof(blob)) < 0 || rename(part, blob) < 0)
+	if (fs_commit(fd, part, blob, 0) < 0) /* fsync, rename, fsync of both directories */
 		goto fail;
-	fs_fsync_dir(s->blob_dir);
-	fs_fsync_dir(s->upload_dir);
 	if (dbx_db_commit(s) < 0) {
 		rename(blob, part);
 		goto fail;
