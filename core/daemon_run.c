@@ -237,7 +237,7 @@ static int detach(struct daemon *d)
 	if (pid < 0)
 		return -1;
 	if (pid > 0)
-		_exit(0);
+		_exit(EXIT_OK);
 	d->ready_fd = p[1];
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
