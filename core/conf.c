@@ -13,8 +13,12 @@
 #include "core/conf.h"
 #include "core/str.h"
 
-/* Set once by main.c from the applet table (the one global of this file). */
+/* Set once by main.c from the applet table. */
 static int (*shared_owner)(const char *section);
+/* Set once by daemon_run from the command line (conf_set_overrides). */
+static const struct conf_spec *ov_spec;
+static const struct conf_override *ov;
+static size_t nov;
 
 struct parse_state {
 	const struct conf_spec *spec;
@@ -26,6 +30,8 @@ struct parse_state {
 	int failed;
 	conf_check_cb check;
 };
+
+static int set_value(const struct conf_key *k, void *conf, const char *value, char *why, size_t wl);
 
 int conf_parse_bool(const char *s, int *out)
 {
@@ -147,13 +153,18 @@ static int enum_index(const char *choices, const char *s)
 }
 
 /* Stores value into the field of key k; on error writes the reason into why. */
+int conf_set_key(const struct conf_key *k, void *conf, const char *value, char *why, size_t wl)
+{
+	return set_value(k, conf, value, why, wl);
+}
+
 static int set_value(const struct conf_key *k, void *conf, const char *value, char *why, size_t wl)
 {
 	char *field = (char *)conf + k->offset;
 	long long v;
 	int b;
 
-	switch (k->type) {
+	switch (CONF_TYPE(k)) {
 	case CONF_STR: {
 		char *dup = value ? strdup(value) : NULL;
 		if (value && !dup) {
@@ -183,14 +194,14 @@ static int set_value(const struct conf_key *k, void *conf, const char *value, ch
 		return 0;
 	case CONF_DURATION:
 	case CONF_SIZE:
-		if ((k->type == CONF_DURATION ? conf_parse_duration(value, &v) : conf_parse_size(value, &v)) < 0 ||
+		if ((CONF_TYPE(k) == CONF_DURATION ? conf_parse_duration(value, &v) : conf_parse_size(value, &v)) < 0 ||
 		    ((k->min || k->max) && (v < k->min || v > k->max))) {
 			str_fmt(why, wl, "'%s' is not a valid %s%s", value,
-				k->type == CONF_DURATION ? "duration (e.g. 30s, 5m, 2h, 5d)" : "size (e.g. 512, 64k, 10M, 1G)",
+				CONF_TYPE(k) == CONF_DURATION ? "duration (e.g. 30s, 5m, 2h, 5d)" : "size (e.g. 512, 64k, 10M, 1G)",
 				(k->min || k->max) ? " in the allowed range" : "");
 			return -1;
 		}
-		if (k->type == CONF_DURATION)
+		if (CONF_TYPE(k) == CONF_DURATION)
 			*(long *)field = (long)v;
 		else
 			*(long long *)field = v;
@@ -217,7 +228,7 @@ int conf_defaults(const struct conf_spec *spec, void *conf)
 	char why[CONF_ERR_LEN];
 	for (size_t i = 0; i < spec->nkeys; i++) {
 		const struct conf_key *k = &spec->keys[i];
-		if (k->type == CONF_LIST) {
+		if (CONF_TYPE(k) == CONF_LIST) {
 			struct conf_list *l = (struct conf_list *)((char *)conf + k->offset);
 			l->v = NULL;
 			l->n = 0;
@@ -225,7 +236,7 @@ int conf_defaults(const struct conf_spec *spec, void *conf)
 				return -1;
 			continue;
 		}
-		if (k->type == CONF_STR)
+		if (CONF_TYPE(k) == CONF_STR)
 			*(char **)((char *)conf + k->offset) = NULL;
 		if (k->def && set_value(k, conf, k->def, why, sizeof(why)) < 0)
 			return -1;
@@ -287,12 +298,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		const struct conf_key *k = &st->spec->keys[i];
 		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
 			continue;
-		if (st->seen[i] && k->type != CONF_LIST) {
+		if (st->seen[i] && CONF_TYPE(k) != CONF_LIST) {
 			str_fmt(st->err, st->errlen, "[%s] %s: set twice", section, name);
 			st->failed = 1;
 			return 0;
 		}
-		if (st->seen[i] == 0 && k->type == CONF_LIST)
+		if (st->seen[i] == 0 && CONF_TYPE(k) == CONF_LIST)
 			conf_list_free((struct conf_list *)((char *)st->conf + k->offset));
 		st->seen[i] = 1;
 		why[0] = '\0';
@@ -307,6 +318,119 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	str_fmt(st->err, st->errlen, "[%s] %s: unknown key", section, name);
 	st->failed = 1;
 	return 0;
+}
+
+void conf_set_overrides(const struct conf_spec *spec, const struct conf_override *v, size_t n)
+{
+	ov_spec = spec;
+	ov = v;
+	nov = n;
+}
+
+/* The command line after the file: a list given there replaces the file's list. */
+static int apply_overrides(struct parse_state *st, char *err, size_t errlen)
+{
+	char why[CONF_ERR_LEN], opt[96];
+	if (st->spec != ov_spec)
+		return 0;
+	for (size_t i = 0; i < nov; i++) {
+		const struct conf_key *k = ov[i].key;
+		size_t ki = (size_t)(k - st->spec->keys);
+		if (CONF_TYPE(k) == CONF_LIST && st->seen[ki] != 2)
+			conf_list_free((struct conf_list *)((char *)st->conf + k->offset));
+		st->seen[ki] = 2;
+		why[0] = '\0';
+		if (set_value(k, st->conf, ov[i].value, why, sizeof(why)) < 0 ||
+		    (st->check && st->check(st->conf, k, ov[i].value, why, sizeof(why)) < 0)) {
+			conf_option_name(k, st->spec->keys[0].section, opt, sizeof(opt));
+			str_fmt(err, errlen, "command line: --%s: %s", opt, why[0] ? why : "not valid");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void conf_option_name(const struct conf_key *k, const char *main_section, char *out, size_t outlen)
+{
+	if (strcmp(k->section, main_section) == 0)
+		str_copy(out, k->name, outlen);
+	else
+		str_fmt(out, outlen, "%s-%s", k->section, k->name);
+	for (char *p = out; *p; p++)
+		if (*p == '_' || *p == ' ')
+			*p = '-';
+}
+
+static int same_value(const struct conf_key *k, const char *a, const char *b)
+{
+	switch (CONF_TYPE(k)) {
+	case CONF_STR: {
+		const char *x = *(char *const *)a, *y = *(char *const *)b;
+		return (!x && !y) || (x && y && strcmp(x, y) == 0);
+	}
+	case CONF_INT:
+	case CONF_DURATION: return *(const long *)a == *(const long *)b;
+	case CONF_SIZE: return *(const long long *)a == *(const long long *)b;
+	case CONF_BOOL:
+	case CONF_ENUM: return *(const int *)a == *(const int *)b;
+	case CONF_LIST: {
+		const struct conf_list *x = (const void *)a, *y = (const void *)b;
+		if (x->n != y->n)
+			return 0;
+		for (size_t i = 0; i < x->n; i++)
+			if (strcmp(x->v[i], y->v[i]) != 0)
+				return 0;
+		return 1;
+	}
+	}
+	return 0;
+}
+
+static size_t type_size(const struct conf_key *k)
+{
+	switch (CONF_TYPE(k)) {
+	case CONF_STR: return sizeof(char *);
+	case CONF_INT:
+	case CONF_DURATION: return sizeof(long);
+	case CONF_SIZE: return sizeof(long long);
+	case CONF_BOOL:
+	case CONF_ENUM: return sizeof(int);
+	case CONF_LIST: return sizeof(struct conf_list);
+	}
+	return 0;
+}
+
+void conf_reload_keys(const struct conf_spec *spec, void *live, void *fresh,
+		      void (*fixed_changed)(const struct conf_key *k, void *arg), void *arg)
+{
+	unsigned char tmp[sizeof(struct conf_list) > sizeof(long long) ? sizeof(struct conf_list) : sizeof(long long)];
+	for (size_t i = 0; i < spec->nkeys; i++) {
+		const struct conf_key *k = &spec->keys[i];
+		char *a = (char *)live + k->offset, *b = (char *)fresh + k->offset;
+		if (!(k->type & CONF_RELOAD)) {
+			if (fixed_changed && !same_value(k, a, b))
+				fixed_changed(k, arg);
+			continue;
+		}
+		size_t n = type_size(k);   /* swap: fresh then owns (and frees) the old value */
+		memcpy(tmp, a, n);
+		memcpy(a, b, n);
+		memcpy(b, tmp, n);
+	}
+}
+
+const char *conf_type_word(const struct conf_key *k)
+{
+	switch (CONF_TYPE(k)) {
+	case CONF_STR: return "TEXT";
+	case CONF_INT: return "N";
+	case CONF_BOOL: return "[=yes|no]";
+	case CONF_DURATION: return "DURATION";
+	case CONF_SIZE: return "SIZE";
+	case CONF_ENUM: return k->choices;
+	case CONF_LIST: return "TEXT (repeatable)";
+	}
+	return "";
 }
 
 static int finish(struct parse_state *st, int rc, char *err, size_t errlen)
@@ -354,12 +478,17 @@ int conf_load_checked(const struct conf_spec *spec, void *conf, const char *path
 		      conf_check_cb check, char *err, size_t errlen)
 {
 	struct parse_state st;
-	if (start(&st, spec, conf, path) < 0) {
+	if (start(&st, spec, conf, path ? path : "(no file)") < 0) {
 		str_copy(err, "out of memory", errlen);
 		return -1;
 	}
 	st.check = check;
-	int rc = ini_parse(path, on_key, &st);
+	int rc = path ? ini_parse(path, on_key, &st) : 0;
+	if (rc == 0 && apply_overrides(&st, err, errlen) < 0) {
+		free(st.seen);
+		free(st.err);
+		return -1;
+	}
 	int res = finish(&st, rc, err, errlen);
 	free(st.err);
 	return res;
@@ -384,10 +513,10 @@ void conf_free(const struct conf_spec *spec, void *conf)
 	for (size_t i = 0; i < spec->nkeys; i++) {
 		const struct conf_key *k = &spec->keys[i];
 		char *field = (char *)conf + k->offset;
-		if (k->type == CONF_STR) {
+		if (CONF_TYPE(k) == CONF_STR) {
 			free(*(char **)field);
 			*(char **)field = NULL;
-		} else if (k->type == CONF_LIST) {
+		} else if (CONF_TYPE(k) == CONF_LIST) {
 			conf_list_free((struct conf_list *)field);
 		}
 	}
@@ -395,7 +524,7 @@ void conf_free(const struct conf_spec *spec, void *conf)
 
 static const char *type_hint(const struct conf_key *k)
 {
-	switch (k->type) {
+	switch (CONF_TYPE(k)) {
 	case CONF_STR: return "text";
 	case CONF_INT: return "number";
 	case CONF_BOOL: return "yes|no";

@@ -41,6 +41,11 @@ struct conf_key {
 	const char *help;       /* one line, printed in the sample */
 };
 
+/* Or'ed into .type: SIGHUP applies the key to the running daemon (conf_reload_keys).
+ * A flag in the type rather than a field, so every table's initialiser stays valid. */
+#define CONF_RELOAD 0x100
+#define CONF_TYPE(k) ((enum conf_type)((k)->type & 0xff))
+
 #define CONF_ERR_LEN 256
 
 /* Callback for sections the table does not know: return 0 if taken, -1 with err set. */
@@ -74,6 +79,28 @@ int conf_load_checked(const struct conf_spec *spec, void *conf, const char *path
 /* Parses ini text held in memory (same rules; name is used in messages). Fuzzed. */
 int conf_load_string(const struct conf_spec *spec, void *conf, const char *text,
 		     const char *name, char *err, size_t errlen);
+/* Command-line values (core/daemon.c: every key is also --KEY VALUE). Once set, every
+ * load of spec applies them after the file, so they override it, on start and on
+ * reload alike; errors name "command line: --KEY". A NULL path to conf_load then means
+ * "no file": the defaults and the command line only. The second global of this file,
+ * set once at start like the shared sections. */
+struct conf_override {
+	const struct conf_key *key;
+	const char *value;
+};
+void conf_set_overrides(const struct conf_spec *spec, const struct conf_override *v, size_t n);
+/* Stores value in k's field of conf (a CONF_LIST appends); -1 with why set. */
+int conf_set_key(const struct conf_key *k, void *conf, const char *value, char *why, size_t whylen);
+/* The option a key is on the command line: "state-dir" for [tunneld] state_dir when
+ * main_section is "tunneld", "delivery-smarthost" for a key of another section. */
+void conf_option_name(const struct conf_key *k, const char *main_section, char *out, size_t outlen);
+/* Reload: moves every CONF_RELOAD key from fresh into live (fresh gets the old value,
+ * to be freed with it) and calls fixed_changed for each other key whose value differs. */
+void conf_reload_keys(const struct conf_spec *spec, void *live, void *fresh,
+		      void (*fixed_changed)(const struct conf_key *k, void *arg), void *arg);
+/* A one-word name of the key's type for --help: "TEXT", "N", "DURATION", ... */
+const char *conf_type_word(const struct conf_key *k);
+
 /* Frees strings and lists the table owns. */
 void conf_free(const struct conf_spec *spec, void *conf);
 /* Writes a commented sample with every key and its default. */

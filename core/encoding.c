@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/encoding.h"
+#include "core/secret.h"
 
 int hex_encode(const void *in, size_t len, char *out, size_t outcap, int upper)
 {
@@ -148,4 +149,46 @@ ssize_t base64_decode(const char *in, size_t len, uint8_t *out, size_t outcap, i
 		o += keep;
 	}
 	return (ssize_t)o;
+}
+
+char *latin1_to_utf8_new(const uint8_t *in, size_t len, size_t *outlen)
+{
+	char *out = malloc(2 * len + 1);
+	size_t n = 0;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] < 0x80) {
+			out[n++] = (char)in[i];
+		} else {
+			out[n++] = (char)(0xc0 | (in[i] >> 6));
+			out[n++] = (char)(0x80 | (in[i] & 0x3f));
+		}
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return out;
+}
+
+char *utf8_to_latin1_new(const uint8_t *in, size_t len, size_t *outlen)
+{
+	char *out = malloc(len + 1);
+	size_t n = 0;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] < 0x80) {
+			out[n++] = (char)in[i];
+		} else if ((in[i] == 0xc2 || in[i] == 0xc3) && i + 1 < len && (in[i + 1] & 0xc0) == 0x80) {
+			out[n++] = (char)(((in[i] & 0x03) << 6) | (in[i + 1] & 0x3f));
+			i++;
+		} else {
+			secret_wipe(out, n);
+			free(out);
+			return NULL;
+		}
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return out;
 }

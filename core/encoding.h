@@ -1,4 +1,5 @@
-/* encoding.h - hex and base64 (RFC 4648, standard alphabet with padding). */
+/* encoding.h - hex and base64 (RFC 4648, standard alphabet with padding); Latin-1 and
+ * UTF-8. */
 #ifndef CORE_ENCODING_H
 #define CORE_ENCODING_H
 
@@ -18,4 +19,9 @@ int base64_encode(const void *in, size_t len, char *out, size_t outcap);
 ssize_t base64_decode(const char *in, size_t len, uint8_t *out, size_t outcap, int skip_space);
 /* Caller frees; the result is NUL-terminated. */
 char *base64_encode_new(const void *in, size_t len);
+/* ISO-8859-1 <-> UTF-8. utf8_to_latin1_new refuses (NULL) a code point beyond U+00FF
+ * or broken UTF-8: never guessed. Results are NUL-terminated (outlen without it), the
+ * caller frees; a refused input leaves no copy behind (passwords pass through here). */
+char *latin1_to_utf8_new(const uint8_t *in, size_t len, size_t *outlen);
+char *utf8_to_latin1_new(const uint8_t *in, size_t len, size_t *outlen);
 #endif

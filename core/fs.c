@@ -31,8 +31,9 @@ int fs_fsync_dir(const char *dir)
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
+	const uint8_t *p = data;
 	while (len) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {
@@ -46,13 +47,10 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* The directory part of path into dir ("." or "/" when there is none). */
+static int dir_of(const char *path, char *dir, size_t cap)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	int fd = -1, e;
-
-	if (str_fmt(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) < 0 ||
-	    str_copy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+	if (str_copy(dir, path, cap) >= cap) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -62,30 +60,118 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	else if (slash)
 		*slash = '\0';
 	else
-		str_copy(dir, ".", sizeof(dir));
+		str_copy(dir, ".", cap);
+	return 0;
+}
 
-	/* O_EXCL: never follow or reuse a file someone else left at the temp name. */
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
+int fs_commit(int fd, const char *from, const char *to, unsigned flags)
+{
+	char d1[PATH_MAX], d2[PATH_MAX];
+	int rc = (flags & FS_NOSYNC & ~FS_NODIRSYNC) ? 0 : fsync(fd), e = errno;
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		e = errno;
 	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
-	return fs_fsync_dir(dir);
-fail:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = e;
-	return -1;
+	if (rc < 0 || dir_of(to, d1, sizeof(d1)) < 0 || dir_of(from, d2, sizeof(d2)) < 0) {
+		errno = rc < 0 ? e : errno;
+		return -1;
+	}
+	if (rename(from, to) < 0)
+		return -1;
+	if (flags & FS_NODIRSYNC)
+		return 0;
+	if (fs_fsync_dir(d1) < 0)
+		return -1;
+	return strcmp(d1, d2) == 0 ? 0 : fs_fsync_dir(d2);
+}
+
+int fs_out_open(struct fs_out *o, const char *path, const char *tmp, mode_t mode)
+{
+	char dir[PATH_MAX];
+	o->fd = -1;
+	o->tmp[0] = '\0';
+	if (str_copy(o->path, path, sizeof(o->path)) >= sizeof(o->path) || dir_of(path, dir, sizeof(dir)) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (tmp) {
+		if (str_copy(o->tmp, tmp, sizeof(o->tmp)) >= sizeof(o->tmp)) {
+			o->tmp[0] = '\0';
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		/* O_EXCL: never follow or reuse a file someone else left at the temp name */
+		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	} else {
+		const char *slash = strrchr(path, '/');
+		if (str_fmt(o->tmp, sizeof(o->tmp), "%s/.%s.XXXXXX", dir, slash ? slash + 1 : path) < 0) {
+			o->tmp[0] = '\0';
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		o->fd = mkostemp(o->tmp, O_CLOEXEC);
+	}
+	if (o->fd < 0) {
+		o->tmp[0] = '\0'; /* not ours: abort must not unlink it */
+		return -1;
+	}
+	if (fchmod(o->fd, mode) < 0) {
+		int e = errno;
+		fs_out_abort(o);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int fs_out_write(struct fs_out *o, const void *data, size_t len)
+{
+	return o->fd < 0 ? -1 : fs_write_all(o->fd, data, len);
+}
+
+int fs_out_commit(struct fs_out *o, unsigned flags)
+{
+	int fd = o->fd;
+	o->fd = -1;
+	if (fd < 0 || fs_commit(fd, o->tmp, o->path, flags) < 0) {
+		int e = errno;
+		fs_out_abort(o);
+		errno = e;
+		return -1;
+	}
+	o->tmp[0] = '\0';
+	return 0;
+}
+
+void fs_out_abort(struct fs_out *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	if (o->tmp[0])
+		unlink(o->tmp);
+	o->tmp[0] = '\0';
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	struct fs_out o;
+
+	if (str_fmt(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	unlink(tmp); /* a leftover of an earlier process with our pid */
+	if (fs_out_open(&o, path, tmp, mode) < 0)
+		return -1;
+	if (fs_out_write(&o, data, len) < 0) {
+		int e = errno;
+		fs_out_abort(&o);
+		errno = e;
+		return -1;
+	}
+	return fs_out_commit(&o, 0);
 }
 
 uint8_t *fs_read_file_new(const char *path, size_t max, size_t *len)

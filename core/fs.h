@@ -6,6 +6,32 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Streaming durable files: write to a temporary name, then commit (fsync the file,
+ * rename it over the final name, fsync the directory) or abort (unlink). A file the
+ * caller reports complete is on disk after a power cut, or not there at all.
+ * Flags of a commit, for callers that make a whole batch durable at once (mailgw's
+ * group commit): FS_NODIRSYNC leaves the directory fsync to the caller (one fsync of
+ * the directory for the batch); FS_NOSYNC skips the file fsync too (one syncfs(2)). */
+#define FS_NODIRSYNC 1u
+#define FS_NOSYNC 3u
+
+struct fs_out {
+	int fd;
+	char tmp[4096];  /* where it is written */
+	char path[4096]; /* the final name */
+};
+/* tmp NULL: a fresh ".NAME.XXXXXX" beside path (mkostemp); else that exact name,
+ * created with O_EXCL (errno EEXIST when taken: a second writer of the same name). */
+int fs_out_open(struct fs_out *o, const char *path, const char *tmp, mode_t mode);
+int fs_out_write(struct fs_out *o, const void *data, size_t len);
+int fs_out_commit(struct fs_out *o, unsigned flags); /* aborts on failure */
+void fs_out_abort(struct fs_out *o);
+/* The commit step alone for a file written by other means: fsyncs fd, closes it
+ * (always), renames from to to and fsyncs to's directory, and from's when it differs. */
+int fs_commit(int fd, const char *from, const char *to, unsigned flags);
+/* write(2) until all of it is written (EINTR retried); 0 or -1 with errno. */
+int fs_write_all(int fd, const void *data, size_t len);
+
 /* Writes tmp file in the same directory, fsyncs it, renames over path, fsyncs the
  * directory. mode applies to the new file (0600 for anything secret). */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);

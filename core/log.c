@@ -12,6 +12,14 @@
 static const char *log_ident = "sealbox";
 static int log_to_syslog;
 static enum log_level log_level_cur = LOG_LVL_INFO;
+/* The last error-level line: daemon_run sends it through the start-up pipe to the
+ * parent when a step after detaching fails (core/daemon.c). */
+static char last_err[512];
+
+const char *log_last_error(void)
+{
+	return last_err;
+}
 
 void log_init(const char *ident, int use_syslog)
 {
@@ -47,6 +55,12 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
 
+	if (lvl == LOG_LVL_ERR) {
+		va_list cp;
+		va_copy(cp, ap);
+		vsnprintf(last_err, sizeof(last_err), fmt, cp);
+		va_end(cp);
+	}
 	if (lvl > log_level_cur)
 		return;
 	if (log_to_syslog) {

@@ -11,6 +11,11 @@ enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void log_init(const char *ident, int use_syslog);
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
+/* The words of enum log_level in order: a config key of CONF_ENUM with these choices
+ * is typed at load (file:line on a bad word) and its index is the level. */
+#define LOG_LEVEL_CHOICES "error|warn|info|debug"
+/* The text of the last log_err line (empty if none). */
+const char *log_last_error(void);
 /* Parses "error|warn|info|debug"; -1 if unknown. */
 int log_level_parse(const char *s);
 

@@ -81,3 +81,15 @@ char *xstrdup(const char *s)
 		fatal(EXIT_OSERR, "out of memory");
 	return p;
 }
+
+void str_printable(char *out, size_t cap, const char *in, size_t len)
+{
+	size_t o = 0;
+	if (cap == 0)
+		return;
+	for (size_t i = 0; i < len && o + 1 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[o++] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+	}
+	out[o] = '\0';
+}

@@ -13,6 +13,7 @@
 
 #include "core/encoding.h"
 #include "core/secret.h"
+#include "core/str.h"
 #include "crypto/crypto.h"
 #include "core/str.h"
 #include "net/http_auth.h"
@@ -55,11 +56,7 @@ void net_proxy_state_free_(struct net_proxy_state *st)
 /* keeps only printable ASCII of a status line for error messages and logs */
 static void clean_copy(char *out, size_t cap, const char *in)
 {
-	size_t n = 0;
-
-	for (; *in && n + 1 < cap; in++)
-		out[n++] = (*in >= 0x20 && *in < 0x7f) ? *in : '?';
-	out[n] = 0;
+	str_printable(out, cap, in, strlen(in));
 }
 
 void net_proxy_state_set_user_cbs_(struct net_proxy_state *st, const struct net_conn_cbs *cbs,

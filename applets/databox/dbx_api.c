@@ -257,6 +257,44 @@ uint64_t dbx_api_admit(const struct net_http_reqinfo *ri, void *arg)
 	return json < DBX_ANON_BODY ? json : DBX_ANON_BODY;
 }
 
+static void r_account(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	account(s, r, uid);
+}
+
+static void r_kp_set(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	keypair_set(s, r, uid);
+}
+
+static void r_kp_get(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	keypair_get(s, r, uid);
+}
+
+static void r_kp_delete(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	keypair_delete(s, r, uid);
+}
+
+static const struct dbx_route account_routes[] = {
+	{ "GET", "/user/account", r_account },
+	{ "POST", "/user/account/keypair", r_kp_set },
+	{ "GET", "/user/account/keypair", r_kp_get },
+	{ "DELETE", "/user/account/keypair", r_kp_delete },
+};
+static const size_t account_nroutes = sizeof(account_routes) / sizeof(account_routes[0]);
+
+/* Every logged-in route, one table per module. */
+static const struct {
+	const struct dbx_route *t;
+	const size_t *n;
+} tables[] = {
+	{ account_routes, &account_nroutes },
+	{ dbx_nodes_routes, &dbx_nodes_nroutes },
+	{ dbx_keys_routes, &dbx_keys_nroutes },
+};
+
 void dbx_api_handle(struct net_http_req *r, void *arg)
 {
 	struct dbx_server *s = arg;
@@ -283,26 +321,25 @@ void dbx_api_handle(struct net_http_req *r, void *arg)
 		dbx_reply_error(r, 401, "login required (Authorization: Bearer TOKEN)");
 		return;
 	}
-	if (strcmp(path, "/user/account") == 0 && strcmp(method, "GET") == 0) {
-		account(s, r, uid);
+	const struct dbx_route *rt = NULL;
+	struct dbx_args a;
+	int found = 0, other = 0;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && found <= 0; i++) {
+		found = dbx_route_find(tables[i].t, *tables[i].n, method, path, &rt, &a);
+		other |= found < 0;
+	}
+	if (found > 0) {
+		rt->fn(s, r, uid, &a);
 		return;
 	}
-	if (dbx_api_members(s, r, uid, method, path) || dbx_api_rename(s, r, uid, method, path))
+	/* the web app's members/rename routes (dbx_api_members.c, dbx_api_rename.c),
+	 * uploads, downloads and shares still route themselves; their method+path pairs
+	 * do not overlap the table's */
+	if (dbx_api_members(s, r, uid, method, path) || dbx_api_rename(s, r, uid, method, path) ||
+	    dbx_api_transfer(s, r, uid, method, path) || dbx_api_shares(s, r, uid, method, path))
 		return;
-	if (strcmp(path, "/user/account/keypair") == 0) {
-		if (strcmp(method, "POST") == 0)
-			keypair_set(s, r, uid);
-		else if (strcmp(method, "GET") == 0)
-			keypair_get(s, r, uid);
-		else if (strcmp(method, "DELETE") == 0)
-			keypair_delete(s, r, uid);
-		else
-			dbx_reply_error(r, 405, "method not allowed");
-		return;
-	}
-	if (dbx_api_transfer(s, r, uid, method, path) || dbx_api_keys(s, r, uid, method, path) ||
-	    dbx_api_shares(s, r, uid, method, path) ||
-	    dbx_api_nodes(s, r, uid, method, path))
-		return;
-	dbx_reply_error(r, 404, "no such endpoint: %s %.100s", method, path);
+	if (other)
+		dbx_reply_error(r, 405, "method not allowed");
+	else
+		dbx_reply_error(r, 404, "no such endpoint: %s %.100s", method, path);
 }

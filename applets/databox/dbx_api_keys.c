@@ -231,23 +231,24 @@ static void set_keys(struct dbx_server *s, struct net_http_req *r, long long uid
 	net_http_reply(r, 204, NULL, 0);
 }
 
-int dbx_api_keys(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
-		 const char *path)
+static void r_missing(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
 {
-	long long id;
-	char tail[32];
-	if (strcmp(path, "/nodes/missingFileKeys") == 0 && strcmp(method, "GET") == 0) {
-		missing_keys(s, r, uid);
-		return 1;
-	}
-	if (strcmp(path, "/nodes/files/keys") == 0 && strcmp(method, "POST") == 0) {
-		set_keys(s, r, uid);
-		return 1;
-	}
-	if (sscanf(path, "/nodes/files/%lld/%31s", &id, tail) == 2 && strcmp(tail, "user_file_key") == 0 &&
-	    strcmp(method, "GET") == 0) {
-		user_file_key(s, r, uid, id);
-		return 1;
-	}
-	return 0;
+	missing_keys(s, r, uid);
 }
+
+static void r_set(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	set_keys(s, r, uid);
+}
+
+static void r_user_file_key(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	user_file_key(s, r, uid, a->id);
+}
+
+const struct dbx_route dbx_keys_routes[] = {
+	{ "GET", "/nodes/missingFileKeys", r_missing },
+	{ "POST", "/nodes/files/keys", r_set },
+	{ "GET", "/nodes/files/{id}/user_file_key", r_user_file_key },
+};
+const size_t dbx_keys_nroutes = sizeof(dbx_keys_routes) / sizeof(dbx_keys_routes[0]);

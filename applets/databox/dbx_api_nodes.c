@@ -496,56 +496,47 @@ static void system_keypair(struct dbx_server *s, struct net_http_req *r, long lo
 		    "a system rescue key of this version exists already");
 }
 
-int dbx_api_nodes(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
-		  const char *path)
-{
-	if (strcmp(path, "/settings/keypair") == 0 && (strcmp(method, "POST") == 0 || strcmp(method, "GET") == 0)) {
-		system_keypair(s, r, uid, strcmp(method, "POST") == 0);
-		return 1;
+#define ROUTE(name, body) \
+	static void name(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a) \
+	{                                                                                                    \
+		(void)a;                                                                                     \
+		body;                                                                                        \
 	}
-	long long id;
-	char tail[32];
-	int post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;
+ROUTE(r_sys_kp_get, system_keypair(s, r, uid, 0))
+ROUTE(r_sys_kp_set, system_keypair(s, r, uid, 1))
+ROUTE(r_room_create, room_create(s, r, uid))
+ROUTE(r_folder_create, folder_create(s, r, uid))
+ROUTE(r_list, list(s, r, uid))
+ROUTE(r_room_encrypt, room_encrypt(s, r, uid, a->id))
+ROUTE(r_room_users, room_users(s, r, uid, a->id))
+ROUTE(r_room_kp_get, room_keypair(s, r, uid, a->id, 0))
+ROUTE(r_room_kp_set, room_keypair(s, r, uid, a->id, 1))
+ROUTE(r_copy, copy_move(s, r, uid, a->id, 0))
+ROUTE(r_move, copy_move(s, r, uid, a->id, 1))
+#undef ROUTE
 
-	if (strcmp(path, "/nodes/rooms") == 0 && post) {
-		room_create(s, r, uid);
-		return 1;
-	}
-	if (strcmp(path, "/nodes/folders") == 0 && post) {
-		folder_create(s, r, uid);
-		return 1;
-	}
-	if (strcmp(path, "/nodes") == 0 && strcmp(method, "GET") == 0) {
-		list(s, r, uid);
-		return 1;
-	}
-	if (sscanf(path, "/nodes/rooms/%lld/%31s", &id, tail) == 2) {
-		if (strcmp(tail, "encrypt") == 0 && put) {
-			room_encrypt(s, r, uid, id);
-			return 1;
-		}
-		if (strcmp(tail, "users") == 0 && post) {
-			room_users(s, r, uid, id);
-			return 1;
-		}
-		if (strcmp(tail, "keypair") == 0 && (post || strcmp(method, "GET") == 0)) {
-			room_keypair(s, r, uid, id, post);
-			return 1;
-		}
-	}
-	if (sscanf(path, "/nodes/files/%lld/%31s", &id, tail) == 2 && post &&
-	    (strcmp(tail, "copy_to") == 0 || strcmp(tail, "move_to") == 0)) {
-		copy_move(s, r, uid, id, tail[0] == 'm');
-		return 1;
-	}
-	if (sscanf(path, "/nodes/%lld%31s", &id, tail) == 1 && strcmp(method, "GET") == 0) {
-		long long room;
-		int enc;
-		if (dbx_node_access(s, uid, id, &room, &enc) < DBX_ROLE_READ)
-			dbx_reply_error(r, 404, "no such node (or no access)");
-		else
-			dbx_reply_json(r, 200, dbx_node_json(s, id, uid));
-		return 1;
-	}
-	return 0;
+static void r_node(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	long long room;
+	int enc;
+	if (dbx_node_access(s, uid, a->id, &room, &enc) < DBX_ROLE_READ)
+		dbx_reply_error(r, 404, "no such node (or no access)");
+	else
+		dbx_reply_json(r, 200, dbx_node_json(s, a->id, uid));
 }
+
+const struct dbx_route dbx_nodes_routes[] = {
+	{ "GET", "/settings/keypair", r_sys_kp_get },
+	{ "POST", "/settings/keypair", r_sys_kp_set },
+	{ "POST", "/nodes/rooms", r_room_create },
+	{ "POST", "/nodes/folders", r_folder_create },
+	{ "GET", "/nodes", r_list },
+	{ "PUT", "/nodes/rooms/{id}/encrypt", r_room_encrypt },
+	{ "POST", "/nodes/rooms/{id}/users", r_room_users },
+	{ "GET", "/nodes/rooms/{id}/keypair", r_room_kp_get },
+	{ "POST", "/nodes/rooms/{id}/keypair", r_room_kp_set },
+	{ "POST", "/nodes/files/{id}/copy_to", r_copy },
+	{ "POST", "/nodes/files/{id}/move_to", r_move },
+	{ "GET", "/nodes/{id}", r_node },
+};
+const size_t dbx_nodes_nroutes = sizeof(dbx_nodes_routes) / sizeof(dbx_nodes_routes[0]);

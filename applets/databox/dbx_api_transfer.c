@@ -273,16 +273,14 @@ static void complete(struct dbx_server *s, struct net_http_req *r, long long uid
 	 * a crash in between leaves an orphan blob that start-up removes. */
 	/* bytes past the last acknowledged chunk (one cut off mid-way) are not the file's */
 	int fd = open(part, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, received) < 0 || fsync(fd) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
+		goto fail;
+	if (ftruncate(fd, received) < 0 || dbx_blob_path(s, nid, blob, sizeof(blob)) < 0) {
+		close(fd);
 		goto fail;
 	}
-	close(fd);
-	if (dbx_blob_path(s, nid, blob, sizeof(blob)) < 0 || rename(part, blob) < 0)
+	if (fs_commit(fd, part, blob, 0) < 0) /* fsync, rename, fsync of both directories */
 		goto fail;
-	fs_fsync_dir(s->blob_dir);
-	fs_fsync_dir(s->upload_dir);
 	if (dbx_db_commit(s) < 0) {
 		rename(blob, part);
 		goto fail;

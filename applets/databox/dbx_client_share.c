@@ -14,6 +14,7 @@
 #include "applets/databox/dbx_client.h"
 #include "applets/databox/dbx_keys.h"
 #include "applets/databox/dbx_stream.h"
+#include "core/fs.h"
 #include "core/conf.h"
 #include "core/exitcode.h"
 #include "core/secret.h"
@@ -203,14 +204,8 @@ static int sget_sink(const uint8_t *data, size_t len, void *arg)
 		size_t n = len > g->cap ? g->cap : len;
 		if (cry_gcm_stream_update(g->gs, data, n, g->obuf) < 0)
 			return -1;
-		for (size_t w = 0; w < n;) {
-			ssize_t r = write(g->fd, g->obuf + w, n - w);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return -1;
-			w += (size_t)r;
-		}
+		if (fs_write_all(g->fd, g->obuf, n) < 0)
+			return -1;
 		data += n;
 		len -= n;
 	}

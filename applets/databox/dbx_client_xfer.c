@@ -13,6 +13,7 @@
 #include "applets/databox/dbx_client.h"
 #include "applets/databox/dbx_keys.h"
 #include "applets/databox/dbx_stream.h"
+#include "core/fs.h"
 #include "core/exitcode.h"
 #include "core/secret.h"
 #include "core/str.h"
@@ -246,14 +247,8 @@ static int dl_sink(const uint8_t *data, size_t len, void *arg)
 				return -1;
 			p = d->obuf;
 		}
-		for (size_t w = 0; w < n;) {
-			ssize_t r = write(d->fd, p + w, n - w);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return -1;
-			w += (size_t)r;
-		}
+		if (fs_write_all(d->fd, p, n) < 0)
+			return -1;
 		d->done += n;
 		data += n;
 		len -= n;

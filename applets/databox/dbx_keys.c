@@ -42,30 +42,9 @@ static uint8_t *enc_pem_to_der(const char *pem, size_t *derlen)
  * every code point fits (<= U+00FF). Caller frees with secret_free_str. */
 static char *utf8_to_latin1(const char *s)
 {
-	size_t n = strlen(s), o = 0;
-	int differs = 0;
-	char *out = malloc(n + 1);
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x80) {
-			out[o++] = (char)c;
-			i++;
-		} else if ((c == 0xC2 || c == 0xC3) && i + 1 < n &&
-			   ((unsigned char)s[i + 1] & 0xC0) == 0x80) {
-			out[o++] = (char)(((c & 0x03) << 6) | ((unsigned char)s[i + 1] & 0x3F));
-			i += 2;
-			differs = 1;
-		} else {
-			secret_wipe(out, o);
-			free(out);
-			return NULL; /* beyond Latin-1 (or not UTF-8): no second try */
-		}
-	}
-	out[o] = '\0';
-	if (!differs) {
+	size_t n = strlen(s), o;
+	char *out = utf8_to_latin1_new((const uint8_t *)s, n, &o); /* beyond Latin-1: no second try */
+	if (out && o == n) { /* ASCII only: the same bytes, no second try either */
 		secret_free_str(out);
 		return NULL;
 	}

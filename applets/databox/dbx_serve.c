@@ -18,7 +18,7 @@
 #include "net/loop.h"
 
 #define DEFAULT_CONFIG "/etc/sealbox/databox.ini"
-#define SERVE_USAGE "serve [-d] [-n] [-c FILE] [-p PIDFILE] [-v]"
+#define SERVE_USAGE "serve [-d] [-n] [-v] [-c FILE] [-p PIDFILE] [--KEY VALUE ...] | --print-config"
 
 static void on_signal(int signo, void *arg)
 {
@@ -27,37 +27,124 @@ static void on_signal(int signo, void *arg)
 	net_loop_exit(s->loop);
 }
 
-struct reload_ctx {
-	struct dbx_server *s;
-	const char *config;
-};
-
-/* SIGHUP: the settings that apply per request take effect at once (log level, token
- * lifetime, password iterations, login limits); listen, TLS files, state_dir and
- * max_chunk need a restart. A bad file keeps the running settings. */
 static void on_hup(int signo, void *arg)
 {
-	struct reload_ctx *rc = arg;
-	struct dbx_conf nc;
-	char err[512];
 	(void)signo;
-	if (dbx_conf_load(&nc, rc->config, err, sizeof(err)) < 0) {
-		log_warn("reload: %s; keeping the running configuration", err);
-		dbx_conf_free(&nc);
-		return;
-	}
-	int lvl = log_level_parse(nc.log_level);
-	if (lvl >= 0)
-		log_set_level((enum log_level)lvl);
-	rc->s->conf.token_lifetime = nc.token_lifetime;
-	rc->s->conf.password_iterations = nc.password_iterations;
-	rc->s->conf.login_max_failures = nc.login_max_failures;
-	rc->s->conf.login_lockout = nc.login_lockout;
-	dbx_conf_free(&nc);
-	log_info("reloaded %s (listen, TLS, state_dir, max_chunk, max_json and the connection limits apply "
-		 "after a restart)", rc->config);
+	daemon_reload(arg);
 }
 
+/* SIGHUP: the keys marked CONF_RELOAD in dbx_conf.c apply per request, so copying them
+ * is all (log level, token lifetime, password iterations, login limits); the others
+ * need a restart, and daemon_reload_keys says so for each one that changed. */
+static int reload(struct daemon *d, void *fresh)
+{
+	daemon_reload_keys(d, fresh);
+	log_info("reloaded %s", d->config ? d->config : "(no file)");
+	return 0;
+}
+
+static int load_hook(void *conf, const char *path, char *err, size_t errlen)
+{
+	return dbx_conf_load(conf, path, err, errlen);
+}
+
+static void conf_free_hook(void *conf)
+{
+	dbx_conf_free(conf);
+}
+
+static int check(struct daemon *d, char *err, size_t errlen)
+{
+	struct dbx_server *s = d->app;
+	char why[512];
+	if (s->conf.plain_http)
+		return 0;
+	/* the HTTPS profile: AEAD-only TLS 1.2, session tickets (docs/crypto.md) */
+	struct cry_tls_conf tc = { .server = 1, .cert_file = s->conf.tls_cert, .key_file = s->conf.tls_key,
+				   .aead_only = 1, .session_tickets = 1 };
+	if (!(s->tls = cry_tls_ctx_new(&tc, why, sizeof(why)))) {
+		str_fmt(err, errlen, "%s: %s", d->config ? d->config : "(no file)", why);
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
+static int bind_hook(struct daemon *d, char *err, size_t errlen)
+{
+	struct dbx_server *s = d->app;
+	if (dbx_db_open(s, err, errlen) < 0)
+		return EXIT_CANTCREAT;
+	if (!(s->loop = net_loop_new())) {
+		str_copy(err, "cannot create the event loop", errlen);
+		return EXIT_OSERR;
+	}
+	char why[512];
+	s->web = dbx_web_load(s->conf.web_root, why, sizeof(why));
+	if (s->web)
+		log_info("databox: web app from %s", s->conf.web_root);
+	else
+		log_warn("databox: %s; serving the API only", why);
+	long long big = s->conf.max_chunk > s->conf.max_json ? s->conf.max_chunk : s->conf.max_json;
+	s->http = net_http_new(s->loop, s->conf.listen, s->tls, (size_t)big + 65536, dbx_http_handle, s, err,
+			       errlen);
+	if (!s->http)
+		return EXIT_UNAVAILABLE;
+	struct net_http_limits lim = { (unsigned)s->conf.header_timeout, (unsigned)s->conf.max_connections,
+				       (unsigned)s->conf.max_connections_per_address };
+	net_http_set_limits(s->http, &lim);
+	net_http_set_admit(s->http, dbx_api_admit, s);
+	net_http_set_sink(s->http, dbx_upload_sink, s);
+	net_signal_add(s->loop, SIGTERM, on_signal, s);
+	net_signal_add(s->loop, SIGINT, on_signal, s);
+	net_signal_add(s->loop, SIGHUP, on_hup, d);
+	return 0;
+}
+
+static int run(struct daemon *d)
+{
+	struct dbx_server *s = d->app;
+	log_info("databox: serving %s on %s (port %d), state in %s", s->tls ? "HTTPS" : "plain HTTP",
+		 s->conf.listen, net_http_port(s->http), s->conf.state_dir);
+	net_loop_run(s->loop);
+	return EXIT_OK;
+}
+
+static void stop(struct daemon *d)
+{
+	struct dbx_server *s = d->app;
+	net_http_free(s->http);
+	dbx_web_free(s->web);
+	dbx_db_close(s);
+	if (s->loop)
+		net_loop_free(s->loop);
+	if (s->tls)
+		cry_tls_ctx_free(s->tls);
+}
+
+static const struct daemon_applet serve_daemon = {
+	.name = "databox",
+	.usage = SERVE_USAGE,
+	.default_config = DEFAULT_CONFIG,
+	.spec = &dbx_conf_spec,
+	.conf_size = sizeof(struct dbx_conf),
+	.load = load_hook,
+	.conf_free = conf_free_hook,
+	.check = check,
+	.bind = bind_hook,
+	.run = run,
+	.reload = reload,
+	.stop = stop,
+	.check_ok = "is valid",
+};
+
+int dbx_serve_main(int argc, char **argv)
+{
+	struct dbx_server s;
+	memset(&s, 0, sizeof(s));
+	return daemon_run(&serve_daemon, &s, &s.conf, argc, argv);
+}
+
+/* admin works on the server's files without the daemon: the same file, no options. */
 static int load(struct dbx_server *s, const char *config)
 {
 	char err[512];
@@ -65,96 +152,8 @@ static int load(struct dbx_server *s, const char *config)
 		fprintf(stderr, "databox: %s\n", err);
 		return -1;
 	}
-	int lvl = log_level_parse(s->conf.log_level);
-	if (lvl < 0) {
-		fprintf(stderr, "databox: %s: log_level: unknown level \"%s\"\n", config, s->conf.log_level);
-		return -1;
-	}
-	log_set_level((enum log_level)lvl);
+	log_set_level((enum log_level)s->conf.log_level);
 	return 0;
-}
-
-int dbx_serve_main(int argc, char **argv)
-{
-	struct daemon_opts o;
-	struct dbx_server s;
-	char err[512];
-	int rc = EXIT_CONFIG;
-
-	memset(&s, 0, sizeof(s));
-	daemon_parse_args(argc, argv, "databox", SERVE_USAGE, DEFAULT_CONFIG, &o);
-	if (o.verbose)
-		log_set_level(o.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	if (load(&s, o.config) < 0)
-		goto out;
-	if (!s.conf.plain_http) {
-		/* the HTTPS profile: AEAD-only TLS 1.2, session tickets (docs/crypto.md) */
-		struct cry_tls_conf tc = { .server = 1, .cert_file = s.conf.tls_cert, .key_file = s.conf.tls_key,
-					   .aead_only = 1, .session_tickets = 1 };
-		s.tls = cry_tls_ctx_new(&tc, err, sizeof(err));
-		if (!s.tls) {
-			fprintf(stderr, "databox: %s: %s\n", o.config, err);
-			goto out;
-		}
-	}
-	if (o.check_only) {
-		printf("databox: %s is valid\n", o.config);
-		rc = EXIT_OK;
-		goto out;
-	}
-	if (dbx_db_open(&s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "databox: %s\n", err);
-		rc = EXIT_CANTCREAT;
-		goto out;
-	}
-	s.loop = net_loop_new();
-	if (!s.loop) {
-		rc = EXIT_OSERR;
-		goto out;
-	}
-	s.web = dbx_web_load(s.conf.web_root, err, sizeof(err));
-	if (s.web)
-		log_info("databox: web app from %s", s.conf.web_root);
-	else
-		log_warn("databox: %s; serving the API only", err);
-	long long big = s.conf.max_chunk > s.conf.max_json ? s.conf.max_chunk : s.conf.max_json;
-	s.http = net_http_new(s.loop, s.conf.listen, s.tls, (size_t)big + 65536,
-			      dbx_http_handle, &s, err, sizeof(err));
-	if (!s.http) {
-		fprintf(stderr, "databox: %s\n", err);
-		rc = EXIT_UNAVAILABLE;
-		goto out;
-	}
-	struct net_http_limits lim = { (unsigned)s.conf.header_timeout, (unsigned)s.conf.max_connections,
-				       (unsigned)s.conf.max_connections_per_address };
-	net_http_set_limits(s.http, &lim);
-	net_http_set_admit(s.http, dbx_api_admit, &s);
-	net_http_set_sink(s.http, dbx_upload_sink, &s);
-	signal(SIGPIPE, SIG_IGN);
-	net_signal_add(s.loop, SIGTERM, on_signal, &s);
-	net_signal_add(s.loop, SIGINT, on_signal, &s);
-	struct reload_ctx hup = { &s, o.config };
-	net_signal_add(s.loop, SIGHUP, on_hup, &hup);
-	if (daemon_start(&o, "databox", NULL) < 0) {
-		rc = EXIT_OSERR;
-		goto out;
-	}
-	log_info("databox: serving %s on %s (port %d), state in %s", s.tls ? "HTTPS" : "plain HTTP",
-		 s.conf.listen, net_http_port(s.http), s.conf.state_dir);
-	net_loop_run(s.loop);
-	rc = EXIT_OK;
-	if (o.pidfile)
-		daemon_pidfile_remove(o.pidfile);
-out:
-	net_http_free(s.http);
-	dbx_web_free(s.web);
-	dbx_db_close(&s);
-	if (s.loop)
-		net_loop_free(s.loop);
-	if (s.tls)
-		cry_tls_ctx_free(s.tls);
-	dbx_conf_free(&s.conf);
-	return rc;
 }
 
 static const char admin_usage[] =

@@ -28,8 +28,9 @@ struct dbx_conf {
 	long max_connections, max_connections_per_address;
 	long login_max_failures;
 	long login_lockout;      /* seconds */
-	char *log_level;
-	char *web_root;          /* the built web app (dbx_web.c); empty = none */
+	int log_level;           /* enum log_level */
+	char *web_root;
+	char *pidfile, *user;          /* the built web app (dbx_web.c); empty = none */
 };
 
 struct dbx_server {
@@ -112,8 +113,6 @@ json_t *dbx_node_json(struct dbx_server *s, long long id, long long uid);
 
 enum { DBX_ROLE_NONE = 0, DBX_ROLE_READ = 1, DBX_ROLE_WRITE = 2, DBX_ROLE_MANAGE = 3 };
 
-int dbx_api_nodes(struct dbx_server *s, struct net_http_req *r, long long uid,
-		  const char *method, const char *path);
 /* The request's UserKeyPairContainer (halves of one known version, the private key
  * encrypted), or NULL after an error reply; the caller json_decref()s it. */
 struct dbx_keypair;
@@ -124,10 +123,30 @@ int dbx_api_members(struct dbx_server *s, struct net_http_req *r, long long uid,
 /* Renaming and deleting files and folders (dbx_api_rename.c); 1 when it answered. */
 int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid,
 		   const char *method, const char *path);
+/* ---- routes (dbx_route.c) ---- */
+struct dbx_args {              /* what a pattern's {id} and {key} segments matched */
+	long long id, id2;
+	char key[33], key2[33];
+};
+typedef void (*dbx_handler)(struct dbx_server *s, struct net_http_req *r, long long uid,
+			    const struct dbx_args *a);
+struct dbx_route {
+	const char *method;        /* "GET", "POST", "PUT", "DELETE" */
+	const char *pattern;       /* after /api/v1: "/nodes/rooms/{id}/users" */
+	dbx_handler fn;
+};
+/* 1 when pattern matches all of path (filling a). */
+int dbx_route_match(const char *pattern, const char *path, struct dbx_args *a);
+/* 1 and *out when a row matches method and path; -1 when rows match the path with other
+ * methods only (405); 0 when none matches the path. */
+int dbx_route_find(const struct dbx_route *t, size_t n, const char *method, const char *path,
+		   const struct dbx_route **out, struct dbx_args *a);
+/* The tables of the modules (logged-in routes). */
+extern const struct dbx_route dbx_nodes_routes[], dbx_keys_routes[];
+extern const size_t dbx_nodes_nroutes, dbx_keys_nroutes;
+
 int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid,
 		     const char *method, const char *path);
-int dbx_api_keys(struct dbx_server *s, struct net_http_req *r, long long uid,
-		 const char *method, const char *path);
 int dbx_api_shares(struct dbx_server *s, struct net_http_req *r, long long uid,
 		   const char *method, const char *path);
 /* Listing and cancelling shares (dbx_api_share_list.c); 1 when it answered. */

@@ -1,5 +1,5 @@
 /* dbx_stream.c - streaming file encryption in constant memory (one chunk buffer), and
- * temporary output files renamed into place only on success. */
+ * temporary output files (core/fs.h) renamed into place only on success. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,88 +16,6 @@
 #include "crypto/crypto.h"
 
 #define CHUNK (256 * 1024)
-
-int dbx_outfile_open(struct dbx_outfile *o, const char *path, unsigned mode)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-
-	o->fd = -1;
-	o->tmp[0] = '\0';
-	if (str_copy(o->path, path, sizeof(o->path)) >= sizeof(o->path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (!slash)
-		str_copy(dir, ".", sizeof(dir));
-	else if (slash == path)
-		str_copy(dir, "/", sizeof(dir));
-	else if ((size_t)(slash - path) < sizeof(dir))
-		str_copy(dir, path, (size_t)(slash - path) + 1);
-	else {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	const char *base = slash ? slash + 1 : path;
-	if (str_fmt(o->tmp, sizeof(o->tmp), "%s/.%s.XXXXXX", dir, base) < 0) {
-		o->tmp[0] = '\0';
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	o->fd = mkostemp(o->tmp, O_CLOEXEC);
-	if (o->fd < 0) {
-		o->tmp[0] = '\0';
-		return -1;
-	}
-	if (fchmod(o->fd, (mode_t)mode) < 0) {
-		int e = errno;
-		dbx_outfile_abort(o);
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
-int dbx_outfile_commit(struct dbx_outfile *o)
-{
-	char dir[4096];
-	int e;
-
-	if (fsync(o->fd) < 0 || close(o->fd) < 0) {
-		e = errno;
-		o->fd = -1;
-		dbx_outfile_abort(o);
-		errno = e;
-		return -1;
-	}
-	o->fd = -1;
-	if (rename(o->tmp, o->path) < 0) {
-		e = errno;
-		dbx_outfile_abort(o);
-		errno = e;
-		return -1;
-	}
-	o->tmp[0] = '\0';
-	str_copy(dir, o->path, sizeof(dir));
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		str_copy(dir, ".", sizeof(dir));
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	return fs_fsync_dir(dir);
-}
-
-void dbx_outfile_abort(struct dbx_outfile *o)
-{
-	if (o->fd >= 0)
-		close(o->fd);
-	o->fd = -1;
-	if (o->tmp[0])
-		unlink(o->tmp);
-	o->tmp[0] = '\0';
-}
 
 ssize_t dbx_read_full(int fd, uint8_t *p, size_t len)
 {
@@ -117,16 +35,7 @@ ssize_t dbx_read_full(int fd, uint8_t *p, size_t len)
 
 int dbx_write_full(int fd, const uint8_t *p, size_t len)
 {
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fs_write_all(fd, p, len);
 }
 
 static int run(const struct dbx_file_key *fk, int encrypt, int in_fd, int out_fd,

@@ -4,6 +4,7 @@
 #ifndef DBX_STREAM_H
 #define DBX_STREAM_H
 
+#include "core/fs.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,18 +19,23 @@ ssize_t dbx_read_full(int fd, uint8_t *p, size_t len);
 /* write() all of len bytes (EINTR retried); 0 or -1. */
 int dbx_write_full(int fd, const uint8_t *p, size_t len);
 
-/* A file being written under a temporary name in the directory of its final path. */
-struct dbx_outfile {
-	int fd;
-	char path[4096];
-	char tmp[4096];
-};
+/* A file being written under a temporary name in the directory of its final path:
+ * core/fs.h's streaming durable file (commit = fsync, rename, directory fsync). */
+#define dbx_outfile fs_out
 /* mode applies to the final file. */
-int dbx_outfile_open(struct dbx_outfile *o, const char *path, unsigned mode);
-/* fsync, rename over path, fsync the directory; closes. */
-int dbx_outfile_commit(struct dbx_outfile *o);
+static inline int dbx_outfile_open(struct fs_out *o, const char *path, unsigned mode)
+{
+	return fs_out_open(o, path, NULL, (mode_t)mode);
+}
+static inline int dbx_outfile_commit(struct fs_out *o)
+{
+	return fs_out_commit(o, 0);
+}
 /* Closes and unlinks the temporary file (safe to call twice). */
-void dbx_outfile_abort(struct dbx_outfile *o);
+static inline void dbx_outfile_abort(struct fs_out *o)
+{
+	fs_out_abort(o);
+}
 
 /* Encrypts in_fd to out_fd with fk (key and iv set; fills in fk->tag). Fails beyond
  * DBX_MAX_FILE_SIZE. Returns 0, or -1 with err. */

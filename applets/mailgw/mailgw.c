@@ -242,58 +242,93 @@ static int same_listeners(const struct mg_conf *a, const struct mg_conf *b)
 
 /* SIGHUP: policies, limits, delivery settings and the log level take effect at once.
  * Listeners, certificates, tls_ca_file and spool live in objects that running sessions
- * use, so a change there is refused (restart instead) and the old file stays active. */
-static void on_hup(int signo, void *arg)
+ * use, so a change there is refused (restart instead) and the old file stays active.
+ * The whole struct is swapped (not per key): mailgw's derived tables (CIDR lists, TLS
+ * policies, auth and recipient tables) are built by mg_conf_load from many keys. */
+static int reload(struct daemon *d, void *fresh)
 {
-	struct mg_ctx *ctx = arg;
-	struct mg_conf nc, old;
-	char err[CONF_ERR_LEN];
+	struct mg_ctx *ctx = d->app;
+	struct mg_conf *nc = fresh, old;
 
-	if (mg_conf_load(&nc, ctx->config_path, err, sizeof(err)) < 0) {
-		log_err("reload: %s: %s (keeping the running configuration)", ctx->config_path, err);
-		return;
-	}
-	int lvl = log_level_parse(nc.log_level);
-	if (lvl < 0 || !same_listeners(&ctx->conf, &nc)) {
-		log_err("reload: %s: %s; restart mailgw to apply it (keeping the running configuration)",
-			ctx->config_path, lvl < 0 ? "bad log_level" : "listeners, certificates, tls_ca_file or spool changed");
-		mg_conf_free(&nc);
-		return;
+	if (!same_listeners(&ctx->conf, nc)) {
+		log_err("reload: %s: listeners, certificates, tls_ca_file or spool changed; restart mailgw to apply "
+			"it (keeping the running configuration)", ctx->config_path);
+		return -1;
 	}
 	old = ctx->conf;
-	ctx->conf = nc;
+	ctx->conf = *nc;
+	*nc = old; /* daemon_reload frees the old one with fresh */
 	for (size_t i = 0; i < ctx->nls; i++)
 		ctx->ls[i].lc = &ctx->conf.listeners[i];
-	mg_conf_free(&old);
 	if (ctx->conf.hostname && ctx->conf.hostname[0])
 		str_copy(ctx->hostname, ctx->conf.hostname, sizeof(ctx->hostname));
-	log_set_level((enum log_level)lvl);
 	mg_runner_reconfigure(ctx);
 	mg_rcptcache_clear(ctx->rcache);   /* the sources may have changed */
 	log_info("reload: %s applied", ctx->config_path);
+	return 0;
 }
 
-static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
+static void on_hup(int signo, void *arg)
 {
-	char err[CONF_ERR_LEN], pidbuf[600];
-	int rc = EXIT_OSERR;
+	(void)signo;
+	daemon_reload(arg);
+}
+
+/* The default pidfile is SPOOL/mailgw.pid (mg_cli.c signals it). */
+static int load_hook(void *conf, const char *path, char *err, size_t errlen)
+{
+	struct mg_conf *c = conf;
+	char p[600];
+	if (mg_conf_load(c, path, err, errlen) < 0)
+		return -1;
+	if (!c->pidfile && str_fmt(p, sizeof(p), "%s/mailgw.pid", c->spool) >= 0 && !(c->pidfile = strdup(p))) {
+		str_copy(err, "out of memory", errlen);
+		return -1;
+	}
+	return 0;
+}
+
+static void conf_free_hook(void *conf)
+{
+	mg_conf_free(conf);
+}
+
+static int check(struct daemon *d, char *err, size_t errlen)
+{
+	struct mg_ctx *ctx = d->app;
+	char why[CONF_ERR_LEN];
+	ctx->config_path = d->config ? d->config : "(no file)";
+	if (prepare(ctx, why, sizeof(why)) < 0) {
+		str_fmt(err, errlen, "%s: %s", ctx->config_path, why);
+		return EXIT_CONFIG;
+	}
+	if (ctx->nls == 0)
+		log_warn("%s: no [listener NAME] section: mailgw only delivers what is queued", ctx->config_path);
+	return 0;
+}
+
+static int bind_hook(struct daemon *d, char *err, size_t errlen)
+{
+	struct mg_ctx *ctx = d->app;
+	char why[CONF_ERR_LEN];
 
 	if (mg_spool_init(ctx->conf.spool) < 0) {
-		log_err("spool %s: %s", ctx->conf.spool, strerror(errno));
+		str_fmt(err, errlen, "spool %s: %s", ctx->conf.spool, strerror(errno));
 		return EXIT_CANTCREAT;
 	}
-	if (!(ctx->loop = net_loop_new()))
+	if (!(ctx->loop = net_loop_new())) {
+		str_copy(err, "cannot create the event loop", errlen);
 		return EXIT_OSERR;
+	}
 	for (size_t i = 0; i < ctx->nls; i++) {
 		struct mg_listener *l = &ctx->ls[i];
 		enum mg_mode m = (enum mg_mode)l->lc->mode;
 		int implicit = m == MG_MODE_SMTPS || m == MG_MODE_POP3S || m == MG_MODE_IMAPS;
 		l->nl = net_listen(ctx->loop, l->lc->listen, implicit ? l->tls : NULL,
-				   m >= MG_MODE_POP3 ? mg_front_accept : mg_smtpd_accept, l, err, sizeof(err));
+				   m >= MG_MODE_POP3 ? mg_front_accept : mg_smtpd_accept, l, why, sizeof(why));
 		if (!l->nl) {
-			log_err("[listener %s] %s: %s", l->lc->name, l->lc->listen, err);
-			rc = EXIT_UNAVAILABLE;
-			goto out;
+			str_fmt(err, errlen, "[listener %s] %s: %s", l->lc->name, l->lc->listen, why);
+			return EXIT_UNAVAILABLE;
 		}
 		log_info("listening on %s (%s, port %d)", l->lc->listen, mg_mode_name(m),
 			 net_listener_port(l->nl));
@@ -306,34 +341,38 @@ static int run_daemon(struct mg_ctx *ctx, struct daemon_opts *o)
 			log_warn("auth_backend %s: its certificate is NOT verified (auth_tls_verify = no)", b->uri);
 	}
 	mg_tlsmem_load(&ctx->tlsmem, ctx->tlsmem_path, (long long)time(NULL));
-	if (!o->pidfile) {
-		if (ctx->conf.pidfile)
-			o->pidfile = ctx->conf.pidfile;
-		else if (str_fmt(pidbuf, sizeof(pidbuf), "%s/mailgw.pid", ctx->conf.spool) >= 0)
-			o->pidfile = pidbuf;
-	}
-	if (daemon_start(o, "mailgw", ctx->conf.user) < 0) {
-		rc = EXIT_OSERR;
-		goto out;
-	}
 	net_signal_add(ctx->loop, SIGTERM, on_stop, ctx);
 	net_signal_add(ctx->loop, SIGINT, on_stop, ctx);
 	net_signal_add(ctx->loop, SIGUSR1, on_control, ctx);
-	net_signal_add(ctx->loop, SIGHUP, on_hup, ctx);
-	if (mg_runner_start(ctx) < 0) {
-		log_err("cannot start the queue runner");
-		goto out;
+	net_signal_add(ctx->loop, SIGHUP, on_hup, d);
+	return 0;
+}
+
+/* After the fork and the privilege drop: the runner's commit thread starts here. */
+static int start(struct daemon *d, char *err, size_t errlen)
+{
+	if (mg_runner_start(d->app) < 0) {
+		str_copy(err, "cannot start the queue runner", errlen);
+		return EXIT_OSERR;
 	}
+	return 0;
+}
+
+static int run(struct daemon *d)
+{
+	struct mg_ctx *ctx = d->app;
 	log_info("mailgw %s started as %s, spool %s", SEALBOX_VERSION, ctx->hostname, ctx->conf.spool);
 	net_loop_run(ctx->loop);
 	mg_live_kill_all(ctx);
 	mg_runner_stop(ctx);
 	mg_commit_free(ctx);
 	mg_tlsmem_save(&ctx->tlsmem, ctx->tlsmem_path, (long long)time(NULL));
-	rc = EXIT_OK;
-out:
-	if (o->pidfile)
-		daemon_pidfile_remove(o->pidfile);
+	return EXIT_OK;
+}
+
+static void stop(struct daemon *d)
+{
+	struct mg_ctx *ctx = d->app;
 	for (size_t i = 0; i < ctx->nls; i++)
 		if (ctx->ls[i].nl) {
 			net_listener_free(ctx->ls[i].nl);
@@ -341,60 +380,39 @@ out:
 		}
 	net_loop_free(ctx->loop);
 	ctx->loop = NULL;
-	return rc;
+	ctx_free(ctx); /* the conf too; daemon_run's second free finds it zeroed */
 }
+
+static int command(struct daemon *d, int argc, char **argv)
+{
+	return mg_cli_main(&mailgw_applet, d->config, argc, argv);
+}
+
+static const struct daemon_applet mailgw_daemon = {
+	.name = "mailgw",
+	.usage = MG_USAGE,
+	.default_config = MG_DEFAULT_CONFIG,
+	.spec = &mg_conf_spec,
+	.conf_size = sizeof(struct mg_conf),
+	.load = load_hook,
+	.conf_free = conf_free_hook,
+	.command = command,
+	.check = check,
+	.bind = bind_hook,
+	.start = start,
+	.run = run,
+	.reload = reload,
+	.stop = stop,
+};
 
 static int mailgw_main(int argc, char **argv)
 {
-	struct daemon_opts o;
-	struct mg_ctx *ctx;
-	char err[CONF_ERR_LEN];
-	int idx, rc;
-
-	log_init("mailgw", 0);
-	if (argc > 1 && strcmp(argv[1], "--print-config") == 0) {
-		conf_print_sample(&mg_conf_spec, stdout);
-		return EXIT_OK;
-	}
-	/* "mailgw queue -c FILE" as well as "mailgw -c FILE queue" */
-	idx = daemon_parse_args(argc, argv, "mailgw", MG_USAGE, MG_DEFAULT_CONFIG, &o);
-	if (idx < argc)
-		return mg_cli_main(&mailgw_applet, o.config, argc - idx, argv + idx);
-
-	if (!(ctx = calloc(1, sizeof(*ctx))))
+	struct mg_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
 		return EXIT_OSERR;
-	ctx->config_path = o.config;
-	if (mg_conf_load(&ctx->conf, o.config, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mailgw: %s: %s\n", o.config, err);
-		free(ctx);
-		return EXIT_CONFIG;
-	}
-	int lvl = log_level_parse(ctx->conf.log_level);
-	if (lvl < 0) {
-		fprintf(stderr, "mailgw: %s: [mailgw] log_level: unknown level '%s'\n", o.config,
-			ctx->conf.log_level);
-		mg_conf_free(&ctx->conf);
-		free(ctx);
-		return EXIT_CONFIG;
-	}
-	log_set_level((enum log_level)lvl);
-	if (prepare(ctx, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mailgw: %s: %s\n", o.config, err);
-		ctx_free(ctx);
-		free(ctx);
-		return EXIT_CONFIG;
-	}
-	if (ctx->nls == 0)
-		log_warn("%s: no [listener NAME] section: mailgw only delivers what is queued", o.config);
-	if (o.check_only) {
-		printf("mailgw: %s: configuration ok (%zu listeners)\n", o.config, ctx->nls);
-		ctx_free(ctx);
-		free(ctx);
-		return EXIT_OK;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	rc = run_daemon(ctx, &o);
-	ctx_free(ctx);
+	/* "mailgw queue -c FILE" as well as "mailgw -c FILE queue": the options before
+	 * the command are daemon_run's, those after it mg_cli's. */
+	int rc = daemon_run(&mailgw_daemon, ctx, &ctx->conf, argc, argv);
 	free(ctx);
 	return rc;
 }

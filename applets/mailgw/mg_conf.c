@@ -8,6 +8,7 @@
 
 #include "applets/mailgw/mg_conf.h"
 #include "applets/mailgw/mg_smtp.h"
+#include "core/log.h"
 #include "core/str.h"
 
 #define K(sec, name, type, field, def, min, max, choices, help) \
@@ -23,7 +24,7 @@ static const struct conf_key keys[] = {
 	K("mailgw", "pidfile", CONF_STR, pidfile, NULL, 0, 0, NULL,
 	  "pid file (default SPOOL/mailgw.pid; the operator commands signal it)"),
 	K("mailgw", "user", CONF_STR, user, NULL, 0, 0, NULL, "drop root to this user after binding"),
-	K("mailgw", "log_level", CONF_STR, log_level, "info", 0, 0, NULL, "error|warn|info|debug"),
+	K("mailgw", "log_level", CONF_ENUM, log_level, "info", 0, 0, LOG_LEVEL_CHOICES, "how much to log (reloaded on SIGHUP)"),
 	K("mailgw", "relay_domains", CONF_LIST, relay_domains, NULL, 0, 0, NULL,
 	  "domains accepted from anyone (inbound); '.example.com' = subdomains; repeatable"),
 	K("mailgw", "relay_clients", CONF_LIST, relay_clients, "127.0.0.0/8 ::1", 0, 0, NULL,

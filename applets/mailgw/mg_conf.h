@@ -47,7 +47,7 @@ struct mg_conf {
 	int commit_sync;             /* MG_SYNC_SYNCFS | MG_SYNC_FSYNC */
 	char *pidfile;
 	char *user;
-	char *log_level;
+	int log_level;         /* enum log_level */
 	struct conf_list relay_domains;
 	struct conf_list relay_clients;
 	struct conf_list require_tls_clients;

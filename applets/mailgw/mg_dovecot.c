@@ -136,10 +136,7 @@ int mg_dovecot_line(struct mg_dovecot_rx *r, const char *line, size_t len)
 			temp = 1;
 		else if (pl > 7 && memcmp(p, "reason=", 7) == 0) {
 			char t[100];
-			size_t n = pl - 7 < sizeof(t) - 1 ? pl - 7 : sizeof(t) - 1;
-			for (size_t k = 0; k < n; k++)
-				t[k] = (p[7 + k] < 0x20 || p[7 + k] > 0x7e) ? '?' : p[7 + k];
-			t[n] = '\0';
+			str_printable(t, sizeof(t), (const char *)p + 7, pl - 7);
 			str_copy(r->why, t, sizeof(r->why));
 		}
 	}

@@ -6,18 +6,11 @@
 
 #include "applets/mailgw/mg_smtp.h"
 #include "core/buf.h"
+#include "core/str.h"
 
 void mg_sanitize(char *out, size_t cap, const char *text, size_t len)
 {
-	size_t o = 0;
-
-	if (cap == 0)
-		return;
-	for (size_t i = 0; i < len && o + 1 < cap; i++) {
-		unsigned char c = (unsigned char)text[i];
-		out[o++] = (c < 32 || c >= 127) ? '?' : (char)c;
-	}
-	out[o] = '\0';
+	str_printable(out, cap, text, len);
 }
 
 static int one_line(struct buf_writer *w, int code, char sep, const char *enh, const char *text)

@@ -15,6 +15,7 @@
 #include "applets/mailgw/mg_auth.h"
 #include "applets/mailgw/mg_authmem.h"
 #include "applets/mailgw/mg_smtpd.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "net/conn.h"
@@ -24,9 +25,7 @@
 
 static long long now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
+	return clock_ms() / 1000;
 }
 
 static struct mg_authmem_limits limits(const struct mg_conf *c)

@@ -115,16 +115,9 @@ int mg_msg_writer_open(struct mg_msg_writer *w, const char *spool, const char *i
 
 static int flush_buf(struct mg_msg_writer *w)
 {
-	size_t off = 0;
-	while (off < w->blen) {
-		ssize_t n = write(w->fd, w->buf + off, w->blen - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			w->err = errno;
-			return -1;
-		}
-		off += (size_t)n;
+	if (fs_write_all(w->fd, w->buf, w->blen) < 0) {
+		w->err = errno;
+		return -1;
 	}
 	w->blen = 0;
 	return 0;
@@ -149,15 +142,15 @@ int mg_msg_writer_write(struct mg_msg_writer *w, const void *p, size_t len)
 	return 0;
 }
 
-/* dirsync: 1 = fsync the file and msg/; 0 = the file only; -1 = neither (the caller
- * makes the whole batch durable with mg_spool_syncfs). */
-static int msg_commit(struct mg_msg_writer *w, int dirsync)
+/* flags: 0 = fsync the file and msg/; FS_NODIRSYNC = the file only; FS_NOSYNC = neither
+ * (the caller makes the whole batch durable with mg_spool_syncfs). core/fs.h. */
+static int msg_commit(struct mg_msg_writer *w, unsigned flags)
 {
-	if (w->err || w->fd < 0 || flush_buf(w) < 0 || (dirsync >= 0 && fsync(w->fd) < 0))
+	if (w->err || w->fd < 0 || flush_buf(w) < 0)
 		goto fail;
-	int rc = close(w->fd);
+	int fd = w->fd;
 	w->fd = -1;
-	if (rc < 0 || rename(w->tmp, w->path) < 0 || (dirsync > 0 && fs_fsync_dir(w->dir) < 0))
+	if (fs_commit(fd, w->tmp, w->path, flags) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -168,17 +161,17 @@ fail:
 
 int mg_msg_writer_commit(struct mg_msg_writer *w)
 {
-	return msg_commit(w, 1);
+	return msg_commit(w, 0);
 }
 
 int mg_msg_writer_commit_nodirsync(struct mg_msg_writer *w)
 {
-	return msg_commit(w, 0);
+	return msg_commit(w, FS_NODIRSYNC);
 }
 
 int mg_msg_writer_commit_nosync(struct mg_msg_writer *w)
 {
-	return msg_commit(w, -1);
+	return msg_commit(w, FS_NOSYNC);
 }
 
 /* syncfs(2): Linux waits for the writeback of every dirty inode of the file system and
@@ -208,34 +201,19 @@ int mg_spool_sync_dir(const char *spool, const char *d)
 static int env_write(const char *spool, const char *id, const void *data, size_t len, int filesync)
 {
 	char p[512], tmp[600];
-	const uint8_t *d = data;
-	int fd = -1, rc = -1;
+	struct fs_out o;
 
 	if (!mg_id_valid(id) || sub(p, sizeof(p), spool, "env", id) < 0 ||
 	    str_fmt(tmp, sizeof(tmp), "%s.tmp.%ld", p, (long)getpid()) < 0)
 		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		goto out;
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, d + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		off += (size_t)n;
+	unlink(tmp); /* a leftover of an earlier process with our pid */
+	if (fs_out_open(&o, p, tmp, 0600) < 0)
+		return -1;
+	if (fs_out_write(&o, data, len) < 0) {
+		fs_out_abort(&o);
+		return -1;
 	}
-	if (filesync && fsync(fd) < 0)
-		goto out;
-	rc = close(fd);
-	fd = -1;
-	if (rc == 0 && rename(tmp, p) < 0)
-		rc = -1;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	return fs_out_commit(&o, filesync ? FS_NODIRSYNC : FS_NOSYNC);
 }
 
 int mg_env_write_nodirsync(const char *spool, const char *id, const void *data, size_t len)

@@ -26,7 +26,7 @@ struct tun_conf {
 	char *tls_cert;
 	char *tls_key;
 	char *state_dir;
-	char *log_level;
+	int log_level;         /* enum log_level */
 	char *pidfile;
 	char *user;
 	long digits;
@@ -218,8 +218,8 @@ struct net_loop;
 struct cry_tls_ctx;
 /* Starts listeners; on error err names what failed. */
 struct tun_relay *tun_relay_new(struct net_loop *loop, struct tun_conf *conf, char *err, size_t errlen);
-/* Applies reloadable settings from a freshly loaded conf (takes ownership of it). */
-void tun_relay_reload(struct tun_relay *r, struct tun_conf *conf);
+/* SIGHUP: applies what derives from the reloadable keys, already copied into its conf. */
+void tun_relay_apply_conf(struct tun_relay *r);
 /* Ends every session (END reason=shutdown) and closes every connection. Returns how
  * long the loop should still run so the goodbyes (and earlier closes) flush. */
 unsigned long tun_relay_shutdown(struct tun_relay *r);

@@ -11,6 +11,9 @@
 
 #define K(name, type, field, def, min, max, help) \
 	{ "tunneld", name, type, offsetof(struct tun_conf, field), def, min, max, NULL, help }
+/* R: a key SIGHUP applies to the running relay (tun_relay_apply_conf) */
+#define R(name, type, field, def, min, max, help) \
+	{ "tunneld", name, (type) | CONF_RELOAD, offsetof(struct tun_conf, field), def, min, max, NULL, help }
 
 static const struct conf_key keys[] = {
 	K("listen", CONF_STR, listen, "*:4663", 0, 0, "TCP listener for frames (ADDR:PORT, *:PORT, or none)"),
@@ -21,40 +24,41 @@ static const struct conf_key keys[] = {
 	K("tls_key", CONF_STR, tls_key, NULL, 0, 0, "PEM private key for tls_cert"),
 	K("state_dir", CONF_STR, state_dir, "/var/lib/sealbox-tunneld", 0, 0,
 	  "issued session numbers and file drops live here"),
-	K("log_level", CONF_STR, log_level, "info", 0, 0, "error|warn|info|debug (reloaded on SIGHUP)"),
+	{ "tunneld", "log_level", CONF_ENUM | CONF_RELOAD, offsetof(struct tun_conf, log_level), "info", 0, 0,
+	  LOG_LEVEL_CHOICES, "how much to log (reloaded on SIGHUP)" },
 	K("pidfile", CONF_STR, pidfile, NULL, 0, 0, "write the process id here"),
 	K("user", CONF_STR, user, NULL, 0, 0, "drop root to this user after binding the ports"),
 	K("digits", CONF_INT, digits, "5", 2, 7, "decimal digits of a session number"),
-	K("low_water", CONF_INT, low_water, "10", 0, 100, "warn when fewer than this percent of numbers are left"),
-	K("max_sessions", CONF_INT, max_sessions, "2000", 1, 1000000, "live sessions at most"),
-	K("max_clients", CONF_INT, max_clients, "16", 1, 1000, "clients per session at most"),
-	K("max_frame", CONF_SIZE, max_frame, "64k", 4096, 256 * 1024, "largest frame payload accepted"),
-	K("idle_timeout", CONF_DURATION, idle_timeout, "1h", 1, 0x7fffffff,
+	R("low_water", CONF_INT, low_water, "10", 0, 100, "warn when fewer than this percent of numbers are left"),
+	R("max_sessions", CONF_INT, max_sessions, "2000", 1, 1000000, "live sessions at most"),
+	R("max_clients", CONF_INT, max_clients, "16", 1, 1000, "clients per session at most"),
+	R("max_frame", CONF_SIZE, max_frame, "64k", 4096, 256 * 1024, "largest frame payload accepted"),
+	R("idle_timeout", CONF_DURATION, idle_timeout, "1h", 1, 0x7fffffff,
 	  "a master without any client is ended after this"),
-	K("hello_timeout", CONF_DURATION, hello_timeout, "30s", 1, 3600,
+	R("hello_timeout", CONF_DURATION, hello_timeout, "30s", 1, 3600,
 	  "a connection must register, join or resume within this"),
-	K("dead_after", CONF_DURATION, dead_after, "60s", 1, 86400, "a link silent this long counts as dropped"),
-	K("resume_grace", CONF_DURATION, resume_grace, "30s", 0, 3600,
+	R("dead_after", CONF_DURATION, dead_after, "60s", 1, 86400, "a link silent this long counts as dropped"),
+	R("resume_grace", CONF_DURATION, resume_grace, "30s", 0, 3600,
 	  "a dropped participant may RESUME within this; 0 = never"),
-	K("join_rate", CONF_INT, join_rate, "30", 1, 100000, "JOIN/RESUME attempts per minute per address"),
-	K("register_rate", CONF_INT, register_rate, "10", 1, 100000,
+	R("join_rate", CONF_INT, join_rate, "30", 1, 100000, "JOIN/RESUME attempts per minute per address"),
+	R("register_rate", CONF_INT, register_rate, "10", 1, 100000,
 	  "REGISTERs per minute per address (each burns a session number for ever)"),
-	K("max_connections", CONF_INT, max_connections, "8192", 2, 1000000,
+	R("max_connections", CONF_INT, max_connections, "8192", 2, 1000000,
 	  "open connections at most; more are closed at once (raise LimitNOFILE to match)"),
-	K("max_connections_per_ip", CONF_INT, max_connections_per_ip, "64", 1, 1000000,
+	R("max_connections_per_ip", CONF_INT, max_connections_per_ip, "64", 1, 1000000,
 	  "open connections per address (IPv6: per /64) at most; more are closed at once"),
-	K("register_rate_total", CONF_INT, register_rate_total, "60", 1, 1000000,
+	R("register_rate_total", CONF_INT, register_rate_total, "60", 1, 1000000,
 	  "REGISTERs per minute from all addresses together (many IPv6 /64s each have their own register_rate)"),
-	K("unknown_rate", CONF_INT, unknown_rate, "10", 1, 100000,
+	R("unknown_rate", CONF_INT, unknown_rate, "10", 1, 100000,
 	  "attempts with an unknown number per minute per address before it is blocked"),
-	K("block_time", CONF_DURATION, block_time, "10m", 1, 86400 * 30, "how long a blocked address stays blocked"),
+	R("block_time", CONF_DURATION, block_time, "10m", 1, 86400 * 30, "how long a blocked address stays blocked"),
 	K("throttle_table", CONF_INT, throttle_table, "4096", 16, 1 << 22,
 	  "addresses tracked for throttling at most (least recently seen evicted)"),
-	K("pair_buffer", CONF_SIZE, pair_buffer, "256k", 16 * 1024, 64LL << 20,
+	R("pair_buffer", CONF_SIZE, pair_buffer, "256k", 16 * 1024, 64LL << 20,
 	  "unsent bytes queued for one receiver before its senders are paused"),
-	K("drop_quota", CONF_SIZE, drop_quota, "64M", 0, 1LL << 40, "file drop bytes per session; 0 = drop off"),
-	K("drop_max_size", CONF_SIZE, drop_max_size, "64M", 0, 1LL << 40, "largest single dropped file"),
-	K("drop_max_files", CONF_INT, drop_max_files, "64", 1, 1024, "files per session at most"),
+	R("drop_quota", CONF_SIZE, drop_quota, "64M", 0, 1LL << 40, "file drop bytes per session; 0 = drop off"),
+	R("drop_max_size", CONF_SIZE, drop_max_size, "64M", 0, 1LL << 40, "largest single dropped file"),
+	R("drop_max_files", CONF_INT, drop_max_files, "64", 1, 1024, "files per session at most"),
 #define C(name, type, field, def, min, max, help) \
 	{ "cluster", name, type, offsetof(struct tun_conf, field), def, min, max, NULL, help }
 	C("redis", CONF_STR, cl_redis, NULL, 0, 0,
@@ -89,14 +93,10 @@ int tun_conf_load(struct tun_conf *c, const char *path, char *err, size_t errlen
 		str_copy(err, "internal: bad default", errlen);
 		return -1;
 	}
-	if (path && conf_load(&tun_conf_spec, c, path, err, errlen) < 0)
+	if (conf_load(&tun_conf_spec, c, path, err, errlen) < 0) /* NULL path: the command line only */
 		return -1;
 	/* Cross-key rules; no line number to name, so name the file and the key. */
 	const char *f = path ? path : "(defaults)";
-	if (log_level_parse(c->log_level) < 0) {
-		str_fmt(err, errlen, "%s: log_level: '%s' is not error|warn|info|debug", f, c->log_level);
-		return -1;
-	}
 	if (!tun_conf_off(c->https_listen) && (!c->tls_cert || !c->tls_key)) {
 		str_fmt(err, errlen, "%s: https_listen: needs tls_cert and tls_key", f);
 		return -1;

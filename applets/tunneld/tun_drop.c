@@ -163,16 +163,9 @@ const char *tun_drop_put_data(struct tun_drop *d, struct tun_drop_put *p, const 
 		return "protocol";
 	if (len > p->size - p->got)
 		return "protocol";
-	while (len) {
-		ssize_t w = write(p->fd, b, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return "io";
-		b += w;
-		len -= (size_t)w;
-		p->got += (size_t)w;
-	}
+	if (fs_write_all(p->fd, b, len) < 0)
+		return "io";
+	p->got += len;
 	return NULL;
 }
 
@@ -187,13 +180,15 @@ const char *tun_drop_put_commit(struct tun_drop *d, struct tun_drop_put *p)
 	if (file_path(d, p->name, ".part", from, sizeof(from)) < 0 ||
 	    file_path(d, p->name, "", to, sizeof(to)) < 0)
 		goto fail;
-	if (fsync(p->fd) < 0 || close(p->fd) < 0) {
-		p->fd = -1;
+	/* the owner first: a file nobody may delete must not appear; then fsync, rename and
+	 * the directory fsync (core/fs.h), so a file reported complete survives a power cut */
+	int fd = p->fd;
+	p->fd = -1;
+	if (owner_add(d, p->name, p->owner) < 0) {
+		close(fd);
 		goto fail;
 	}
-	p->fd = -1;
-	/* the owner first: a file nobody may delete must not appear */
-	if (owner_add(d, p->name, p->owner) < 0 || rename(from, to) < 0) {
+	if (fs_commit(fd, from, to, 0) < 0) {
 		struct tun_drop_owner *o = owner_of(d, p->name);
 		if (o)
 			*o = d->own[--d->nown];

@@ -610,47 +610,12 @@ fail:
 	return NULL;
 }
 
-void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
+/* SIGHUP: the keys marked CONF_RELOAD are already in r->conf (core/daemon.c copied
+ * them); what derives from them is set here. */
+void tun_relay_apply_conf(struct tun_relay *r)
 {
-	struct tun_conf *o = r->conf;
-	static const char *const fixed[] = { "listen", "https_listen", "http_listen", "tls_cert", "tls_key",
-					     "state_dir", "digits", "user", "pidfile" };
-	const char *ov[] = { o->listen, o->https_listen, o->http_listen, o->tls_cert, o->tls_key, o->state_dir,
-			     NULL, o->user, o->pidfile };
-	const char *nv[] = { n->listen, n->https_listen, n->http_listen, n->tls_cert, n->tls_key, n->state_dir,
-			     NULL, n->user, n->pidfile };
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		int differ = i == 6 ? o->digits != n->digits
-				    : ((ov[i] == NULL) != (nv[i] == NULL) || (ov[i] && strcmp(ov[i], nv[i]) != 0));
-		if (differ)
-			log_warn("reload: %s changed; it takes effect after a restart", fixed[i]);
-	}
-	log_set_level((enum log_level)log_level_parse(n->log_level));
-	free(o->log_level);
-	o->log_level = n->log_level;
-	n->log_level = NULL;
-#define TAKE(f) o->f = n->f
-	TAKE(low_water);
-	TAKE(max_sessions);
-	TAKE(max_clients);
-	TAKE(max_frame);
-	TAKE(idle_timeout);
-	TAKE(hello_timeout);
-	TAKE(dead_after);
-	TAKE(resume_grace);
-	TAKE(join_rate);
-	TAKE(register_rate);
-	TAKE(max_connections);
-	TAKE(max_connections_per_ip);
-	TAKE(register_rate_total);
-	TAKE(unknown_rate);
-	TAKE(block_time);
-	TAKE(pair_buffer);
-	TAKE(drop_quota);
-	TAKE(drop_max_size);
-	TAKE(drop_max_files);
-#undef TAKE
-	if (!r->cl)
+	const struct tun_conf *o = r->conf;
+	if (!r->cl) /* a fleet relay counts the fleet's numbers (tun_cluster.c) */
 		r->numbers.low_water = (unsigned)o->low_water;
 	tun_throttle_set_limits(&r->thr, o->join_rate, o->unknown_rate, o->block_time);
 	r->thr.register_rate = o->register_rate;
@@ -660,8 +625,6 @@ void tun_relay_reload(struct tun_relay *r, struct tun_conf *n)
 			net_conn_set_read_limit(c->nc, (size_t)o->max_frame + TFRAME_HDR_LEN + 16384);
 			net_conn_set_write_low(c->nc, (size_t)o->pair_buffer / 2);
 		}
-	tun_conf_free(n);
-	free(n);
 	log_info("configuration reloaded");
 }
 

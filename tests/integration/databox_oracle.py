@@ -13,21 +13,8 @@ import sys
 import tempfile
 
 SEALBOX = os.environ["SEALBOX"]
-failures = 0
-
-
-def ok(name):
-    print("ok - " + name)
-
-
-def fail(name, why=""):
-    global failures
-    failures += 1
-    print("not ok - " + name + (": " + why if why else ""))
-
-
-def check(name, cond, why=""):
-    (ok if cond else lambda n: fail(n, why))(name)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_test import ok, fail, check, failed  # noqa: E402
 
 
 try:
@@ -405,4 +392,4 @@ try:
     main()
 finally:
     shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failures else 0)
+sys.exit(1 if failed() else 0)

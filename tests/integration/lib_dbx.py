@@ -12,31 +12,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_vwtest import free_port, wait_port  # noqa: E402,F401  (loopback ports, shared with the viewer's tests)
+from lib_test import ok, fail, check, skip, failed, free_port, wait_port  # noqa: E402,F401
+import lib_test  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
 TOP = os.environ.get("TOP", os.path.join(os.path.dirname(__file__), "..", ".."))
 CERTS = os.path.join(TOP, "build", "test-certs")
 T = tempfile.mkdtemp(prefix="sealbox-dbxtest.")
 procs = []
-failures = 0
-
-
-def ok(name):
-    print("ok - " + name, flush=True)
-
-
-def fail(name, why=""):
-    global failures
-    failures += 1
-    print("not ok - " + name + (": " + why if why else ""), flush=True)
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        fail(name, why)
 
 
 def p(n):
@@ -44,13 +27,8 @@ def p(n):
 
 
 def wait_for(cond, secs=20, step=0.1):
-    """Polls cond() until it is true or secs pass; returns its last value."""
-    end = time.time() + secs
-    while True:
-        v = cond()
-        if v or time.time() > end:
-            return v
-        time.sleep(step)
+    """lib_test.wait_for with databox's longer default."""
+    return lib_test.wait_for(cond, secs, step)
 
 
 def crypto(*args, pw=None):
@@ -182,4 +160,4 @@ def run(main):
                 pr.kill()
                 pr.wait()
         shutil.rmtree(T, ignore_errors=True)
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if failed() else 0)

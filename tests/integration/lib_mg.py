@@ -11,11 +11,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_test import ok, fail, check, skip, failed, free_port, wait_port, wait_for  # noqa: E402,F401
+
 TOP = os.environ.get("TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SEALBOX = os.environ.get("SEALBOX") or os.path.join(TOP, "sealbox")
 PY = "/usr/bin/python3"
 _procs = []
-failures = 0
 TMP = tempfile.mkdtemp(prefix="sealbox-mg.")
 
 
@@ -28,25 +30,6 @@ def _cleanup():
 
 
 atexit.register(_cleanup)
-
-
-def ok(name):
-    print("ok - " + name, flush=True)
-
-
-def fail(name, why=""):
-    global failures
-    failures += 1
-    print("not ok - " + name + ((": " + why) if why else ""), flush=True)
-
-
-def check(name, cond, why=""):
-    (ok if cond else (lambda n: fail(n, why)))(name)
-    return cond
-
-
-def skip(name, why):
-    print("skip - %s: %s" % (name, why), flush=True)
 
 
 _daemons = []
@@ -63,7 +46,7 @@ def done():
         if "AddressSanitizer" in t or "LeakSanitizer" in t or "runtime error:" in t:
             i = max(t.find("Sanitizer"), t.find("runtime error:"))
             fail("no sanitizer report in the %s daemon's log" % m.name, t[max(0, i - 200):i + 1500])
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if failed() else 0)
 
 
 def certs():
@@ -80,40 +63,11 @@ def read_text(path):
         return ""
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, secs=10, host="127.0.0.1"):
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            socket.create_connection((host, port), timeout=0.3).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 def bg(args, log=None, **kw):
     out = open(log, "ab") if log else subprocess.DEVNULL
     p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, **kw)
     _procs.append(p)
     return p
-
-
-def wait_for(fn, secs=10, step=0.1):
-    end = time.time() + secs
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    return fn()
 
 
 class Mailgw:
