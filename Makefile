@@ -90,6 +90,12 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 OPT := -O2 -g -ffunction-sections -fdata-sections
+# Static builds are the router images: sealbox's own code at -Os (65 KB less for the
+# router set). Its hot paths are wolfSSL's assembly and the kernel's copies, which the
+# flag does not touch; development builds keep -O2 for the relay benchmarks.
+ifeq ($(STATIC),1)
+OPT := -Os -g -ffunction-sections -fdata-sections
+endif
 ifeq ($(SAN),1)
 OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif

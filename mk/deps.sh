@@ -164,11 +164,18 @@ common="--enable-static --disable-shared --disable-examples --disable-crypttests
 --enable-keygen --enable-aesgcm --enable-aesgcm-stream --enable-aesctr --enable-pwdbased
 --enable-hkdf --enable-curve25519 --enable-ecc --enable-rsapss --enable-opensslextra
 --enable-harden --disable-sha3 --disable-dsa"
-# SP maths for RSA 2048/3072/4096 and P-256 only: --enable-sp=yes adds P-384 and P-521
-# with precomputed tables of 344 KB and 700 KB. P-384 (e.g. Let's Encrypt's ECDSA
-# intermediates) is still verified, by the generic sp_int code: slower, but it is one
-# verification per handshake with such a peer, never the hot path (X25519/P-256 are).
-sp="--enable-sp=2048,3072,4096,256"
+# SP maths (the per-size code with its tables and unrolled assembly) for RSA-2048 only:
+# the private-key size on every hot path (the test and default certificates, viewer's
+# per-join key, hitc's peers) and FFDHE-2048. Everything else goes through the generic
+# sp_int code (with its x86-64/aarch64 inline assembly), which is constant-time too:
+# - P-256: SP's fixed-base table alone is 154 KB. TLS 1.3 key exchange is X25519 (its
+#   own assembly; crypto/tls.c offers it as the first key share), so P-256 is one ECDSA
+#   verification or an ECDHE with a peer that has no X25519, about 1 ms each;
+# - RSA-3072/4096 (about 170 KB of SP code): public-key operations (certificate
+#   verification, databox's wrapping for a member's RSA-4096 key) are cheap in sp_int;
+#   the private ones (a databox client's unlock) happen once per command, not per request;
+# - P-384/P-521 were already left out (tables of 344 KB and 700 KB).
+sp="--enable-sp=2048"
 case "$arch" in
 x86_64-*) tuned="--enable-aesni --enable-intelasm $sp --enable-sp-asm" ;;
 aarch64-*) tuned="--enable-armasm $sp --enable-sp-asm" ;;
