@@ -29,6 +29,7 @@
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_direct.h"
 #include "applets/viewer/vw_drop.h"
+#include "applets/viewer/vw_files.h"
 #include "applets/viewer/vw_msg.h"
 #include "applets/viewer/vw_rtx.h"
 
@@ -384,7 +385,7 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 				return EXIT_DATAERR;
 			}
 			if (ftruncate(c->out_fd, (off_t)c->size) < 0 || fsync(c->out_fd) < 0 ||
-			    rename(c->out_tmp, c->out_path) < 0) {
+			    rename(c->out_tmp, c->out_path) < 0 || vw_fsync_parent(c->out_path) < 0) {
 				fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
 				return EXIT_CANTCREAT;
 			}

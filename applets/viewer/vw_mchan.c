@@ -561,6 +561,8 @@ static void put_finish(struct vw_master *m, struct vw_chan *ch, const struct vw_
 		why = "cannot write";
 	else if (renameat(ch->dirfd, ch->tmpname, ch->dirfd, ch->finalname) < 0)
 		why = errno_text(errno);
+	else if (fsync(ch->dirfd) < 0) /* the new name itself must survive a power cut */
+		why = "cannot write";
 	if (!why)
 		ch->tmpname[0] = '\0';
 	send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, why ? 65 : 0, 0, why, why ? strlen(why) : 0);
