@@ -210,6 +210,15 @@ int net_child_fd(const struct net_child *c, int which)
 	return which >= 0 && which < 3 ? c->fd[which] : -1;
 }
 
+int net_child_take_fd(struct net_child *c, int which)
+{
+	int fd = net_child_fd(c, which);
+
+	if (fd >= 0)
+		c->fd[which] = -1;
+	return fd;
+}
+
 void net_child_close_fd(struct net_child *c, int which)
 {
 	if (which >= 0 && which < 3 && c->fd[which] >= 0) {

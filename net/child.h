@@ -35,6 +35,8 @@ enum { NET_CHILD_STDIN = 0, NET_CHILD_STDOUT = 1, NET_CHILD_STDERR = 2 };
  * there (a pty has no separate stderr: its stdin and stdout are two descriptors of the
  * terminal's master side, so each can be closed on its own). */
 int net_child_fd(const struct net_child *c, int which);
+/* Hands our end to the caller, who closes it from then on; -1 when there is none. */
+int net_child_take_fd(struct net_child *c, int which);
 /* Closes our end (stdin: the child sees EOF). Free a net_watch on it first. */
 void net_child_close_fd(struct net_child *c, int which);
 pid_t net_child_pid(const struct net_child *c);

@@ -1,10 +1,10 @@
-/* fuzz_http_head.c - the HTTP response-head parser behind net_stream_dial_proxy (a
+/* fuzz_http_head.c - the HTTP response-head parser behind the viewer's relay upgrade (a
  * proxy's answer to CONNECT is untrusted input). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/stream.h"
+#include "net/http_head.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

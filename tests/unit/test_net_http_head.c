@@ -1,5 +1,5 @@
-/* test_net_stream.c - the response-head parser behind net_stream_dial_proxy, the choice
- * among proxy challenges, and a plain stream over a socketpair. */
+/* test_net_http_head.c - the response-head parser behind the viewer's relay upgrade
+ * (net/http_head.h), and the choice among proxy challenges. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "net/http_auth.h"
-#include "net/stream.h"
+#include "net/http_head.h"
 #include "unit.h"
 
 static int parse(const char *s, struct net_http_head *h)
@@ -103,53 +103,5 @@ static void challenge_order(void)
 	CHECK(!net_http_challenge_better(&none, &none));
 }
 
-static void plain_stream(void)
-{
-	int sv[2];
-	struct net_stream *s;
-	char buf[16];
-	int fd;
-
-	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	s = net_stream_new(sv[0]);
-	CHECK(s != NULL);
-	if (!s)
-		return;
-	CHECK_EQ(net_stream_is_tls(s), 0);
-	CHECK_EQ(net_stream_read(s, buf, sizeof(buf)), -1);
-	CHECK_EQ(errno, EAGAIN);
-	CHECK_EQ(net_stream_pending(s), 0);
-	CHECK_EQ(net_stream_write(s, "ping", 4), 4);
-	CHECK_EQ(net_stream_want_write(s), 0);
-	CHECK_EQ(read(sv[1], buf, sizeof(buf)), 4);
-	CHECK_EQ(write(sv[1], "HTTP/1.1 101 Switching\r\n\r\nframe", 31), 31);
-	CHECK_EQ(net_stream_http_exchange(s, "GET / HTTP/1.1\r\n\r\n", 1000, buf, sizeof(buf)), -1); /* head too long for buf */
-	fd = net_stream_detach(s);
-	CHECK_EQ(fd, sv[0]);
-	s = net_stream_new(fd);
-	CHECK_EQ(write(sv[1], "HTTP/1.1 101 Switching\r\n\r\nframe", 31), 31);
-	{
-		char head[256];
-		char rest[64];
-		ssize_t n;
-		/* the earlier answer's tail is still queued: read it away first */
-		while ((n = net_stream_read(s, rest, 1)) == 1 && rest[0] != 'e')
-			;
-		CHECK_EQ(net_stream_http_exchange(s, "GET / HTTP/1.1\r\n\r\n", 1000, head, sizeof(head)), 101);
-		CHECK_STR(head, "HTTP/1.1 101 Switching\r\n\r\n");
-		n = net_stream_read(s, rest, sizeof(rest)); /* nothing after the head was consumed */
-		CHECK_EQ(n, 5);
-		CHECK_MEM(rest, "frame", 5);
-	}
-	{
-		char sink[256]; /* what we sent: unread data would turn the close into a reset */
-		while (recv(sv[1], sink, sizeof(sink), MSG_DONTWAIT) > 0)
-			;
-	}
-	close(sv[1]);
-	CHECK_EQ(net_stream_read(s, buf, sizeof(buf)), 0);
-	net_stream_free(s);
-}
-
-UNIT_SUITE(net_stream, UNIT_TEST(head_basic), UNIT_TEST(head_407), UNIT_TEST(head_bad),
-	   UNIT_TEST(challenge_order), UNIT_TEST(plain_stream));
+UNIT_SUITE(net_http_head, UNIT_TEST(head_basic), UNIT_TEST(head_407), UNIT_TEST(head_bad),
+	   UNIT_TEST(challenge_order));
