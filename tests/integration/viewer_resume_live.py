@@ -78,8 +78,8 @@ def main():
     os.mkdir(os.path.join(tmp, "state"))
     ini = os.path.join(tmp, "tunneld.ini")
     with open(ini, "w") as f:
-        f.write("[tunneld]\nlisten = 127.0.0.1:%d\nstate_dir = %s/state\n" % (rport, tmp))
-    procs.append(subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", ini], stderr=subprocess.DEVNULL))
+        f.write("[tunneld]\nlisten = 127.0.0.1:%d\nstate_dir = %s/state\njoin_rate = 1000\n" % (rport, tmp))
+    procs.append(subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", ini], stderr=open(os.path.join(tmp, "relay.log"), "w")))
     ok(wait_port(rport), "tunneld listens")
     # the tarpit: connections complete in its backlog, nothing ever answers
     tarpit = socket.socket()
@@ -94,6 +94,7 @@ def main():
     fwd = start_fwd(mport, rport)
 
     env = dict(os.environ, SEALBOX_VIEWER_KEEPALIVE="1", SEALBOX_VIEWER_GRACE="60", SHELL="/bin/sh")
+    cenv = dict(os.environ, SHELL="/bin/sh")  # the clients keep the default keepalive
     merr = os.path.join(tmp, "m.err")
     m = subprocess.Popen([SEALBOX, "viewer-master", "--server", "127.0.0.1:%d" % mport,
                           "--http-port", str(hport), "--lan-listen", "127.0.0.1:0",
@@ -108,14 +109,14 @@ def main():
     lport = free_port()
     ferr = os.path.join(tmp, "f.err")
     procs.append(subprocess.Popen([SEALBOX, "viewer-client", "--server", relay, session, "forward",
-                                   "%d:echo" % lport], stdin=subprocess.DEVNULL, stderr=open(ferr, "w"), env=env))
+                                   "%d:echo" % lport], stdin=subprocess.DEVNULL, stderr=open(ferr, "w"), env=cenv))
     ok(wait_text(ferr, r"approved; path direct ") is not None, "the forward's client goes direct")
     ok(wait_port(lport), "the forward listens")
 
     # a shell over the direct path, on a real pty
     pid, pfd = pty.fork()
     if pid == 0:
-        os.execve(SEALBOX, [SEALBOX, "viewer-client", "--server", relay, session, "shell"], env)
+        os.execve(SEALBOX, [SEALBOX, "viewer-client", "--server", relay, session, "shell"], cenv)
     buf = [b""]
 
     def read_pty(timeout):
