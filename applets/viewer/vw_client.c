@@ -760,7 +760,9 @@ static int c_build(void *arg, struct pollfd *pf, int max, int *timeout)
 	if (c->drop && vw_drop_wants_out(c->drop) && vw_conn_room(&c->relay) >= VW_FRAME_MAX)
 		busy = 1;
 	R.busy = busy;
-	if (vw_conn_pending(&c->relay) || (c->data == &c->direct && vw_conn_pending(&c->direct)))
+	/* bytes to take, or frames queued that the round hands to the connection */
+	if (vw_conn_pending(&c->relay) || vw_conn_want_write(&c->relay) ||
+	    (c->data == &c->direct && (vw_conn_pending(&c->direct) || vw_conn_want_write(&c->direct))))
 		busy = 1;
 	R.nf = nf;
 	*timeout = busy || stop_flag || winch_flag ? 0 : vw_rtx_poll_ms(&c->rtx, 1000);

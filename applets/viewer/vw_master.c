@@ -603,10 +603,12 @@ static int m_build(void *arg, struct pollfd *pf, int max, int *timeout)
 	R.dbase = n;
 	R.dn = vw_mdirect_pollfds(m, pf + n, max - n);
 	n += R.dn;
-	if (vw_conn_pending(&m->relay))
+	/* bytes to take, or frames queued that the round hands to the connection */
+	if (vw_conn_pending(&m->relay) || vw_conn_want_write(&m->relay))
 		busy = 1;
 	for (int i = 0; i < VW_MAX_PEERS; i++)
-		if (m->peers[i].state != PEER_FREE && m->peers[i].direct && vw_conn_pending(m->peers[i].direct))
+		if (m->peers[i].state != PEER_FREE && m->peers[i].direct &&
+		    (vw_conn_pending(m->peers[i].direct) || vw_conn_want_write(m->peers[i].direct)))
 			busy = 1;
 	*timeout = busy == 1 || m->quit || stop_flag ? 0 : vw_rtx_poll_ms(&m->rtx, 1000);
 	return n;
