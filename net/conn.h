@@ -115,6 +115,11 @@ struct net_listener *net_listen(struct net_loop *l, const char *addr, struct cry
 int net_listener_port(const struct net_listener *ls);
 void net_listener_free(struct net_listener *ls);
 
+/* Takes fd, a connected stream socket made elsewhere (made non-blocking here), as a
+ * connection on l: the viewer's direct LAN link once it proved its key. NULL when out of
+ * memory (fd is closed then). */
+struct net_conn *net_conn_adopt(struct net_loop *l, int fd);
+
 /* ---- connecting ---- */
 /* Resolves host (numeric, or a name through the loop's asynchronous resolver), tries each
  * address in turn within timeout_ms, then fires NET_EV_CONNECTED or NET_EV_ERROR/TIMEOUT

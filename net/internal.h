@@ -5,6 +5,7 @@
 struct event_base;
 struct evdns_base;
 struct net_sig;
+struct net_child;
 
 /* Every connection, listener, timer and MX request made on a loop is on the loop's
  * list from birth to free, so net_loop_free can free whatever the application left
@@ -20,6 +21,8 @@ struct net_loop {
 	struct evdns_base *dns;   /* made on first name lookup */
 	struct net_sig *sigs;
 	struct net_owned *owned;
+	struct net_child *children; /* child.c: running children, reaped on SIGCHLD */
+	int child_sig;              /* child.c: the SIGCHLD handler is in place */
 };
 
 struct evdns_base *net_loop_dns(struct net_loop *l);

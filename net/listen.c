@@ -112,6 +112,23 @@ static void accept_cb(struct evconnlistener *el, evutil_socket_t fd, struct sock
 	ls->cb(c, ls->arg);
 }
 
+struct net_conn *net_conn_adopt(struct net_loop *l, int fd)
+{
+	struct net_conn *c = net_conn_alloc_(l);
+	struct bufferevent *bev = NULL;
+
+	if (c && evutil_make_socket_nonblocking(fd) == 0)
+		bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		evutil_closesocket(fd);
+		if (c)
+			net_conn_free(c);
+		return NULL;
+	}
+	net_conn_attach_(c, bev);
+	return c;
+}
+
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_listener *ls = arg;

@@ -22,6 +22,13 @@ struct net_watch {
 	void *arg;
 };
 
+static void arm_ready(struct net_watch *w)
+{
+	static const struct timeval zero = { 0, 0 };
+
+	event_add(w->ready, &zero);
+}
+
 static void fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_watch *w = arg;
@@ -31,9 +38,12 @@ static void fire(evutil_socket_t fd, short what, void *arg)
 	if (w->always) {
 		bits = w->want;
 		/* Ready again next pass, until the owner says otherwise: as level-triggered
-		 * as a pollable fd, and one pass at a time so other events still run. */
+		 * as a pollable fd, and one pass at a time so other events still run (a
+		 * zero timeout, not event_active: an event activated from its own callback
+		 * runs again in the same pass, and a callback that leaves the fd for later
+		 * would spin there forever, starving every timer). */
 		if (bits)
-			event_active(w->ready, EV_TIMEOUT, 0);
+			arm_ready(w);
 	} else {
 		bits = (what & EV_READ ? NET_WATCH_READ : 0) | (what & EV_WRITE ? NET_WATCH_WRITE : 0);
 	}
@@ -78,7 +88,7 @@ static int apply(struct net_watch *w)
 {
 	if (w->always) {
 		if (w->want)
-			event_active(w->ready, EV_TIMEOUT, 0);
+			arm_ready(w);
 		else
 			event_del(w->ready);
 		return 0;

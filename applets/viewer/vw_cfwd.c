@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/tframe.h"
 #include "applets/viewer/vw_cfwd.h"
+#include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_rtx.h"
 #include "applets/viewer/vw_msg.h"
@@ -72,8 +73,7 @@ struct vw_cfwd *vw_cfwd_new(int lport, const char *name, char *err, size_t errle
 
 static void stream_free(struct stream *s)
 {
-	if (s->fd >= 0)
-		close(s->fd);
+	vw_loop_close(&s->fd); /* its watch first (vw_loop.h) */
 	free(s->pend);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -86,7 +86,7 @@ void vw_cfwd_free(struct vw_cfwd *f)
 	for (int i = 0; i < MAX_STREAMS; i++)
 		if (f->s[i].used)
 			stream_free(&f->s[i]);
-	close(f->lfd);
+	vw_loop_close(&f->lfd);
 	free(f);
 }
 

@@ -23,12 +23,15 @@
 #include "crypto/crypto.h"
 #include "crypto/rsa.h"
 #include "crypto/rsa_bg.h"
+#include "net/loop.h"
 #include "applets/viewer/vw_cfwd.h"
 #include "applets/viewer/vw_conf.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_direct.h"
 #include "applets/viewer/vw_drop.h"
+#include "applets/viewer/vw_files.h"
+#include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_msg.h"
 #include "applets/viewer/vw_rtx.h"
 
@@ -59,6 +62,8 @@ struct client {
 	struct vw_conn direct; /* the direct LAN link to the master, when it worked */
 	struct vw_conn *data;  /* where sealed traffic with the master goes: relay or direct */
 	char lan[256];         /* the master's direct addresses (JOINED lan=) */
+	struct vw_dtry *dtry;  /* the direct attempt under way, or NULL */
+	int async_rc;          /* >= 0: a callback ended the command with this */
 	char dpath[100];       /* "direct IP:PORT" while data goes there (path: the relay's) */
 	int no_lan;
 	struct cry_rsa_job *keyjob; /* the key pair being made while we connect and join */
@@ -384,7 +389,7 @@ static int on_chan_msg(struct client *c, const struct vw_msg *m)
 				return EXIT_DATAERR;
 			}
 			if (ftruncate(c->out_fd, (off_t)c->size) < 0 || fsync(c->out_fd) < 0 ||
-			    rename(c->out_tmp, c->out_path) < 0) {
+			    rename(c->out_tmp, c->out_path) < 0 || vw_fsync_parent(c->out_path) < 0) {
 				fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
 				return EXIT_CANTCREAT;
 			}
@@ -487,21 +492,45 @@ static int on_key(struct client *c, const uint8_t *pl, size_t len)
 	return -1;
 }
 
-/* After approval (only an approved client is let in directly): the master's LAN
- * addresses, briefly; the data path moves there when one proves to hold our direct key. */
-static void try_direct(struct client *c)
+/* Approved, and the direct attempt (if any) is over: the command starts. */
+static int approved_go(struct client *c)
 {
-	char chosen[80];
+	fprintf(stderr, "viewer-client: approved; path %s\n", c->data == &c->direct ? c->dpath : c->path);
+	return start_command(c);
+}
 
-	if (!c->lan[0] || c->no_lan)
-		return;
-	if (vw_direct_try(&c->direct, c->lan, c->link.direct, (uint32_t)strtoul(c->session, NULL, 10),
-			  c->relay.my_id, &c->relay.seq, 1000, chosen, sizeof(chosen)) == 0) {
+static void direct_done(void *arg, struct net_conn *nc, const char *chosen)
+{
+	struct client *c = arg;
+	char err[128];
+	int rc;
+
+	c->dtry = NULL;
+	memset(&c->direct, 0, sizeof(c->direct));
+	if (nc && vw_conn_attach(&c->direct, nc, NULL, err, sizeof(err)) == 0) {
+		c->direct.my_id = c->relay.my_id;
+		c->direct.seqp = &c->relay.seq; /* one nonce counter for both links */
 		c->data = &c->direct;
 		/* its frames are kept and acked like the relay's, so a break loses nothing */
 		vw_rtx_set_direct(&c->rtx, TF_ID_MASTER, &c->direct);
 		snprintf(c->dpath, sizeof(c->dpath), "direct %s", chosen);
 	}
+	rc = approved_go(c);
+	if (rc >= 0)
+		c->async_rc = rc;
+	vw_loop_kick();
+}
+
+/* After approval (only an approved client is let in directly): the master's LAN
+ * addresses, briefly, on the loop (the relay link goes on meanwhile); the data path
+ * moves there when one proves to hold our direct key. Then the command starts. */
+static int try_direct(struct client *c)
+{
+	if (!c->lan[0] || c->no_lan)
+		return approved_go(c);
+	c->dtry = vw_direct_try_start(c->lan, c->link.direct, (uint32_t)strtoul(c->session, NULL, 10),
+				      c->relay.my_id, 1000, direct_done, c);
+	return c->dtry ? -1 : approved_go(c);
 }
 
 /* vw_rtx gave up the direct link (broken, silent, or the master went back to the
@@ -516,6 +545,7 @@ static void direct_closed(void *arg, uint16_t peer, const char *why)
 		return;
 	fprintf(stderr, "viewer-client: direct link lost (%s); path %s%s\n", why, c->path,
 		vw_rtx_live(&c->rtx) ? "" : " (resuming)");
+	vw_conn_drop_socket(&c->direct); /* not flushed: it is broken or silent */
 	vw_conn_close(&c->direct);
 	c->data = &c->relay;
 }
@@ -553,9 +583,7 @@ static int on_sealed(struct client *c, const struct tframe_hdr *h, const uint8_t
 		c->perms = m.b;
 		snprintf(c->exposed, sizeof(c->exposed), "%.*s", (int)(m.len - (size_t)gl),
 			 (const char *)m.data + gl);
-		try_direct(c);
-		fprintf(stderr, "viewer-client: approved; path %s\n", c->data == &c->direct ? c->dpath : c->path);
-		rc = start_command(c);
+		rc = try_direct(c);
 	} else if (m.type == VW_M_REFUSE) {
 		fprintf(stderr, "viewer-client: the master refused the join: %.*s\n", (int)m.len, (const char *)m.data);
 		rc = EXIT_NOPERM;
@@ -704,10 +732,127 @@ static int on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t 
 	}
 }
 
+/* One round on the loop (vw_loop.h): what to wait for... */
+static struct {
+	int nf;    /* entries in the set (3 + the forwards') */
+	int busy;  /* the source is ready without waiting (a file to put) */
+	int rc;    /* >= 0: the command's result, the loop ends */
+	int lost;  /* the relay link is gone for good */
+} R;
+
+static int c_build(void *arg, struct pollfd *pf, int max, int *timeout)
+{
+	struct client *c = arg;
+	int busy = 0, nf = 3;
+
+	pf[0] = (struct pollfd){ -1, 0, 0 }; /* the relay link: a net_conn, it kicks */
+	pf[1] = (struct pollfd){ -1, POLLIN, 0 };
+	pf[2] = (struct pollfd){ -1, 0, 0 }; /* the direct link: a net_conn too */
+	if (c->fwd)
+		nf += vw_cfwd_pollfds(c->fwd, c->data, pf + 3, max - 3);
+	if (c->state == C_RUNNING && c->opened && c->in_fd >= 0 && !c->sent_eof && c->credit > 0 &&
+	    vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
+		if (c->kind == VW_K_PUT)
+			busy = 1;
+		else
+			pf[1].fd = c->in_fd;
+	}
+	if (c->drop && vw_drop_wants_out(c->drop) && vw_conn_room(&c->relay) >= VW_FRAME_MAX)
+		busy = 1;
+	R.busy = busy;
+	/* bytes to take, or frames queued that the round hands to the connection */
+	if (vw_conn_pending(&c->relay) || vw_conn_want_write(&c->relay) ||
+	    (c->data == &c->direct && (vw_conn_pending(&c->direct) || vw_conn_want_write(&c->direct))))
+		busy = 1;
+	R.nf = nf;
+	*timeout = busy || stop_flag || winch_flag ? 0 : vw_rtx_poll_ms(&c->rtx, 1000);
+	return nf;
+}
+
+/* ...and what became ready. 1 ends the loop. */
+static int c_handle(void *arg, struct pollfd *pf, int n)
+{
+	struct client *c = arg;
+	int rc = -1;
+
+	(void)n;
+	if (c->async_rc >= 0) {
+		R.rc = c->async_rc;
+		return 1;
+	}
+	if (stop_flag)
+		return 1;
+	if (vw_conn_pending(&c->relay)) {
+		struct tframe_hdr h;
+		const uint8_t *raw, *pl;
+		size_t had = c->relay.in_len;
+		int r = 0;
+		if (vw_conn_on_readable(&c->relay) < 0) {
+			if (vw_rtx_lost(&c->rtx, c->relay.err) < 0)
+				return R.lost = 1;
+		} else {
+			if (c->relay.in_len > had)
+				vw_rtx_heard(&c->rtx);
+			while (rc < 0 && vw_conn_up(&c->relay) && (r = vw_conn_frame(&c->relay, &h, &raw, &pl)) == 1) {
+				rc = on_frame(c, &h, raw, pl, 0);
+				vw_conn_consume(&c->relay);
+			}
+			if (rc < 0 && r < 0 && vw_rtx_lost(&c->rtx, c->relay.err) < 0)
+				return R.lost = 1;
+		}
+	}
+	/* (a relay frame may have ended the direct link meanwhile: the master went back) */
+	if (rc < 0 && c->data == &c->direct && !c->direct.dead && vw_conn_pending(&c->direct)) {
+		struct tframe_hdr h;
+		const uint8_t *raw, *pl;
+		int r = 0;
+		if (vw_conn_on_readable(&c->direct) < 0)
+			vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, c->direct.err);
+		while (rc < 0 && (r = vw_conn_frame(&c->direct, &h, &raw, &pl)) == 1) {
+			if (h.source != TF_ID_MASTER || h.target != c->relay.my_id ||
+			    (h.type != TF_DATA && h.type != TF_PING && h.type != TF_PONG)) {
+				r = -1;
+				break;
+			}
+			rc = on_frame(c, &h, raw, pl, 1);
+			vw_conn_consume(&c->direct);
+		}
+		if (r < 0)
+			vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, "bad frame on the direct link");
+	}
+	if (rc < 0)
+		pump_source(c, R.busy || (pf[1].revents & (POLLIN | POLLHUP)));
+	if (rc < 0 && c->drop)
+		rc = vw_drop_pump(c->drop, &c->relay);
+	if (rc < 0 && c->fwd)
+		vw_cfwd_pump(c->fwd, c->data, &c->link.c2m, pf + 3, R.nf - 3);
+	if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
+		winch_flag = 0;
+		send_msg(c, VW_M_RESIZE, 0, term_size(), 0, NULL, 0);
+	}
+	if (rc < 0 && vw_rtx_tick(&c->rtx, &c->ro, c->path, sizeof(c->path)) < 0) {
+		fprintf(stderr, "viewer-client: relay link lost; cannot resume: %s\n", c->rtx.why);
+		R.rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
+		return 1;
+	}
+	if (vw_conn_up(&c->relay) && vw_conn_flush(&c->relay) < 0 && vw_rtx_lost(&c->rtx, c->relay.err) < 0)
+		return R.lost = 1;
+	/* a broken direct link falls back to the relay after a moment (vw_rtx_tick): a
+	 * kick closes it at once too, and the relay's PEER_LEFT then says so first */
+	if (c->data == &c->direct && !c->direct.dead && vw_conn_flush(&c->direct) < 0)
+		vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, c->direct.err);
+	if (rc >= 0) {
+		R.rc = rc;
+		return 1;
+	}
+	return stop_flag;
+}
+
 static int run(struct client *c)
 {
 	char err[1024], ctl[64]; /* err: every fallback step's reason */
-	int rc = -1;
+	const struct vw_round round = { c_build, c_handle, c };
+	int rc;
 
 	if (vw_conn_open_relay(&c->relay, &c->ro, c->path, sizeof(c->path), err, sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-client: %s\n", err);
@@ -719,100 +864,18 @@ static int run(struct client *c)
 	c->rtx.direct_closed = direct_closed;
 	c->rtx.cb_arg = c;
 	vw_rtx_peer_add(&c->rtx, TF_ID_MASTER);
-	while (rc < 0 && !stop_flag) {
-		struct pollfd pf[3 + 80] = {
-			{ c->relay.fd, (short)(POLLIN | (vw_conn_want_write(&c->relay) ? POLLOUT : 0)), 0 },
-			{ -1, POLLIN, 0 },
-			{ c->data == &c->direct && !c->direct.dead ? c->direct.fd : -1,
-			  (short)(POLLIN | (c->direct.out_len > c->direct.out_off ? POLLOUT : 0)), 0 },
-		};
-		int busy = 0, nf = 3;
-		if (c->fwd)
-			nf += vw_cfwd_pollfds(c->fwd, c->data, pf + 3, 80);
-		if (c->state == C_RUNNING && c->opened && c->in_fd >= 0 && !c->sent_eof && c->credit > 0 &&
-		    vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
-			if (c->kind == VW_K_PUT)
-				busy = 1;
-			else
-				pf[1].fd = c->in_fd;
-		}
-		if (c->drop && vw_drop_wants_out(c->drop) && vw_conn_room(&c->relay) >= VW_FRAME_MAX)
-			busy = 1;
-		/* bytes waiting inside TLS do not make the socket readable */
-		if (vw_conn_pending(&c->relay) || (c->data == &c->direct && vw_conn_pending(&c->direct)))
-			busy = 1;
-		if (poll(pf, (nfds_t)nf, busy ? 0 : vw_rtx_poll_ms(&c->rtx, 1000)) < 0 &&
-		    errno != EINTR)
-			break;
-		if (pf[0].fd >= 0 && ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->relay))) {
-			struct tframe_hdr h;
-			const uint8_t *raw, *pl;
-			size_t had = c->relay.in_len;
-			int r = 0;
-			if (vw_conn_on_readable(&c->relay) < 0) {
-				if (vw_rtx_lost(&c->rtx, c->relay.err) < 0)
-					break;
-			} else {
-				if (c->relay.in_len > had)
-					vw_rtx_heard(&c->rtx);
-				while (rc < 0 && c->relay.fd >= 0 && (r = vw_conn_frame(&c->relay, &h, &raw, &pl)) == 1) {
-					rc = on_frame(c, &h, raw, pl, 0);
-					vw_conn_consume(&c->relay);
-				}
-				if (rc < 0 && r < 0 && vw_rtx_lost(&c->rtx, c->relay.err) < 0)
-					break;
-			}
-		}
-		/* (a relay frame may have ended the direct link meanwhile: the master went back) */
-		if (rc < 0 && pf[2].fd >= 0 && c->data == &c->direct &&
-		    ((pf[2].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&c->direct))) {
-			struct tframe_hdr h;
-			const uint8_t *raw, *pl;
-			int r = 0;
-			if (vw_conn_on_readable(&c->direct) < 0)
-				vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, c->direct.err);
-			while (rc < 0 && (r = vw_conn_frame(&c->direct, &h, &raw, &pl)) == 1) {
-				if (h.source != TF_ID_MASTER || h.target != c->relay.my_id ||
-				    (h.type != TF_DATA && h.type != TF_PING && h.type != TF_PONG)) {
-					r = -1;
-					break;
-				}
-				rc = on_frame(c, &h, raw, pl, 1);
-				vw_conn_consume(&c->direct);
-			}
-			if (r < 0)
-				vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, "bad frame on the direct link");
-		}
-		if (rc < 0)
-			pump_source(c, busy || (pf[1].revents & (POLLIN | POLLHUP)));
-		if (rc < 0 && c->drop)
-			rc = vw_drop_pump(c->drop, &c->relay);
-		if (rc < 0 && c->fwd)
-			vw_cfwd_pump(c->fwd, c->data, &c->link.c2m, pf + 3, nf - 3);
-		if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
-			winch_flag = 0;
-			send_msg(c, VW_M_RESIZE, 0, term_size(), 0, NULL, 0);
-		}
-		if (rc < 0 && vw_rtx_tick(&c->rtx, &c->ro, c->path, sizeof(c->path)) < 0) {
-			fprintf(stderr, "viewer-client: relay link lost; cannot resume: %s\n", c->rtx.why);
-			rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
-			break;
-		}
-		if (c->relay.fd >= 0 && vw_conn_flush(&c->relay) < 0 && vw_rtx_lost(&c->rtx, c->relay.err) < 0)
-			break;
-		/* a broken direct link falls back to the relay after a moment (vw_rtx_tick): a
-		 * kick closes it at once too, and the relay's PEER_LEFT then says so first */
-		if (c->data == &c->direct && !c->direct.dead && vw_conn_flush(&c->direct) < 0)
-			vw_rtx_direct_broken(&c->rtx, TF_ID_MASTER, c->direct.err);
-	}
-	if (rc < 0 && stop_flag) {
+	R.rc = -1;
+	R.lost = 0;
+	vw_loop_run(&round);
+	rc = R.rc;
+	if (rc < 0 && stop_flag && !R.lost) {
 		/* Ctrl-C is how a forward ends; anything else was interrupted */
 		rc = c->kind == VW_K_FORWARD ? EXIT_OK : 130;
 	} else if (rc < 0) {
 		fprintf(stderr, "viewer-client: connection lost: %s\n", c->relay.err[0] ? c->relay.err : "error");
 		rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
 	}
-	if (!c->relay.dead && c->relay.fd >= 0 && vw_rtx_live(&c->rtx)) {
+	if (!c->relay.dead && vw_conn_up(&c->relay) && vw_rtx_live(&c->rtx)) {
 		/* leave explicitly: a bare close looks like a dropped link to the relay, which
 		 * would keep our slot for its resume grace period */
 		vw_conn_send_ctl(&c->relay, TF_END, TF_ID_RELAY, "");
@@ -825,7 +888,16 @@ static int run(struct client *c)
 	}
 	vw_conn_close(&c->relay);
 	vw_rtx_free(&c->rtx);
+	vw_direct_try_cancel(c->dtry);
+	c->dtry = NULL;
 	return rc;
+}
+
+static void on_loop_signal(int signo, void *arg)
+{
+	(void)arg;
+	on_signal(signo);
+	vw_loop_kick();
 }
 
 static int viewer_client_main(int argc, char **argv)
@@ -843,7 +915,7 @@ static int viewer_client_main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.in_fd = c.out_fd = -1;
 	c.data = &c.relay;
-	c.direct.fd = -1;
+	c.async_rc = -1;
 	vw_relay_opts_init(&c.ro);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		int r = vw_relay_opt(&c.ro, argc, argv, &i);
@@ -908,6 +980,12 @@ static int viewer_client_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGWINCH, &sa, NULL);
+	if (!vw_loop_net() || net_signal_add(vw_loop_net(), SIGINT, on_loop_signal, NULL) < 0 ||
+	    net_signal_add(vw_loop_net(), SIGTERM, on_loop_signal, NULL) < 0 ||
+	    net_signal_add(vw_loop_net(), SIGWINCH, on_loop_signal, NULL) < 0) {
+		fprintf(stderr, "viewer-client: cannot make the event loop\n");
+		return EXIT_SOFTWARE;
+	}
 	/* a fresh key pair per join: nothing to steal from disk, nothing to reuse; made on
 	 * a thread while we connect and join, since it is needed only after JOINED */
 	c.keyjob = cry_rsa_generate_start(2048);
@@ -934,5 +1012,6 @@ static int viewer_client_main(int argc, char **argv)
 	cry_rsa_free(c.priv);
 	free(c.spki);
 	vw_relay_opts_free(&c.ro);
+	vw_loop_free();
 	return rc;
 }

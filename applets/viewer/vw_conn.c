@@ -1,173 +1,154 @@
-/* vw_conn.c - framed non-blocking links for the viewer's poll loops, over net/stream.h;
- * and the relay's paths: TCP, HTTPS, HTTP. */
+/* vw_conn.c - framed links for the viewer over net_conns on its loop (vw_loop.h); the
+ * relay's paths are vw_dial.c's. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_dial.h"
+#include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_msg.h"
-#include "core/log.h"
 #include "applets/viewer/vw_rtx.h"
 #include "crypto/crypto.h"
 #include "crypto/tls.h"
 #include "net/conn.h"
-#include "net/proxy.h"
-#include "net/stream.h"
 
 #define IN_CAP (TFRAME_HDR_LEN + VW_FRAME_MAX)
 
-static int conn_setup(struct vw_conn *c, struct net_stream *st, char *err, size_t errlen)
+static void on_bytes(struct net_conn *nc, void *arg)
 {
-	c->st = st;
-	c->fd = net_stream_fd(st);
-	c->in = malloc(IN_CAP);
-	c->out = malloc(VW_OUT_CAP);
+	(void)nc;
+	(void)arg;
+	vw_loop_kick();
+}
+
+static void on_event(struct net_conn *nc, enum net_event ev, void *arg)
+{
+	struct vw_conn *c = arg;
+
+	if (ev == NET_EV_EOF || ev == NET_EV_ERROR || ev == NET_EV_TIMEOUT) {
+		if (!c->eof)
+			snprintf(c->err, sizeof(c->err), "%s", ev == NET_EV_EOF ? "connection closed by peer"
+								  : net_conn_error(nc));
+		c->eof = 1;
+	}
+	vw_loop_kick();
+}
+
+static const struct net_conn_cbs conn_cbs = { on_bytes, on_bytes, on_event };
+
+int vw_conn_attach(struct vw_conn *c, struct net_conn *nc, struct cry_tls_ctx *tls, char *err,
+		   size_t errlen)
+{
+	c->nc = nc;
+	c->tls = tls;
+	c->eof = 0;
+	c->dead = 0;
+	c->err[0] = '\0';
+	if (!c->in)
+		c->in = malloc(IN_CAP);
+	if (!c->out)
+		c->out = malloc(VW_OUT_CAP);
 	if (!c->in || !c->out) {
 		snprintf(err, errlen, "out of memory");
 		vw_conn_close(c);
 		return -1;
 	}
+	net_conn_set_cbs(nc, &conn_cbs, c);
+	vw_loop_kick(); /* bytes may be buffered already (behind the Upgrade's answer) */
 	return 0;
+}
+
+int vw_conn_up(const struct vw_conn *c)
+{
+	return c->nc != NULL;
 }
 
 int vw_conn_adopt(struct vw_conn *c, int fd, char *err, size_t errlen)
 {
-	struct net_stream *st = net_stream_new(fd);
+	struct net_loop *l = vw_loop_net();
+	struct net_conn *nc = l ? net_conn_adopt(l, fd) : NULL;
 
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	if (!st) {
+	if (!nc) {
+		if (!l)
+			close(fd);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	return conn_setup(c, st, err, errlen);
+	return vw_conn_attach(c, nc, NULL, err, errlen);
 }
 
-int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen)
+struct open_wait {
+	struct net_conn *nc;
+	struct cry_tls_ctx *tls;
+	char *path, *err;
+	size_t pathlen, errlen;
+	int done;
+};
+
+static void opened(void *arg, struct net_conn *nc, struct cry_tls_ctx *tls, const char *path,
+		   const char *err)
 {
-	char host[256];
-	int port;
-	struct net_stream *st;
+	struct open_wait *w = arg;
 
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	if (net_split_hostport(hostport, host, sizeof(host), &port, 0) < 0 || port <= 0) {
-		snprintf(err, errlen, "bad address %s (want HOST:PORT)", hostport);
-		return -1;
-	}
-	if (!(st = net_stream_dial(host, port, timeout_ms, err, errlen)))
-		return -1;
-	return conn_setup(c, st, err, errlen);
-}
-
-/* The relay's HTTP Upgrade on an open stream (plain or TLS): 0, or -1 with err. */
-static int upgrade(struct net_stream *st, const char *host, int port, char *err, size_t errlen)
-{
-	char req[600], head[4096];
-	int status;
-
-	snprintf(req, sizeof(req),
-		 strchr(host, ':') ? "GET /sealbox-tunnel HTTP/1.1\r\nHost: [%s]:%d\r\nUpgrade: sealbox-tunnel\r\n"
-				     "Connection: Upgrade\r\n\r\n"
-				   : "GET /sealbox-tunnel HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: sealbox-tunnel\r\n"
-				     "Connection: Upgrade\r\n\r\n", host, port);
-	status = net_stream_http_exchange(st, req, 5000, head, sizeof(head));
-	if (status == 101)
-		return 0;
-	if (status < 0)
-		snprintf(err, errlen, "no upgrade answer (%s)", net_stream_error(st));
+	w->nc = nc;
+	w->tls = tls;
+	if (nc)
+		snprintf(w->path, w->pathlen, "%s", path);
 	else
-		snprintf(err, errlen, "refused the upgrade: %.*s", (int)strcspn(head, "\r\n"), head);
-	return -1;
+		snprintf(w->err, w->errlen, "%s", err);
+	w->done = 1;
 }
 
-/* One fallback step: the relay's HTTPS (tls 1) or HTTP (tls 0) port on host, through the
- * proxy the configuration (else the environment) names for it, or direct. */
-static int open_web(struct vw_conn *c, const struct vw_relay_opts *o, const char *host, int port,
-		    int tls, char *path, size_t pathlen, char *err, size_t errlen)
+static int open_done(void *arg)
 {
-	struct net_proxy px;
-	struct net_stream *st = NULL;
-	char e[300], via[300] = "";
-	const char *which = "";
-	int r;
-
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	/* HTTPS: https_proxy; plain HTTP: http_proxy, else https_proxy (often the only one set) */
-	r = net_proxy_select(&o->proxy, host, tls, &px, &which);
-	if (r < 0) {
-		snprintf(err, errlen, "%s %s:%d: malformed %s", tls ? "HTTPS" : "HTTP", host, port, which);
-		return -1;
-	}
-	if (r == 1) {
-		st = net_stream_dial_proxy(&px, host, port, 5000, e, sizeof(e));
-		snprintf(via, sizeof(via), " via proxy %s:%d", px.host, px.port);
-		net_proxy_clear(&px);
-		if (!st) { /* e names the proxy */
-			via[0] = '\0';
-			goto fail;
-		}
-	} else if (!(st = net_stream_dial(host, port, 5000, e, sizeof(e)))) {
-		goto fail;
-	}
-	if (tls) {
-		struct cry_tls_conf conf;
-		struct cry_tls_ctx *ctx;
-		memset(&conf, 0, sizeof(conf));
-		conf.ca_file = o->ca_file;
-		conf.verify = o->insecure ? CRY_VERIFY_NONE : CRY_VERIFY_PEER;
-		/* the stream owns ctx from start_tls on */
-		if (!(ctx = cry_tls_ctx_new(&conf, e, sizeof(e))) ||
-		    net_stream_start_tls(st, ctx, host, 5000, e, sizeof(e)) < 0)
-			goto fail;
-	}
-	if (upgrade(st, host, port, e, sizeof(e)) < 0)
-		goto fail;
-	snprintf(path, pathlen, "relay-%s %s:%d%s%s", tls ? "https" : "http", host, port, via,
-		 tls && o->insecure ? " (certificate not checked)" : "");
-	return conn_setup(c, st, err, errlen);
-fail:
-	net_stream_free(st);
-	snprintf(err, errlen, "%s %s:%d%s: %s", tls ? "HTTPS" : "HTTP", host, port, via, e);
-	return -1;
+	return ((struct open_wait *)arg)->done;
 }
 
 int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, char *path,
 		       size_t pathlen, char *err, size_t errlen)
 {
-	char host[256], e1[300], e2[400] = "", e3[400] = "";
-	int port;
+	struct open_wait w = { NULL, NULL, path, err, pathlen, errlen, 0 };
+	struct vw_dial *d;
 
-	if (net_split_hostport(o->server, host, sizeof(host), &port, 0) < 0 || port <= 0) {
-		snprintf(err, errlen, "bad address %s (want HOST:PORT)", o->server);
+	memset(c, 0, sizeof(*c));
+	if (!(d = vw_dial_start(o, opened, &w, err, errlen)))
+		return -1;
+	/* every step has its own timeout; this bound is only a backstop */
+	if (vw_loop_wait(open_done, &w, 60000) < 0) {
+		vw_dial_cancel(d);
+		snprintf(err, errlen, "cannot reach the relay: no answer in 60 s");
 		return -1;
 	}
-	if (vw_conn_open(c, o->server, 3000, e1, sizeof(e1)) == 0) {
-		snprintf(path, pathlen, "relay-tcp %s", o->server);
-		return 0;
+	if (!w.nc)
+		return -1;
+	return vw_conn_attach(c, w.nc, w.tls, err, errlen);
+}
+
+static void drop_nc(struct vw_conn *c, int flush)
+{
+	if (c->nc) {
+		if (flush)
+			net_conn_close(c->nc);
+		else
+			net_conn_free(c->nc);
 	}
-	if (o->https_port) {
-		if (o->insecure)
-			log_warn("--relay-insecure: the relay's HTTPS certificate is not checked (the SAS still protects the session end to end)");
-		if (open_web(c, o, host, o->https_port, 1, path, pathlen, e2, sizeof(e2)) == 0)
-			return 0;
-	}
-	if (o->http_port && open_web(c, o, host, o->http_port, 0, path, pathlen, e3, sizeof(e3)) == 0)
-		return 0;
-	snprintf(err, errlen, "cannot reach the relay: TCP: %s%s%s%s%s", e1, e2[0] ? "; " : "", e2,
-		 e3[0] ? "; " : "", e3);
-	return -1;
+	c->nc = NULL;
+	if (c->tls)
+		cry_tls_ctx_free(c->tls); /* after the connection: its session is released */
+	c->tls = NULL;
+	c->eof = 0;
 }
 
 void vw_conn_close(struct vw_conn *c)
 {
-	net_stream_free(c->st);
-	c->st = NULL;
-	c->fd = -1;
+	if (c->nc && !c->dead && !c->eof)
+		vw_conn_flush(c);
+	drop_nc(c, 1);
 	if (c->in)
 		cry_wipe(c->in, IN_CAP);
 	free(c->in);
@@ -177,7 +158,8 @@ void vw_conn_close(struct vw_conn *c)
 
 size_t vw_conn_room(const struct vw_conn *c)
 {
-	size_t used = c->out_len - c->out_off;
+	/* what waits here and what the connection has not written yet, together */
+	size_t used = c->out_len - c->out_off + (c->nc ? net_conn_output_len(c->nc) : 0);
 	return used >= VW_OUT_CAP ? 0 : VW_OUT_CAP - used;
 }
 
@@ -284,31 +266,30 @@ static int die(struct vw_conn *c, const char *why)
 
 int vw_conn_on_readable(struct vw_conn *c)
 {
-	ssize_t n;
+	size_t n;
 
-	if (c->dead)
+	if (c->dead || !c->nc)
 		return -1;
-	/* as much as fits: several small frames per read; the input never holds more
-	 * than one maximal frame, so a peer cannot make it grow */
+	/* as much as fits: several small frames at once; the input never holds more than
+	 * one maximal frame, so a peer cannot make it grow (the connection stops reading
+	 * at its read limit meanwhile) */
 	if (c->in_len >= IN_CAP)
 		return 0;
-	n = net_stream_read(c->st, c->in + c->in_len, IN_CAP - c->in_len);
-	if (n == 0)
-		return die(c, "connection closed by peer");
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : die(c, net_stream_error(c->st));
-	c->in_len += (size_t)n;
+	n = net_conn_read(c->nc, c->in + c->in_len, IN_CAP - c->in_len);
+	c->in_len += n;
+	if (!n && c->eof && !net_conn_input_len(c->nc))
+		return die(c, c->err[0] ? c->err : "connection closed by peer");
 	return 0;
 }
 
 int vw_conn_pending(const struct vw_conn *c)
 {
-	return c->st && !c->dead && c->in_len < IN_CAP && net_stream_pending(c->st);
+	return c->nc && !c->dead && c->in_len < IN_CAP && (c->eof || net_conn_input_len(c->nc) > 0);
 }
 
 int vw_conn_want_write(const struct vw_conn *c)
 {
-	return c->st && (c->out_len > c->out_off || net_stream_want_write(c->st));
+	return c->nc && c->out_len > c->out_off;
 }
 
 int vw_conn_frame(struct vw_conn *c, struct tframe_hdr *h, const uint8_t **raw,
@@ -347,29 +328,28 @@ int vw_conn_flush(struct vw_conn *c)
 {
 	if (c->dead)
 		return -1;
-	while (c->out_off < c->out_len) {
-		ssize_t n = net_stream_write(c->st, c->out + c->out_off, c->out_len - c->out_off);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return 0;
-			return die(c, net_stream_error(c->st));
-		}
-		c->out_off += (size_t)n;
-	}
+	if (!c->nc)
+		return 0;
+	if (c->out_len > c->out_off &&
+	    net_conn_write(c->nc, c->out + c->out_off, c->out_len - c->out_off) < 0)
+		return die(c, c->eof && c->err[0] ? c->err : net_conn_error(c->nc));
 	c->out_off = c->out_len = 0;
-	return net_stream_flush(c->st) < 0 ? die(c, net_stream_error(c->st)) : 0;
+	return 0;
+}
+
+static int written(void *arg)
+{
+	struct vw_conn *c = arg;
+	return !c->nc || c->eof || net_conn_output_len(c->nc) == 0;
 }
 
 int vw_conn_flush_all(struct vw_conn *c, int ms)
 {
-	while (!c->dead && vw_conn_want_write(c)) {
-		struct pollfd p = { c->fd, POLLOUT, 0 };
-		if (poll(&p, 1, ms) != 1)
-			return -1;
-		if (vw_conn_flush(c) < 0)
-			return -1;
-	}
-	return c->dead ? -1 : 0;
+	if (vw_conn_flush(c) < 0)
+		return -1;
+	if (!vw_loop_busy() && vw_loop_wait(written, c, ms) < 0)
+		return -1;
+	return c->dead || c->eof ? -1 : 0;
 }
 
 /* Appends already built frame bytes (a resend from vw_rtx): no new seq. */
@@ -389,9 +369,7 @@ int vw_conn_queue_raw(struct vw_conn *c, const uint8_t *p, size_t len)
  * is dropped. vw_conn_close frees everything later. */
 void vw_conn_drop_socket(struct vw_conn *c)
 {
-	net_stream_free(c->st); /* the socket, and TLS state if any */
-	c->st = NULL;
-	c->fd = -1;
+	drop_nc(c, 0); /* the socket, and TLS state if any */
 	c->in_len = 0;
 	c->out_off = c->out_len = 0;
 	c->dead = 0;

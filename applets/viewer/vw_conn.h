@@ -1,11 +1,11 @@
-/* vw_conn.h - one framed, non-blocking connection to the relay (TCP, or TLS/HTTP through
- * a proxy: net/stream.h) or to a direct peer: bounded input (one frame at a time) and
- * bounded output, driven by the caller's poll loop. Producers ask vw_conn_room before
- * making more data, so nothing grows without bound.
+/* vw_conn.h - one framed link to the relay (TCP, or TLS/HTTP through a proxy:
+ * vw_dial.h) or to a direct peer, over a net_conn on the viewer's loop (vw_loop.h):
+ * bounded input (one frame at a time) and bounded output. Producers ask vw_conn_room
+ * before making more data, so nothing grows without bound.
  *
- * A poll loop asks for POLLIN always and POLLOUT when vw_conn_want_write; it calls
- * vw_conn_on_readable when poll says readable OR vw_conn_pending (bytes decrypted or
- * buffered inside TLS do not make the socket readable: poll with timeout 0 then). */
+ * The connection's bytes and events kick a round (vw_loop_kick); a round calls
+ * vw_conn_on_readable while vw_conn_pending says bytes (or the end) wait, takes the
+ * frames, and vw_conn_flush hands what it queued to the connection. */
 #ifndef VW_CONN_H
 #define VW_CONN_H
 
@@ -21,13 +21,15 @@
 
 struct vw_key;
 struct vw_msg;
-struct net_stream;
+struct net_conn;
+struct cry_tls_ctx;
 struct vw_rtx;
 struct vw_conf;
 
 struct vw_conn {
-	int fd;             /* the socket, for poll; -1 when closed */
-	struct net_stream *st;
+	struct net_conn *nc; /* the connection; NULL when closed */
+	struct cry_tls_ctx *tls; /* its TLS context (an HTTPS path), freed after it */
+	int eof;            /* the connection ended (EOF or error): die once input is used */
 	uint16_t my_id;
 	uint32_t seq;       /* last seq sent */
 	uint32_t *seqp;     /* NULL, or the counter shared with the sender's other link (a direct
@@ -43,11 +45,16 @@ struct vw_conn {
 	struct vw_rtx *rtx; /* a resumable relay link: acks and kept frames (vw_rtx.h), else NULL */
 };
 
-/* Connects (blocking, with a timeout) to "host:port". Returns 0 or -1 with err set. */
-int vw_conn_open(struct vw_conn *c, const char *hostport, int timeout_ms, char *err, size_t errlen);
+/* Flushes what is queued (in the background, bounded) and closes; frees the buffers. */
 void vw_conn_close(struct vw_conn *c);
 /* Wraps an already connected socket (a direct path). */
 int vw_conn_adopt(struct vw_conn *c, int fd, char *err, size_t errlen);
+/* Puts an open connection (from vw_dial) under c, keeping c's buffers and fields if it
+ * had them (a relay link being resumed); c owns nc and tls from here on. */
+int vw_conn_attach(struct vw_conn *c, struct net_conn *nc, struct cry_tls_ctx *tls, char *err,
+		   size_t errlen);
+/* 1 while a connection is under c. */
+int vw_conn_up(const struct vw_conn *c);
 /* How to reach the relay (options shared by viewer-master and viewer-client; set by
  * vw_relay_opt and vw_relay_opts_load in vw_conf.c). */
 struct vw_relay_opts {
@@ -63,12 +70,10 @@ struct vw_relay_opts {
 	struct vw_conf *cf;   /* the file's values, owned */
 };
 #define VW_RELAY_OPTS_USAGE "[--https-port N] [--http-port N] [--relay-ca FILE] [--relay-insecure] [-c FILE]"
-/* Connects to the relay, fastest path first: TCP to server; then its HTTPS port (TLS,
- * certificate checked, through the proxy in https_proxy unless no_proxy matches); then
- * its HTTP port (through http_proxy, else https_proxy, or direct). Proxy settings come
- * from o->proxy (the configuration file), else the environment. Both proxy paths
- * answer Basic and Digest. Writes the path taken ("relay-tcp H:P", "relay-https H:P via
- * proxy H:P", ...) into path; on failure err lists why each step failed. */
+/* Connects to the relay (vw_dial.h: TCP, then HTTPS, then HTTP; proxy settings from
+ * o->proxy, else the environment), running the loop until it is done: for the first
+ * connection, before vw_loop_run. Writes the path taken ("relay-tcp H:P", "relay-https
+ * H:P via proxy H:P", ...) into path; on failure err lists why each step failed. */
 int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, char *path,
 		       size_t pathlen, char *err, size_t errlen);
 /* Bytes the output can still take. */
@@ -83,15 +88,17 @@ int vw_conn_send_plain(struct vw_conn *c, uint16_t target, const uint8_t *p, siz
 /* Encodes m, seals it with key and queues it. */
 int vw_conn_send_msg(struct vw_conn *c, const struct vw_key *key, uint16_t target,
 		     const struct vw_msg *m);
-/* Socket I/O when poll says so (or vw_conn_pending): 0, or -1 when the connection died
- * (c->err says why). */
+/* Takes what the connection received into the frame buffer: 0, or -1 when the
+ * connection died and everything it brought was used (c->err says why). */
 int vw_conn_on_readable(struct vw_conn *c);
-/* 1 when vw_conn_on_readable has bytes to get without the socket being readable. */
+/* 1 when vw_conn_on_readable has something to do (bytes, or the end). */
 int vw_conn_pending(const struct vw_conn *c);
-/* 1 when output waits (frames queued, or ciphertext the socket has not taken yet). */
+/* 1 when frames are queued that vw_conn_flush has not handed over yet. */
 int vw_conn_want_write(const struct vw_conn *c);
 int vw_conn_flush(struct vw_conn *c);
-/* Blocks (up to ms) until everything queued is written. */
+/* Hands everything over; outside a round (vw_loop_busy 0) also runs the loop until the
+ * connection wrote it all, up to ms. Inside a round the connection writes it on its
+ * own, and vw_conn_close still flushes. */
 int vw_conn_flush_all(struct vw_conn *c, int ms);
 /* 1 and the frame when a whole one is buffered; 0 when not yet; -1 malformed. The
  * frame stays valid until vw_conn_consume. */
@@ -100,6 +107,7 @@ int vw_conn_frame(struct vw_conn *c, struct tframe_hdr *h, const uint8_t **raw,
 void vw_conn_consume(struct vw_conn *c);
 /* Appends already built frames (a resend: no new seq). -1 when they do not fit. */
 int vw_conn_queue_raw(struct vw_conn *c, const uint8_t *p, size_t len);
-/* Closes the transport, keeps the buffers and fields (a relay link being resumed). */
+/* Drops the connection (nothing flushed), keeps the buffers and fields (a relay link
+ * being resumed). */
 void vw_conn_drop_socket(struct vw_conn *c);
 #endif

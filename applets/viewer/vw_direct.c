@@ -6,7 +6,6 @@
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +15,10 @@
 
 #include "core/clock.h"
 #include "applets/viewer/vw_direct.h"
+#include "applets/viewer/vw_loop.h"
 #include "crypto/crypto.h"
 #include "net/conn.h"
-#include "net/stream.h"
+#include "net/loop.h"
 
 /* Appends "IP:PORT" ("[IP]:PORT" for IPv6) when it fits whole: cap is tunneld's limit
  * for the whole lan= value, and a cut entry would be a wrong address. */
@@ -210,71 +210,122 @@ int vw_direct_proof(const uint8_t k[VW_KEY_LEN], int answer, const uint8_t chal[
 	return rc;
 }
 
-/* Reads exactly n bytes before the deadline. */
-static int read_until(int fd, uint8_t *p, size_t n, long deadline)
-{
-	size_t got = 0;
+/* The client's attempt, on the loop: each address in turn, connect, read the
+ * challenge, send our id and proof, check the master's answer. */
+struct vw_dtry {
+	char list[256], *save, chosen[80];
+	uint8_t k[VW_KEY_LEN];
+	uint32_t session;
+	uint16_t id;
+	int timeout_ms;
+	struct net_conn *c;
+	uint8_t chal[VW_CHAL_LEN];
+	int answered;          /* our proof went out: the master's answer comes next */
+	struct net_timer *t;   /* the address's deadline, or (armed 0) the next address */
+	vw_dtry_cb cb;
+	void *arg;
+};
 
-	while (got < n) {
-		struct pollfd q = { fd, POLLIN, 0 };
-		long left = deadline - clock_ms();
-		ssize_t r;
-		if (left <= 0 || poll(&q, 1, (int)left) != 1)
-			return -1;
-		r = read(fd, p + got, n - got);
-		if (r <= 0) {
-			if (r < 0 && (errno == EAGAIN || errno == EINTR))
-				continue;
-			return -1;
+static void one_failed(struct vw_dtry *d)
+{
+	if (d->c)
+		net_conn_free(d->c);
+	d->c = NULL;
+	d->answered = 0;
+	net_timer_arm(d->t, 0); /* the next address, from the loop */
+}
+
+static void dtry_read(struct net_conn *c, void *arg)
+{
+	struct vw_dtry *d = arg;
+	uint8_t msg[2 + VW_PROOF_LEN], ans[VW_PROOF_LEN], want[VW_PROOF_LEN];
+
+	if (!d->answered) {
+		if (net_conn_input_len(c) < sizeof(d->chal))
+			return;
+		net_conn_read(c, d->chal, sizeof(d->chal));
+		msg[0] = (uint8_t)(d->id >> 8);
+		msg[1] = (uint8_t)d->id;
+		if (vw_direct_proof(d->k, 0, d->chal, d->session, d->id, msg + 2) < 0 ||
+		    net_conn_write(c, msg, sizeof(msg)) < 0) {
+			one_failed(d);
+			return;
 		}
-		got += (size_t)r;
+		d->answered = 1;
 	}
-	return 0;
+	if (net_conn_input_len(c) < sizeof(ans))
+		return;
+	net_conn_read(c, ans, sizeof(ans));
+	if (vw_direct_proof(d->k, 1, d->chal, d->session, d->id, want) < 0 || !cry_memeq(ans, want, sizeof(want))) {
+		one_failed(d);
+		return;
+	}
+	/* what follows the answer is the link's: it stays in c for the caller */
+	d->c = NULL;
+	net_conn_set_cbs(c, NULL, NULL);
+	d->cb(d->arg, c, d->chosen);
+	vw_direct_try_cancel(d);
 }
 
-static int try_one(const char *hp, const uint8_t k[VW_KEY_LEN], uint32_t session, uint16_t id,
-		   int timeout_ms)
+static void dtry_event(struct net_conn *c, enum net_event ev, void *arg)
 {
-	char host[64], err[160];
-	uint8_t chal[VW_CHAL_LEN], msg[2 + VW_PROOF_LEN], ans[VW_PROOF_LEN], want[VW_PROOF_LEN];
-	long deadline = clock_ms() + timeout_ms;
-	int fd, port;
-
-	if (net_split_hostport(hp, host, sizeof(host), &port, 0) < 0 || port <= 0)
-		return -1;
-	fd = net_stream_detach(net_stream_dial(host, port, timeout_ms, err, sizeof(err)));
-	if (fd < 0)
-		return -1;
-	msg[0] = (uint8_t)(id >> 8);
-	msg[1] = (uint8_t)id;
-	if (read_until(fd, chal, sizeof(chal), deadline) < 0 ||
-	    vw_direct_proof(k, 0, chal, session, id, msg + 2) < 0 ||
-	    send(fd, msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg) ||
-	    read_until(fd, ans, sizeof(ans), deadline) < 0 ||
-	    vw_direct_proof(k, 1, chal, session, id, want) < 0 || !cry_memeq(ans, want, sizeof(want))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	(void)c;
+	if (ev != NET_EV_CONNECTED)
+		one_failed(arg);
 }
 
-int vw_direct_try(struct vw_conn *out, const char *lan, const uint8_t k[VW_KEY_LEN],
-		  uint32_t session, uint16_t id, uint32_t *seq, int timeout_ms, char *chosen,
-		  size_t cap)
-{
-	char list[256], *save = NULL, err[128];
+static const struct net_conn_cbs dtry_cbs = { dtry_read, NULL, dtry_event };
 
-	snprintf(list, sizeof(list), "%s", lan);
-	for (char *hp = strtok_r(list, ",", &save); hp; hp = strtok_r(NULL, ",", &save)) {
-		int fd = try_one(hp, k, session, id, timeout_ms);
-		if (fd < 0)
+static void dtry_next(void *arg)
+{
+	struct vw_dtry *d = arg;
+	char host[64], *hp;
+	int port;
+
+	if (d->c) { /* the deadline of the address being tried */
+		one_failed(d);
+		return;
+	}
+	while ((hp = strtok_r(d->save ? NULL : d->list, ",", &d->save)) != NULL) {
+		if (net_split_hostport(hp, host, sizeof(host), &port, 0) < 0 || port <= 0)
 			continue;
-		if (vw_conn_adopt(out, fd, err, sizeof(err)) < 0)
-			return -1;
-		out->my_id = id;
-		out->seqp = seq;
-		snprintf(chosen, cap, "%s", hp);
-		return 0;
+		snprintf(d->chosen, sizeof(d->chosen), "%s", hp);
+		if (!(d->c = net_connect(vw_loop_net(), host, port, (unsigned long)d->timeout_ms, &dtry_cbs, d)))
+			continue;
+		net_timer_arm(d->t, (unsigned long)d->timeout_ms);
+		return;
 	}
-	return -1;
+	d->cb(d->arg, NULL, NULL);
+	vw_direct_try_cancel(d);
+}
+
+struct vw_dtry *vw_direct_try_start(const char *lan, const uint8_t k[VW_KEY_LEN], uint32_t session,
+				    uint16_t id, int timeout_ms, vw_dtry_cb cb, void *arg)
+{
+	struct vw_dtry *d = calloc(1, sizeof(*d));
+
+	if (!d || !vw_loop_net() || !(d->t = net_timer_new(vw_loop_net(), dtry_next, d))) {
+		free(d);
+		return NULL;
+	}
+	snprintf(d->list, sizeof(d->list), "%s", lan);
+	memcpy(d->k, k, VW_KEY_LEN);
+	d->session = session;
+	d->id = id;
+	d->timeout_ms = timeout_ms;
+	d->cb = cb;
+	d->arg = arg;
+	net_timer_arm(d->t, 0);
+	return d;
+}
+
+void vw_direct_try_cancel(struct vw_dtry *d)
+{
+	if (!d)
+		return;
+	if (d->c)
+		net_conn_free(d->c);
+	net_timer_free(d->t);
+	cry_wipe(d, sizeof(*d)); /* the direct key */
+	free(d);
 }

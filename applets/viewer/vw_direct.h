@@ -34,9 +34,15 @@ void vw_direct_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap
  * answer. */
 int vw_direct_proof(const uint8_t k[VW_KEY_LEN], int answer, const uint8_t chal[VW_CHAL_LEN],
 		    uint32_t session, uint16_t id, uint8_t out[VW_PROOF_LEN]);
-/* Client: tries the addresses of lan in order, each for at most timeout_ms in all.
- * On success out is the direct link (its seq shared with *seq) and chosen names it. */
-int vw_direct_try(struct vw_conn *out, const char *lan, const uint8_t k[VW_KEY_LEN],
-		  uint32_t session, uint16_t id, uint32_t *seq, int timeout_ms, char *chosen,
-		  size_t cap);
+/* Client: tries the addresses of lan in order, each for at most timeout_ms, on the
+ * loop. cb gets the direct link's connection (the master's answer checked; what
+ * follows it stays unread) and the address it reached, or NULL, NULL when none
+ * answered; it is called from the loop, then the attempt is freed. */
+struct net_conn;
+struct vw_dtry;
+typedef void (*vw_dtry_cb)(void *arg, struct net_conn *nc, const char *chosen);
+struct vw_dtry *vw_direct_try_start(const char *lan, const uint8_t k[VW_KEY_LEN], uint32_t session,
+				    uint16_t id, int timeout_ms, vw_dtry_cb cb, void *arg);
+/* Stops an attempt that has not called back; no callback follows. */
+void vw_direct_try_cancel(struct vw_dtry *d);
 #endif

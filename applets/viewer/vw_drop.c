@@ -22,6 +22,7 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_drop.h"
+#include "applets/viewer/vw_files.h"
 #include "core/encoding.h"
 #include "core/exitcode.h"
 #include "core/tframe.h"
@@ -470,7 +471,7 @@ static int get_frame(struct vw_drop *d, const char *op, const struct tfctl *ctl,
 		if (d->idx != d->nchunks + 1 || d->blen || d->moved != d->total)
 			return fail_get(d, "the stored file is truncated");
 		if (ftruncate(d->fd, (off_t)d->size) < 0 || fsync(d->fd) < 0 ||
-		    rename(d->tmp, d->local) < 0) {
+		    rename(d->tmp, d->local) < 0 || vw_fsync_parent(d->local) < 0) {
 			fprintf(stderr, "viewer-client: %s: %s\n", d->local, strerror(errno));
 			return EXIT_CANTCREAT;
 		}

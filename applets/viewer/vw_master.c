@@ -19,11 +19,14 @@
 #include "core/log.h"
 #include "core/tframe.h"
 #include "crypto/crypto.h"
+#include "net/child.h"
+#include "net/loop.h"
 #include "applets/viewer/vw_conf.h"
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
 #include "applets/viewer/vw_direct.h"
+#include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_master.h"
 
 static int viewer_master_main(int argc, char **argv);
@@ -580,9 +583,106 @@ static int parse_args(struct vw_master *m, int argc, char **argv)
 	return 0;
 }
 
+/* One round on the loop (vw_loop.h): what to wait for... */
+static struct {
+	int base, dbase, dn; /* where the channels' and the direct path's entries start */
+	int rc;              /* >= 0: run() returns this after the loop */
+} R;
+
+static int m_build(void *arg, struct pollfd *pf, int max, int *timeout)
+{
+	struct vw_master *m = arg;
+	int n = 0, busy = 0;
+
+	pf[n++] = (struct pollfd){ -1, 0, 0 }; /* the relay link: a net_conn, it kicks */
+	pf[n++] = (struct pollfd){ m->asking >= 0 ? m->tty_fd : -1, POLLIN, 0 };
+	pf[n++] = (struct pollfd){ m->stdin_open ? 0 : -1, POLLIN, 0 };
+	R.base = n;
+	n += vw_mchan_pollfds(m, pf + n, max - n - 2 - 1 - VW_MAX_PEND - VW_MAX_PEERS, &busy);
+	pf[n++] = (struct pollfd){ m->present_fd, POLLIN, 0 };
+	R.dbase = n;
+	R.dn = vw_mdirect_pollfds(m, pf + n, max - n);
+	n += R.dn;
+	/* bytes to take, or frames queued that the round hands to the connection */
+	if (vw_conn_pending(&m->relay) || vw_conn_want_write(&m->relay))
+		busy = 1;
+	for (int i = 0; i < VW_MAX_PEERS; i++)
+		if (m->peers[i].state != PEER_FREE && m->peers[i].direct &&
+		    (vw_conn_pending(m->peers[i].direct) || vw_conn_want_write(m->peers[i].direct)))
+			busy = 1;
+	*timeout = busy == 1 || m->quit || stop_flag ? 0 : vw_rtx_poll_ms(&m->rtx, 1000);
+	return n;
+}
+
+/* ...and what became ready. 1 ends the loop (R.rc, or m->quit / stop_flag say how). */
+static int m_handle(void *arg, struct pollfd *pf, int n)
+{
+	struct vw_master *m = arg;
+
+	(void)n;
+	if (m->quit || stop_flag)
+		return 1;
+	if (vw_conn_pending(&m->relay)) {
+		struct tframe_hdr h;
+		const uint8_t *raw, *pl;
+		size_t had = m->relay.in_len;
+		int r = 0;
+		if (vw_conn_on_readable(&m->relay) < 0) {
+			if (vw_rtx_lost(&m->rtx, m->relay.err) < 0)
+				return 1;
+			goto relay_done;
+		}
+		if (m->relay.in_len > had)
+			vw_rtx_heard(&m->rtx);
+		while (!m->quit && vw_conn_up(&m->relay) && (r = vw_conn_frame(&m->relay, &h, &raw, &pl)) == 1) {
+			int rc = on_frame(m, &h, raw, pl);
+			vw_conn_consume(&m->relay);
+			if (rc < 0) {
+				R.rc = m->session ? EXIT_PROTOCOL : EXIT_UNAVAILABLE;
+				return 1;
+			}
+		}
+		if (r < 0 && vw_rtx_lost(&m->rtx, m->relay.err) < 0)
+			return 1;
+	}
+relay_done:
+	if (pf[1].fd >= 0 && (pf[1].revents & (POLLIN | POLLHUP)))
+		if (read_lines(m, m->tty_fd, m->tty_line, sizeof(m->tty_line), &m->tty_len, on_answer) < 0) {
+			vw_loop_close(&m->tty_fd);
+			if (m->asking >= 0) {
+				int a = m->asking;
+				m->asking = -1;
+				approve(m, &m->peers[a], 0, "refused: the terminal closed");
+			}
+		}
+	if (pf[2].fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP)))
+		if (read_lines(m, 0, m->cmd_line, sizeof(m->cmd_line), &m->cmd_len, on_command) < 0) {
+			vw_loop_forget(0);
+			m->stdin_open = 0;
+		}
+	vw_mchan_pump(m, pf + R.base, R.dbase - R.base - 1);
+	vw_mchan_present(m, m->present_fd >= 0 && (pf[R.dbase - 1].revents & (POLLIN | POLLHUP | POLLERR)));
+	vw_mchan_present_end(m);
+	vw_mdirect_pump(m, pf + R.dbase, R.dn);
+	vw_mchan_reap(m);
+	if (m->rekey_due) {
+		m->rekey_due = 0; /* one new epoch for everything that happened this round */
+		rekey(m);
+	}
+	/* keepalive (the relay drops a path silent for 60 s), acks, resends, resume */
+	if (vw_rtx_tick(&m->rtx, &m->ro, m->path, sizeof(m->path)) < 0) {
+		m->quit = 3;
+		return 1;
+	}
+	if (vw_conn_up(&m->relay) && vw_conn_flush(&m->relay) < 0 && vw_rtx_lost(&m->rtx, m->relay.err) < 0)
+		return 1;
+	return m->quit || stop_flag;
+}
+
 static int run(struct vw_master *m)
 {
 	char err[1024]; /* every fallback step's reason */
+	const struct vw_round round = { m_build, m_handle, m };
 
 	if (vw_conn_open_relay(&m->relay, &m->ro, m->path, sizeof(m->path), err, sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-master: %s\n", err);
@@ -597,79 +697,13 @@ static int run(struct vw_master *m)
 	vw_rtx_init(&m->rtx, &m->relay, "viewer-master");
 	m->rtx.direct_closed = vw_mdirect_closed;
 	m->rtx.cb_arg = m;
-	while (!m->quit && !stop_flag) {
-		struct pollfd pf[4 + VW_MAX_CHANS * 3 + 1 + VW_MAX_PEND + VW_MAX_PEERS];
-		int n = 0, busy = 0, base, dbase, dn;
-
-		pf[n++] = (struct pollfd){ m->relay.fd, (short)(POLLIN | (vw_conn_want_write(&m->relay) ? POLLOUT : 0)), 0 };
-		pf[n++] = (struct pollfd){ m->asking >= 0 ? m->tty_fd : -1, POLLIN, 0 };
-		pf[n++] = (struct pollfd){ m->stdin_open ? 0 : -1, POLLIN, 0 };
-		base = n;
-		n += vw_mchan_pollfds(m, pf + n, (int)(sizeof(pf) / sizeof(pf[0])) - n - 1, &busy);
-		pf[n++] = (struct pollfd){ m->present_fd, POLLIN, 0 };
-		dbase = n;
-		dn = vw_mdirect_pollfds(m, pf + n, 1 + VW_MAX_PEND + VW_MAX_PEERS);
-		n += dn;
-		/* bytes waiting inside TLS do not make the socket readable */
-		if (vw_conn_pending(&m->relay))
-			busy = 1;
-		if (poll(pf, (nfds_t)n, busy == 1 ? 0 : busy == 2 ? 5 : vw_rtx_poll_ms(&m->rtx, 1000)) < 0 &&
-		    errno != EINTR)
-			break;
-		if (pf[0].fd >= 0 && ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) || vw_conn_pending(&m->relay))) {
-			struct tframe_hdr h;
-			const uint8_t *raw, *pl;
-			size_t had = m->relay.in_len;
-			int r = 0;
-			if (vw_conn_on_readable(&m->relay) < 0) {
-				if (vw_rtx_lost(&m->rtx, m->relay.err) < 0)
-					break;
-				goto relay_done;
-			}
-			if (m->relay.in_len > had)
-				vw_rtx_heard(&m->rtx);
-			while (!m->quit && m->relay.fd >= 0 && (r = vw_conn_frame(&m->relay, &h, &raw, &pl)) == 1) {
-				int rc = on_frame(m, &h, raw, pl);
-				vw_conn_consume(&m->relay);
-				if (rc < 0) {
-					vw_conn_flush_all(&m->relay, 1000);
-					vw_conn_close(&m->relay);
-					vw_rtx_free(&m->rtx);
-					return m->session ? EXIT_PROTOCOL : EXIT_UNAVAILABLE;
-				}
-			}
-			if (r < 0 && vw_rtx_lost(&m->rtx, m->relay.err) < 0)
-				break;
-		}
-relay_done:
-		if (pf[1].fd >= 0 && (pf[1].revents & (POLLIN | POLLHUP)))
-			if (read_lines(m, m->tty_fd, m->tty_line, sizeof(m->tty_line), &m->tty_len, on_answer) < 0) {
-				close(m->tty_fd);
-				m->tty_fd = -1;
-				if (m->asking >= 0) {
-					int a = m->asking;
-					m->asking = -1;
-					approve(m, &m->peers[a], 0, "refused: the terminal closed");
-				}
-			}
-		if (pf[2].fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP)))
-			if (read_lines(m, 0, m->cmd_line, sizeof(m->cmd_line), &m->cmd_len, on_command) < 0)
-				m->stdin_open = 0;
-		vw_mchan_pump(m, pf + base, dbase - base - 1);
-		vw_mchan_present(m, m->present_fd >= 0 && (pf[dbase - 1].revents & (POLLIN | POLLHUP | POLLERR)));
-		vw_mdirect_pump(m, pf + dbase, dn);
-		vw_mchan_reap(m);
-		if (m->rekey_due) {
-			m->rekey_due = 0; /* one new epoch for everything that happened this round */
-			rekey(m);
-		}
-		/* keepalive (the relay drops a path silent for 60 s), acks, resends, resume */
-		if (vw_rtx_tick(&m->rtx, &m->ro, m->path, sizeof(m->path)) < 0) {
-			m->quit = 3;
-			break;
-		}
-		if (m->relay.fd >= 0 && vw_conn_flush(&m->relay) < 0 && vw_rtx_lost(&m->rtx, m->relay.err) < 0)
-			break;
+	R.rc = -1;
+	vw_loop_run(&round);
+	if (R.rc >= 0) {
+		vw_conn_flush_all(&m->relay, 1000);
+		vw_conn_close(&m->relay);
+		vw_rtx_free(&m->rtx);
+		return R.rc;
 	}
 	if (m->quit == 2 || m->quit == 3) {
 		if (m->quit == 3)
@@ -689,6 +723,13 @@ relay_done:
 	vw_conn_close(&m->relay);
 	vw_rtx_free(&m->rtx);
 	return EXIT_UNAVAILABLE;
+}
+
+static void on_stop(int signo, void *arg)
+{
+	(void)arg;
+	on_signal(signo);
+	vw_loop_kick();
 }
 
 static int viewer_master_main(int argc, char **argv)
@@ -736,6 +777,12 @@ static int viewer_master_main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	if (!vw_loop_net() || net_signal_add(vw_loop_net(), SIGINT, on_stop, NULL) < 0 ||
+	    net_signal_add(vw_loop_net(), SIGTERM, on_stop, NULL) < 0) {
+		fprintf(stderr, "viewer-master: cannot make the event loop\n");
+		vw_group_clear(&m.group);
+		return EXIT_SOFTWARE;
+	}
 	m.lan_fd = -1;
 	for (int i = 0; i < VW_MAX_PEND; i++)
 		m.pend[i].fd = -1;
@@ -760,13 +807,9 @@ static int viewer_master_main(int argc, char **argv)
 		vw_link_clear(&m.peers[i].link);
 		cry_wipe(&m.peers[i], sizeof(m.peers[i]));
 	}
-	if (m.present_pid > 0) {
-		kill(-m.present_pid, SIGHUP);
-		kill(m.present_pid, SIGKILL);
-		waitpid(m.present_pid, NULL, 0);
-	}
 	if (m.present_fd >= 0)
-		close(m.present_fd);
+		vw_loop_close(&m.present_fd);
+	net_child_free(m.present_child); /* killed if still running */
 	if (m.replay)
 		cry_wipe(m.replay, VW_REPLAY_CAP); /* what the appliance's screen showed */
 	free(m.replay);
@@ -776,5 +819,6 @@ static int viewer_master_main(int argc, char **argv)
 	if (m.share_fd >= 0)
 		close(m.share_fd);
 	vw_relay_opts_free(&m.ro);
+	vw_loop_free();
 	return rc;
 }

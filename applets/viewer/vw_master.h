@@ -17,6 +17,7 @@
 #define VW_REPLAY_CAP (16 * 1024)
 
 struct cry_gcm_stream;
+struct net_child;
 
 /* JOINED: the relay let it in; KEYED: we sent KEY (its J), waiting for its REVEAL;
  * WAITING: its SAS is shown, the user decides; APPROVED: it has the group keys. */
@@ -57,7 +58,7 @@ struct vw_chan {
 	uint32_t consumed; /* data bytes written out, not yet granted back */
 	int rfd[2];        /* sources: stdout/stderr, file, socket; -1 when done */
 	int wfd;           /* sink: child stdin, file, socket */
-	pid_t pid;
+	struct net_child *child; /* exec/shell: the command (net/child.h), NULL when none */
 	int exited, status;
 	struct cry_gcm_stream *check; /* get/put: the transfer check (vw_msg.h) */
 	struct vw_sparse sparse;        /* get: where the file's data goes on */
@@ -89,7 +90,9 @@ struct vw_master {
 	int n_expose;
 	const char *present;
 	int present_fd;    /* pty of the --present command, -1 when not running */
-	pid_t present_pid;
+	struct net_child *present_child;
+	int present_eof;   /* its terminal ended; its exit status comes (or came) */
+	int present_exited, present_status;
 	int present_done;  /* it ran and ended: later watchers are told so */
 	uint8_t *replay;   /* the last VW_REPLAY_CAP bytes it showed, for a late watcher */
 	size_t replay_len;
@@ -119,6 +122,8 @@ int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n);
 void vw_mchan_reap(struct vw_master *m);
 void vw_mchan_present(struct vw_master *m, int readable);
+/* The presented command's terminal ended and its exit status came: its watchers hear. */
+void vw_mchan_present_end(struct vw_master *m);
 int vw_master_send(struct vw_master *m, uint16_t peer, struct vw_msg *msg);
 /* The link a peer's traffic goes on (its direct link, else the relay), and the least
  * room over all links (for broadcasts). */

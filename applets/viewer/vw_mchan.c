@@ -19,7 +19,9 @@
 
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "net/child.h"
 #include "applets/viewer/vw_files.h"
+#include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_master.h"
 #include "applets/viewer/vw_msg.h"
 
@@ -80,9 +82,7 @@ static int transfer_args(struct vw_master *m, uint16_t peer, struct vw_chan *ch,
 
 static void close_fd(int *fd)
 {
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
+	vw_loop_close(fd); /* its watch first (vw_loop.h) */
 }
 
 /* The sink is done: a forwarded socket gets a FIN (its read side may go on). */
@@ -98,11 +98,7 @@ static void chan_free(struct vw_master *m, struct vw_chan *ch)
 	close_fd(&ch->rfd[0]);
 	close_fd(&ch->rfd[1]);
 	close_fd(&ch->wfd);
-	if (ch->pid > 0 && !ch->exited) {
-		kill(-ch->pid, SIGHUP);
-		kill(ch->pid, SIGKILL);
-		waitpid(ch->pid, NULL, 0);
-	}
+	net_child_free(ch->child); /* killed (its group too) if still running */
 	if (ch->tmpname[0] && ch->dirfd >= 0)
 		unlinkat(ch->dirfd, ch->tmpname, 0);
 	if (ch->dirfd >= 0)
@@ -134,56 +130,35 @@ static const char *errno_text(int e)
 	}
 }
 
-static int set_nonblock(int fd)
+static void on_exit_status(struct net_child *c, int status, void *arg)
 {
-	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	struct vw_chan *ch = arg;
+
+	(void)c;
+	ch->exited = 1;
+	ch->status = status;
+	vw_loop_kick(); /* the exit code goes after the output: vw_mchan_reap */
+}
+
+/* The command on the loop (net/child.h): our ends become the channel's descriptors. */
+static int start_child(struct vw_master *m, struct vw_chan *ch, char *const *argv, int pty, uint32_t size)
+{
+	struct net_child_spec spec = { argv, m->share, pty, (unsigned short)(size >> 16), (unsigned short)size, NULL };
+	char err[160];
+
+	if (!(ch->child = net_child_spawn(vw_loop_net(), &spec, on_exit_status, ch, err, sizeof(err)))) {
+		log_warn("client %u: %s", ch->peer, err);
+		return -1;
+	}
+	ch->wfd = net_child_take_fd(ch->child, NET_CHILD_STDIN);
+	ch->rfd[0] = net_child_take_fd(ch->child, NET_CHILD_STDOUT);
+	ch->rfd[1] = net_child_take_fd(ch->child, NET_CHILD_STDERR);
+	return 0;
 }
 
 static int start_exec(struct vw_master *m, struct vw_chan *ch, char **argv)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	pid_t pid;
-
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-		goto fail;
-	pid = fork();
-	if (pid < 0)
-		goto fail;
-	if (pid == 0) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGPIPE, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		setsid();
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		if (m->share)
-			(void)!chdir(m->share);
-		execvp(argv[0], argv);
-		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	ch->pid = pid;
-	ch->wfd = in[1];
-	ch->rfd[0] = out[0];
-	ch->rfd[1] = err[0];
-	set_nonblock(ch->wfd);
-	set_nonblock(ch->rfd[0]);
-	set_nonblock(ch->rfd[1]);
-	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		close_fd(&in[i]);
-		close_fd(&out[i]);
-		close_fd(&err[i]);
-	}
-	return -1;
+	return start_child(m, ch, argv, 0, 0);
 }
 
 /* Starts a non-blocking connect to "host:port" (numeric or a name: resolved here,
@@ -216,68 +191,37 @@ static int start_connect(const char *target)
 	return fd;
 }
 
-/* An interactive shell on a new pseudo-terminal: the child gets its own session with the
- * pty as controlling terminal; we keep the master side (read for output, a dup to write). */
+static void on_present_exit(struct net_child *c, int status, void *arg)
+{
+	struct vw_master *m = arg;
+
+	(void)c;
+	m->present_exited = 1;
+	m->present_status = status;
+	vw_loop_kick();
+}
+
+/* An interactive shell (or cmd) on a new pseudo-terminal: the child gets its own session
+ * with the pty as controlling terminal (net/child.h); we keep the master side. ch NULL:
+ * the presented terminal, shared by all watchers. */
 static int start_pty(struct vw_master *m, struct vw_chan *ch, uint32_t size, const char *cmd)
 {
-	struct winsize ws = { (unsigned short)(size >> 16), (unsigned short)size, 0, 0 };
-	int pm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	const char *sh = getenv("SHELL");
-	pid_t pid;
+	char *shell_argv[] = { (char *)(sh && *sh ? sh : "/bin/sh"), "-i", NULL };
+	char *cmd_argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	struct net_child_spec spec = { cmd ? cmd_argv : shell_argv, m->share, 1, (unsigned short)(size >> 16),
+				       (unsigned short)size, NULL };
+	char err[160];
 
-	if (pm < 0 || grantpt(pm) < 0 || unlockpt(pm) < 0 || !ptsname(pm))
-		goto fail;
-	if (!ws.ws_row || !ws.ws_col) {
-		ws.ws_row = 24;
-		ws.ws_col = 80;
+	if (ch)
+		return start_child(m, ch, spec.argv, 1, size);
+	if (!(m->present_child = net_child_spawn(vw_loop_net(), &spec, on_present_exit, m, err, sizeof(err)))) {
+		log_warn("--present: %s", err);
+		return -1;
 	}
-	ioctl(pm, TIOCSWINSZ, &ws);
-	if (!sh || !*sh)
-		sh = "/bin/sh";
-	pid = fork();
-	if (pid < 0)
-		goto fail;
-	if (pid == 0) {
-		struct sigaction sa;
-		int ps;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGPIPE, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		setsid();
-		ps = open(ptsname(pm), O_RDWR);
-		if (ps < 0)
-			_exit(126);
-		ioctl(ps, TIOCSCTTY, 0);
-		dup2(ps, 0);
-		dup2(ps, 1);
-		dup2(ps, 2);
-		if (ps > 2)
-			close(ps);
-		if (m->share)
-			(void)!chdir(m->share);
-		setenv("TERM", getenv("TERM") ? getenv("TERM") : "xterm", 0);
-		if (cmd)
-			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		else
-			execl(sh, sh, "-i", (char *)NULL);
-		_exit(127);
-	}
-	set_nonblock(pm);
-	if (!ch) { /* the presented terminal: shared by all watchers */
-		m->present_fd = pm;
-		m->present_pid = pid;
-		return 0;
-	}
-	ch->pid = pid;
-	ch->rfd[0] = pm;
-	ch->wfd = dup(pm);
-	return ch->wfd < 0 ? -1 : 0;
-fail:
-	if (pm >= 0)
-		close(pm);
-	return -1;
+	m->present_fd = net_child_take_fd(m->present_child, NET_CHILD_STDOUT);
+	m->present_eof = m->present_exited = 0;
+	return 0;
 }
 
 /* A late watcher first gets the tail of what the presented terminal showed, so it does
@@ -561,6 +505,8 @@ static void put_finish(struct vw_master *m, struct vw_chan *ch, const struct vw_
 		why = "cannot write";
 	else if (renameat(ch->dirfd, ch->tmpname, ch->dirfd, ch->finalname) < 0)
 		why = errno_text(errno);
+	else if (fsync(ch->dirfd) < 0) /* the new name itself must survive a power cut */
+		why = "cannot write";
 	if (!why)
 		ch->tmpname[0] = '\0';
 	send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, why ? 65 : 0, 0, why, why ? strlen(why) : 0);
@@ -628,10 +574,6 @@ int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 		struct vw_chan *ch = &m->chans[i];
 		int can_send = ch->used && ch->credit > 0 &&
 			       vw_master_room(m, ch->peer) >= ROOM_NEEDED;
-		if (ch->used && (ch->kind == VW_K_EXEC || ch->kind == VW_K_SHELL) && ch->rfd[0] < 0 &&
-		    ch->rfd[1] < 0 && !ch->exited &&
-		    !*busy)
-			*busy = 2; /* output done, exit status soon: look again shortly */
 		if (!ch->used) {
 			pf[n++] = (struct pollfd){ -1, 0, 0 };
 			pf[n++] = (struct pollfd){ -1, 0, 0 };
@@ -802,21 +744,28 @@ void vw_mchan_present(struct vw_master *m, int readable)
 		}
 		return;
 	}
-	/* EIO/EOF: the command ended */
-	{
-		int st = 0, code;
-		close_fd(&m->present_fd);
-		waitpid(m->present_pid, &st, 0);
-		code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		m->present_pid = 0;
-		m->present_done = 1;
-		log_info("presented command ended with %d", code);
-		for (int i = 0; i < VW_MAX_CHANS; i++) {
-			struct vw_chan *ch = &m->chans[i];
-			if (ch->used && ch->kind == VW_K_WATCH) {
-				send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, (uint32_t)code, 0, NULL, 0);
-				chan_free(m, ch);
-			}
+	/* EIO/EOF: the command ended; its exit status comes on the loop */
+	close_fd(&m->present_fd);
+	m->present_eof = 1;
+	vw_mchan_present_end(m);
+}
+
+void vw_mchan_present_end(struct vw_master *m)
+{
+	int code = m->present_status;
+
+	if (!m->present_eof || !m->present_exited)
+		return;
+	net_child_free(m->present_child);
+	m->present_child = NULL;
+	m->present_eof = m->present_exited = 0;
+	m->present_done = 1;
+	log_info("presented command ended with %d", code);
+	for (int i = 0; i < VW_MAX_CHANS; i++) {
+		struct vw_chan *ch = &m->chans[i];
+		if (ch->used && ch->kind == VW_K_WATCH) {
+			send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, (uint32_t)code, 0, NULL, 0);
+			chan_free(m, ch);
 		}
 	}
 }
@@ -825,14 +774,9 @@ void vw_mchan_reap(struct vw_master *m)
 {
 	for (int i = 0; i < VW_MAX_CHANS; i++) {
 		struct vw_chan *ch = &m->chans[i];
-		int st;
 		if (!ch->used || (ch->kind != VW_K_EXEC && ch->kind != VW_K_SHELL))
 			continue;
-		if (!ch->exited && waitpid(ch->pid, &st, WNOHANG) == ch->pid) {
-			ch->exited = 1;
-			ch->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		/* the exit code goes last, after all output */
+		/* the exit code (from on_exit_status) goes last, after all output */
 		if (ch->exited && ch->rfd[0] < 0 && ch->rfd[1] < 0) {
 			send_simple(m, ch->peer, VW_M_EXIT, ch->id, 0, (uint32_t)ch->status, 0, NULL, 0);
 			log_info("client %u: exec finished with %d", ch->peer, ch->status);

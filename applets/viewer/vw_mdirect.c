@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "applets/viewer/vw_direct.h"
+#include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_master.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
@@ -24,7 +25,7 @@ static void pend_close(struct vw_dpend *d, const char *why)
 {
 	if (why)
 		log_info("direct: connection from %s closed: %s", d->addr, why);
-	close(d->fd);
+	vw_loop_close(&d->fd);
 	cry_wipe(d, sizeof(*d));
 	d->fd = -1;
 }
@@ -33,16 +34,12 @@ int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max)
 {
 	int n = 0;
 
-	if (max < 1 + VW_MAX_PEND + VW_MAX_PEERS)
+	if (max < 1 + VW_MAX_PEND)
 		return 0;
 	pf[n++] = (struct pollfd){ m->lan_fd, POLLIN, 0 };
 	for (int i = 0; i < VW_MAX_PEND; i++)
 		pf[n++] = (struct pollfd){ m->pend[i].fd, POLLIN, 0 };
-	for (int i = 0; i < VW_MAX_PEERS; i++) {
-		struct vw_conn *d = m->peers[i].state != PEER_FREE ? m->peers[i].direct : NULL;
-		pf[n++] = (struct pollfd){ d && !d->dead ? d->fd : -1,
-					   (short)(POLLIN | (d && d->out_len > d->out_off ? POLLOUT : 0)), 0 };
-	}
+	/* the direct links are net_conns: their bytes kick a round (vw_loop.h) */
 	return n;
 }
 
@@ -96,6 +93,7 @@ static void on_proof(struct vw_master *m, struct vw_dpend *d)
 		return;
 	}
 	fd = d->fd;
+	vw_loop_forget(fd); /* a net_conn from here on */
 	d->fd = -1;
 	if (vw_conn_adopt(p->direct, fd, err, sizeof(err)) < 0) {
 		free(p->direct);
@@ -163,7 +161,7 @@ void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n)
 {
 	long now = clock_ms();
 
-	if (n < 1 + VW_MAX_PEND + VW_MAX_PEERS)
+	if (n < 1 + VW_MAX_PEND)
 		return;
 	if (m->lan_fd >= 0 && (pf[0].revents & POLLIN))
 		on_accept(m);
@@ -178,10 +176,9 @@ void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n)
 	}
 	for (int i = 0; i < VW_MAX_PEERS; i++) {
 		struct vw_peer *p = &m->peers[i];
-		const struct pollfd *q = &pf[1 + VW_MAX_PEND + i];
-		if (p->state == PEER_FREE || !p->direct || p->direct->dead || q->fd != p->direct->fd)
+		if (p->state == PEER_FREE || !p->direct || p->direct->dead)
 			continue;
-		direct_frames(m, p, (q->revents & (POLLIN | POLLHUP | POLLERR)) != 0);
+		direct_frames(m, p, vw_conn_pending(p->direct));
 	}
 }
 
@@ -198,7 +195,8 @@ void vw_mdirect_closed(void *arg, uint16_t id, const char *why)
 		vw_rtx_live(&m->rtx) ? "" : " (resuming)");
 	printf("path %u %s\n", id, m->path);
 	fflush(stdout);
-	vw_conn_close(p->direct); /* not flushed: it is broken or silent */
+	vw_conn_drop_socket(p->direct); /* not flushed: it is broken or silent */
+	vw_conn_close(p->direct);
 	free(p->direct);
 	p->direct = NULL;
 }
@@ -222,7 +220,5 @@ void vw_mdirect_shutdown(struct vw_master *m)
 			pend_close(&m->pend[i], NULL);
 	for (int i = 0; i < VW_MAX_PEERS; i++)
 		vw_mdirect_close(m, &m->peers[i]);
-	if (m->lan_fd >= 0)
-		close(m->lan_fd);
-	m->lan_fd = -1;
+	vw_loop_close(&m->lan_fd);
 }

@@ -19,6 +19,8 @@
 #include "core/clock.h"
 #include "crypto/crypto.h"
 #include "applets/viewer/vw_conn.h"
+#include "applets/viewer/vw_dial.h"
+#include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_rtx.h"
 #include "core/log.h"
 
@@ -72,6 +74,8 @@ void vw_rtx_free(struct vw_rtx *r)
 	for (int i = 0; i < VW_RTX_PEERS; i++)
 		peer_clear(&r->peer[i]);
 	cry_wipe(r->token, sizeof(r->token));
+	vw_dial_cancel(r->dial);
+	r->dial = NULL;
 	if (r->conn)
 		r->conn->rtx = NULL;
 }
@@ -382,31 +386,49 @@ int vw_rtx_lost(struct vw_rtx *r, const char *why)
 	return 0;
 }
 
-static void try_resume(struct vw_rtx *r, const struct vw_relay_opts *ro, char *path,
-		       size_t pathlen)
+/* The dial of a resume ended (vw_dial.h): on the new connection, our identity and
+ * counter go on (seq is half the nonce), and RESUME asks for our slot back. */
+static void resume_dialed(void *arg, struct net_conn *nc, struct cry_tls_ctx *tls,
+			  const char *path, const char *err)
 {
-	struct vw_conn nc, *c = r->conn;
-	char err[1024], ctl[160]; /* err: every fallback step's reason */
+	struct vw_rtx *r = arg;
+	struct vw_conn *c = r->conn;
+	char e[160], ctl[160];
 
-	if (vw_conn_open_relay(&nc, ro, path, pathlen, err, sizeof(err)) < 0) {
+	r->dial = NULL;
+	if (!nc) {
 		log_info("resume: %s", err);
 		vw_rtx_lost(r, err);
 		return;
 	}
-	/* the new socket, our identity and counter: seq goes on (it is half the nonce) */
-	nc.my_id = 0; /* RESUME goes with source 0; our id again once the relay accepted it */
-	nc.seq = c->seq;
-	nc.seqp = c->seqp;
-	nc.ack = c->ack;
-	nc.rtx = r;
-	vw_conn_close(c);
-	*c = nc;
+	if (r->path)
+		snprintf(r->path, r->pathlen, "%s", path);
+	if (vw_conn_attach(c, nc, tls, e, sizeof(e)) < 0) {
+		vw_rtx_lost(r, e);
+		return;
+	}
+	c->my_id = 0; /* RESUME goes with source 0; our id again once the relay accepted it */
 	r->state = VW_LINK_RESUMING;
 	r->try_deadline_ms = vw_now_ms() + 5000;
 	snprintf(ctl, sizeof(ctl), "session=%s\nid=%u\ntoken=%s\n", r->session, r->id, r->token);
 	vw_conn_send_ctl(c, TF_RESUME, TF_ID_RELAY, ctl);
 	c->my_id = r->id;
 	cry_wipe(ctl, sizeof(ctl)); /* it held the resume token */
+	vw_loop_kick(); /* the round flushes it */
+}
+
+/* Starts dialling the relay in the background: everything else goes on meanwhile. */
+static void try_resume(struct vw_rtx *r, const struct vw_relay_opts *ro, char *path,
+		       size_t pathlen)
+{
+	char err[200];
+
+	if (r->dial)
+		return;
+	r->path = path;
+	r->pathlen = pathlen;
+	if (!ro || !(r->dial = vw_dial_start(ro, resume_dialed, r, err, sizeof(err))))
+		vw_rtx_lost(r, ro ? err : "no relay to dial");
 }
 
 int vw_rtx_refused(struct vw_rtx *r, const char *code)
