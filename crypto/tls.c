@@ -233,6 +233,7 @@ struct cry_tls *cry_tls_new(struct cry_tls_ctx *ctx, const char *host, cry_io_re
 	/* A server makes its WOLFSSL once the ClientHello (and its SNI) is in. */
 	if (!ctx->server && make_ssl(t, ctx->ctx) < 0)
 		goto fail;
+	ctx->refs++;
 	return t;
 fail:
 	free(t->host);
@@ -277,6 +278,7 @@ void cry_tls_free(struct cry_tls *t)
 	}
 	chain_clear(t);
 	free(t->host);
+	cry_tls_ctx_free(t->ctx); /* this session's reference */
 	free(t);
 }
 

@@ -34,6 +34,9 @@ struct cry_tls_ctx *cry_tls_ctx_new(const struct cry_tls_conf *conf, char *err, 
  * "*.example.com" wildcard). The context's own certificate stays the default. */
 int cry_tls_ctx_add_sni(struct cry_tls_ctx *ctx, const char *name, const char *cert_file,
 			const char *key_file, char *err, size_t errlen);
+/* Drops the owner's reference. Sessions made from ctx hold their own, so the context
+ * lives until the last of them is freed: an owner may free it while a connection's
+ * release is still pending. Not thread-safe (all TLS runs on the loop's thread). */
 void cry_tls_ctx_free(struct cry_tls_ctx *ctx);
 
 /* Transport callbacks. recv returns bytes read, 0 at EOF, CRY_IO_WANT when nothing is

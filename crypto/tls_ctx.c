@@ -219,6 +219,7 @@ struct cry_tls_ctx *cry_tls_ctx_new(const struct cry_tls_conf *conf, char *err, 
 		wolfSSL_Cleanup();
 		return NULL;
 	}
+	c->refs = 1; /* the owner's */
 	c->server = conf->server;
 	c->verify = conf->verify;
 	c->require_client_cert = conf->require_client_cert;
@@ -286,7 +287,7 @@ int cry_tls_ctx_add_sni(struct cry_tls_ctx *ctx, const char *name, const char *c
 
 void cry_tls_ctx_free(struct cry_tls_ctx *c)
 {
-	if (!c)
+	if (!c || --c->refs > 0)
 		return;
 	for (size_t i = 0; i < c->nsni; i++) {
 		wolfSSL_CTX_free(c->sni[i].ctx);

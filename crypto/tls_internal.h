@@ -28,6 +28,10 @@ struct sni_entry {
 
 struct cry_tls_ctx {
 	WOLFSSL_CTX *ctx;
+	/* the owner's reference plus one per cry_tls made from it: a session may outlive the
+	 * owner's cry_tls_ctx_free (a connection whose release is deferred to the end of
+	 * its callback), and its free still reads the context (save_session) */
+	int refs;
 	int server;
 	enum cry_verify verify;
 	int require_client_cert;

@@ -1,4 +1,5 @@
 /* test_tls_ctx.c - crypto/tls.c context errors name the file and the reason. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,5 +55,37 @@ static void client_without_verify(void)
 	cry_tls_ctx_free(ctx);
 }
 
+static ssize_t no_recv(void *arg, uint8_t *buf, size_t len)
+{
+	(void)arg, (void)buf, (void)len;
+	return CRY_IO_WANT;
+}
+
+static ssize_t no_send(void *arg, const uint8_t *buf, size_t len)
+{
+	(void)arg, (void)buf;
+	return (ssize_t)len;
+}
+
+/* The owner frees its context while a session made from it is still alive (the viewer's
+ * relay dial gave up a TLS step inside the connection's callback; the connection, and
+ * with it the session, was released only after the callback returned). The session's
+ * free reads the context: under ASan this was a heap-use-after-free. */
+static void session_outlives_ctx(void)
+{
+	struct cry_tls_conf c = { .verify = CRY_VERIFY_NONE, .session_tickets = 1 };
+	char err[256] = "";
+	struct cry_tls_ctx *ctx = cry_tls_ctx_new(&c, err, sizeof(err));
+
+	CHECK(ctx != NULL);
+	if (!ctx)
+		return;
+	struct cry_tls *t = cry_tls_new(ctx, "relay.test", no_recv, no_send, NULL);
+	CHECK(t != NULL);
+	cry_tls_ctx_free(ctx);
+	CHECK(cry_tls_handshake(t) == CRY_TLS_WANT_READ); /* still usable */
+	cry_tls_free(t);
+}
+
 UNIT_SUITE(tls_ctx, UNIT_TEST(missing_cert), UNIT_TEST(not_pem), UNIT_TEST(server_needs_cert),
-	   UNIT_TEST(missing_ca), UNIT_TEST(client_without_verify));
+	   UNIT_TEST(missing_ca), UNIT_TEST(client_without_verify), UNIT_TEST(session_outlives_ctx));
