@@ -34,7 +34,7 @@ struct daemon_applet {
 	/* Loads path (NULL: no file) into conf (zeroed, conf_size bytes) with the
 	 * applet's cross-key checks; 0, or -1 with err set ("file:line: ..."). */
 	int (*load)(void *conf, const char *path, char *err, size_t errlen);
-	void (*conf_free)(void *conf);
+	void (*conf_free)(void *conf); /* NULL: conf_free(spec, conf) is enough */
 	/* Arguments left after the options (mailgw's operator commands); NULL refuses them. */
 	int (*command)(struct daemon *d, int argc, char **argv);
 	/* What can fail on a bad config without binding (TLS files): 0, or an EXIT_* code

@@ -279,6 +279,15 @@ void daemon_reload_keys(struct daemon *d, void *fresh)
 	conf_reload_keys(d->a->spec, d->conf, fresh, fixed_changed, NULL);
 }
 
+/* The applet's conf_free, or the table's own free when the table is all there is. */
+static void free_conf(const struct daemon_applet *a, void *conf)
+{
+	if (a->conf_free)
+		a->conf_free(conf);
+	else
+		conf_free(a->spec, conf);
+}
+
 void daemon_reload(struct daemon *d)
 {
 	char err[CONF_ERR_LEN + 256];
@@ -291,7 +300,7 @@ void daemon_reload(struct daemon *d)
 		log_err("reload: %s (reload failed, keeping the running configuration)", err);
 	else if (d->a->reload && d->a->reload(d, fresh) == 0)
 		apply_level(d);
-	d->a->conf_free(fresh);
+	free_conf(d->a, fresh);
 	free(fresh);
 }
 
@@ -388,7 +397,7 @@ out_stop:
 	if (a->stop)
 		a->stop(&d);
 out_conf:
-	a->conf_free(conf);
+	free_conf(a, conf);
 out_args:
 	conf_set_overrides(NULL, NULL, 0);
 	free(ar.ov);

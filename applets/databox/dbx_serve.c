@@ -48,11 +48,6 @@ static int load_hook(void *conf, const char *path, char *err, size_t errlen)
 	return dbx_conf_load(conf, path, err, errlen);
 }
 
-static void conf_free_hook(void *conf)
-{
-	dbx_conf_free(conf);
-}
-
 static int check(struct daemon *d, char *err, size_t errlen)
 {
 	struct dbx_server *s = d->app;
@@ -128,7 +123,6 @@ static const struct daemon_applet serve_daemon = {
 	.spec = &dbx_conf_spec,
 	.conf_size = sizeof(struct dbx_conf),
 	.load = load_hook,
-	.conf_free = conf_free_hook,
 	.check = check,
 	.bind = bind_hook,
 	.run = run,

@@ -70,11 +70,6 @@ static int load(void *conf, const char *path, char *err, size_t errlen)
 	return tun_conf_load(conf, path, err, errlen);
 }
 
-static void conf_free_hook(void *conf)
-{
-	tun_conf_free(conf);
-}
-
 /* -n also loads the TLS certificate, so a typo in a path fails the check, not the start. */
 static int check(struct daemon *d, char *err, size_t errlen)
 {
@@ -146,7 +141,6 @@ static const struct daemon_applet tunneld_daemon = {
 	.spec = &tun_conf_spec,
 	.conf_size = sizeof(struct tun_conf),
 	.load = load,
-	.conf_free = conf_free_hook,
 	.check = check,
 	.bind = bind_hook,
 	.run = run,
