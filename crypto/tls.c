@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "crypto/crypto.h"
 #include "crypto/tls_internal.h"
 
 static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
@@ -273,7 +274,7 @@ void cry_tls_free(struct cry_tls *t)
 		wolfSSL_free(t->ssl);
 	}
 	if (t->hello) {
-		explicit_bzero(t->hello, t->hello_len);
+		cry_wipe(t->hello, t->hello_len);
 		free(t->hello);
 	}
 	chain_clear(t);

@@ -9,12 +9,12 @@
  * lookup: a client probing for valid addresses costs the LDAP server or the next hop a
  * bounded number of questions per connection. */
 #include <string.h>
-#include <time.h>
 
 #include "applets/mailgw/mg_auth.h"
 #include "applets/mailgw/mg_rcptcache.h"
 #include "applets/mailgw/mg_rcptmap.h"
 #include "applets/mailgw/mg_smtpd.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/str.h"
@@ -24,9 +24,7 @@
 
 static long long now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
+	return clock_ms() / 1000;
 }
 
 /* The answer for addr: reply, and take it when valid. */
