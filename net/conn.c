@@ -406,7 +406,7 @@ void net_conn_set_cbs(struct net_conn *c, const struct net_conn_cbs *cbs, void *
 
 void net_conn_set_idle_timeout(struct net_conn *c, unsigned long ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+	struct timeval tv = net_ms_tv_(ms);
 
 	c->idle_ms = ms;
 	/* The same limit for output that the peer does not take: a client that stops

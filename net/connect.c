@@ -158,8 +158,7 @@ int net_conn_connect_start_(struct net_conn *c)
 	c->dns_err = 0;
 	c->unix_tried = 0;
 	if (c->timeout_ms) {
-		struct timeval tv = { (time_t)(c->timeout_ms / 1000),
-				      (suseconds_t)((c->timeout_ms % 1000) * 1000) };
+		struct timeval tv = net_ms_tv_(c->timeout_ms);
 		c->ctimer = evtimer_new(c->loop->base, deadline_cb, c);
 		if (!c->ctimer || evtimer_add(c->ctimer, &tv) < 0)
 			return -1;

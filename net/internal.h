@@ -29,6 +29,14 @@ struct evdns_base *net_loop_dns(struct net_loop *l);
 void net_own_add_(struct net_loop *l, struct net_owned *o, void (*release)(void *), void *self);
 /* Safe on an object that is not (or no longer) on a list. */
 void net_own_del_(struct net_owned *o);
+
+#include <sys/time.h>
+/* Milliseconds as the struct timeval libevent takes (timers, timeouts, deadlines). */
+static inline struct timeval net_ms_tv_(unsigned long ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+	return tv;
+}
 #endif
 
 /* ---- connections (conn.c, connect.c, listen.c, proxy_conn.c) ---- */

@@ -150,7 +150,7 @@ struct net_timer *net_timer_new(struct net_loop *l, net_timer_cb cb, void *arg)
 
 static void timer_add(struct net_timer *t, unsigned long ms, int periodic)
 {
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+	struct timeval tv = net_ms_tv_(ms);
 
 	event_del(t->ev);
 	t->periodic = periodic;

@@ -243,7 +243,7 @@ static void finish(struct net_mx_req *r, enum net_mx_status st, const struct net
 
 static int send_query(struct net_mx_req *r)
 {
-	struct timeval tv = { (time_t)(r->timeout_ms / 2000), (suseconds_t)((r->timeout_ms / 2) % 1000) * 1000 };
+	struct timeval tv = net_ms_tv_(r->timeout_ms / 2);
 	r->tries++;
 	if (sendto(r->fd, r->q, (size_t)r->qlen, 0, (struct sockaddr *)&r->ss, r->sslen) < 0)
 		return -1;
