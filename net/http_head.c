@@ -99,6 +99,24 @@ static int header_line(const char *p, size_t n, struct net_http_resphead *h, int
 	return 0;
 }
 
+int net_http_head_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *n)
+{
+	const char *lf = memchr(buf + *pos, '\n', len - *pos);
+	if (!lf)
+		return 0;
+	size_t end = (size_t)(lf - buf), ln = end - *pos;
+	if (ln && buf[end - 1] == '\r')
+		ln--;
+	const char *p = buf + *pos;
+	for (size_t i = 0; i < ln; i++)
+		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+			return -1;
+	*line = p;
+	*n = ln;
+	*pos = end + 1;
+	return 1;
+}
+
 long net_http_resphead_parse(const char *buf, size_t len, struct net_http_resphead *h)
 {
 	size_t pos = 0;
@@ -109,17 +127,11 @@ long net_http_resphead_parse(const char *buf, size_t len, struct net_http_resphe
 	if (len > NET_HTTP_RESP_MAX_HEAD)
 		len = NET_HTTP_RESP_MAX_HEAD;
 	for (;;) {
-		const char *lf = memchr(buf + pos, '\n', len - pos);
-		if (!lf)
-			return len >= NET_HTTP_RESP_MAX_HEAD ? -1 : 0;
-		size_t end = (size_t)(lf - buf), n = end - pos;
-		if (n && buf[end - 1] == '\r')
-			n--;
-		const char *p = buf + pos;
-		for (size_t i = 0; i < n; i++)
-			if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
-				return -1;
-		pos = end + 1;
+		const char *p;
+		size_t n;
+		int r = net_http_head_line(buf, len, &pos, &p, &n);
+		if (r <= 0)
+			return r < 0 || len >= NET_HTTP_RESP_MAX_HEAD ? -1 : 0;
 		if (n == 0) {
 			if (line == 0)
 				return -1;

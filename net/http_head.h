@@ -29,6 +29,10 @@ struct net_http_resphead {
  * of a complete head (through its empty line), 0 when more bytes are needed (only while
  * len < NET_HTTP_RESP_MAX_HEAD), -1 when it is malformed or too large. */
 long net_http_resphead_parse(const char *buf, size_t len, struct net_http_resphead *h);
+/* The next line of a head in buf[*pos, len): 1 with [*line, *line + *n) (no CR LF) and
+ * *pos past it, 0 when no line end is there yet, -1 on a control byte (TAB aside) or DEL
+ * in the line. Both head parsers (response and request) split their lines with it. */
+int net_http_head_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *n);
 /* 1 when c may be part of a header name (RFC 9110 tchar); the request parser uses it too. */
 int net_http_tchar(unsigned char c);
 #endif

@@ -108,17 +108,13 @@ long net_http_reqhead_parse(const char *buf, size_t len, struct net_http_reqhead
 	if (len > NET_HTTP_MAX_HEAD)
 		len = NET_HTTP_MAX_HEAD;
 	for (;;) {
-		const char *lf = memchr(buf + pos, '\n', len - pos);
-		if (!lf)
+		const char *p;
+		size_t n;
+		int r = net_http_head_line(buf, len, &pos, &p, &n);
+		if (r < 0)
+			return refuse(h, 400);
+		if (r == 0)
 			return len >= NET_HTTP_MAX_HEAD ? refuse(h, 431) : 0;
-		size_t end = (size_t)(lf - buf), n = end - pos;
-		if (n && buf[end - 1] == '\r')
-			n--;
-		const char *p = buf + pos;
-		for (size_t i = 0; i < n; i++)
-			if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
-				return refuse(h, 400);
-		pos = end + 1;
 		if (n == 0) {
 			if (line == 0)
 				return refuse(h, 400);
