@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#if ENABLE_DATABOX /* make APPLETS=... without databox still links */
 #include "applets/databox/dbx_keys.h"
 #include "applets/databox/dbx_server.h"
 #include "core/log.h"
@@ -156,12 +155,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(req);
 	return 0;
 }
-#else
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	(void)data;
-	(void)size;
-	return 0;
-}
-#endif

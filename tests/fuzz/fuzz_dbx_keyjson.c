@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#if ENABLE_DATABOX /* make APPLETS=... without databox still links */
 #include "applets/databox/dbx_keys.h"
 #include "crypto/crypto.h"
 #include "crypto/rsa.h"
@@ -45,12 +44,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(j);
 	return 0;
 }
-#else
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	(void)data;
-	(void)size;
-	return 0;
-}
-#endif
