@@ -24,6 +24,39 @@ check() { n=$1; shift; if "$@"; then ok "$n"; else fail "$n"; fi; }
 holds() { eval "$1"; }
 # bg CMD...: start in the background, remember the pid for cleanup; sets $last_pid.
 bg() { "$@" & last_pid=$!; _pids="$_pids $last_pid"; }
+# stop_all: SIGTERM to every process bg started, and wait for them (under SAN=1 that is
+# when leaks are reported).
+stop_all() {
+	for p in $_pids; do kill "$p" 2>/dev/null; done
+	for p in $_pids; do wait "$p" 2>/dev/null; done
+}
+# san_check NAME FILE...: under make SAN=1 test, ok when no FILE holds an ASan/UBSan
+# report; in any other build skip (nothing could report, so it could only pass).
+san_check() {
+	n=$1; shift
+	if [ "${SAN:-0}" != 1 ]; then
+		skip "$n: not a sanitizer build (make SAN=1 test)"
+	elif grep -l 'Sanitizer\|runtime error:' "$@" >/dev/null 2>&1; then
+		fail "$n"; grep -h -A8 'Sanitizer\|runtime error:' "$@" | head -40
+	else
+		ok "$n"
+	fi
+}
+# wait_log FILE TEXT [SECONDS]: until FILE holds the fixed string TEXT.
+wait_log() {
+	i=0
+	while [ $i -lt $((${3:-10} * 20)) ]; do
+		grep -qF -e "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	return 1
+}
+# wait_gone PID [SECONDS]: until the process PID has exited.
+wait_gone() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt $((${2:-10} * 20)) ]; do sleep 0.05; i=$((i + 1)); done
+	! kill -0 "$1" 2>/dev/null
+}
 # A TCP port free on 127.0.0.1 right now.
 free_port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 

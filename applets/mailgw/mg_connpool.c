@@ -49,9 +49,10 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 {
 	struct pool_ent *e = arg;
 	unlink_ent(e->ctx, e);
-	if (ev == NET_EV_TIMEOUT)
-		close_quit(c);   /* unused for MG_POOL_IDLE_MS */
-	else
+	if (ev == NET_EV_TIMEOUT) {
+		log_debug("pool: %s:%d unused for %d ms, closing", e->p.host, e->p.port, MG_POOL_IDLE_MS);
+		close_quit(c);
+	} else
 		net_conn_free(c);
 	free(e);
 }

@@ -554,6 +554,8 @@ static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 			log_info("smtpd %s: connection lost in DATA, message discarded", net_conn_peer(c));
 		else if (ev == NET_EV_ERROR)
 			log_info("smtpd %s: %s", net_conn_peer(c), net_conn_error(c));
+		else
+			log_debug("smtpd %s: the client closed the connection", net_conn_peer(c));
 		sess_free(s);
 		net_conn_free(c);
 		return;

@@ -108,6 +108,7 @@ expect_rc "a multi-part greeting" 0
 check "both greeting parts printed" sh -c "head -2 '$TMP/out' | grep -q '^%0:1/2601' && sed -n 2p '$TMP/out' | grep -q '^=0:0/2600'"
 
 # The LOGON TIMEOUT column: the server drops an idle session with a severity-4 line.
+# (sleep 2: the session must stay idle past its --timeout 1; the wait is what is tested)
 stop_hit
 start_hit || fail "hit_server.py restarts"
 { echo XS:ECHO:before; sleep 2; echo XS:ECHO:late; } | "$SEALBOX" hitc --host 127.0.0.1 --port "$HIT_PORT" \

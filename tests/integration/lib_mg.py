@@ -138,6 +138,14 @@ class Sink:
         if not wait_port(self.port):
             raise RuntimeError("sink did not start")
 
+    def events(self):
+        """The lines of the sink's events.log (slow mode: "data", "gone")."""
+        try:
+            with open(os.path.join(self.out, "events.log")) as f:
+                return f.read().split()
+        except OSError:
+            return []
+
     def messages(self):
         try:
             names = sorted(n for n in os.listdir(self.out) if n.endswith(".eml"))

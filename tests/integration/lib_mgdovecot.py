@@ -5,7 +5,8 @@ loopback. Run as root; Dovecot drops to its own users for its login processes.""
 import os
 import shutil
 import subprocess
-import time
+
+from lib_test import wait_for
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
@@ -96,9 +97,7 @@ service auth {{
         for p in (self.ports["imap"], self.ports["imaps"], self.ports["auth"]):
             if not wait_port(p, 20):
                 raise RuntimeError("dovecot did not start: " + self.logtext())
-        end = time.time() + 20
-        while not os.path.exists(self.socket) and time.time() < end:
-            time.sleep(0.05)
+        wait_for(lambda: os.path.exists(self.socket), 20)
         return self
 
     def stop(self):

@@ -10,7 +10,9 @@ MODE: plain    no STARTTLS
                (550 5.1.1 for the others), each RCPT logged to OUTDIR/rcpts.log: the
                next hop of mailgw's callout tests
       slow     like plain, but waits 3 s after the data before storing it; a client
-               that is gone by then gets nothing stored (so a killed mailgw must retry)
+               that is gone by then gets nothing stored (so a killed mailgw must retry);
+               OUTDIR/events.log gets "data" when the data is in, "gone" when the
+               client left before the 250
 Every accepted message is written to OUTDIR/N.eml, preceded by one line
 "X-Sink: tls=VERSION cipher=CIPHER from=<..> to=<..> conn=PORT" (tls=none in
 plaintext; PORT is the client's source port, so messages that share a value came
@@ -29,6 +31,11 @@ class Sink:
     def __init__(self, out, mode):
         self.out, self.mode, self.n = out, mode, 0
 
+    def note(self, what):
+        """One line in OUTDIR/events.log, for a test to wait on (slow mode)."""
+        with open(os.path.join(self.out, "events.log"), "a") as f:
+            f.write(what + "\n")
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.mode == "users":   # every probe, so a test can count them
             with open(os.path.join(self.out, "rcpts.log"), "a") as f:
@@ -40,8 +47,10 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         if self.mode == "slow":
-            await asyncio.sleep(3)
+            self.note("data")   # the message is here, its 250 is not sent yet
+            await asyncio.sleep(3)  # slow on purpose: the next hop is still working on it
             if server.transport is None or server.transport.is_closing():
+                self.note("gone")
                 return "451 4.3.0 client went away"
         so = server.transport.get_extra_info("ssl_object")
         tls = "tls=%s cipher=%s" % (so.version(), so.cipher()[0]) if so else "tls=none"

@@ -1,10 +1,15 @@
 """lib_test.py - the one set of check helpers for the Python tests (tests/run.sh counts
 their lines): ok/fail/check/skip print "ok - NAME", "not ok - NAME: why" and
 "skip - NAME: why"; failed() is the number of failures so far (the exit status);
-free_port/wait_port/wait_for wait on a socket or a condition, never a fixed sleep.
+free_port/wait_port/wait_for/wait_log wait on a socket, a condition or a log line, never a
+fixed sleep; check_no_sanitizer checks a daemon's log under make SAN=1 test and says skip
+in any other build (where nothing could report).
 lib_mg.py and lib_dbx.py re-export these; a test imports them from either or from here."""
+import os
 import socket
 import time
+
+SAN = os.environ.get("SAN", "0") == "1"
 
 _failures = [0]
 
@@ -63,3 +68,33 @@ def wait_for(fn, secs=10, step=0.1):
         if v or time.time() > end:
             return v
         time.sleep(step)
+
+
+def wait_log(path, text, secs=10, start=0):
+    """True once the file at path holds text (str) past byte offset start within secs."""
+    def seen():
+        try:
+            with open(path, "rb") as f:
+                f.seek(start)
+                return text.encode() in f.read()
+        except OSError:
+            return False
+    return bool(wait_for(seen, secs, 0.05))
+
+
+def sanitizer_report(text):
+    """The excerpt around the first ASan/UBSan report in text, "" when there is none."""
+    for mark in ("Sanitizer", "runtime error:"):
+        i = text.find(mark)
+        if i >= 0:
+            return text[max(0, i - 200):i + 1500]
+    return ""
+
+
+def check_no_sanitizer(name, report):
+    """report: what shows a sanitizer's report (an excerpt, a list of logs), empty when
+    none. ok/not ok under make SAN=1 test; skip otherwise, where it could only pass."""
+    if not SAN:
+        skip(name, "not a sanitizer build (make SAN=1 test)")
+        return True
+    return check(name, not report, report if isinstance(report, str) else " ".join(report))

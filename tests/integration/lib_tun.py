@@ -12,6 +12,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tunnel_client import Conn, free_port, wait_port  # noqa: E402
+from lib_test import check, check_no_sanitizer, fail, failed  # noqa: E402,F401
 
 SEALBOX = os.environ["SEALBOX"]
 TOP = os.environ.get("TOP", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -69,23 +70,11 @@ class Relay:
             return f.read().decode(errors="replace")
 
 
-results = {"fail": 0}
-
-
-def check(name, cond, detail=""):
-    if cond:
-        print("ok - " + name)
-    else:
-        results["fail"] += 1
-        print("not ok - %s%s" % (name, (": " + detail) if detail else ""))
-
-
 def test(fn):
     try:
         fn()
     except Exception as e:  # one broken scenario must not hide the others
-        results["fail"] += 1
-        print("not ok - %s raised %s: %s" % (fn.__name__, type(e).__name__, e))
+        fail("%s raised %s" % (fn.__name__, type(e).__name__), str(e))
         traceback.print_exc(file=sys.stdout)
 
 
@@ -119,7 +108,7 @@ def cleanup():
         if p.poll() is None:
             p.kill()
             p.wait()
-    if results["fail"] == 0:
+    if failed() == 0:
         shutil.rmtree(TMP, ignore_errors=True)
     else:
         print("# logs kept in " + TMP)

@@ -46,13 +46,13 @@ def session(to, body, finish=True):
 
 # 1. kill -9 in the middle of DATA
 s, _ = session("u@fast.example", b"Subject: half\r\n\r\n" + b"x" * 50000 + b"\r\n", finish=False)
-time.sleep(0.3)
+tmpdir = os.path.join(mg.spool, "tmp")
+check("kill -9 during DATA: the message is being spooled", wait_for(lambda: os.listdir(tmpdir), 10))
 mg.stop(signal.SIGKILL)
 s.close()
 mg.start()
-time.sleep(0.5)
-check("kill -9 during DATA: nothing left in the queue", mg.queue_ids() == [] and os.listdir(os.path.join(mg.spool, "tmp")) == [],
-      str(mg.queue_ids()))
+check("kill -9 during DATA: nothing left in the queue",
+      wait_for(lambda: mg.queue_ids() == [] and os.listdir(tmpdir) == [], 5), str(mg.queue_ids()))
 
 # 2. kill -9 right after the 250: the message survives and is delivered once
 mg.stop()
@@ -73,21 +73,20 @@ with open(mg.conf, "w") as f:
     f.write(text)
 mg.start()
 got = wait_for(lambda: [m for m in fast.messages() if "Subject: acked" in m], 15)
-time.sleep(1.5)
+time.sleep(1.5)  # a second copy would come at the next queue scan (1 s): give it the time
 got = [m for m in fast.messages() if "Subject: acked" in m]
 check("acknowledged message delivered exactly once after the restart", len(got) == 1, str(len(got)))
 
 # 3. kill -9 while the next hop is still working on the message (before its 250)
 s, r = session("u@slow.example", b"Subject: midway\r\n\r\nhello\r\n")
 s.close()
-wait_for(lambda: "connected to 127.0.0.1:%d" % slow.port in mg.logtext(), 5)
-time.sleep(1.0)
+wait_for(lambda: "data" in slow.events(), 10)   # at the next hop, before its 250
 mg.stop(signal.SIGKILL)
-time.sleep(2.5)   # the sink notices we are gone and stores nothing
+wait_for(lambda: "gone" in slow.events(), 10)   # the sink noticed we are gone, stored nothing
 check("kill -9 during delivery: the next hop has not stored it", not slow.messages())
 mg.start()
 got = wait_for(lambda: slow.messages(), 20)
-time.sleep(1)
+time.sleep(1)  # a second copy would come at the next queue scan (1 s): give it the time
 check("kill -9 during delivery: delivered exactly once after the restart", len(slow.messages()) == 1,
       str(len(slow.messages())))
 wait_for(lambda: not mg.queue_ids(), 5)
@@ -101,7 +100,7 @@ wait_for(lambda: [m for m in fast.messages() if "Subject: once" in m], 10)
 wait_for(lambda: "to=<u@fast.example>" in mg.logtext() and "status=sent (250 2.0.0 sunk %d)" % (n + 1) in mg.logtext(), 5)
 mg.stop(signal.SIGKILL)
 mg.start()
-time.sleep(2.5)
+time.sleep(2.5)  # two queue scans (1 s) in which a second delivery would happen
 check("kill -9 after a delivery: not delivered again", len([m for m in fast.messages() if "Subject: once" in m]) == 1)
 
 # 5. clients that leave right after the final dot, before the 250 (the commit may be
@@ -114,7 +113,7 @@ s, r = session("u@fast.example", b"Subject: after\r\n\r\nhello\r\n")
 s.close()
 check("clients leaving before the 250: the daemon still answers 250", bool(r) and r.startswith(b"250"), repr(r))
 wait_for(lambda: [m for m in fast.messages() if "Subject: after" in m], 10)
-time.sleep(1.5)
+time.sleep(1.5)  # a second copy would come at the next queue scan (1 s): give it the time
 dup = [i for i in range(30) if len([m for m in fast.messages() if "Subject: gone%d\r\n" % i in m]) > 1]
 check("clients leaving before the 250: none of their messages delivered twice", not dup, str(dup))
 sp = lambda d: os.listdir(os.path.join(mg.spool, d))

@@ -78,7 +78,9 @@ check("broken TLS: handshake failure logged and remembered",
 with open(os.path.join(mg.spool, "tlsmem")) as f:
     mem = f.read()
 check("TLS memory file has both kinds", "not-offered" in mem and "handshake-failed" in mem, mem)
-time.sleep(2.5)   # past the parked session's idle time (2 s): b2 needs a new connection
+# the parked session's idle time (2 s) passes: b2 needs a new connection
+check("the parked session is closed after its idle time",
+      wait_for(lambda: log_has(r"pool: 127\.0\.0\.1:%d unused for \d+ ms, closing" % broken_sink.port), 10))
 send("a@broken.example", "b2")
 got = wait_for(lambda: sink_has(broken_sink, "b2"))
 check("broken TLS: second delivery skips STARTTLS because of the memory",
@@ -93,7 +95,7 @@ check("forced TLS ignores the memory: handshake tried, failed, deferred, not sen
 # 4. forced TLS (encrypt) to a server without STARTTLS: deferred, never plaintext
 send("a@forced.example", "f1")
 wait_for(lambda: log_has(r"TLS required \(encrypt\) but 127\.0\.0\.1 does not offer STARTTLS"), 5)
-time.sleep(0.3)
+time.sleep(0.3)  # an absence: a plaintext delivery, were there one, would follow the refusal at once
 check("forced TLS: not delivered in plaintext", not sink_has(plain_sink, "f1"))
 rc, out = mg.cli("queue")
 check("forced TLS: deferral reason in `mailgw queue`",
@@ -130,7 +132,7 @@ if dsn:
 
 # 8. ETRN: held until released
 send("a@etrn.example", "e1")
-time.sleep(0.5)
+time.sleep(0.5)  # an absence: a delivery, were the hold broken, would start at once
 check("ETRN domain: mail is held", not sink_has(etrn_sink, "e1") and len(mg.queue_ids()) >= 1)
 with smtplib.SMTP("127.0.0.1", P, timeout=10) as s:
     s.ehlo()
@@ -191,7 +193,7 @@ for subj in ("rp1", "rp2"):
         s.sendmail("s@sender.example", ["a@broken.example"], ("Subject: %s\r\n\r\nx\r\n" % subj).encode())
     wait_for(lambda: sink_has(broken_sink, subj), 10)
     if subj == "rp1":
-        time.sleep(2.5)
+        time.sleep(2.5)  # tls_memory_time (2 s) must pass: the expiry is what is tested
 check("TLS memory expires: STARTTLS probed again after tls_memory_time",
       mr.logtext().count("TLS handshake failed") == 2 and "skipping STARTTLS" not in mr.logtext(), mr.logtext()[-800:])
 
@@ -223,7 +225,7 @@ for dom in ("hold.example", "hold2.example"):
     with smtplib.SMTP("127.0.0.1", mh.ports["smtp"], timeout=10) as s:
         for i in range(NH):
             s.sendmail("s@sender.example", ["u@" + dom], ("Subject: %s-%d\r\n\r\nx\r\n" % (dom, i)).encode())
-time.sleep(0.5)
+time.sleep(0.5)  # an absence: a delivery, were the hold broken, would start at once
 check("ETRN domains: %d messages each held" % NH, not h1.messages() and not h2.messages() and len(mh.queue_ids()) == 2 * NH,
       str(len(mh.queue_ids())))
 with smtplib.SMTP("127.0.0.1", mh.ports["smtp"], timeout=10) as s:
@@ -240,7 +242,7 @@ check("one mailgw flush DOMAIN: all %d held messages delivered" % NH, rc == 0 an
       "%s %d" % (out, len(h2.messages())))
 with smtplib.SMTP("127.0.0.1", mh.ports["smtp"], timeout=10) as s:
     s.sendmail("s@sender.example", ["u@hold.example"], b"Subject: later\r\n\r\nx\r\n")
-time.sleep(1)
+time.sleep(1)  # an absence: a delivery, were the hold broken, would start at once
 check("mail after the release is held again until the next ETRN",
       len(h1.messages()) == NH and len(mh.queue_ids()) == 1, "%d %s" % (len(h1.messages()), mh.queue_ids()))
 done()

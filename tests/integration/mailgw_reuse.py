@@ -7,7 +7,6 @@ import os
 import re
 import smtplib
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib_mg import *  # noqa: E402,F401,F403
@@ -56,7 +55,8 @@ g2 = wait_for(lambda: other.messages(), 10)
 check("other domain delivered on its own connection", g2 and conns(g2)[0] not in c, str(conns(g2 or [])))
 
 # idle parked session: closed after ~2 s, the next message opens a new connection
-time.sleep(3)
+check("the parked session is closed after its idle time",
+      wait_for(lambda: "pool: 127.0.0.1:%d unused for" % sink.port in mg.logtext(), 10))
 send("late@one.example", "late")
 g3 = wait_for(lambda: len(sink.messages()) == 6 and sink.messages(), 10)
 c3 = conns(g3 or [])

@@ -262,25 +262,27 @@ time.sleep(0.3)   # let the daemon finish its side of the close before it is sto
 # max_connections: the session beyond the limit gets 421 4.3.2
 mm = Mailgw("maxconn", [("smtp", "smtp", "")], mailgw="max_connections = 2\nrelay_domains = example.com\n")
 mm.start()
-time.sleep(0.3)   # the start-up probe's session must be gone before we count
+# the start-up probe's session must be gone before we count
+wait_for(lambda: "the client closed the connection" in mm.logtext(), 5)
 held = [raw(mm.ports["smtp"]) for _ in range(2)]
 greets = [reply(hf) for hs, hf in held]
 check("max_connections: sessions up to the limit are served", all(g and g[0].startswith("220") for g in greets), str(greets))
 s3, f3 = raw(mm.ports["smtp"])
 r = reply(f3)
 check("max_connections: one more session gets 421 4.3.2", r and r[0].startswith("421 4.3.2"), str(r))
+ended = mm.logtext().count("the client closed the connection")
 for hs, hf in held:
     hf.close()
     hs.close()
 f3.close()
 s3.close()
-time.sleep(0.3)
+wait_for(lambda: mm.logtext().count("the client closed the connection") >= ended + 2, 5)
 s4, f4 = raw(mm.ports["smtp"])
 r = reply(f4)
 check("max_connections: room again once sessions end", r and r[0].startswith("220"), str(r))
 f4.close()
 s4.close()
-time.sleep(0.3)
+time.sleep(0.3)   # let the daemon finish its side of the close before it is stopped
 
 # SIGHUP: a new relay domain takes effect; a broken file is refused and the old one stays
 import signal  # noqa: E402

@@ -11,7 +11,7 @@ certs || { fail "proxy: test certificates"; exit 1; }
 C=$CERTS
 
 bg "$D" server 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" >"$TMP/srv.log" 2>&1
-i=0; while ! grep -q '^listening' "$TMP/srv.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_log "$TMP/srv.log" listening 5
 port=$(awk '/^listening/{print $2}' "$TMP/srv.log")
 
 via() { # via NAME PROXYURL: a verified TLS echo through the proxy
@@ -40,7 +40,7 @@ fi
 start_dp() { # start_dp NAME ARGS...: sets $dp to its port
 	n=$1; shift
 	bg $PY "$TOP/tests/integration/lib_digest_proxy.py" "$TMP/$n.port" "$@" >"$TMP/$n.log" 2>&1
-	i=0; while [ ! -f "$TMP/$n.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	i=0; while [ ! -s "$TMP/$n.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 	dp=$(cat "$TMP/$n.port")
 }
 start_dp md5 alice 'pa"ss'
@@ -56,7 +56,7 @@ check "proxy: Digest SHA-256 preferred over Basic, proxy closes after 407 (recon
 	sh -c "grep -q '^through sha' $TMP/sha.out && grep -q 'auth ok' $TMP/sha.log"
 # a server-first protocol: its banner arrives in the same packet as the proxy's "200"
 bg "$D" server 127.0.0.1:0 --cert "$C/server.pem" --key "$C/server.key" --starttls smtp >"$TMP/smtp.log" 2>&1
-i=0; while ! grep -q '^listening' "$TMP/smtp.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_log "$TMP/smtp.log" listening 5
 sport=$(awk '/^listening/{print $2}' "$TMP/smtp.log")
 start_dp early alice pw --early
 : | "$D" client localhost "$sport" --plain --proxy "http://alice:pw@127.0.0.1:$dp" \
@@ -68,12 +68,5 @@ via refused "http://127.0.0.1:$dead"
 check "proxy: unreachable proxy is a clear error" grep -q "error: proxy 127.0.0.1 port $dead: cannot connect" "$TMP/refused.out"
 
 # Our processes stop cleanly on SIGTERM; under SAN=1 that is when leaks are reported.
-for p in $_pids; do kill "$p" 2>/dev/null; done
-for p in $_pids; do wait "$p" 2>/dev/null; done
-if [ "${SAN:-0}" != 1 ]; then
-	skip "no sanitizer reports from tlsdrv: not a sanitizer build (make SAN=1 test)"
-elif grep -l 'Sanitizer\|runtime error:' "$TMP"/* >/dev/null 2>&1; then
-	fail "no sanitizer reports from tlsdrv"; grep -h -A8 'Sanitizer\|runtime error:' "$TMP"/* | head -40
-else
-	ok "no sanitizer reports from tlsdrv"
-fi
+stop_all
+san_check "no sanitizer reports from tlsdrv" "$TMP"/*

@@ -10,6 +10,8 @@ import ssl
 import struct
 import time
 
+from lib_test import free_port, wait_port  # noqa: F401 (re-exported: lib_tun, the benchmarks)
+
 HDR = struct.Struct(">BBHHIII")
 VERSION = 1
 T = dict(REGISTER=1, REGISTERED=2, JOIN=3, JOINED=4, PEER_JOINED=5, PEER_LEFT=6, KICK=7, END=8,
@@ -20,26 +22,6 @@ ALL = 0xffff
 
 class Closed(Exception):
     pass
-
-
-def free_port(host="127.0.0.1"):
-    s = socket.socket()
-    s.bind((host, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, t=10, host="127.0.0.1"):
-    """True once something accepts on host:port (within t seconds)."""
-    end = time.time() + t
-    while time.time() < end:
-        try:
-            socket.create_connection((host, port), timeout=0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def encode(ftype, src, dst, payload=b"", seq=0, ack=0, version=VERSION, length=None):

@@ -12,16 +12,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tunnel_client import T, encode, drop_payload, parse_drop  # noqa: E402
-from lib_tun import TMP, Relay, check, test, pair, sanitizer_logs, cleanup  # noqa: E402
-
-
-def wait_until(fn, t=10.0):
-    end = time.time() + t
-    while time.time() < end:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return fn()
+from lib_test import wait_for  # noqa: E402
+from lib_tun import check_no_sanitizer, TMP, Relay, check, test, pair, sanitizer_logs, cleanup  # noqa: E402
 
 
 def req(x, data=b"", **kv):
@@ -90,9 +82,9 @@ def t_drop_put_then_end():
         c.close()
         m.expect("PEER_LEFT")
     check("put then END: no part file left open (%d open)" % part_fds(r.p.pid),
-          wait_until(lambda: part_fds(r.p.pid) == 0, 5))
+          wait_for(lambda: part_fds(r.p.pid) == 0, 5))
     check("put then END: tunneld's descriptors back to where they were",
-          wait_until(lambda: len(os.listdir("/proc/%d/fd" % r.p.pid)) <= fds0 + 1, 5),
+          wait_for(lambda: len(os.listdir("/proc/%d/fd" % r.p.pid)) <= fds0 + 1, 5),
           "%d -> %d" % (fds0, len(os.listdir("/proc/%d/fd" % r.p.pid))))
     leftovers = [f for f in (os.listdir(sdir) if os.path.isdir(sdir) else []) if f.endswith(".part")]
     check("put then END: no part file left on disk", not leftovers, " ".join(leftovers))
@@ -131,7 +123,7 @@ def t_sweep_stalled_master():
         r.kv["dead_after"] = "1s"
         r.write()
         r.p.send_signal(signal.SIGHUP)
-        wait_until(lambda: r.logtext().count("configuration reloaded") >= 2 * rnd + 1, 5)
+        wait_for(lambda: r.logtext().count("configuration reloaded") >= 2 * rnd + 1, 5)
         early.s.setblocking(False)
         frame = encode(T["DATA"], 2, 1, os.urandom(60000), seq=1)
         pending = b""
@@ -155,7 +147,7 @@ def t_sweep_stalled_master():
         if r.p.poll() is not None:
             break
         r.p.send_signal(signal.SIGHUP)
-        wait_until(lambda: r.logtext().count("configuration reloaded") >= 2 * rnd + 2, 5)
+        wait_for(lambda: r.logtext().count("configuration reloaded") >= 2 * rnd + 2, 5)
     check("tunneld survives the sweep ending sessions under its walk", r.p.poll() is None,
           r.logtext()[-1500:])
     if r.p.poll() is None:
@@ -311,7 +303,7 @@ def t_connections_per_ip():
             pass
     check("a flood is logged once, not per connection", r.logtext().count("max_connections_per_ip (4)") == 1)
     held[0].close()
-    back = wait_until(lambda: _pongs(r, "127.0.0.2"), 5)
+    back = wait_for(lambda: _pongs(r, "127.0.0.2"), 5)
     check("a freed slot can be used again", back)
     r.stop()
     r = Relay("globalreg", register_rate_total=3)
@@ -374,6 +366,6 @@ try:
               t_connections_per_ip, t_drop_delete_owner):
         test(f)
     bad = sanitizer_logs()
-    check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
+    check_no_sanitizer("no sanitizer report in any tunneld log", bad)
 finally:
     cleanup()
