@@ -1,4 +1,4 @@
-/* exitcode.h - the one table of exit codes (BSD sysexits, plus 127 for dispatch). */
+/* exitcode.h - the one table of exit codes (BSD sysexits, plus the shell's 126 and 127). */
 #ifndef CORE_EXITCODE_H
 #define CORE_EXITCODE_H
 
@@ -17,6 +17,8 @@ enum exit_code {
 	EXIT_PROTOCOL = 76,     /* the peer broke the protocol */
 	EXIT_NOPERM = 77,       /* permission denied, not approved */
 	EXIT_CONFIG = 78,       /* bad configuration */
+	EXIT_CANNOT_EXEC = 126, /* a child could not be set up or its program not run (the shell's 126) */
 	EXIT_NOAPPLET = 127,    /* dispatch: no such applet */
+	EXIT_NOTFOUND = 127,    /* a child's program does not exist (the shell's 127) */
 };
 #endif

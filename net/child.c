@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/exitcode.h"
 #include "net/child.h"
 #include "net/internal.h"
 #include "net/loop.h"
@@ -110,21 +111,21 @@ static void child_exec(const struct net_child_spec *s, int in, int out, int err,
 	if (ptsname_) {
 		int ps = open(ptsname_, O_RDWR);
 		if (ps < 0)
-			_exit(126);
+			_exit(EXIT_CANNOT_EXEC);
 		ioctl(ps, TIOCSCTTY, 0);
 		in = out = err = ps;
 	}
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-		_exit(126);
+		_exit(EXIT_CANNOT_EXEC);
 	for (int fd = 3; fd < 64; fd++) /* what a library opened without O_CLOEXEC */
 		close(fd);
 	if (s->dir && chdir(s->dir) < 0)
-		_exit(126);
+		_exit(EXIT_CANNOT_EXEC);
 	if (ptsname_ && !getenv("TERM"))
 		setenv("TERM", s->term ? s->term : "xterm", 0);
 	execvp(s->argv[0], s->argv);
 	dprintf(2, "%s: %s\n", s->argv[0], strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
+	_exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT_EXEC);
 }
 
 struct net_child *net_child_spawn(struct net_loop *l, const struct net_child_spec *s,
