@@ -233,6 +233,11 @@ static int web_start(struct vw_dial *d, int tls)
 
 static void step_start(struct vw_dial *d)
 {
+	if (d->step < STEP_END && d->o->paths && !(d->o->paths & (1u << d->step))) {
+		d->step++; /* a redirect keeps the path kind it came on (vw_redirect.c) */
+		step_start(d);
+		return;
+	}
 	switch (d->step) {
 	case STEP_TCP:
 		if (!(d->c = net_connect(vw_loop_net(), d->host, d->port, 3000, &cbs, d)))
