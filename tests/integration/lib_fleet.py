@@ -85,3 +85,23 @@ def relay(name, redis, prefix="fleet", lease="3s", wait=True, cluster="", **kv):
     return r
 
 
+def start_tinyproxy():
+    """tinyproxy (a real CONNECT proxy) on loopback, logging each CONNECT: (port, log
+    file), or None when it is not installed or does not start."""
+    tp = shutil.which("tinyproxy")
+    if not tp:
+        return None
+    d = os.path.join(TMP, "tinyproxy")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)
+    os.chmod(TMP, 0o755)  # tinyproxy drops to nobody before it opens its log
+    pport = free_port()
+    log = os.path.join(d, "log")
+    open(log, "w").close()
+    os.chmod(log, 0o666)
+    with open(os.path.join(d, "conf"), "w") as f:
+        f.write("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Connect\nLogFile \"%s\"\n"
+                "PidFile \"%s/pid\"\n%s" % (pport, log, d, "User nobody\nGroup nogroup\n" if os.getuid() == 0 else ""))
+    p = subprocess.Popen([tp, "-d", "-c", os.path.join(d, "conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(p)
+    return (pport, log) if wait_port(pport) else None

@@ -13,9 +13,9 @@ import subprocess
 import threading
 import time
 
-from lib_tun import H, SEALBOX, TMP, TOP, check, cleanup, procs, sanitizer_logs, test
-from tunnel_client import T, Closed, Conn, act_join, act_register, act_resume, follow, free_port, wait_port
-from lib_fleet import REDIS, Redis, relay, wait_log, wait_stalled
+from lib_tun import H, SEALBOX, TOP, check, cleanup, sanitizer_logs, test
+from tunnel_client import T, Closed, act_join, act_register, act_resume, follow, free_port
+from lib_fleet import REDIS, Redis, relay, start_tinyproxy, wait_log, wait_stalled
 
 def fleet_marks():
     return {n: len(fleet[n].logtext()) for n in ("a", "b", "c")}
@@ -90,22 +90,11 @@ def t_https_through_proxy():
         hs.append((relay(name, rd, prefix="fleet", cluster="public_https = localhost:%d\n" % sp,
                          https_listen="%s:%d" % (H, sp), tls_cert=os.path.join(certs, "server.pem"),
                          tls_key=os.path.join(certs, "server.key")), sp))
-    d = os.path.join(TMP, "tinyproxy")
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o777)
-    os.chmod(TMP, 0o755)  # tinyproxy drops to nobody before it opens its log
-    pport = free_port()
-    log = os.path.join(d, "log")
-    open(log, "w").close()
-    os.chmod(log, 0o666)
-    with open(os.path.join(d, "conf"), "w") as f:
-        f.write("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Connect\nLogFile \"%s\"\n"
-                "PidFile \"%s/pid\"\n%s" % (pport, log, d, "User nobody\nGroup nogroup\n" if os.getuid() == 0 else ""))
-    p = subprocess.Popen([tp, "-d", "-c", os.path.join(d, "conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(p)
-    if not wait_port(pport):
+    px = start_tinyproxy()
+    if not px:
         check("tinyproxy starts", False)
         return
+    pport, log = px
     (h1, p1), (h2, p2) = hs
     m, n, kv = register(h1)
     assert n == "REGISTERED", kv

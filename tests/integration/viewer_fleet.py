@@ -15,16 +15,16 @@ Every wait is for a log line, a file or a socket (no fixed sleeps)."""
 import hashlib
 import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
 import threading
 import time
 
-from lib_fleet import REDIS, Redis, relay, wait_log
+from lib_fleet import REDIS, Redis, relay, start_tinyproxy, wait_log
 from lib_tun import H, SEALBOX, TMP, TOP, check, cleanup, procs, sanitizer_logs, test
-from tunnel_client import free_port, wait_port
+from tunnel_client import free_port
+from lib_test import wait_for
 
 SAN = os.environ.get("SAN", "0") == "1"
 BIG_MB = 48 if SAN else 200
@@ -40,17 +40,13 @@ def addr(r):
 
 def wait_file(path, pat, timeout=30):
     """Until the file holds pat (a regex): the match, or None."""
-    end = time.time() + timeout
-    while time.time() < end:
+    def look():
         try:
             with open(path, errors="replace") as f:
-                m = re.search(pat, f.read())
-            if m:
-                return m
+                return re.search(pat, f.read())
         except OSError:
-            pass
-        time.sleep(0.05)
-    return None
+            return None
+    return wait_for(look, timeout, 0.05)
 
 
 class Master:
@@ -203,26 +199,6 @@ def t_hostile():
           m.session is None and m.p.wait(20) != 0 and "redirect loop" in m.errtext(), m.errtext())
     for r in [x, y, z, w, v] + chain:
         r.close()
-
-
-def start_tinyproxy():
-    tp = shutil.which("tinyproxy")
-    if not tp:
-        return None
-    d = os.path.join(TMP, "tinyproxy")
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o777)
-    os.chmod(TMP, 0o755)  # tinyproxy drops to nobody before it opens its log
-    pport = free_port()
-    log = os.path.join(d, "log")
-    open(log, "w").close()
-    os.chmod(log, 0o666)
-    with open(os.path.join(d, "conf"), "w") as f:
-        f.write("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Connect\nLogFile \"%s\"\n"
-                "PidFile \"%s/pid\"\n%s" % (pport, log, d, "User nobody\nGroup nogroup\n" if os.getuid() == 0 else ""))
-    p = subprocess.Popen([tp, "-d", "-c", os.path.join(d, "conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(p)
-    return (pport, log) if wait_port(pport) else None
 
 
 def t_https_proxy():
