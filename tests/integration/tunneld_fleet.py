@@ -381,6 +381,32 @@ def t_kill9_resume():
     check("a resume with a wrong token is refused", n == "ERROR" and kv.get("code") == "refused", str(kv))
 
 
+def t_takeover_race():
+    """The master and its client RESUME at the same moment through the same relay after
+    theirs died: one RESUME takes the session over, the other (whose takeover finds it
+    already done, here) is resumed locally, not told no-such-session (which ends a viewer)."""
+    a = fleet["a"]
+    d = relay("d", rd)
+    m, n, kv = register(d)
+    assert n == "REGISTERED", kv
+    cl, n, kv, hops = follow(H, d.port, act_join(m.session))
+    assert n == "JOINED", kv
+    m.expect("PEER_JOINED")
+    d.p.kill()
+    d.p.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and rd.cli("EXISTS", "fleet:r:d") != "0":
+        time.sleep(0.1)
+    x, y = a.conn(), a.conn()
+    x.send_ctl(T["RESUME"], src=0, session=m.session, id=1, token=m.token)
+    y.send_ctl(T["RESUME"], src=0, session=m.session, id=cl.id, token=cl.token)
+    nx, kx = x.recv_ctl()
+    ny, ky = y.recv_ctl()
+    check("two RESUMEs at once through one relay after theirs died: both resumed there",
+          nx == "REGISTERED" and kx.get("resumed") == "1" and ny == "JOINED" and ky.get("resumed") == "1",
+          "%s %s / %s %s" % (nx, kx, ny, ky))
+
+
 if not REDIS:
     print("skip - tunneld fleet: redis-server is not installed (mk/test-packages.txt)")
     raise SystemExit(0)
@@ -389,7 +415,7 @@ try:
     for name in ("a", "b", "c"):
         fleet[name] = relay(name, rd)
     for f in (t_register_and_redirect, t_https_through_proxy, t_race, t_redis_down_and_back, t_local_range, t_bad_redis, t_drain, t_fleet_restart,
-              t_kill9_resume):
+              t_kill9_resume, t_takeover_race):
         test(f)
     bad = sanitizer_logs()
     check("no sanitizer report in any tunneld log", not bad, " ".join(bad))

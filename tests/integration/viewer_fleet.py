@@ -2,8 +2,9 @@
 """viewer_fleet.py - viewer-master and viewer-client against a fleet of tunnelds (three
 relays and their own redis-server on loopback, docs/tunneld.md "Fleet"):
 
-- a client pointed at the wrong relay follows its REDIRECT, over TCP, and over HTTPS
-  through tinyproxy (certificate checked against the redirect's host name);
+- a client pointed at the wrong relay follows its REDIRECT, over TCP, over HTTPS through
+  tinyproxy (certificate checked against the redirect's host name), and over the plain HTTP
+  Upgrade (directly and through tinyproxy);
 - `--server dead,B` (master and client): the first relay that answers serves;
 - a hostile relay that redirects in a loop, along an endless chain, or to another path
   kind is abandoned with a clear error, quickly;
@@ -246,6 +247,38 @@ def t_https_proxy():
         r.stop()
 
 
+def t_http_upgrade():
+    """Only the plain HTTP Upgrade path is open (TCP closed, HTTPS off): the redirect is
+    followed on HTTP, through tinyproxy when http_proxy names it."""
+    hs = []
+    for name in ("vp1", "vp2"):
+        hp = free_port()
+        hs.append((relay(name, rd, cluster="public_http = 127.0.0.1:%d\n" % hp, http_listen="%s:%d" % (H, hp)), hp))
+    (h1, p1), (h2, p2) = hs
+    m = Master("m-http", addr(h1))
+    dead = free_port()
+    rc, out, err = client("%s:%d" % (H, dead), m.session or "1", "exec", "echo", "via http",
+                          extra=("--https-port", "0", "--http-port", str(p2)))
+    check("on the plain HTTP path the client is redirected and joins (exit %d)" % rc,
+          m.session is not None and rc == 0 and out == b"via http\n" and
+          "redirects to relay vp1 (elsewhere): http 127.0.0.1:%d" % p1 in err, err)
+    px = start_tinyproxy()
+    if px:
+        env = dict(ENV, http_proxy="http://127.0.0.1:%d" % px[0])
+        rc, out, err = client("%s:%d" % (H, dead), m.session or "1", "exec", "echo", "via proxy", env=env,
+                              extra=("--https-port", "0", "--http-port", str(p2)))
+        with open(px[1]) as f:
+            txt = f.read()
+        check("and through an HTTP proxy, both connections through it (exit %d)" % rc,
+              rc == 0 and out == b"via proxy\n" and "127.0.0.1:%d" % p1 in txt and "127.0.0.1:%d" % p2 in txt,
+              err + txt[-300:])
+    else:
+        print("skip - viewer redirect over HTTP through tinyproxy: tinyproxy is not installed or did not start")
+    m.stop()
+    for r, _ in hs:
+        r.stop()
+
+
 def dir_bytes(d):
     n = 0
     for f in os.listdir(d):
@@ -332,7 +365,7 @@ try:
     rd = Redis()
     for name in ("a", "b", "c"):
         fleet[name] = relay(name, rd, join_rate=100000)
-    for fn in (t_redirect_tcp, t_server_list, t_hostile, t_https_proxy, t_kill9):
+    for fn in (t_redirect_tcp, t_server_list, t_hostile, t_https_proxy, t_http_upgrade, t_kill9):
         test(fn)
     bad = sanitizer_logs()
     check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
