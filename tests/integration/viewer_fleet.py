@@ -33,6 +33,7 @@ ENV = dict(os.environ, SEALBOX_VIEWER_KEEPALIVE="1", https_proxy="", http_proxy=
            HTTP_PROXY="", no_proxy="", NO_PROXY="")
 rd = None
 fleet = {}
+san_seen = []  # viewer stderr that held a sanitizer report (make SAN=1 test)
 
 
 def addr(r):
@@ -84,7 +85,10 @@ def client(servers, session, *cmd, env=None, timeout=60, extra=()):
     """Runs viewer-client to the end: (exit code, stdout bytes, stderr text)."""
     p = subprocess.run([SEALBOX, "viewer-client", "--no-lan", "--server", servers] + list(extra) + [session] + list(cmd),
                        capture_output=True, timeout=timeout, env=env or ENV)
-    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+    err = p.stderr.decode(errors="replace")
+    if "Sanitizer" in err or "runtime error:" in err:
+        san_seen.append(" ".join(cmd))
+    return p.returncode, p.stdout, err
 
 
 def t_redirect_tcp():
@@ -369,6 +373,14 @@ try:
         test(fn)
     bad = sanitizer_logs()
     check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
+    for dirpath, _, files in os.walk(TMP):  # the masters' and the background clients' stderr
+        for f in files:
+            if f == "err" or f.endswith(".err"):
+                with open(os.path.join(dirpath, f), errors="replace") as fh:
+                    t = fh.read()
+                if "Sanitizer" in t or "runtime error:" in t:
+                    san_seen.append(os.path.join(dirpath, f))
+    check("no sanitizer report from viewer-master or viewer-client", not san_seen, " ".join(san_seen))
 finally:
     cleanup()
 raise SystemExit(1 if __import__("lib_tun").results["fail"] else 0)
