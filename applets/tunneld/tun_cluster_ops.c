@@ -332,6 +332,26 @@ static void found_gone(struct tc_op *op)
 	op_end(op);
 }
 
+/* The session is live here now: the RESUME goes the local way (tr_do_resume checks the
+ * token against the member's, as for any local resume). */
+static void resume_here(struct tc_op *op)
+{
+	static struct tfctl ctl;
+	char hex[TOKEN_LEN * 2 + 1], text[200];
+	int n;
+
+	hex_encode(op->token, TOKEN_LEN, hex, sizeof(hex), 0);
+	n = snprintf(text, sizeof(text), "session=%0*u\nid=%u\ntoken=%s\n", (int)op->c->r->numbers.digits,
+		     (unsigned)op->number, (unsigned)op->id, hex);
+	if (n > 0 && (size_t)n < sizeof(text) && tfctl_parse(&ctl, (const uint8_t *)text, (size_t)n) == 0)
+		tr_do_resume(op->c, &ctl);
+	else
+		not_found(op->c, 0);
+	cry_wipe(hex, sizeof(hex));
+	cry_wipe(text, sizeof(text));
+	cry_wipe(&ctl, sizeof(ctl));
+}
+
 static void takeover_cb(struct resp_reply *rep, size_t n, void *arg)
 {
 	struct tc_op *op = arg;
@@ -348,7 +368,10 @@ static void takeover_cb(struct resp_reply *rep, size_t n, void *arg)
 			return;
 		not_found(c, 0);
 	} else if (tr_find_session(c->r, op->number)) {
-		not_found(c, 0); /* taken over here by someone else a moment ago; retry resumes it */
+		/* taken over here by another member's RESUME a moment ago (the master and its
+		 * clients resume at once after their relay died): resume this one locally too;
+		 * a no-such-session here would end a participant that has every right to come back */
+		resume_here(op);
 	} else {
 		log_info("session %u taken over from relay %s (resume of id %u from %s)", (unsigned)op->number,
 			 op->sess.owner, (unsigned)op->id, c->peer);

@@ -39,7 +39,7 @@ static int viewer_client_main(int argc, char **argv);
 
 const struct applet viewer_client_applet = {
 	"viewer-client", viewer_client_main,
-	"[--server HOST:PORT] " VW_RELAY_OPTS_USAGE " [-n] [--no-lan] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
+	"[--server HOST:PORT[,HOST:PORT...]] " VW_RELAY_OPTS_USAGE " [-n] [--no-lan] SESSION exec CMD...|ls [DIR]|get REMOTE LOCAL|put LOCAL REMOTE|forward LPORT:NAME|shell|watch|drop put LOCAL [NAME]|drop get NAME LOCAL|drop ls",
 	APPLET_CLIENT,
 	"join a remote-support session as the technician",
 	&vw_conf_spec,
@@ -854,12 +854,12 @@ static int run(struct client *c)
 	const struct vw_round round = { c_build, c_handle, c };
 	int rc;
 
-	if (vw_conn_open_relay(&c->relay, &c->ro, c->path, sizeof(c->path), err, sizeof(err)) < 0) {
+	snprintf(ctl, sizeof(ctl), "session=%s\n", c->session);
+	if (vw_conn_open_relay(&c->relay, &c->ro, TF_JOIN, ctl, "viewer-client", c->path, sizeof(c->path), err,
+			       sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-client: %s\n", err);
 		return EXIT_UNAVAILABLE;
 	}
-	snprintf(ctl, sizeof(ctl), "session=%s\n", c->session);
-	vw_conn_send_ctl(&c->relay, TF_JOIN, TF_ID_RELAY, ctl);
 	vw_rtx_init(&c->rtx, &c->relay, "viewer-client");
 	c->rtx.direct_closed = direct_closed;
 	c->rtx.cb_arg = c;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "applets/viewer/vw_conf.h"
+#include "applets/viewer/vw_servers.h"
 #include "core/conf.h"
 #include "core/exitcode.h"
 #include "core/log.h"
@@ -21,7 +22,7 @@
 #define K(name, type, field, def, min, max, help) \
 	{ "viewer", name, type, offsetof(struct vw_conf, field), def, min, max, NULL, help }
 static const struct conf_key keys[] = {
-	K("server", CONF_STR, server, NULL, 0, 0, "the relay's TCP port, HOST:PORT (tunneld, 4663); --server wins"),
+	K("server", CONF_STR, server, NULL, 0, 0, "the relay's TCP port, HOST:PORT (tunneld, 4663); a fleet: several, comma-separated, tried in order; --server wins"),
 	K("https_port", CONF_INT, https_port, "443", 0, 65535, "the relay's HTTPS port on the same host, tried when TCP fails; 0 = never"),
 	K("http_port", CONF_INT, http_port, "80", 0, 65535, "the relay's plain HTTP Upgrade port, tried when HTTPS fails too; 0 = never"),
 	K("relay_ca", CONF_STR, relay_ca, NULL, 0, 0, "PEM roots the relay's HTTPS certificate must chain to; unset: the system's CAs"),
@@ -99,12 +100,9 @@ static int check_value(void *conf, const struct conf_key *k, const char *value, 
 {
 	(void)conf;
 	if (strcmp(k->name, "server") == 0) {
-		char host[256];
-		int port;
-		if (net_split_hostport(value, host, sizeof(host), &port, 0) < 0 || port <= 0) {
-			snprintf(why, wl, "'%s' is not HOST:PORT", value);
+		struct vw_servers list; /* HOST:PORT, or a fleet's relays: a,b,c */
+		if (vw_servers_parse(value, &list, why, wl) < 0)
 			return -1;
-		}
 	} else if (strcmp(k->name, "https_proxy") == 0 || strcmp(k->name, "http_proxy") == 0) {
 		struct net_proxy p;
 		int r = net_proxy_setting_parse(value, &p);

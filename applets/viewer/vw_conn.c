@@ -11,6 +11,7 @@
 #include "applets/viewer/vw_dial.h"
 #include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_redirect.h"
 #include "applets/viewer/vw_rtx.h"
 #include "crypto/crypto.h"
 #include "crypto/tls.h"
@@ -109,18 +110,25 @@ static int open_done(void *arg)
 	return ((struct open_wait *)arg)->done;
 }
 
-int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, char *path,
-		       size_t pathlen, char *err, size_t errlen)
+int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, uint8_t type,
+		       const char *text, const char *who, char *path, size_t pathlen, char *err,
+		       size_t errlen)
 {
 	struct open_wait w = { NULL, NULL, path, err, pathlen, errlen, 0 };
-	struct vw_dial *d;
+	struct vw_hop *d;
+	uint8_t req[TFRAME_HDR_LEN + 1024];
+	long n;
 
 	memset(c, 0, sizeof(*c));
-	if (!(d = vw_dial_start(o, opened, &w, err, errlen)))
+	if ((n = vw_conn_build_ctl(c, type, TF_ID_RELAY, text, req, sizeof(req))) < 0) {
+		snprintf(err, errlen, "request too long");
+		return -1;
+	}
+	if (!(d = vw_hop_start(o, req, (size_t)n, who, opened, &w, err, errlen)))
 		return -1;
 	/* every step has its own timeout; this bound is only a backstop */
-	if (vw_loop_wait(open_done, &w, 60000) < 0) {
-		vw_dial_cancel(d);
+	if (vw_loop_wait(open_done, &w, 120000) < 0) {
+		vw_hop_cancel(d);
 		snprintf(err, errlen, "cannot reach the relay: no answer in 60 s");
 		return -1;
 	}
@@ -198,6 +206,22 @@ static int conn_commit(struct vw_conn *c, uint8_t type, uint16_t target, const u
 	if (now)
 		c->out_len += len;
 	return 0;
+}
+
+long vw_conn_build_ctl(struct vw_conn *c, uint8_t type, uint16_t target, const char *text,
+		       uint8_t *out, size_t cap)
+{
+	uint32_t *seq = c->seqp ? c->seqp : &c->seq;
+	size_t len = strlen(text);
+	struct tframe_hdr h = { TFRAME_VERSION, type, c->my_id, target, *seq + 1, conn_ack(c, target),
+				(uint32_t)len };
+
+	if (len > VW_FRAME_MAX || *seq == UINT32_MAX || TFRAME_HDR_LEN + len > cap)
+		return -1;
+	tframe_hdr_encode(&h, out);
+	memcpy(out + TFRAME_HDR_LEN, text, len);
+	(*seq)++;
+	return (long)(TFRAME_HDR_LEN + len);
 }
 
 static int send_frame(struct vw_conn *c, uint8_t type, uint16_t target, const uint8_t *p,

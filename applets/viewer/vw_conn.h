@@ -58,7 +58,8 @@ int vw_conn_up(const struct vw_conn *c);
 /* How to reach the relay (options shared by viewer-master and viewer-client; set by
  * vw_relay_opt and vw_relay_opts_load in vw_conf.c). */
 struct vw_relay_opts {
-	const char *server;   /* HOST:PORT of its TCP port */
+	const char *server;   /* HOST:PORT of its TCP port; a fleet: several, comma-separated
+	                         (vw_servers.h), tried in turn */
 	int https_port;       /* its HTTPS (TLS + Upgrade) port on the same host; 0 = never */
 	int http_port;        /* its plain HTTP Upgrade port; 0 = never */
 	const char *ca_file;  /* roots for the HTTPS certificate; NULL = the system's */
@@ -68,14 +69,27 @@ struct vw_relay_opts {
 	const char *config_used; /* the file read, or NULL */
 	int check_only;       /* -n: check the configuration and exit */
 	struct vw_conf *cf;   /* the file's values, owned */
+	unsigned paths;       /* VW_PATH_* bits vw_dial may use; 0: all (a redirect keeps one) */
 };
+#define VW_PATH_TCP 1u
+#define VW_PATH_HTTPS 2u
+#define VW_PATH_HTTP 4u
 #define VW_RELAY_OPTS_USAGE "[--https-port N] [--http-port N] [--relay-ca FILE] [--relay-insecure] [-c FILE]"
 /* Connects to the relay (vw_dial.h: TCP, then HTTPS, then HTTP; proxy settings from
- * o->proxy, else the environment), running the loop until it is done: for the first
- * connection, before vw_loop_run. Writes the path taken ("relay-tcp H:P", "relay-https
- * H:P via proxy H:P", ...) into path; on failure err lists why each step failed. */
-int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, char *path,
-		       size_t pathlen, char *err, size_t errlen);
+ * o->proxy, else the environment) and sends the control frame type with text as the
+ * first request (REGISTER, JOIN), following redirects and the list of relays
+ * (vw_redirect.h; who names us in their stderr lines), running the loop until the
+ * answer's first frame is there (unread): for the first connection, before vw_loop_run.
+ * Writes the path taken ("relay-tcp H:P", "relay-https H:P via proxy H:P", ...) into
+ * path; on failure err lists why each step failed. */
+int vw_conn_open_relay(struct vw_conn *c, const struct vw_relay_opts *o, uint8_t type,
+		       const char *text, const char *who, char *path, size_t pathlen, char *err,
+		       size_t errlen);
+/* Builds (into out, cap bytes) the control frame vw_conn_send_ctl would queue, counting
+ * its seq, without queuing it: a request vw_redirect.h sends to each relay it tries.
+ * Its length, or -1 when it does not fit. */
+long vw_conn_build_ctl(struct vw_conn *c, uint8_t type, uint16_t target, const char *text,
+		       uint8_t *out, size_t cap);
 /* Bytes the output can still take. */
 size_t vw_conn_room(const struct vw_conn *c);
 /* Queues a control frame whose payload is "key=value\n" text. */

@@ -55,8 +55,10 @@ static void finish(struct vw_dial *d, const char *path)
 	struct cry_tls_ctx *tls = path ? d->tls : NULL;
 
 	if (!path) {
-		snprintf(err, sizeof(err), "cannot reach the relay: TCP: %s%s%s%s%s", d->e[0],
-			 d->e[1][0] ? "; " : "", d->e[1], d->e[2][0] ? "; " : "", d->e[2]);
+		/* a step that did not run (a redirect keeps one path kind) is not named */
+		snprintf(err, sizeof(err), "cannot reach the relay: %s%s%s%s%s%s", d->e[0][0] ? "TCP: " : "", d->e[0],
+			 d->e[0][0] && d->e[1][0] ? "; " : "", d->e[1], (d->e[0][0] || d->e[1][0]) && d->e[2][0] ? "; " : "",
+			 d->e[2]);
 		close_step(d);
 	} else {
 		net_conn_set_cbs(c, NULL, NULL); /* the caller sets its own */
@@ -233,6 +235,11 @@ static int web_start(struct vw_dial *d, int tls)
 
 static void step_start(struct vw_dial *d)
 {
+	if (d->step < STEP_END && d->o->paths && !(d->o->paths & (1u << d->step))) {
+		d->step++; /* a redirect keeps the path kind it came on (vw_redirect.c) */
+		step_start(d);
+		return;
+	}
 	switch (d->step) {
 	case STEP_TCP:
 		if (!(d->c = net_connect(vw_loop_net(), d->host, d->port, 3000, &cbs, d)))

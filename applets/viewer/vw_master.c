@@ -33,7 +33,7 @@ static int viewer_master_main(int argc, char **argv);
 
 const struct applet viewer_master_applet = {
 	"viewer-master", viewer_master_main,
-	"[--server HOST:PORT] " VW_RELAY_OPTS_USAGE " [-n] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--lan-listen ADDR:PORT] [--no-lan]",
+	"[--server HOST:PORT[,HOST:PORT...]] " VW_RELAY_OPTS_USAGE " [-n] [--share DIR] [--allow-exec] [--allow-shell] [--expose NAME=HOST:PORT]... [--present CMD] [--auto-approve] [--lan-listen ADDR:PORT] [--no-lan]",
 	APPLET_CLIENT,
 	"open a remote-support session on this appliance",
 	&vw_conf_spec,
@@ -684,15 +684,13 @@ static int run(struct vw_master *m)
 	char err[1024]; /* every fallback step's reason */
 	const struct vw_round round = { m_build, m_handle, m };
 
-	if (vw_conn_open_relay(&m->relay, &m->ro, m->path, sizeof(m->path), err, sizeof(err)) < 0) {
+	char reg[320];
+
+	snprintf(reg, sizeof(reg), "version=1\n%s%s%s", m->lan[0] ? "lan=" : "", m->lan, m->lan[0] ? "\n" : "");
+	if (vw_conn_open_relay(&m->relay, &m->ro, TF_REGISTER, reg, "viewer-master", m->path, sizeof(m->path), err,
+			       sizeof(err)) < 0) {
 		fprintf(stderr, "viewer-master: %s\n", err);
 		return EXIT_UNAVAILABLE;
-	}
-	{
-		char reg[320];
-		snprintf(reg, sizeof(reg), "version=1\n%s%s%s", m->lan[0] ? "lan=" : "", m->lan,
-			 m->lan[0] ? "\n" : "");
-		vw_conn_send_ctl(&m->relay, TF_REGISTER, TF_ID_RELAY, reg);
 	}
 	vw_rtx_init(&m->rtx, &m->relay, "viewer-master");
 	m->rtx.direct_closed = vw_mdirect_closed;

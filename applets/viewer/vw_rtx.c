@@ -19,7 +19,7 @@
 #include "core/clock.h"
 #include "crypto/crypto.h"
 #include "applets/viewer/vw_conn.h"
-#include "applets/viewer/vw_dial.h"
+#include "applets/viewer/vw_redirect.h"
 #include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_rtx.h"
 #include "core/log.h"
@@ -74,7 +74,7 @@ void vw_rtx_free(struct vw_rtx *r)
 	for (int i = 0; i < VW_RTX_PEERS; i++)
 		peer_clear(&r->peer[i]);
 	cry_wipe(r->token, sizeof(r->token));
-	vw_dial_cancel(r->dial);
+	vw_hop_cancel(r->dial);
 	r->dial = NULL;
 	if (r->conn)
 		r->conn->rtx = NULL;
@@ -386,14 +386,15 @@ int vw_rtx_lost(struct vw_rtx *r, const char *why)
 	return 0;
 }
 
-/* The dial of a resume ended (vw_dial.h): on the new connection, our identity and
- * counter go on (seq is half the nonce), and RESUME asks for our slot back. */
+/* The RESUME of an attempt was answered (vw_redirect.h: by the relay that holds our
+ * slot, after redirects, on the first relay of the list that answered): the answer,
+ * unread, is the round's; our identity and counter go on (seq is half the nonce). */
 static void resume_dialed(void *arg, struct net_conn *nc, struct cry_tls_ctx *tls,
 			  const char *path, const char *err)
 {
 	struct vw_rtx *r = arg;
 	struct vw_conn *c = r->conn;
-	char e[160], ctl[160];
+	char e[160];
 
 	r->dial = NULL;
 	if (!nc) {
@@ -407,28 +408,32 @@ static void resume_dialed(void *arg, struct net_conn *nc, struct cry_tls_ctx *tl
 		vw_rtx_lost(r, e);
 		return;
 	}
-	c->my_id = 0; /* RESUME goes with source 0; our id again once the relay accepted it */
 	r->state = VW_LINK_RESUMING;
 	r->try_deadline_ms = vw_now_ms() + 5000;
-	snprintf(ctl, sizeof(ctl), "session=%s\nid=%u\ntoken=%s\n", r->session, r->id, r->token);
-	vw_conn_send_ctl(c, TF_RESUME, TF_ID_RELAY, ctl);
-	c->my_id = r->id;
-	cry_wipe(ctl, sizeof(ctl)); /* it held the resume token */
-	vw_loop_kick(); /* the round flushes it */
+	vw_loop_kick(); /* the round reads the answer */
 }
 
-/* Starts dialling the relay in the background: everything else goes on meanwhile. */
+/* Starts a resume attempt in the background: everything else goes on meanwhile. The
+ * RESUME goes with source 0 (our id again once the relay accepted it). */
 static void try_resume(struct vw_rtx *r, const struct vw_relay_opts *ro, char *path,
 		       size_t pathlen)
 {
-	char err[200];
+	char err[200], ctl[160];
+	uint8_t req[TFRAME_HDR_LEN + 160];
+	long n;
 
 	if (r->dial)
 		return;
 	r->path = path;
 	r->pathlen = pathlen;
-	if (!ro || !(r->dial = vw_dial_start(ro, resume_dialed, r, err, sizeof(err))))
-		vw_rtx_lost(r, ro ? err : "no relay to dial");
+	snprintf(ctl, sizeof(ctl), "session=%s\nid=%u\ntoken=%s\n", r->session, r->id, r->token);
+	r->conn->my_id = 0;
+	n = vw_conn_build_ctl(r->conn, TF_RESUME, TF_ID_RELAY, ctl, req, sizeof(req));
+	r->conn->my_id = r->id;
+	cry_wipe(ctl, sizeof(ctl)); /* it held the resume token */
+	if (!ro || n < 0 || !(r->dial = vw_hop_start(ro, req, (size_t)n, r->who, resume_dialed, r, err, sizeof(err))))
+		vw_rtx_lost(r, !ro ? "no relay to dial" : n < 0 ? "cannot build RESUME" : err);
+	cry_wipe(req, sizeof(req));
 }
 
 int vw_rtx_refused(struct vw_rtx *r, const char *code)

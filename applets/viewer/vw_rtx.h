@@ -20,7 +20,7 @@
 
 struct vw_conn;
 struct vw_relay_opts;
-struct vw_dial;
+struct vw_hop;
 
 #define VW_RTX_PEERS 16
 #define VW_RTX_CAP (4 * 1024 * 1024)  /* unacked bytes kept per peer */
@@ -71,7 +71,7 @@ struct vw_rtx {
 	 * it must not call back into vw_rtx. */
 	void (*direct_closed)(void *arg, uint16_t peer, const char *why);
 	void *cb_arg;
-	struct vw_dial *dial; /* a resume's connection being made (vw_dial.h), or NULL */
+	struct vw_hop *dial;  /* a resume's connection and RESUME under way (vw_redirect.h), or NULL */
 	char *path;           /* where the path of the resumed link goes */
 	size_t pathlen;
 };

@@ -16,10 +16,16 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
 from tunnel_client import rss_kb, Closed, Conn, act_join, act_register, act_resume, follow, free_port, wait_port  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bulk import bulk  # noqa: E402
+
 SEALBOX = sys.argv[1]
 NSESS = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
+MB = int(sys.argv[3]) if len(sys.argv) > 3 else 256
 H = "127.0.0.1"
 REDIS = shutil.which("redis-server")
+# TUN_FLEET_FSYNC=everysec: to see what the fsync of every write costs the latencies
+FSYNC = os.environ.get("TUN_FLEET_FSYNC", "always")
 
 
 def pct(v, p):
@@ -37,7 +43,7 @@ procs = []
 try:
     rport = free_port()
     with open(os.path.join(tmp, "redis.conf"), "w") as f:
-        f.write("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly yes\nappendfsync always\n" % (rport, tmp))
+        f.write("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly yes\nappendfsync %s\n" % (rport, tmp, FSYNC))
     procs.append(subprocess.Popen([REDIS, os.path.join(tmp, "redis.conf")], stdout=subprocess.DEVNULL))
     wait_port(rport)
     relays = []
@@ -72,13 +78,35 @@ try:
             raise RuntimeError("join: %s %s" % (n, kv))
         m.expect("PEER_JOINED")
         keep.append((m, c))
-    print("fleet: 3 relays, 1 Redis (appendfsync always), %d sessions of one client each" % NSESS)
+    print("fleet: 3 relays, 1 Redis (appendfsync %s), %d sessions of one client each" % (FSYNC, NSESS))
     print("  REGISTER (number burned in Redis): p50 %.2f ms, p99 %.2f ms" % (pct(reg, 50), pct(reg, 99)))
     print("  JOIN at the right relay:           p50 %.2f ms, p99 %.2f ms" % (pct(direct, 50), pct(direct, 99)))
     print("  JOIN redirected once:              p50 %.2f ms, p99 %.2f ms (goal p99 <= 150 ms)"
           % (pct(redirected, 50), pct(redirected, 99)))
     for k, (p, port) in enumerate(relays):
         print("  relay r%d RSS with %d sessions: %.1f MB (goal <= 20 MB)" % (k + 1, NSESS // 3, rss_kb(p.pid) / 1024))
+    # bulk through a relay of the fleet (a session of r2, its client redirected there from
+    # r3) vs a standalone relay (no [cluster]) started in the same run; best of 3 each,
+    # alternating, so both see the same machine
+    port = free_port()
+    conf = os.path.join(tmp, "solo.ini")
+    with open(conf, "w") as f:
+        f.write("[tunneld]\nlisten = %s:%d\nstate_dir = %s/solo\ndigits = 6\nlog_level = warn\n" % (H, port, tmp))
+    procs.append(subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", conf], stderr=open(os.path.join(tmp, "solo.log"), "w")))
+    wait_port(port)
+    best = {"fleet": 0.0, "solo": 0.0}
+    for _ in range(3):
+        for kind, rp, jp in (("fleet", relays[1][1], relays[2][1]), ("solo", port, port)):
+            m, n, kv, _ = follow(H, rp, act_register)
+            c, n, kv, hops = follow(H, jp, act_join(m.session))
+            m.expect("PEER_JOINED")
+            got, dt = bulk(m, c, MB)
+            best[kind] = max(best[kind], got / dt / 1e6)
+            m.close()
+            c.close()
+    print("  bulk through a relay of the fleet (client redirected to it): %.0f MB/s; standalone relay: %.0f MB/s;"
+          " fleet/standalone = %.2fx (goal >= 0.95x; best of 3 x %d MiB each)"
+          % (best["fleet"], best["solo"], best["fleet"] / best["solo"], MB))
     # kill -9 of r1: how long until one of its masters is resumed through r2
     m, c = keep[0]
     relays[0][0].kill()

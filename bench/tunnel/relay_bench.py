@@ -10,11 +10,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
-from tunnel_client import rss_kb, T, Conn, encode, free_port, wait_port  # noqa: E402
+from tunnel_client import rss_kb, T, Conn, free_port, wait_port  # noqa: E402
+from bulk import Sock, bulk  # noqa: E402
 
 SEALBOX = sys.argv[1]
 NSESS = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
@@ -63,36 +63,14 @@ try:
         x.close()
     conns = []
 
-    # bulk throughput: master -> client DATA frames of 64 KiB - header
-    total = MB * 1024 * 1024
-    payload = os.urandom(65536 - 64)
+    # bulk throughput: master -> client DATA frames of 64 KiB - header (bulk.py)
     m = Conn(H, port)
     m.register()
     c = Conn(H, port)
     c.join(m.session)
     m.expect("PEER_JOINED")
-    nframes = total // len(payload)
-    frames = b"".join(encode(T["DATA"], 1, 2, payload, seq=i + 2) for i in range(16))
-    got = [0]
-
-    def sink(sock, want):
-        sock.settimeout(30)
-        n = 0
-        while n < want:
-            d = sock.recv(1 << 20)
-            if not d:
-                break
-            n += len(d)
-        got[0] = n
-
-    want = nframes // 16 * len(frames)
-    th = threading.Thread(target=sink, args=(c.s, want))
-    t0 = time.time()
-    th.start()
-    for _ in range(nframes // 16):
-        m.s.sendall(frames)
-    th.join()
-    dt = time.time() - t0
+    n, dt = bulk(m, c, MB)
+    got = [n]
     tun_mbs = got[0] / dt / 1e6
     peak = rss_kb(p.pid)
     print("relay throughput through tunneld (framed, plaintext test payload): %.0f MB/s (%d MB in %.2f s), RSS %.1f MB"
@@ -117,13 +95,8 @@ try:
             except OSError:
                 time.sleep(0.05)
         dst, _ = ls.accept()
-        th = threading.Thread(target=sink, args=(dst, want))
-        t0 = time.time()
-        th.start()
-        for _ in range(nframes // 16):
-            src.sendall(frames)
-        th.join()
-        dt = time.time() - t0
+        n, dt = bulk(Sock(src), Sock(dst), MB)
+        got[0] = n
         socat_mbs = got[0] / dt / 1e6
         print("plain socat relay, same bytes: %.0f MB/s; tunneld/socat = %.2fx (goal >= 0.7x with encryption on"
               " is the viewer's end-to-end figure)" % (socat_mbs, tun_mbs / socat_mbs))

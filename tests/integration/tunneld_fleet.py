@@ -13,82 +13,9 @@ import subprocess
 import threading
 import time
 
-from lib_tun import H, SEALBOX, TMP, TOP, Relay, check, cleanup, procs, sanitizer_logs, test
-from tunnel_client import T, Closed, Conn, act_join, act_register, act_resume, follow, free_port, wait_port
-
-REDIS = shutil.which("redis-server")
-
-
-class Redis:
-    """A redis-server of this test: own config, own directory, append-only file with
-    fsync always (what docs/tunneld.md asks for), DEBUG allowed (to stall it)."""
-
-    def __init__(self, name="redis"):
-        self.dir = os.path.join(TMP, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port()
-        self.conf = os.path.join(self.dir, "redis.conf")
-        with open(self.conf, "w") as f:
-            f.write("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly yes\nappendfsync always\n"
-                    "daemonize no\nenable-debug-command yes\nlogfile %s\n"
-                    % (self.port, self.dir, os.path.join(self.dir, "redis.log")))
-        self.start()
-
-    def start(self):
-        self.p = subprocess.Popen([REDIS, self.conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(self.p)
-        if not wait_port(self.port):
-            raise RuntimeError("redis-server did not start")
-        # it accepts before it has loaded the append-only file: wait until it answers
-        deadline = time.time() + 20
-        while time.time() < deadline and self.cli("PING") != "PONG":
-            time.sleep(0.1)
-
-    def stop(self):
-        self.p.terminate()
-        self.p.wait(10)
-
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args), capture_output=True, text=True,
-                           timeout=10)
-        return r.stdout.strip()
-
-
-def wait_stalled(redis, timeout=10):
-    """Until a PING to redis goes unanswered for 0.3 s (DEBUG SLEEP has begun)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        s = socket.create_connection((H, redis.port), timeout=2)
-        s.sendall(b"PING\r\n")
-        s.settimeout(0.3)
-        try:
-            s.recv(16)
-        except (socket.timeout, TimeoutError):
-            return True
-        finally:
-            s.close()
-    return False
-
-
-def wait_log(r, text, timeout=20, since=0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if text in r.logtext()[since:]:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def relay(name, redis, prefix="fleet", lease="3s", wait=True, cluster="", **kv):
-    port = free_port()
-    extra = ("[cluster]\nredis = 127.0.0.1:%d\nrelay_id = %s\npublic_tcp = %s:%d\nlease = %s\n"
-             "key_prefix = %s\nredis_timeout = 1s\n" % (redis.port, name, H, port, lease, prefix)) + cluster
-    kv.setdefault("max_connections_per_ip", 1000)
-    r = Relay(name, port=port, extra=extra, **kv)
-    if wait and not wait_log(r, "reachable; relay " + name):
-        raise RuntimeError("relay %s did not reach Redis: %s" % (name, r.logtext()))
-    return r
-
+from lib_tun import H, SEALBOX, TOP, check, cleanup, sanitizer_logs, test
+from tunnel_client import T, Closed, act_join, act_register, act_resume, follow, free_port
+from lib_fleet import REDIS, Redis, relay, start_tinyproxy, wait_log, wait_stalled
 
 def fleet_marks():
     return {n: len(fleet[n].logtext()) for n in ("a", "b", "c")}
@@ -163,22 +90,11 @@ def t_https_through_proxy():
         hs.append((relay(name, rd, prefix="fleet", cluster="public_https = localhost:%d\n" % sp,
                          https_listen="%s:%d" % (H, sp), tls_cert=os.path.join(certs, "server.pem"),
                          tls_key=os.path.join(certs, "server.key")), sp))
-    d = os.path.join(TMP, "tinyproxy")
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o777)
-    os.chmod(TMP, 0o755)  # tinyproxy drops to nobody before it opens its log
-    pport = free_port()
-    log = os.path.join(d, "log")
-    open(log, "w").close()
-    os.chmod(log, 0o666)
-    with open(os.path.join(d, "conf"), "w") as f:
-        f.write("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Connect\nLogFile \"%s\"\n"
-                "PidFile \"%s/pid\"\n%s" % (pport, log, d, "User nobody\nGroup nogroup\n" if os.getuid() == 0 else ""))
-    p = subprocess.Popen([tp, "-d", "-c", os.path.join(d, "conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs.append(p)
-    if not wait_port(pport):
+    px = start_tinyproxy()
+    if not px:
         check("tinyproxy starts", False)
         return
+    pport, log = px
     (h1, p1), (h2, p2) = hs
     m, n, kv = register(h1)
     assert n == "REGISTERED", kv
@@ -465,6 +381,32 @@ def t_kill9_resume():
     check("a resume with a wrong token is refused", n == "ERROR" and kv.get("code") == "refused", str(kv))
 
 
+def t_takeover_race():
+    """The master and its client RESUME at the same moment through the same relay after
+    theirs died: one RESUME takes the session over, the other (whose takeover finds it
+    already done, here) is resumed locally, not told no-such-session (which ends a viewer)."""
+    a = fleet["a"]
+    d = relay("d", rd)
+    m, n, kv = register(d)
+    assert n == "REGISTERED", kv
+    cl, n, kv, hops = follow(H, d.port, act_join(m.session))
+    assert n == "JOINED", kv
+    m.expect("PEER_JOINED")
+    d.p.kill()
+    d.p.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and rd.cli("EXISTS", "fleet:r:d") != "0":
+        time.sleep(0.1)
+    x, y = a.conn(), a.conn()
+    x.send_ctl(T["RESUME"], src=0, session=m.session, id=1, token=m.token)
+    y.send_ctl(T["RESUME"], src=0, session=m.session, id=cl.id, token=cl.token)
+    nx, kx = x.recv_ctl()
+    ny, ky = y.recv_ctl()
+    check("two RESUMEs at once through one relay after theirs died: both resumed there",
+          nx == "REGISTERED" and kx.get("resumed") == "1" and ny == "JOINED" and ky.get("resumed") == "1",
+          "%s %s / %s %s" % (nx, kx, ny, ky))
+
+
 if not REDIS:
     print("skip - tunneld fleet: redis-server is not installed (mk/test-packages.txt)")
     raise SystemExit(0)
@@ -473,7 +415,7 @@ try:
     for name in ("a", "b", "c"):
         fleet[name] = relay(name, rd)
     for f in (t_register_and_redirect, t_https_through_proxy, t_race, t_redis_down_and_back, t_local_range, t_bad_redis, t_drain, t_fleet_restart,
-              t_kill9_resume):
+              t_kill9_resume, t_takeover_race):
         test(f)
     bad = sanitizer_logs()
     check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
