@@ -5,20 +5,44 @@ import { GcmStream } from './crypto/gcm.js';
 import { newFileKey, wrapFileKey, importPublic } from './crypto/keys.js';
 import { b64encode } from './crypto/bytes.js';
 
-// 8 MiB slices, a multiple of the AES block. Measured in Chromium against this server:
-// one POST per MiB cost more than the transfer itself, and a body given as a Blob
-// starts sending several times sooner than the same bytes as a Uint8Array.
+// 8 MiB per POST, a multiple of the AES block. Measured in Chromium against this
+// server: one POST per MiB cost more than the transfer itself, and a body given as a
+// Blob starts sending several times sooner than the same bytes as a Uint8Array.
 export const CHUNK = 8 << 20;
+// The File is read READ bytes at a time: buffers of a MiB and more come straight from
+// the kernel on every allocation in Chromium (page faults, RSS lagging behind), 512 KiB
+// ones are reused from the allocator (see crypto/gcm.js).
+const READ = 512 << 10;
+
+// The File's slices, each read while the previous one is encrypted.
+function slices(file) {
+	let pos = 0;
+	const read = () => {
+		if (pos >= file.size)
+			return null;
+		const p = file.slice(pos, pos + READ).arrayBuffer().then((b) => new Uint8Array(b));
+		pos += READ;
+		p.catch(() => {});
+		return p;
+	};
+	let ahead = read();
+	return async () => {
+		const cur = ahead;
+		ahead = cur ? read() : null;
+		return cur ? cur : null;
+	};
+}
 
 // Encrypts file into an upload; chunkPath(offset) is the API path for a chunk.
 // Returns the plain file key with its tag (the caller wraps it and completes).
 // With plain: true (an unencrypted room) the bytes go as they are and null is returned.
 // Pipelined: while one chunk is being posted the next is read and encrypted, so at most
-// two chunks (about 3 x CHUNK with the Blob's copy) are alive at any time.
+// two chunks (the Blob being sent and the parts of the next) are alive at any time.
 export async function sendEncrypted(file, chunkPath, { signal, onProgress, isPublic = false, plain = false } = {}) {
 	const fk = newFileKey();
 	const g = plain ? null : await GcmStream.create(fk.key, fk.iv, true);
-	let off = 0, sent = 0;
+	const next = slices(file);
+	let off = 0, sent = 0, pos = 0;
 	let inflight = null;
 	const post = (blob, at, plainEnd) => call('POST', chunkPath(at), blob, { signal, public: isPublic }).then(() => {
 		sent = plainEnd;
@@ -26,28 +50,34 @@ export async function sendEncrypted(file, chunkPath, { signal, onProgress, isPub
 			onProgress(file.size ? Math.min(1, sent / file.size) : 1);
 	});
 	try {
-		for (let pos = 0; pos < file.size || (pos === 0 && file.size === 0); pos += CHUNK) {
+		do {
 			if (signal && signal.aborted)
 				throw new DOMException('cancelled', 'AbortError');
-			const slice = new Uint8Array(await file.slice(pos, pos + CHUNK).arrayBuffer());
-			const parts = [g ? await g.update(slice) : slice];
-			if (g && pos + CHUNK >= file.size) {
+			const parts = [];
+			const end = Math.min(file.size, pos + CHUNK);
+			while (pos < end) {
+				const slice = await next();
+				pos += slice.length;
+				if (g)
+					parts.push(...await g.updateParts(slice));
+				else
+					parts.push(slice);
+			}
+			if (g && pos >= file.size) {
 				const { last, tag } = await g.final();
 				fk.tag = tag;
 				parts.push(last);
 			}
-			// the Blob copies the bytes (GcmStream may still read parts[0] until its next call)
+			// the Blob copies the bytes
 			const blob = new Blob(parts, { type: 'application/octet-stream' });
 			if (inflight)
 				await inflight;
 			inflight = null;
 			if (blob.size) {
-				inflight = post(blob, off, Math.min(file.size, pos + CHUNK));
+				inflight = post(blob, off, pos);
 				off += blob.size;
 			}
-			if (file.size === 0)
-				break;
-		}
+		} while (pos < file.size);
 		if (inflight)
 			await inflight;
 		inflight = null;

@@ -113,7 +113,7 @@ try {
 		execFileSync(cfg.sealbox, ['databox', 'crypto', 'keygen', '--version', 'A', '--iterations', '1000', '--out', T('bx/cli')],
 			{ env: { ...process.env, DATABOX_PASSWORD: 'cli key pw' }, stdio: 'ignore' });
 		const pub = JSON.parse(fs.readFileSync(T('bx/cli.public.json'), 'utf8'));
-		const plain = crypto.randomBytes(200000);
+		const plain = crypto.randomBytes(1100000); // several of GcmStream's pieces
 		const r = await page.evaluate(([p, pk]) => globalThis.DBXTEST.encryptForCli(p, pk), [plain.toString('base64'), pub]);
 		fs.writeFileSync(T('bx/enc.bin'), Buffer.from(r.ct, 'base64'));
 		fs.writeFileSync(T('bx/plain.key.json'), JSON.stringify(r.plainKey));
