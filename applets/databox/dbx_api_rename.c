@@ -1,8 +1,9 @@
 /* dbx_api_rename.c - renaming and deleting files and folders (the web app's file menu):
  *   PUT    /nodes/files/ID  or  /nodes/folders/ID   {"name": "..."}   write role
  *   DELETE /nodes/ID        a file, or an empty folder; the manage role or being its
- *          creator (the rule of a move out of the room: it takes the file from everyone)
- * Rooms are neither renamed nor deleted here. */
+ *          creator (the rule of a move out of the room: it takes the file from everyone);
+ *          a room or a folder with contents: dbx_tree_delete() (dbx_api_tree.c)
+ * Rooms are renamed in dbx_api_tree.c. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,16 +80,13 @@ static void delete_node(struct dbx_server *s, struct net_http_req *r, long long 
 		dbx_reply_error(r, 404, "no such node (or no access)");
 		return;
 	}
-	if (strcmp(type, "room") == 0) {
-		dbx_reply_error(r, 400, "rooms are not deleted here");
+	/* a room, or a folder with contents: everything in it goes (dbx_api_tree.c) */
+	if (strcmp(type, "room") == 0 || children) {
+		dbx_tree_delete(s, r, uid, id, role, strcmp(type, "room") == 0);
 		return;
 	}
 	if (role < DBX_ROLE_MANAGE && !(role >= DBX_ROLE_WRITE && creator == uid)) {
 		dbx_reply_error(r, 403, "deleting needs the manage role in the room (or having created it)");
-		return;
-	}
-	if (children) {
-		dbx_reply_error(r, 409, "the folder is not empty");
 		return;
 	}
 	sqlite3_stmt *st = dbx_db_prep(s, "DELETE FROM nodes WHERE id = ?");

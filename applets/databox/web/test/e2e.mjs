@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appTests } from './e2e_app.mjs';
 import { manageTests } from './e2e_manage.mjs';
+import { treeTests } from './e2e_tree.mjs';
 import { saveVia } from './e2e_lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -210,6 +211,7 @@ try {
 	try {
 		await appTests({ page, cfg, ok, T });
 		await manageTests({ page, cfg, ok, T });
+		await treeTests({ page, cfg, ok, T });
 	} catch (e) {
 		ok('app: the logged-in flow ran to its end', false, e.stack || String(e));
 	}
