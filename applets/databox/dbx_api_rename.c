@@ -29,7 +29,8 @@ static int node_info(struct dbx_server *s, long long id, char *type, size_t cap,
 	return ok;
 }
 
-static void rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want)
+void dbx_rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want,
+		     int min_role)
 {
 	long long room, creator;
 	int enc, children;
@@ -40,8 +41,9 @@ static void rename_node(struct dbx_server *s, struct net_http_req *r, long long 
 		dbx_reply_error(r, 404, "no such %s (or no access)", want);
 		return;
 	}
-	if (role < DBX_ROLE_WRITE) {
-		dbx_reply_error(r, 403, "renaming needs write access to the room");
+	if (role < min_role) {
+		dbx_reply_error(r, 403, min_role >= DBX_ROLE_MANAGE ? "only a room manager may rename the room"
+								  : "renaming needs write access to the room");
 		return;
 	}
 	json_t *j = dbx_req_json(r);
@@ -113,11 +115,11 @@ int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid, 
 	char extra[4];
 	if (strcmp(method, "PUT") == 0) {
 		if (sscanf(path, "/nodes/files/%lld%3s", &id, extra) == 1) {
-			rename_node(s, r, uid, id, "file");
+			dbx_rename_node(s, r, uid, id, "file", DBX_ROLE_WRITE);
 			return 1;
 		}
 		if (sscanf(path, "/nodes/folders/%lld%3s", &id, extra) == 1) {
-			rename_node(s, r, uid, id, "folder");
+			dbx_rename_node(s, r, uid, id, "folder", DBX_ROLE_WRITE);
 			return 1;
 		}
 	}

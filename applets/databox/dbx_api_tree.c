@@ -110,43 +110,6 @@ static int node_type(struct dbx_server *s, long long id, char *type, size_t cap)
 	return ok;
 }
 
-static void room_rename(struct dbx_server *s, struct net_http_req *r, long long uid, long long id)
-{
-	long long room;
-	int enc;
-	int role = dbx_node_access(s, uid, id, &room, &enc);
-	if (role < DBX_ROLE_READ || room != id) {
-		dbx_reply_error(r, 404, "no such room (or no access)");
-		return;
-	}
-	if (role < DBX_ROLE_MANAGE) {
-		dbx_reply_error(r, 403, "only a room manager may rename the room");
-		return;
-	}
-	json_t *j = dbx_req_json(r);
-	if (!j)
-		return;
-	const char *name = json_string_value(json_object_get(j, "name"));
-	if (!dbx_name_ok(name)) {
-		json_decref(j);
-		dbx_reply_error(r, 400, "name: 1 to 255 characters, no '/', not . or ..");
-		return;
-	}
-	sqlite3_stmt *st = dbx_db_prep(s, "UPDATE nodes SET name = ? WHERE id = ? AND type = 'room'");
-	int rc = SQLITE_ERROR;
-	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, id);
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	json_decref(j);
-	if (rc != SQLITE_DONE)
-		dbx_reply_error(r, 500, "database error");
-	else
-		dbx_reply_json(r, 200, dbx_node_json(s, id, uid));
-}
-
 static void summary(struct dbx_server *s, struct net_http_req *r, long long uid, long long id)
 {
 	long long room, bytes = 0;
@@ -453,7 +416,7 @@ static void folder_copy(struct dbx_server *s, struct net_http_req *r, long long 
 	{                                                                                                    \
 		body;                                                                                        \
 	}
-ROUTE(r_room_rename, room_rename(s, r, uid, a->id))
+ROUTE(r_room_rename, dbx_rename_node(s, r, uid, a->id, "room", DBX_ROLE_MANAGE))
 ROUTE(r_summary, summary(s, r, uid, a->id))
 ROUTE(r_folder_move, folder_move(s, r, uid, a->id))
 ROUTE(r_folder_copy, folder_copy(s, r, uid, a->id))

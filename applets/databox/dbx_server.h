@@ -123,6 +123,10 @@ int dbx_api_members(struct dbx_server *s, struct net_http_req *r, long long uid,
 /* Renaming and deleting files and folders (dbx_api_rename.c); 1 when it answered. */
 int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid,
 		   const char *method, const char *path);
+/* PUT of a new {"name"} for node id of type want ("file", "folder", "room"), for callers
+ * with at least min_role in its room (dbx_api_rename.c); replies. */
+void dbx_rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want,
+		     int min_role);
 /* DELETE of a room or a folder with contents (dbx_api_tree.c): the manage role; replies. */
 void dbx_tree_delete(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, int role,
 		     int is_room);

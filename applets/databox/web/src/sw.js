@@ -6,6 +6,7 @@
 // does not verify errors the stream, so the browser marks the download as failed
 // (it never completes under its real name) and the page says why.
 import { GcmStream } from './crypto/gcm.js';
+import { batches } from './batches.js';
 
 const jobs = new Map();
 
@@ -34,33 +35,10 @@ function contentDisposition(name) {
 const BATCH = 1 << 20;
 const QUEUE = 4 << 20;
 
-// The batch buffer is reused: GcmStream.updateParts() copies its input before it
-// returns its promise (every WebCrypto call is made then), so the next batch may be
-// read into the same buffer while this one is decrypted; plain files get a copy.
-function batches(reader) {
-	let spill = null; // what the last read brought beyond BATCH
-	const buf = new Uint8Array(BATCH);
-	return async () => {
-		let n = 0;
-		for (;;) {
-			let value = spill;
-			spill = null;
-			if (!value) {
-				const r = await reader.read();
-				if (r.done)
-					return { done: true, value: n ? buf.subarray(0, n) : null };
-				value = r.value;
-			}
-			const take = Math.min(value.length, BATCH - n);
-			buf.set(value.subarray(0, take), n);
-			n += take;
-			if (take < value.length)
-				spill = value.subarray(take);
-			if (n === BATCH)
-				return { done: false, value: buf };
-		}
-	};
-}
+// The batch buffer is reused (batches.js, one buffer): GcmStream.updateParts() copies
+// its input before it returns its promise (every WebCrypto call is made then), so the
+// next batch may be read into the same buffer while this one is decrypted; plain files
+// get a copy.
 
 // Pipelined and bounded: while one batch is decrypted the next one is read; the stream
 // asks for more (pull) only while less than QUEUE bytes wait for the browser, so at most
@@ -94,7 +72,7 @@ function decryptingStream(job) {
 				return fail(c, msg);
 			}
 			reader = r.body.getReader();
-			next = batches(reader);
+			next = batches(reader, BATCH);
 			// files of unencrypted rooms pass through as they are
 			gcm = job.key ? await GcmStream.create(job.key, job.iv, false) : null;
 		},

@@ -4,6 +4,7 @@ import { call } from './api.js';
 import { GcmStream } from './crypto/gcm.js';
 import { newFileKey, wrapFileKey, importPublic } from './crypto/keys.js';
 import { b64encode } from './crypto/bytes.js';
+import { batches } from './batches.js';
 
 // 8 MiB per POST, a multiple of the AES block. Measured in Chromium against this
 // server: one POST per MiB cost more than the transfer itself, and a body given as a
@@ -11,49 +12,22 @@ import { b64encode } from './crypto/bytes.js';
 export const CHUNK = 8 << 20;
 // The File is read as one stream (one read of the file, not one request per slice:
 // slice().arrayBuffer() of 512 KiB ran at 15 MiB/s in Chromium here) and handed on in
-// READ-byte batches from one reused buffer (GcmStream copies its input when called;
+// READ-byte batches from two reused buffers (GcmStream copies its input when called;
 // the plain path takes a copy). 512 KiB: buffers of a MiB and more come straight from
 // the kernel on every allocation in Chromium (page faults, RSS lagging behind).
 const READ = 512 << 10;
 
-// Returns a function giving the next batch (a view of the reused buffer), null at the end;
-// the next read starts when a batch is handed out (it fills the other of two buffers).
+// Returns a function giving the next batch (a view of one of two reused buffers), null
+// at the end; the next read starts as soon as a batch is handed out.
 function slices(file) {
-	const reader = file.stream().getReader();
-	const bufs = [new Uint8Array(READ), new Uint8Array(READ)];
-	let which = 0, spill = null, ended = false;
-	const fill = async () => {
-		const buf = bufs[which];
-		which ^= 1;
-		let n = 0;
-		while (n < READ) {
-			let v = spill;
-			spill = null;
-			if (!v) {
-				if (ended)
-					break;
-				const r = await reader.read();
-				if (r.done) {
-					ended = true;
-					break;
-				}
-				v = r.value;
-			}
-			const take = Math.min(v.length, READ - n);
-			buf.set(v.subarray(0, take), n);
-			n += take;
-			if (take < v.length)
-				spill = v.subarray(take);
-		}
-		return n ? buf.subarray(0, n) : null;
-	};
-	let ahead = fill();
+	const next = batches(file.stream().getReader(), READ, 2);
+	let ahead = next();
 	ahead.catch(() => {});
 	return async () => {
-		const cur = await ahead;
-		ahead = cur ? fill() : Promise.resolve(null);
+		const { done, value } = await ahead;
+		ahead = done ? Promise.resolve({ done: true, value: null }) : next();
 		ahead.catch(() => {});
-		return cur;
+		return value;
 	};
 }
 
