@@ -196,6 +196,20 @@ void dbx_tree_delete(struct dbx_server *s, struct net_http_req *r, long long uid
 		ok = sqlite3_step(st) == SQLITE_DONE;
 	}
 	sqlite3_finalize(st);
+	/* a room's hidden rescue user goes with it: node ids can be reused, and a later room
+	 * with this id must not inherit the old rescue key (and with it the file keys) */
+	if (ok && is_room) {
+		char name[40];
+		snprintf(name, sizeof(name), "rescue:%lld", id);
+		sqlite3_stmt *u = dbx_db_prep(s, "DELETE FROM users WHERE name = ?");
+		if (u) {
+			sqlite3_bind_text(u, 1, name, -1, SQLITE_STATIC);
+			ok = sqlite3_step(u) == SQLITE_DONE;
+		} else {
+			ok = 0;
+		}
+		sqlite3_finalize(u);
+	}
 	if (!ok || dbx_db_commit(s) < 0) {
 		dbx_db_rollback(s);
 		ok = 0;

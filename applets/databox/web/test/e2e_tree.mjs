@@ -3,6 +3,7 @@
 // confirmation that says what goes, renaming and deleting a room; and the wrong-role
 // attacker: a write member calling the API directly gets 403 and nothing changes.
 // Called by e2e.mjs after manageTests (carol manages webroom, dave writes there).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { saveVia, appHelpers } from './e2e_lib.mjs';
@@ -12,6 +13,10 @@ export async function treeTests({ page, cfg, ok, T }) {
 	const f1 = fs.readFileSync(T('web-upload.bin'));
 	const blobs = () => fs.readdirSync(path.join(cfg.tmp, 'state/blobs')).length;
 	const items = async (p, parent) => (await api(p, 'GET', parent ? `/nodes?parent_id=${parent}` : '/nodes'))[1].items;
+	// hidden users of that name in the server's database (read beside the running server)
+	const users = (name) => Number(execFileSync('/usr/bin/python3', ['-c', 'import sqlite3, sys; ' +
+		"print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM users WHERE name = ?', (sys.argv[2],)).fetchone()[0])",
+		path.join(cfg.tmp, 'state/databox.db'), name]).toString());
 	const named = async (p, parent, name) => (await items(p, parent)).find((n) => n.name === name);
 
 	await login(page, 'carol');
@@ -114,13 +119,17 @@ export async function treeTests({ page, cfg, ok, T }) {
 		closed && /doomed two/.test(tryAs('carol', ['ls'])));
 	const doomed = await named(page, 0, 'doomed two');
 	await api(page, 'POST', '/nodes/folders', { parentId: doomed.id, name: 'left' });
+	const rs = tryAs('carol', ['rescue', 'set-room', 'doomed two', '--version', 'A', '--iterations', '1000',
+		'--rescue-password-file', T('room.rpw'), '--key-password-file', T('carol3.key')]);
+	const rescueBefore = users(`rescue:${doomed.id}`);
 	await page.click('tr[data-name="doomed two"] button.room-delete');
 	await page.waitForSelector('.room-delete-ok');
 	const confirm2 = await text(page, '#rooms-status');
 	ok('tree: deleting a room first says what goes with it', /Delete the room doomed two and everything in it \(0 files and 1 folder/.test(confirm2), confirm2);
 	await page.click('.room-delete-ok');
 	await page.waitForSelector('tr[data-name="doomed two"]', { state: 'detached' });
-	ok('tree: the room is deleted (CLI ls)', !/doomed/.test(tryAs('carol', ['ls'])));
+	ok('tree: the room is deleted (CLI ls), and its rescue key with it (a later room reusing the id must not inherit it)',
+		!/doomed/.test(tryAs('carol', ['ls'])) && rescueBefore === 1 && users(`rescue:${doomed.id}`) === 0, `${rs} ${rescueBefore}`);
 	await page.click('#logout');
 	await page.waitForSelector('#login-form');
 }
