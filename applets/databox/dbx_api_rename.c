@@ -10,8 +10,7 @@
 #include "applets/databox/dbx_server.h"
 #include "net/http.h"
 
-/* type ("file"/"folder"/"room", NULL when missing), creator and child count of a node. */
-static int node_info(struct dbx_server *s, long long id, char *type, size_t cap, long long *creator, int *children)
+int dbx_node_info(struct dbx_server *s, long long id, char *type, size_t cap, long long *creator, int *children)
 {
 	sqlite3_stmt *st = dbx_db_prep(s, "SELECT type, COALESCE(created_by, 0), (SELECT COUNT(*) FROM nodes c "
 				       "WHERE c.parent_id = n.id) FROM nodes n WHERE id = ?");
@@ -36,7 +35,7 @@ void dbx_rename_node(struct dbx_server *s, struct net_http_req *r, long long uid
 	int enc, children;
 	char type[16];
 	int role = dbx_node_access(s, uid, id, &room, &enc);
-	if (role < DBX_ROLE_READ || node_info(s, id, type, sizeof(type), &creator, &children) < 0 ||
+	if (role < DBX_ROLE_READ || dbx_node_info(s, id, type, sizeof(type), &creator, &children) < 0 ||
 	    strcmp(type, want) != 0) {
 		dbx_reply_error(r, 404, "no such %s (or no access)", want);
 		return;
@@ -78,7 +77,7 @@ static void delete_node(struct dbx_server *s, struct net_http_req *r, long long 
 	int enc, children;
 	char type[16], blob[4200];
 	int role = dbx_node_access(s, uid, id, &room, &enc);
-	if (role < DBX_ROLE_READ || node_info(s, id, type, sizeof(type), &creator, &children) < 0) {
+	if (role < DBX_ROLE_READ || dbx_node_info(s, id, type, sizeof(type), &creator, &children) < 0) {
 		dbx_reply_error(r, 404, "no such node (or no access)");
 		return;
 	}

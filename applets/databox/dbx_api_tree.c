@@ -94,20 +94,12 @@ static void tree_error(struct net_http_req *r, int rc)
 		dbx_reply_error(r, 500, "database error");
 }
 
-/* The type of node id into type[16]; -1 when it does not exist. */
+/* The type of node id into type; -1 when it does not exist. */
 static int node_type(struct dbx_server *s, long long id, char *type, size_t cap)
 {
-	sqlite3_stmt *st = dbx_db_prep(s, "SELECT type FROM nodes WHERE id = ?");
-	int ok = -1;
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(type, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-		ok = 0;
-	}
-	sqlite3_finalize(st);
-	return ok;
+	long long creator;
+	int children;
+	return dbx_node_info(s, id, type, cap, &creator, &children);
 }
 
 static void summary(struct dbx_server *s, struct net_http_req *r, long long uid, long long id)

@@ -127,6 +127,9 @@ int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid,
  * with at least min_role in its room (dbx_api_rename.c); replies. */
 void dbx_rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want,
 		     int min_role);
+/* Type ("file", "folder", "room") into type, creator and child count of node id; -1 when
+ * it does not exist (dbx_api_rename.c). */
+int dbx_node_info(struct dbx_server *s, long long id, char *type, size_t cap, long long *creator, int *children);
 /* DELETE of a room or a folder with contents (dbx_api_tree.c): the manage role; replies. */
 void dbx_tree_delete(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, int role,
 		     int is_room);
