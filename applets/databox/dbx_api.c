@@ -293,6 +293,7 @@ static const struct {
 	{ account_routes, &account_nroutes },
 	{ dbx_nodes_routes, &dbx_nodes_nroutes },
 	{ dbx_keys_routes, &dbx_keys_nroutes },
+	{ dbx_tree_routes, &dbx_tree_nroutes },
 };
 
 void dbx_api_handle(struct net_http_req *r, void *arg)

@@ -1,16 +1,16 @@
 /* dbx_api_rename.c - renaming and deleting files and folders (the web app's file menu):
  *   PUT    /nodes/files/ID  or  /nodes/folders/ID   {"name": "..."}   write role
  *   DELETE /nodes/ID        a file, or an empty folder; the manage role or being its
- *          creator (the rule of a move out of the room: it takes the file from everyone)
- * Rooms are neither renamed nor deleted here. */
+ *          creator (the rule of a move out of the room: it takes the file from everyone);
+ *          a room or a folder with contents: dbx_tree_delete() (dbx_api_tree.c)
+ * Rooms are renamed in dbx_api_tree.c. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "applets/databox/dbx_server.h"
 #include "net/http.h"
 
-/* type ("file"/"folder"/"room", NULL when missing), creator and child count of a node. */
-static int node_info(struct dbx_server *s, long long id, char *type, size_t cap, long long *creator, int *children)
+int dbx_node_info(struct dbx_server *s, long long id, char *type, size_t cap, long long *creator, int *children)
 {
 	sqlite3_stmt *st = dbx_db_prep(s, "SELECT type, COALESCE(created_by, 0), (SELECT COUNT(*) FROM nodes c "
 				       "WHERE c.parent_id = n.id) FROM nodes n WHERE id = ?");
@@ -28,19 +28,21 @@ static int node_info(struct dbx_server *s, long long id, char *type, size_t cap,
 	return ok;
 }
 
-static void rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want)
+void dbx_rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want,
+		     int min_role)
 {
 	long long room, creator;
 	int enc, children;
 	char type[16];
 	int role = dbx_node_access(s, uid, id, &room, &enc);
-	if (role < DBX_ROLE_READ || node_info(s, id, type, sizeof(type), &creator, &children) < 0 ||
+	if (role < DBX_ROLE_READ || dbx_node_info(s, id, type, sizeof(type), &creator, &children) < 0 ||
 	    strcmp(type, want) != 0) {
 		dbx_reply_error(r, 404, "no such %s (or no access)", want);
 		return;
 	}
-	if (role < DBX_ROLE_WRITE) {
-		dbx_reply_error(r, 403, "renaming needs write access to the room");
+	if (role < min_role) {
+		dbx_reply_error(r, 403, min_role >= DBX_ROLE_MANAGE ? "only a room manager may rename the room"
+								  : "renaming needs write access to the room");
 		return;
 	}
 	json_t *j = dbx_req_json(r);
@@ -75,20 +77,17 @@ static void delete_node(struct dbx_server *s, struct net_http_req *r, long long 
 	int enc, children;
 	char type[16], blob[4200];
 	int role = dbx_node_access(s, uid, id, &room, &enc);
-	if (role < DBX_ROLE_READ || node_info(s, id, type, sizeof(type), &creator, &children) < 0) {
+	if (role < DBX_ROLE_READ || dbx_node_info(s, id, type, sizeof(type), &creator, &children) < 0) {
 		dbx_reply_error(r, 404, "no such node (or no access)");
 		return;
 	}
-	if (strcmp(type, "room") == 0) {
-		dbx_reply_error(r, 400, "rooms are not deleted here");
+	/* a room, or a folder with contents: everything in it goes (dbx_api_tree.c) */
+	if (strcmp(type, "room") == 0 || children) {
+		dbx_tree_delete(s, r, uid, id, role, strcmp(type, "room") == 0);
 		return;
 	}
 	if (role < DBX_ROLE_MANAGE && !(role >= DBX_ROLE_WRITE && creator == uid)) {
 		dbx_reply_error(r, 403, "deleting needs the manage role in the room (or having created it)");
-		return;
-	}
-	if (children) {
-		dbx_reply_error(r, 409, "the folder is not empty");
 		return;
 	}
 	sqlite3_stmt *st = dbx_db_prep(s, "DELETE FROM nodes WHERE id = ?");
@@ -115,11 +114,11 @@ int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid, 
 	char extra[4];
 	if (strcmp(method, "PUT") == 0) {
 		if (sscanf(path, "/nodes/files/%lld%3s", &id, extra) == 1) {
-			rename_node(s, r, uid, id, "file");
+			dbx_rename_node(s, r, uid, id, "file", DBX_ROLE_WRITE);
 			return 1;
 		}
 		if (sscanf(path, "/nodes/folders/%lld%3s", &id, extra) == 1) {
-			rename_node(s, r, uid, id, "folder");
+			dbx_rename_node(s, r, uid, id, "folder", DBX_ROLE_WRITE);
 			return 1;
 		}
 	}

@@ -123,6 +123,16 @@ int dbx_api_members(struct dbx_server *s, struct net_http_req *r, long long uid,
 /* Renaming and deleting files and folders (dbx_api_rename.c); 1 when it answered. */
 int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid,
 		   const char *method, const char *path);
+/* PUT of a new {"name"} for node id of type want ("file", "folder", "room"), for callers
+ * with at least min_role in its room (dbx_api_rename.c); replies. */
+void dbx_rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want,
+		     int min_role);
+/* Type ("file", "folder", "room") into type, creator and child count of node id; -1 when
+ * it does not exist (dbx_api_rename.c). */
+int dbx_node_info(struct dbx_server *s, long long id, char *type, size_t cap, long long *creator, int *children);
+/* DELETE of a room or a folder with contents (dbx_api_tree.c): the manage role; replies. */
+void dbx_tree_delete(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, int role,
+		     int is_room);
 /* ---- routes (dbx_route.c) ---- */
 struct dbx_args {              /* what a pattern's {id} and {key} segments matched */
 	long long id, id2;
@@ -144,6 +154,8 @@ int dbx_route_find(const struct dbx_route *t, size_t n, const char *method, cons
 /* The tables of the modules (logged-in routes). */
 extern const struct dbx_route dbx_nodes_routes[], dbx_keys_routes[];
 extern const size_t dbx_nodes_nroutes, dbx_keys_nroutes;
+extern const struct dbx_route dbx_tree_routes[]; /* dbx_api_tree.c */
+extern const size_t dbx_tree_nroutes;
 
 int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid,
 		     const char *method, const char *path);

@@ -30,6 +30,7 @@ const sample = () => {
 };
 const timer = setInterval(sample, 200);
 const page = ctx.pages()[0] || await ctx.newPage();
+page.on('console', (m) => { if (/profile/.test(m.text())) console.log(`# ${m.text()}`); });
 const status = (re) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('p.status')?.textContent || ''),
 	re.source, { timeout: 3600000, polling: 500 });
 let kind;

@@ -1,6 +1,7 @@
 // browser-entry.mjs - what e2e.mjs evaluates in the page: the vector checks and an
 // encryption whose result the CLI then opens.
 import { runVectors, runKeygen } from './vectors.mjs';
+import { runGcmCheck } from './gcm-check.mjs';
 import { GcmStream } from '../src/crypto/gcm.js';
 import { newFileKey, plainFileKeyJson, wrapFileKey, importPublic } from '../src/crypto/keys.js';
 import { b64decode, b64encode } from '../src/crypto/bytes.js';
@@ -10,6 +11,7 @@ globalThis.DBXTEST = {
 		const lines = [];
 		await runVectors(vec, (n, c) => lines.push([n, !!c]));
 		await runKeygen((n, c) => lines.push([n, !!c]), 2000);
+		await runGcmCheck((n, c) => lines.push([n, !!c]));
 		return lines;
 	},
 	async encryptForCli(plainB64, pubContainer) {

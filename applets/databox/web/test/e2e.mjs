@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appTests } from './e2e_app.mjs';
 import { manageTests } from './e2e_manage.mjs';
+import { treeTests } from './e2e_tree.mjs';
 import { saveVia } from './e2e_lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,7 +114,7 @@ try {
 		execFileSync(cfg.sealbox, ['databox', 'crypto', 'keygen', '--version', 'A', '--iterations', '1000', '--out', T('bx/cli')],
 			{ env: { ...process.env, DATABOX_PASSWORD: 'cli key pw' }, stdio: 'ignore' });
 		const pub = JSON.parse(fs.readFileSync(T('bx/cli.public.json'), 'utf8'));
-		const plain = crypto.randomBytes(200000);
+		const plain = crypto.randomBytes(1100000); // several of GcmStream's pieces
 		const r = await page.evaluate(([p, pk]) => globalThis.DBXTEST.encryptForCli(p, pk), [plain.toString('base64'), pub]);
 		fs.writeFileSync(T('bx/enc.bin'), Buffer.from(r.ct, 'base64'));
 		fs.writeFileSync(T('bx/plain.key.json'), JSON.stringify(r.plainKey));
@@ -210,6 +211,7 @@ try {
 	try {
 		await appTests({ page, cfg, ok, T });
 		await manageTests({ page, cfg, ok, T });
+		await treeTests({ page, cfg, ok, T });
 	} catch (e) {
 		ok('app: the logged-in flow ran to its end', false, e.stack || String(e));
 	}

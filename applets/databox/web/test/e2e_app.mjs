@@ -80,9 +80,13 @@ export async function appTests({ page, cfg, ok, T }) {
 	await page.click('#nav-rooms');
 	await page.click('a.room-link[data-name="webroom"]');
 	await page.waitForSelector('tr[data-name="cli-upload.bin"]');
-	// the key is still unlocked from key creation in this session: reload forgets it
+	// the key is still unlocked from key creation in this session: reload forgets it;
+	// the room stays open and a half-typed form keeps its text (passwords excepted)
+	await page.fill('#folder-name', 'half typed');
 	await page.reload();
-	await page.click('a.room-link[data-name="webroom"]');
+	await page.waitForSelector('tr[data-name="cli-upload.bin"]');
+	ok('app: a reload keeps the open room and what was typed into its form', (await page.inputValue('#folder-name')) === 'half typed');
+	await page.fill('#folder-name', '');
 	await page.click('tr[data-name="cli-upload.bin"] button.dl');
 	await page.waitForSelector('#unlock-password');
 	await page.fill('#unlock-password', 'not my password');

@@ -3,31 +3,13 @@
 // keys in the wrapping of a browser upload. carol (manager of webroom) and dave (write
 // member) work in two tabs; alice (administrator) with the CLI. Called by e2e.mjs
 // after appTests.
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { saveVia } from './e2e_lib.mjs';
+import { saveVia, appHelpers } from './e2e_lib.mjs';
 
 export async function manageTests({ page, cfg, ok, T }) {
-	const as = (u, args) => execFileSync(cfg.sealbox, ['databox', ...args],
-		{ env: { ...process.env, HOME: T(`home-${u}`), XDG_CONFIG_HOME: '' }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-	const tryAs = (u, args) => { try { return as(u, args); } catch (e) { return `FAILED ${e.stderr || e}`; } };
-	const text = async (p, sel) => (await p.locator(sel).first().textContent()) || '';
-	const waitText = (p, sel, re, timeout = 60000) => p.waitForFunction(([s, src]) =>
-		new RegExp(src).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
-	const login = async (p, user) => {
-		await p.goto(`${cfg.base}/`);
-		await p.fill('#login-user', user);
-		await p.fill('#login-password', `${user}-login-pw`);
-		await p.press('#login-password', 'Enter');
-		await p.waitForSelector('#room-form');
-	};
-	const openRoom = async (p, name) => {
-		await p.click('#nav-rooms');
-		await p.click(`a.room-link[data-name="${name}"]`);
-		await p.waitForSelector('#files tr');
-	};
+	const { as, tryAs, text, waitText, login, openRoom } = appHelpers(cfg, T);
 	const f1 = fs.readFileSync(T('web-upload.bin'));
 
 	// ---- a new decryption password: the new one opens, the old one does not ----

@@ -10,3 +10,5 @@ vec['js/kp_rsa2048_old.json'] = fs.readFileSync(path.join(dir, 'js-crypto-sdk/te
 const report = (n, ok) => console.log(`${ok ? 'ok' : 'not ok'} - ${n}`);
 await runVectors(vec, report);
 await runKeygen(report, 2000);
+const { runGcmCheck } = await import('./gcm-check.mjs');
+await runGcmCheck(report);

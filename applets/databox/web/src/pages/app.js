@@ -7,6 +7,8 @@ import { generateKeyPair, unlockPrivate, WrongPassword } from '../crypto/keys.js
 import { roomView } from './app_files.js';
 import { sharesView } from './app_shares.js';
 import { passwordForm } from './app_account.js';
+import { roomActions } from './app_rooms.js';
+import { keepDraft, savedView, setView, clearDrafts } from '../drafts.js';
 
 // What the app keeps in memory for the session: never the key password, only the
 // unlocked private key (dropped on logout and on reload).
@@ -29,6 +31,7 @@ function topbar() {
 export function page(...children) {
 	const root = mount(h('main', {}, ...children));
 	root.querySelector('header').append(topbar());
+	root.querySelectorAll('form[id]').forEach(keepDraft);
 	return root;
 }
 
@@ -63,6 +66,7 @@ function expired() {
 
 function logout() {
 	session.clear();
+	clearDrafts();
 	state.priv = null;
 	state.account = null;
 	loginView('Signed out.');
@@ -112,6 +116,18 @@ async function start() {
 	if (!state.account.isEncryptionEnabled)
 		return keySetupView();
 	state.keypair = await call('GET', '/user/account/keypair');
+	// after a reload: back to the room or folder that was open
+	const ids = savedView();
+	if (ids.length) {
+		try {
+			const nodes = [];
+			for (const id of ids)
+				nodes.push(await call('GET', `/nodes/${id}`));
+			return roomView(nodes[0], nodes.slice(1));
+		} catch (e) {
+			setView([]);
+		}
+	}
 	roomsView();
 }
 
@@ -183,7 +199,9 @@ export function unlocked() {
 }
 
 export async function roomsView() {
+	setView([]);
 	const st = status();
+	st.id = 'rooms-status';
 	const tbody = h('tbody', { id: 'rooms' });
 	const name = h('input', { id: 'room-name', required: true, placeholder: 'New room' });
 	const enc = h('input', { id: 'room-encrypted', type: 'checkbox', checked: true });
@@ -193,15 +211,15 @@ export async function roomsView() {
 	const pwBox = h('div', { id: 'pw-box' });
 	const pwBtn = h('button', { class: 'secondary', id: 'pw-open', onclick: () => passwordForm(pwBox) }, 'Change decryption password');
 	page(h('h1', {}, 'Rooms'), h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Room'), h('th', {}, 'Encrypted'),
-		h('th', {}, 'Your role'))), tbody), form, st, h('p', {}, pwBtn, ' ', reset), pwBox);
+		h('th', {}, 'Your role'), h('th', {}, ''))), tbody), form, st, h('p', {}, pwBtn, ' ', reset), pwBox);
 	const load = async () => {
 		const r = await call('GET', '/nodes');
-		tbody.replaceChildren(...r.items.map((n) => h('tr', {},
+		tbody.replaceChildren(...r.items.map((n) => h('tr', { 'data-name': n.name },
 			h('td', {}, h('a', { href: '#', class: 'room-link', 'data-name': n.name,
 				onclick: (ev) => { ev.preventDefault(); roomView(n, []); } }, n.name)),
-			h('td', {}, n.isEncrypted ? 'yes' : 'no'), h('td', {}, n.role))));
+			h('td', {}, n.isEncrypted ? 'yes' : 'no'), h('td', {}, n.role), h('td', {}, roomActions(n, st, load)))));
 		if (!r.items.length)
-			tbody.append(h('tr', {}, h('td', { colspan: '3' }, 'No rooms yet.')));
+			tbody.append(h('tr', {}, h('td', { colspan: '4' }, 'No rooms yet.')));
 	};
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();

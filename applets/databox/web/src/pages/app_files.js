@@ -9,6 +9,7 @@ import { page, state, unlocked, roomsView } from './app.js';
 import { shareFileForm, uploadShareForm } from './app_shares.js';
 import { membersView } from './app_members.js';
 import { nodeActions } from './app_nodes.js';
+import { setView } from '../drafts.js';
 
 // Serves every missing key the caller can for query (room_id=, file_id=), with a
 // known plain key (just uploaded) or by unwrapping the caller's own. Returns the count.
@@ -83,6 +84,7 @@ async function missingBanner(room, box) {
 // room: the room node; trail: the folders opened inside it, [node...]
 export async function roomView(room, trail) {
 	const here = trail.length ? trail[trail.length - 1] : room;
+	setView([room, ...trail].map((n) => n.id));
 	const st = status();
 	st.id = 'room-status'; // the missing-keys banner has a status line of its own
 	const banner = h('div');
