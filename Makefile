@@ -49,8 +49,9 @@ GNU_ARCH := $(ARCH)
 # glibc's static getaddrinfo/getpwnam still load NSS modules at run time. On the host
 # musl-gcc (musl-tools); for a target Debian's musl-dev:ARCH (multiarch), whose
 # TRIPLET-gcc wrapper (arm-linux-musleabihf-gcc ...) drives the cross gcc with musl's
-# specs. LIBC=glibc STATIC=1 keeps glibc (docs/building.md).
-LIBC ?= $(if $(filter 1,$(STATIC)),musl,glibc)
+# specs (LIBC=musl; not yet the default for CROSS=, its tests under qemu are still to be
+# run). LIBC=glibc STATIC=1 keeps glibc (docs/building.md).
+LIBC ?= $(if $(filter 1,$(STATIC)),$(if $(CROSS),glibc,musl),glibc)
 ifeq ($(LIBC),musl)
 ifeq ($(CROSS),)
 CC := musl-gcc
