@@ -88,7 +88,7 @@ fi
 # ---- inih: one C file; Debian builds it with meson, we compile it directly ----
 f="-DINI_ALLOW_MULTILINE=1 $CFLAGS_LIB"
 if ! done_already inih "$f"; then
-	if s=$(unpack libinih); then
+	if s=$(unpack libinih) && [ -f "$s/ini.c" ]; then # (an empty tree: a failed unpack)
 		say "building inih with musl-gcc"
 		# shellcheck disable=SC2086
 		$CC $f -c -o "$TOP/deps/build-musl-ini$sfx.o" "$s/ini.c" &&
