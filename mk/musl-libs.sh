@@ -5,7 +5,11 @@
 # and a changed option rebuilds only that library. Nothing comes from outside Debian.
 set -eu
 : "${TOP:?}" "${ARCH:?}"
-CC=musl-gcc
+CC=${MUSL_CC:-musl-gcc}            # TRIPLET-gcc (Debian's musl-dev:ARCH) for a target
+HOST=${MUSL_HOST:-}                # configure's --host for a target
+sfx=${HOST:+-$HOST}                # a target's objects beside the host's
+AR=${HOST:+$HOST-}ar
+GLIBC_INIH=${GLIBC_INIH:-/usr/lib/$(gcc -dumpmachine)/libinih.a}
 prefix="$TOP/deps/musl-$ARCH"
 src="$TOP/deps/src"
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -40,10 +44,10 @@ autotools() {
 	done_already "$name" "$f" && return 0
 	s=$(unpack "$pkg") || { say "apt-get source $pkg failed"; exit 69; }
 	say "building $name with musl-gcc"
-	b="$TOP/deps/build-musl-$name"; rm -rf "$b"; mkdir -p "$b"
+	b="$TOP/deps/build-musl-$name${HOST:+-$HOST}"; rm -rf "$b"; mkdir -p "$b"
 	[ -f "$s/.sealbox-autoreconf" ] || (cd "$s" && autoreconf -fi >/dev/null 2>&1 && touch .sealbox-autoreconf) ||
 		{ say "autoreconf of $name failed"; exit 1; }
-	(cd "$b" && CC=$CC CFLAGS="$CFLAGS_LIB" "$s/configure" --prefix="$prefix" "$@" \
+	(cd "$b" && CC=$CC CFLAGS="$CFLAGS_LIB" "$s/configure" --prefix="$prefix" ${HOST:+--host=$HOST} "$@" \
 		>configure.log 2>&1 && make -j"$jobs" >build.log 2>&1 && make install >install.log 2>&1) ||
 		{ say "$name (musl) failed, see $b"; exit 1; }
 	mark "$name" "$f"
@@ -75,8 +79,8 @@ if ! done_already sqlite "$f"; then
 	fi
 	say "building SQLite with musl-gcc"
 	# shellcheck disable=SC2086
-	$CC $CFLAGS_LIB $sqlite_opts -c -o "$b/sqlite3.o" "$b/sqlite3.c" &&
-		ar rcs "$prefix/lib/libsqlite3.a" "$b/sqlite3.o" && cp "$b/sqlite3.h" "$prefix/include/" ||
+	$CC $CFLAGS_LIB $sqlite_opts -c -o "$b/sqlite3$sfx.o" "$b/sqlite3.c" &&
+		$AR rcs "$prefix/lib/libsqlite3.a" "$b/sqlite3$sfx.o" && cp "$b/sqlite3.h" "$prefix/include/" ||
 		{ say "SQLite (musl) failed"; exit 1; }
 	mark sqlite "$f"
 fi
@@ -84,22 +88,22 @@ fi
 # ---- inih: one C file; Debian builds it with meson, we compile it directly ----
 f="-DINI_ALLOW_MULTILINE=1 $CFLAGS_LIB"
 if ! done_already inih "$f"; then
-	if s=$(unpack libinih); then
+	if s=$(unpack libinih) && [ -f "$s/ini.c" ]; then # (an empty tree: a failed unpack)
 		say "building inih with musl-gcc"
 		# shellcheck disable=SC2086
-		$CC $f -c -o "$TOP/deps/build-musl-ini.o" "$s/ini.c" &&
-			ar rcs "$prefix/lib/libinih.a" "$TOP/deps/build-musl-ini.o" && cp "$s/ini.h" "$prefix/include/" ||
+		$CC $f -c -o "$TOP/deps/build-musl-ini$sfx.o" "$s/ini.c" &&
+			$AR rcs "$prefix/lib/libinih.a" "$TOP/deps/build-musl-ini$sfx.o" && cp "$s/ini.h" "$prefix/include/" ||
 			{ say "inih (musl) failed"; exit 1; }
 		mark inih "$f"
-	elif [ -f "/usr/lib/$(gcc -dumpmachine)/libinih.a" ] && [ -z "${SEALBOX_STRICT_SOURCES:-}" ]; then
+	elif [ -f "$GLIBC_INIH" ] && [ -z "${SEALBOX_STRICT_SOURCES:-}" ]; then
 		# The mirror of this project's build machines lacks libinih's source (404): link
 		# Debian's binary libinih.a (glibc-built; it needs only fopen64, fgets, malloc...
 		# and glibc's ctype table, which mk/musl-glibc-ctype.c provides). Used only then.
 		say "apt-get source libinih failed; using Debian's libinih.a with a ctype shim"
-		cp "/usr/lib/$(gcc -dumpmachine)/libinih.a" "$prefix/lib/libinih.a"
+		cp "$GLIBC_INIH" "$prefix/lib/libinih.a"
 		cp /usr/include/ini.h "$prefix/include/"
-		$CC $CFLAGS_LIB -c -o "$TOP/deps/build-musl-ctype.o" "$TOP/mk/musl-glibc-ctype.c" &&
-			ar rs "$prefix/lib/libinih.a" "$TOP/deps/build-musl-ctype.o" ||
+		$CC $CFLAGS_LIB -c -o "$TOP/deps/build-musl-ctype$sfx.o" "$TOP/mk/musl-glibc-ctype.c" &&
+			$AR rs "$prefix/lib/libinih.a" "$TOP/deps/build-musl-ctype$sfx.o" ||
 			{ say "inih fallback (musl) failed"; exit 1; }
 		mark inih "$f"
 	else

@@ -16,6 +16,15 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds of this process: on a shared machine the wall clock also counts the time
+ * other processes held the core, so the CPU-time figure is the one to compare builds by. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int bench_gcm(double seconds)
 {
 	enum { REC = 65536 };
@@ -23,7 +32,7 @@ static int bench_gcm(double seconds)
 	uint8_t *in = malloc(REC), *out = malloc(REC);
 	struct cry_aead *a;
 	unsigned long n = 0;
-	double t0, t;
+	double t0, t, c0;
 
 	if (!in || !out || cry_random(key, sizeof(key)) < 0 || cry_random(in, REC) < 0)
 		return -1;
@@ -31,6 +40,7 @@ static int bench_gcm(double seconds)
 	if (!a)
 		return -1;
 	t0 = now();
+	c0 = cpu_now();
 	do {
 		for (int i = 0; i < 64; i++, n++) {
 			memcpy(nonce, &n, sizeof(n)); /* a fresh nonce per record, as the tunnel does */
@@ -40,6 +50,7 @@ static int bench_gcm(double seconds)
 		t = now() - t0;
 	} while (t < seconds);
 	printf("aes256gcm_64k_seal %.1f MB/s\n", (double)n * REC / t / 1e6);
+	printf("aes256gcm_64k_seal_cpu %.1f MB/s\n", (double)n * REC / (cpu_now() - c0) / 1e6);
 	cry_aead_free(a);
 	free(in);
 	free(out);
