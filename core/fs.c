@@ -124,6 +124,17 @@ int fs_out_open(struct fs_out *o, const char *path, const char *tmp, mode_t mode
 	return 0;
 }
 
+void fs_writeback_start(int fd, off_t off, off_t len)
+{
+#ifdef __linux__
+	(void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd;
+	(void)off;
+	(void)len;
+#endif
+}
+
 int fs_out_write(struct fs_out *o, const void *data, size_t len)
 {
 	return o->fd < 0 ? -1 : fs_write_all(o->fd, data, len);

@@ -29,6 +29,10 @@ void fs_out_abort(struct fs_out *o);
 /* The commit step alone for a file written by other means: fsyncs fd, closes it
  * (always), renames from to to and fsyncs to's directory, and from's when it differs. */
 int fs_commit(int fd, const char *from, const char *to, unsigned flags);
+/* Starts writing [off, off+len) of fd back to the disk now, without waiting (Linux
+ * sync_file_range; nothing elsewhere): a large file's later fsync then has little left
+ * to do, and the disk works while more bytes arrive. Not a durability step itself. */
+void fs_writeback_start(int fd, off_t off, off_t len);
 /* write(2) until all of it is written (EINTR retried); 0 or -1 with errno. */
 int fs_write_all(int fd, const void *data, size_t len);
 

@@ -31,6 +31,7 @@
 #include "core/log.h"
 #include "crypto/tls.h"
 #include "net/http_internal.h"
+#include "net/internal.h"
 #include "net/http_reqhead.h"
 
 #define SMALL_BODY (64 * 1024)   /* bodies up to this share the head's deadline */
@@ -378,6 +379,11 @@ static enum bufferevent_filter_result filter_in(struct evbuffer *src, struct evb
 		if (c->discarded > LINGER_BYTES)
 			arm(c, 0);
 		return BEV_NEED_MORE;
+	}
+	/* an admitted body: in large reads (net/sockread.c), not libevent's 4 KiB ones */
+	if (c->in_body && net_read_more_(src, bufferevent_getfd(c->under), SINK_CAP) != 0) {
+		c->failed = 1;
+		return BEV_ERROR;
 	}
 	if (!c->tls)
 		return guard(c, src, dst) ? BEV_OK : BEV_NEED_MORE;

@@ -1,53 +1,79 @@
-/* httpc.c - the blocking client of net/httpc.h: getaddrinfo + connect with timeouts,
- * response heads read by net/http_head.c (the parser every client path shares),
- * crypto/tls.h's engine driven by blocking socket calls. */
+/* httpc.c - the HTTP/1.1 client of net/httpc.h on net/'s own connection code: a private
+ * loop (a command-line tool has nothing else to serve), net_connect with the loop's
+ * resolver, net_conn_start_tls with crypto/'s engine, response heads read by
+ * net/http_head.c (the parser every client path shares). One request at a time on one
+ * kept-alive connection; the caller's body is fed to the connection in slices as its
+ * output drains, so memory stays bounded whatever the body's size, and a caller that
+ * pumps the loop while it prepares the next body keeps the socket busy meanwhile. */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
+#include "core/secret.h"
 #include "core/str.h"
 #include "crypto/tls.h"
+#include "net/conn.h"
 #include "net/http_head.h"
 #include "net/httpc.h"
+#include "net/loop.h"
 
-#define IO_TIMEOUT_S 60
+#define CONNECT_TIMEOUT_MS 30000
+#define IO_TIMEOUT_MS 60000
+#define FEED_SLICE (256 * 1024)     /* body bytes handed to the connection at once */
+#define FEED_HIGH (1024 * 1024)     /* ...while less than this waits in its output */
+#define READ_LIMIT (1024 * 1024)    /* received and not yet consumed */
+#define READ_SLICE (256 * 1024)     /* what a sink gets at most per call */
+
+/* The reading side of the request in flight; the sending side is c->sending. */
+enum phase { IDLE = 0, CONNECTING, HEAD, BODY, DONE, FAILED };
 
 struct net_httpc {
 	char host[256];
-	char port[8];
+	int port;
 	int tls_on;
 	struct cry_tls_ctx *ctx;
-	struct cry_tls *tls;
-	int fd;
-	uint8_t buf[256 * 1024]; /* received, not yet consumed (a download's sink gets up to this) */
-	size_t off, len;
+	struct net_loop *loop;
+	struct net_conn *conn;
+	int reused;               /* conn served a request before this one */
+	/* the request in flight */
+	enum phase ph;
+	int sending;              /* head written, body not all handed over yet */
+	char *head;               /* request head (it may hold a token), kept for one retry */
+	size_t head_len;
+	const uint8_t *body;
+	size_t body_len, body_off;
+	int head_only;            /* HEAD: no body in the reply */
+	net_httpc_sink sink;
+	void *sink_arg;
+	char *out;                /* buffered reply (no sink) */
+	size_t out_len, out_cap, max;
+	int64_t clen;             /* -1: up to the close */
+	uint64_t got;
+	int status, closes, replied, retryable;
+	uint8_t *rbuf;            /* READ_SLICE */
+	char err[300];
 };
 
-static ssize_t io_recv(void *arg, uint8_t *b, size_t n)
+static const struct net_conn_cbs cbs;
+
+static void drop_conn(struct net_httpc *c)
 {
-	struct net_httpc *c = arg;
-	for (;;) {
-		ssize_t r = recv(c->fd, b, n, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r;
-	}
+	if (c->conn)
+		net_conn_free(c->conn);
+	c->conn = NULL;
+	c->reused = 0;
+	c->sending = 0;
 }
 
-static ssize_t io_send(void *arg, const uint8_t *b, size_t n)
+static void wipe_head(struct net_httpc *c)
 {
-	struct net_httpc *c = arg;
-	for (;;) {
-		ssize_t r = send(c->fd, b, n, MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		return r;
+	if (c->head) {
+		secret_wipe(c->head, c->head_len);
+		free(c->head);
 	}
+	c->head = NULL;
+	c->head_len = 0;
 }
 
 struct net_httpc *net_httpc_new(const char *base, const char *ca_file, char *err, size_t errlen)
@@ -57,7 +83,6 @@ struct net_httpc *net_httpc_new(const char *base, const char *ca_file, char *err
 
 	if (!c)
 		return NULL;
-	c->fd = -1;
 	if (str_has_prefix(base, "https://")) {
 		c->tls_on = 1;
 		h = base + 8;
@@ -67,7 +92,7 @@ struct net_httpc *net_httpc_new(const char *base, const char *ca_file, char *err
 		str_fmt(err, errlen, "server URL must start with https:// or http://: %s", base);
 		goto fail;
 	}
-	size_t hl = strcspn(h, "/");
+	size_t hl = strcspn(h, "/?#");
 	char hp[300];
 	if (hl >= sizeof(hp)) {
 		str_copy(err, "server URL too long", errlen);
@@ -75,22 +100,15 @@ struct net_httpc *net_httpc_new(const char *base, const char *ca_file, char *err
 	}
 	memcpy(hp, h, hl);
 	hp[hl] = '\0';
-	char *colon = strrchr(hp, ':');
-	if (hp[0] == '[') {
-		char *rb = strchr(hp, ']');
-		if (!rb) {
-			str_copy(err, "bad IPv6 address in the server URL", errlen);
-			goto fail;
-		}
-		*rb = '\0';
-		str_copy(c->host, hp + 1, sizeof(c->host));
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		if (colon)
-			*colon = '\0';
-		str_copy(c->host, hp, sizeof(c->host));
+	if (net_split_hostport(hp, c->host, sizeof(c->host), &c->port, c->tls_on ? 443 : 80) < 0 ||
+	    !c->host[0] || c->port <= 0 || c->port > 65535) {
+		str_fmt(err, errlen, "bad host or port in the server URL: %s", base);
+		goto fail;
 	}
-	str_copy(c->port, colon ? colon + 1 : (c->tls_on ? "443" : "80"), sizeof(c->port));
+	if (!(c->loop = net_loop_new()) || !(c->rbuf = malloc(READ_SLICE))) {
+		str_copy(err, "out of memory", errlen);
+		goto fail;
+	}
 	if (c->tls_on) {
 		struct cry_tls_conf tc = { .server = 0, .ca_file = ca_file, .verify = CRY_VERIFY_PEER };
 		c->ctx = cry_tls_ctx_new(&tc, err, errlen);
@@ -99,221 +117,339 @@ struct net_httpc *net_httpc_new(const char *base, const char *ca_file, char *err
 	}
 	return c;
 fail:
-	free(c);
+	net_httpc_free(c);
 	return NULL;
-}
-
-static void disconnect(struct net_httpc *c)
-{
-	if (c->tls)
-		cry_tls_free(c->tls);
-	c->tls = NULL;
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	c->off = c->len = 0;
 }
 
 void net_httpc_free(struct net_httpc *c)
 {
 	if (!c)
 		return;
-	disconnect(c);
+	drop_conn(c);
+	if (c->loop)
+		net_loop_free(c->loop);
 	if (c->ctx)
 		cry_tls_ctx_free(c->ctx);
+	wipe_head(c);
+	if (c->out)
+		secret_wipe(c->out, c->out_cap);
+	free(c->out);
+	free(c->rbuf);
 	free(c);
 }
 
-static int do_connect(struct net_httpc *c, char *err, size_t errlen)
+/* The request ends (DONE or FAILED); the loop run waiting for it returns. A connection
+ * is kept only after a complete exchange the server did not end. */
+static void finish(struct net_httpc *c, enum phase ph)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL, *a;
-	struct timeval tv = { IO_TIMEOUT_S, 0 };
-	int rc = getaddrinfo(c->host, c->port, &hints, &ai);
-	if (rc) {
-		str_fmt(err, errlen, "%s: %s", c->host, gai_strerror(rc));
+	c->ph = ph;
+	if (ph == FAILED || c->closes || c->clen < 0 || c->sending)
+		drop_conn(c);
+	else
+		c->reused = 1;
+	net_loop_exit(c->loop);
+}
+
+static void fail(struct net_httpc *c, const char *msg)
+{
+	/* a kept-alive connection the server had closed before answering: worth one retry */
+	c->retryable = c->reused && !c->replied;
+	str_copy(c->err, msg, sizeof(c->err));
+	finish(c, FAILED);
+}
+
+static void lost(struct net_httpc *c, const char *where)
+{
+	char m[300];
+	str_fmt(m, sizeof(m), "connection to %s lost%s", c->host, where);
+	fail(c, m);
+}
+
+/* Hands body slices to the connection while its output is short. */
+static void feed(struct net_httpc *c)
+{
+	while (c->sending) {
+		if (c->body_off == c->body_len) {
+			c->sending = 0;
+			return;
+		}
+		if (net_conn_output_len(c->conn) >= FEED_HIGH)
+			return;
+		size_t n = c->body_len - c->body_off;
+		if (n > FEED_SLICE)
+			n = FEED_SLICE;
+		if (net_conn_write(c->conn, c->body + c->body_off, n) < 0) {
+			lost(c, " while sending");
+			return;
+		}
+		c->body_off += n;
+	}
+}
+
+static void send_request(struct net_httpc *c)
+{
+	c->ph = HEAD;
+	c->sending = 1;
+	if (net_conn_write(c->conn, c->head, c->head_len) < 0) {
+		lost(c, "");
+		return;
+	}
+	feed(c);
+}
+
+/* Appends to the buffered reply; -1 when it would pass max. */
+static int keep(struct net_httpc *c, const uint8_t *p, size_t n)
+{
+	if (c->out_len + n > c->max)
 		return -1;
-	}
-	for (a = ai; a; a = a->ai_next) {
-		c->fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (c->fd < 0)
-			continue;
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(c->fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		close(c->fd);
-		c->fd = -1;
-	}
-	freeaddrinfo(ai);
-	if (c->fd < 0) {
-		str_fmt(err, errlen, "cannot connect to %s port %s: %s", c->host, c->port, strerror(errno));
-		return -1;
-	}
-	if (c->tls_on) {
-		c->tls = cry_tls_new(c->ctx, c->host, io_recv, io_send, c);
-		if (!c->tls || cry_tls_handshake(c->tls) != CRY_TLS_OK) {
-			str_fmt(err, errlen, "TLS with %s: %s", c->host, c->tls ? cry_tls_error(c->tls) : "set-up failed");
-			disconnect(c);
+	if (!c->out || c->out_len + n + 1 > c->out_cap) {
+		size_t cap = (c->out_len + n + 1) * 2;
+		if (cap > c->max + 1)
+			cap = c->max + 1;
+		char *o = realloc(c->out, cap);
+		if (!o)
 			return -1;
+		c->out = o;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += n;
+	return 0;
+}
+
+static void body_in(struct net_httpc *c)
+{
+	while (c->ph == BODY) {
+		if (c->clen >= 0 && c->got == (uint64_t)c->clen) {
+			finish(c, DONE);
+			return;
+		}
+		size_t n = net_conn_input_len(c->conn);
+		if (c->clen >= 0 && (uint64_t)c->clen - c->got < n)
+			n = (size_t)((uint64_t)c->clen - c->got);
+		if (!n)
+			return;
+		if (n > READ_SLICE)
+			n = READ_SLICE;
+		net_conn_read(c->conn, c->rbuf, n);
+		c->got += n;
+		if (c->sink ? c->sink(c->rbuf, n, c->sink_arg) < 0 : keep(c, c->rbuf, n) < 0) {
+			c->closes = 1;
+			fail(c, c->sink ? "aborted" : "reply too large");
+			c->retryable = 0;
+			return;
 		}
 	}
-	return 0;
 }
 
-static int send_all(struct net_httpc *c, const void *p, size_t n)
+static void head_in(struct net_httpc *c)
 {
-	const uint8_t *b = p;
-	while (n) {
-		ssize_t w = c->tls ? cry_tls_write(c->tls, b, n) : io_send(c, b, n);
-		if (w <= 0)
-			return -1;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Fills the buffer; 0 at EOF, -1 on error. */
-static ssize_t fill(struct net_httpc *c)
-{
-	if (c->off == c->len)
-		c->off = c->len = 0;
-	if (c->len == sizeof(c->buf)) {
-		memmove(c->buf, c->buf + c->off, c->len - c->off);
-		c->len -= c->off;
-		c->off = 0;
-	}
-	ssize_t n = c->tls ? cry_tls_read(c->tls, c->buf + c->len, sizeof(c->buf) - c->len)
-			   : io_recv(c, c->buf + c->len, sizeof(c->buf) - c->len);
-	if (c->tls && n == CRY_TLS_CLOSED)
-		return 0;
-	if (n < 0)
-		return -1;
-	c->len += (size_t)n;
-	return n;
-}
-
-/* Reads a response head (net/http_head.c) into *h and consumes it; 1xx interim
- * answers are skipped. 0, or -1 (connection lost: *bad 0; malformed: *bad 1). */
-static int read_head(struct net_httpc *c, struct net_http_resphead *h, int *bad)
-{
-	*bad = 0;
-	for (;;) {
-		long hl = net_http_resphead_parse((const char *)c->buf + c->off, c->len - c->off, h);
+	char buf[NET_HTTP_RESP_MAX_HEAD];
+	while (c->ph == HEAD) {
+		size_t have = net_conn_peek(c->conn, buf, sizeof(buf));
+		if (!have)
+			return;
+		c->replied = 1;
+		struct net_http_resphead h;
+		long hl = net_http_resphead_parse(buf, have, &h);
 		if (hl < 0) {
-			*bad = 1;
-			return -1;
+			fail(c, "not an HTTP reply (or a malformed one)");
+			return;
 		}
-		if (hl > 0) {
-			c->off += (size_t)hl;
-			if (h->status >= 200)
-				return 0;
-			continue;
+		if (hl == 0)
+			return;
+		net_conn_drain(c->conn, (size_t)hl);
+		if (h.status < 200)
+			continue;   /* 100 Continue and other interim answers */
+		if (h.chunked) {
+			fail(c, "chunked replies are not supported");
+			return;
 		}
-		if (fill(c) <= 0)
-			return -1;
+		/* an early final answer (an error before the whole body left): the rest
+		 * of the body is not sent, and the connection goes afterwards */
+		if (c->sending)
+			c->sending = 0, c->closes = 1;
+		c->status = h.status;
+		c->closes |= h.conn_close;
+		c->clen = h.content_length;
+		if (c->head_only || h.status == 204 || h.status == 304)
+			c->clen = 0;
+		if (!c->sink && c->clen > 0 && (uint64_t)c->clen > c->max) {
+			fail(c, "reply too large");
+			return;
+		}
+		c->ph = BODY;
+		body_in(c);
 	}
 }
 
-static int exchange(struct net_httpc *c, const char *method, const char *path,
-		    const char *const *headers, const void *body, size_t len, net_httpc_sink sink,
-		    void *arg, char **resp, size_t *resplen, size_t max, int *retryable, char *err,
-		    size_t errlen)
+static void on_read(struct net_conn *conn, void *arg)
 {
-	char req[8192];
-	struct net_http_resphead h;
-	int bad = 0;
-	int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %zu\r\n",
+	struct net_httpc *c = arg;
+	if (c->ph == HEAD)
+		head_in(c);
+	else if (c->ph == BODY)
+		body_in(c);
+	else
+		net_conn_drain(conn, net_conn_input_len(conn)); /* nothing was asked */
+}
+
+static void on_drain(struct net_conn *conn, void *arg)
+{
+	(void)conn;
+	feed(arg);
+}
+
+static void on_event(struct net_conn *conn, enum net_event ev, void *arg)
+{
+	struct net_httpc *c = arg;
+	char m[300];
+	if (c->ph == IDLE || c->ph == DONE || c->ph == FAILED) {
+		drop_conn(c);   /* a kept connection that closed or timed out while unused */
+		return;
+	}
+	switch (ev) {
+	case NET_EV_CONNECTED:
+		if (!c->tls_on)
+			send_request(c);
+		else if (net_conn_start_tls(conn, c->ctx, c->host) < 0)
+			fail(c, net_conn_error(conn));
+		return;
+	case NET_EV_TLS_READY:
+		send_request(c);
+		return;
+	case NET_EV_EOF:
+		if (c->ph == BODY && c->clen < 0) {
+			c->closes = 1;
+			finish(c, DONE);
+		} else {
+			lost(c, c->ph == BODY ? " in the reply" : "");
+		}
+		return;
+	case NET_EV_ERROR:
+	case NET_EV_TIMEOUT:
+		if (c->ph == CONNECTING)
+			str_copy(m, net_conn_error(conn), sizeof(m));
+		else
+			str_fmt(m, sizeof(m), "connection to %s: %s", c->host, net_conn_error(conn));
+		fail(c, m);
+		return;
+	}
+}
+
+static const struct net_conn_cbs cbs = { on_read, on_drain, on_event };
+
+/* Starts the exchange on the kept connection or a new one. */
+static void launch(struct net_httpc *c)
+{
+	c->body_off = 0;
+	c->replied = 0;
+	c->retryable = 0;
+	c->err[0] = '\0';
+	c->clen = -1;
+	c->got = 0;
+	c->out_len = 0;
+	c->status = 0;
+	c->closes = 0;
+	if (c->conn) {
+		send_request(c);
+		return;
+	}
+	c->ph = CONNECTING;
+	c->conn = net_connect(c->loop, c->host, c->port, CONNECT_TIMEOUT_MS, &cbs, c);
+	if (!c->conn) {
+		str_fmt(c->err, sizeof(c->err), "cannot connect to %s port %d", c->host, c->port);
+		c->ph = FAILED;
+		return;
+	}
+	net_conn_set_idle_timeout(c->conn, IO_TIMEOUT_MS);
+	net_conn_set_read_limit(c->conn, READ_LIMIT);
+	net_conn_set_write_low(c->conn, FEED_HIGH / 2);
+}
+
+int net_httpc_begin(struct net_httpc *c, const char *method, const char *path,
+		    const char *const *headers, const void *body, size_t len,
+		    net_httpc_sink sink, void *arg, size_t max, char *err, size_t errlen)
+{
+	if (c->ph != IDLE) {
+		str_copy(err, "a request is already in flight", errlen);
+		return -1;
+	}
+	size_t cap = 8192;
+	char *req = malloc(cap);
+	if (!req) {
+		str_copy(err, "out of memory", errlen);
+		return -1;
+	}
+	int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %zu\r\n",
 			 method, path, c->host, len);
-	for (size_t i = 0; headers && headers[i] && n > 0 && (size_t)n < sizeof(req); i++)
-		n += snprintf(req + n, sizeof(req) - (size_t)n, "%s\r\n", headers[i]);
-	if (n <= 0 || (size_t)n + 3 > sizeof(req)) {
+	for (size_t i = 0; headers && headers[i] && n > 0 && (size_t)n < cap; i++)
+		n += snprintf(req + n, cap - (size_t)n, "%s\r\n", headers[i]);
+	if (n <= 0 || (size_t)n + 3 > cap) {
+		secret_wipe(req, cap);
+		free(req);
 		str_copy(err, "request headers too long", errlen);
 		return -1;
 	}
 	memcpy(req + n, "\r\n", 3);
-	*retryable = 1;
-	if (send_all(c, req, (size_t)n + 2) < 0 || (len && send_all(c, body, len) < 0) ||
-	    read_head(c, &h, &bad) < 0) {
-		if (bad)
-			str_copy(err, "not an HTTP reply (or a malformed one)", errlen);
-		else
-			str_fmt(err, errlen, "connection to %s lost", c->host);
-		*retryable = !bad;
-		return -1;
-	}
-	*retryable = 0;
-	int status = h.status;
-	long long clen = h.content_length;
-	int closes = h.conn_close;
-	if (h.chunked) {
-		str_copy(err, "chunked replies are not supported", errlen);
-		return -1;
-	}
-	if (strcmp(method, "HEAD") == 0 || status == 204 || status == 304)
-		clen = 0;
-	size_t cap = 0, got_total = 0;
-	char *out = NULL;
-	if (!sink) {
-		cap = clen >= 0 ? (size_t)clen : 4096;
-		if (clen >= 0 && (size_t)clen > max) {
-			str_fmt(err, errlen, "reply too large (%lld bytes)", clen);
-			return -1;
-		}
-		out = malloc(cap + 1);
-		if (!out)
-			return -1;
-	}
-	for (;;) {
-		if (clen >= 0 && got_total == (size_t)clen)
-			break;
-		if (c->off == c->len) {
-			ssize_t f = fill(c);
-			if (f == 0 && clen < 0)
+	wipe_head(c);
+	c->head = req;
+	c->head_len = (size_t)n + 2;
+	c->body = body;
+	c->body_len = len;
+	c->head_only = strcmp(method, "HEAD") == 0;
+	c->sink = sink;
+	c->sink_arg = arg;
+	c->max = max;
+	launch(c);
+	return 0;
+}
+
+void net_httpc_pump(struct net_httpc *c)
+{
+	if (c->ph > IDLE && c->ph < DONE)
+		net_loop_poll(c->loop);
+}
+
+int net_httpc_end(struct net_httpc *c, char **resp, size_t *resplen, char *err, size_t errlen)
+{
+	if (resp)
+		*resp = NULL;
+	for (int attempt = 0;; attempt++) {
+		while (c->ph > IDLE && c->ph < DONE && c->conn)
+			if (net_loop_run(c->loop) < 0)
 				break;
-			if (f <= 0) {
-				free(out);
-				str_fmt(err, errlen, "connection to %s lost in the reply", c->host);
-				return -1;
-			}
+		if (c->ph == DONE)
+			break;
+		if (c->ph != FAILED)
+			str_fmt(c->err, sizeof(c->err), "connection to %s lost", c->host);
+		if (!c->retryable || attempt) {
+			str_copy(err, c->err, errlen);
+			c->ph = IDLE;
+			wipe_head(c);
+			return -1;
 		}
-		size_t take = c->len - c->off;
-		if (clen >= 0 && take > (size_t)clen - got_total)
-			take = (size_t)clen - got_total;
-		if (sink) {
-			if (sink(c->buf + c->off, take, arg) < 0) {
-				str_copy(err, "aborted", errlen);
-				return -1;
-			}
-		} else {
-			if (got_total + take > max) {
-				free(out);
-				str_copy(err, "reply too large", errlen);
-				return -1;
-			}
-			if (got_total + take > cap) {
-				cap = (got_total + take) * 2;
-				char *o2 = realloc(out, cap + 1);
-				if (!o2) {
-					free(out);
-					return -1;
-				}
-				out = o2;
-			}
-			memcpy(out + got_total, c->buf + c->off, take);
-		}
-		got_total += take;
-		c->off += take;
+		/* a kept-alive connection the server had closed: once more on a fresh one */
+		drop_conn(c);
+		launch(c);
 	}
-	if (out) {
-		out[got_total] = '\0';
-		*resp = out;
+	c->ph = IDLE;
+	wipe_head(c);
+	if (!c->sink) {
+		if (keep(c, (const uint8_t *)"", 0) < 0) {
+			str_copy(err, "out of memory", errlen);
+			return -1;
+		}
+		c->out[c->out_len] = '\0';
+		if (resp) {
+			*resp = c->out;
+			c->out = NULL;
+			c->out_cap = 0;
+		}
 		if (resplen)
-			*resplen = got_total;
+			*resplen = c->out_len;
 	}
-	if (closes || clen < 0)
-		disconnect(c);
-	return status;
+	return c->status;
 }
 
 int net_httpc_request(struct net_httpc *c, const char *method, const char *path,
@@ -321,18 +457,7 @@ int net_httpc_request(struct net_httpc *c, const char *method, const char *path,
 		      net_httpc_sink sink, void *arg, char **resp, size_t *resplen, size_t max,
 		      char *err, size_t errlen)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		int retry = 0;
-		if (c->fd < 0 && do_connect(c, err, errlen) < 0)
-			return -1;
-		int st = exchange(c, method, path, headers, body, len, sink, arg, resp, resplen, max,
-				  &retry, err, errlen);
-		if (st >= 0)
-			return st;
-		disconnect(c);
-		/* a kept-alive connection the server had closed: once more on a fresh one */
-		if (!retry || attempt)
-			return -1;
-	}
-	return -1;
+	if (net_httpc_begin(c, method, path, headers, body, len, sink, arg, max, err, errlen) < 0)
+		return -1;
+	return net_httpc_end(c, resp, resplen, err, errlen);
 }

@@ -1,6 +1,8 @@
-/* httpc.h - a small blocking HTTP/1.1 client over plain TCP or the core's TLS, for
- * command-line tools (databox's client). One keep-alive connection, reopened when the
- * server closed it. Responses must carry Content-Length (or end at close). */
+/* httpc.h - a small HTTP/1.1 client over plain TCP or the core's TLS, for command-line
+ * tools (databox's client), on net/'s connections and a private loop of its own: the
+ * calls below run that loop until their request is answered. One keep-alive
+ * connection, reopened when the server closed it. Responses must carry Content-Length
+ * (or end at close); heads are read by net/http_head.c. */
 #ifndef NET_HTTPC_H
 #define NET_HTTPC_H
 
@@ -24,4 +26,16 @@ int net_httpc_request(struct net_httpc *c, const char *method, const char *path,
 		      const char *const *headers, const void *body, size_t len,
 		      net_httpc_sink sink, void *arg, char **resp, size_t *resplen, size_t max,
 		      char *err, size_t errlen);
+
+/* The same in two halves, for a caller with work to overlap (an upload encrypting its
+ * next chunk while this one is on the wire): begin queues the request (body stays the
+ * caller's, unchanged, until end returns); pump moves what can move now without
+ * waiting (call it between slices of the other work); end waits for the reply and
+ * returns what net_httpc_request would. One request at a time: begin fails while one
+ * is in flight. */
+int net_httpc_begin(struct net_httpc *c, const char *method, const char *path,
+		    const char *const *headers, const void *body, size_t len,
+		    net_httpc_sink sink, void *arg, size_t max, char *err, size_t errlen);
+void net_httpc_pump(struct net_httpc *c);
+int net_httpc_end(struct net_httpc *c, char **resp, size_t *resplen, char *err, size_t errlen);
 #endif

@@ -50,6 +50,11 @@ struct evutil_addrinfo;
 struct evdns_getaddrinfo_request;
 struct net_proxy_state;
 
+/* sockread.c: reads up to max more bytes from socket fd into dst (a socket
+ * bufferevent's input), in large reads, until the socket is empty. 0, or the errno of
+ * a failed read (consumed by it: the caller reports it). */
+int net_read_more_(struct evbuffer *dst, int fd, size_t max);
+
 enum conn_tls { TLS_NONE = 0, TLS_HANDSHAKE, TLS_UP };
 enum conn_close { CLOSE_NO = 0, CLOSE_FLUSH, CLOSE_DRAIN };
 

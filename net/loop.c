@@ -104,6 +104,11 @@ int net_loop_run(struct net_loop *l)
 	return event_base_dispatch(l->base) < 0 ? -1 : 0;
 }
 
+int net_loop_poll(struct net_loop *l)
+{
+	return event_base_loop(l->base, EVLOOP_NONBLOCK) < 0 ? -1 : 0;
+}
+
 void net_loop_exit(struct net_loop *l)
 {
 	event_base_loopbreak(l->base);

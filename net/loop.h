@@ -15,6 +15,9 @@ void net_loop_free(struct net_loop *l);
 /* Runs until net_loop_exit or until nothing is left to wait for. */
 int net_loop_run(struct net_loop *l);
 void net_loop_exit(struct net_loop *l);
+/* One pass over what is ready now, without waiting (a one-shot client that has other
+ * work between passes). */
+int net_loop_poll(struct net_loop *l);
 /* Milliseconds since an arbitrary start (CLOCK_MONOTONIC, read on every call: two
  * calls in one callback can differ). */
 unsigned long long net_loop_now_ms(struct net_loop *l);

@@ -293,6 +293,11 @@ static const struct {
 	{ account_routes, &account_nroutes },
 	{ dbx_nodes_routes, &dbx_nodes_nroutes },
 	{ dbx_keys_routes, &dbx_keys_nroutes },
+	{ dbx_transfer_routes, &dbx_transfer_nroutes },
+	{ dbx_shares_routes, &dbx_shares_nroutes },
+	{ dbx_share_list_routes, &dbx_share_list_nroutes },
+	{ dbx_members_routes, &dbx_members_nroutes },
+	{ dbx_rename_routes, &dbx_rename_nroutes },
 	{ dbx_tree_routes, &dbx_tree_nroutes },
 };
 
@@ -333,12 +338,6 @@ void dbx_api_handle(struct net_http_req *r, void *arg)
 		rt->fn(s, r, uid, &a);
 		return;
 	}
-	/* the web app's members/rename routes (dbx_api_members.c, dbx_api_rename.c),
-	 * uploads, downloads and shares still route themselves; their method+path pairs
-	 * do not overlap the table's */
-	if (dbx_api_members(s, r, uid, method, path) || dbx_api_rename(s, r, uid, method, path) ||
-	    dbx_api_transfer(s, r, uid, method, path) || dbx_api_shares(s, r, uid, method, path))
-		return;
 	if (other)
 		dbx_reply_error(r, 405, "method not allowed");
 	else

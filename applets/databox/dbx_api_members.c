@@ -172,23 +172,24 @@ static void member_remove(struct dbx_server *s, struct net_http_req *r, long lon
 	net_http_reply(r, 204, NULL, 0);
 }
 
-int dbx_api_members(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
-		    const char *path)
+static void r_keypair_replace(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
 {
-	long long room, who;
-	char tail[16], extra[4];
-	if (strcmp(path, "/user/account/keypair") == 0 && strcmp(method, "PUT") == 0) {
-		keypair_replace(s, r, uid);
-		return 1;
-	}
-	if (sscanf(path, "/nodes/rooms/%lld/%15s", &room, tail) == 2 && strcmp(tail, "users") == 0 &&
-	    strcmp(method, "GET") == 0) {
-		members_list(s, r, uid, room);
-		return 1;
-	}
-	if (sscanf(path, "/nodes/rooms/%lld/users/%lld%3s", &room, &who, extra) == 2 && strcmp(method, "DELETE") == 0) {
-		member_remove(s, r, uid, room, who);
-		return 1;
-	}
-	return 0;
+	keypair_replace(s, r, uid);
 }
+
+static void r_members_list(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	members_list(s, r, uid, a->id);
+}
+
+static void r_member_remove(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	member_remove(s, r, uid, a->id, a->id2);
+}
+
+const struct dbx_route dbx_members_routes[] = {
+	{ "PUT", "/user/account/keypair", r_keypair_replace },
+	{ "GET", "/nodes/rooms/{id}/users", r_members_list },
+	{ "DELETE", "/nodes/rooms/{id}/users/{id}", r_member_remove },
+};
+const size_t dbx_members_nroutes = sizeof(dbx_members_routes) / sizeof(dbx_members_routes[0]);

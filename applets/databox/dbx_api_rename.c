@@ -107,24 +107,24 @@ static void delete_node(struct dbx_server *s, struct net_http_req *r, long long 
 	net_http_reply(r, 204, NULL, 0);
 }
 
-int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
-		   const char *path)
+static void r_rename_file(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
 {
-	long long id;
-	char extra[4];
-	if (strcmp(method, "PUT") == 0) {
-		if (sscanf(path, "/nodes/files/%lld%3s", &id, extra) == 1) {
-			dbx_rename_node(s, r, uid, id, "file", DBX_ROLE_WRITE);
-			return 1;
-		}
-		if (sscanf(path, "/nodes/folders/%lld%3s", &id, extra) == 1) {
-			dbx_rename_node(s, r, uid, id, "folder", DBX_ROLE_WRITE);
-			return 1;
-		}
-	}
-	if (strcmp(method, "DELETE") == 0 && sscanf(path, "/nodes/%lld%3s", &id, extra) == 1) {
-		delete_node(s, r, uid, id);
-		return 1;
-	}
-	return 0;
+	dbx_rename_node(s, r, uid, a->id, "file", DBX_ROLE_WRITE);
 }
+
+static void r_rename_folder(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	dbx_rename_node(s, r, uid, a->id, "folder", DBX_ROLE_WRITE);
+}
+
+static void r_delete(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	delete_node(s, r, uid, a->id);
+}
+
+const struct dbx_route dbx_rename_routes[] = {
+	{ "PUT", "/nodes/files/{id}", r_rename_file },
+	{ "PUT", "/nodes/folders/{id}", r_rename_folder },
+	{ "DELETE", "/nodes/{id}", r_delete },
+};
+const size_t dbx_rename_nroutes = sizeof(dbx_rename_routes) / sizeof(dbx_rename_routes[0]);

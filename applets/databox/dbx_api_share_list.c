@@ -108,25 +108,30 @@ static void share_cancel(struct dbx_server *s, struct net_http_req *r, long long
 	net_http_reply(r, 204, NULL, 0);
 }
 
-int dbx_api_share_manage(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
-			 const char *path)
+static void r_list_downloads(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
 {
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		const struct share_kind *k = &kinds[i];
-		size_t plen = strlen(k->path);
-		if (strncmp(path, k->path, plen) != 0)
-			continue;
-		const char *rest = path + plen;
-		if (*rest == '\0' && strcmp(method, "GET") == 0) {
-			share_list(s, r, uid, k);
-			return 1;
-		}
-		char tail[2];
-		long long id;
-		if (sscanf(rest, "/%lld%1s", &id, tail) == 1 && id > 0 && strcmp(method, "DELETE") == 0) {
-			share_cancel(s, r, uid, k, id);
-			return 1;
-		}
-	}
-	return 0;
+	share_list(s, r, uid, &kinds[0]);
 }
+
+static void r_list_uploads(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	share_list(s, r, uid, &kinds[1]);
+}
+
+static void r_cancel_download(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	share_cancel(s, r, uid, &kinds[0], a->id);
+}
+
+static void r_cancel_upload(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	share_cancel(s, r, uid, &kinds[1], a->id);
+}
+
+const struct dbx_route dbx_share_list_routes[] = {
+	{ "GET", "/shares/downloads", r_list_downloads },
+	{ "GET", "/shares/uploads", r_list_uploads },
+	{ "DELETE", "/shares/downloads/{id}", r_cancel_download },
+	{ "DELETE", "/shares/uploads/{id}", r_cancel_upload },
+};
+const size_t dbx_share_list_nroutes = sizeof(dbx_share_list_routes) / sizeof(dbx_share_list_routes[0]);

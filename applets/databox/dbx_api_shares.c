@@ -178,19 +178,21 @@ out:
 	json_decref(j);
 }
 
-int dbx_api_shares(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
-		   const char *path)
+static void r_upload_share_create(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
 {
-	if (strcmp(path, "/shares/uploads") == 0 && strcmp(method, "POST") == 0) {
-		upload_share_create(s, r, uid);
-		return 1;
-	}
-	if (strcmp(path, "/shares/downloads") == 0 && strcmp(method, "POST") == 0) {
-		share_create(s, r, uid);
-		return 1;
-	}
-	return dbx_api_share_manage(s, r, uid, method, path);
+	upload_share_create(s, r, uid);
 }
+
+static void r_share_create(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	share_create(s, r, uid);
+}
+
+const struct dbx_route dbx_shares_routes[] = {
+	{ "POST", "/shares/uploads", r_upload_share_create },
+	{ "POST", "/shares/downloads", r_share_create },
+};
+const size_t dbx_shares_nroutes = sizeof(dbx_shares_routes) / sizeof(dbx_shares_routes[0]);
 
 /* The live share row for key; 0 when found (and not expired or used up). */
 static int share_get(struct dbx_server *s, const char *key, long long *node, json_t **info)
@@ -255,6 +257,16 @@ int dbx_upload_share_live(struct dbx_server *s, const char *key)
 {
 	long long target, creator;
 	return upload_share_get(s, key, &target, &creator, 0) == 0;
+}
+
+long long dbx_upload_share_writer(struct dbx_server *s, const char *key)
+{
+	long long target, creator, room;
+	int enc;
+	if (upload_share_get(s, key, &target, &creator, 0) < 0 ||
+	    dbx_node_access(s, creator, target, &room, &enc) < DBX_ROLE_WRITE)
+		return -1;
+	return creator;
 }
 
 static int public_upload(struct dbx_server *s, struct net_http_req *r, const char *method, const char *path)
@@ -334,7 +346,7 @@ static int public_upload(struct dbx_server *s, struct net_http_req *r, const cha
 			dbx_reply_error(r, 404, "no such upload share (or it was used up)");
 			return 1;
 		}
-		dbx_reply_json(r, 201, json_pack("{s:s}", "uploadId", id));
+		dbx_reply_json(r, 201, json_pack("{s:s,s:I}", "uploadId", id, "maxChunkSize", (json_int_t)s->conf.max_chunk));
 		return 1;
 	}
 	dbx_reply_error(r, 405, "method not allowed");

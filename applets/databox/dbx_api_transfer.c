@@ -127,9 +127,7 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 		return;
 	}
 	if (sink) {
-		long long got = share_key ? -1 : dbx_upsink_finish(sink, id, received, off);
-		if (share_key)
-			dbx_upsink_free(sink);
+		long long got = dbx_upsink_finish(sink, id, share_key, received, off);
 		if (got < 0) {
 			dbx_reply_error(r, 500, "cannot store the chunk");
 			return;
@@ -401,31 +399,36 @@ void dbx_stream_blob(struct dbx_server *s, struct net_http_req *r, long long id)
 	net_http_stream_start(r, 200, (uint64_t)st.st_size, dl_more, dl_gone, d);
 }
 
-int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid, const char *method,
-		     const char *path)
+static void r_upload_create(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
 {
-	char id[40], tail[32];
-	long long nid;
-
-	if (strcmp(path, "/nodes/files/uploads") == 0 && strcmp(method, "POST") == 0) {
-		upload_create(s, r, uid);
-		return 1;
-	}
-	if (sscanf(path, "/nodes/files/uploads/%32[0-9a-f]%31s", id, tail) == 1 && strlen(id) == 32) {
-		if (strcmp(method, "POST") == 0)
-			dbx_upload_chunk(s, r, uid, id, NULL);
-		else if (strcmp(method, "PUT") == 0)
-			upload_complete(s, r, uid, id);
-		else if (strcmp(method, "DELETE") == 0)
-			upload_cancel(s, r, uid, id);
-		else
-			dbx_reply_error(r, 405, "method not allowed");
-		return 1;
-	}
-	if (sscanf(path, "/nodes/files/%lld/%31s", &nid, tail) == 2 && strcmp(tail, "downloads") == 0 &&
-	    strcmp(method, "GET") == 0) {
-		download(s, r, uid, nid);
-		return 1;
-	}
-	return 0;
+	upload_create(s, r, uid);
 }
+
+static void r_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	dbx_upload_chunk(s, r, uid, a->key, NULL);
+}
+
+static void r_upload_complete(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	upload_complete(s, r, uid, a->key);
+}
+
+static void r_upload_cancel(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	upload_cancel(s, r, uid, a->key);
+}
+
+static void r_download(struct dbx_server *s, struct net_http_req *r, long long uid, const struct dbx_args *a)
+{
+	download(s, r, uid, a->id);
+}
+
+const struct dbx_route dbx_transfer_routes[] = {
+	{ "POST", "/nodes/files/uploads", r_upload_create },
+	{ "POST", "/nodes/files/uploads/{key}", r_upload_chunk },
+	{ "PUT", "/nodes/files/uploads/{key}", r_upload_complete },
+	{ "DELETE", "/nodes/files/uploads/{key}", r_upload_cancel },
+	{ "GET", "/nodes/files/{id}/downloads", r_download },
+};
+const size_t dbx_transfer_nroutes = sizeof(dbx_transfer_routes) / sizeof(dbx_transfer_routes[0]);

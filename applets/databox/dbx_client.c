@@ -107,12 +107,17 @@ int dbx_cl_call(struct dbx_client *c, const char *method, const char *path, json
 
 int dbx_cl_fail(struct dbx_client *c, int status, json_t *reply, const char *what)
 {
+	return dbx_cl_exit_for(c->cmd, status, reply, what);
+}
+
+int dbx_cl_exit_for(const char *cmd, int status, json_t *reply, const char *what)
+{
 	const char *m = json_string_value(json_object_get(reply, "message"));
 	if (status < 0)
 		return EXIT_UNAVAILABLE;
-	fprintf(stderr, "databox %s: %s: %s (HTTP %d)\n", c->cmd, what, m ? m : "failed", status);
+	fprintf(stderr, "databox %s: %s: %s (HTTP %d)\n", cmd, what, m ? m : "failed", status);
 	if (status == 401)
-		fprintf(stderr, "databox %s: the login expired or is missing: run databox login\n", c->cmd);
+		fprintf(stderr, "databox %s: the login expired or is missing: run databox login\n", cmd);
 	return status == 401 || status == 403 ? EXIT_NOPERM : status == 404 ? EXIT_NOINPUT :
 	       status >= 500 ? EXIT_UNAVAILABLE : EXIT_DATAERR;
 }

@@ -28,6 +28,21 @@ int dbx_cl_call(struct dbx_client *c, const char *method, const char *path, json
 		json_t **out);
 /* Prints the server's message for an unexpected status; returns the exit code. */
 int dbx_cl_fail(struct dbx_client *c, int status, json_t *reply, const char *what);
+int dbx_cl_exit_for(const char *cmd, int status, json_t *reply, const char *what);
+
+/* An upload's chunks (dbx_client_chunks.c): POSTed to prefix?offset=N on http. */
+struct dbx_chunks {
+	struct net_httpc *http;
+	const char *prefix;     /* "/api/v1/nodes/files/uploads/ID" or a share's ".../KEY/ID" */
+	const char *auth;       /* "Authorization: Bearer ..." or NULL (an upload share) */
+	size_t chunk;           /* bytes per chunk */
+	uint64_t total;         /* for the progress bar */
+	const char *cmd, *file, *name; /* for messages */
+};
+struct cry_gcm_stream;
+/* Sends all of fd (encrypted by gs when not NULL); *sent = bytes acknowledged. Returns
+ * 0 or an exit code after printing why. */
+int dbx_send_chunks(const struct dbx_chunks *u, int fd, struct cry_gcm_stream *gs, uint64_t *sent);
 /* Finds "ROOM[/DIR/...]"; returns the node (caller decrefs) or NULL after printing. */
 json_t *dbx_cl_resolve(struct dbx_client *c, const char *path);
 /* Fetches and unlocks the caller's key pair (key password from --key-password-file,

@@ -4,6 +4,7 @@
  * for upload shares, and the dispatch to "ls" and "rm" (dbx_client_share_list.c). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,7 +389,6 @@ static int upload_share_put(struct sopts *o)
 	struct cry_gcm_stream *gs = NULL;
 	json_t *info = NULL, *rep = NULL, *body = NULL, *keys = NULL, *it;
 	char base[512], err[300], path[700], up[40];
-	uint8_t *buf = NULL, *obuf = NULL;
 	int fd = -1, rc = EXIT_USAGE, st;
 	size_t i;
 	uint64_t off = 0;
@@ -446,37 +446,16 @@ static int upload_share_put(struct sopts *o)
 		goto out;
 	}
 	str_copy(up, json_string_value(json_object_get(rep, "uploadId")), sizeof(up));
+	json_int_t maxc = json_integer_value(json_object_get(rep, "maxChunkSize"));
 	json_decref(rep);
 	rep = NULL;
-	buf = malloc(1 << 20);
-	obuf = malloc(1 << 20);
-	if (!buf || !obuf)
+	struct stat sb;
+	str_fmt(path, sizeof(path), "%s/%s", p, up);
+	struct dbx_chunks u = { h, path, NULL, maxc >= (8 << 20) ? (8 << 20) : maxc > (1 << 20) ? (size_t)maxc : (1 << 20),
+				fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0, "upload-share put", file, name };
+	if ((rc = dbx_send_chunks(&u, fd, gs, &off)) != EXIT_OK)
 		goto out;
-	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 20);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "databox upload-share put: %s: %s\n", file, strerror(errno));
-			rc = EXIT_IOERR;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (cry_gcm_stream_update(gs, buf, (size_t)n, obuf) < 0)
-			goto out;
-		char *resp = NULL;
-		const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
-		str_fmt(path, sizeof(path), "%s/%s?offset=%llu", p, up, (unsigned long long)off);
-		st = net_httpc_request(h, "POST", path, hdrs, obuf, (size_t)n, NULL, NULL, &resp, NULL, 65536, err, sizeof(err));
-		free(resp);
-		if (st != 200) {
-			fprintf(stderr, "databox upload-share put: sending data failed (%s)\n", st < 0 ? err : "refused");
-			rc = EXIT_UNAVAILABLE;
-			goto out;
-		}
-		off += (uint64_t)n;
-	}
+	rc = EXIT_SOFTWARE;
 	if (cry_gcm_stream_final(gs, fk.tag) < 0)
 		goto out;
 	fk.has_tag = 1;
@@ -510,11 +489,6 @@ out:
 		close(fd);
 	cry_gcm_stream_free(gs);
 	dbx_file_key_wipe(&fk);
-	if (buf) {
-		secret_wipe(buf, 1 << 20);
-		free(buf);
-	}
-	free(obuf);
 	json_decref(info);
 	json_decref(rep);
 	json_decref(body);

@@ -44,29 +44,6 @@ static int parse_x(int argc, char **argv, const char **keypw)
 	return optind;
 }
 
-/* POSTs one chunk at offset; returns 0 or an exit code. */
-static int send_chunk(struct dbx_client *c, const char *up, uint64_t off, const uint8_t *p, size_t n)
-{
-	char path[200], auth[200], err[300], *resp = NULL;
-	const char *hdrs[] = { auth, "Content-Type: application/octet-stream", NULL };
-	str_fmt(path, sizeof(path), "/api/v1/nodes/files/uploads/%s?offset=%llu", up, (unsigned long long)off);
-	str_fmt(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
-	int st = net_httpc_request(c->http, "POST", path, hdrs, p, n, NULL, NULL, &resp, NULL, 65536,
-				   err, sizeof(err));
-	secret_wipe(auth, sizeof(auth));
-	if (st == 200) {
-		free(resp);
-		return 0;
-	}
-	json_t *j = resp ? json_loads(resp, 0, NULL) : NULL;
-	if (st < 0)
-		fprintf(stderr, "databox upload: %s\n", err);
-	int rc = dbx_cl_fail(c, st, j, "sending data");
-	json_decref(j);
-	free(resp);
-	return rc;
-}
-
 int dbx_cmd_upload(int argc, char **argv)
 {
 	struct dbx_client c;
@@ -77,7 +54,6 @@ int dbx_cmd_upload(int argc, char **argv)
 	const char *keypw;
 	char err[300];
 	json_t *parent = NULL, *rep = NULL, *kpj = NULL, *body;
-	uint8_t *buf = NULL, *obuf = NULL;
 	size_t chunk = UP_CHUNK;
 	int fd = -1, rc, st;
 	uint64_t off = 0;
@@ -144,36 +120,14 @@ int dbx_cmd_upload(int argc, char **argv)
 	str_copy(up, upid, sizeof(up));
 	json_int_t maxc = json_integer_value(json_object_get(rep, "maxChunkSize"));
 	chunk = maxc >= UP_CHUNK_MAX ? UP_CHUNK_MAX : maxc > UP_CHUNK ? (size_t)maxc : UP_CHUNK;
-	buf = malloc(chunk);
-	obuf = malloc(chunk);
-	if (!buf || !obuf) {
-		rc = EXIT_OSERR;
+	char prefix[100], auth[200];
+	str_fmt(prefix, sizeof(prefix), "/api/v1/nodes/files/uploads/%s", up);
+	str_fmt(auth, sizeof(auth), "Authorization: Bearer %s", c.token);
+	struct dbx_chunks u = { c.http, prefix, auth, chunk, (uint64_t)sb.st_size, "upload", file, name };
+	rc = dbx_send_chunks(&u, fd, gs, &off);
+	secret_wipe(auth, sizeof(auth));
+	if (rc != EXIT_OK)
 		goto out;
-	}
-	for (;;) {
-		ssize_t n = dbx_read_full(fd, buf, chunk);
-		if (n < 0) {
-			fprintf(stderr, "databox upload: %s: %s\n", file, strerror(errno));
-			rc = EXIT_IOERR;
-			goto out;
-		}
-		if (n == 0 && off > 0)
-			break;
-		const uint8_t *p = buf;
-		if (gs && n > 0) {
-			if (cry_gcm_stream_update(gs, buf, (size_t)n, obuf) < 0) {
-				rc = EXIT_SOFTWARE;
-				goto out;
-			}
-			p = obuf;
-		}
-		if (n > 0 && (rc = send_chunk(&c, up, off, p, (size_t)n)) != 0)
-			goto out;
-		off += (uint64_t)n;
-		dbx_progress(off, (uint64_t)sb.st_size, (void *)name);
-		if (n == 0)
-			break;
-	}
 	char path[200];
 	json_decref(rep);
 	rep = NULL;
@@ -216,11 +170,6 @@ out:
 	cry_gcm_stream_free(gs);
 	cry_rsa_free(pub);
 	dbx_file_key_wipe(&fk);
-	if (buf) {
-		secret_wipe(buf, chunk);
-		free(buf);
-	}
-	free(obuf);
 	json_decref(kpj);
 	json_decref(rep);
 	json_decref(parent);
@@ -231,10 +180,12 @@ out:
 struct dl {
 	struct cry_gcm_stream *gs;
 	int fd;
-	uint64_t done, total;
+	uint64_t done, total, wb;
 	const char *name;
 	uint8_t *obuf;
 };
+
+#define DL_WRITEBACK (8 * 1024 * 1024) /* bytes between write-back starts */
 
 static int dl_sink(const uint8_t *data, size_t len, void *arg)
 {
@@ -252,6 +203,11 @@ static int dl_sink(const uint8_t *data, size_t len, void *arg)
 		d->done += n;
 		data += n;
 		len -= n;
+	}
+	/* the disk writes while more arrives: the commit's fsync has only the tail left */
+	if (d->done - d->wb >= DL_WRITEBACK) {
+		fs_writeback_start(d->fd, (off_t)d->wb, (off_t)(d->done - d->wb));
+		d->wb = d->done;
 	}
 	dbx_progress(d->done, d->total, (void *)d->name);
 	return 0;

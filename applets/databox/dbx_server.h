@@ -117,12 +117,6 @@ enum { DBX_ROLE_NONE = 0, DBX_ROLE_READ = 1, DBX_ROLE_WRITE = 2, DBX_ROLE_MANAGE
  * encrypted), or NULL after an error reply; the caller json_decref()s it. */
 struct dbx_keypair;
 json_t *dbx_req_keypair(struct net_http_req *r, struct dbx_keypair *kp);
-/* The web app's extra routes: password change, members (dbx_api_members.c); 1 when it answered. */
-int dbx_api_members(struct dbx_server *s, struct net_http_req *r, long long uid,
-		    const char *method, const char *path);
-/* Renaming and deleting files and folders (dbx_api_rename.c); 1 when it answered. */
-int dbx_api_rename(struct dbx_server *s, struct net_http_req *r, long long uid,
-		   const char *method, const char *path);
 /* PUT of a new {"name"} for node id of type want ("file", "folder", "room"), for callers
  * with at least min_role in its room (dbx_api_rename.c); replies. */
 void dbx_rename_node(struct dbx_server *s, struct net_http_req *r, long long uid, long long id, const char *want,
@@ -151,19 +145,17 @@ int dbx_route_match(const char *pattern, const char *path, struct dbx_args *a);
  * methods only (405); 0 when none matches the path. */
 int dbx_route_find(const struct dbx_route *t, size_t n, const char *method, const char *path,
 		   const struct dbx_route **out, struct dbx_args *a);
-/* The tables of the modules (logged-in routes). */
-extern const struct dbx_route dbx_nodes_routes[], dbx_keys_routes[];
-extern const size_t dbx_nodes_nroutes, dbx_keys_nroutes;
+/* The tables of the modules (logged-in routes): nodes, keys, uploads and downloads
+ * (dbx_api_transfer.c), share creation (dbx_api_shares.c), share listing and
+ * cancelling (dbx_api_share_list.c), the web app's members and keypair replacement
+ * (dbx_api_members.c), renaming and deleting (dbx_api_rename.c). */
+extern const struct dbx_route dbx_nodes_routes[], dbx_keys_routes[], dbx_transfer_routes[],
+	dbx_shares_routes[], dbx_share_list_routes[], dbx_members_routes[], dbx_rename_routes[];
+extern const size_t dbx_nodes_nroutes, dbx_keys_nroutes, dbx_transfer_nroutes, dbx_shares_nroutes,
+	dbx_share_list_nroutes, dbx_members_nroutes, dbx_rename_nroutes;
 extern const struct dbx_route dbx_tree_routes[]; /* dbx_api_tree.c */
 extern const size_t dbx_tree_nroutes;
 
-int dbx_api_transfer(struct dbx_server *s, struct net_http_req *r, long long uid,
-		     const char *method, const char *path);
-int dbx_api_shares(struct dbx_server *s, struct net_http_req *r, long long uid,
-		   const char *method, const char *path);
-/* Listing and cancelling shares (dbx_api_share_list.c); 1 when it answered. */
-int dbx_api_share_manage(struct dbx_server *s, struct net_http_req *r, long long uid,
-			 const char *method, const char *path);
 /* The public links, followed by the access key. */
 #define DBX_SHARE_LINK "/api/v1/public/shares/downloads/"
 #define DBX_UPLOAD_SHARE_LINK "/api/v1/public/shares/uploads/"
@@ -172,6 +164,9 @@ int dbx_api_public(struct dbx_server *s, struct net_http_req *r, const char *met
 		   const char *path);
 /* 1 when key names an upload share that is live (not expired). */
 int dbx_upload_share_live(struct dbx_server *s, const char *key);
+/* The user an upload share's chunks are written as (its creator, who must still hold
+ * write on the target), or -1. */
+long long dbx_upload_share_writer(struct dbx_server *s, const char *key);
 /* Uploads, shared with upload shares (dbx_api_transfer.c). */
 /* share_key: the upload share an upload is started through (NULL: the user's own); the
  * upload can then be continued and completed only through that share. */
@@ -189,7 +184,8 @@ int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out
 int dbx_upload_busy(const struct dbx_server *s, const char *id);
 /* Checks a streamed chunk against its request and syncs it; frees the sink. The bytes
  * written, or -1. */
-long long dbx_upsink_finish(void *sink, const char *id, long long received, const char *offset);
+long long dbx_upsink_finish(void *sink, const char *id, const char *share_key, long long received,
+			    const char *offset);
 void dbx_upsink_free(void *sink);
 void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
 			       const char *share_key);

@@ -4,8 +4,8 @@
  * The handler (dbx_upload_chunk) still decides: it syncs the file and records the new
  * length, so "a chunk acknowledged is on disk" holds as before. While a chunk streams
  * into an upload, that upload is busy: a second chunk to it (from another connection)
- * is refused, so two writers never interleave in one file. Upload shares keep the
- * buffered path. */
+ * is refused, so two writers never interleave in one file. A member's chunks and an
+ * upload share's (public, keyed by the share) take the same path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 
 #include "applets/databox/dbx_keys.h"
 #include "applets/databox/dbx_server.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "net/http.h"
@@ -24,12 +25,16 @@ struct dbx_upsink {
 	struct dbx_server *s;
 	struct dbx_upsink *next;  /* s->sinks: the uploads busy now */
 	char id[33];
+	char share[33];           /* the upload share it came through, "" for a member's */
 	int fd;
 	int err;                  /* errno of a failed write */
 	long long off;            /* where the chunk starts */
 	long long len;            /* its Content-Length */
 	long long written;
+	long long wb;             /* written back so far (write-back started) */
 };
+
+#define WRITEBACK_STEP (2 * 1024 * 1024)
 
 int dbx_upload_busy(const struct dbx_server *s, const char *id)
 {
@@ -77,6 +82,12 @@ static int sink_write(void *arg, const struct iovec *iov, int n)
 		iov = rest;
 		n = m;
 	}
+	/* the disk starts on what arrived while the rest is on its way, so the fdatasync
+	 * that acknowledges the chunk waits only for its tail */
+	if (k->written - k->wb >= WRITEBACK_STEP) {
+		fs_writeback_start(k->fd, k->off + k->wb, k->written - k->wb);
+		k->wb = k->written;
+	}
 	return 0;
 }
 
@@ -98,17 +109,23 @@ void dbx_upsink_free(void *arg)
 int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out, void *arg)
 {
 	struct dbx_server *s = arg;
-	char id[40], tail[8], path[4200];
+	char id[40], key[40] = "", tail[8], path[4200];
 	long long uid, received, parent;
 	const char *off = strstr(ri->query, "offset=");
 
-	if (strcmp(ri->method, "POST") != 0 || !ri->path || !ri->authorization[0] ||
-	    sscanf(ri->path, "/api/v1/nodes/files/uploads/%32[0-9a-f]%7s", id, tail) != 1 || strlen(id) != 32 ||
-	    !off || (off != ri->query && off[-1] != '&'))
+	if (strcmp(ri->method, "POST") != 0 || !ri->path || !off || (off != ri->query && off[-1] != '&'))
+		return 0;
+	if (ri->authorization[0] &&
+	    sscanf(ri->path, "/api/v1/nodes/files/uploads/%32[0-9a-f]%7s", id, tail) == 1)
+		uid = dbx_token_user(s, ri->authorization);
+	else if (sscanf(ri->path, "/api/v1/public/shares/uploads/%32[0-9a-f]/%32[0-9a-f]%7s", key, id, tail) == 2 &&
+		 strlen(key) == 32)
+		uid = dbx_upload_share_writer(s, key);
+	else
 		return 0;
 	/* anything odd goes the buffered way, whose handler gives the precise answer */
-	if ((uid = dbx_token_user(s, ri->authorization)) <= 0 || dbx_upload_busy(s, id) ||
-	    dbx_upload_get(s, id, uid, NULL, &received, &parent, NULL) < 0 ||
+	if (strlen(id) != 32 || uid <= 0 || dbx_upload_busy(s, id) ||
+	    dbx_upload_get(s, id, uid, key[0] ? key : NULL, &received, &parent, NULL) < 0 ||
 	    strtoll(off + 7, NULL, 10) != received ||
 	    (unsigned long long)received + ri->content_length > DBX_MAX_FILE_SIZE)
 		return 0;
@@ -117,6 +134,7 @@ int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out
 		return 0;
 	k->s = s;
 	str_copy(k->id, id, sizeof(k->id));
+	str_copy(k->share, key, sizeof(k->share));
 	k->off = received;
 	k->len = (long long)ri->content_length;
 	k->fd = dbx_upload_path(s, id, path, sizeof(path)) == 0 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
@@ -135,11 +153,13 @@ int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out
 	return 1;
 }
 
-long long dbx_upsink_finish(void *arg, const char *id, long long received, const char *offset)
+long long dbx_upsink_finish(void *arg, const char *id, const char *share_key, long long received,
+			    const char *offset)
 {
 	struct dbx_upsink *k = arg;
 	long long got = -1;
-	if (strcmp(k->id, id) != 0 || k->off != received || !offset || strtoll(offset, NULL, 10) != k->off)
+	if (strcmp(k->id, id) != 0 || strcmp(k->share, share_key ? share_key : "") != 0 || k->off != received ||
+	    !offset || strtoll(offset, NULL, 10) != k->off)
 		log_warn("upload %s: a streamed chunk does not match its request", id);
 	else if (k->err || k->written != k->len)
 		log_warn("upload %s: %s", id, strerror(k->err ? k->err : EIO));
