@@ -783,18 +783,18 @@ static int viewer_master_main(int argc, char **argv)
 		vw_group_clear(&m.group);
 		return EXIT_SOFTWARE;
 	}
-	m.lan_fd = -1;
 	for (int i = 0; i < VW_MAX_PEND; i++)
 		m.pend[i].fd = -1;
 	if (!m.no_lan) {
 		char err[160];
-		m.lan_fd = vw_direct_listen(m.lan_listen, m.lan, sizeof(m.lan), err, sizeof(err));
-		if (m.lan_fd < 0 && m.lan_listen) {
+		m.lan_ls = vw_direct_listen(m.lan_listen, vw_mdirect_accept, &m, m.lan, sizeof(m.lan), err,
+					    sizeof(err));
+		if (!m.lan_ls && m.lan_listen) {
 			fprintf(stderr, "viewer-master: %s\n", err);
 			vw_group_clear(&m.group);
 			return EXIT_OSERR;
 		}
-		if (m.lan_fd < 0)
+		if (!m.lan_ls)
 			log_warn("no direct LAN path: %s", err);
 		else
 			log_info("direct LAN path on %s", m.lan);

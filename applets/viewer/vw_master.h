@@ -18,6 +18,8 @@
 
 struct cry_gcm_stream;
 struct net_child;
+struct net_listener;
+struct net_fdconnect;
 
 /* JOINED: the relay let it in; KEYED: we sent KEY (its J), waiting for its REVEAL;
  * WAITING: its SAS is shown, the user decides; APPROVED: it has the group keys. */
@@ -69,6 +71,7 @@ struct vw_chan {
 	size_t pend_len;
 	int wfd_eof;       /* peer sent EOF: close wfd once pend is written */
 	int connecting;    /* forward: waiting for the exposed service to accept */
+	struct net_fdconnect *conn; /* that attempt (net/fdsock.h), NULL once it called back */
 };
 
 struct vw_expose {
@@ -83,7 +86,7 @@ struct vw_master {
 	int share_fd;
 	int allow_exec, allow_shell, auto_approve, no_lan;
 	const char *lan_listen;
-	int lan_fd;        /* the direct LAN listener, -1 none */
+	struct net_listener *lan_ls; /* the direct LAN listener, NULL none */
 	char lan[256];     /* its addresses, announced in REGISTER lan= */
 	struct vw_dpend pend[VW_MAX_PEND];
 	struct vw_expose expose[VW_MAX_EXPOSE];
@@ -136,6 +139,8 @@ size_t vw_master_room(struct vw_master *m, uint16_t peer);
 /* vw_mdirect.c: the LAN listener and the direct links */
 int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max);
 void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n);
+/* The LAN listener's accept callback (net/fdsock.h; arg: the master). */
+void vw_mdirect_accept(int fd, const char *peer, void *arg);
 void vw_mdirect_close(struct vw_master *m, struct vw_peer *p);
 /* vw_rtx's direct_closed: a client's broken direct link is closed; it uses the relay. */
 void vw_mdirect_closed(void *arg, uint16_t id, const char *why);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -20,6 +19,8 @@
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "net/child.h"
+#include "net/conn.h"
+#include "net/fdsock.h"
 #include "applets/viewer/vw_files.h"
 #include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_master.h"
@@ -99,6 +100,7 @@ static void chan_free(struct vw_master *m, struct vw_chan *ch)
 	close_fd(&ch->rfd[1]);
 	close_fd(&ch->wfd);
 	net_child_free(ch->child); /* killed (its group too) if still running */
+	net_connect_fd_cancel(ch->conn);
 	if (ch->tmpname[0] && ch->dirfd >= 0)
 		unlinkat(ch->dirfd, ch->tmpname, 0);
 	if (ch->dirfd >= 0)
@@ -161,34 +163,29 @@ static int start_exec(struct vw_master *m, struct vw_chan *ch, char **argv)
 	return start_child(m, ch, argv, 0, 0);
 }
 
-/* Starts a non-blocking connect to "host:port" (numeric or a name: resolved here,
- * blocking, which on an appliance means /etc/hosts or a local resolver). */
-static int start_connect(const char *target)
+/* The exposed service answered (fd) or not (-1), on the loop: the next pump tells the
+ * client (vw_mchan_pump sends OPEN_OK or OPEN_FAIL). */
+static void on_connected(int fd, const char *err, void *arg)
 {
-	char host[256], *colon;
-	struct addrinfo hints, *res = NULL;
-	int fd = -1;
+	struct vw_chan *ch = arg;
 
-	snprintf(host, sizeof(host), "%s", target);
-	colon = strrchr(host, ':');
-	if (!colon)
+	ch->conn = NULL;
+	ch->rfd[0] = fd;
+	if (fd < 0)
+		log_info("client %u: forward: %s", ch->peer, err);
+	vw_loop_kick();
+}
+
+/* Starts connecting to "host:port" (numeric, or a name through the loop's resolver). */
+static int start_connect(struct vw_chan *ch, const char *target)
+{
+	char host[256];
+	int port;
+
+	if (net_split_hostport(target, host, sizeof(host), &port, 0) < 0 || port <= 0)
 		return -1;
-	*colon = '\0';
-	if (host[0] == '[' && colon[-1] == ']') {
-		colon[-1] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-		return -1;
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
+	ch->conn = net_connect_fd(vw_loop_net(), host, port, 10000, on_connected, ch);
+	return ch->conn ? 0 : -1;
 }
 
 static void on_present_exit(struct net_child *c, int status, void *arg)
@@ -395,9 +392,7 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 			open_fail(m, p->id, msg->chan, 77, "no such service is exposed here (--expose)");
 			return;
 		}
-		ch->rfd[0] = start_connect(x->target);
-		if (ch->rfd[0] < 0 || (ch->wfd = dup(ch->rfd[0])) < 0) {
-			close_fd(&ch->rfd[0]);
+		if (start_connect(ch, x->target) < 0) {
 			open_fail(m, p->id, msg->chan, 69, "cannot connect to the exposed service");
 			return;
 		}
@@ -590,9 +585,9 @@ int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 			pf[n++] = (struct pollfd){ can_send ? ch->rfd[0] : -1, POLLIN, 0 };
 			pf[n++] = (struct pollfd){ can_send ? ch->rfd[1] : -1, POLLIN, 0 };
 		}
-		if (ch->connecting) {
+		if (ch->connecting) { /* net_connect_fd calls back (on_connected) */
 			pf[n - 2].fd = pf[n - 1].fd = -1;
-			pf[n++] = (struct pollfd){ ch->wfd, POLLOUT, 0 };
+			pf[n++] = (struct pollfd){ -1, 0, 0 };
 			continue;
 		}
 		pf[n++] = (struct pollfd){ ch->pend_len && ch->kind != VW_K_PUT ? ch->wfd : -1, POLLOUT, 0 };
@@ -666,11 +661,9 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 			continue;
 		}
 		if (ch->connecting) {
-			int e = 0;
-			socklen_t el = sizeof(e);
-			if (!(q[2].revents & (POLLOUT | POLLERR | POLLHUP)))
-				continue;
-			if (getsockopt(ch->wfd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
+			if (ch->conn)
+				continue; /* still connecting */
+			if (ch->rfd[0] < 0 || (ch->wfd = dup(ch->rfd[0])) < 0) {
 				open_fail(m, ch->peer, ch->id, 69, "the exposed service refused the connection");
 				chan_free(m, ch);
 				continue;
