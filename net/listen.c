@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "crypto/tls.h"
+#include "net/fdsock.h"
 #include "net/internal.h"
 
 #define ACCEPT_PAUSE_MS 200
@@ -31,8 +32,10 @@ struct net_listener {
 	int port;
 	struct cry_tls_ctx *tls;
 	net_accept_cb cb;
+	net_accept_fd_cb fd_cb;      /* net_listen_fd: descriptors, not net_conns */
 	void *arg;
 	struct event *resume;
+	int paused;                  /* net_listener_pause */
 };
 
 static int bind_one(int family, const char *ip, int port, char *err, size_t errlen,
@@ -84,6 +87,25 @@ badaddr:
 	return -1;
 }
 
+/* "IP:PORT" or "[IPv6]:PORT"; an IPv4 peer of a dual-stack socket reads as IPv4. */
+static void peer_str(const struct sockaddr *sa, char *out, size_t cap)
+{
+	char ip[64] = "?";
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
+			evutil_inet_ntop(AF_INET, a->sin6_addr.s6_addr + 12, ip, sizeof(ip));
+		else
+			evutil_inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(out, cap, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, ntohs(a->sin6_port));
+	} else {
+		const struct sockaddr_in *a = (const void *)sa;
+		evutil_inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+	}
+}
+
 static void accept_cb(struct evconnlistener *el, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
@@ -92,8 +114,13 @@ static void accept_cb(struct evconnlistener *el, evutil_socket_t fd, struct sock
 	struct net_conn *c;
 
 	(void)el;
-	(void)sa;
 	(void)salen;
+	if (ls->fd_cb) {
+		char peer[64];
+		peer_str(sa, peer, sizeof(peer));
+		ls->fd_cb(fd, peer, ls->arg);
+		return;
+	}
 	c = net_conn_alloc_(ls->loop);
 	bev = c ? bufferevent_socket_new(ls->loop->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!bev) {
@@ -135,7 +162,7 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (int i = 0; i < ls->n; i++)
+	for (int i = 0; i < ls->n && !ls->paused; i++)
 		evconnlistener_enable(ls->ev[i]);
 }
 
@@ -229,6 +256,41 @@ badaddr:
 fail:
 	net_listener_free(ls);
 	return NULL;
+}
+
+/* never called: net_listen_fd's listeners take the fd_cb path in accept_cb */
+static void accept_unused(struct net_conn *c, void *arg)
+{
+	(void)arg;
+	net_conn_free(c);
+}
+
+struct net_listener *net_listen_fd(struct net_loop *l, const char *addr, net_accept_fd_cb cb,
+				   void *arg, char *err, size_t errlen)
+{
+	struct net_listener *ls;
+
+	if (!cb) {
+		snprintf(err, errlen, "no accept callback");
+		return NULL;
+	}
+	/* nothing is accepted before the loop runs again, so fd_cb is in place in time */
+	if ((ls = net_listen(l, addr, NULL, accept_unused, arg, err, errlen)))
+		ls->fd_cb = cb;
+	return ls;
+}
+
+void net_listener_pause(struct net_listener *ls, int paused)
+{
+	if (!ls || ls->paused == !!paused)
+		return;
+	ls->paused = !!paused;
+	for (int i = 0; i < ls->n; i++) {
+		if (paused)
+			evconnlistener_disable(ls->ev[i]);
+		else if (!evtimer_pending(ls->resume, NULL)) /* not during an accept-error pause */
+			evconnlistener_enable(ls->ev[i]);
+	}
 }
 
 int net_listener_port(const struct net_listener *ls)

@@ -1,6 +1,5 @@
 /* vw_cfwd.c - local TCP streams forwarded through the session. */
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,8 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_rtx.h"
 #include "applets/viewer/vw_msg.h"
+#include "net/conn.h"
+#include "net/fdsock.h"
 
 #define MAX_STREAMS 64
 #define ROOM_NEEDED (VW_CHUNK + 256)
@@ -23,6 +24,7 @@ struct stream {
 	int used;
 	uint32_t id;
 	int fd;
+	int announced; /* its OPEN went to the master */
 	int opened;
 	int rd_eof;   /* local side sent its FIN; EOF passed on */
 	int wr_eof;   /* the master sent EOF: FIN the local side once pend is out */
@@ -33,19 +35,39 @@ struct stream {
 };
 
 struct vw_cfwd {
-	int lfd;
+	struct net_listener *ls; /* 127.0.0.1:port (net/fdsock.h) */
 	int port;
 	char name[64];
 	uint32_t next_id;
 	struct stream s[MAX_STREAMS];
 };
 
+/* From the loop: the stream is announced (OPEN) by the next pump, which has the link. */
+static void on_accept(int fd, const char *peer, void *arg)
+{
+	struct vw_cfwd *f = arg;
+	struct stream *s = NULL;
+
+	(void)peer;
+	for (int i = 0; i < MAX_STREAMS && !s; i++)
+		if (!f->s[i].used)
+			s = &f->s[i];
+	if (!s) {
+		log_warn("forward: too many streams; connection refused");
+		close(fd);
+		return;
+	}
+	memset(s, 0, sizeof(*s));
+	s->used = 1;
+	s->fd = fd;
+	s->id = f->next_id++;
+	vw_loop_kick();
+}
+
 struct vw_cfwd *vw_cfwd_new(int lport, const char *name, char *err, size_t errlen)
 {
 	struct vw_cfwd *f = calloc(1, sizeof(*f));
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int one = 1;
+	char addr[32], e[200];
 
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
@@ -53,21 +75,14 @@ struct vw_cfwd *vw_cfwd_new(int lport, const char *name, char *err, size_t errle
 	}
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->next_id = 2; /* 1 is the command channel */
-	f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)lport);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* never offer the tunnel to the LAN */
-	if (f->lfd < 0 || setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(f->lfd, 64) < 0 ||
-	    getsockname(f->lfd, (struct sockaddr *)&sa, &sl) < 0) {
-		snprintf(err, errlen, "cannot listen on 127.0.0.1:%d: %s", lport, strerror(errno));
-		if (f->lfd >= 0)
-			close(f->lfd);
+	/* never offer the tunnel to the LAN */
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", lport);
+	if (!vw_loop_net() || !(f->ls = net_listen_fd(vw_loop_net(), addr, on_accept, f, e, sizeof(e)))) {
+		snprintf(err, errlen, "cannot listen on 127.0.0.1:%d: %s", lport, vw_loop_net() ? e : "out of memory");
 		free(f);
 		return NULL;
 	}
-	f->port = ntohs(sa.sin_port);
+	f->port = net_listener_port(f->ls);
 	return f;
 }
 
@@ -86,7 +101,7 @@ void vw_cfwd_free(struct vw_cfwd *f)
 	for (int i = 0; i < MAX_STREAMS; i++)
 		if (f->s[i].used)
 			stream_free(&f->s[i]);
-	vw_loop_close(&f->lfd);
+	net_listener_free(f->ls);
 	free(f);
 }
 
@@ -104,11 +119,14 @@ static void send_m(struct vw_conn *relay, const struct vw_key *key, uint8_t type
 
 int vw_cfwd_pollfds(struct vw_cfwd *f, const struct vw_conn *relay, struct pollfd *pf, int max)
 {
-	int n = 0, room = vw_link_room(relay, TF_ID_MASTER) >= ROOM_NEEDED * 2;
+	int n = 0, room = vw_link_room(relay, TF_ID_MASTER) >= ROOM_NEEDED * 2, slot = 0;
 
-	if (max < 1 + MAX_STREAMS)
+	if (max < MAX_STREAMS)
 		return 0;
-	pf[n++] = (struct pollfd){ room ? f->lfd : -1, POLLIN, 0 };
+	for (int i = 0; i < MAX_STREAMS && !slot; i++)
+		slot = !f->s[i].used;
+	/* a new stream's OPEN needs room on the link, and a slot */
+	net_listener_pause(f->ls, !room || !slot);
 	for (int i = 0; i < MAX_STREAMS; i++) {
 		struct stream *s = &f->s[i];
 		short ev = 0;
@@ -144,29 +162,20 @@ void vw_cfwd_pump(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key 
 	uint8_t name[80], buf[VW_CHUNK];
 	size_t nl = 0;
 
-	if (n < 1 + MAX_STREAMS)
+	if (n < MAX_STREAMS)
 		return;
-	if (pf[0].fd >= 0 && (pf[0].revents & POLLIN)) {
-		int fd = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct stream *s = NULL;
-		for (int i = 0; i < MAX_STREAMS && !s && fd >= 0; i++)
-			if (!f->s[i].used)
-				s = &f->s[i];
-		if (fd >= 0 && !s) {
-			log_warn("forward: too many streams; connection refused");
-			close(fd);
-		} else if (s) {
-			memset(s, 0, sizeof(*s));
-			s->used = 1;
-			s->fd = fd;
-			s->id = f->next_id++;
+	for (int i = 0; i < MAX_STREAMS; i++) {
+		struct stream *s = &f->s[i];
+		if (s->used && !s->announced) {
+			nl = 0;
 			vw_msg_add_arg(name, sizeof(name), &nl, f->name);
 			send_m(relay, key, VW_M_OPEN, s->id, VW_K_FORWARD, VW_WINDOW, name, nl);
+			s->announced = 1;
 		}
 	}
 	for (int i = 0; i < MAX_STREAMS; i++) {
 		struct stream *s = &f->s[i];
-		const struct pollfd *q = &pf[1 + i];
+		const struct pollfd *q = &pf[i];
 		if (!s->used || q->fd < 0)
 			continue;
 		if ((q->revents & (POLLIN | POLLHUP | POLLERR)) && (q->events & POLLIN) &&

@@ -1,23 +1,19 @@
 /* vw_direct.c - direct LAN path: listener, proofs of the per-client direct key, the
  * client's attempt. */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/clock.h"
 #include "applets/viewer/vw_direct.h"
 #include "applets/viewer/vw_loop.h"
 #include "crypto/crypto.h"
 #include "net/conn.h"
+#include "net/fdsock.h"
 #include "net/loop.h"
 
 /* Appends "IP:PORT" ("[IP]:PORT" for IPv6) when it fits whole: cap is tunneld's limit
@@ -30,24 +26,6 @@ static void append(char *lan, size_t cap, const char *ip, int port)
 
 	if (n > 0 && l + (size_t)n < cap)
 		snprintf(lan + l, cap - l, "%s%s%s%s:%d", l ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "", port);
-}
-
-void vw_direct_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
-		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) /* an IPv4 peer of the dual-stack listener */
-			inet_ntop(AF_INET, a->sin6_addr.s6_addr + 12, ip, sizeof(ip));
-		else
-			inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		snprintf(out, cap, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, ntohs(a->sin6_port));
-	} else {
-		const struct sockaddr_in *a = (const void *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
-	}
 }
 
 /* IPv6 addresses worth announcing: global and unique-local. Link-local ones are left
@@ -87,48 +65,16 @@ static void announce_host(char *lan, size_t cap, int family, int port)
 	freeifaddrs(ifs);
 }
 
-/* A listening socket on ss (port 0 = any); dual: an IPv6 wildcard that takes IPv4 too.
- * A busy default port (explicit 0) falls back to any port. -1 with errno on failure. */
-static int open_listener(struct sockaddr_storage *ss, socklen_t sl, int v6only, int fallback)
+struct net_listener *vw_direct_listen(const char *addr, net_accept_fd_cb cb, void *arg, char *lan,
+				      size_t cap, char *err, size_t errlen)
 {
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1, e;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
-	if (bind(fd, (struct sockaddr *)ss, sl) < 0) {
-		if (!fallback || errno != EADDRINUSE)
-			goto fail;
-		/* the default port is taken (another master, a relay): any port */
-		if (ss->ss_family == AF_INET6)
-			((struct sockaddr_in6 *)ss)->sin6_port = 0;
-		else
-			((struct sockaddr_in *)ss)->sin_port = 0;
-		if (bind(fd, (struct sockaddr *)ss, sl) < 0)
-			goto fail;
-	}
-	if (listen(fd, 8) < 0 || getsockname(fd, (struct sockaddr *)ss, &sl) < 0)
-		goto fail;
-	return fd;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-int vw_direct_listen(const char *addr, char *lan, size_t cap, char *err, size_t errlen)
-{
-	char host[64] = "";
-	int port = VW_DIRECT_PORT, fd, wild4 = 0, wild6 = 0, v6only = 1;
-	struct sockaddr_storage ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	char host[64] = "", spec[96], e[200];
+	int port = VW_DIRECT_PORT, wild4 = 0, wild6 = 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+	struct net_listener *ls;
 
 	lan[0] = '\0';
-	memset(&ss, 0, sizeof(ss));
 	if (addr && (addr[0] == ':' || (addr[0] == '*' && addr[1] == ':'))) {
 		char *end;
 		long p = strtol(strchr(addr, ':') + 1, &end, 10);
@@ -139,42 +85,30 @@ int vw_direct_listen(const char *addr, char *lan, size_t cap, char *err, size_t 
 		goto bad;
 	}
 	if (!host[0] || strcmp(host, "::") == 0) {
-		/* every address of both families: one IPv6 socket that takes IPv4 too */
-		ss.ss_family = AF_INET6;
-		s6->sin6_addr = in6addr_any;
+		/* every address of both families (net_listen: one socket each) */
+		snprintf(spec, sizeof(spec), "*:%d", port);
 		wild4 = wild6 = 1;
-		v6only = 0;
-	} else if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		ss.ss_family = AF_INET;
-		wild4 = s4->sin_addr.s_addr == htonl(INADDR_ANY);
-	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 && !IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr)) {
-		ss.ss_family = AF_INET6;
+	} else if (inet_pton(AF_INET, host, &a4) == 1) {
+		snprintf(spec, sizeof(spec), "%s:%d", host, port);
+		wild4 = a4.s_addr == htonl(INADDR_ANY);
+	} else if (inet_pton(AF_INET6, host, &a6) == 1 && !IN6_IS_ADDR_LINKLOCAL(&a6)) {
+		snprintf(spec, sizeof(spec), "[%s]:%d", host, port);
 	} else {
 		snprintf(err, errlen, "bad --lan-listen address %s (want an IPv4 address, or an IPv6 one "
 			 "in brackets; link-local IPv6 is not supported)", host);
-		return -1;
+		return NULL;
 	}
-	if (ss.ss_family == AF_INET6)
-		s6->sin6_port = htons((uint16_t)port);
-	else
-		s4->sin_port = htons((uint16_t)port);
-	fd = open_listener(&ss, ss.ss_family == AF_INET6 ? sizeof(*s6) : sizeof(*s4), v6only, !addr);
-	if (fd < 0 && wild6 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
-		/* no IPv6 on this host: IPv4 only, as before */
-		memset(&ss, 0, sizeof(ss));
-		ss.ss_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		wild6 = 0;
-		fd = open_listener(&ss, sizeof(*s4), 1, !addr);
+	ls = net_listen_fd(vw_loop_net(), spec, cb, arg, e, sizeof(e));
+	if (!ls && !addr) /* the default port is taken (another master, a relay): any port */
+		ls = net_listen_fd(vw_loop_net(), "*:0", cb, arg, e, sizeof(e));
+	if (!ls) {
+		snprintf(err, errlen, "cannot listen on %s: %s", addr ? addr : "port 4663", e);
+		return NULL;
 	}
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", addr ? addr : "port 4663", strerror(errno));
-		return -1;
-	}
-	port = ntohs(ss.ss_family == AF_INET6 ? s6->sin6_port : s4->sin_port);
+	port = net_listener_port(ls);
 	if (!wild4 && !wild6) {
 		append(lan, cap, host, port);
-		return fd;
+		return ls;
 	}
 	if (wild4)
 		announce_host(lan, cap, AF_INET, port);
@@ -182,10 +116,10 @@ int vw_direct_listen(const char *addr, char *lan, size_t cap, char *err, size_t 
 		announce_host(lan, cap, AF_INET6, port);
 	if (!lan[0])
 		append(lan, cap, wild4 ? "127.0.0.1" : "::1", port);
-	return fd;
+	return ls;
 bad:
 	snprintf(err, errlen, "bad --lan-listen %s (want IPv4:PORT or [IPv6]:PORT)", addr);
-	return -1;
+	return NULL;
 }
 
 int vw_direct_proof(const uint8_t k[VW_KEY_LEN], int answer, const uint8_t chal[VW_CHAL_LEN],

@@ -8,26 +8,26 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
+#include "net/fdsock.h"
 
 #define VW_DIRECT_PORT 4663
 #define VW_CHAL_LEN 32
 #define VW_PROOF_LEN 32
 
 /* Listens on addr ("IPv4:PORT", "[IPv6]:PORT"; ":PORT", "[::]:PORT" and NULL (port
- * 4663; a busy default port falls back to any free port) listen on both families with
- * one dual-stack socket, "0.0.0.0:PORT" on IPv4 only). Writes the addresses to announce
+ * 4663; a busy default port falls back to any free port) listen on both families,
+ * "0.0.0.0:PORT" on IPv4 only) on the viewer's loop; each accepted connection goes to
+ * cb as a descriptor (net/fdsock.h). Writes the addresses to announce
  * ("IP:PORT,[IPv6]:PORT") into lan, whole entries only, at most cap - 1 bytes (tunneld
  * takes 255): the listening address, or for a wildcard the host's IPv4 addresses, then
  * its global and unique-local IPv6 ones (no loopback unless there is nothing else, no
- * link-local: its scope is the master's interface). Returns the listening fd or -1 with
+ * link-local: its scope is the master's interface). Returns the listener or NULL with
  * err set. */
-int vw_direct_listen(const char *addr, char *lan, size_t cap, char *err, size_t errlen);
-/* "IP:PORT" or "[IPv6]:PORT" of an accepted peer (an IPv4-mapped address as IPv4). */
-void vw_direct_addr_str(const struct sockaddr_storage *ss, char *out, size_t cap);
+struct net_listener *vw_direct_listen(const char *addr, net_accept_fd_cb cb, void *arg, char *lan,
+				      size_t cap, char *err, size_t errlen);
 /* HMAC-SHA256(Kd, label || challenge || u32 session || u16 client id), Kd = that
  * client's direct key (struct vw_link .direct, derived from its own J); label
  * "sealbox-direct-v3" for the client's proof, "sealbox-direct-ok-v3" for the master's

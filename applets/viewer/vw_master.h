@@ -18,6 +18,8 @@
 
 struct cry_gcm_stream;
 struct net_child;
+struct net_listener;
+struct net_fdconnect;
 
 /* JOINED: the relay let it in; KEYED: we sent KEY (its J), waiting for its REVEAL;
  * WAITING: its SAS is shown, the user decides; APPROVED: it has the group keys. */
@@ -69,6 +71,7 @@ struct vw_chan {
 	size_t pend_len;
 	int wfd_eof;       /* peer sent EOF: close wfd once pend is written */
 	int connecting;    /* forward: waiting for the exposed service to accept */
+	struct net_fdconnect *conn; /* that attempt (net/fdsock.h), NULL once it called back */
 };
 
 struct vw_expose {
@@ -83,7 +86,7 @@ struct vw_master {
 	int share_fd;
 	int allow_exec, allow_shell, auto_approve, no_lan;
 	const char *lan_listen;
-	int lan_fd;        /* the direct LAN listener, -1 none */
+	struct net_listener *lan_ls; /* the direct LAN listener, NULL none */
 	char lan[256];     /* its addresses, announced in REGISTER lan= */
 	struct vw_dpend pend[VW_MAX_PEND];
 	struct vw_expose expose[VW_MAX_EXPOSE];
@@ -113,8 +116,18 @@ struct vw_master {
 	int quit;
 };
 
-/* vw_mchan.c: channel requests from approved clients */
+/* vw_mopen.c: a channel request from an approved client (the kind table) */
 void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg);
+/* vw_mchan.c: the open channels, and what vw_mopen.c shares of them */
+struct vw_chan *vw_mchan_find(struct vw_master *m, uint16_t peer, uint32_t id);
+void vw_mchan_send(struct vw_master *m, uint16_t peer, uint8_t type, uint32_t chan, uint8_t a,
+		   uint32_t b, uint64_t c, const void *data, size_t len);
+/* OPEN_FAIL with an exit code (64 usage, 77 not allowed, ...) and why. */
+void vw_mchan_fail(struct vw_master *m, uint16_t peer, uint32_t chan, uint8_t code, const char *why);
+/* Closes what the channel holds (a running command is killed) and frees its slot. */
+void vw_mchan_free(struct vw_master *m, struct vw_chan *ch);
+/* The words a client sees for a refused path. */
+const char *vw_mchan_errno_text(int e);
 void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg);
 void vw_mchan_close_peer(struct vw_master *m, uint16_t peer);
 /* poll set contribution and work after poll */
@@ -136,11 +149,25 @@ size_t vw_master_room(struct vw_master *m, uint16_t peer);
 /* vw_mdirect.c: the LAN listener and the direct links */
 int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max);
 void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n);
+/* The LAN listener's accept callback (net/fdsock.h; arg: the master). */
+void vw_mdirect_accept(int fd, const char *peer, void *arg);
 void vw_mdirect_close(struct vw_master *m, struct vw_peer *p);
 /* vw_rtx's direct_closed: a client's broken direct link is closed; it uses the relay. */
 void vw_mdirect_closed(void *arg, uint16_t id, const char *why);
 void vw_mdirect_shutdown(struct vw_master *m);
-/* vw_master.c: a sealed frame from a peer (relay or direct link) */
+/* vw_mpeer.c: the clients. A frame from the relay: -1 ends the session. */
+int vm_on_frame(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,
+		const uint8_t *pl);
+/* Reads what is there from fd into a line buffer; calls fn per complete line. -1 at EOF. */
+int vm_read_lines(struct vw_master *m, int fd, char *buf, size_t cap, size_t *len,
+		  void (*fn)(struct vw_master *, const char *));
+/* A line on the terminal (the SAS question's answer), a command on stdin. */
+void vm_on_answer(struct vw_master *m, const char *line);
+void vm_on_command(struct vw_master *m, const char *line);
+void vm_approve(struct vw_master *m, struct vw_peer *p, int yes, const char *why);
+/* A new group epoch for the drop, to every approved client. */
+void vm_rekey(struct vw_master *m);
+/* a sealed frame from a peer (relay or direct link) */
 void vw_master_on_data(struct vw_master *m, const struct tframe_hdr *h, const uint8_t *raw,
 		       const uint8_t *pl);
 #endif

@@ -3,7 +3,6 @@
  * it. A connection that does not prove within 2 s gets nothing but the random challenge
  * and is closed. When
  * a direct link breaks, vw_rtx moves that client back to the relay (vw_mdirect_closed). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "applets/viewer/vw_master.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "net/conn.h"
 
 #define PROOF_MS 2000
 
@@ -34,24 +34,20 @@ int vw_mdirect_pollfds(struct vw_master *m, struct pollfd *pf, int max)
 {
 	int n = 0;
 
-	if (max < 1 + VW_MAX_PEND)
+	if (max < VW_MAX_PEND)
 		return 0;
-	pf[n++] = (struct pollfd){ m->lan_fd, POLLIN, 0 };
 	for (int i = 0; i < VW_MAX_PEND; i++)
 		pf[n++] = (struct pollfd){ m->pend[i].fd, POLLIN, 0 };
-	/* the direct links are net_conns: their bytes kick a round (vw_loop.h) */
+	/* the listener hands its connections over on the loop (vw_mdirect_accept); the
+	 * direct links are net_conns: their bytes kick a round (vw_loop.h) */
 	return n;
 }
 
-static void on_accept(struct vw_master *m)
+void vw_mdirect_accept(int fd, const char *peer, void *arg)
 {
-	struct sockaddr_storage sa;
-	socklen_t sl = sizeof(sa);
-	int fd = accept4(m->lan_fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct vw_master *m = arg;
 	struct vw_dpend *d = NULL;
 
-	if (fd < 0)
-		return;
 	for (int i = 0; i < VW_MAX_PEND && !d; i++)
 		if (m->pend[i].fd < 0)
 			d = &m->pend[i];
@@ -61,11 +57,12 @@ static void on_accept(struct vw_master *m)
 	}
 	memset(d, 0, sizeof(*d));
 	d->fd = fd;
-	vw_direct_addr_str(&sa, d->addr, sizeof(d->addr));
+	snprintf(d->addr, sizeof(d->addr), "%s", peer);
 	d->deadline_ms = clock_ms() + PROOF_MS;
 	if (cry_random(d->chal, sizeof(d->chal)) < 0 ||
 	    send(fd, d->chal, sizeof(d->chal), MSG_NOSIGNAL) != (ssize_t)sizeof(d->chal))
 		pend_close(d, "cannot send the challenge");
+	vw_loop_kick(); /* the round puts it in the set */
 }
 
 static void on_proof(struct vw_master *m, struct vw_dpend *d)
@@ -161,15 +158,13 @@ void vw_mdirect_pump(struct vw_master *m, const struct pollfd *pf, int n)
 {
 	long now = clock_ms();
 
-	if (n < 1 + VW_MAX_PEND)
+	if (n < VW_MAX_PEND)
 		return;
-	if (m->lan_fd >= 0 && (pf[0].revents & POLLIN))
-		on_accept(m);
 	for (int i = 0; i < VW_MAX_PEND; i++) {
 		struct vw_dpend *d = &m->pend[i];
-		if (d->fd < 0 || pf[1 + i].fd != d->fd)
+		if (d->fd < 0 || pf[i].fd != d->fd)
 			continue;
-		if (pf[1 + i].revents & (POLLIN | POLLHUP | POLLERR))
+		if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
 			pend_read(m, d);
 		if (d->fd >= 0 && now > d->deadline_ms)
 			pend_close(d, "no proof in time");
@@ -220,5 +215,6 @@ void vw_mdirect_shutdown(struct vw_master *m)
 			pend_close(&m->pend[i], NULL);
 	for (int i = 0; i < VW_MAX_PEERS; i++)
 		vw_mdirect_close(m, &m->peers[i]);
-	vw_loop_close(&m->lan_fd);
+	net_listener_free(m->lan_ls);
+	m->lan_ls = NULL;
 }

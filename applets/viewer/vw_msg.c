@@ -200,3 +200,21 @@ uint64_t vw_hole_at(int fd, struct vw_sparse *sp, uint64_t off, uint64_t size)
 	sp->data_end = h > (off_t)off ? (uint64_t)h : off + 1;
 	return 0;
 }
+
+const struct vw_kind_info *vw_kind_info(uint8_t kind)
+{
+	static const struct vw_kind_info kinds[] = {
+		{ VW_K_EXEC, "exec", VW_P_EXEC },
+		{ VW_K_SHELL, "shell", VW_P_SHELL },
+		{ VW_K_LS, "ls", VW_P_FILES },
+		{ VW_K_GET, "get", VW_P_FILES },
+		{ VW_K_PUT, "put", VW_P_FILES },
+		{ VW_K_FORWARD, "forward", VW_P_FORWARD },
+		{ VW_K_WATCH, "watch", VW_P_WATCH },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].kind == kind)
+			return &kinds[i];
+	return NULL;
+}

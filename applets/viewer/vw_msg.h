@@ -44,6 +44,16 @@ enum vw_kind { VW_K_EXEC = 1, VW_K_SHELL, VW_K_LS, VW_K_GET, VW_K_PUT, VW_K_FORW
 #define VW_P_FORWARD 0x08
 #define VW_P_WATCH 0x10
 
+/* What both sides know of a channel kind: its command name and the APPROVE permission
+ * it needs. The master's table of what opening each kind does is vw_mopen.c's. */
+struct vw_kind_info {
+	uint8_t kind;
+	const char *name;
+	uint32_t perm;
+};
+/* NULL for a kind this version does not know. */
+const struct vw_kind_info *vw_kind_info(uint8_t kind);
+
 struct vw_msg {
 	uint8_t type;
 	uint32_t chan;

@@ -41,6 +41,20 @@ def wait_port(port, tries=200):
     return False
 
 
+def start_tunneld(tmp, extra=""):
+    """tunneld on a free loopback port with its state under tmp (stopped by run());
+    returns "127.0.0.1:PORT" once it listens (checked)."""
+    port = free_port()
+    os.mkdir(os.path.join(tmp, "state"))
+    ini = os.path.join(tmp, "tunneld.ini")
+    with open(ini, "w") as f:
+        f.write("[tunneld]\nlisten = 127.0.0.1:%d\nstate_dir = %s/state\n%s" % (port, tmp, extra))
+    procs.append(subprocess.Popen([os.environ["SEALBOX"], "tunneld", "-d", "-c", ini],
+                                  stderr=subprocess.DEVNULL))
+    ok(wait_port(port), "tunneld listens")
+    return "127.0.0.1:%d" % port
+
+
 def run(name, main, tmp):
     """Runs main(), stops procs, removes tmp and exits 1 if any check failed."""
     global failed

@@ -16,7 +16,7 @@ import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+from lib_vwtest import ok, procs, run, start_tunneld  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
 tmp = tempfile.mkdtemp(prefix="sealbox-vwsh.")
@@ -27,14 +27,7 @@ def set_size(fd, rows, cols):
 
 
 def main():
-    port = free_port()
-    os.mkdir(os.path.join(tmp, "state"))
-    ini = os.path.join(tmp, "tunneld.ini")
-    with open(ini, "w") as f:
-        f.write("[tunneld]\nlisten = 127.0.0.1:%d\nstate_dir = %s/state\n" % (port, tmp))
-    procs.append(subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", ini], stderr=subprocess.DEVNULL))
-    ok(wait_port(port), "tunneld listens")
-    relay = "127.0.0.1:%d" % port
+    relay = start_tunneld(tmp)
     m = subprocess.Popen([SEALBOX, "viewer-master", "--no-lan", "--server", relay, "--allow-shell", "--auto-approve"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          text=True, env=dict(os.environ, SHELL="/bin/sh"))

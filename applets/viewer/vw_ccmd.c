@@ -1,0 +1,419 @@
+/* vw_ccmd.c - viewer-client's one command (exec, ls, get, put, forward, shell, watch,
+ * drop): its OPEN, its source within the credit, and what comes back on its channel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "core/cli.h"
+#include "core/exitcode.h"
+#include "core/fs.h"
+#include "core/tframe.h"
+#include "crypto/crypto.h"
+#include "crypto/rsa.h"
+#include "crypto/rsa_bg.h"
+#include "applets/viewer/vw_cfwd.h"
+#include "applets/viewer/vw_client.h"
+#include "applets/viewer/vw_conn.h"
+#include "applets/viewer/vw_crypto.h"
+#include "applets/viewer/vw_direct.h"
+#include "applets/viewer/vw_drop.h"
+#include "applets/viewer/vw_files.h"
+#include "applets/viewer/vw_loop.h"
+#include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_rtx.h"
+
+uint32_t vc_term_size(void)
+{
+	struct winsize ws;
+
+	if (ioctl(1, TIOCGWINSZ, &ws) < 0 && ioctl(0, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	return (uint32_t)ws.ws_row << 16 | ws.ws_col;
+}
+
+/* 1 when name is one of the lines of list. */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == n && memcmp(p, name, n) == 0)
+			return 1;
+		p += l + (e ? 1 : 0);
+	}
+	return 0;
+}
+
+int vc_send_msg(struct client *c, uint8_t type, uint8_t a, uint32_t b, uint64_t x,
+		    const void *data, size_t len)
+{
+	struct vw_msg m = { type, CHAN, a, b, x, data, len };
+	return vw_conn_send_msg(c->data, &c->link.c2m, TF_ID_MASTER, &m);
+}
+
+static void draw_progress(struct client *c, int final)
+{
+	time_t now = time(NULL);
+	int pct;
+
+	if (!c->progress || (!final && now == c->last_draw))
+		return;
+	c->last_draw = now;
+	pct = c->size ? (int)(c->done * 100 / c->size) : 100;
+	fprintf(stderr, "\r[%-40.*s] %3d%% %llu/%llu bytes", pct * 40 / 100,
+		"########################################", pct, (unsigned long long)c->done,
+		(unsigned long long)c->size);
+	if (final)
+		fputc('\n', stderr);
+}
+
+/* A fresh key for this transfer's check, as the last OPEN argument; the check itself
+ * starts here too (the key is wiped once both are done). */
+static int add_check_key(struct client *c, uint8_t *args, size_t cap, size_t *alen)
+{
+	uint8_t key[VW_CHECK_KEY_LEN];
+	char hex[2 * VW_CHECK_KEY_LEN + 1];
+	int rc = -1;
+
+	if (cry_random(key, sizeof(key)) == 0 && (c->check = vw_check_new(key))) {
+		vw_check_key_hex(key, hex);
+		rc = vw_msg_add_arg(args, cap, alen, hex);
+	}
+	cry_wipe(key, sizeof(key));
+	cry_wipe(hex, sizeof(hex));
+	return rc;
+}
+
+int vc_start_command(struct client *c)
+{
+	uint8_t args[8192];
+	size_t alen = 0;
+	struct stat st;
+	const struct vw_kind_info *ki = vw_kind_info((uint8_t)c->kind);
+	uint32_t need = ki ? ki->perm : 0;
+	uint64_t size = 0;
+
+	if (c->kind == K_DROP) {
+		/* the drop is the relay's: no permission from the master, only the group keys */
+		int rc;
+		c->drop = vw_drop_start(c->ncmd - 1, c->cmd + 1, (uint32_t)strtoul(c->session, NULL, 10),
+					&c->group, &c->relay, &rc);
+		c->state = C_RUNNING;
+		return c->drop ? -1 : rc;
+	}
+	if (!(c->perms & need)) {
+		fprintf(stderr, "viewer-client: the master does not allow %s\n", c->cmd[0]);
+		return EXIT_NOPERM;
+	}
+	if (c->kind == VW_K_FORWARD) {
+		const char *colon = strchr(c->cmd[1], ':');
+		char e[160];
+		if (!in_list(c->exposed, colon + 1)) {
+			fprintf(stderr, "viewer-client: the master does not expose %s\n", colon + 1);
+			return EXIT_NOPERM;
+		}
+		c->fwd = vw_cfwd_new(atoi(c->cmd[1]), colon + 1, e, sizeof(e));
+		if (!c->fwd) {
+			fprintf(stderr, "viewer-client: %s\n", e);
+			return EXIT_OSERR;
+		}
+		fprintf(stderr, "viewer-client: forwarding 127.0.0.1:%d -> %s (Ctrl-C to stop)\n",
+			vw_cfwd_port(c->fwd), colon + 1);
+		c->state = C_RUNNING;
+		return -1;
+	}
+	if (c->kind == VW_K_SHELL) {
+		c->in_fd = 0;
+		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+		size = vc_term_size();
+		if (isatty(0) && tcgetattr(0, &c->saved_tio) == 0) {
+			struct termios raw = c->saved_tio;
+			cfmakeraw(&raw);
+			if (tcsetattr(0, TCSANOW, &raw) == 0)
+				c->raw = 1;
+		}
+	}
+	if (c->kind == VW_K_EXEC) {
+		for (int i = 1; i < c->ncmd; i++)
+			if (vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[i]) < 0)
+				return cli_usage_error(&viewer_client_applet, "command too long");
+		c->in_fd = isatty(0) ? -1 : 0;
+		if (c->in_fd >= 0)
+			fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	} else if (c->kind == VW_K_LS) {
+		if (c->ncmd > 1)
+			vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
+	} else if (c->kind == VW_K_GET) {
+		const char *slash = strrchr(c->cmd[2], '/');
+		c->out_path = c->cmd[2];
+		/* into a temporary name beside the target, renamed once the checksum matched */
+		snprintf(c->out_tmp, sizeof(c->out_tmp), "%.*s.sealbox-get-%ld",
+			 slash ? (int)(slash - c->cmd[2] + 1) : 0, c->cmd[2], (long)getpid());
+		c->out_fd = open(c->out_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (c->out_fd < 0) {
+			fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
+			return EXIT_CANTCREAT;
+		}
+		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
+		if (add_check_key(c, args, sizeof(args), &alen) < 0)
+			return EXIT_SOFTWARE;
+	} else if (c->kind == VW_K_PUT) {
+		c->in_fd = open(c->cmd[1], O_RDONLY | O_CLOEXEC);
+		if (c->in_fd < 0 || fstat(c->in_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "viewer-client: %s: %s\n", c->cmd[1],
+				c->in_fd < 0 ? strerror(errno) : "not a regular file");
+			return EXIT_NOINPUT;
+		}
+		size = c->size = (uint64_t)st.st_size;
+		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[2]);
+		if (add_check_key(c, args, sizeof(args), &alen) < 0)
+			return EXIT_SOFTWARE;
+	}
+	c->progress = (c->kind == VW_K_GET || c->kind == VW_K_PUT) && isatty(2);
+	/* a get writes straight to its file, so a larger window costs no memory here */
+	if (vc_send_msg(c, VW_M_OPEN, (uint8_t)c->kind, c->kind == VW_K_GET ? VW_WINDOW * 4 : VW_WINDOW,
+		     size, args, alen) < 0)
+		return EXIT_SOFTWARE;
+	c->state = C_RUNNING;
+	return -1;
+}
+
+/* Writes what fd takes now; returns what is left of n, or -1 on an error. Written
+ * bytes are consumed: the master may send as many again. */
+static ssize_t out_try(struct client *c, int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno == EAGAIN ? (ssize_t)n : -1;
+		p += w;
+		n -= (size_t)w;
+		c->consumed += (uint32_t)w;
+	}
+	return 0;
+}
+
+/* The command's output for stdout (stream 0) or stderr (1). A non-blocking terminal
+ * or a full pipe takes what it can; the rest waits in outq until the loop says the
+ * descriptor is writable (c_build), never in a wait of our own. Credit is granted back
+ * only for written bytes, so outq stays within what we granted. */
+static int out_write(struct client *c, int stream, const uint8_t *p, size_t n)
+{
+	ssize_t left = c->outq[stream].len ? (ssize_t)n : out_try(c, stream ? 2 : 1, p, n);
+	uint8_t *nb;
+
+	if (left <= 0)
+		return (int)left;
+	if (c->outq[stream].len + (size_t)left > VW_WINDOW * 4 ||
+	    !(nb = realloc(c->outq[stream].buf, c->outq[stream].len + (size_t)left)))
+		return -1;
+	memcpy(nb + c->outq[stream].len, p + n - (size_t)left, (size_t)left);
+	c->outq[stream].buf = nb;
+	c->outq[stream].len += (size_t)left;
+	return 0;
+}
+
+/* Writes queued output the descriptors take now. -1 on a write error. */
+int vc_out_flush(struct client *c)
+{
+	for (int s = 0; s < 2; s++) {
+		ssize_t left;
+		if (!c->outq[s].len)
+			continue;
+		if ((left = out_try(c, s ? 2 : 1, c->outq[s].buf, c->outq[s].len)) < 0)
+			return -1;
+		memmove(c->outq[s].buf, c->outq[s].buf + c->outq[s].len - (size_t)left, (size_t)left);
+		c->outq[s].len = (size_t)left;
+	}
+	return 0;
+}
+
+/* Grants consumed credit back once half a window of it piled up. */
+void vc_grant(struct client *c)
+{
+	if (c->consumed >= VW_WINDOW / 2) {
+		vc_send_msg(c, VW_M_WINDOW, 0, c->consumed, 0, NULL, 0);
+		c->consumed = 0;
+	}
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/* get: starts the write-back of every 8 MiB written, so that the fsync before the
+ * rename finds little left to do instead of the whole file (it was a tenth of a fast
+ * transfer's time), and the disk works while the data still arrives. */
+#define WRITEBACK_STEP (8u << 20)
+static void start_writeback(struct client *c)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (c->done - c->flushed >= WRITEBACK_STEP) {
+		sync_file_range(c->out_fd, (off_t)c->flushed, (off_t)(c->done - c->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		c->flushed = c->done;
+	}
+#else
+	(void)c;
+#endif
+}
+
+/* A message on our channel. Returns an exit code when the command is over, else -1. */
+int vc_on_chan_msg(struct client *c, const struct vw_msg *m)
+{
+	switch (m->type) {
+	case VW_M_OPEN_OK:
+		c->opened = 1;
+		c->credit = m->b;
+		if (c->kind == VW_K_GET)
+			c->size = m->c;
+		return -1;
+	case VW_M_OPEN_FAIL:
+		fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
+		return m->a ? m->a : EXIT_FAIL;
+	case VW_M_DATA:
+		if (m->a == VW_STREAM_ZEROS) {
+			/* done <= size always, so this cannot wrap for a huge hole length */
+			if (c->kind != VW_K_GET || m->c > c->size - c->done ||
+			    lseek(c->out_fd, (off_t)m->c, SEEK_CUR) < 0)
+				return EXIT_PROTOCOL;
+			vw_check_zeros(c->check, m->c);
+			c->done += m->c;
+			draw_progress(c, 0);
+			return -1;
+		}
+		if (c->kind == VW_K_GET) {
+			if (m->len > c->size - c->done)
+				return EXIT_PROTOCOL;
+			if (all_zero(m->data, m->len)) {
+				if (lseek(c->out_fd, (off_t)m->len, SEEK_CUR) < 0)
+					return EXIT_IOERR;
+			} else if (fs_write_all(c->out_fd, m->data, m->len) < 0) {
+				fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
+				return EXIT_IOERR;
+			}
+			vw_check_data(c->check, m->data, m->len);
+			c->done += m->len;
+			c->consumed += (uint32_t)m->len;
+			start_writeback(c);
+			draw_progress(c, 0);
+		} else if (out_write(c, m->a == 1, m->data, m->len) < 0) {
+			return EXIT_IOERR;
+		}
+		vc_grant(c);
+		return -1;
+	case VW_M_WINDOW:
+		if ((uint64_t)c->credit + m->b <= VW_WINDOW * 4)
+			c->credit += m->b;
+		return -1;
+	case VW_M_EOF:
+		if (c->kind == VW_K_GET && m->len == VW_CHECK_LEN) {
+			memcpy(c->sum, m->data, VW_CHECK_LEN);
+			c->got_sum = 1;
+		}
+		return -1;
+	case VW_M_EXIT:
+		if (m->len)
+			fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
+		if (c->kind == VW_K_GET) {
+			uint8_t sum[VW_CHECK_LEN];
+			int bad = vw_check_final(c->check, sum) < 0;
+			c->check = NULL;
+			draw_progress(c, 1);
+			if (m->b != 0)
+				return EXIT_IOERR;
+			if (bad || !c->got_sum || c->done != c->size || !cry_memeq(sum, c->sum, sizeof(sum))) {
+				fprintf(stderr, "viewer-client: get: checksum mismatch, %s not written\n", c->out_path);
+				return EXIT_DATAERR;
+			}
+			if (ftruncate(c->out_fd, (off_t)c->size) < 0 || fsync(c->out_fd) < 0 ||
+			    rename(c->out_tmp, c->out_path) < 0 || vw_fsync_parent(c->out_path) < 0) {
+				fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
+				return EXIT_CANTCREAT;
+			}
+			c->out_tmp[0] = '\0';
+			fprintf(stderr, "viewer-client: get: %llu bytes, checksum verified\n", (unsigned long long)c->done);
+			return EXIT_OK;
+		}
+		if (c->kind == VW_K_PUT) {
+			draw_progress(c, 1);
+			if (m->b == 0)
+				fprintf(stderr, "viewer-client: put: %llu bytes, checksum verified\n", (unsigned long long)c->done);
+			return m->b == 0 ? EXIT_OK : EXIT_DATAERR;
+		}
+		return m->b > 255 ? 255 : (int)m->b;
+	default:
+		return -1;
+	}
+}
+
+/* Sends what our source has, within the credit and the output room. */
+void vc_pump_source(struct client *c, int readable)
+{
+	uint8_t buf[VW_CHUNK];
+
+	if (c->state != C_RUNNING || !c->opened || c->in_fd < 0 || c->sent_eof)
+		return;
+	while (c->credit > 0 && vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
+		size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
+		ssize_t n;
+		if ((c->kind == VW_K_EXEC || c->kind == VW_K_SHELL) && !readable)
+			return;
+		if (c->kind == VW_K_PUT) {
+			uint64_t hole = vw_hole_at(c->in_fd, &c->sparse, c->done, c->size);
+			if (hole) {
+				if (hole > VW_HOLE_MAX)
+					hole = VW_HOLE_MAX;
+				vw_check_zeros(c->check, hole);
+				vc_send_msg(c, VW_M_DATA, VW_STREAM_ZEROS, 0, hole, NULL, 0);
+				c->done += hole;
+				draw_progress(c, 0);
+				continue;
+			}
+			if (want > c->size - c->done)
+				want = (size_t)(c->size - c->done); /* a growing file ends at its size */
+			n = want ? pread(c->in_fd, buf, want, (off_t)c->done) : 0;
+		} else {
+			n = read(c->in_fd, buf, want);
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			uint8_t sum[VW_CHECK_LEN];
+			size_t sl = 0;
+			if (c->check) {
+				if (vw_check_final(c->check, sum) == 0)
+					sl = sizeof(sum); /* no tag: the master reports a mismatch */
+				c->check = NULL;
+			}
+			vc_send_msg(c, VW_M_EOF, 0, 0, c->done, sum, sl);
+			c->sent_eof = 1;
+			if (c->in_fd > 0)
+				close(c->in_fd);
+			c->in_fd = -1;
+			return;
+		}
+		if (c->check)
+			vw_check_data(c->check, buf, (size_t)n);
+		vc_send_msg(c, VW_M_DATA, 0, 0, 0, buf, (size_t)n);
+		c->credit -= (uint32_t)n;
+		c->done += (uint64_t)n;
+		draw_progress(c, 0);
+		if (c->kind == VW_K_EXEC || c->kind == VW_K_SHELL)
+			return; /* one read per poll on a pipe or terminal */
+	}
+}
