@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from lib_tun import H, SEALBOX, TOP, check, cleanup, sanitizer_logs, test
+from lib_tun import H, SEALBOX, TOP, check, check_no_sanitizer, cleanup, sanitizer_logs, test
 from tunnel_client import T, Closed, act_join, act_register, act_resume, follow, free_port
 from lib_fleet import REDIS, Redis, relay, start_tinyproxy, wait_log, wait_stalled
 
@@ -418,6 +418,6 @@ try:
               t_kill9_resume, t_takeover_race):
         test(f)
     bad = sanitizer_logs()
-    check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
+    check_no_sanitizer("no sanitizer report in any tunneld log", bad)
 finally:
     cleanup()

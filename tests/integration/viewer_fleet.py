@@ -23,7 +23,8 @@ import threading
 import time
 
 from lib_fleet import REDIS, Redis, relay, start_tinyproxy, wait_log
-from lib_tun import H, SEALBOX, TMP, TOP, check, cleanup, procs, sanitizer_logs, test
+from lib_tun import H, SEALBOX, TMP, TOP, check, check_no_sanitizer, cleanup, procs, sanitizer_logs, test
+import lib_test
 from tunnel_client import free_port
 from lib_test import wait_for
 
@@ -372,7 +373,7 @@ try:
     for fn in (t_redirect_tcp, t_server_list, t_hostile, t_https_proxy, t_http_upgrade, t_kill9):
         test(fn)
     bad = sanitizer_logs()
-    check("no sanitizer report in any tunneld log", not bad, " ".join(bad))
+    check_no_sanitizer("no sanitizer report in any tunneld log", bad)
     for dirpath, _, files in os.walk(TMP):  # the masters' and the background clients' stderr
         for f in files:
             if f == "err" or f.endswith(".err"):
@@ -380,7 +381,7 @@ try:
                     t = fh.read()
                 if "Sanitizer" in t or "runtime error:" in t:
                     san_seen.append(os.path.join(dirpath, f))
-    check("no sanitizer report from viewer-master or viewer-client", not san_seen, " ".join(san_seen))
+    check_no_sanitizer("no sanitizer report from viewer-master or viewer-client", san_seen)
 finally:
     cleanup()
-raise SystemExit(1 if __import__("lib_tun").results["fail"] else 0)
+raise SystemExit(1 if lib_test.failed() else 0)
