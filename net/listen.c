@@ -90,7 +90,7 @@ badaddr:
 /* "IP:PORT" or "[IPv6]:PORT"; an IPv4 peer of a dual-stack socket reads as IPv4. */
 static void peer_str(const struct sockaddr *sa, char *out, size_t cap)
 {
-	char ip[64] = "?";
+	char ip[INET6_ADDRSTRLEN] = "?"; /* 46: "[ip]:port" then fits the caller's 64 */
 
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const void *)sa;
