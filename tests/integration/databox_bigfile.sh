@@ -38,9 +38,13 @@ as alice keygen --version A --iterations 1000 --key-password-file "$TMP/kpw" >/d
 as alice room create big --encrypted >/dev/null 2>&1
 # sparse input, with a few real bytes so that a misplaced chunk would show
 truncate -s "${MB}M" "$TMP/big.bin"
+# (4097 MiB: a chunk past 4 GiB, where a 32-bit offset would wrap; only inside the file,
+# or the mark itself would make a 128 MiB run a 4 GiB one)
 for at in 0 1 4097 $((MB - 1)); do
+	[ "$at" -lt "$MB" ] || continue
 	printf 'sealbox %s' "$at" | dd of="$TMP/big.bin" bs=1M seek="$at" conv=notrunc 2>/dev/null
 done
+check "the input is the $MB MiB the run is sized for" [ "$(stat -c %s "$TMP/big.bin")" = $((MB * 1048576)) ]
 # peak RSS (KiB) of a command, and its exit code, into $TMP/rss and $TMP/rc
 peak() {
 	/usr/bin/python3 -c 'import resource,subprocess,sys
