@@ -49,9 +49,9 @@ GNU_ARCH := $(ARCH)
 # glibc's static getaddrinfo/getpwnam still load NSS modules at run time. On the host
 # musl-gcc (musl-tools); for a target Debian's musl-dev:ARCH (multiarch), whose
 # TRIPLET-gcc wrapper (arm-linux-musleabihf-gcc ...) drives the cross gcc with musl's
-# specs (LIBC=musl; not yet the default for CROSS=, its tests under qemu are still to be
-# run). LIBC=glibc STATIC=1 keeps glibc (docs/building.md).
-LIBC ?= $(if $(filter 1,$(STATIC)),$(if $(CROSS),glibc,musl),glibc)
+# specs; cross images too (their unit tests and a session pass under qemu-user,
+# docs/building.md). LIBC=glibc STATIC=1 keeps glibc; dynamic builds are glibc.
+LIBC ?= $(if $(filter 1,$(STATIC)),musl,glibc)
 ifeq ($(LIBC),musl)
 ifeq ($(CROSS),)
 CC := musl-gcc
@@ -197,7 +197,7 @@ BENCH_BINS := $(addprefix $(B)/bench/,$(notdir $(BENCH_SRC:.c=)))
 # Objects and binaries depend on this stamp, rewritten only when the compile or link
 # flags change (CFLAGS=, LDFLAGS=, a new wolfSSL feature set, ...): each configuration
 # has its own build directory, the stamp catches what the directory name does not.
-CONFIG_LINE := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(WOLF_CFLAGS) LINK: $(LDFLAGS_ALL) $(LIBS)
+CONFIG_LINE := LIBC=$(LIBC) STATIC=$(STATIC) $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(WOLF_CFLAGS) LINK: $(LDFLAGS_ALL) $(LIBS)
 CONFIG_STAMP := $(B)/.config
 $(shell mkdir -p $(B); [ "$$(cat $(CONFIG_STAMP) 2>/dev/null)" = '$(CONFIG_LINE)' ] || echo '$(CONFIG_LINE)' > $(CONFIG_STAMP))
 # The same for the list of unit suites (a removed test file must leave the runner).
@@ -319,11 +319,16 @@ test: test-deps
 # A cross-built binary under qemu-user-static: the unit tests and one loopback session
 # (make CROSS=arm-linux-gnueabihf- STATIC=1 cross-test; static, so qemu needs no sysroot).
 QEMU ?= qemu-$(firstword $(subst -, ,$(ARCH)))-static
-# A target whose toolchain, musl or libraries cannot be installed here is one skip line.
+# A target whose toolchain, musl or libraries cannot be installed here is one skip line;
+# with CROSS_REQUIRE=1 (CI) that skip is a failure, so a broken toolchain cannot pass.
+CROSS_REQUIRE ?= 0
 cross-test:
-	@[ -n "$(CROSS)" ] || { echo "skip - cross-test: no CROSS= given"; exit 0; }; \
-	sh mk/deps.sh $(DEPS_FLAGS) || { echo "skip - cross $(CROSS) ($(LIBC)): mk/deps.sh could not provide its toolchain or libraries"; exit 0; }; \
-	command -v $(CC) >/dev/null 2>&1 || { echo "skip - cross $(CROSS): $(CC) not installed"; exit 0; }; \
+	@skip() { if [ "$(CROSS_REQUIRE)" = 1 ]; then echo "not ok - $$* (CROSS_REQUIRE=1)"; exit 1; fi; \
+		echo "skip - $$*"; exit 0; }; \
+	[ -n "$(CROSS)" ] || skip "cross-test: no CROSS= given"; \
+	sh mk/deps.sh $(DEPS_FLAGS) || skip "cross $(CROSS) ($(LIBC)): mk/deps.sh could not provide its toolchain or libraries"; \
+	command -v $(CC) >/dev/null 2>&1 || skip "cross $(CROSS): $(CC) not installed"; \
+	command -v $(QEMU) >/dev/null 2>&1 || skip "cross $(CROSS): $(QEMU) not installed"; \
 	$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) || exit 1; \
 	SEALBOX=$(abspath $(BIN)) UNIT_TESTS=$(abspath $(UNIT_BIN)) QEMU=$(QEMU) sh tests/cross/run.sh
 

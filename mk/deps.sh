@@ -212,6 +212,14 @@ x86_64-*) tuned="--enable-aesni --enable-intelasm $sp --enable-sp-asm" ;;
 aarch64-*) tuned="--enable-armasm $sp --enable-sp-asm" ;;
 *) tuned="$sp" ;;
 esac
+# 32-bit targets (armhf, mipsel): without SP's 3072/4096 code the generic sp_int sizes
+# itself from the largest SP size, 2048 bits, and RSA-4096 fails (DRACOON containers and
+# databox members use RSA-4096 keys; the unit tests caught it under qemu-arm). The 64-bit
+# sp_int already covers 4096 bits. (SP_INT_BITS reaches options.h via AM_CFLAGS, so
+# sealbox sees the same RsaKey.)
+case "$arch" in
+arm-*|armv*|mips-*|mipsel-*|i?86-*) tuned="$tuned --with-max-rsa-bits=4096" ;;
+esac
 # hitc alone: nothing on a hot path; the generic sp_int code instead of SP's per-size
 # code and tables, no AES-NI/AVX variants (about 250 KB less, docs/building.md).
 # (configure compiles the library with HAVE___UINT128_T=1 and WOLFSSL_SP_X86_64 from
