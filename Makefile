@@ -205,7 +205,7 @@ SUITES_STAMP := $(B)/.suites
 $(shell [ "$$(cat $(SUITES_STAMP) 2>/dev/null)" = '$(UNIT_SRC)' ] || echo '$(UNIT_SRC)' > $(SUITES_STAMP))
 
 .SECONDARY:
-.PHONY: all web deps test-deps test test-bins cross-test sizes build-bin print-bin unit fuzz demo install clean distclean lint-layers bench help
+.PHONY: all web deps test-deps test test-bins cross-test cross-test-run sizes build-bin print-bin unit fuzz demo install clean distclean lint-layers bench help
 
 # databox's web app (applets/databox/web, docs/databox-web.md): bundled by esbuild from
 # the npm modules pinned in its package-lock.json into build/web.
@@ -322,12 +322,16 @@ QEMU ?= qemu-$(firstword $(subst -, ,$(ARCH)))-static
 # A target whose toolchain, musl or libraries cannot be installed here is one skip line;
 # with CROSS_REQUIRE=1 (CI) that skip is a failure, so a broken toolchain cannot pass.
 CROSS_REQUIRE ?= 0
+CROSS_SKIP = skip() { if [ "$(CROSS_REQUIRE)" = 1 ]; then echo "not ok - $$* (CROSS_REQUIRE=1)"; exit 1; fi; \
+	echo "skip - $$*"; exit 0; }
+# Two steps: the deps step may install the cross gcc, and ARCH, CC and QEMU are computed
+# from it when make reads this file, so the build runs in a make started afterwards.
 cross-test:
-	@skip() { if [ "$(CROSS_REQUIRE)" = 1 ]; then echo "not ok - $$* (CROSS_REQUIRE=1)"; exit 1; fi; \
-		echo "skip - $$*"; exit 0; }; \
-	[ -n "$(CROSS)" ] || skip "cross-test: no CROSS= given"; \
+	@$(CROSS_SKIP); [ -n "$(CROSS)" ] || skip "cross-test: no CROSS= given"; \
 	sh mk/deps.sh $(DEPS_FLAGS) || skip "cross $(CROSS) ($(LIBC)): mk/deps.sh could not provide its toolchain or libraries"; \
-	command -v $(CC) >/dev/null 2>&1 || skip "cross $(CROSS): $(CC) not installed"; \
+	$(MAKE) --no-print-directory cross-test-run
+cross-test-run:
+	@$(CROSS_SKIP); command -v $(CC) >/dev/null 2>&1 || skip "cross $(CROSS): $(CC) not installed"; \
 	command -v $(QEMU) >/dev/null 2>&1 || skip "cross $(CROSS): $(QEMU) not installed"; \
 	$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) || exit 1; \
 	SEALBOX=$(abspath $(BIN)) UNIT_TESTS=$(abspath $(UNIT_BIN)) QEMU=$(QEMU) sh tests/cross/run.sh
