@@ -107,6 +107,7 @@ static int run(struct daemon *d)
 static void stop(struct daemon *d)
 {
 	struct dbx_server *s = d->app;
+	dbx_upload_commit_stop(s);
 	net_http_free(s->http);
 	dbx_web_free(s->web);
 	dbx_db_close(s);
