@@ -24,6 +24,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib_test import check_no_sanitizer, sanitizer_report  # noqa: E402
+import lib_test  # noqa: E402
 from lib_dbx import (CERTS, Client, add_user, check, fail, free_port, make_certs, run, server_log,  # noqa: E402
                      srv_kill, start_server, tls_ctx, wait_for, wait_port, write_conf)
 
@@ -189,7 +190,12 @@ def chunk_upload_works(cl, pid):
     # the buffers a chunk passes through are reused, not faulted in afresh each time
     # (4096 would be one fault per page of the chunk)
     print("# server page faults per 16 MiB chunk: %r" % faults)
-    check("the later chunks cost the server few page faults (< 1500 each)", max(faults[1:]) < 1500, repr(faults))
+    if lib_test.SAN:
+        # ASan's allocator is not glibc's: mallopt does not apply there
+        lib_test.skip("the later chunks cost the server few page faults", "sanitizer build")
+    else:
+        check("the later chunks cost the server few page faults (< 1500 each)", max(faults[1:]) < 1500,
+              repr(faults))
 
 
 def closing_clients(port, token):
