@@ -45,6 +45,7 @@ struct net_http_req {
 	struct evbuffer_cb_entry *cbent;
 	struct event *kick;
 	int ending;
+	int deferred;              /* net_http_defer: gone is watched until the answer */
 };
 
 /* Streams are paced by what the socket has really sent, not by evhttp's write callback
@@ -357,8 +358,30 @@ int net_http_set_header(struct net_http_req *r, const char *name, const char *va
 	return evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+static void defer_close_cb(void *arg)
+{
+	struct net_http_req *r = arg;
+	if (r->gone)
+		r->gone(r->sarg);
+	req_free(r);
+}
+
+int net_http_defer(struct net_http_req *r, net_http_done_cb gone, void *arg)
+{
+	/* without its connection's close hook nothing would say the request went away */
+	if (!r->conn || r->deferred || r->more)
+		return -1;
+	r->gone = gone;
+	r->sarg = arg;
+	r->deferred = 1;
+	net_http_conn_on_close_(r->conn, defer_close_cb, r);
+	return 0;
+}
+
 void net_http_reply(struct net_http_req *r, int code, const void *body, size_t len)
 {
+	if (r->deferred && r->conn)
+		net_http_conn_on_close_(r->conn, NULL, NULL);
 	struct evbuffer *b = evbuffer_new();
 	if (b && len)
 		evbuffer_add(b, body, len);

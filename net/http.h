@@ -26,6 +26,7 @@ struct net_http;
 struct net_http_req;
 
 typedef void (*net_http_handler)(struct net_http_req *r, void *arg);
+typedef void (*net_http_done_cb)(void *arg);
 
 /* addr: "IP:PORT" or "[v6]:PORT" (port 0 picks one). tls NULL = plain HTTP. */
 struct net_http *net_http_new(struct net_loop *l, const char *addr, struct cry_tls_ctx *tls,
@@ -87,6 +88,12 @@ const char *net_http_peer_ip(const struct net_http_req *r);
 int net_http_set_header(struct net_http_req *r, const char *name, const char *value);
 /* Answers and releases the request. */
 void net_http_reply(struct net_http_req *r, int code, const void *body, size_t len);
+/* Suspends r so that the handler can return unanswered and answer later (with
+ * net_http_reply, typically from a net/worker.h done callback), keeping slow disk work
+ * off the loop. If the client leaves first, gone(arg) is called and r is released: it
+ * must not be used after. Until the answer the connection reads nothing further.
+ * Returns 0, or -1 (r cannot be suspended: answer it now). */
+int net_http_defer(struct net_http_req *r, net_http_done_cb gone, void *arg);
 
 /* Streamed reply of a known length: more(r, arg) is called (from the loop) whenever
  * the socket has sent most of what was queued; it calls net_http_stream_write once, or
@@ -94,7 +101,6 @@ void net_http_reply(struct net_http_req *r, int code, const void *body, size_t l
  * socket; then, or when the client went away first, done(arg) is called: the end of
  * the stream either way (release what more() used). r must not be used after it. */
 typedef void (*net_http_more_cb)(struct net_http_req *r, void *arg);
-typedef void (*net_http_done_cb)(void *arg);
 int net_http_stream_start(struct net_http_req *r, int code, uint64_t length,
 			  net_http_more_cb more, net_http_done_cb done, void *arg);
 /* last = 1 for the final chunk: no more() follows; the reply ends after it. */

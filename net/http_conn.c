@@ -329,10 +329,10 @@ static ssize_t tls_send(void *arg, const uint8_t *buf, size_t len)
  * something, 0 when not, -1 on failure. */
 #define PLAIN_CAP (NET_HTTP_MAX_HEAD + 16384)
 #define SINK_CAP (1024 * 1024)  /* decrypted at a time for a sink: fewer, larger writes */
+#define TLS_READ_STEP 16384     /* one TLS record's plaintext at most */
 static int tls_in(struct net_http_conn *c)
 {
 	int got = 0;
-	uint8_t buf[16384];
 	if (!c->up) {
 		int rc = cry_tls_handshake(c->tls);
 		if (rc == CRY_TLS_WANT_READ || rc == CRY_TLS_WANT_WRITE)
@@ -349,9 +349,15 @@ static int tls_in(struct net_http_conn *c)
 			bufferevent_flush(c->self, EV_WRITE, BEV_NORMAL);
 	}
 	while (evbuffer_get_length(c->plain) < (c->sinking ? SINK_CAP : PLAIN_CAP)) {
-		ssize_t n = cry_tls_read(c->tls, buf, sizeof(buf));
+		/* decrypted straight into the buffer's free space: no copy through the stack */
+		struct evbuffer_iovec v;
+		if (evbuffer_reserve_space(c->plain, TLS_READ_STEP, &v, 1) < 1)
+			return -1;
+		ssize_t n = cry_tls_read(c->tls, v.iov_base, v.iov_len < TLS_READ_STEP ? v.iov_len : TLS_READ_STEP);
 		if (n > 0) {
-			evbuffer_add(c->plain, buf, (size_t)n);
+			v.iov_len = (size_t)n;
+			if (evbuffer_commit_space(c->plain, &v, 1) < 0)
+				return -1;
 			got = 1;
 			continue;
 		}

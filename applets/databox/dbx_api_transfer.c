@@ -127,7 +127,13 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 		return;
 	}
 	if (sink) {
-		long long got = dbx_upsink_finish(sink, id, share_key, received, off);
+		long long got = dbx_upsink_check(sink, id, share_key, received, off);
+		if (got >= 0 && dbx_upload_commit(s, r, sink, id, received, got) == 0)
+			return;
+		if (got >= 0)
+			got = dbx_upsink_finish(sink, id, share_key, received, off);
+		else
+			dbx_upsink_free(sink);
 		if (got < 0) {
 			dbx_reply_error(r, 500, "cannot store the chunk");
 			return;

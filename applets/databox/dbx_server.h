@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 struct net_loop;
+struct net_worker;
 struct net_http;
 struct net_http_req;
 struct cry_tls_ctx;
@@ -43,6 +44,8 @@ struct dbx_server {
 	char blob_dir[4096];
 	char upload_dir[4096];
 	struct dbx_upsink *sinks; /* uploads a chunk streams into now (dbx_upload_sink.c) */
+	struct net_worker *worker; /* chunk commits (dbx_upload_commit.c), created on first use */
+	sqlite3 *wdb;             /* the worker thread's own connection: only its jobs use it */
 };
 
 /* ---- config (dbx_conf.c) ---- */
@@ -187,6 +190,16 @@ int dbx_upload_busy(const struct dbx_server *s, const char *id);
 long long dbx_upsink_finish(void *sink, const char *id, const char *share_key, long long received,
 			    const char *offset);
 void dbx_upsink_free(void *sink);
+/* The checks of dbx_upsink_finish without the sync, the sink kept (and its upload busy). */
+long long dbx_upsink_check(void *sink, const char *id, const char *share_key, long long received,
+			   const char *offset);
+int dbx_upsink_fd(const void *sink);
+/* ---- a streamed chunk's fdatasync and SQLite commit on a worker (dbx_upload_commit.c) ---- */
+/* Takes sink (checked: got bytes at received) and answers r when the chunk is durable and
+ * recorded. Returns 0, or -1 (nothing taken: the caller finishes the chunk itself). */
+int dbx_upload_commit(struct dbx_server *s, struct net_http_req *r, void *sink, const char *id,
+		      long long received, long long got);
+void dbx_upload_commit_stop(struct dbx_server *s);
 void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
 			       const char *share_key);
 /* Streams blob id to r (shared by downloads and shares). */

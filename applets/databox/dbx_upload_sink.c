@@ -153,20 +153,34 @@ int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out
 	return 1;
 }
 
-long long dbx_upsink_finish(void *arg, const char *id, const char *share_key, long long received,
-			    const char *offset)
+long long dbx_upsink_check(void *arg, const char *id, const char *share_key, long long received,
+			   const char *offset)
 {
 	struct dbx_upsink *k = arg;
-	long long got = -1;
 	if (strcmp(k->id, id) != 0 || strcmp(k->share, share_key ? share_key : "") != 0 || k->off != received ||
 	    !offset || strtoll(offset, NULL, 10) != k->off)
 		log_warn("upload %s: a streamed chunk does not match its request", id);
 	else if (k->err || k->written != k->len)
 		log_warn("upload %s: %s", id, strerror(k->err ? k->err : EIO));
-	else if (fdatasync(k->fd) < 0)
-		log_warn("upload %s: fdatasync: %s", id, strerror(errno));
 	else
-		got = k->written;
+		return k->written;
+	return -1;
+}
+
+int dbx_upsink_fd(const void *arg)
+{
+	return ((const struct dbx_upsink *)arg)->fd;
+}
+
+long long dbx_upsink_finish(void *arg, const char *id, const char *share_key, long long received,
+			    const char *offset)
+{
+	struct dbx_upsink *k = arg;
+	long long got = dbx_upsink_check(k, id, share_key, received, offset);
+	if (got >= 0 && fdatasync(k->fd) < 0) {
+		log_warn("upload %s: fdatasync: %s", id, strerror(errno));
+		got = -1;
+	}
 	dbx_upsink_free(k);
 	return got;
 }
