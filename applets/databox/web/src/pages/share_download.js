@@ -5,6 +5,7 @@ import { call, API } from '../api.js';
 import { h, mount, status, fmtSize, progress } from '../ui.js';
 import { unlockPrivate, unwrapFileKey, WrongPassword } from '../crypto/keys.js';
 import { saveDecrypted, serviceWorkerReady } from '../transfer.js';
+import { transferRunning } from '../interrupted.js';
 
 export async function downloadSharePage(key) {
 	const st = status();
@@ -55,6 +56,7 @@ export async function downloadSharePage(key) {
 		}
 		pw.value = '';
 		st.set('Downloading and decrypting…');
+		const ended = transferRunning();
 		try {
 			const n = await saveDecrypted({ url: `${API}/public/shares/downloads/${key}/download`, fk,
 				name: info.name, size: info.size }, (f) => bar.set(f));
@@ -63,6 +65,8 @@ export async function downloadSharePage(key) {
 		} catch (e) {
 			st.set(`Download failed: ${e.message}. The incomplete file was discarded by the browser.`, 'error');
 			btn.disabled = false;
+		} finally {
+			ended();
 		}
 	});
 }
