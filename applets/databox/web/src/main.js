@@ -3,6 +3,7 @@
 import { downloadSharePage } from './pages/share_download.js';
 import { uploadSharePage } from './pages/share_upload.js';
 import { appPage } from './pages/app.js';
+import { showInterrupted } from './interrupted.js';
 
 const p = location.pathname;
 let m;
@@ -12,3 +13,4 @@ else if ((m = p.match(/^\/u\/([0-9a-f]{32})\/?$/)))
 	uploadSharePage(m[1]);
 else
 	appPage();
+showInterrupted();

@@ -6,7 +6,7 @@
 // does not verify errors the stream, so the browser marks the download as failed
 // (it never completes under its real name) and the page says why.
 import { GcmStream } from './crypto/gcm.js';
-import { batches } from './batches.js';
+import { streamBatches } from './batches.js';
 
 const jobs = new Map();
 
@@ -71,8 +71,8 @@ function decryptingStream(job) {
 				try { msg = (await r.json()).message || msg; } catch (e) { /* not JSON */ }
 				return fail(c, msg);
 			}
-			reader = r.body.getReader();
-			next = batches(reader, BATCH);
+			// BYOB reads straight into the one reused batch buffer (no chunk per read)
+			({ reader, next } = streamBatches(r.body, BATCH));
 			// files of unencrypted rooms pass through as they are
 			gcm = job.key ? await GcmStream.create(job.key, job.iv, false) : null;
 		},

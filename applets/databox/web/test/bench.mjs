@@ -1,6 +1,8 @@
 // bench.mjs - one browser transfer for bench/databox_web/run: "KEY" uploads FILE
 // through /u/KEY, "s:KEY" downloads /s/KEY (password bench-share-pw) and compares with
-// FILE. Prints seconds and the peak RSS (VmHWM) over the browser's renderer processes.
+// FILE; "f:KEY" the same through Save as… (File System Access; the native picker, which
+// headless Chromium cannot click, replaced by a handle in the origin-private file
+// system, found afterwards in the profile by its size). Prints seconds and the peak RSS (VmHWM) over the browser's renderer processes.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,9 +35,44 @@ const page = ctx.pages()[0] || await ctx.newPage();
 page.on('console', (m) => { if (/profile/.test(m.text())) console.log(`# ${m.text()}`); });
 const status = (re) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('p.status')?.textContent || ''),
 	re.source, { timeout: 3600000, polling: 500 });
+// compares two files in slices (constant memory here too)
+function sameFile(pa, pb) {
+	if (fs.statSync(pa).size !== fs.statSync(pb).size)
+		return false;
+	const a = fs.openSync(pa, 'r'), b = fs.openSync(pb, 'r');
+	const ba = Buffer.alloc(1 << 22), bb = Buffer.alloc(1 << 22);
+	let same = true;
+	for (let off = 0; same; off += ba.length) {
+		const na = fs.readSync(a, ba, 0, ba.length, off), nb = fs.readSync(b, bb, 0, bb.length, off);
+		if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb)))
+			same = false;
+		if (na === 0)
+			break;
+	}
+	fs.closeSync(a);
+	fs.closeSync(b);
+	return same;
+}
 let kind;
 const t0 = Date.now();
-if (key.startsWith('s:')) {
+if (key.startsWith('f:')) {
+	kind = 'fsa';
+	await page.addInitScript(() => {
+		window.showSaveFilePicker = async ({ suggestedName }) =>
+			(await navigator.storage.getDirectory()).getFileHandle(suggestedName, { create: true });
+	});
+	await page.goto(`${base}/s/${key.slice(2)}`);
+	await page.fill('#share-password', 'bench-share-pw');
+	await page.click('#share-saveas');
+	await status(/Saved|failed/);
+	console.log(`fsa_seconds=${(Date.now() - t0) / 1000}`);
+	const size = fs.statSync(file).size;
+	const found = [];
+	const walk = (d) => { for (const f of fs.readdirSync(d, { withFileTypes: true })) { const q = path.join(d, f.name);
+		if (f.isDirectory()) walk(q); else if (f.isFile() && fs.statSync(q).size === size) found.push(q); } };
+	walk(profile);
+	console.log(`fsa_same=${found.some((q) => sameFile(q, file)) ? 'yes' : 'NO'}`);
+} else if (key.startsWith('s:')) {
 	kind = 'down';
 	await page.goto(`${base}/s/${key.slice(2)}`);
 	await page.fill('#share-password', 'bench-share-pw');
@@ -45,21 +82,7 @@ if (key.startsWith('s:')) {
 	await status(/Saved|failed/);
 	const secs = (Date.now() - t0) / 1000;
 	const p = await dl.path();
-	// compare in slices (constant memory here too)
-	let same = !!p && fs.statSync(p).size === fs.statSync(file).size;
-	if (same) {
-		const a = fs.openSync(p, 'r'), b = fs.openSync(file, 'r');
-		const ba = Buffer.alloc(1 << 22), bb = Buffer.alloc(1 << 22);
-		for (let off = 0; same; off += ba.length) {
-			const na = fs.readSync(a, ba, 0, ba.length, off), nb = fs.readSync(b, bb, 0, bb.length, off);
-			if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb)))
-				same = false;
-			if (na === 0)
-				break;
-		}
-		fs.closeSync(a);
-		fs.closeSync(b);
-	}
+	const same = !!p && sameFile(p, file);
 	console.log(`down_seconds=${secs}`);
 	console.log(`down_same=${same ? 'yes' : 'NO'}`);
 	if (p)
@@ -75,4 +98,6 @@ if (key.startsWith('s:')) {
 sample();
 clearInterval(timer);
 console.log(`${kind}_renderer_hwm_kb=${Math.max(0, ...hwm.values())}`);
+// each renderer's peak: which process holds the memory (the page's, the service worker's)
+console.log(`# ${kind}: peak RSS per renderer (MB): ${[...hwm.values()].map((v) => Math.round(v / 1024)).join(', ')}`);
 await ctx.close();

@@ -12,6 +12,8 @@ import { appTests } from './e2e_app.mjs';
 import { manageTests } from './e2e_manage.mjs';
 import { treeTests } from './e2e_tree.mjs';
 import { saveVia } from './e2e_lib.mjs';
+import { interruptedTests } from './e2e_interrupted.mjs';
+import { fsaTests } from './e2e_fsa.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -214,6 +216,16 @@ try {
 		await treeTests({ page, cfg, ok, T });
 	} catch (e) {
 		ok('app: the logged-in flow ran to its end', false, e.stack || String(e));
+	}
+	try {
+		await fsaTests({ ctx, cfg, ok, T });
+	} catch (e) {
+		ok('Save as…: the test ran to its end', false, e.stack || String(e));
+	}
+	try {
+		await interruptedTests({ ctx, cfg, ok });
+	} catch (e) {
+		ok('interrupted: the reload test ran to its end', false, e.stack || String(e));
 	}
 
 	// ---- nothing left the origin ----

@@ -89,7 +89,8 @@ export class GcmStream {
 		g.lenH = new Map();        // piece bytes -> lengths(piece, 0) * H
 		g.blocks = 0;              // blocks processed so far (the CTR offset)
 		g.length = 0;              // bytes processed so far
-		g.pending = new Uint8Array(0);
+		g.pendBuf = new Uint8Array(BLOCK); // bytes of an unfinished block
+		g.pendLen = 0;
 		g.done = false;
 		g.mac = Promise.resolve(); // the GHASH of everything handed in so far
 		g.seq = Promise.resolve(); // the outputs, handed back in call order
@@ -158,16 +159,31 @@ export class GcmStream {
 
 	// Takes any number of bytes; returns the output for whole blocks so far as pieces of
 	// at most PIECE bytes (up to 15 bytes are held until the next call or final()).
+	// The held bytes live in one 16-byte buffer: a call never concatenates its chunk
+	// with them (that allocated a second copy of every chunk after an odd-sized one) and
+	// keeps no reference to the chunk, so the caller may reuse or drop it at once.
 	updateParts(chunk) {
 		if (this.done)
 			return Promise.reject(new Error('GCM stream already finished'));
-		const data = this.pending.length ? concat(this.pending, chunk) : chunk;
-		const whole = data.length - (data.length % BLOCK);
-		this.pending = data.slice(whole);
-		if (whole === 0)
-			return Promise.resolve([]);
 		try {
-			return this._crypt(data.subarray(0, whole));
+			let data = chunk, head = null;
+			if (this.pendLen) {
+				const need = Math.min(BLOCK - this.pendLen, chunk.length);
+				this.pendBuf.set(chunk.subarray(0, need), this.pendLen);
+				this.pendLen += need;
+				data = chunk.subarray(need);
+				if (this.pendLen < BLOCK)
+					return Promise.resolve([]);
+				head = this._crypt(this.pendBuf);
+				this.pendLen = 0;
+			}
+			const whole = data.length - (data.length % BLOCK);
+			const body = whole ? this._crypt(data.subarray(0, whole)) : null;
+			this.pendBuf.set(data.subarray(whole), 0);
+			this.pendLen = data.length - whole;
+			if (!head)
+				return body || Promise.resolve([]);
+			return body ? Promise.all([head, body]).then(([a, b]) => a.concat(b)) : head;
 		} catch (e) {
 			return Promise.reject(e);
 		}
@@ -184,7 +200,8 @@ export class GcmStream {
 		if (this.done)
 			throw new Error('GCM stream already finished');
 		this.done = true;
-		const lastParts = this.pending.length ? await this._crypt(this.pending) : [];
+		const lastParts = this.pendLen ? await this._crypt(this.pendBuf.subarray(0, this.pendLen)) : [];
+		this.pendLen = 0;
 		await this.mac;
 		const last = lastParts.length ? lastParts[0] : new Uint8Array(0);
 		const tag = mul(lengths(0, this.length), this.h);
@@ -193,6 +210,10 @@ export class GcmStream {
 		this.ekj0.fill(0);
 		this.h.fill(0);
 		this.r.fill(0);
+		this.pendBuf.fill(0);
+		// the caches of H's powers go with the stream (no key-derived values kept)
+		this.powers.clear();
+		this.lenH.clear();
 		return { last, tag };
 	}
 

@@ -5,6 +5,7 @@ import { call, session, API } from '../api.js';
 import { h, status, fmtSize, progress } from '../ui.js';
 import { importPublic, wrapFileKey, unwrapFileKey } from '../crypto/keys.js';
 import { sendEncrypted, saveDecrypted } from '../transfer.js';
+import { uploadStarted, transferRunning } from '../interrupted.js';
 import { page, state, unlocked, roomsView } from './app.js';
 import { shareFileForm, uploadShareForm } from './app_shares.js';
 import { membersView } from './app_members.js';
@@ -152,6 +153,7 @@ async function upload(room, parent, file, list) {
 	const li = h('li', { 'data-name': file.name }, `${file.name} (${fmtSize(file.size)}) `, bar, ' ', line, ' ', cancel);
 	list.append(li);
 	let up = null;
+	const ended = uploadStarted(file, room.name);
 	try {
 		up = await call('POST', '/nodes/files/uploads', { parentId: parent.id, name: file.name, size: file.size });
 		line.textContent = up.isEncrypted ? 'encrypting and sending…' : 'sending…';
@@ -175,6 +177,8 @@ async function upload(room, parent, file, list) {
 			call('DELETE', `/nodes/files/uploads/${up.uploadId}`).catch(() => {});
 		line.textContent = e.name === 'AbortError' ? 'cancelled' : `failed: ${e.message}`;
 		line.className = 'error';
+	} finally {
+		ended();
 	}
 }
 
@@ -193,11 +197,14 @@ async function download(room, node, st) {
 	}
 	const bar = progress();
 	st.replaceChildren(`Downloading ${node.name}… `, bar);
+	const ended = transferRunning();
 	try {
 		const n = await saveDecrypted({ url: `${API}/nodes/files/${node.id}/downloads`, auth: `Bearer ${session.token}`,
 			fk, name: node.name, size: node.size }, (f) => bar.set(f));
 		st.set(`Saved ${node.name} (${fmtSize(n)})${fk ? '; its integrity was verified' : ''}.`, 'ok');
 	} catch (e) {
 		st.set(`Download failed: ${e.message}. The incomplete file was discarded by the browser.`, 'error');
+	} finally {
+		ended();
 	}
 }

@@ -4,6 +4,7 @@
 import { call } from '../api.js';
 import { h, mount, status, fmtSize, progress } from '../ui.js';
 import { sendEncrypted, wrapForAll } from '../transfer.js';
+import { uploadStarted } from '../interrupted.js';
 
 export async function uploadSharePage(key) {
 	const st = status();
@@ -47,6 +48,7 @@ export async function uploadSharePage(key) {
 			const bar = progress();
 			const line = h('span', {}, 'encrypting…');
 			list.append(h('li', {}, `${f.name} (${fmtSize(f.size)}) `, bar, ' ', line));
+			const ended = uploadStarted(f, info.name);
 			try {
 				const up = await call('POST', base, { name: f.name }, { public: true });
 				const fk = await sendEncrypted(f, (off) => `${base}/${up.uploadId}?offset=${off}`,
@@ -60,6 +62,8 @@ export async function uploadSharePage(key) {
 			} catch (e) {
 				line.textContent = `failed: ${e.message}`;
 				line.className = 'error';
+			} finally {
+				ended();
 			}
 		}
 		st.set(ok === files.length ? `Done: ${ok} file(s) sent.` : `${ok} of ${files.length} file(s) sent.`,
