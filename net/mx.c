@@ -196,18 +196,10 @@ static int server_addr(const char *server, struct sockaddr_storage *ss, socklen_
 	int port = 53;
 
 	if (server) {
-		const char *colon = strrchr(server, ':');
-		/* "IP:PORT" for IPv4; a bare IPv6 address has several colons */
-		if (colon && strchr(server, ':') == colon) {
-			size_t hl = (size_t)(colon - server);
-			if (hl >= sizeof(host))
-				return -1;
-			memcpy(host, server, hl);
-			host[hl] = '\0';
-			port = atoi(colon + 1);
-		} else {
-			str_copy(host, server, sizeof(host));
-		}
+		/* "IP", "IP:PORT", "[v6]:PORT" or a bare IPv6 address; a bad port is an error,
+		 * not atoi's silent 0 or a number cut to 16 bits */
+		if (net_split_hostport(server, host, sizeof(host), &port, 53) < 0 || port == 0)
+			return -1;
 	} else {
 		FILE *f = fopen("/etc/resolv.conf", "r");
 		while (f && fgets(line, sizeof(line), f))

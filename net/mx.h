@@ -26,7 +26,7 @@ enum net_mx_status {
 typedef void (*net_mx_cb)(enum net_mx_status st, const struct net_mx *mx, size_t n, void *arg);
 
 struct net_mx_req;
-/* server: "IP" or "IP:PORT"; NULL = first nameserver in /etc/resolv.conf (else
+/* server: "IP", "IP:PORT" or "[v6]:PORT"; NULL = first nameserver in /etc/resolv.conf (else
  * 127.0.0.1). The callback fires exactly once, from the loop, unless cancelled.
  * Returns NULL if the query cannot even be sent (no callback then). */
 struct net_mx_req *net_resolve_mx(struct net_loop *l, const char *domain, const char *server,

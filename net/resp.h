@@ -13,7 +13,8 @@
 #define RESP_MAX_BULK (512 * 1024)
 #define RESP_MAX_NODES 65536
 #define RESP_MAX_DEPTH 4
-#define RESP_MAX_LINE 64
+/* Redis's own errors (a script's, with its source position) run to a few hundred bytes */
+#define RESP_MAX_LINE 512
 
 enum resp_type { RESP_STATUS = 1, RESP_ERROR, RESP_INT, RESP_BULK, RESP_NIL, RESP_ARRAY };
 

@@ -1,5 +1,9 @@
 /* Unit tests for net/mx.c (MX query and answer parsing, used by mailgw). */
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/loop.h"
 
 #include "net/mx.h"
 #include "unit.h"
@@ -96,4 +100,41 @@ static void mx_query(void)
 	CHECK(net_mx_query(big, 1, q, sizeof(q)) < 0);   /* label over 63 */
 }
 
-UNIT_SUITE(mg_mx, UNIT_TEST(mx_parse), UNIT_TEST(mx_query));
+static void never(enum net_mx_status st, const struct net_mx *mx, size_t n, void *arg)
+{
+	(void)st, (void)mx, (void)n;
+	*(int *)arg = 1;
+}
+
+/* The resolver's address from the configuration (mailgw's dns_server): a port out of
+ * range or with junk is refused up front (atoi took "99999" as 34463 and "53x" as 53),
+ * and "[v6]:PORT" works. Nothing is sent anywhere: each request is cancelled at once. */
+static void mx_server(void)
+{
+	struct net_loop *l = net_loop_new();
+	int called = 0;
+	struct net_mx_req *r;
+	CHECK(l != NULL);
+	if (!l)
+		return;
+	CHECK(net_resolve_mx(l, "mx.example", "127.0.0.1:99999", 1000, never, &called) == NULL);
+	CHECK(net_resolve_mx(l, "mx.example", "127.0.0.1:53x", 1000, never, &called) == NULL);
+	CHECK(net_resolve_mx(l, "mx.example", "127.0.0.1:0", 1000, never, &called) == NULL);
+	CHECK(net_resolve_mx(l, "mx.example", "127.0.0.1:", 1000, never, &called) == NULL);
+	r = net_resolve_mx(l, "mx.example", "127.0.0.1:5353", 1000, never, &called);
+	CHECK(r != NULL);
+	if (r)
+		net_mx_cancel(r);
+	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (s6 >= 0) {
+		close(s6);
+		r = net_resolve_mx(l, "mx.example", "[::1]:5353", 1000, never, &called);
+		CHECK(r != NULL);
+		if (r)
+			net_mx_cancel(r);
+	}
+	CHECK(called == 0);
+	net_loop_free(l);
+}
+
+UNIT_SUITE(mg_mx, UNIT_TEST(mx_parse), UNIT_TEST(mx_query), UNIT_TEST(mx_server));

@@ -1,5 +1,6 @@
 /* test_net_resp.c - the RESP2 reply parser and command encoder (net/resp.c). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,22 @@ static void replies(void)
 	CHECK_EQ(parse("$3\r\na\0b\r\n", &r, &used), 0); /* strlen stops at the NUL: incomplete */
 }
 
+/* Redis's script errors are longer than 64 bytes: they must parse as errors, whole. */
+static void long_error_line(void)
+{
+	struct resp_reply r;
+	size_t used;
+	char line[400];
+	int n = snprintf(line, sizeof(line), "-ERR user_script:1: Script attempted to access a non local key in a "
+			 "cluster node script: %0200d, on @user_script:1.\r\n", 0);
+	CHECK(n > 300 && n < (int)sizeof(line));
+	CHECK_EQ(parse(line, &r, &used), 1);
+	CHECK_EQ(r.type, RESP_ERROR);
+	CHECK_EQ(used, (size_t)n);
+	CHECK(strstr(r.s, "Script attempted") != NULL);
+	resp_free(&r);
+}
+
 static void incomplete_and_garbage(void)
 {
 	struct resp_reply r;
@@ -49,7 +66,13 @@ static void incomplete_and_garbage(void)
 	CHECK_EQ(parse("$99999999\r\n", &r, &used), -1);          /* over RESP_MAX_BULK */
 	CHECK_EQ(parse("*9999999\r\n", &r, &used), -1);           /* over RESP_MAX_NODES */
 	CHECK_EQ(parse("*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", &r, &used), -1); /* too deep */
-	CHECK_EQ(parse("+000000000000000000000000000000000000000000000000000000000000000000000", &r, &used), -1);
+	{ /* a header line over RESP_MAX_LINE without its end is garbage, not "read more" */
+		char big[RESP_MAX_LINE + 8];
+		memset(big, '0', sizeof(big) - 1);
+		big[0] = '+';
+		big[sizeof(big) - 1] = 0;
+		CHECK_EQ(parse(big, &r, &used), -1);
+	}
 	/* an array count far beyond what arrived allocates nothing yet */
 	CHECK_EQ(parse("*60000\r\n", &r, &used), 0);
 }
@@ -65,4 +88,4 @@ static void encode(void)
 	free(b);
 }
 
-UNIT_SUITE(net_resp, UNIT_TEST(replies), UNIT_TEST(incomplete_and_garbage), UNIT_TEST(encode));
+UNIT_SUITE(net_resp, UNIT_TEST(replies), UNIT_TEST(incomplete_and_garbage), UNIT_TEST(long_error_line), UNIT_TEST(encode));
