@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""tunneld_fleet_guess.py - the fleet's throttling as a guesser meets it (docs/tunneld.md
+"Throttling across the fleet"): one source address tries session numbers nobody holds,
+spreading its attempts over the three relays of a fleet so that no single relay sees
+enough of them to block it on its own. The fleet must count them together: after
+unknown_rate guesses in all the address is blocked on every relay, and then even a join
+with a right number (of a session another relay holds) is refused."""
+import random
+
+from lib_tun import H, check, check_no_sanitizer, cleanup, sanitizer_logs, test
+from tunnel_client import act_register
+from lib_fleet import REDIS, Redis, relay
+
+UNKNOWN_RATE = 6  # fleet-wide; each relay alone would allow as many per minute
+fleet = {}
+
+
+def attempt(r, number):
+    """One JOIN through relay r: (answer name, its fields)."""
+    x = r.conn()
+    try:
+        return x.join(number)
+    finally:
+        x.close()
+
+
+def t_spread_guesser():
+    a, b, c = fleet["a"], fleet["b"], fleet["c"]
+    m = c.conn()
+    n, kv = act_register(m)
+    check("a master registers on relay c", n == "REGISTERED", str(kv))
+    live = m.session
+    wrong = [x for x in range(1000) if "%03d" % x != live]
+    random.shuffle(wrong)
+    answers = []
+    # Two attempts per relay would be far below any relay's own unknown_rate; three rounds
+    # (nine attempts, three per relay) must meet the fleet's block.
+    for i in range(9):
+        r = (a, b, c)[i % 3]
+        nm, kv = attempt(r, "%03d" % wrong[i])
+        answers.append((r.kv["listen"], nm, kv.get("code")))
+    misses = [x for x in answers if x[2] == "no-such-session"]
+    refused = [x for x in answers if x[2] == "throttled"]
+    # The block lands in Redis one round trip after the unknown_rate-th miss is answered
+    # (docs/tunneld.md: the count and the block are written after the answer), so a guesser
+    # that is quick enough gets one or two guesses more than unknown_rate; on one relay alone
+    # the limit would be three times as many.
+    check("the guesser got at most unknown_rate (%d) + 2 'no such session' answers over three relays"
+          % UNKNOWN_RATE, len(misses) <= UNKNOWN_RATE + 2, str(answers))
+    check("and then was refused as throttled, on a relay that saw only %d of its guesses" % 3,
+          len(refused) >= 1 and answers[-1][2] == "throttled", str(answers))
+    # The block is the fleet's: through relays a and b (the session lives on c), even the
+    # right number is refused now.
+    for r in (a, b):
+        nm, kv = attempt(r, live)
+        check("relay %s refuses the blocked address a join with the right number"
+              % r.kv["listen"], nm == "ERROR" and kv.get("code") == "throttled", "%s %s" % (nm, kv))
+
+
+if not REDIS:
+    print("skip - tunneld fleet guesser: redis-server is not installed (mk/test-packages.txt)")
+    raise SystemExit(0)
+try:
+    rd = Redis("redis-guess")
+    for name in ("a", "b", "c"):
+        fleet[name] = relay(name, rd, prefix="guess", unknown_rate=UNKNOWN_RATE, join_rate=1000,
+                            block_time="10m")
+    test(t_spread_guesser)
+    bad = sanitizer_logs()
+    check_no_sanitizer("no sanitizer report in any tunneld log", bad)
+finally:
+    cleanup()
