@@ -165,13 +165,7 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 	}
 	close(fd);
 stored:;
-	sqlite3_stmt *st = dbx_db_prep(s, "UPDATE uploads SET received = ? WHERE id = ?");
-	if (st) {
-		sqlite3_bind_int64(st, 1, received + (long long)len);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-	}
+	(void)dbx_upload_record(s->db, id, received + (long long)len);
 	dbx_reply_json(r, 200, json_pack("{s:I}", "received", (json_int_t)(received + (long long)len)));
 }
 

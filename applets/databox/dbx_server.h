@@ -200,6 +200,9 @@ int dbx_upsink_fd(const void *sink);
 int dbx_upload_commit(struct dbx_server *s, struct net_http_req *r, void *sink, const char *id,
 		      long long received, long long got);
 void dbx_upload_commit_stop(struct dbx_server *s);
+/* Records that upload id has received bytes on disk (db: the loop's s->db, or the
+ * worker's own connection). Returns 0, or -1 (the database refused). */
+int dbx_upload_record(sqlite3 *db, const char *id, long long received);
 void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
 			       const char *share_key);
 /* Streams blob id to r (shared by downloads and shares). */

@@ -51,16 +51,22 @@ static void commit_work(void *arg)
 		sqlite3_busy_timeout(s->wdb, 5000);
 		sqlite3_exec(s->wdb, "PRAGMA synchronous=FULL;", NULL, NULL, NULL);
 	}
+	if (dbx_upload_record(s->wdb, c->id, c->total) < 0)
+		c->err = -1;
+}
+
+int dbx_upload_record(sqlite3 *db, const char *id, long long received)
+{
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->wdb, "UPDATE uploads SET received = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
-		c->err = -1;
-		return;
-	}
-	sqlite3_bind_int64(st, 1, c->total);
-	sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		c->err = -1;
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, "UPDATE uploads SET received = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, received);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
 	sqlite3_finalize(st);
+	return rc;
 }
 
 static void commit_gone(void *arg)
@@ -104,16 +110,8 @@ int dbx_upload_commit(struct dbx_server *s, struct net_http_req *r, void *sink, 
 	if (net_worker_submit(s->worker, commit_work, commit_done, c) < 0) {
 		/* r is suspended now: answer it here, the slow way */
 		c->err = fdatasync(c->fd) < 0 ? errno : 0;
-		if (!c->err) {
-			sqlite3_stmt *st = dbx_db_prep(s, "UPDATE uploads SET received = ? WHERE id = ?");
-			if (st) {
-				sqlite3_bind_int64(st, 1, c->total);
-				sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-				c->err = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-				sqlite3_finalize(st);
-			} else
-				c->err = -1;
-		}
+		if (!c->err && dbx_upload_record(s->db, c->id, c->total) < 0)
+			c->err = -1;
 		commit_done(c);
 	}
 	return 0;
