@@ -25,6 +25,7 @@ extern const struct net_conn_tls_ops *net_conn_tls_ops_; /* set before any c->tl
 
 /* The most a plain connection reads (conn_buf.c) or writes (conn.c) per wakeup. */
 #define NET_CONN_READ_MORE_MAX (256 * 1024)
+#define LIBEVENT_READ_MAX 4096 /* libevent 2.1's EVBUFFER_MAX_READ: its most per read */
 
 /* conn.c */
 void net_conn_pump_(struct net_conn *c);

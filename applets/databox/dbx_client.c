@@ -295,9 +295,15 @@ int dbx_cl_distribute(struct dbx_client *c, const char *query, struct cry_rsa *p
 
 void dbx_progress(uint64_t done, uint64_t total, void *arg)
 {
+	static int tty = -1;
+	static uint64_t shown = UINT64_MAX;
 	const char *name = arg;
-	if (!isatty(2) || !total)
+	if (tty < 0)
+		tty = isatty(2);
+	/* a line per MiB at most: this is called per write, and the terminal is slow */
+	if (!tty || !total || (done >> 20 == shown && done < total))
 		return;
+	shown = done >> 20;
 	int pct = (int)(done * 100 / total), bars = pct / 4;
 	fprintf(stderr, "\r%-20.20s [%-25.*s] %3d%% %llu/%llu MiB", name, bars, "#########################",
 		pct, (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));

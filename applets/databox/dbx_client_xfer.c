@@ -182,34 +182,49 @@ struct dl {
 	int fd;
 	uint64_t done, total, wb;
 	const char *name;
-	uint8_t *obuf;
+	uint8_t *obuf;   /* plaintext waiting to be written: UP_CHUNK bytes */
+	size_t olen;
 };
 
 #define DL_WRITEBACK (8 * 1024 * 1024) /* bytes between write-back starts */
 
-static int dl_sink(const uint8_t *data, size_t len, void *arg)
+/* Writes what obuf holds: one write(2) per MiB instead of one per TLS record (16 KiB). */
+static int dl_flush(struct dl *d)
 {
-	struct dl *d = arg;
-	while (len) {
-		size_t n = len > UP_CHUNK ? UP_CHUNK : len;
-		const uint8_t *p = data;
-		if (d->gs) {
-			if (cry_gcm_stream_update(d->gs, data, n, d->obuf) < 0)
-				return -1;
-			p = d->obuf;
-		}
-		if (fs_write_all(d->fd, p, n) < 0)
-			return -1;
-		d->done += n;
-		data += n;
-		len -= n;
-	}
+	if (!d->olen)
+		return 0;
+	if (fs_write_all(d->fd, d->obuf, d->olen) < 0)
+		return -1;
+	d->done += d->olen;
+	d->olen = 0;
 	/* the disk writes while more arrives: the commit's fsync has only the tail left */
 	if (d->done - d->wb >= DL_WRITEBACK) {
 		fs_writeback_start(d->fd, (off_t)d->wb, (off_t)(d->done - d->wb));
 		d->wb = d->done;
 	}
 	dbx_progress(d->done, d->total, (void *)d->name);
+	return 0;
+}
+
+static int dl_sink(const uint8_t *data, size_t len, void *arg)
+{
+	struct dl *d = arg;
+	while (len) {
+		size_t n = UP_CHUNK - d->olen;
+		if (n > len)
+			n = len;
+		if (d->gs) {
+			if (cry_gcm_stream_update(d->gs, data, n, d->obuf + d->olen) < 0)
+				return -1;
+		} else {
+			memcpy(d->obuf + d->olen, data, n);
+		}
+		d->olen += n;
+		data += n;
+		len -= n;
+		if (d->olen == UP_CHUNK && dl_flush(d) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -257,11 +272,14 @@ int dbx_cmd_download(int argc, char **argv)
 			goto out;
 		}
 		d.gs = cry_gcm_stream_new(plain.key, plain.iv, DBX_FILE_IV_LEN, 0);
-		d.obuf = malloc(UP_CHUNK);
-		if (!d.gs || !d.obuf) {
+		if (!d.gs) {
 			rc = EXIT_SOFTWARE;
 			goto out;
 		}
+	}
+	if (!(d.obuf = malloc(UP_CHUNK))) {
+		rc = EXIT_SOFTWARE;
+		goto out;
 	}
 	if (dbx_outfile_open(&of, argv[i + 1], 0644) < 0) {
 		fprintf(stderr, "databox download: %s: %s\n", argv[i + 1], strerror(errno));
@@ -278,6 +296,11 @@ int dbx_cmd_download(int argc, char **argv)
 		if (st < 0)
 			fprintf(stderr, "databox download: %s\n", err);
 		rc = st < 0 ? EXIT_IOERR : dbx_cl_fail(&c, st, NULL, "download");
+		goto out;
+	}
+	if (dl_flush(&d) < 0) {
+		fprintf(stderr, "databox download: %s: %s\n", argv[i + 1], strerror(errno));
+		rc = EXIT_IOERR;
 		goto out;
 	}
 	if (d.gs && cry_gcm_stream_final(d.gs, plain.tag) < 0) {

@@ -1,9 +1,6 @@
 /* dbx_serve.c - "databox serve" (the daemon) and "databox admin" (user management on
  * the server's own database). */
 #include <signal.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,14 +136,6 @@ int dbx_serve_main(int argc, char **argv)
 {
 	struct dbx_server s;
 	memset(&s, 0, sizeof(s));
-#ifdef __GLIBC__
-	/* every chunk passes through buffers of a few MiB that glibc would otherwise mmap
-	 * and unmap (or trim) each time, faulting their pages in afresh: keep them in the
-	 * heap and keep up to 16 MiB of freed heap (the RSS stays well under 64 MB). musl
-	 * has no mallopt. */
-	mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
-#endif
 	return daemon_run(&serve_daemon, &s, &s.conf, argc, argv);
 }
 
