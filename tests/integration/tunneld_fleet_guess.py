@@ -11,7 +11,7 @@ import random
 import threading
 
 from lib_tun import H, check, check_no_sanitizer, cleanup, sanitizer_logs, test
-from tunnel_client import act_register
+from tunnel_client import act_join, act_register, follow
 from lib_fleet import REDIS, Redis, relay
 
 UNKNOWN_RATE = 6  # fleet-wide; each relay alone would allow as many per minute
@@ -88,6 +88,23 @@ def t_parallel_guesser():
           str(answers))
 
 
+def t_redirected_join_counted_once():
+    """A client (127.0.0.4) joining through relay a a session relay c holds is redirected
+    to c: one join, so one count in the fleet's join counter (not one per relay it met)."""
+    a, c = fleet["a"], fleet["c"]
+    m = c.conn(source_ip="127.0.0.3")
+    n, kv = act_register(m)
+    assert n == "REGISTERED", kv
+    cl, n, kv, hops = follow(H, a.port, act_join(m.session), source_ip="127.0.0.4")
+    check("a join through the wrong relay is redirected and joins", n == "JOINED" and len(hops) == 1,
+          "%s %s %s" % (n, kv, hops))
+    key = "guess:j:04" + "7f000004" + "00" * 12
+    check("the redirected join counts once in the fleet's join counter", rd.cli("GET", key) == "1",
+          "%s = %r" % (key, rd.cli("GET", key)))
+    cl.close()
+    m.close()
+
+
 if not REDIS:
     print("skip - tunneld fleet guesser: redis-server is not installed (mk/test-packages.txt)")
     raise SystemExit(0)
@@ -98,6 +115,7 @@ try:
                             block_time="10m")
     test(t_spread_guesser)
     test(t_parallel_guesser)
+    test(t_redirected_join_counted_once)
     bad = sanitizer_logs()
     check_no_sanitizer("no sanitizer report in any tunneld log", bad)
 finally:
