@@ -134,6 +134,21 @@ def t_names():
     p.terminate()
 
 
+def t_empty_resolv_conf():
+    """An empty /etc/resolv.conf (hosts named in /etc/hosts only, as on some routers): the
+    names still resolve. /etc/resolv.conf here is the namespace's own file (ip netns exec
+    mounted /etc/netns/NAME/resolv.conf over it)."""
+    own = "/etc/netns/%s/resolv.conf" % os.environ[NS_ENV]
+    if not os.path.samefile(own, "/etc/resolv.conf"):
+        print("skip - empty resolv.conf: /etc/resolv.conf is not the namespace's own file")
+        return
+    open("/etc/resolv.conf", "w").close()
+    p, sess, err = master("m-noresolv", "relays.test:%d" % P)
+    check("with an empty /etc/resolv.conf a master given relays.test still registers on relay a",
+          sess is not None and wait_log(fleet["a"], "session %s start" % sess, 10), text(err))
+    p.terminate()
+
+
 if not REDIS:
     print("skip - viewer fleet names: redis-server is not installed (mk/test-packages.txt)")
     raise SystemExit(0)
@@ -142,6 +157,7 @@ try:
     fleet["a"] = relay_at("a", "127.0.0.3", "relay-a.test")
     fleet["b"] = relay_at("b", "127.0.0.4", "relay-b.test")
     test(t_names)
+    test(t_empty_resolv_conf)
     check_no_sanitizer("no sanitizer report in any tunneld log", sanitizer_logs())
 finally:
     cleanup()
