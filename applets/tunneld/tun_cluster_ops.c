@@ -31,7 +31,7 @@ static const char burn_lua[] =
 	"return 0";
 
 /* The throttle and the lookup in one step: a source blocked in the fleet (KEYS[2]) or
- * over join_rate (KEYS[3], counted unless ARGV[5] is 0) learns nothing about the number;
+ * over join_rate (KEYS[3], counted here) learns nothing about the number;
  * a miss counts against unknown_rate (KEYS[4]) before it is answered, and the
  * unknown_rate-th blocks the source, so no guesser gets more misses than that however
  * fast or parallel its attempts. Then {'found', the session's hash, its owner's
@@ -39,11 +39,9 @@ static const char burn_lua[] =
  * a resume may take (P:g:OWNER expired) is a miss, as if its record had expired. */
 static const char lookup_lua[] =
 	"if redis.call('EXISTS', KEYS[2]) == 1 then return {'blocked'} end "
-	"if ARGV[5] == '1' then "
-	"  local j = redis.call('INCR', KEYS[3]) "
-	"  redis.call('PEXPIRE', KEYS[3], 60000, 'NX') "
-	"  if j > tonumber(ARGV[2]) then return {'join-rate'} end "
-	"end "
+	"local j = redis.call('INCR', KEYS[3]) "
+	"redis.call('PEXPIRE', KEYS[3], 60000, 'NX') "
+	"if j > tonumber(ARGV[2]) then return {'join-rate'} end "
 	"local h = redis.call('HGETALL', KEYS[1]) "
 	"local o = false "
 	"for i = 1, #h, 2 do if h[i] == 'owner' then o = h[i + 1] end end "
@@ -302,7 +300,7 @@ static int submit_lookup(struct tc_op *op)
 	str_fmt(ur, sizeof(ur), "%ld", cf->unknown_rate);
 	str_fmt(bt, sizeof(bt), "%llu", (unsigned long long)cf->block_time * 1000);
 	struct net_redis_req *q = net_redis_req_new();
-	const char *ev[] = { "EVAL", lookup_lua, "4", k, kb, kj, ku, cl->kp, jr, ur, bt, "1" };
+	const char *ev[] = { "EVAL", lookup_lua, "4", k, kb, kj, ku, cl->kp, jr, ur, bt };
 	net_redis_req_add(q, (int)(sizeof(ev) / sizeof(ev[0])), ev);
 	c->waiting = 1;
 	if (net_redis_submit(cl->rd, q, lookup_cb, op) == 0)
