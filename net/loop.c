@@ -94,8 +94,13 @@ void net_loop_free(struct net_loop *l)
 
 struct evdns_base *net_loop_dns(struct net_loop *l)
 {
-	if (!l->dns)
+	if (!l->dns) {
 		l->dns = evdns_base_new(l->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+		/* libevent refuses an empty /etc/resolv.conf (a router or container that names
+		 * its hosts in /etc/hosts only): without nameservers, the hosts file still answers */
+		if (!l->dns && (l->dns = evdns_base_new(l->base, 0)) != NULL)
+			evdns_base_load_hosts(l->dns, "/etc/hosts"); /* NULL would be localhost only */
+	}
 	return l->dns;
 }
 

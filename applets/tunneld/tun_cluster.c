@@ -1,6 +1,6 @@
 /* tun_cluster.c - the fleet's shared state in Redis (tun_cluster.h lists the keys):
- * the connection, this relay's heartbeat, the fleet table, session lease renewal, the
- * persistence check, the status file and draining. */
+ * the connection, this relay's heartbeat (which is every local session's lease), the
+ * fleet table, the persistence check, the status file and draining. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,7 @@
 
 #define FLEET_MAX 1000
 #define RENEW_CHUNK 500
+#define REC_TTL_MIN_MS 3600000ULL
 
 static int public_ok(const char *s)
 {
@@ -155,10 +156,13 @@ void tc_count_update(struct tun_cluster *cl, unsigned long long count)
 		check_low(cl);
 }
 
-/* One round trip: renew our heartbeat, list the fleet (dropping relays whose heartbeat
- * expired from the set), read the fleet's number count. */
+/* One round trip: renew our heartbeat (KEYS[1]: every session we own is ours as long as
+ * it lives) and our sessions' resume window (KEYS[4]: another relay may take them over
+ * while it lives), list the fleet (dropping relays whose heartbeat expired from the set),
+ * read the fleet's number count. A constant number of writes, however many sessions. */
 static const char beat_lua[] =
 	"redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+	"redis.call('SET', KEYS[4], '1', 'PX', ARGV[5]) "
 	"redis.call('SADD', KEYS[2], ARGV[3]) "
 	"local out = {} "
 	"for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do "
@@ -200,28 +204,40 @@ static void beat_cb(struct resp_reply *rep, size_t n, void *arg)
 	write_status(cl);
 }
 
-/* Renews the lease of the sessions this relay still owns (one another relay took over
- * after a resume stays the other's). */
+/* Pushes back the expiry of the records of sessions this relay still owns (one another
+ * relay took over after a resume stays the other's). Not a lease: the heartbeat is that. */
 static const char renew_lua[] =
 	"for _, k in ipairs(KEYS) do "
 	"  if redis.call('HGET', k, 'owner') == ARGV[1] then redis.call('PEXPIRE', k, ARGV[2]) end "
 	"end return 0";
 
-/* The local sessions' leases, RENEW_CHUNK keys per request. */
+/* The records whose TTL was set a third of rec_ttl ago or more, RENEW_CHUNK keys per
+ * request: at 3,000 sessions and the hour's TTL, under 3 writes a second on average. */
 static void renew_sessions(struct tun_cluster *cl)
 {
 	struct tun_relay *r = cl->r;
-	char (*keys)[128] = calloc(RENEW_CHUNK, sizeof(*keys));
-	const char **argv = calloc(RENEW_CHUNK + 5, sizeof(*argv));
+	char (*keys)[128] = NULL;
+	const char **argv = NULL;
 	char nk[16], ttl[24];
+	unsigned long long now = tr_now_ms(r), due = cl->rec_ttl_ms / 3;
 	struct session *s = r->sessions;
-	str_fmt(ttl, sizeof(ttl), "%llu", cl->sess_ttl_ms);
-	while (keys && argv && s) {
+	str_fmt(ttl, sizeof(ttl), "%llu", cl->rec_ttl_ms);
+	while (s) {
 		size_t k = 0;
-		for (; s && k < RENEW_CHUNK; s = s->next, k++) {
+		for (; s && k < RENEW_CHUNK; s = s->next) {
+			unsigned long long at = s->renewed_ms ? s->renewed_ms : s->created_ms;
+			if (now - at < due)
+				continue;
+			if (!keys && (!(keys = calloc(RENEW_CHUNK, sizeof(*keys))) ||
+				      !(argv = calloc(RENEW_CHUNK + 5, sizeof(*argv)))))
+				goto out;
+			s->renewed_ms = now;
 			str_fmt(keys[k], sizeof(keys[k]), "%s:s%u:%u", cl->kp, r->numbers.digits, (unsigned)s->number);
 			argv[3 + k] = keys[k];
+			k++;
 		}
+		if (k == 0)
+			break;
 		str_fmt(nk, sizeof(nk), "%zu", k);
 		argv[0] = "EVAL";
 		argv[1] = renew_lua;
@@ -232,6 +248,7 @@ static void renew_sessions(struct tun_cluster *cl)
 		net_redis_req_add(q, (int)(k + 5), argv);
 		net_redis_submit(cl->rd, q, tc_noop_cb, NULL);
 	}
+out:
 	free(keys);
 	free(argv);
 }
@@ -246,13 +263,15 @@ static void beat(void *arg)
 		write_status(cl);
 		return;
 	}
-	char info[1024], k1[128], k2[128], k3[128], ms[24];
+	char info[1024], k1[128], k2[128], k3[128], k4[128], ms[24], gms[24];
 	self_info(cl, info, sizeof(info));
 	str_fmt(k1, sizeof(k1), "%s:r:%s", cl->kp, c->cl_relay_id);
 	str_fmt(k2, sizeof(k2), "%s:relays", cl->kp);
 	str_fmt(k3, sizeof(k3), "%s:c%ld", cl->kp, c->digits);
+	str_fmt(k4, sizeof(k4), "%s:g:%s", cl->kp, c->cl_relay_id);
 	str_fmt(ms, sizeof(ms), "%llu", cl->lease_ms);
-	const char *a[] = { "EVAL", beat_lua, "3", k1, k2, k3, info, ms, c->cl_relay_id, cl->kp };
+	str_fmt(gms, sizeof(gms), "%llu", cl->sess_ttl_ms);
+	const char *a[] = { "EVAL", beat_lua, "4", k1, k2, k3, k4, info, ms, c->cl_relay_id, cl->kp, gms };
 	struct net_redis_req *q = net_redis_req_new();
 	net_redis_req_add(q, (int)(sizeof(a) / sizeof(a[0])), a);
 	if (net_redis_submit(cl->rd, q, beat_cb, cl) == 0)
@@ -348,8 +367,11 @@ struct tun_cluster *tc_new(struct tun_relay *r, char *err, size_t errlen)
 	cl->r = r;
 	str_copy(cl->kp, c->cl_key_prefix, sizeof(cl->kp));
 	cl->lease_ms = (unsigned long long)c->cl_lease * 1000;
-	/* a session's hash outlives its owner's last renewal by what a resume may take */
+	/* the sessions of a relay that died may be resumed elsewhere for what a resume may
+	 * take after its heartbeat expired */
 	cl->sess_ttl_ms = cl->lease_ms + (unsigned long long)(c->dead_after + c->resume_grace) * 1000;
+	/* renewed a third of it late at worst, a record outlives the resume window */
+	cl->rec_ttl_ms = 2 * cl->sess_ttl_ms > REC_TTL_MIN_MS ? 2 * cl->sess_ttl_ms : REC_TTL_MIN_MS;
 	net_split_hostport(c->cl_redis, host, sizeof(host), &port, 6379);
 	if (c->cl_password_file && !(pw = read_password(c->cl_password_file, err, errlen))) {
 		free(cl);

@@ -12,10 +12,14 @@
  *   P:nD:NUM    burned number, value the relay that burned it; never expires
  *   P:cD        how many numbers of D digits the fleet burned (for low water, full)
  *   P:sD:NUM    the live session: hash owner, lan, next, hID = SHA-256 of member ID's
- *               resume token; expires lease + dead_after + resume_grace after the
- *               owner's last renewal
+ *               resume token. Owned while the owner's heartbeat P:r:OWNER lives; may be
+ *               taken over (by a RESUME) while P:g:OWNER lives. Its own TTL (rec_ttl,
+ *               at least an hour, renewed every third of it) only clears records of
+ *               sessions nobody ended (their relay died)
  *   P:r:ID      a relay's heartbeat "tcp=.. https=.. http=.. sessions=N conns=N
  *               draining=0|1", expires after lease; P:relays the set of relay ids
+ *   P:g:ID      the relay's sessions may be resumed elsewhere: expires lease +
+ *               dead_after + resume_grace after the relay's last heartbeat
  *   P:j:ADDR P:u:ADDR  JOIN/RESUME and unknown-number attempts of a source this minute
  *   P:b:ADDR    the source is blocked (expires after block_time) */
 #ifndef APPLETS_TUNNELD_TUN_CLUSTER_H
@@ -89,7 +93,9 @@ struct tun_cluster {
 	struct net_redis *rd;
 	struct net_timer *beat;
 	char kp[80];             /* key prefix */
-	unsigned long long lease_ms, sess_ttl_ms;
+	unsigned long long lease_ms;
+	unsigned long long sess_ttl_ms; /* P:g:ID: lease + dead_after + resume_grace */
+	unsigned long long rec_ttl_ms;  /* P:sD:NUM */
 	unsigned long long fleet_count; /* numbers of our digit count the fleet burned */
 	int count_known;
 	struct tc_relay_info *fleet; /* alive relays, this one included */

@@ -30,21 +30,43 @@ static const char burn_lua[] =
 	"end "
 	"return 0";
 
-/* The session's hash and its owner's heartbeat ('' when the owner is gone). */
+/* The throttle and the lookup in one step: a source blocked in the fleet (KEYS[2]) or
+ * over join_rate (KEYS[3], counted here) learns nothing about the number;
+ * a miss counts against unknown_rate (KEYS[4]) before it is answered, and the
+ * unknown_rate-th blocks the source, so no guesser gets more misses than that however
+ * fast or parallel its attempts. Then {'found', the session's hash, its owner's
+ * heartbeat ('' when the owner is gone)}. A session whose owner is gone for longer than
+ * a resume may take (P:g:OWNER expired) is a miss, as if its record had expired. */
 static const char lookup_lua[] =
+	"if redis.call('EXISTS', KEYS[2]) == 1 then return {'blocked'} end "
+	"local j = redis.call('INCR', KEYS[3]) "
+	"redis.call('PEXPIRE', KEYS[3], 60000, 'NX') "
+	"if j > tonumber(ARGV[2]) then return {'join-rate'} end "
 	"local h = redis.call('HGETALL', KEYS[1]) "
-	"local info = false "
-	"for i = 1, #h, 2 do if h[i] == 'owner' then info = redis.call('GET', ARGV[1] .. ':r:' .. h[i + 1]) end end "
-	"return {h, info or ''}";
-
-/* Takes the lease over only if the owner is still the one we saw gone. */
-static const char takeover_lua[] =
-	"if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then "
-	"  redis.call('HSET', KEYS[1], 'owner', ARGV[2]) "
-	"  redis.call('PEXPIRE', KEYS[1], ARGV[3]) "
-	"  return 1 "
+	"local o = false "
+	"for i = 1, #h, 2 do if h[i] == 'owner' then o = h[i + 1] end end "
+	"local info = o and redis.call('GET', ARGV[1] .. ':r:' .. o) "
+	"if o and (info or redis.call('EXISTS', ARGV[1] .. ':g:' .. o) == 1) then return {'found', h, info or ''} end "
+	"local u = redis.call('INCR', KEYS[4]) "
+	"redis.call('PEXPIRE', KEYS[4], 60000, 'NX') "
+	"if u >= tonumber(ARGV[3]) then "
+	"  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4]) "
+	"  return {'miss', u == tonumber(ARGV[3]) and 'now-blocked' or ''} "
 	"end "
-	"return 0";
+	"return {'miss', ''}";
+
+/* Takes the session over only if the owner is still the one we saw gone and is gone
+ * still (its heartbeat expired, its resume window open) - or is this relay itself (it
+ * restarted: the record is of its previous life). The check and the move are one step,
+ * so two relays never both own it and a relay that comes back loses nothing it holds. */
+static const char takeover_lua[] =
+	"local o = redis.call('HGET', KEYS[1], 'owner') "
+	"if o ~= ARGV[1] then return 0 end "
+	"if o ~= ARGV[2] and (redis.call('EXISTS', ARGV[4] .. ':r:' .. o) == 1 or "
+	"    redis.call('EXISTS', ARGV[4] .. ':g:' .. o) == 0) then return 0 end "
+	"redis.call('HSET', KEYS[1], 'owner', ARGV[2]) "
+	"redis.call('PEXPIRE', KEYS[1], ARGV[3]) "
+	"return 1";
 
 enum { OP_REGISTER, OP_LOOKUP, OP_TAKEOVER };
 
@@ -156,7 +178,7 @@ static int submit_burn(struct tc_op *op)
 	sess_key(r, op->number, k3, sizeof(k3));
 	tc_token_hash(op->token, TOKEN_LEN, h);
 	hex_encode(h, sizeof(h), hx, sizeof(hx), 0);
-	str_fmt(ttl, sizeof(ttl), "%llu", cl->sess_ttl_ms);
+	str_fmt(ttl, sizeof(ttl), "%llu", cl->rec_ttl_ms);
 	const char *a[] = { "EVAL", burn_lua, "3", k1, k2, k3, r->conf->cl_relay_id, hx, op->lan, ttl };
 	struct net_redis_req *q = net_redis_req_new();
 	net_redis_req_add(q, (int)(sizeof(a) / sizeof(a[0])), a);
@@ -267,15 +289,19 @@ static int submit_lookup(struct tc_op *op)
 {
 	struct tconn *c = op->c;
 	struct tun_cluster *cl = c->r->cl;
-	char a[TUN_ADDR_KEY_LEN * 2 + 1], k[128];
+	const struct tun_conf *cf = c->r->conf;
+	char a[TUN_ADDR_KEY_LEN * 2 + 1], k[128], kb[128], kj[128], ku[128], jr[24], ur[24], bt[24];
 	addr_hex(c->ip, a);
 	sess_key(c->r, op->number, k, sizeof(k));
+	str_fmt(kb, sizeof(kb), "%s:b:%s", cl->kp, a);
+	str_fmt(kj, sizeof(kj), "%s:j:%s", cl->kp, a);
+	str_fmt(ku, sizeof(ku), "%s:u:%s", cl->kp, a);
+	str_fmt(jr, sizeof(jr), "%ld", cf->join_rate);
+	str_fmt(ur, sizeof(ur), "%ld", cf->unknown_rate);
+	str_fmt(bt, sizeof(bt), "%llu", (unsigned long long)cf->block_time * 1000);
 	struct net_redis_req *q = net_redis_req_new();
-	net_redis_req_addf(q, "EXISTS %s:b:%s", cl->kp, a);
-	net_redis_req_addf(q, "INCR %s:j:%s", cl->kp, a);
-	net_redis_req_addf(q, "PEXPIRE %s:j:%s 60000 NX", cl->kp, a);
-	const char *ev[] = { "EVAL", lookup_lua, "1", k, cl->kp };
-	net_redis_req_add(q, 5, ev);
+	const char *ev[] = { "EVAL", lookup_lua, "4", k, kb, kj, ku, cl->kp, jr, ur, bt };
+	net_redis_req_add(q, (int)(sizeof(ev) / sizeof(ev[0])), ev);
 	c->waiting = 1;
 	if (net_redis_submit(cl->rd, q, lookup_cb, op) == 0)
 		return 0;
@@ -283,10 +309,14 @@ static int submit_lookup(struct tc_op *op)
 	return -1;
 }
 
-/* Not here, and the fleet cannot say where: as far as this relay knows, no such session. */
+/* Not here, and the fleet cannot say where: as far as this relay knows, no such session.
+ * count: 2 counted in the fleet already (the lookup did), 1 to count here and in the
+ * fleet, 0 not an attempt to count. */
 static void not_found(struct tconn *c, int count)
 {
-	if (count)
+	if (count == 2)
+		tr_unknown_local(c, "no-such-session", "no such session");
+	else if (count)
 		tr_unknown_attempt(c, "no-such-session", "no such session");
 	else
 		tr_send_error(c, "no-such-session", "no such session", 1);
@@ -319,10 +349,10 @@ static void found_gone(struct tc_op *op)
 	}
 	char k[128], ttl[24];
 	sess_key(r, op->number, k, sizeof(k));
-	str_fmt(ttl, sizeof(ttl), "%llu", r->cl->sess_ttl_ms);
-	const char *a[] = { "EVAL", takeover_lua, "1", k, op->sess.owner, r->conf->cl_relay_id, ttl };
+	str_fmt(ttl, sizeof(ttl), "%llu", r->cl->rec_ttl_ms);
+	const char *a[] = { "EVAL", takeover_lua, "1", k, op->sess.owner, r->conf->cl_relay_id, ttl, r->cl->kp };
 	struct net_redis_req *q = net_redis_req_new();
-	net_redis_req_add(q, 7, a);
+	net_redis_req_add(q, 8, a);
 	op->kind = OP_TAKEOVER;
 	c->waiting = 1;
 	if (net_redis_submit(r->cl->rd, q, takeover_cb, op) == 0)
@@ -387,24 +417,41 @@ static void lookup_cb(struct resp_reply *rep, size_t n, void *arg)
 		return;
 	struct tconn *c = op->c;
 	struct tun_relay *r = c->r;
-	if (!rep || n != 4 || rep[3].type != RESP_ARRAY || rep[3].n != 2 || rep[3].el[1].type != RESP_BULK) {
+	const struct resp_reply *st = rep && n == 1 && rep[0].type == RESP_ARRAY && rep[0].n >= 1 ? &rep[0].el[0] : NULL;
+	if (!st || st->type != RESP_BULK) {
+		if (rep && n == 1 && rep[0].type == RESP_ERROR)
+			log_warn("fleet: Redis refused a session lookup: %.200s", rep[0].s);
 		not_found(c, 1);
 		op_end(op);
 		return;
 	}
-	if (rep[0].type == RESP_INT && rep[0].i > 0) {
+	if (resp_is(st, "blocked")) {
 		log_debug("join from %s refused: address blocked in the fleet", c->peer);
 		tr_send_error(c, "throttled", "address blocked", 1);
 		op_end(op);
 		return;
 	}
-	if (rep[1].type == RESP_INT && rep[1].i > r->conf->join_rate) {
+	if (resp_is(st, "join-rate")) {
 		log_debug("join from %s refused: join_rate reached in the fleet", c->peer);
 		tr_send_error(c, "throttled", "too many join attempts", 1);
 		op_end(op);
 		return;
 	}
-	int rc = tc_sess_parse(&rep[3].el[0], (size_t)r->conf->max_clients + 1, &op->sess);
+	if (resp_is(st, "miss")) {
+		if (rep[0].n == 2 && resp_is(&rep[0].el[1], "now-blocked"))
+			log_warn("address %s blocked in the fleet for %lds after too many unknown session numbers", c->ip,
+				 r->conf->block_time);
+		log_debug("join from %s: no such session in the fleet", c->peer);
+		not_found(c, 2);
+		op_end(op);
+		return;
+	}
+	if (!resp_is(st, "found") || rep[0].n != 3 || rep[0].el[2].type != RESP_BULK) {
+		not_found(c, 1);
+		op_end(op);
+		return;
+	}
+	int rc = tc_sess_parse(&rep[0].el[1], (size_t)r->conf->max_clients + 1, &op->sess);
 	if (rc != 0) {
 		if (rc < 0)
 			log_warn("fleet: session %u has a malformed record in Redis; treated as absent", (unsigned)op->number);
@@ -413,7 +460,7 @@ static void lookup_cb(struct resp_reply *rep, size_t n, void *arg)
 		op_end(op);
 		return;
 	}
-	const struct resp_reply *info = &rep[3].el[1];
+	const struct resp_reply *info = &rep[0].el[2];
 	if (info->len && strcmp(op->sess.owner, r->conf->cl_relay_id) != 0) {
 		struct tc_relay_info x;
 		memset(&x, 0, sizeof(x));
@@ -479,7 +526,7 @@ void tc_republish(struct tun_cluster *cl)
 {
 	struct tun_relay *r = cl->r;
 	char k[128], ttl[24], nx[16];
-	str_fmt(ttl, sizeof(ttl), "%llu", cl->sess_ttl_ms);
+	str_fmt(ttl, sizeof(ttl), "%llu", cl->rec_ttl_ms);
 	for (struct session *s = r->sessions; s; s = s->next) {
 		size_t n = 8 + 2 * s->nm, a = 0;
 		const char **argv = calloc(n, sizeof(*argv));
@@ -492,6 +539,7 @@ void tc_republish(struct tun_cluster *cl)
 			return;
 		}
 		sess_key(r, s->number, k, sizeof(k));
+		s->renewed_ms = tr_now_ms(r);
 		str_fmt(nx, sizeof(nx), "%u", (unsigned)s->next_id);
 		argv[a++] = "EVAL";
 		argv[a++] = publish_lua;

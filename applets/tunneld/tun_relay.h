@@ -84,6 +84,7 @@ struct session {
 	uint32_t next_id;
 	unsigned clients_ever;
 	unsigned long long created_ms, idle_since_ms, bytes;
+	unsigned long long renewed_ms; /* fleet: its record's TTL last set in Redis (0: at created_ms) */
 	char lan[256];
 	struct tun_drop drop;
 	struct session *hnext, *prev, *next;
@@ -162,6 +163,9 @@ void tr_session_adopt(struct tconn *c, uint32_t number, const struct tc_sess *rs
 /* A JOIN/RESUME for an unknown number or with a bad token: counts toward blocking
  * (here and in the fleet), answers code and closes c. */
 void tr_unknown_attempt(struct tconn *c, const char *code, const char *msg);
+/* The same when the fleet counted it already (in the lookup's own Redis step): only this
+ * relay's counters, then the error. */
+void tr_unknown_local(struct tconn *c, const char *code, const char *msg);
 
 
 /* tun_rdrop.c */

@@ -382,6 +382,11 @@ void tr_unknown_attempt(struct tconn *c, const char *code, const char *msg)
 {
 	if (c->r->cl)
 		tc_unknown(c);
+	tr_unknown_local(c, code, msg);
+}
+
+void tr_unknown_local(struct tconn *c, const char *code, const char *msg)
+{
 	if (tun_throttle_unknown(&c->r->thr, c->ip, tr_now_ms(c->r)) == TUN_BLOCKED)
 		log_warn("address %s blocked for %lds after too many unknown session numbers", c->ip,
 			 c->r->conf->block_time);

@@ -24,6 +24,11 @@
 #include "applets/viewer/vw_rtx.h"
 #include "core/log.h"
 
+/* Failed resume attempts wait 250 ms, doubling, to at most this: the usual failure is a
+ * relay of a fleet that died, whose heartbeat expires within the lease, after which the
+ * other relays answer at once; waiting longer only delays the resume. */
+#define VW_RESUME_BACKOFF_MAX_MS 1000
+
 struct vw_rtx_frame {
 	struct vw_rtx_frame *next;
 	uint32_t seq;
@@ -377,7 +382,7 @@ int vw_rtx_lost(struct vw_rtx *r, const char *why)
 	} else {
 		/* an attempt failed: try again later, less often */
 		r->next_try_ms = now + r->backoff_ms;
-		r->backoff_ms = r->backoff_ms * 2 > 4000 ? 4000 : r->backoff_ms * 2;
+		r->backoff_ms = r->backoff_ms * 2 > VW_RESUME_BACKOFF_MAX_MS ? VW_RESUME_BACKOFF_MAX_MS : r->backoff_ms * 2;
 	}
 	snprintf(r->why, sizeof(r->why), "%s", why);
 	r->state = VW_LINK_DOWN;

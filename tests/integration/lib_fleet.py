@@ -75,9 +75,11 @@ def wait_log(r, text, timeout=20, since=0):
 
 
 def relay(name, redis, prefix="fleet", lease="3s", wait=True, cluster="", **kv):
+    """lease=None: the default lease."""
     port = free_port()
-    extra = ("[cluster]\nredis = 127.0.0.1:%d\nrelay_id = %s\npublic_tcp = %s:%d\nlease = %s\n"
-             "key_prefix = %s\nredis_timeout = 1s\n" % (redis.port, name, H, port, lease, prefix)) + cluster
+    extra = ("[cluster]\nredis = 127.0.0.1:%d\nrelay_id = %s\npublic_tcp = %s:%d\n%s"
+             "key_prefix = %s\nredis_timeout = 1s\n" % (redis.port, name, H, port,
+                                                           "lease = %s\n" % lease if lease else "", prefix)) + cluster
     kv.setdefault("max_connections_per_ip", 1000)
     r = Relay(name, port=port, extra=extra, **kv)
     if wait and not wait_log(r, "reachable; relay " + name):

@@ -3,6 +3,7 @@
 temporary state_dir and log), ok/not ok checks and the common client steps. The wire
 side is tunnel_client.py (an independent Python implementation of the frame format)."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -44,7 +45,10 @@ class Relay:
         self.log = open(os.path.join(self.dir, "log"), "ab")
         self.p = subprocess.Popen([SEALBOX, "tunneld", "-d", "-c", self.conf], stdout=self.log, stderr=self.log)
         procs.append(self.p)
-        if not wait_port(self.port):
+        # a relay listening on another loopback address (listen = 127.0.0.3:PORT) is waited
+        # for there
+        host = self.kv["listen"].rsplit(":", 1)[0]
+        if not wait_port(self.port, host=host if re.fullmatch(r"[0-9.]+", host) else H):
             raise RuntimeError("tunneld did not start: " + self.logtext())
 
     def stop(self, sig=signal.SIGTERM):

@@ -9,8 +9,9 @@ relays and their own redis-server on loopback, docs/tunneld.md "Fleet"):
 - a hostile relay that redirects in a loop, along an endless chain, or to another path
   kind is abandoned with a clear error, quickly;
 - kill -9 of the relay holding a session during a 200 MiB get and an exec stream: master
-  and client resume through another relay of their list, the transfer is byte-exact, the
-  exec output complete, and the session keeps its number.
+  and client resume through another relay of their list within 5 s (the relays' default
+  lease, the viewers' default keepalive), the transfer is byte-exact, the exec output
+  complete, and the session keeps its number.
 
 Every wait is for a log line, a file or a socket (no fixed sleeps)."""
 import hashlib
@@ -297,7 +298,8 @@ def dir_bytes(d):
 def t_kill9():
     a, b, c = fleet["a"], fleet["b"], fleet["c"]
     servers = "%s,%s,%s" % (addr(c), addr(a), addr(b))
-    m = Master("m-kill", servers)
+    env = {k: v for k, v in ENV.items() if k != "SEALBOX_VIEWER_KEEPALIVE"}  # the default keepalive
+    m = Master("m-kill", servers, env=env)
     check("the master registers on relay c, the first of its list", m.session is not None and
           wait_log(c, "session %s start" % m.session, 5), m.errtext())
     if not m.session:
@@ -310,11 +312,11 @@ def t_kill9():
     os.makedirs(local, exist_ok=True)
     gerr, xout, xerr = (os.path.join(TMP, n) for n in ("get.err", "exec.out", "exec.err"))
     g = subprocess.Popen([SEALBOX, "viewer-client", "--no-lan", "--server", servers, m.session, "get", "big.bin",
-                          os.path.join(local, "big.bin")], stderr=open(gerr, "w"), env=ENV)
+                          os.path.join(local, "big.bin")], stderr=open(gerr, "w"), env=env)
     procs.append(g)
     script = "i=0; while [ $i -lt 60 ]; do i=$((i+1)); echo \"line $i\"; sleep 0.1; done; exit 3"
     x = subprocess.Popen([SEALBOX, "viewer-client", "--no-lan", "--server", servers, m.session, "exec", "sh", "-c",
-                          script], stdout=open(xout, "w"), stderr=open(xerr, "w"), env=ENV)
+                          script], stdout=open(xout, "w"), stderr=open(xerr, "w"), env=env)
     procs.append(x)
     end = time.time() + 60
     while time.time() < end and dir_bytes(local) < 8 << 20:
@@ -341,9 +343,10 @@ def t_kill9():
     except OSError:
         h2 = None
     check("the %d MiB file arrived byte-exact (sha256)" % BIG_MB, h1 == h2)
-    check("the get resumed through another relay of the list",
-          re.search(r"viewer-client: resumed after [0-9.]+ s; path relay-tcp 127\.0\.0\.1:(%d|%d)" % (a.port, b.port), ge)
-          is not None, ge[-600:])
+    gm = re.search(r"viewer-client: resumed after ([0-9.]+) s; path relay-tcp 127\.0\.0\.1:(%d|%d)" % (a.port, b.port), ge)
+    check("the get resumed through another relay of the list", gm is not None, ge[-600:])
+    check("within 5 s of the kill (the default lease and keepalive) (%s s)" % (gm.group(1) if gm else "-"),
+          gm is not None and float(gm.group(1)) <= 5, ge[-600:])
     with open(xout) as f:
         xo = f.read()
     with open(xerr, errors="replace") as f:
@@ -351,9 +354,10 @@ def t_kill9():
     check("the exec's output is complete and in order, its exit code passed through (exit %s)" % xrc,
           xrc == 3 and xo == "".join("line %d\n" % i for i in range(1, 61)), xe[-600:])
     me = m.errtext()
-    check("the master resumed through another relay", re.search(
-        r"viewer-master: resumed after [0-9.]+ s; path relay-tcp 127\.0\.0\.1:(%d|%d)" % (a.port, b.port), me)
-        is not None, me[-800:])
+    mm = re.search(r"viewer-master: resumed after ([0-9.]+) s; path relay-tcp 127\.0\.0\.1:(%d|%d)" % (a.port, b.port), me)
+    check("the master resumed through another relay", mm is not None, me[-800:])
+    check("within 5 s of the kill (%s s)" % (mm.group(1) if mm else "-"), mm is not None and float(mm.group(1)) <= 5,
+          me[-800:])
     check("a surviving relay took the session over from relay c",
           wait_log(a, "taken over from relay c", 1) or wait_log(b, "taken over from relay c", 1))
     rc, out, err = client("%s,%s" % (addr(b), addr(a)), m.session, "exec", "echo", "same number")
@@ -369,7 +373,7 @@ if not REDIS:
 try:
     rd = Redis()
     for name in ("a", "b", "c"):
-        fleet[name] = relay(name, rd, join_rate=100000)
+        fleet[name] = relay(name, rd, lease=None, join_rate=100000)  # the default lease
     for fn in (t_redirect_tcp, t_server_list, t_hostile, t_https_proxy, t_http_upgrade, t_kill9):
         test(fn)
     bad = sanitizer_logs()

@@ -284,6 +284,28 @@ static void peer_marker_moves_us(void)
 	rig_free(&g);
 }
 
+/* Failed resume attempts back off from 250 ms, doubling, to at most 1 s: when a relay of
+ * a fleet died the others answer at once, so waiting longer only delays the resume. */
+static void resume_backoff_capped(void)
+{
+	struct rig g;
+	long wait;
+
+	rig_init(&g);
+	vw_rtx_enable(&g.r, "12345", TF_ID_MASTER, "00112233445566778899aabbccddeeff");
+	CHECK(vw_rtx_lost(&g.r, "test") == 0); /* the link was up: the first try is now */
+	CHECK_EQ(g.r.backoff_ms, 250);
+	for (int i = 0; i < 8; i++) {
+		long before = vw_now_ms();
+		CHECK(vw_rtx_lost(&g.r, "attempt failed") == 0);
+		wait = g.r.next_try_ms - before;
+		CHECK(wait >= 250 && wait <= 1000 + 50); /* the cap (and some clock between the reads) */
+	}
+	CHECK_EQ(g.r.backoff_ms, 1000);
+	rig_free(&g);
+}
+
 UNIT_SUITE(vw_rtx, UNIT_TEST(keep_and_trim), UNIT_TEST(down_then_resync_in_order),
+	   UNIT_TEST(resume_backoff_capped),
 	   UNIT_TEST(receiver_skips_only_after_marker), UNIT_TEST(direct_falls_back_to_relay),
 	   UNIT_TEST(peer_marker_moves_us));
