@@ -29,6 +29,10 @@ void fs_out_abort(struct fs_out *o);
 /* The commit step alone for a file written by other means: fsyncs fd, closes it
  * (always), renames from to to and fsyncs to's directory, and from's when it differs. */
 int fs_commit(int fd, const char *from, const char *to, unsigned flags);
+/* The same inside one open directory, for a caller that must not resolve the path again
+ * (viewer-master's share, reached by openat with O_NOFOLLOW): fsyncs fd, closes it
+ * (always), renames from to to within dirfd and fsyncs dirfd. */
+int fs_commitat(int fd, int dirfd, const char *from, const char *to, unsigned flags);
 /* Starts writing [off, off+len) of fd back to the disk now, without waiting (Linux
  * sync_file_range; nothing elsewhere): a large file's later fsync then has little left
  * to do, and the disk works while more bytes arrive. Not a durability step itself. */

@@ -67,10 +67,10 @@ static void draw_progress(struct client *c, int final)
 	if (!c->progress || (!final && now == c->last_draw))
 		return;
 	c->last_draw = now;
-	pct = c->size ? (int)(c->done * 100 / c->size) : 100;
+	pct = c->xfer.size ? (int)(c->xfer.done * 100 / c->xfer.size) : 100;
 	fprintf(stderr, "\r[%-40.*s] %3d%% %llu/%llu bytes", pct * 40 / 100,
-		"########################################", pct, (unsigned long long)c->done,
-		(unsigned long long)c->size);
+		"########################################", pct, (unsigned long long)c->xfer.done,
+		(unsigned long long)c->xfer.size);
 	if (final)
 		fputc('\n', stderr);
 }
@@ -83,13 +83,32 @@ static int add_check_key(struct client *c, uint8_t *args, size_t cap, size_t *al
 	char hex[2 * VW_CHECK_KEY_LEN + 1];
 	int rc = -1;
 
-	if (cry_random(key, sizeof(key)) == 0 && (c->check = vw_check_new(key))) {
+	if (cry_random(key, sizeof(key)) == 0 && (c->xfer.check = vw_check_new(key))) {
 		vw_check_key_hex(key, hex);
 		rc = vw_msg_add_arg(args, cap, alen, hex);
 	}
 	cry_wipe(key, sizeof(key));
 	cry_wipe(hex, sizeof(hex));
 	return rc;
+}
+
+/* get: the temporary file in the directory of out_path. -1 with errno. */
+static int get_start(struct client *c)
+{
+	const char *slash = strrchr(c->out_path, '/');
+	char dir[4096];
+	int dirfd;
+
+	if (slash && (size_t)(slash - c->out_path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - c->out_path) : 1, slash ? c->out_path : ".");
+	if (slash == c->out_path)
+		snprintf(dir, sizeof(dir), "/");
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	return vw_xfer_recv_start(&c->xfer, dirfd, slash ? slash + 1 : c->out_path, "get", 0, NULL);
 }
 
 int vc_start_command(struct client *c)
@@ -152,27 +171,26 @@ int vc_start_command(struct client *c)
 		if (c->ncmd > 1)
 			vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
 	} else if (c->kind == VW_K_GET) {
-		const char *slash = strrchr(c->cmd[2], '/');
 		c->out_path = c->cmd[2];
 		/* into a temporary name beside the target, renamed once the checksum matched */
-		snprintf(c->out_tmp, sizeof(c->out_tmp), "%.*s.sealbox-get-%ld",
-			 slash ? (int)(slash - c->cmd[2] + 1) : 0, c->cmd[2], (long)getpid());
-		c->out_fd = open(c->out_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (c->out_fd < 0) {
-			fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
+		if (get_start(c) < 0) {
+			fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
 			return EXIT_CANTCREAT;
 		}
 		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
 		if (add_check_key(c, args, sizeof(args), &alen) < 0)
 			return EXIT_SOFTWARE;
 	} else if (c->kind == VW_K_PUT) {
-		c->in_fd = open(c->cmd[1], O_RDONLY | O_CLOEXEC);
-		if (c->in_fd < 0 || fstat(c->in_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int fd = open(c->cmd[1], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			fprintf(stderr, "viewer-client: %s: %s\n", c->cmd[1],
-				c->in_fd < 0 ? strerror(errno) : "not a regular file");
+				fd < 0 ? strerror(errno) : "not a regular file");
+			if (fd >= 0)
+				close(fd);
 			return EXIT_NOINPUT;
 		}
-		size = c->size = (uint64_t)st.st_size;
+		size = (uint64_t)st.st_size;
+		vw_xfer_send_start(&c->xfer, fd, size, NULL); /* the check comes with its key */
 		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[2]);
 		if (add_check_key(c, args, sizeof(args), &alen) < 0)
 			return EXIT_SOFTWARE;
@@ -247,31 +265,6 @@ void vc_grant(struct client *c)
 	}
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
-/* get: starts the write-back of every 8 MiB written, so that the fsync before the
- * rename finds little left to do instead of the whole file (it was a tenth of a fast
- * transfer's time), and the disk works while the data still arrives. */
-#define WRITEBACK_STEP (8u << 20)
-static void start_writeback(struct client *c)
-{
-#ifdef SYNC_FILE_RANGE_WRITE
-	if (c->done - c->flushed >= WRITEBACK_STEP) {
-		sync_file_range(c->out_fd, (off_t)c->flushed, (off_t)(c->done - c->flushed),
-				SYNC_FILE_RANGE_WRITE);
-		c->flushed = c->done;
-	}
-#else
-	(void)c;
-#endif
-}
-
 /* A message on our channel. Returns an exit code when the command is over, else -1. */
 int vc_on_chan_msg(struct client *c, const struct vw_msg *m)
 {
@@ -280,36 +273,27 @@ int vc_on_chan_msg(struct client *c, const struct vw_msg *m)
 		c->opened = 1;
 		c->credit = m->b;
 		if (c->kind == VW_K_GET)
-			c->size = m->c;
+			c->xfer.size = m->c;
 		return -1;
 	case VW_M_OPEN_FAIL:
 		fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
 		return m->a ? m->a : EXIT_FAIL;
 	case VW_M_DATA:
 		if (m->a == VW_STREAM_ZEROS) {
-			/* done <= size always, so this cannot wrap for a huge hole length */
-			if (c->kind != VW_K_GET || m->c > c->size - c->done ||
-			    lseek(c->out_fd, (off_t)m->c, SEEK_CUR) < 0)
+			if (c->kind != VW_K_GET || vw_xfer_recv_zeros(&c->xfer, m->c) < 0)
 				return EXIT_PROTOCOL;
-			vw_check_zeros(c->check, m->c);
-			c->done += m->c;
 			draw_progress(c, 0);
 			return -1;
 		}
 		if (c->kind == VW_K_GET) {
-			if (m->len > c->size - c->done)
+			int r = vw_xfer_recv_data(&c->xfer, m->data, m->len);
+			if (r == -1)
 				return EXIT_PROTOCOL;
-			if (all_zero(m->data, m->len)) {
-				if (lseek(c->out_fd, (off_t)m->len, SEEK_CUR) < 0)
-					return EXIT_IOERR;
-			} else if (fs_write_all(c->out_fd, m->data, m->len) < 0) {
-				fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
+			if (r < 0) {
+				fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
 				return EXIT_IOERR;
 			}
-			vw_check_data(c->check, m->data, m->len);
-			c->done += m->len;
 			c->consumed += (uint32_t)m->len;
-			start_writeback(c);
 			draw_progress(c, 0);
 		} else if (out_write(c, m->a == 1, m->data, m->len) < 0) {
 			return EXIT_IOERR;
@@ -330,29 +314,26 @@ int vc_on_chan_msg(struct client *c, const struct vw_msg *m)
 		if (m->len)
 			fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
 		if (c->kind == VW_K_GET) {
-			uint8_t sum[VW_CHECK_LEN];
-			int bad = vw_check_final(c->check, sum) < 0;
-			c->check = NULL;
+			enum vw_xfer_end end;
 			draw_progress(c, 1);
 			if (m->b != 0)
 				return EXIT_IOERR;
-			if (bad || !c->got_sum || c->done != c->size || !cry_memeq(sum, c->sum, sizeof(sum))) {
+			end = vw_xfer_recv_commit(&c->xfer, c->got_sum ? c->sum : NULL, sizeof(c->sum));
+			if (end == VW_XFER_SHORT || end == VW_XFER_BADSUM) {
 				fprintf(stderr, "viewer-client: get: checksum mismatch, %s not written\n", c->out_path);
 				return EXIT_DATAERR;
 			}
-			if (ftruncate(c->out_fd, (off_t)c->size) < 0 || fsync(c->out_fd) < 0 ||
-			    rename(c->out_tmp, c->out_path) < 0 || vw_fsync_parent(c->out_path) < 0) {
+			if (end != VW_XFER_OK) {
 				fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
 				return EXIT_CANTCREAT;
 			}
-			c->out_tmp[0] = '\0';
-			fprintf(stderr, "viewer-client: get: %llu bytes, checksum verified\n", (unsigned long long)c->done);
+			fprintf(stderr, "viewer-client: get: %llu bytes, checksum verified\n", (unsigned long long)c->xfer.done);
 			return EXIT_OK;
 		}
 		if (c->kind == VW_K_PUT) {
 			draw_progress(c, 1);
 			if (m->b == 0)
-				fprintf(stderr, "viewer-client: put: %llu bytes, checksum verified\n", (unsigned long long)c->done);
+				fprintf(stderr, "viewer-client: put: %llu bytes, checksum verified\n", (unsigned long long)c->xfer.done);
 			return m->b == 0 ? EXIT_OK : EXIT_DATAERR;
 		}
 		return m->b > 255 ? 255 : (int)m->b;
@@ -361,59 +342,53 @@ int vc_on_chan_msg(struct client *c, const struct vw_msg *m)
 	}
 }
 
+/* put's records leave on our channel (vw_xfer.h) */
+static int xfer_emit(void *arg, uint8_t type, uint8_t a, uint64_t x, const void *data, size_t len)
+{
+	return vc_send_msg(arg, type, a, 0, x, data, len);
+}
+
+static size_t xfer_room(void *arg)
+{
+	struct client *c = arg;
+
+	return vw_link_room(c->data, TF_ID_MASTER);
+}
+
 /* Sends what our source has, within the credit and the output room. */
 void vc_pump_source(struct client *c, int readable)
 {
 	uint8_t buf[VW_CHUNK];
 
-	if (c->state != C_RUNNING || !c->opened || c->in_fd < 0 || c->sent_eof)
+	if (c->state != C_RUNNING || !c->opened || c->sent_eof)
 		return;
-	while (c->credit > 0 && vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
-		size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
-		ssize_t n;
-		if ((c->kind == VW_K_EXEC || c->kind == VW_K_SHELL) && !readable)
-			return;
-		if (c->kind == VW_K_PUT) {
-			uint64_t hole = vw_hole_at(c->in_fd, &c->sparse, c->done, c->size);
-			if (hole) {
-				if (hole > VW_HOLE_MAX)
-					hole = VW_HOLE_MAX;
-				vw_check_zeros(c->check, hole);
-				vc_send_msg(c, VW_M_DATA, VW_STREAM_ZEROS, 0, hole, NULL, 0);
-				c->done += hole;
-				draw_progress(c, 0);
-				continue;
-			}
-			if (want > c->size - c->done)
-				want = (size_t)(c->size - c->done); /* a growing file ends at its size */
-			n = want ? pread(c->in_fd, buf, want, (off_t)c->done) : 0;
-		} else {
-			n = read(c->in_fd, buf, want);
+	if (c->kind == VW_K_PUT) {
+		if (c->xfer.fd >= 0 && vw_xfer_send(&c->xfer, &c->credit, xfer_room, xfer_emit, c)) {
+			c->sent_eof = 1;
+			close(c->xfer.fd);
+			c->xfer.fd = -1;
 		}
+		draw_progress(c, 0);
+		return;
+	}
+	if (c->in_fd < 0 || !readable)
+		return;
+	/* one read per round on a pipe or terminal */
+	if (c->credit > 0 && vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
+		size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
+		ssize_t n = read(c->in_fd, buf, want);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			uint8_t sum[VW_CHECK_LEN];
-			size_t sl = 0;
-			if (c->check) {
-				if (vw_check_final(c->check, sum) == 0)
-					sl = sizeof(sum); /* no tag: the master reports a mismatch */
-				c->check = NULL;
-			}
-			vc_send_msg(c, VW_M_EOF, 0, 0, c->done, sum, sl);
+			vc_send_msg(c, VW_M_EOF, 0, 0, c->in_sent, NULL, 0);
 			c->sent_eof = 1;
 			if (c->in_fd > 0)
 				close(c->in_fd);
 			c->in_fd = -1;
 			return;
 		}
-		if (c->check)
-			vw_check_data(c->check, buf, (size_t)n);
 		vc_send_msg(c, VW_M_DATA, 0, 0, 0, buf, (size_t)n);
 		c->credit -= (uint32_t)n;
-		c->done += (uint64_t)n;
-		draw_progress(c, 0);
-		if (c->kind == VW_K_EXEC || c->kind == VW_K_SHELL)
-			return; /* one read per poll on a pipe or terminal */
+		c->in_sent += (uint64_t)n;
 	}
 }

@@ -75,7 +75,8 @@ static int c_build(void *arg, struct pollfd *pf, int max, int *timeout)
 	pf[2] = (struct pollfd){ c->outq[1].len ? 2 : -1, POLLOUT, 0 };
 	if (c->fwd)
 		nf += vw_cfwd_pollfds(c->fwd, c->data, pf + 3, max - 3);
-	if (c->state == C_RUNNING && c->opened && c->in_fd >= 0 && !c->sent_eof && c->credit > 0 &&
+	if (c->state == C_RUNNING && c->opened && (c->kind == VW_K_PUT ? c->xfer.fd : c->in_fd) >= 0 &&
+	    !c->sent_eof && c->credit > 0 &&
 	    vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
 		if (c->kind == VW_K_PUT)
 			busy = 1;
@@ -248,7 +249,8 @@ static int viewer_client_main(int argc, char **argv)
 	if (vw_conf_print_sample(argc, argv, stdout))
 		return EXIT_OK;
 	memset(&c, 0, sizeof(c));
-	c.in_fd = c.out_fd = -1;
+	c.in_fd = -1;
+	vw_xfer_init(&c.xfer);
 	c.data = &c.relay;
 	c.async_rc = -1;
 	c.end_rc = -1;
@@ -333,13 +335,9 @@ static int viewer_client_main(int argc, char **argv)
 	cry_rsa_free(cry_rsa_generate_finish(c.keyjob)); /* not collected: connect failed */
 	if (c.raw)
 		tcsetattr(0, TCSANOW, &c.saved_tio);
-	if (c.out_fd >= 0)
-		close(c.out_fd);
-	if (c.out_tmp[0])
-		unlink(c.out_tmp);
+	vw_xfer_free(&c.xfer); /* a get not committed leaves no temporary file */
 	if (c.in_fd > 0)
 		close(c.in_fd);
-	cry_gcm_stream_free(c.check);
 	vw_cfwd_free(c.fwd);
 	free(c.outq[0].buf);
 	free(c.outq[1].buf);

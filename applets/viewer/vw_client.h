@@ -15,6 +15,7 @@
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
 #include "applets/viewer/vw_rtx.h"
+#include "applets/viewer/vw_xfer.h"
 
 struct applet;
 struct cry_rsa;
@@ -63,14 +64,10 @@ struct client {
 	struct { uint8_t *buf; size_t len; } outq[2]; /* output for stdout, stderr that its
 	                       terminal or pipe did not take yet: bounded by our credit */
 	int end_rc;         /* >= 0: the command ended with this; exit once outq is written */
-	int in_fd;          /* stdin (exec) or the local file (put) */
-	int out_fd;         /* the local file (get) */
-	char out_tmp[4200];
+	int in_fd;          /* stdin (exec, shell) */
+	uint64_t in_sent;   /* bytes of it sent (its EOF says how many) */
 	const char *out_path;
-	struct cry_gcm_stream *check; /* the transfer check (get/put) */
-	struct vw_sparse sparse;        /* put: where the local file's data goes on */
-	uint64_t size, done;
-	uint64_t flushed;   /* get: write-back of the file started up to here */
+	struct vw_xfer xfer; /* get/put: the local file, its check, its progress */
 	int sent_eof, got_sum, opened;
 	uint8_t sum[VW_CHECK_LEN];
 	int progress;

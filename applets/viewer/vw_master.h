@@ -10,6 +10,7 @@
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
 #include "applets/viewer/vw_rtx.h"
+#include "applets/viewer/vw_xfer.h"
 
 #define VW_MAX_PEERS 16
 #define VW_MAX_CHANS 64
@@ -51,7 +52,10 @@ struct vw_dpend {
 	char addr[64];
 };
 
+struct vw_master;
+
 struct vw_chan {
+	struct vw_master *m; /* its master (for callbacks that get only the channel) */
 	int used;
 	uint16_t peer;
 	uint32_t id;
@@ -62,11 +66,7 @@ struct vw_chan {
 	int wfd;           /* sink: child stdin, file, socket */
 	struct net_child *child; /* exec/shell: the command (net/child.h), NULL when none */
 	int exited, status;
-	struct cry_gcm_stream *check; /* get/put: the transfer check (vw_msg.h) */
-	struct vw_sparse sparse;        /* get: where the file's data goes on */
-	uint64_t size, done;
-	char tmpname[64], finalname[256];
-	int dirfd;
+	struct vw_xfer xfer;     /* get/put: the file, its check, its progress (vw_xfer.h) */
 	uint8_t *pend;     /* bytes for wfd when it would block (bounded by the window) */
 	size_t pend_len;
 	int wfd_eof;       /* peer sent EOF: close wfd once pend is written */

@@ -70,11 +70,7 @@ void vw_mchan_free(struct vw_master *m, struct vw_chan *ch)
 	close_fd(&ch->wfd);
 	net_child_free(ch->child); /* killed (its group too) if still running */
 	net_connect_fd_cancel(ch->conn);
-	if (ch->tmpname[0] && ch->dirfd >= 0)
-		unlinkat(ch->dirfd, ch->tmpname, 0);
-	if (ch->dirfd >= 0)
-		close(ch->dirfd);
-	cry_gcm_stream_free(ch->check);
+	vw_xfer_free(&ch->xfer); /* a put not committed leaves no temporary file */
 	free(ch->pend);
 	memset(ch, 0, sizeof(*ch));
 	(void)m;
@@ -120,37 +116,13 @@ static void replay_keep(struct vw_master *m, const uint8_t *p, size_t n)
 	m->replay_len += n;
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
 /* Received bytes for the channel's sink. Files: written at once (zero chunks become
  * holes, so sparse files stay sparse). Pipes/sockets: queued when they would block. */
 static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
 {
 	if (ch->kind == VW_K_PUT) {
-		if (n > ch->size - ch->done) /* done <= size always: this cannot wrap */
+		if (vw_xfer_recv_data(&ch->xfer, p, n) < 0)
 			return -1;
-		if (all_zero(p, n)) {
-			if (lseek(ch->wfd, (off_t)n, SEEK_CUR) < 0)
-				return -1;
-		} else {
-			for (size_t off = 0; off < n;) {
-				ssize_t w = write(ch->wfd, p + off, n - off);
-				if (w < 0) {
-					if (errno == EINTR)
-						continue;
-					return -1;
-				}
-				off += (size_t)w;
-			}
-		}
-		vw_check_data(ch->check, p, n);
-		ch->done += n;
 		ch->consumed += (uint32_t)n;
 		return 0;
 	}
@@ -167,25 +139,17 @@ static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
 
 static void put_finish(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
 {
-	uint8_t sum[VW_CHECK_LEN];
 	const char *why = NULL;
-	int bad = vw_check_final(ch->check, sum) < 0;
 
-	ch->check = NULL;
-	if (ch->done != ch->size)
-		why = "short transfer";
-	else if (bad || msg->len != VW_CHECK_LEN || !cry_memeq(sum, msg->data, VW_CHECK_LEN))
-		why = "checksum mismatch";
-	else if (ftruncate(ch->wfd, (off_t)ch->size) < 0 || fsync(ch->wfd) < 0)
-		why = "cannot write";
-	else if (renameat(ch->dirfd, ch->tmpname, ch->dirfd, ch->finalname) < 0)
-		why = vw_mchan_errno_text(errno);
-	else if (fsync(ch->dirfd) < 0) /* the new name itself must survive a power cut */
-		why = "cannot write";
-	if (!why)
-		ch->tmpname[0] = '\0';
+	switch (vw_xfer_recv_commit(&ch->xfer, msg->data, msg->len)) {
+	case VW_XFER_OK: break;
+	case VW_XFER_SHORT: why = "short transfer"; break;
+	case VW_XFER_BADSUM: why = "checksum mismatch"; break;
+	case VW_XFER_NOWRITE: why = "cannot write"; break;
+	case VW_XFER_NORENAME: why = vw_mchan_errno_text(errno); break;
+	}
 	vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, why ? 65 : 0, 0, why, why ? strlen(why) : 0);
-	log_info("client %u: put %s %s", ch->peer, ch->finalname, why ? why : "done");
+	log_info("client %u: put %s %s", ch->peer, ch->xfer.name, why ? why : "done");
 	vw_mchan_free(m, ch);
 }
 
@@ -198,14 +162,9 @@ void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *m
 	switch (msg->type) {
 	case VW_M_DATA:
 		if (msg->a == VW_STREAM_ZEROS) {
-			/* done <= size always, so this cannot wrap for a huge hole length */
-			if (ch->kind != VW_K_PUT || msg->c > ch->size - ch->done ||
-			    lseek(ch->wfd, (off_t)msg->c, SEEK_CUR) < 0) {
+			if (ch->kind != VW_K_PUT || vw_xfer_recv_zeros(&ch->xfer, msg->c) < 0) {
 				vw_mchan_send(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "bad hole", 8);
 				vw_mchan_free(m, ch);
-			} else {
-				vw_check_zeros(ch->check, msg->c);
-				ch->done += msg->c;
 			}
 			break;
 		}
@@ -283,25 +242,30 @@ static ssize_t send_chunk(struct vw_master *m, struct vw_chan *ch, int stream)
 	size_t want = ch->credit < VW_CHUNK ? ch->credit : VW_CHUNK;
 	ssize_t n;
 
-	if (ch->kind == VW_K_GET) {
-		/* the file ends at the size OPEN_OK announced, even if it grows */
-		if (want > ch->size - ch->done)
-			want = (size_t)(ch->size - ch->done);
-		n = want ? pread(ch->rfd[0], buf, want, (off_t)ch->done) : 0;
-	} else {
-		n = read(ch->rfd[stream], buf, want);
-	}
-
+	n = read(ch->rfd[stream], buf, want);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -1 : 0;
 	if (n > 0) {
-		if (ch->check)
-			vw_check_data(ch->check, buf, (size_t)n);
 		vw_mchan_send(m, ch->peer, VW_M_DATA, ch->id, (uint8_t)stream, 0, 0, buf, (size_t)n);
 		ch->credit -= (uint32_t)n;
-		ch->done += (uint64_t)n;
 	}
 	return n;
+}
+
+/* get's records leave on the channel (vw_xfer.h) */
+static int xfer_emit(void *arg, uint8_t type, uint8_t a, uint64_t c, const void *data, size_t len)
+{
+	struct vw_chan *ch = arg;
+
+	vw_mchan_send(ch->m, ch->peer, type, ch->id, a, 0, c, data, len);
+	return 0;
+}
+
+static size_t xfer_room(void *arg)
+{
+	struct vw_chan *ch = arg;
+
+	return vw_master_room(ch->m, ch->peer);
 }
 
 void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
@@ -312,31 +276,11 @@ void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 		if (!ch->used)
 			continue;
 		if (ch->kind == VW_K_GET) {
-			while (ch->credit > 0 && vw_master_room(m, ch->peer) >= ROOM_NEEDED) {
-				uint64_t hole = vw_hole_at(ch->rfd[0], &ch->sparse, ch->done, ch->size);
-				ssize_t r;
-				if (hole) {
-					if (hole > VW_HOLE_MAX)
-						hole = VW_HOLE_MAX;
-					vw_check_zeros(ch->check, hole);
-					vw_mchan_send(m, ch->peer, VW_M_DATA, ch->id, VW_STREAM_ZEROS, 0, hole, NULL, 0);
-					ch->done += hole;
-					continue;
-				}
-				r = send_chunk(m, ch, 0);
-				if (r == 0) {
-					uint8_t sum[VW_CHECK_LEN];
-					int ok = ch->done == ch->size;
-					size_t sl = vw_check_final(ch->check, sum) == 0 ? sizeof(sum) : 0;
-					ch->check = NULL;
-					vw_mchan_send(m, ch->peer, VW_M_EOF, ch->id, 0, 0, ch->done, sum, sl);
-					vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, ok ? 0 : 74, 0,
-						    ok ? NULL : "file changed size while reading", ok ? 0 : 31);
-					vw_mchan_free(m, ch);
-					break;
-				}
-				if (r < 0)
-					break;
+			if (vw_xfer_send(&ch->xfer, &ch->credit, xfer_room, xfer_emit, ch)) {
+				int ok = ch->xfer.done == ch->xfer.size;
+				vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, ok ? 0 : 74, 0,
+					    ok ? NULL : "file changed size while reading", ok ? 0 : 31);
+				vw_mchan_free(m, ch);
 			}
 			continue;
 		}

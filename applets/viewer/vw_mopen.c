@@ -46,7 +46,7 @@ static int transfer_args(struct vw_master *m, uint16_t peer, struct vw_chan *ch,
 		vw_mchan_fail(m, peer, ch->id, 77, "no directory is shared here (--share)");
 		return -1;
 	}
-	if (argc != 2 || !(ch->check = check_from_arg(argv[1]))) {
+	if (argc != 2 || !(ch->xfer.check = check_from_arg(argv[1]))) {
 		snprintf(why, sizeof(why), "%s needs a path and a check key", what);
 		vw_mchan_fail(m, peer, ch->id, 64, why);
 		return -1;
@@ -248,10 +248,9 @@ static int open_get(struct vw_master *m, struct vw_peer *p, struct vw_chan *ch,
 		return -1;
 	}
 	log_info("client %u: get %s (%lld bytes)", p->id, argv[0], (long long)st.st_size);
-	ch->rfd[0] = fd;
-	ch->size = (uint64_t)st.st_size;
+	vw_xfer_send_start(&ch->xfer, fd, (uint64_t)st.st_size, ch->xfer.check);
 	ch->used = 1;
-	vw_mchan_send(m, p->id, VW_M_OPEN_OK, ch->id, 0, 0, ch->size, NULL, 0);
+	vw_mchan_send(m, p->id, VW_M_OPEN_OK, ch->id, 0, 0, ch->xfer.size, NULL, 0);
 	return 0;
 }
 
@@ -259,32 +258,24 @@ static int open_put(struct vw_master *m, struct vw_peer *p, struct vw_chan *ch,
 		    const struct vw_msg *msg, int argc, char **argv)
 {
 	char leaf[256];
+	int dirfd;
 
 	if (transfer_args(m, p->id, ch, argc, argv, "put") < 0)
 		return -1;
-	ch->dirfd = vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf));
-	if (ch->dirfd < 0) {
+	dirfd = vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf));
+	if (dirfd < 0) {
 		int e = errno;
 		vw_mchan_free(m, ch); /* it holds the check */
 		vw_mchan_fail(m, p->id, msg->chan, e == EPERM || e == ELOOP ? 77 : 66, vw_mchan_errno_text(e));
 		return -1;
 	}
-	snprintf(ch->finalname, sizeof(ch->finalname), "%s", leaf);
-	for (int i = 0; i < 100 && ch->wfd < 0; i++) {
-		uint32_t r = 0;
-		cry_random(&r, sizeof(r));
-		snprintf(ch->tmpname, sizeof(ch->tmpname), ".sealbox-put-%08x", r);
-		ch->wfd = openat(ch->dirfd, ch->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	}
-	if (ch->wfd < 0) {
+	if (vw_xfer_recv_start(&ch->xfer, dirfd, leaf, "put", msg->c, ch->xfer.check) < 0) {
 		int e = errno;
-		ch->tmpname[0] = '\0';
 		vw_mchan_free(m, ch);
 		vw_mchan_fail(m, p->id, msg->chan, 73, vw_mchan_errno_text(e));
 		return -1;
 	}
 	log_info("client %u: put %s (%llu bytes)", p->id, argv[0], (unsigned long long)msg->c);
-	ch->size = msg->c;
 	ch->used = 1;
 	vw_mchan_send(m, p->id, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
 	return 0;
@@ -393,10 +384,12 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 		return;
 	}
 	memset(ch, 0, sizeof(*ch));
+	ch->m = m;
 	ch->peer = p->id;
 	ch->id = msg->chan;
 	ch->kind = msg->a;
 	ch->credit = msg->b > VW_WINDOW * 4 ? VW_WINDOW * 4 : msg->b;
-	ch->rfd[0] = ch->rfd[1] = ch->wfd = ch->dirfd = -1;
+	ch->rfd[0] = ch->rfd[1] = ch->wfd = -1;
+	vw_xfer_init(&ch->xfer);
 	k->open(m, p, ch, msg, argc, argv);
 }
