@@ -161,6 +161,7 @@ void vw_cfwd_pump(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key 
 {
 	uint8_t name[80], buf[VW_CHUNK];
 	size_t nl = 0;
+	uint32_t grant;
 
 	if (n < MAX_STREAMS)
 		return;
@@ -192,10 +193,8 @@ void vw_cfwd_pump(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key 
 		}
 		if (s->pend_len && (q->revents & (POLLOUT | POLLERR | POLLHUP)))
 			flush_pend(s);
-		if (s->consumed >= VW_WINDOW / 2) {
-			send_m(relay, key, VW_M_WINDOW, s->id, 0, s->consumed, NULL, 0);
-			s->consumed = 0;
-		}
+		if ((grant = vw_credit_due(&s->consumed)))
+			send_m(relay, key, VW_M_WINDOW, s->id, 0, grant, NULL, 0);
 		if (s->closing && !s->pend_len)
 			stream_free(s);
 	}
@@ -232,8 +231,7 @@ void vw_cfwd_msg(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key *
 		flush_pend(s);
 		break;
 	case VW_M_WINDOW:
-		if ((uint64_t)s->credit + m->b <= VW_WINDOW * 4)
-			s->credit += m->b;
+		vw_credit_add(&s->credit, m->b);
 		break;
 	case VW_M_EOF:
 		s->wr_eof = 1;

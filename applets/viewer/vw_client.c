@@ -75,14 +75,7 @@ static int c_build(void *arg, struct pollfd *pf, int max, int *timeout)
 	pf[2] = (struct pollfd){ c->outq[1].len ? 2 : -1, POLLOUT, 0 };
 	if (c->fwd)
 		nf += vw_cfwd_pollfds(c->fwd, c->data, pf + 3, max - 3);
-	if (c->state == C_RUNNING && c->opened && (c->kind == VW_K_PUT ? c->xfer.fd : c->in_fd) >= 0 &&
-	    !c->sent_eof && c->credit > 0 &&
-	    vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
-		if (c->kind == VW_K_PUT)
-			busy = 1;
-		else
-			pf[1].fd = c->in_fd;
-	}
+	pf[1].fd = vc_source_poll(c, &busy);
 	if (c->drop && vw_drop_wants_out(c->drop) && vw_conn_room(&c->relay) >= VW_FRAME_MAX)
 		busy = 1;
 	R.busy = busy;

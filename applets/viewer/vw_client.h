@@ -86,6 +86,9 @@ int vc_send_msg(struct client *c, uint8_t type, uint8_t a, uint32_t b, uint64_t 
 int vc_start_command(struct client *c);
 /* A message on our channel. Returns an exit code when the command is over, else -1. */
 int vc_on_chan_msg(struct client *c, const struct vw_msg *m);
+/* What our source waits for: the descriptor to read (-1 none); *busy = 1 when it can
+ * go on without waiting (a file to put). */
+int vc_source_poll(struct client *c, int *busy);
 /* Sends what our source has, within the credit and the output room. */
 void vc_pump_source(struct client *c, int readable);
 /* Writes queued output the descriptors take now. -1 on a write error. */

@@ -1,28 +1,19 @@
-/* vw_mchan.c - the master's open channels (vw_mopen.c opens them): a command's pipes
- * or pty, a file of the share being read or written, a forwarded socket, the presented
- * terminal's watchers. Every channel sends only as much as the client granted (credit), and
- * only while the relay output has room, so memory stays bounded whatever the file
- * size or the client's speed. */
+/* vw_mchan.c - the master's open channels (vw_mopen.c's table of kinds opens them):
+ * the dispatch of a client's messages and of each round to the channel's row, and the
+ * byte-stream operations most rows share (a command's pipes or pty, a forwarded socket,
+ * the presented terminal's watchers). Every channel sends only as much as the client
+ * granted (credit), and only while the relay output has room, so memory stays bounded
+ * whatever the file size or the client's speed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/log.h"
-#include "crypto/crypto.h"
 #include "net/child.h"
-#include "net/conn.h"
 #include "net/fdsock.h"
-#include "applets/viewer/vw_files.h"
 #include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_master.h"
 #include "applets/viewer/vw_msg.h"
@@ -58,7 +49,7 @@ static void close_fd(int *fd)
 /* The sink is done: a forwarded socket gets a FIN (its read side may go on). */
 static void close_wfd(struct vw_chan *ch)
 {
-	if (ch->wfd >= 0 && ch->kind == VW_K_FORWARD)
+	if (ch->wfd >= 0 && ch->ops->shut_wr)
 		shutdown(ch->wfd, SHUT_WR);
 	close_fd(&ch->wfd);
 }
@@ -116,120 +107,83 @@ static void replay_keep(struct vw_master *m, const uint8_t *p, size_t n)
 	m->replay_len += n;
 }
 
-/* Received bytes for the channel's sink. Files: written at once (zero chunks become
- * holes, so sparse files stay sparse). Pipes/sockets: queued when they would block. */
-static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
+/* Received bytes for a byte stream's sink: queued for the loop to write (a pipe or a
+ * socket may block), bounded by the window the client was given. */
+const char *vw_mstream_data(struct vw_chan *ch, const struct vw_msg *msg)
 {
-	if (ch->kind == VW_K_PUT) {
-		if (vw_xfer_recv_data(&ch->xfer, p, n) < 0)
-			return -1;
-		ch->consumed += (uint32_t)n;
-		return 0;
-	}
+	if (msg->a == VW_STREAM_ZEROS)
+		return "bad hole"; /* holes are for files */
 	if (ch->wfd < 0)
-		return 0; /* the child closed its input: discard, like a closed pipe */
-	if (ch->pend_len + n > VW_WINDOW)
-		return -1; /* the client overran the window it was given */
+		return NULL; /* the child closed its input: discard, like a closed pipe */
+	if (ch->pend_len + msg->len > VW_WINDOW)
+		return "write failed"; /* the client overran the window it was given */
 	if (!ch->pend && !(ch->pend = malloc(VW_WINDOW)))
-		return -1;
-	memcpy(ch->pend + ch->pend_len, p, n);
-	ch->pend_len += n;
-	return 0;
+		return "write failed";
+	memcpy(ch->pend + ch->pend_len, msg->data, msg->len);
+	ch->pend_len += msg->len;
+	return NULL;
 }
 
-static void put_finish(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
+void vw_mstream_eof(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
 {
-	const char *why = NULL;
-
-	switch (vw_xfer_recv_commit(&ch->xfer, msg->data, msg->len)) {
-	case VW_XFER_OK: break;
-	case VW_XFER_SHORT: why = "short transfer"; break;
-	case VW_XFER_BADSUM: why = "checksum mismatch"; break;
-	case VW_XFER_NOWRITE: why = "cannot write"; break;
-	case VW_XFER_NORENAME: why = vw_mchan_errno_text(errno); break;
-	}
-	vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, why ? 65 : 0, 0, why, why ? strlen(why) : 0);
-	log_info("client %u: put %s %s", ch->peer, ch->xfer.name, why ? why : "done");
-	vw_mchan_free(m, ch);
+	(void)m;
+	(void)msg;
+	ch->wfd_eof = 1;
+	if (!ch->pend_len)
+		close_wfd(ch);
 }
 
 void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
 {
 	struct vw_chan *ch = vw_mchan_find(m, p->id, msg->chan);
+	const char *why;
 
 	if (!ch)
 		return; /* a late message for a channel that is gone */
 	switch (msg->type) {
 	case VW_M_DATA:
-		if (msg->a == VW_STREAM_ZEROS) {
-			if (ch->kind != VW_K_PUT || vw_xfer_recv_zeros(&ch->xfer, msg->c) < 0) {
-				vw_mchan_send(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "bad hole", 8);
-				vw_mchan_free(m, ch);
-			}
-			break;
-		}
-		if (sink_write(ch, msg->data, msg->len) < 0) {
-			vw_mchan_send(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "write failed", 12);
+		if ((why = ch->ops->data(ch, msg))) {
+			vw_mchan_send(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, why, strlen(why));
 			vw_mchan_free(m, ch);
 		}
 		break;
 	case VW_M_WINDOW:
-		if ((uint64_t)ch->credit + msg->b <= VW_WINDOW * 4)
-			ch->credit += msg->b;
+		vw_credit_add(&ch->credit, msg->b);
 		break;
 	case VW_M_EOF:
-		if (ch->kind == VW_K_PUT) {
-			put_finish(m, ch, msg);
-		} else {
-			ch->wfd_eof = 1;
-			if (!ch->pend_len)
-				close_wfd(ch);
-		}
+		ch->ops->eof(m, ch, msg);
 		break;
 	case VW_M_CLOSE:
 		vw_mchan_free(m, ch);
 		break;
 	case VW_M_RESIZE:
-		if (ch->kind == VW_K_SHELL && ch->rfd[0] >= 0) {
-			struct winsize ws = { (unsigned short)(msg->b >> 16), (unsigned short)msg->b, 0, 0 };
-			ioctl(ch->rfd[0], TIOCSWINSZ, &ws);
-		}
+		if (ch->ops->resize)
+			ch->ops->resize(ch, msg->b);
 		break;
 	default:
 		break;
 	}
 }
 
+void vw_mstream_poll(struct vw_master *m, struct vw_chan *ch, struct pollfd q[3], int *busy)
+{
+	int can_send = ch->credit > 0 && vw_master_room(m, ch->peer) >= ROOM_NEEDED;
+
+	(void)busy;
+	q[0] = (struct pollfd){ can_send ? ch->rfd[0] : -1, POLLIN, 0 };
+	q[1] = (struct pollfd){ can_send ? ch->rfd[1] : -1, POLLIN, 0 };
+	q[2] = (struct pollfd){ ch->pend_len ? ch->wfd : -1, POLLOUT, 0 };
+}
+
 int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 {
 	int n = 0;
 
-	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++) {
+	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++, n += 3) {
 		struct vw_chan *ch = &m->chans[i];
-		int can_send = ch->used && ch->credit > 0 &&
-			       vw_master_room(m, ch->peer) >= ROOM_NEEDED;
-		if (!ch->used) {
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			continue;
-		}
-		if (ch->kind == VW_K_GET) {
-			/* regular files are always readable: pump without waiting */
-			if (can_send)
-				*busy = 1; /* poll without waiting */
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-		} else {
-			pf[n++] = (struct pollfd){ can_send ? ch->rfd[0] : -1, POLLIN, 0 };
-			pf[n++] = (struct pollfd){ can_send ? ch->rfd[1] : -1, POLLIN, 0 };
-		}
-		if (ch->connecting) { /* net_connect_fd calls back (on_connected) */
-			pf[n - 2].fd = pf[n - 1].fd = -1;
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			continue;
-		}
-		pf[n++] = (struct pollfd){ ch->pend_len && ch->kind != VW_K_PUT ? ch->wfd : -1, POLLOUT, 0 };
+		pf[n] = pf[n + 1] = pf[n + 2] = (struct pollfd){ -1, 0, 0 };
+		if (ch->used)
+			ch->ops->poll(m, ch, pf + n, busy);
 	}
 	return n;
 }
@@ -252,86 +206,40 @@ static ssize_t send_chunk(struct vw_master *m, struct vw_chan *ch, int stream)
 	return n;
 }
 
-/* get's records leave on the channel (vw_xfer.h) */
-static int xfer_emit(void *arg, uint8_t type, uint8_t a, uint64_t c, const void *data, size_t len)
+void vw_mstream_pump(struct vw_master *m, struct vw_chan *ch, const struct pollfd q[3])
 {
-	struct vw_chan *ch = arg;
-
-	vw_mchan_send(ch->m, ch->peer, type, ch->id, a, 0, c, data, len);
-	return 0;
-}
-
-static size_t xfer_room(void *arg)
-{
-	struct vw_chan *ch = arg;
-
-	return vw_master_room(ch->m, ch->peer);
+	for (int s = 0; s < 2; s++)
+		if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    vw_master_room(m, ch->peer) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
+			close_fd(&ch->rfd[s]);
+			vw_mchan_send(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
+		}
+	if (q[2].fd >= 0 && (q[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+		ssize_t w = write(ch->wfd, ch->pend, ch->pend_len);
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			ch->pend_len = 0;
+			close_wfd(ch);
+		} else if (w > 0) {
+			memmove(ch->pend, ch->pend + w, ch->pend_len - (size_t)w);
+			ch->pend_len -= (size_t)w;
+			ch->consumed += (uint32_t)w;
+		}
+		if (!ch->pend_len && ch->wfd_eof)
+			close_wfd(ch);
+	}
 }
 
 void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 {
-	for (int i = 0; i < VW_MAX_CHANS && i * 3 + 2 < n; i++) {
-		struct vw_chan *ch = &m->chans[i];
-		const struct pollfd *q = pf + i * 3;
-		if (!ch->used)
-			continue;
-		if (ch->kind == VW_K_GET) {
-			if (vw_xfer_send(&ch->xfer, &ch->credit, xfer_room, xfer_emit, ch)) {
-				int ok = ch->xfer.done == ch->xfer.size;
-				vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, ok ? 0 : 74, 0,
-					    ok ? NULL : "file changed size while reading", ok ? 0 : 31);
-				vw_mchan_free(m, ch);
-			}
-			continue;
-		}
-		if (ch->connecting) {
-			if (ch->conn)
-				continue; /* still connecting */
-			if (ch->rfd[0] < 0 || (ch->wfd = dup(ch->rfd[0])) < 0) {
-				vw_mchan_fail(m, ch->peer, ch->id, 69, "the exposed service refused the connection");
-				vw_mchan_free(m, ch);
-				continue;
-			}
-			ch->connecting = 0;
-			vw_mchan_send(m, ch->peer, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
-			continue;
-		}
-		for (int s = 0; s < 2; s++)
-			if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    vw_master_room(m, ch->peer) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
-				close_fd(&ch->rfd[s]);
-				vw_mchan_send(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
-			}
-		if (q[2].fd >= 0 && (q[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t w = write(ch->wfd, ch->pend, ch->pend_len);
-			if (w < 0 && errno != EAGAIN && errno != EINTR) {
-				ch->pend_len = 0;
-				close_wfd(ch);
-			} else if (w > 0) {
-				memmove(ch->pend, ch->pend + w, ch->pend_len - (size_t)w);
-				ch->pend_len -= (size_t)w;
-				ch->consumed += (uint32_t)w;
-			}
-			if (!ch->pend_len && ch->wfd_eof)
-				close_wfd(ch);
-		}
-	}
-	/* a forward is over when both directions are: the client frees its end on EXIT */
-	for (int i = 0; i < VW_MAX_CHANS; i++) {
-		struct vw_chan *ch = &m->chans[i];
-		if (ch->used && ch->kind == VW_K_FORWARD && !ch->connecting && ch->rfd[0] < 0 &&
-		    ch->wfd < 0) {
-			vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, 0, 0, NULL, 0);
-			vw_mchan_free(m, ch);
-		}
-	}
+	for (int i = 0; i < VW_MAX_CHANS && i * 3 + 2 < n; i++)
+		if (m->chans[i].used)
+			m->chans[i].ops->pump(m, &m->chans[i], pf + i * 3);
 	/* grant credit back once half a window has been consumed */
 	for (int i = 0; i < VW_MAX_CHANS; i++) {
 		struct vw_chan *ch = &m->chans[i];
-		if (ch->used && ch->consumed >= VW_WINDOW / 2) {
-			vw_mchan_send(m, ch->peer, VW_M_WINDOW, ch->id, 0, ch->consumed, 0, NULL, 0);
-			ch->consumed = 0;
-		}
+		uint32_t grant;
+		if (ch->used && (grant = vw_credit_due(&ch->consumed)))
+			vw_mchan_send(m, ch->peer, VW_M_WINDOW, ch->id, 0, grant, 0, NULL, 0);
 	}
 }
 
@@ -391,7 +299,7 @@ void vw_mchan_reap(struct vw_master *m)
 {
 	for (int i = 0; i < VW_MAX_CHANS; i++) {
 		struct vw_chan *ch = &m->chans[i];
-		if (!ch->used || (ch->kind != VW_K_EXEC && ch->kind != VW_K_SHELL))
+		if (!ch->used || !ch->child) /* exec, shell */
 			continue;
 		/* the exit code (from on_exit_status) goes last, after all output */
 		if (ch->exited && ch->rfd[0] < 0 && ch->rfd[1] < 0) {
