@@ -28,7 +28,7 @@ out=$(https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy=127.0.0.1 "$SEALBOX
 check "no_proxy: direct HTTP upgrade, no proxy" holds '[ "$rc" = 0 -a "$out" = direct ] && grep -q "path relay-http 127.0.0.1:$hport\$" "$TMP/d.err"'
 
 bg /usr/bin/python3 "$TOP/tests/integration/lib_digest_proxy.py" "$TMP/dp.port" bob pw >"$TMP/dp.log" 2>&1
-i=0; while [ ! -f "$TMP/dp.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_file "$TMP/dp.port" 5 || fail "the Digest proxy did not start"
 dp=$(cat "$TMP/dp.port")
 out=$(http_proxy=http://bob:pw@127.0.0.1:$dp https_proxy=http://alice:s3cret@127.0.0.1:$tp no_proxy= \
 	"$SEALBOX" viewer-client --server "$blocked" --https-port 0 --http-port "$hport" "$SESSION" \

@@ -21,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+from lib_vwtest import free_port, ok, procs, run, wait_port, wait_text  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,19 +29,6 @@ tmp = tempfile.mkdtemp(prefix="sealbox-vwlive.")
 DOWN_S = 7.0      # how long the relay stays unreachable
 MAX_GAP_S = 1.5   # the longest pause allowed in either stream meanwhile
 
-
-def wait_text(path, pat, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with open(path, errors="replace") as f:
-                m = re.search(pat, f.read())
-            if m:
-                return m
-        except OSError:
-            pass
-        time.sleep(0.05)
-    return None
 
 
 def echo_server(ls):
@@ -184,7 +171,7 @@ def main():
                 ticks.append(time.time())
     st = threading.Thread(target=shell_reader, daemon=True)
     st.start()
-    time.sleep(1)
+    time.sleep(1)  # on purpose: a second of echoes and ticks before the drop, the baseline
 
     # the relay goes away: the master's link drops and it resumes, slowly
     lost_before = open(merr, errors="replace").read().count("relay link lost")
@@ -193,11 +180,11 @@ def main():
     fwd.wait()
     ok(wait_text(merr, r"(?s)" + "relay link lost.*" * (lost_before + 1), 10) is not None,
        "the master notices its relay link is gone")
-    time.sleep(DOWN_S)
+    time.sleep(DOWN_S)  # on purpose: the relay stays away this long (what is measured)
     t1 = time.time()
     fwd = start_fwd(mport, rport)
     resumed = wait_text(merr, r"viewer-master: resumed after", 40) is not None
-    time.sleep(1)
+    time.sleep(1)  # on purpose: a second of traffic after the resume is part of the measure
     stop.set()
     pt.join(5)
     st.join(5)
