@@ -41,22 +41,6 @@ def wait_port(port, tries=200):
     return False
 
 
-def wait_text(path, pat, timeout=20):
-    """The first match of pat in the file at path once there is one (a log line the
-    test waits for, instead of a fixed sleep), or None after timeout seconds."""
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with open(path, errors="replace") as f:
-                m = re.search(pat, f.read())
-            if m:
-                return m
-        except OSError:
-            pass
-        time.sleep(0.05)
-    return None
-
-
 def start_tunneld(tmp, extra=""):
     """tunneld on a free loopback port with its state under tmp (stopped by run());
     returns "127.0.0.1:PORT" once it listens (checked)."""

@@ -21,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_vwtest import free_port, ok, procs, run, wait_port, wait_text  # noqa: E402
+from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,6 +29,19 @@ tmp = tempfile.mkdtemp(prefix="sealbox-vwlive.")
 DOWN_S = 7.0      # how long the relay stays unreachable
 MAX_GAP_S = 1.5   # the longest pause allowed in either stream meanwhile
 
+
+def wait_text(path, pat, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with open(path, errors="replace") as f:
+                m = re.search(pat, f.read())
+            if m:
+                return m
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return None
 
 
 def echo_server(ls):

@@ -14,7 +14,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib_vwtest  # noqa: E402
-from lib_vwtest import PtyMaster, free_port, ok, procs, run, wait_port, wait_text  # noqa: E402
+from lib_vwtest import PtyMaster, free_port, ok, procs, run, wait_port  # noqa: E402
+from lib_test import wait_log  # noqa: E402
 from lib_vwproto import count_opened  # noqa: E402
 
 SEALBOX = os.environ["SEALBOX"]
@@ -90,7 +91,7 @@ def main():
     csas = client_sas(c)
     j = m.expect(r"join (\d+) 127\.0\.0\.1:\d+ SAS (\d{8})")
     # (the relay logs it when it swaps the key; a fixed pause here once raced that line)
-    ok(wait_text(evil_log, "learned the", 10) is not None,
+    ok(wait_log(evil_log, "learned the", 10),
        "the malicious relay did swap the key and learn this join's secret")
     ok(csas is not None and j is not None and j.group(2) != csas,
        "the SAS differ (master %s, client %s)" % (j.group(2) if j else "?", csas))
