@@ -64,10 +64,10 @@ static int dir_of(const char *path, char *dir, size_t cap)
 	return 0;
 }
 
-/* The first step of a commit: fsync (unless FS_NOSYNC) and close, always closing. */
+/* The first step of a commit: fsync (unless FS_SYNCED) and close, always closing. */
 static int sync_close(int fd, unsigned flags)
 {
-	int rc = (flags & FS_NOSYNC & ~FS_NODIRSYNC) ? 0 : fsync(fd), e = errno;
+	int rc = (flags & FS_SYNCED) ? 0 : fsync(fd), e = errno;
 	if (close(fd) < 0 && rc == 0) {
 		rc = -1;
 		e = errno;

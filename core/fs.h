@@ -14,6 +14,9 @@
  * the directory for the batch); FS_NOSYNC skips the file fsync too (one syncfs(2)). */
 #define FS_NODIRSYNC 1u
 #define FS_NOSYNC 3u
+/* The caller synced the file itself (to tell that failure from the rename's): the commit
+ * closes, renames and syncs the directory. FS_NOSYNC is FS_NODIRSYNC | FS_SYNCED. */
+#define FS_SYNCED 2u
 
 struct fs_out {
 	int fd;

@@ -153,11 +153,11 @@ enum vw_xfer_end vw_xfer_recv_commit(struct vw_xfer *x, const uint8_t *tag, size
 	if (ftruncate(fd, (off_t)x->size) < 0 || fsync(fd) < 0)
 		return VW_XFER_NOWRITE;
 	x->fd = -1;
-	if (fs_commitat(fd, x->dirfd, x->tmp, x->name, 0) == 0) {
+	if (fs_commitat(fd, x->dirfd, x->tmp, x->name, FS_SYNCED) == 0) {
 		x->tmp[0] = '\0';
 		return VW_XFER_OK;
 	}
-	/* (the file was synced above, so what fails here is the rename or the directory) */
+	/* (the file was synced above, so what failed is the close, the rename or the directory) */
 	e = errno;
 	if (faccessat(x->dirfd, x->tmp, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		x->tmp[0] = '\0'; /* renamed: only the directory's sync failed */
