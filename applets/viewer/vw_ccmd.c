@@ -424,19 +424,22 @@ struct vc_kind {
 	void (*poll)(struct client *c, int *fd, int *busy);
 	void (*pump)(struct client *c, int readable);
 	int progress; /* a progress bar when stderr is a terminal */
+	unsigned flags; /* VC_TTY, VC_STOP_OK, VC_NO_RESUME (vw_client.h) */
 };
 
 #define STDIN_SOURCE stdin_poll, stdin_pump
 static const struct vc_kind kinds[] = {
-	{ VW_K_EXEC, start_exec, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0 },
-	{ VW_K_SHELL, start_shell, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0 },
-	{ VW_K_LS, start_ls, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0 },
+	{ VW_K_EXEC, start_exec, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, 0 },
+	{ VW_K_SHELL, start_shell, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, VC_TTY },
+	{ VW_K_LS, start_ls, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, 0 },
 	/* a get writes straight to its file, so a larger window costs no memory here */
-	{ VW_K_GET, start_get, VW_WINDOW * 4, get_opened, get_data, get_eof, get_exit, STDIN_SOURCE, 1 },
-	{ VW_K_PUT, start_put, VW_WINDOW, NULL, out_data, NULL, put_exit, put_poll, put_pump, 1 },
-	{ VW_K_FORWARD, start_forward, 0, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0 },
-	{ VW_K_WATCH, start_watch, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0 },
-	{ K_DROP, start_drop, 0, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0 },
+	{ VW_K_GET, start_get, VW_WINDOW * 4, get_opened, get_data, get_eof, get_exit, STDIN_SOURCE, 1, 0 },
+	{ VW_K_PUT, start_put, VW_WINDOW, NULL, out_data, NULL, put_exit, put_poll, put_pump, 1, 0 },
+	/* Ctrl-C is how a forward ends */
+	{ VW_K_FORWARD, start_forward, 0, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, VC_STOP_OK },
+	{ VW_K_WATCH, start_watch, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, 0 },
+	/* a drop transfer lives on the relay connection: it cannot survive a resume */
+	{ K_DROP, start_drop, 0, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, VC_NO_RESUME },
 };
 
 static const struct vc_kind *kind_of(int kind)
@@ -445,6 +448,11 @@ static const struct vc_kind *kind_of(int kind)
 		if (kinds[i].kind == kind)
 			return &kinds[i];
 	return &kinds[0]; /* (vw_client.c sets only kinds of the table) */
+}
+
+unsigned vc_kind_flags(int kind)
+{
+	return kind_of(kind)->flags;
 }
 
 int vc_start_command(struct client *c)

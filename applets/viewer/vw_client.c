@@ -145,9 +145,13 @@ static int c_handle(void *arg, struct pollfd *pf, int n)
 		rc = vw_drop_pump(c->drop, &c->relay);
 	if (rc < 0 && c->fwd)
 		vw_cfwd_pump(c->fwd, c->data, &c->link.c2m, pf + 3, R.nf - 3);
-	if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
+	/* taken whatever the kind: left set, it made every round's timeout 0 (a busy loop
+	 * for as long as an exec ran after a resize); a shell not open yet reads the size
+	 * when it opens */
+	if (winch_flag) {
 		winch_flag = 0;
-		vc_send_msg(c, VW_M_RESIZE, 0, vc_term_size(), 0, NULL, 0);
+		if ((vc_kind_flags(c->kind) & VC_TTY) && c->state == C_RUNNING)
+			vc_send_msg(c, VW_M_RESIZE, 0, vc_term_size(), 0, NULL, 0);
 	}
 	if (rc < 0 && vw_rtx_tick(&c->rtx, &c->ro, c->path, sizeof(c->path)) < 0) {
 		fprintf(stderr, "viewer-client: relay link lost; cannot resume: %s\n", c->rtx.why);
@@ -199,7 +203,7 @@ static int run(struct client *c)
 	rc = R.rc;
 	if (rc < 0 && stop_flag && !R.lost) {
 		/* Ctrl-C is how a forward ends; anything else was interrupted */
-		rc = c->kind == VW_K_FORWARD ? EXIT_OK : 130;
+		rc = vc_kind_flags(c->kind) & VC_STOP_OK ? EXIT_OK : 130;
 	} else if (rc < 0) {
 		fprintf(stderr, "viewer-client: connection lost: %s\n", c->relay.err[0] ? c->relay.err : "error");
 		rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;

@@ -84,6 +84,11 @@ uint32_t vc_term_size(void);
 int vc_send_msg(struct client *c, uint8_t type, uint8_t a, uint32_t b, uint64_t x,
 		const void *data, size_t len);
 int vc_start_command(struct client *c);
+/* What the round needs to know of a kind (its row in vw_ccmd.c's table): */
+#define VC_TTY 1u       /* the local terminal's size follows (RESIZE on SIGWINCH) */
+#define VC_STOP_OK 2u   /* Ctrl-C ends it normally (exit 0, not 130) */
+#define VC_NO_RESUME 4u /* it cannot survive a resume of the relay link */
+unsigned vc_kind_flags(int kind);
 /* A message on our channel. Returns an exit code when the command is over, else -1. */
 int vc_on_chan_msg(struct client *c, const struct vw_msg *m);
 /* What our source waits for: the descriptor to read (-1 none); *busy = 1 when it can
