@@ -210,54 +210,38 @@ static int start_put(struct client *c, uint8_t *args, size_t cap, size_t *alen, 
 	return add_check_key(c, args, cap, alen) < 0 ? EXIT_SOFTWARE : -1;
 }
 
-/* Writes what fd takes now; returns what is left of n, or -1 on an error. Written
- * bytes are consumed: the master may send as many again. */
-static ssize_t out_try(struct client *c, int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno == EAGAIN ? (ssize_t)n : -1;
-		p += w;
-		n -= (size_t)w;
-		c->consumed += (uint32_t)w;
-	}
-	return 0;
-}
-
 /* The command's output for stdout (stream 0) or stderr (1). A non-blocking terminal
  * or a full pipe takes what it can; the rest waits in outq until the loop says the
  * descriptor is writable (c_build), never in a wait of our own. Credit is granted back
  * only for written bytes, so outq stays within what we granted. */
 static int out_write(struct client *c, int stream, const uint8_t *p, size_t n)
 {
-	ssize_t left = c->outq[stream].len ? (ssize_t)n : out_try(c, stream ? 2 : 1, p, n);
-	uint8_t *nb;
+	struct vw_pend *q = &c->outq[stream];
+	ssize_t w;
 
-	if (left <= 0)
-		return (int)left;
-	if (c->outq[stream].len + (size_t)left > VW_WINDOW * 4 ||
-	    !(nb = realloc(c->outq[stream].buf, c->outq[stream].len + (size_t)left)))
-		return -1;
-	memcpy(nb + c->outq[stream].len, p + n - (size_t)left, (size_t)left);
-	c->outq[stream].buf = nb;
-	c->outq[stream].len += (size_t)left;
-	return 0;
+	while (!q->len && n) { /* nothing queued: straight to the descriptor */
+		w = write(stream ? 2 : 1, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN)
+			return -1;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+		c->consumed += (uint32_t)w;
+	}
+	return n ? vw_pend_add(q, p, n, VW_WINDOW * 4) : 0;
 }
 
 /* Writes queued output the descriptors take now. -1 on a write error. */
 int vc_out_flush(struct client *c)
 {
 	for (int s = 0; s < 2; s++) {
-		ssize_t left;
-		if (!c->outq[s].len)
-			continue;
-		if ((left = out_try(c, s ? 2 : 1, c->outq[s].buf, c->outq[s].len)) < 0)
+		ssize_t w = vw_pend_flush(&c->outq[s], s ? 2 : 1);
+		if (w < 0)
 			return -1;
-		memmove(c->outq[s].buf, c->outq[s].buf + c->outq[s].len - (size_t)left, (size_t)left);
-		c->outq[s].len = (size_t)left;
+		c->consumed += (uint32_t)w;
 	}
 	return 0;
 }

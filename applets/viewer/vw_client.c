@@ -336,8 +336,8 @@ static int viewer_client_main(int argc, char **argv)
 	if (c.in_fd > 0)
 		close(c.in_fd);
 	vw_cfwd_free(c.fwd);
-	free(c.outq[0].buf);
-	free(c.outq[1].buf);
+	vw_pend_free(&c.outq[0]);
+	vw_pend_free(&c.outq[1]);
 	vw_drop_free(c.drop);
 	vw_link_clear(&c.link);
 	vw_group_clear(&c.group);

@@ -14,6 +14,7 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_pend.h"
 #include "applets/viewer/vw_rtx.h"
 #include "applets/viewer/vw_xfer.h"
 
@@ -61,7 +62,7 @@ struct client {
 	int rc;
 	/* the command's channel */
 	uint32_t credit, consumed;
-	struct { uint8_t *buf; size_t len; } outq[2]; /* output for stdout, stderr that its
+	struct vw_pend outq[2]; /* output for stdout, stderr that its
 	                       terminal or pipe did not take yet: bounded by our credit */
 	int end_rc;         /* >= 0: the command ended with this; exit once outq is written */
 	int in_fd;          /* stdin (exec, shell) */

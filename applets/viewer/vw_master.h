@@ -9,6 +9,7 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_pend.h"
 #include "applets/viewer/vw_rtx.h"
 #include "applets/viewer/vw_xfer.h"
 
@@ -90,8 +91,7 @@ struct vw_chan {
 	struct net_child *child; /* exec/shell: the command (net/child.h), NULL when none */
 	int exited, status;
 	struct vw_xfer xfer;     /* get/put: the file, its check, its progress (vw_xfer.h) */
-	uint8_t *pend;     /* bytes for wfd when it would block (bounded by the window) */
-	size_t pend_len;
+	struct vw_pend pend; /* bytes for wfd when it would block (bounded by the window) */
 	int wfd_eof;       /* peer sent EOF: close wfd once pend is written */
 	int connecting;    /* forward: waiting for the exposed service to accept */
 	struct net_fdconnect *conn; /* that attempt (net/fdsock.h), NULL once it called back */

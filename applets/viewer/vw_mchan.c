@@ -62,7 +62,7 @@ void vw_mchan_free(struct vw_master *m, struct vw_chan *ch)
 	net_child_free(ch->child); /* killed (its group too) if still running */
 	net_connect_fd_cancel(ch->conn);
 	vw_xfer_free(&ch->xfer); /* a put not committed leaves no temporary file */
-	free(ch->pend);
+	vw_pend_free(&ch->pend);
 	memset(ch, 0, sizeof(*ch));
 	(void)m;
 }
@@ -115,13 +115,8 @@ const char *vw_mstream_data(struct vw_chan *ch, const struct vw_msg *msg)
 		return "bad hole"; /* holes are for files */
 	if (ch->wfd < 0)
 		return NULL; /* the child closed its input: discard, like a closed pipe */
-	if (ch->pend_len + msg->len > VW_WINDOW)
-		return "write failed"; /* the client overran the window it was given */
-	if (!ch->pend && !(ch->pend = malloc(VW_WINDOW)))
-		return "write failed";
-	memcpy(ch->pend + ch->pend_len, msg->data, msg->len);
-	ch->pend_len += msg->len;
-	return NULL;
+	/* -1: the client overran the window it was given */
+	return vw_pend_add(&ch->pend, msg->data, msg->len, VW_WINDOW) < 0 ? "write failed" : NULL;
 }
 
 void vw_mstream_eof(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
@@ -129,7 +124,7 @@ void vw_mstream_eof(struct vw_master *m, struct vw_chan *ch, const struct vw_msg
 	(void)m;
 	(void)msg;
 	ch->wfd_eof = 1;
-	if (!ch->pend_len)
+	if (!ch->pend.len)
 		close_wfd(ch);
 }
 
@@ -172,7 +167,7 @@ void vw_mstream_poll(struct vw_master *m, struct vw_chan *ch, struct pollfd q[3]
 	(void)busy;
 	q[0] = (struct pollfd){ can_send ? ch->rfd[0] : -1, POLLIN, 0 };
 	q[1] = (struct pollfd){ can_send ? ch->rfd[1] : -1, POLLIN, 0 };
-	q[2] = (struct pollfd){ ch->pend_len ? ch->wfd : -1, POLLOUT, 0 };
+	q[2] = (struct pollfd){ ch->pend.len ? ch->wfd : -1, POLLOUT, 0 };
 }
 
 int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
@@ -215,16 +210,12 @@ void vw_mstream_pump(struct vw_master *m, struct vw_chan *ch, const struct pollf
 			vw_mchan_send(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
 		}
 	if (q[2].fd >= 0 && (q[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-		ssize_t w = write(ch->wfd, ch->pend, ch->pend_len);
-		if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			ch->pend_len = 0;
+		ssize_t w = vw_pend_flush(&ch->pend, ch->wfd);
+		if (w < 0)
 			close_wfd(ch);
-		} else if (w > 0) {
-			memmove(ch->pend, ch->pend + w, ch->pend_len - (size_t)w);
-			ch->pend_len -= (size_t)w;
+		else
 			ch->consumed += (uint32_t)w;
-		}
-		if (!ch->pend_len && ch->wfd_eof)
+		if (!ch->pend.len && ch->wfd_eof)
 			close_wfd(ch);
 	}
 }
