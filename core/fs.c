@@ -64,18 +64,23 @@ static int dir_of(const char *path, char *dir, size_t cap)
 	return 0;
 }
 
-int fs_commit(int fd, const char *from, const char *to, unsigned flags)
+/* The first step of a commit: fsync (unless FS_SYNCED) and close, always closing. */
+static int sync_close(int fd, unsigned flags)
 {
-	char d1[PATH_MAX], d2[PATH_MAX];
-	int rc = (flags & FS_NOSYNC & ~FS_NODIRSYNC) ? 0 : fsync(fd), e = errno;
+	int rc = (flags & FS_SYNCED) ? 0 : fsync(fd), e = errno;
 	if (close(fd) < 0 && rc == 0) {
 		rc = -1;
 		e = errno;
 	}
-	if (rc < 0 || dir_of(to, d1, sizeof(d1)) < 0 || dir_of(from, d2, sizeof(d2)) < 0) {
-		errno = rc < 0 ? e : errno;
+	errno = e;
+	return rc;
+}
+
+int fs_commit(int fd, const char *from, const char *to, unsigned flags)
+{
+	char d1[PATH_MAX], d2[PATH_MAX];
+	if (sync_close(fd, flags) < 0 || dir_of(to, d1, sizeof(d1)) < 0 || dir_of(from, d2, sizeof(d2)) < 0)
 		return -1;
-	}
 	if (rename(from, to) < 0)
 		return -1;
 	if (flags & FS_NODIRSYNC)
@@ -83,6 +88,15 @@ int fs_commit(int fd, const char *from, const char *to, unsigned flags)
 	if (fs_fsync_dir(d1) < 0)
 		return -1;
 	return strcmp(d1, d2) == 0 ? 0 : fs_fsync_dir(d2);
+}
+
+int fs_commitat(int fd, int dirfd, const char *from, const char *to, unsigned flags)
+{
+	if (sync_close(fd, flags) < 0)
+		return -1;
+	if (renameat(dirfd, from, dirfd, to) < 0)
+		return -1;
+	return (flags & FS_NODIRSYNC) ? 0 : fsync(dirfd);
 }
 
 int fs_out_open(struct fs_out *o, const char *path, const char *tmp, mode_t mode)

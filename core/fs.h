@@ -14,6 +14,9 @@
  * the directory for the batch); FS_NOSYNC skips the file fsync too (one syncfs(2)). */
 #define FS_NODIRSYNC 1u
 #define FS_NOSYNC 3u
+/* The caller synced the file itself (to tell that failure from the rename's): the commit
+ * closes, renames and syncs the directory. FS_NOSYNC is FS_NODIRSYNC | FS_SYNCED. */
+#define FS_SYNCED 2u
 
 struct fs_out {
 	int fd;
@@ -29,6 +32,10 @@ void fs_out_abort(struct fs_out *o);
 /* The commit step alone for a file written by other means: fsyncs fd, closes it
  * (always), renames from to to and fsyncs to's directory, and from's when it differs. */
 int fs_commit(int fd, const char *from, const char *to, unsigned flags);
+/* The same inside one open directory, for a caller that must not resolve the path again
+ * (viewer-master's share, reached by openat with O_NOFOLLOW): fsyncs fd, closes it
+ * (always), renames from to to within dirfd and fsyncs dirfd. */
+int fs_commitat(int fd, int dirfd, const char *from, const char *to, unsigned flags);
 /* Starts writing [off, off+len) of fd back to the disk now, without waiting (Linux
  * sync_file_range; nothing elsewhere): a large file's later fsync then has little left
  * to do, and the disk works while more bytes arrive. Not a durability step itself. */

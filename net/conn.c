@@ -340,7 +340,6 @@ void net_conn_fill_addrs_(struct net_conn *c, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	const char *fmt;
 
 	for (int side = 0; side < 2; side++) {
 		char *ip = side ? c->local_ip : c->peer_ip;
@@ -358,18 +357,12 @@ void net_conn_fill_addrs_(struct net_conn *c, int fd)
 			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 			evutil_inet_ntop(AF_INET6, &s6->sin6_addr, ip, ipcap);
 			port = ntohs(s6->sin6_port);
-			fmt = "[%s]:%d";
 		} else {
 			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 			evutil_inet_ntop(AF_INET, &s4->sin_addr, ip, ipcap);
 			port = ntohs(s4->sin_port);
-			fmt = "%s:%d";
 		}
-		if (ss.ss_family == AF_INET6)
-			snprintf(full, sizeof(c->peer), "[%s]:%d", ip, port);
-		else
-			snprintf(full, sizeof(c->peer), "%s:%d", ip, port);
-		(void)fmt;
+		net_join_hostport(full, sizeof(c->peer), ip, port);
 	}
 }
 

@@ -133,4 +133,10 @@ struct net_conn *net_connect_unix(struct net_loop *l, const char *path, unsigned
 
 /* "host:port", "[v6]:port", "host" (then default_port). host is copied into hostbuf. */
 int net_split_hostport(const char *s, char *hostbuf, size_t hostcap, int *port, int default_port);
+/* The inverse, for display, logs, keys and Host headers: "host:port", or "[host]:port"
+ * when host is an IPv6 literal (it has a ':'), so the port can be told from the address.
+ * Returns out; cut to cap bytes (NUL included) when it does not fit. */
+const char *net_join_hostport(char *out, size_t cap, const char *host, int port);
+/* Room for any "[IPv6]:port" or a name of up to 255 bytes with its port. */
+#define NET_HOSTPORT_MAX 264
 #endif

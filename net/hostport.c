@@ -1,4 +1,5 @@
-/* hostport.c - "host:port", "[v6]:port", "host" -> host and port. */
+/* hostport.c - "host:port", "[v6]:port", "host" <-> host and port. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,4 +76,13 @@ int net_split_hostport(const char *s, char *hostbuf, size_t hostcap, int *port, 
 	if (put_host(hostbuf, hostcap, s, (size_t)(colon - s)) < 0)
 		return -1;
 	return parse_port(colon + 1, port);
+}
+
+const char *net_join_hostport(char *out, size_t cap, const char *host, int port)
+{
+	int v6 = strchr(host, ':') != NULL && host[0] != '[';
+
+	if (cap)
+		snprintf(out, cap, v6 ? "[%s]:%d" : "%s:%d", host, port);
+	return out;
 }

@@ -98,11 +98,11 @@ static void peer_str(const struct sockaddr *sa, char *out, size_t cap)
 			evutil_inet_ntop(AF_INET, a->sin6_addr.s6_addr + 12, ip, sizeof(ip));
 		else
 			evutil_inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		snprintf(out, cap, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, ntohs(a->sin6_port));
+		net_join_hostport(out, cap, ip, ntohs(a->sin6_port));
 	} else {
 		const struct sockaddr_in *a = (const void *)sa;
 		evutil_inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+		net_join_hostport(out, cap, ip, ntohs(a->sin_port));
 	}
 }
 

@@ -266,10 +266,7 @@ struct net_conn *net_connect_via_proxy(struct net_loop *l, const struct net_prox
 	if (!st)
 		return NULL;
 	st->p = *p;
-	if (strchr(host, ':'))
-		snprintf(st->target, sizeof(st->target), "[%s]:%d", host, port);
-	else
-		snprintf(st->target, sizeof(st->target), "%s:%d", host, port);
+	net_join_hostport(st->target, sizeof(st->target), host, port);
 	if (cbs)
 		st->user_cbs = *cbs;
 	st->user_arg = arg;

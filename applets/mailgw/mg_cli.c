@@ -69,7 +69,7 @@ static int cmd_queue(const struct mg_conf *c)
 				str_copy(host, dom, sizeof(host));
 			else if (net_split_hostport(hp, host, sizeof(host), &port, 25) < 0)
 				str_copy(host, hp, sizeof(host));
-			snprintf(tmp, sizeof(tmp), "%s:%d", host, port);
+			net_join_hostport(tmp, sizeof(tmp), host, port); /* the key mg_smtpc.c remembers */
 			enum mg_tlsmem_state ms = mg_tlsmem_get(&mem, tmp, now, &me);
 			if (r->state == MG_RCPT_PENDING && r->next_try > now)
 				age_str(when, sizeof(when), r->next_try - now);

@@ -39,7 +39,9 @@ static void close_quit(struct net_conn *c)
 static void on_read(struct net_conn *c, void *arg)
 {
 	struct pool_ent *e = arg;
-	log_debug("pool: %s:%d said something while idle, closing", e->p.host, e->p.port);
+	char hp[NET_HOSTPORT_MAX];
+
+	log_debug("pool: %s said something while idle, closing", net_join_hostport(hp, sizeof(hp), e->p.host, e->p.port));
 	unlink_ent(e->ctx, e);
 	net_conn_free(c);
 	free(e);
@@ -48,9 +50,12 @@ static void on_read(struct net_conn *c, void *arg)
 static void on_event(struct net_conn *c, enum net_event ev, void *arg)
 {
 	struct pool_ent *e = arg;
+	char hp[NET_HOSTPORT_MAX];
+
 	unlink_ent(e->ctx, e);
 	if (ev == NET_EV_TIMEOUT) {
-		log_debug("pool: %s:%d unused for %d ms, closing", e->p.host, e->p.port, MG_POOL_IDLE_MS);
+		log_debug("pool: %s unused for %d ms, closing", net_join_hostport(hp, sizeof(hp), e->p.host, e->p.port),
+			  MG_POOL_IDLE_MS);
 		close_quit(c);
 	} else
 		net_conn_free(c);

@@ -368,7 +368,7 @@ static int try_start(struct mg_runner *r, struct mg_env *e)
 		if (use_mx)
 			snprintf(dest, sizeof(dest), "mx:%s", dom);
 		else
-			snprintf(dest, sizeof(dest), "%s:%d", host, port);
+			net_join_hostport(dest, sizeof(dest), host, port);
 		if (dest_active(r, dest) >= (size_t)ctx->conf.concurrency_per_destination)
 			continue;
 		if (r->njobs >= (size_t)ctx->conf.concurrency_total)

@@ -590,7 +590,7 @@ static int reconnect(struct mg_smtpc *s)
 	struct mg_ctx *ctx = s->d->ctx;
 
 	str_copy(s->d->host, s->d->hops[s->d->hop_i], sizeof(s->d->host));
-	str_fmt(s->d->hop, sizeof(s->d->hop), "%s:%d", s->d->host, s->d->port);
+	net_join_hostport(s->d->hop, sizeof(s->d->hop), s->d->host, s->d->port);
 	s->st = C_CONNECT;
 	s->tls_up = 0;
 	s->text[0] = '\0';
@@ -664,7 +664,7 @@ static int take_pooled(struct mg_smtpc *s)
 	net_conn_set_cbs(s->c, &cbs, s);
 	net_conn_set_idle_timeout(s->c, (unsigned long)d->ctx->conf.command_timeout * 1000);
 	str_copy(d->host, d->hops[0], sizeof(d->host));
-	str_fmt(d->hop, sizeof(d->hop), "%s:%d", d->host, d->port);
+	net_join_hostport(d->hop, sizeof(d->hop), d->host, d->port);
 	str_copy(d->tls, p.tls, sizeof(d->tls));
 	s->level = p.level;
 	s->tls_up = p.tls_up;

@@ -1,5 +1,6 @@
-/* vw_ccmd.c - viewer-client's one command (exec, ls, get, put, forward, shell, watch,
- * drop): its OPEN, its source within the credit, and what comes back on its channel. */
+/* vw_ccmd.c - viewer-client's one command: the table of channel kinds (exec, ls, get,
+ * put, forward, shell, watch, drop; struct vc_kind), one row each: its OPEN, its source
+ * within the credit, and what comes back on its channel. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,10 +68,10 @@ static void draw_progress(struct client *c, int final)
 	if (!c->progress || (!final && now == c->last_draw))
 		return;
 	c->last_draw = now;
-	pct = c->size ? (int)(c->done * 100 / c->size) : 100;
+	pct = c->xfer.size ? (int)(c->xfer.done * 100 / c->xfer.size) : 100;
 	fprintf(stderr, "\r[%-40.*s] %3d%% %llu/%llu bytes", pct * 40 / 100,
-		"########################################", pct, (unsigned long long)c->done,
-		(unsigned long long)c->size);
+		"########################################", pct, (unsigned long long)c->xfer.done,
+		(unsigned long long)c->xfer.size);
 	if (final)
 		fputc('\n', stderr);
 }
@@ -83,7 +84,7 @@ static int add_check_key(struct client *c, uint8_t *args, size_t cap, size_t *al
 	char hex[2 * VW_CHECK_KEY_LEN + 1];
 	int rc = -1;
 
-	if (cry_random(key, sizeof(key)) == 0 && (c->check = vw_check_new(key))) {
+	if (cry_random(key, sizeof(key)) == 0 && (c->xfer.check = vw_check_new(key))) {
 		vw_check_key_hex(key, hex);
 		rc = vw_msg_add_arg(args, cap, alen, hex);
 	}
@@ -92,115 +93,121 @@ static int add_check_key(struct client *c, uint8_t *args, size_t cap, size_t *al
 	return rc;
 }
 
-int vc_start_command(struct client *c)
-{
-	uint8_t args[8192];
-	size_t alen = 0;
-	struct stat st;
-	const struct vw_kind_info *ki = vw_kind_info((uint8_t)c->kind);
-	uint32_t need = ki ? ki->perm : 0;
-	uint64_t size = 0;
+/* ---- the kinds' steps before OPEN: -1 to go on, else an exit code ---- */
 
-	if (c->kind == K_DROP) {
-		/* the drop is the relay's: no permission from the master, only the group keys */
-		int rc;
-		c->drop = vw_drop_start(c->ncmd - 1, c->cmd + 1, (uint32_t)strtoul(c->session, NULL, 10),
-					&c->group, &c->relay, &rc);
-		c->state = C_RUNNING;
-		return c->drop ? -1 : rc;
-	}
-	if (!(c->perms & need)) {
-		fprintf(stderr, "viewer-client: the master does not allow %s\n", c->cmd[0]);
+/* the drop is the relay's: no permission from the master, only the group keys */
+static int start_drop(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size)
+{
+	int rc;
+
+	c->drop = vw_drop_start(c->ncmd - 1, c->cmd + 1, (uint32_t)strtoul(c->session, NULL, 10),
+				&c->group, &c->relay, &rc);
+	return c->drop ? -1 : rc;
+}
+
+/* a local listener whose connections each open a channel (vw_cfwd.c) */
+static int start_forward(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size)
+{
+	const char *colon = strchr(c->cmd[1], ':');
+	char e[160];
+
+	if (!in_list(c->exposed, colon + 1)) {
+		fprintf(stderr, "viewer-client: the master does not expose %s\n", colon + 1);
 		return EXIT_NOPERM;
 	}
-	if (c->kind == VW_K_FORWARD) {
-		const char *colon = strchr(c->cmd[1], ':');
-		char e[160];
-		if (!in_list(c->exposed, colon + 1)) {
-			fprintf(stderr, "viewer-client: the master does not expose %s\n", colon + 1);
-			return EXIT_NOPERM;
-		}
-		c->fwd = vw_cfwd_new(atoi(c->cmd[1]), colon + 1, e, sizeof(e));
-		if (!c->fwd) {
-			fprintf(stderr, "viewer-client: %s\n", e);
-			return EXIT_OSERR;
-		}
-		fprintf(stderr, "viewer-client: forwarding 127.0.0.1:%d -> %s (Ctrl-C to stop)\n",
-			vw_cfwd_port(c->fwd), colon + 1);
-		c->state = C_RUNNING;
-		return -1;
+	c->fwd = vw_cfwd_new(atoi(c->cmd[1]), colon + 1, e, sizeof(e));
+	if (!c->fwd) {
+		fprintf(stderr, "viewer-client: %s\n", e);
+		return EXIT_OSERR;
 	}
-	if (c->kind == VW_K_SHELL) {
-		c->in_fd = 0;
-		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
-		size = vc_term_size();
-		if (isatty(0) && tcgetattr(0, &c->saved_tio) == 0) {
-			struct termios raw = c->saved_tio;
-			cfmakeraw(&raw);
-			if (tcsetattr(0, TCSANOW, &raw) == 0)
-				c->raw = 1;
-		}
-	}
-	if (c->kind == VW_K_EXEC) {
-		for (int i = 1; i < c->ncmd; i++)
-			if (vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[i]) < 0)
-				return cli_usage_error(&viewer_client_applet, "command too long");
-		c->in_fd = isatty(0) ? -1 : 0;
-		if (c->in_fd >= 0)
-			fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
-	} else if (c->kind == VW_K_LS) {
-		if (c->ncmd > 1)
-			vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
-	} else if (c->kind == VW_K_GET) {
-		const char *slash = strrchr(c->cmd[2], '/');
-		c->out_path = c->cmd[2];
-		/* into a temporary name beside the target, renamed once the checksum matched */
-		snprintf(c->out_tmp, sizeof(c->out_tmp), "%.*s.sealbox-get-%ld",
-			 slash ? (int)(slash - c->cmd[2] + 1) : 0, c->cmd[2], (long)getpid());
-		c->out_fd = open(c->out_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (c->out_fd < 0) {
-			fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
-			return EXIT_CANTCREAT;
-		}
-		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[1]);
-		if (add_check_key(c, args, sizeof(args), &alen) < 0)
-			return EXIT_SOFTWARE;
-	} else if (c->kind == VW_K_PUT) {
-		c->in_fd = open(c->cmd[1], O_RDONLY | O_CLOEXEC);
-		if (c->in_fd < 0 || fstat(c->in_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			fprintf(stderr, "viewer-client: %s: %s\n", c->cmd[1],
-				c->in_fd < 0 ? strerror(errno) : "not a regular file");
-			return EXIT_NOINPUT;
-		}
-		size = c->size = (uint64_t)st.st_size;
-		vw_msg_add_arg(args, sizeof(args), &alen, c->cmd[2]);
-		if (add_check_key(c, args, sizeof(args), &alen) < 0)
-			return EXIT_SOFTWARE;
-	}
-	c->progress = (c->kind == VW_K_GET || c->kind == VW_K_PUT) && isatty(2);
-	/* a get writes straight to its file, so a larger window costs no memory here */
-	if (vc_send_msg(c, VW_M_OPEN, (uint8_t)c->kind, c->kind == VW_K_GET ? VW_WINDOW * 4 : VW_WINDOW,
-		     size, args, alen) < 0)
-		return EXIT_SOFTWARE;
-	c->state = C_RUNNING;
+	fprintf(stderr, "viewer-client: forwarding 127.0.0.1:%d -> %s (Ctrl-C to stop)\n",
+		vw_cfwd_port(c->fwd), colon + 1);
 	return -1;
 }
 
-/* Writes what fd takes now; returns what is left of n, or -1 on an error. Written
- * bytes are consumed: the master may send as many again. */
-static ssize_t out_try(struct client *c, int fd, const uint8_t *p, size_t n)
+static int start_shell(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno == EAGAIN ? (ssize_t)n : -1;
-		p += w;
-		n -= (size_t)w;
-		c->consumed += (uint32_t)w;
+	c->in_fd = 0;
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	*size = vc_term_size();
+	if (isatty(0) && tcgetattr(0, &c->saved_tio) == 0) {
+		struct termios raw = c->saved_tio;
+		cfmakeraw(&raw);
+		if (tcsetattr(0, TCSANOW, &raw) == 0)
+			c->raw = 1;
 	}
-	return 0;
+	return -1;
+}
+
+static int start_exec(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size)
+{
+	for (int i = 1; i < c->ncmd; i++)
+		if (vw_msg_add_arg(args, cap, alen, c->cmd[i]) < 0)
+			return cli_usage_error(&viewer_client_applet, "command too long");
+	c->in_fd = isatty(0) ? -1 : 0;
+	if (c->in_fd >= 0)
+		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	return -1;
+}
+
+static int start_ls(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size)
+{
+	if (c->ncmd > 1)
+		vw_msg_add_arg(args, cap, alen, c->cmd[1]);
+	return -1;
+}
+
+static int start_watch(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size)
+{
+	return -1;
+}
+
+/* get: the temporary file in the directory of out_path. -1 with errno. */
+static int get_tmp(struct client *c)
+{
+	const char *slash = strrchr(c->out_path, '/');
+	char dir[4096];
+	int dirfd;
+
+	if (slash && (size_t)(slash - c->out_path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - c->out_path) : 1, slash ? c->out_path : ".");
+	if (slash == c->out_path)
+		snprintf(dir, sizeof(dir), "/");
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	return vw_xfer_recv_start(&c->xfer, dirfd, slash ? slash + 1 : c->out_path, "get", 0, NULL);
+}
+
+static int start_get(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size)
+{
+	c->out_path = c->cmd[2];
+	/* into a temporary name beside the target, renamed once the checksum matched */
+	if (get_tmp(c) < 0) {
+		fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
+		return EXIT_CANTCREAT;
+	}
+	vw_msg_add_arg(args, cap, alen, c->cmd[1]);
+	return add_check_key(c, args, cap, alen) < 0 ? EXIT_SOFTWARE : -1;
+}
+
+static int start_put(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(c->cmd[1], O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "viewer-client: %s: %s\n", c->cmd[1], fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return EXIT_NOINPUT;
+	}
+	*size = (uint64_t)st.st_size;
+	vw_xfer_send_start(&c->xfer, fd, *size, NULL); /* the check comes with its key */
+	vw_msg_add_arg(args, cap, alen, c->cmd[2]);
+	return add_check_key(c, args, cap, alen) < 0 ? EXIT_SOFTWARE : -1;
 }
 
 /* The command's output for stdout (stream 0) or stderr (1). A non-blocking terminal
@@ -209,31 +216,32 @@ static ssize_t out_try(struct client *c, int fd, const uint8_t *p, size_t n)
  * only for written bytes, so outq stays within what we granted. */
 static int out_write(struct client *c, int stream, const uint8_t *p, size_t n)
 {
-	ssize_t left = c->outq[stream].len ? (ssize_t)n : out_try(c, stream ? 2 : 1, p, n);
-	uint8_t *nb;
+	struct vw_pend *q = &c->outq[stream];
+	ssize_t w;
 
-	if (left <= 0)
-		return (int)left;
-	if (c->outq[stream].len + (size_t)left > VW_WINDOW * 4 ||
-	    !(nb = realloc(c->outq[stream].buf, c->outq[stream].len + (size_t)left)))
-		return -1;
-	memcpy(nb + c->outq[stream].len, p + n - (size_t)left, (size_t)left);
-	c->outq[stream].buf = nb;
-	c->outq[stream].len += (size_t)left;
-	return 0;
+	while (!q->len && n) { /* nothing queued: straight to the descriptor */
+		w = write(stream ? 2 : 1, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN)
+			return -1;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+		c->consumed += (uint32_t)w;
+	}
+	return n ? vw_pend_add(q, p, n, VW_WINDOW * 4) : 0;
 }
 
 /* Writes queued output the descriptors take now. -1 on a write error. */
 int vc_out_flush(struct client *c)
 {
 	for (int s = 0; s < 2; s++) {
-		ssize_t left;
-		if (!c->outq[s].len)
-			continue;
-		if ((left = out_try(c, s ? 2 : 1, c->outq[s].buf, c->outq[s].len)) < 0)
+		ssize_t w = vw_pend_flush(&c->outq[s], s ? 2 : 1);
+		if (w < 0)
 			return -1;
-		memmove(c->outq[s].buf, c->outq[s].buf + c->outq[s].len - (size_t)left, (size_t)left);
-		c->outq[s].len = (size_t)left;
+		c->consumed += (uint32_t)w;
 	}
 	return 0;
 }
@@ -241,179 +249,272 @@ int vc_out_flush(struct client *c)
 /* Grants consumed credit back once half a window of it piled up. */
 void vc_grant(struct client *c)
 {
-	if (c->consumed >= VW_WINDOW / 2) {
-		vc_send_msg(c, VW_M_WINDOW, 0, c->consumed, 0, NULL, 0);
-		c->consumed = 0;
+	uint32_t grant = vw_credit_due(&c->consumed);
+
+	if (grant)
+		vc_send_msg(c, VW_M_WINDOW, 0, grant, 0, NULL, 0);
+}
+
+/* ---- what comes back on the channel: -1 to go on, else the command's exit code ---- */
+
+/* The command's output (stream 0 stdout, 1 stderr); a hole is for files only. */
+static int out_data(struct client *c, const struct vw_msg *m)
+{
+	if (m->a == VW_STREAM_ZEROS)
+		return EXIT_PROTOCOL;
+	return out_write(c, m->a == 1, m->data, m->len) < 0 ? EXIT_IOERR : -1;
+}
+
+/* The command's exit status is ours. */
+static int status_exit(struct client *c, const struct vw_msg *m)
+{
+	return m->b > 255 ? 255 : (int)m->b;
+}
+
+static void get_opened(struct client *c, const struct vw_msg *m)
+{
+	c->xfer.size = m->c;
+}
+
+static int get_data(struct client *c, const struct vw_msg *m)
+{
+	int r;
+
+	if (m->a == VW_STREAM_ZEROS) {
+		if (vw_xfer_recv_zeros(&c->xfer, m->c) < 0)
+			return EXIT_PROTOCOL;
+		draw_progress(c, 0);
+		return -1;
+	}
+	if ((r = vw_xfer_recv_data(&c->xfer, m->data, m->len)) == -1)
+		return EXIT_PROTOCOL;
+	if (r < 0) {
+		fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
+		return EXIT_IOERR;
+	}
+	c->consumed += (uint32_t)m->len;
+	draw_progress(c, 0);
+	return -1;
+}
+
+static void get_eof(struct client *c, const struct vw_msg *m)
+{
+	if (m->len == VW_CHECK_LEN) {
+		memcpy(c->sum, m->data, VW_CHECK_LEN);
+		c->got_sum = 1;
 	}
 }
 
-static int all_zero(const uint8_t *p, size_t n)
+static int get_exit(struct client *c, const struct vw_msg *m)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
+	enum vw_xfer_end end;
 
-/* get: starts the write-back of every 8 MiB written, so that the fsync before the
- * rename finds little left to do instead of the whole file (it was a tenth of a fast
- * transfer's time), and the disk works while the data still arrives. */
-#define WRITEBACK_STEP (8u << 20)
-static void start_writeback(struct client *c)
-{
-#ifdef SYNC_FILE_RANGE_WRITE
-	if (c->done - c->flushed >= WRITEBACK_STEP) {
-		sync_file_range(c->out_fd, (off_t)c->flushed, (off_t)(c->done - c->flushed),
-				SYNC_FILE_RANGE_WRITE);
-		c->flushed = c->done;
+	draw_progress(c, 1);
+	if (m->b != 0)
+		return EXIT_IOERR;
+	end = vw_xfer_recv_commit(&c->xfer, c->got_sum ? c->sum : NULL, sizeof(c->sum));
+	if (end == VW_XFER_SHORT || end == VW_XFER_BADSUM) {
+		fprintf(stderr, "viewer-client: get: checksum mismatch, %s not written\n", c->out_path);
+		return EXIT_DATAERR;
 	}
-#else
-	(void)c;
-#endif
+	if (end != VW_XFER_OK) {
+		fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
+		return EXIT_CANTCREAT;
+	}
+	fprintf(stderr, "viewer-client: get: %llu bytes, checksum verified\n", (unsigned long long)c->xfer.done);
+	return EXIT_OK;
 }
 
-/* A message on our channel. Returns an exit code when the command is over, else -1. */
+static int put_exit(struct client *c, const struct vw_msg *m)
+{
+	draw_progress(c, 1);
+	if (m->b == 0)
+		fprintf(stderr, "viewer-client: put: %llu bytes, checksum verified\n", (unsigned long long)c->xfer.done);
+	return m->b == 0 ? EXIT_OK : EXIT_DATAERR;
+}
+
+/* ---- the source: what goes to the master within the credit and the link's room ---- */
+
+/* stdin (exec, shell): one read per round on a pipe or terminal, when it is readable */
+static void stdin_poll(struct client *c, int *fd, int *busy)
+{
+	*fd = c->in_fd;
+}
+
+static void stdin_pump(struct client *c, int readable)
+{
+	uint8_t buf[VW_CHUNK];
+	size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
+	ssize_t n;
+
+	if (c->in_fd < 0 || !readable || c->credit == 0 || vw_link_room(c->data, TF_ID_MASTER) < VW_CHUNK + 256)
+		return;
+	n = read(c->in_fd, buf, want);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		vc_send_msg(c, VW_M_EOF, 0, 0, c->in_sent, NULL, 0);
+		c->sent_eof = 1;
+		if (c->in_fd > 0)
+			close(c->in_fd);
+		c->in_fd = -1;
+		return;
+	}
+	vc_send_msg(c, VW_M_DATA, 0, 0, 0, buf, (size_t)n);
+	c->credit -= (uint32_t)n;
+	c->in_sent += (uint64_t)n;
+}
+
+/* put: the local file (vw_xfer.h), always readable: the round goes on without waiting */
+static int xfer_emit(void *arg, uint8_t type, uint8_t a, uint64_t x, const void *data, size_t len)
+{
+	return vc_send_msg(arg, type, a, 0, x, data, len);
+}
+
+static size_t xfer_room(void *arg)
+{
+	struct client *c = arg;
+
+	return vw_link_room(c->data, TF_ID_MASTER);
+}
+
+static void put_poll(struct client *c, int *fd, int *busy)
+{
+	if (c->xfer.fd >= 0)
+		*busy = 1;
+}
+
+static void put_pump(struct client *c, int readable)
+{
+	if (c->xfer.fd >= 0 && vw_xfer_send(&c->xfer, &c->credit, xfer_room, xfer_emit, c)) {
+		c->sent_eof = 1;
+		close(c->xfer.fd);
+		c->xfer.fd = -1;
+	}
+	draw_progress(c, 0);
+}
+
+/* ---- the table: one row per kind ---- */
+struct vc_kind {
+	int kind;
+	/* Checks and prepares, appends its OPEN arguments and sets the OPEN's size field. */
+	int (*start)(struct client *c, uint8_t *args, size_t cap, size_t *alen, uint64_t *size);
+	uint32_t window; /* the credit its OPEN grants; 0: it sends no OPEN on CHAN */
+	void (*opened)(struct client *c, const struct vw_msg *m); /* OPEN_OK, NULL: nothing */
+	int (*data)(struct client *c, const struct vw_msg *m);
+	void (*eof)(struct client *c, const struct vw_msg *m); /* NULL: nothing */
+	int (*exit)(struct client *c, const struct vw_msg *m);
+	/* the source: the descriptor to wait for (-1 none), *busy when it needs no wait */
+	void (*poll)(struct client *c, int *fd, int *busy);
+	void (*pump)(struct client *c, int readable);
+	int progress; /* a progress bar when stderr is a terminal */
+	unsigned flags; /* VC_TTY, VC_STOP_OK, VC_NO_RESUME (vw_client.h) */
+};
+
+#define STDIN_SOURCE stdin_poll, stdin_pump
+static const struct vc_kind kinds[] = {
+	{ VW_K_EXEC, start_exec, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, 0 },
+	{ VW_K_SHELL, start_shell, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, VC_TTY },
+	{ VW_K_LS, start_ls, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, 0 },
+	/* a get writes straight to its file, so a larger window costs no memory here */
+	{ VW_K_GET, start_get, VW_WINDOW * 4, get_opened, get_data, get_eof, get_exit, STDIN_SOURCE, 1, 0 },
+	{ VW_K_PUT, start_put, VW_WINDOW, NULL, out_data, NULL, put_exit, put_poll, put_pump, 1, 0 },
+	/* Ctrl-C is how a forward ends */
+	{ VW_K_FORWARD, start_forward, 0, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, VC_STOP_OK },
+	{ VW_K_WATCH, start_watch, VW_WINDOW, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, 0 },
+	/* a drop transfer lives on the relay connection: it cannot survive a resume */
+	{ K_DROP, start_drop, 0, NULL, out_data, NULL, status_exit, STDIN_SOURCE, 0, VC_NO_RESUME },
+};
+
+static const struct vc_kind *kind_of(int kind)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].kind == kind)
+			return &kinds[i];
+	return &kinds[0]; /* (vw_client.c sets only kinds of the table) */
+}
+
+unsigned vc_kind_flags(int kind)
+{
+	return kind_of(kind)->flags;
+}
+
+int vc_start_command(struct client *c)
+{
+	uint8_t args[8192];
+	size_t alen = 0;
+	uint64_t size = 0;
+	const struct vc_kind *k = kind_of(c->kind);
+	const struct vw_kind_info *ki = vw_kind_info((uint8_t)c->kind); /* NULL: the drop */
+	int rc;
+
+	if (ki && !(c->perms & ki->perm)) {
+		fprintf(stderr, "viewer-client: the master does not allow %s\n", c->cmd[0]);
+		return EXIT_NOPERM;
+	}
+	rc = k->start(c, args, sizeof(args), &alen, &size);
+	if (c->kind == K_DROP)
+		c->state = C_RUNNING; /* the drop ends by its own callbacks, also when it failed */
+	if (rc >= 0 || !k->window) {
+		if (rc < 0)
+			c->state = C_RUNNING;
+		return rc;
+	}
+	c->progress = k->progress && isatty(2);
+	if (vc_send_msg(c, VW_M_OPEN, (uint8_t)c->kind, k->window, size, args, alen) < 0)
+		return EXIT_SOFTWARE;
+	c->state = C_RUNNING;
+	return -1;
+}
+
 int vc_on_chan_msg(struct client *c, const struct vw_msg *m)
 {
+	const struct vc_kind *k = kind_of(c->kind);
+	int rc;
+
 	switch (m->type) {
 	case VW_M_OPEN_OK:
 		c->opened = 1;
 		c->credit = m->b;
-		if (c->kind == VW_K_GET)
-			c->size = m->c;
+		if (k->opened)
+			k->opened(c, m);
 		return -1;
 	case VW_M_OPEN_FAIL:
 		fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
 		return m->a ? m->a : EXIT_FAIL;
 	case VW_M_DATA:
-		if (m->a == VW_STREAM_ZEROS) {
-			/* done <= size always, so this cannot wrap for a huge hole length */
-			if (c->kind != VW_K_GET || m->c > c->size - c->done ||
-			    lseek(c->out_fd, (off_t)m->c, SEEK_CUR) < 0)
-				return EXIT_PROTOCOL;
-			vw_check_zeros(c->check, m->c);
-			c->done += m->c;
-			draw_progress(c, 0);
-			return -1;
-		}
-		if (c->kind == VW_K_GET) {
-			if (m->len > c->size - c->done)
-				return EXIT_PROTOCOL;
-			if (all_zero(m->data, m->len)) {
-				if (lseek(c->out_fd, (off_t)m->len, SEEK_CUR) < 0)
-					return EXIT_IOERR;
-			} else if (fs_write_all(c->out_fd, m->data, m->len) < 0) {
-				fprintf(stderr, "viewer-client: %s: %s\n", c->out_tmp, strerror(errno));
-				return EXIT_IOERR;
-			}
-			vw_check_data(c->check, m->data, m->len);
-			c->done += m->len;
-			c->consumed += (uint32_t)m->len;
-			start_writeback(c);
-			draw_progress(c, 0);
-		} else if (out_write(c, m->a == 1, m->data, m->len) < 0) {
-			return EXIT_IOERR;
-		}
-		vc_grant(c);
-		return -1;
+		rc = k->data(c, m);
+		if (rc < 0 && m->a != VW_STREAM_ZEROS)
+			vc_grant(c);
+		return rc;
 	case VW_M_WINDOW:
-		if ((uint64_t)c->credit + m->b <= VW_WINDOW * 4)
-			c->credit += m->b;
+		vw_credit_add(&c->credit, m->b);
 		return -1;
 	case VW_M_EOF:
-		if (c->kind == VW_K_GET && m->len == VW_CHECK_LEN) {
-			memcpy(c->sum, m->data, VW_CHECK_LEN);
-			c->got_sum = 1;
-		}
+		if (k->eof)
+			k->eof(c, m);
 		return -1;
 	case VW_M_EXIT:
 		if (m->len)
 			fprintf(stderr, "viewer-client: %s: %.*s\n", c->cmd[0], (int)m->len, (const char *)m->data);
-		if (c->kind == VW_K_GET) {
-			uint8_t sum[VW_CHECK_LEN];
-			int bad = vw_check_final(c->check, sum) < 0;
-			c->check = NULL;
-			draw_progress(c, 1);
-			if (m->b != 0)
-				return EXIT_IOERR;
-			if (bad || !c->got_sum || c->done != c->size || !cry_memeq(sum, c->sum, sizeof(sum))) {
-				fprintf(stderr, "viewer-client: get: checksum mismatch, %s not written\n", c->out_path);
-				return EXIT_DATAERR;
-			}
-			if (ftruncate(c->out_fd, (off_t)c->size) < 0 || fsync(c->out_fd) < 0 ||
-			    rename(c->out_tmp, c->out_path) < 0 || vw_fsync_parent(c->out_path) < 0) {
-				fprintf(stderr, "viewer-client: %s: %s\n", c->out_path, strerror(errno));
-				return EXIT_CANTCREAT;
-			}
-			c->out_tmp[0] = '\0';
-			fprintf(stderr, "viewer-client: get: %llu bytes, checksum verified\n", (unsigned long long)c->done);
-			return EXIT_OK;
-		}
-		if (c->kind == VW_K_PUT) {
-			draw_progress(c, 1);
-			if (m->b == 0)
-				fprintf(stderr, "viewer-client: put: %llu bytes, checksum verified\n", (unsigned long long)c->done);
-			return m->b == 0 ? EXIT_OK : EXIT_DATAERR;
-		}
-		return m->b > 255 ? 255 : (int)m->b;
+		return k->exit(c, m);
 	default:
 		return -1;
 	}
 }
 
-/* Sends what our source has, within the credit and the output room. */
+int vc_source_poll(struct client *c, int *busy)
+{
+	int fd = -1;
+
+	if (c->state == C_RUNNING && c->opened && !c->sent_eof && c->credit > 0 &&
+	    vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256)
+		kind_of(c->kind)->poll(c, &fd, busy);
+	return fd;
+}
+
 void vc_pump_source(struct client *c, int readable)
 {
-	uint8_t buf[VW_CHUNK];
-
-	if (c->state != C_RUNNING || !c->opened || c->in_fd < 0 || c->sent_eof)
-		return;
-	while (c->credit > 0 && vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
-		size_t want = c->credit < VW_CHUNK ? c->credit : VW_CHUNK;
-		ssize_t n;
-		if ((c->kind == VW_K_EXEC || c->kind == VW_K_SHELL) && !readable)
-			return;
-		if (c->kind == VW_K_PUT) {
-			uint64_t hole = vw_hole_at(c->in_fd, &c->sparse, c->done, c->size);
-			if (hole) {
-				if (hole > VW_HOLE_MAX)
-					hole = VW_HOLE_MAX;
-				vw_check_zeros(c->check, hole);
-				vc_send_msg(c, VW_M_DATA, VW_STREAM_ZEROS, 0, hole, NULL, 0);
-				c->done += hole;
-				draw_progress(c, 0);
-				continue;
-			}
-			if (want > c->size - c->done)
-				want = (size_t)(c->size - c->done); /* a growing file ends at its size */
-			n = want ? pread(c->in_fd, buf, want, (off_t)c->done) : 0;
-		} else {
-			n = read(c->in_fd, buf, want);
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0) {
-			uint8_t sum[VW_CHECK_LEN];
-			size_t sl = 0;
-			if (c->check) {
-				if (vw_check_final(c->check, sum) == 0)
-					sl = sizeof(sum); /* no tag: the master reports a mismatch */
-				c->check = NULL;
-			}
-			vc_send_msg(c, VW_M_EOF, 0, 0, c->done, sum, sl);
-			c->sent_eof = 1;
-			if (c->in_fd > 0)
-				close(c->in_fd);
-			c->in_fd = -1;
-			return;
-		}
-		if (c->check)
-			vw_check_data(c->check, buf, (size_t)n);
-		vc_send_msg(c, VW_M_DATA, 0, 0, 0, buf, (size_t)n);
-		c->credit -= (uint32_t)n;
-		c->done += (uint64_t)n;
-		draw_progress(c, 0);
-		if (c->kind == VW_K_EXEC || c->kind == VW_K_SHELL)
-			return; /* one read per poll on a pipe or terminal */
-	}
+	if (c->state == C_RUNNING && c->opened && !c->sent_eof)
+		kind_of(c->kind)->pump(c, readable);
 }

@@ -14,6 +14,7 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_rtx.h"
 #include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_pend.h"
 #include "net/conn.h"
 #include "net/fdsock.h"
 
@@ -30,8 +31,7 @@ struct stream {
 	int wr_eof;   /* the master sent EOF: FIN the local side once pend is out */
 	int closing;  /* master is done: free once pend is written */
 	uint32_t credit, consumed;
-	uint8_t *pend;
-	size_t pend_len;
+	struct vw_pend pend; /* for the local socket, bounded by the window we granted */
 };
 
 struct vw_cfwd {
@@ -89,7 +89,7 @@ struct vw_cfwd *vw_cfwd_new(int lport, const char *name, char *err, size_t errle
 static void stream_free(struct stream *s)
 {
 	vw_loop_close(&s->fd); /* its watch first (vw_loop.h) */
-	free(s->pend);
+	vw_pend_free(&s->pend);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }
@@ -132,7 +132,7 @@ int vw_cfwd_pollfds(struct vw_cfwd *f, const struct vw_conn *relay, struct pollf
 		short ev = 0;
 		if (s->used && s->opened && !s->rd_eof && !s->closing && s->credit > 0 && room)
 			ev |= POLLIN;
-		if (s->used && s->pend_len)
+		if (s->used && s->pend.len)
 			ev |= POLLOUT;
 		pf[n++] = (struct pollfd){ ev ? s->fd : -1, ev, 0 };
 	}
@@ -141,18 +141,11 @@ int vw_cfwd_pollfds(struct vw_cfwd *f, const struct vw_conn *relay, struct pollf
 
 static void flush_pend(struct stream *s)
 {
-	while (s->pend_len) {
-		ssize_t w = send(s->fd, s->pend, s->pend_len, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				s->pend_len = 0; /* the local peer is gone; its read side reports it */
-			break;
-		}
-		memmove(s->pend, s->pend + w, s->pend_len - (size_t)w);
-		s->pend_len -= (size_t)w;
+	ssize_t w = vw_pend_flush(&s->pend, s->fd); /* -1: the local peer is gone; its read side reports it */
+
+	if (w > 0)
 		s->consumed += (uint32_t)w;
-	}
-	if (!s->pend_len && s->wr_eof)
+	if (!s->pend.len && s->wr_eof)
 		shutdown(s->fd, SHUT_WR);
 }
 
@@ -161,6 +154,7 @@ void vw_cfwd_pump(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key 
 {
 	uint8_t name[80], buf[VW_CHUNK];
 	size_t nl = 0;
+	uint32_t grant;
 
 	if (n < MAX_STREAMS)
 		return;
@@ -190,13 +184,11 @@ void vw_cfwd_pump(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key 
 				s->rd_eof = 1;
 			}
 		}
-		if (s->pend_len && (q->revents & (POLLOUT | POLLERR | POLLHUP)))
+		if (s->pend.len && (q->revents & (POLLOUT | POLLERR | POLLHUP)))
 			flush_pend(s);
-		if (s->consumed >= VW_WINDOW / 2) {
-			send_m(relay, key, VW_M_WINDOW, s->id, 0, s->consumed, NULL, 0);
-			s->consumed = 0;
-		}
-		if (s->closing && !s->pend_len)
+		if ((grant = vw_credit_due(&s->consumed)))
+			send_m(relay, key, VW_M_WINDOW, s->id, 0, grant, NULL, 0);
+		if (s->closing && !s->pend.len)
 			stream_free(s);
 	}
 }
@@ -221,19 +213,15 @@ void vw_cfwd_msg(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key *
 		stream_free(s);
 		break;
 	case VW_M_DATA:
-		if (m->a != 0 || s->pend_len + m->len > VW_WINDOW ||
-		    (!s->pend && !(s->pend = malloc(VW_WINDOW)))) {
+		if (m->a != 0 || vw_pend_add(&s->pend, m->data, m->len, VW_WINDOW) < 0) {
 			send_m(relay, key, VW_M_CLOSE, s->id, 0, 0, NULL, 0);
 			stream_free(s);
 			break;
 		}
-		memcpy(s->pend + s->pend_len, m->data, m->len);
-		s->pend_len += m->len;
 		flush_pend(s);
 		break;
 	case VW_M_WINDOW:
-		if ((uint64_t)s->credit + m->b <= VW_WINDOW * 4)
-			s->credit += m->b;
+		vw_credit_add(&s->credit, m->b);
 		break;
 	case VW_M_EOF:
 		s->wr_eof = 1;
@@ -242,7 +230,7 @@ void vw_cfwd_msg(struct vw_cfwd *f, struct vw_conn *relay, const struct vw_key *
 	case VW_M_EXIT:
 	case VW_M_CLOSE:
 		s->closing = 1;
-		if (!s->pend_len || m->type == VW_M_CLOSE)
+		if (!s->pend.len || m->type == VW_M_CLOSE)
 			stream_free(s);
 		break;
 	default:

@@ -75,13 +75,7 @@ static int c_build(void *arg, struct pollfd *pf, int max, int *timeout)
 	pf[2] = (struct pollfd){ c->outq[1].len ? 2 : -1, POLLOUT, 0 };
 	if (c->fwd)
 		nf += vw_cfwd_pollfds(c->fwd, c->data, pf + 3, max - 3);
-	if (c->state == C_RUNNING && c->opened && c->in_fd >= 0 && !c->sent_eof && c->credit > 0 &&
-	    vw_link_room(c->data, TF_ID_MASTER) >= VW_CHUNK + 256) {
-		if (c->kind == VW_K_PUT)
-			busy = 1;
-		else
-			pf[1].fd = c->in_fd;
-	}
+	pf[1].fd = vc_source_poll(c, &busy);
 	if (c->drop && vw_drop_wants_out(c->drop) && vw_conn_room(&c->relay) >= VW_FRAME_MAX)
 		busy = 1;
 	R.busy = busy;
@@ -151,9 +145,13 @@ static int c_handle(void *arg, struct pollfd *pf, int n)
 		rc = vw_drop_pump(c->drop, &c->relay);
 	if (rc < 0 && c->fwd)
 		vw_cfwd_pump(c->fwd, c->data, &c->link.c2m, pf + 3, R.nf - 3);
-	if (winch_flag && c->kind == VW_K_SHELL && c->state == C_RUNNING) {
+	/* taken whatever the kind: left set, it made every round's timeout 0 (a busy loop
+	 * for as long as an exec ran after a resize); a shell not open yet reads the size
+	 * when it opens */
+	if (winch_flag) {
 		winch_flag = 0;
-		vc_send_msg(c, VW_M_RESIZE, 0, vc_term_size(), 0, NULL, 0);
+		if ((vc_kind_flags(c->kind) & VC_TTY) && c->state == C_RUNNING)
+			vc_send_msg(c, VW_M_RESIZE, 0, vc_term_size(), 0, NULL, 0);
 	}
 	if (rc < 0 && vw_rtx_tick(&c->rtx, &c->ro, c->path, sizeof(c->path)) < 0) {
 		fprintf(stderr, "viewer-client: relay link lost; cannot resume: %s\n", c->rtx.why);
@@ -205,7 +203,7 @@ static int run(struct client *c)
 	rc = R.rc;
 	if (rc < 0 && stop_flag && !R.lost) {
 		/* Ctrl-C is how a forward ends; anything else was interrupted */
-		rc = c->kind == VW_K_FORWARD ? EXIT_OK : 130;
+		rc = vc_kind_flags(c->kind) & VC_STOP_OK ? EXIT_OK : 130;
 	} else if (rc < 0) {
 		fprintf(stderr, "viewer-client: connection lost: %s\n", c->relay.err[0] ? c->relay.err : "error");
 		rc = c->state == C_APPROVAL ? EXIT_NOPERM : EXIT_UNAVAILABLE;
@@ -248,7 +246,8 @@ static int viewer_client_main(int argc, char **argv)
 	if (vw_conf_print_sample(argc, argv, stdout))
 		return EXIT_OK;
 	memset(&c, 0, sizeof(c));
-	c.in_fd = c.out_fd = -1;
+	c.in_fd = -1;
+	vw_xfer_init(&c.xfer);
 	c.data = &c.relay;
 	c.async_rc = -1;
 	c.end_rc = -1;
@@ -333,16 +332,12 @@ static int viewer_client_main(int argc, char **argv)
 	cry_rsa_free(cry_rsa_generate_finish(c.keyjob)); /* not collected: connect failed */
 	if (c.raw)
 		tcsetattr(0, TCSANOW, &c.saved_tio);
-	if (c.out_fd >= 0)
-		close(c.out_fd);
-	if (c.out_tmp[0])
-		unlink(c.out_tmp);
+	vw_xfer_free(&c.xfer); /* a get not committed leaves no temporary file */
 	if (c.in_fd > 0)
 		close(c.in_fd);
-	cry_gcm_stream_free(c.check);
 	vw_cfwd_free(c.fwd);
-	free(c.outq[0].buf);
-	free(c.outq[1].buf);
+	vw_pend_free(&c.outq[0]);
+	vw_pend_free(&c.outq[1]);
 	vw_drop_free(c.drop);
 	vw_link_clear(&c.link);
 	vw_group_clear(&c.group);

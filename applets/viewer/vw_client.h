@@ -14,7 +14,9 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_pend.h"
 #include "applets/viewer/vw_rtx.h"
+#include "applets/viewer/vw_xfer.h"
 
 struct applet;
 struct cry_rsa;
@@ -60,17 +62,13 @@ struct client {
 	int rc;
 	/* the command's channel */
 	uint32_t credit, consumed;
-	struct { uint8_t *buf; size_t len; } outq[2]; /* output for stdout, stderr that its
+	struct vw_pend outq[2]; /* output for stdout, stderr that its
 	                       terminal or pipe did not take yet: bounded by our credit */
 	int end_rc;         /* >= 0: the command ended with this; exit once outq is written */
-	int in_fd;          /* stdin (exec) or the local file (put) */
-	int out_fd;         /* the local file (get) */
-	char out_tmp[4200];
+	int in_fd;          /* stdin (exec, shell) */
+	uint64_t in_sent;   /* bytes of it sent (its EOF says how many) */
 	const char *out_path;
-	struct cry_gcm_stream *check; /* the transfer check (get/put) */
-	struct vw_sparse sparse;        /* put: where the local file's data goes on */
-	uint64_t size, done;
-	uint64_t flushed;   /* get: write-back of the file started up to here */
+	struct vw_xfer xfer; /* get/put: the local file, its check, its progress */
 	int sent_eof, got_sum, opened;
 	uint8_t sum[VW_CHECK_LEN];
 	int progress;
@@ -87,8 +85,16 @@ uint32_t vc_term_size(void);
 int vc_send_msg(struct client *c, uint8_t type, uint8_t a, uint32_t b, uint64_t x,
 		const void *data, size_t len);
 int vc_start_command(struct client *c);
+/* What the round needs to know of a kind (its row in vw_ccmd.c's table): */
+#define VC_TTY 1u       /* the local terminal's size follows (RESIZE on SIGWINCH) */
+#define VC_STOP_OK 2u   /* Ctrl-C ends it normally (exit 0, not 130) */
+#define VC_NO_RESUME 4u /* it cannot survive a resume of the relay link */
+unsigned vc_kind_flags(int kind);
 /* A message on our channel. Returns an exit code when the command is over, else -1. */
 int vc_on_chan_msg(struct client *c, const struct vw_msg *m);
+/* What our source waits for: the descriptor to read (-1 none); *busy = 1 when it can
+ * go on without waiting (a file to put). */
+int vc_source_poll(struct client *c, int *busy);
 /* Sends what our source has, within the credit and the output room. */
 void vc_pump_source(struct client *c, int readable);
 /* Writes queued output the descriptors take now. -1 on a write error. */

@@ -235,8 +235,7 @@ int vc_on_frame(struct client *c, const struct tframe_hdr *h, const uint8_t *raw
 		if (c->state != C_JOINING || id < TF_ID_FIRST_CLIENT || id >= TF_ID_ALL)
 			return EXIT_PROTOCOL;
 		c->relay.my_id = (uint16_t)id;
-		/* a drop transfer lives on the relay connection: it cannot survive a resume */
-		if (c->kind != K_DROP)
+		if (!(vc_kind_flags(c->kind) & VC_NO_RESUME))
 			vw_rtx_enable(&c->rtx, c->session, (uint16_t)id, tfctl_get(&ctl, "token"));
 		vw_rtx_window(&c->rtx, tfctl_get(&ctl, "resume_window"));
 		snprintf(c->lan, sizeof(c->lan), "%s", (v = tfctl_get(&ctl, "lan")) ? v : "");

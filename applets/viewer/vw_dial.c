@@ -93,10 +93,11 @@ static void conn_why(struct vw_dial *d, char *out, size_t cap)
 static void step_failed(struct vw_dial *d, const char *why)
 {
 	int web = d->step != STEP_TCP;
+	char hp[NET_HOSTPORT_MAX];
 
 	if (web)
-		snprintf(d->e[d->step], sizeof(d->e[0]), "%s %s:%d%s%s: %s", d->step == STEP_HTTPS ? "HTTPS" : "HTTP",
-			 d->host, d->step == STEP_HTTPS ? d->o->https_port : d->o->http_port,
+		snprintf(d->e[d->step], sizeof(d->e[0]), "%s %s%s%s: %s", d->step == STEP_HTTPS ? "HTTPS" : "HTTP",
+			 net_join_hostport(hp, sizeof(hp), d->host, d->step == STEP_HTTPS ? d->o->https_port : d->o->http_port),
 			 d->proxied && d->tunnel ? " via proxy " : "", d->proxied && d->tunnel ? d->proxy : "", why);
 	else
 		snprintf(d->e[0], sizeof(d->e[0]), "%s", why);
@@ -108,12 +109,12 @@ static void step_failed(struct vw_dial *d, const char *why)
 static void send_upgrade(struct vw_dial *d)
 {
 	int port = d->step == STEP_HTTPS ? d->o->https_port : d->o->http_port;
+	char hp[NET_HOSTPORT_MAX];
+
 	d->upgrading = 1;
-	if (net_conn_printf(d->c, strchr(d->host, ':') ? "GET /sealbox-tunnel HTTP/1.1\r\nHost: [%s]:%d\r\n"
-						"Upgrade: sealbox-tunnel\r\nConnection: Upgrade\r\n\r\n"
-					      : "GET /sealbox-tunnel HTTP/1.1\r\nHost: %s:%d\r\n"
-						"Upgrade: sealbox-tunnel\r\nConnection: Upgrade\r\n\r\n",
-			    d->host, port) < 0)
+	if (net_conn_printf(d->c, "GET /sealbox-tunnel HTTP/1.1\r\nHost: %s\r\n"
+				  "Upgrade: sealbox-tunnel\r\nConnection: Upgrade\r\n\r\n",
+			    net_join_hostport(hp, sizeof(hp), d->host, port)) < 0)
 		step_failed(d, "cannot send the upgrade request");
 }
 
@@ -121,7 +122,7 @@ static void send_upgrade(struct vw_dial *d)
 static void on_read(struct net_conn *c, void *arg)
 {
 	struct vw_dial *d = arg;
-	char head[HEAD_MAX + 1], why[400], path[700];
+	char head[HEAD_MAX + 1], why[400], path[700], hp[NET_HOSTPORT_MAX];
 	size_t n;
 	long end;
 	struct net_http_resphead h;
@@ -147,8 +148,8 @@ static void on_read(struct net_conn *c, void *arg)
 		return;
 	}
 	net_conn_drain(c, (size_t)end);
-	snprintf(path, sizeof(path), "relay-%s %s:%d%s%s%s", d->step == STEP_HTTPS ? "https" : "http", d->host,
-		 port, d->proxied ? " via proxy " : "", d->proxied ? d->proxy : "",
+	snprintf(path, sizeof(path), "relay-%s %s%s%s%s", d->step == STEP_HTTPS ? "https" : "http",
+		 net_join_hostport(hp, sizeof(hp), d->host, port), d->proxied ? " via proxy " : "", d->proxied ? d->proxy : "",
 		 d->step == STEP_HTTPS && d->o->insecure ? " (certificate not checked)" : "");
 	finish(d, path);
 }
@@ -220,7 +221,7 @@ static int web_start(struct vw_dial *d, int tls)
 	}
 	if (r == 1) {
 		d->proxied = 1;
-		snprintf(d->proxy, sizeof(d->proxy), "%s:%d", px.host, px.port);
+		net_join_hostport(d->proxy, sizeof(d->proxy), px.host, px.port); /* "[v6]:port" too */
 		d->c = net_connect_via_proxy(vw_loop_net(), &px, d->host, port, STEP_MS, &cbs, d);
 		net_proxy_clear(&px);
 	} else {

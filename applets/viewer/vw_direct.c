@@ -21,11 +21,11 @@
 static void append(char *lan, size_t cap, const char *ip, int port)
 {
 	size_t l = strlen(lan);
-	int v6 = strchr(ip, ':') != NULL;
-	int n = snprintf(NULL, 0, "%s%s%s%s:%d", l ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "", port);
+	char hp[NET_HOSTPORT_MAX];
+	int n = snprintf(NULL, 0, "%s%s", l ? "," : "", net_join_hostport(hp, sizeof(hp), ip, port));
 
 	if (n > 0 && l + (size_t)n < cap)
-		snprintf(lan + l, cap - l, "%s%s%s%s:%d", l ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "", port);
+		snprintf(lan + l, cap - l, "%s%s", l ? "," : "", hp);
 }
 
 /* IPv6 addresses worth announcing: global and unique-local. Link-local ones are left
@@ -89,10 +89,10 @@ struct net_listener *vw_direct_listen(const char *addr, net_accept_fd_cb cb, voi
 		snprintf(spec, sizeof(spec), "*:%d", port);
 		wild4 = wild6 = 1;
 	} else if (inet_pton(AF_INET, host, &a4) == 1) {
-		snprintf(spec, sizeof(spec), "%s:%d", host, port);
+		net_join_hostport(spec, sizeof(spec), host, port);
 		wild4 = a4.s_addr == htonl(INADDR_ANY);
 	} else if (inet_pton(AF_INET6, host, &a6) == 1 && !IN6_IS_ADDR_LINKLOCAL(&a6)) {
-		snprintf(spec, sizeof(spec), "[%s]:%d", host, port);
+		net_join_hostport(spec, sizeof(spec), host, port);
 	} else {
 		snprintf(err, errlen, "bad --lan-listen address %s (want an IPv4 address, or an IPv6 one "
 			 "in brackets; link-local IPv6 is not supported)", host);

@@ -25,6 +25,7 @@
 #include "applets/viewer/vw_files.h"
 #include "core/encoding.h"
 #include "core/exitcode.h"
+#include "core/fs.h"
 #include "core/tframe.h"
 #include "crypto/crypto.h"
 
@@ -470,8 +471,15 @@ static int get_frame(struct vw_drop *d, const char *op, const struct tfctl *ctl,
 	if (d->st == S_DATA && strcmp(op, "end") == 0) {
 		if (d->idx != d->nchunks + 1 || d->blen || d->moved != d->total)
 			return fail_get(d, "the stored file is truncated");
-		if (ftruncate(d->fd, (off_t)d->size) < 0 || fsync(d->fd) < 0 ||
-		    rename(d->tmp, d->local) < 0 || vw_fsync_parent(d->local) < 0) {
+		int fd = d->fd, rc = ftruncate(fd, (off_t)d->size), e = errno;
+		d->fd = -1;
+		if (rc < 0) {
+			close(fd);
+			errno = e;
+		} else { /* fsync, close, rename, fsync of the directory */
+			rc = fs_commit(fd, d->tmp, d->local, 0);
+		}
+		if (rc < 0) {
 			fprintf(stderr, "viewer-client: %s: %s\n", d->local, strerror(errno));
 			return EXIT_CANTCREAT;
 		}

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "applets/viewer/vw_files.h"
-#include "core/fs.h"
 
 int vw_share_open(int share_fd, const char *rel, int flags, mode_t mode)
 {
@@ -151,21 +150,4 @@ out:
 	free(lines);
 	closedir(d);
 	return out;
-}
-
-int vw_fsync_parent(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	size_t n = slash ? (size_t)(slash - path) : 0;
-
-	if (n >= sizeof(dir)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (!slash)
-		return fs_fsync_dir(".");
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return fs_fsync_dir(n ? dir : "/");
 }

@@ -17,8 +17,4 @@ int vw_share_parent(int share_fd, const char *rel, char *leaf, size_t cap);
 /* Lists a directory fd (which it consumes) as lines "d|f|l|? SIZE NAME\n", sorted,
  * into a heap buffer of at most max bytes (the caller frees). NULL on error. */
 char *vw_share_list(int dir_fd, size_t max, size_t *len);
-/* The rename of a finished download into place survives a power cut only once the
- * directory holding it is synced too: fsyncs the directory of path ("." when path has
- * no slash). 0 or -1 with errno. */
-int vw_fsync_parent(const char *path);
 #endif

@@ -9,7 +9,9 @@
 #include "applets/viewer/vw_conn.h"
 #include "applets/viewer/vw_crypto.h"
 #include "applets/viewer/vw_msg.h"
+#include "applets/viewer/vw_pend.h"
 #include "applets/viewer/vw_rtx.h"
+#include "applets/viewer/vw_xfer.h"
 
 #define VW_MAX_PEERS 16
 #define VW_MAX_CHANS 64
@@ -51,7 +53,33 @@ struct vw_dpend {
 	char addr[64];
 };
 
+struct vw_master;
+struct vw_chan;
+
+/* What a channel kind does on the master: one row per kind in vw_mopen.c's table, so
+ * adding a kind is adding a row. open parses the request and takes the slot (ch->used)
+ * or refuses (OPEN_FAIL, and frees what it took: -1); the rest act on an open channel.
+ * The generic byte-stream operations (a command's pipes, a socket) are vw_mstream_*. */
+struct vw_mkind {
+	uint8_t kind; /* its name and permission: vw_kind_info (vw_msg.h) */
+	int (*open)(struct vw_master *m, struct vw_peer *p, struct vw_chan *ch, const struct vw_msg *msg,
+		    int argc, char **argv);
+	/* DATA from the client (a = VW_STREAM_ZEROS: a hole of c bytes). NULL when all
+	 * went in, else why the channel ends (EXIT 74). */
+	const char *(*data)(struct vw_chan *ch, const struct vw_msg *msg);
+	void (*eof)(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg);
+	/* What to wait for: q[0], q[1] its sources (stdout, stderr), q[2] its sink; *busy
+	 * when it can go on without waiting. */
+	void (*poll)(struct vw_master *m, struct vw_chan *ch, struct pollfd q[3], int *busy);
+	/* After the wait: sends within the credit, writes what waits for the sink. */
+	void (*pump)(struct vw_master *m, struct vw_chan *ch, const struct pollfd q[3]);
+	void (*resize)(struct vw_chan *ch, uint32_t rows_cols); /* NULL: no terminal */
+	int shut_wr; /* the sink is a socket: its end is a FIN, its read side goes on */
+};
+
 struct vw_chan {
+	struct vw_master *m; /* its master (for callbacks that get only the channel) */
+	const struct vw_mkind *ops;
 	int used;
 	uint16_t peer;
 	uint32_t id;
@@ -62,13 +90,8 @@ struct vw_chan {
 	int wfd;           /* sink: child stdin, file, socket */
 	struct net_child *child; /* exec/shell: the command (net/child.h), NULL when none */
 	int exited, status;
-	struct cry_gcm_stream *check; /* get/put: the transfer check (vw_msg.h) */
-	struct vw_sparse sparse;        /* get: where the file's data goes on */
-	uint64_t size, done;
-	char tmpname[64], finalname[256];
-	int dirfd;
-	uint8_t *pend;     /* bytes for wfd when it would block (bounded by the window) */
-	size_t pend_len;
+	struct vw_xfer xfer;     /* get/put: the file, its check, its progress (vw_xfer.h) */
+	struct vw_pend pend; /* bytes for wfd when it would block (bounded by the window) */
 	int wfd_eof;       /* peer sent EOF: close wfd once pend is written */
 	int connecting;    /* forward: waiting for the exposed service to accept */
 	struct net_fdconnect *conn; /* that attempt (net/fdsock.h), NULL once it called back */
@@ -130,6 +153,11 @@ void vw_mchan_free(struct vw_master *m, struct vw_chan *ch);
 const char *vw_mchan_errno_text(int e);
 void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg);
 void vw_mchan_close_peer(struct vw_master *m, uint16_t peer);
+/* The byte-stream operations of a channel (the rows of exec, shell, forward, watch). */
+const char *vw_mstream_data(struct vw_chan *ch, const struct vw_msg *msg);
+void vw_mstream_eof(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg);
+void vw_mstream_poll(struct vw_master *m, struct vw_chan *ch, struct pollfd q[3], int *busy);
+void vw_mstream_pump(struct vw_master *m, struct vw_chan *ch, const struct pollfd q[3]);
 /* poll set contribution and work after poll */
 int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy);
 void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n);

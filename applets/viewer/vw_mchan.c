@@ -1,28 +1,19 @@
-/* vw_mchan.c - the master's open channels (vw_mopen.c opens them): a command's pipes
- * or pty, a file of the share being read or written, a forwarded socket, the presented
- * terminal's watchers. Every channel sends only as much as the client granted (credit), and
- * only while the relay output has room, so memory stays bounded whatever the file
- * size or the client's speed. */
+/* vw_mchan.c - the master's open channels (vw_mopen.c's table of kinds opens them):
+ * the dispatch of a client's messages and of each round to the channel's row, and the
+ * byte-stream operations most rows share (a command's pipes or pty, a forwarded socket,
+ * the presented terminal's watchers). Every channel sends only as much as the client
+ * granted (credit), and only while the relay output has room, so memory stays bounded
+ * whatever the file size or the client's speed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/log.h"
-#include "crypto/crypto.h"
 #include "net/child.h"
-#include "net/conn.h"
 #include "net/fdsock.h"
-#include "applets/viewer/vw_files.h"
 #include "applets/viewer/vw_loop.h"
 #include "applets/viewer/vw_master.h"
 #include "applets/viewer/vw_msg.h"
@@ -58,7 +49,7 @@ static void close_fd(int *fd)
 /* The sink is done: a forwarded socket gets a FIN (its read side may go on). */
 static void close_wfd(struct vw_chan *ch)
 {
-	if (ch->wfd >= 0 && ch->kind == VW_K_FORWARD)
+	if (ch->wfd >= 0 && ch->ops->shut_wr)
 		shutdown(ch->wfd, SHUT_WR);
 	close_fd(&ch->wfd);
 }
@@ -70,12 +61,8 @@ void vw_mchan_free(struct vw_master *m, struct vw_chan *ch)
 	close_fd(&ch->wfd);
 	net_child_free(ch->child); /* killed (its group too) if still running */
 	net_connect_fd_cancel(ch->conn);
-	if (ch->tmpname[0] && ch->dirfd >= 0)
-		unlinkat(ch->dirfd, ch->tmpname, 0);
-	if (ch->dirfd >= 0)
-		close(ch->dirfd);
-	cry_gcm_stream_free(ch->check);
-	free(ch->pend);
+	vw_xfer_free(&ch->xfer); /* a put not committed leaves no temporary file */
+	vw_pend_free(&ch->pend);
 	memset(ch, 0, sizeof(*ch));
 	(void)m;
 }
@@ -120,157 +107,78 @@ static void replay_keep(struct vw_master *m, const uint8_t *p, size_t n)
 	m->replay_len += n;
 }
 
-static int all_zero(const uint8_t *p, size_t n)
+/* Received bytes for a byte stream's sink: queued for the loop to write (a pipe or a
+ * socket may block), bounded by the window the client was given. */
+const char *vw_mstream_data(struct vw_chan *ch, const struct vw_msg *msg)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
-/* Received bytes for the channel's sink. Files: written at once (zero chunks become
- * holes, so sparse files stay sparse). Pipes/sockets: queued when they would block. */
-static int sink_write(struct vw_chan *ch, const uint8_t *p, size_t n)
-{
-	if (ch->kind == VW_K_PUT) {
-		if (n > ch->size - ch->done) /* done <= size always: this cannot wrap */
-			return -1;
-		if (all_zero(p, n)) {
-			if (lseek(ch->wfd, (off_t)n, SEEK_CUR) < 0)
-				return -1;
-		} else {
-			for (size_t off = 0; off < n;) {
-				ssize_t w = write(ch->wfd, p + off, n - off);
-				if (w < 0) {
-					if (errno == EINTR)
-						continue;
-					return -1;
-				}
-				off += (size_t)w;
-			}
-		}
-		vw_check_data(ch->check, p, n);
-		ch->done += n;
-		ch->consumed += (uint32_t)n;
-		return 0;
-	}
+	if (msg->a == VW_STREAM_ZEROS)
+		return "bad hole"; /* holes are for files */
 	if (ch->wfd < 0)
-		return 0; /* the child closed its input: discard, like a closed pipe */
-	if (ch->pend_len + n > VW_WINDOW)
-		return -1; /* the client overran the window it was given */
-	if (!ch->pend && !(ch->pend = malloc(VW_WINDOW)))
-		return -1;
-	memcpy(ch->pend + ch->pend_len, p, n);
-	ch->pend_len += n;
-	return 0;
+		return NULL; /* the child closed its input: discard, like a closed pipe */
+	/* -1: the client overran the window it was given */
+	return vw_pend_add(&ch->pend, msg->data, msg->len, VW_WINDOW) < 0 ? "write failed" : NULL;
 }
 
-static void put_finish(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
+void vw_mstream_eof(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
 {
-	uint8_t sum[VW_CHECK_LEN];
-	const char *why = NULL;
-	int bad = vw_check_final(ch->check, sum) < 0;
-
-	ch->check = NULL;
-	if (ch->done != ch->size)
-		why = "short transfer";
-	else if (bad || msg->len != VW_CHECK_LEN || !cry_memeq(sum, msg->data, VW_CHECK_LEN))
-		why = "checksum mismatch";
-	else if (ftruncate(ch->wfd, (off_t)ch->size) < 0 || fsync(ch->wfd) < 0)
-		why = "cannot write";
-	else if (renameat(ch->dirfd, ch->tmpname, ch->dirfd, ch->finalname) < 0)
-		why = vw_mchan_errno_text(errno);
-	else if (fsync(ch->dirfd) < 0) /* the new name itself must survive a power cut */
-		why = "cannot write";
-	if (!why)
-		ch->tmpname[0] = '\0';
-	vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, why ? 65 : 0, 0, why, why ? strlen(why) : 0);
-	log_info("client %u: put %s %s", ch->peer, ch->finalname, why ? why : "done");
-	vw_mchan_free(m, ch);
+	(void)m;
+	(void)msg;
+	ch->wfd_eof = 1;
+	if (!ch->pend.len)
+		close_wfd(ch);
 }
 
 void vw_mchan_msg(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
 {
 	struct vw_chan *ch = vw_mchan_find(m, p->id, msg->chan);
+	const char *why;
 
 	if (!ch)
 		return; /* a late message for a channel that is gone */
 	switch (msg->type) {
 	case VW_M_DATA:
-		if (msg->a == VW_STREAM_ZEROS) {
-			/* done <= size always, so this cannot wrap for a huge hole length */
-			if (ch->kind != VW_K_PUT || msg->c > ch->size - ch->done ||
-			    lseek(ch->wfd, (off_t)msg->c, SEEK_CUR) < 0) {
-				vw_mchan_send(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "bad hole", 8);
-				vw_mchan_free(m, ch);
-			} else {
-				vw_check_zeros(ch->check, msg->c);
-				ch->done += msg->c;
-			}
-			break;
-		}
-		if (sink_write(ch, msg->data, msg->len) < 0) {
-			vw_mchan_send(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, "write failed", 12);
+		if ((why = ch->ops->data(ch, msg))) {
+			vw_mchan_send(m, p->id, VW_M_EXIT, ch->id, 0, 74, 0, why, strlen(why));
 			vw_mchan_free(m, ch);
 		}
 		break;
 	case VW_M_WINDOW:
-		if ((uint64_t)ch->credit + msg->b <= VW_WINDOW * 4)
-			ch->credit += msg->b;
+		vw_credit_add(&ch->credit, msg->b);
 		break;
 	case VW_M_EOF:
-		if (ch->kind == VW_K_PUT) {
-			put_finish(m, ch, msg);
-		} else {
-			ch->wfd_eof = 1;
-			if (!ch->pend_len)
-				close_wfd(ch);
-		}
+		ch->ops->eof(m, ch, msg);
 		break;
 	case VW_M_CLOSE:
 		vw_mchan_free(m, ch);
 		break;
 	case VW_M_RESIZE:
-		if (ch->kind == VW_K_SHELL && ch->rfd[0] >= 0) {
-			struct winsize ws = { (unsigned short)(msg->b >> 16), (unsigned short)msg->b, 0, 0 };
-			ioctl(ch->rfd[0], TIOCSWINSZ, &ws);
-		}
+		if (ch->ops->resize)
+			ch->ops->resize(ch, msg->b);
 		break;
 	default:
 		break;
 	}
 }
 
+void vw_mstream_poll(struct vw_master *m, struct vw_chan *ch, struct pollfd q[3], int *busy)
+{
+	int can_send = ch->credit > 0 && vw_master_room(m, ch->peer) >= ROOM_NEEDED;
+
+	(void)busy;
+	q[0] = (struct pollfd){ can_send ? ch->rfd[0] : -1, POLLIN, 0 };
+	q[1] = (struct pollfd){ can_send ? ch->rfd[1] : -1, POLLIN, 0 };
+	q[2] = (struct pollfd){ ch->pend.len ? ch->wfd : -1, POLLOUT, 0 };
+}
+
 int vw_mchan_pollfds(struct vw_master *m, struct pollfd *pf, int max, int *busy)
 {
 	int n = 0;
 
-	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++) {
+	for (int i = 0; i < VW_MAX_CHANS && n + 3 <= max; i++, n += 3) {
 		struct vw_chan *ch = &m->chans[i];
-		int can_send = ch->used && ch->credit > 0 &&
-			       vw_master_room(m, ch->peer) >= ROOM_NEEDED;
-		if (!ch->used) {
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			continue;
-		}
-		if (ch->kind == VW_K_GET) {
-			/* regular files are always readable: pump without waiting */
-			if (can_send)
-				*busy = 1; /* poll without waiting */
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-		} else {
-			pf[n++] = (struct pollfd){ can_send ? ch->rfd[0] : -1, POLLIN, 0 };
-			pf[n++] = (struct pollfd){ can_send ? ch->rfd[1] : -1, POLLIN, 0 };
-		}
-		if (ch->connecting) { /* net_connect_fd calls back (on_connected) */
-			pf[n - 2].fd = pf[n - 1].fd = -1;
-			pf[n++] = (struct pollfd){ -1, 0, 0 };
-			continue;
-		}
-		pf[n++] = (struct pollfd){ ch->pend_len && ch->kind != VW_K_PUT ? ch->wfd : -1, POLLOUT, 0 };
+		pf[n] = pf[n + 1] = pf[n + 2] = (struct pollfd){ -1, 0, 0 };
+		if (ch->used)
+			ch->ops->poll(m, ch, pf + n, busy);
 	}
 	return n;
 }
@@ -283,111 +191,46 @@ static ssize_t send_chunk(struct vw_master *m, struct vw_chan *ch, int stream)
 	size_t want = ch->credit < VW_CHUNK ? ch->credit : VW_CHUNK;
 	ssize_t n;
 
-	if (ch->kind == VW_K_GET) {
-		/* the file ends at the size OPEN_OK announced, even if it grows */
-		if (want > ch->size - ch->done)
-			want = (size_t)(ch->size - ch->done);
-		n = want ? pread(ch->rfd[0], buf, want, (off_t)ch->done) : 0;
-	} else {
-		n = read(ch->rfd[stream], buf, want);
-	}
-
+	n = read(ch->rfd[stream], buf, want);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -1 : 0;
 	if (n > 0) {
-		if (ch->check)
-			vw_check_data(ch->check, buf, (size_t)n);
 		vw_mchan_send(m, ch->peer, VW_M_DATA, ch->id, (uint8_t)stream, 0, 0, buf, (size_t)n);
 		ch->credit -= (uint32_t)n;
-		ch->done += (uint64_t)n;
 	}
 	return n;
 }
 
+void vw_mstream_pump(struct vw_master *m, struct vw_chan *ch, const struct pollfd q[3])
+{
+	for (int s = 0; s < 2; s++)
+		if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    vw_master_room(m, ch->peer) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
+			close_fd(&ch->rfd[s]);
+			vw_mchan_send(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
+		}
+	if (q[2].fd >= 0 && (q[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+		ssize_t w = vw_pend_flush(&ch->pend, ch->wfd);
+		if (w < 0)
+			close_wfd(ch);
+		else
+			ch->consumed += (uint32_t)w;
+		if (!ch->pend.len && ch->wfd_eof)
+			close_wfd(ch);
+	}
+}
+
 void vw_mchan_pump(struct vw_master *m, const struct pollfd *pf, int n)
 {
-	for (int i = 0; i < VW_MAX_CHANS && i * 3 + 2 < n; i++) {
-		struct vw_chan *ch = &m->chans[i];
-		const struct pollfd *q = pf + i * 3;
-		if (!ch->used)
-			continue;
-		if (ch->kind == VW_K_GET) {
-			while (ch->credit > 0 && vw_master_room(m, ch->peer) >= ROOM_NEEDED) {
-				uint64_t hole = vw_hole_at(ch->rfd[0], &ch->sparse, ch->done, ch->size);
-				ssize_t r;
-				if (hole) {
-					if (hole > VW_HOLE_MAX)
-						hole = VW_HOLE_MAX;
-					vw_check_zeros(ch->check, hole);
-					vw_mchan_send(m, ch->peer, VW_M_DATA, ch->id, VW_STREAM_ZEROS, 0, hole, NULL, 0);
-					ch->done += hole;
-					continue;
-				}
-				r = send_chunk(m, ch, 0);
-				if (r == 0) {
-					uint8_t sum[VW_CHECK_LEN];
-					int ok = ch->done == ch->size;
-					size_t sl = vw_check_final(ch->check, sum) == 0 ? sizeof(sum) : 0;
-					ch->check = NULL;
-					vw_mchan_send(m, ch->peer, VW_M_EOF, ch->id, 0, 0, ch->done, sum, sl);
-					vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, ok ? 0 : 74, 0,
-						    ok ? NULL : "file changed size while reading", ok ? 0 : 31);
-					vw_mchan_free(m, ch);
-					break;
-				}
-				if (r < 0)
-					break;
-			}
-			continue;
-		}
-		if (ch->connecting) {
-			if (ch->conn)
-				continue; /* still connecting */
-			if (ch->rfd[0] < 0 || (ch->wfd = dup(ch->rfd[0])) < 0) {
-				vw_mchan_fail(m, ch->peer, ch->id, 69, "the exposed service refused the connection");
-				vw_mchan_free(m, ch);
-				continue;
-			}
-			ch->connecting = 0;
-			vw_mchan_send(m, ch->peer, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
-			continue;
-		}
-		for (int s = 0; s < 2; s++)
-			if (q[s].fd >= 0 && (q[s].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    vw_master_room(m, ch->peer) >= ROOM_NEEDED && send_chunk(m, ch, s) == 0) {
-				close_fd(&ch->rfd[s]);
-				vw_mchan_send(m, ch->peer, VW_M_EOF, ch->id, (uint8_t)s, 0, 0, NULL, 0);
-			}
-		if (q[2].fd >= 0 && (q[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t w = write(ch->wfd, ch->pend, ch->pend_len);
-			if (w < 0 && errno != EAGAIN && errno != EINTR) {
-				ch->pend_len = 0;
-				close_wfd(ch);
-			} else if (w > 0) {
-				memmove(ch->pend, ch->pend + w, ch->pend_len - (size_t)w);
-				ch->pend_len -= (size_t)w;
-				ch->consumed += (uint32_t)w;
-			}
-			if (!ch->pend_len && ch->wfd_eof)
-				close_wfd(ch);
-		}
-	}
-	/* a forward is over when both directions are: the client frees its end on EXIT */
-	for (int i = 0; i < VW_MAX_CHANS; i++) {
-		struct vw_chan *ch = &m->chans[i];
-		if (ch->used && ch->kind == VW_K_FORWARD && !ch->connecting && ch->rfd[0] < 0 &&
-		    ch->wfd < 0) {
-			vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, 0, 0, NULL, 0);
-			vw_mchan_free(m, ch);
-		}
-	}
+	for (int i = 0; i < VW_MAX_CHANS && i * 3 + 2 < n; i++)
+		if (m->chans[i].used)
+			m->chans[i].ops->pump(m, &m->chans[i], pf + i * 3);
 	/* grant credit back once half a window has been consumed */
 	for (int i = 0; i < VW_MAX_CHANS; i++) {
 		struct vw_chan *ch = &m->chans[i];
-		if (ch->used && ch->consumed >= VW_WINDOW / 2) {
-			vw_mchan_send(m, ch->peer, VW_M_WINDOW, ch->id, 0, ch->consumed, 0, NULL, 0);
-			ch->consumed = 0;
-		}
+		uint32_t grant;
+		if (ch->used && (grant = vw_credit_due(&ch->consumed)))
+			vw_mchan_send(m, ch->peer, VW_M_WINDOW, ch->id, 0, grant, 0, NULL, 0);
 	}
 }
 
@@ -447,7 +290,7 @@ void vw_mchan_reap(struct vw_master *m)
 {
 	for (int i = 0; i < VW_MAX_CHANS; i++) {
 		struct vw_chan *ch = &m->chans[i];
-		if (!ch->used || (ch->kind != VW_K_EXEC && ch->kind != VW_K_SHELL))
+		if (!ch->used || !ch->child) /* exec, shell */
 			continue;
 		/* the exit code (from on_exit_status) goes last, after all output */
 		if (ch->exited && ch->rfd[0] < 0 && ch->rfd[1] < 0) {

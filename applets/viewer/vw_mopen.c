@@ -1,13 +1,16 @@
-/* vw_mopen.c - viewer-master's channel requests: the table of channel kinds (exec,
- * shell, ls, get, put, forward, watch) and what opening each one takes (a command on
- * a pipe or a pty, a file under the share, a connection to an exposed service). What
- * a channel does once open is vw_mchan.c's. */
+/* vw_mopen.c - viewer-master's table of channel kinds (exec, shell, ls, get, put,
+ * forward, watch: struct vw_mkind, vw_master.h): what opening each one takes (a command
+ * on a pipe or a pty, a file under the share, a connection to an exposed service) and
+ * what the kinds that are not plain byte streams do once open (get and put through
+ * vw_xfer.c, a forward's connect). The byte streams and the dispatch are vw_mchan.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -46,7 +49,7 @@ static int transfer_args(struct vw_master *m, uint16_t peer, struct vw_chan *ch,
 		vw_mchan_fail(m, peer, ch->id, 77, "no directory is shared here (--share)");
 		return -1;
 	}
-	if (argc != 2 || !(ch->check = check_from_arg(argv[1]))) {
+	if (argc != 2 || !(ch->xfer.check = check_from_arg(argv[1]))) {
 		snprintf(why, sizeof(why), "%s needs a path and a check key", what);
 		vw_mchan_fail(m, peer, ch->id, 64, why);
 		return -1;
@@ -158,15 +161,10 @@ static void replay_to(struct vw_master *m, struct vw_chan *ch)
 	ch->credit -= (uint32_t)m->replay_len;
 }
 
-/* ---- opening a channel: one entry per kind ----
- * open: the request's arguments are parsed and the channel slot is cleared; it refuses
- * (open_fail, and frees what it took: -1) or takes the slot (ch->used) and says OPEN_OK
- * now or, for a forward, once the service answered (vw_mchan_pump). */
-struct chan_kind {
-	uint8_t kind;      /* its name and permission: vw_kind_info (vw_msg.h) */
-	int (*open)(struct vw_master *m, struct vw_peer *p, struct vw_chan *ch,
-		    const struct vw_msg *msg, int argc, char **argv);
-};
+/* ---- opening a channel: the open of each row of the table below ----
+ * The request's arguments are parsed and the channel slot is cleared; open refuses
+ * (OPEN_FAIL, and frees what it took: -1) or takes the slot (ch->used) and says OPEN_OK
+ * now or, for a forward, once the service answered (forward_pump). */
 
 static int open_exec(struct vw_master *m, struct vw_peer *p, struct vw_chan *ch,
 		     const struct vw_msg *msg, int argc, char **argv)
@@ -248,10 +246,9 @@ static int open_get(struct vw_master *m, struct vw_peer *p, struct vw_chan *ch,
 		return -1;
 	}
 	log_info("client %u: get %s (%lld bytes)", p->id, argv[0], (long long)st.st_size);
-	ch->rfd[0] = fd;
-	ch->size = (uint64_t)st.st_size;
+	vw_xfer_send_start(&ch->xfer, fd, (uint64_t)st.st_size, ch->xfer.check);
 	ch->used = 1;
-	vw_mchan_send(m, p->id, VW_M_OPEN_OK, ch->id, 0, 0, ch->size, NULL, 0);
+	vw_mchan_send(m, p->id, VW_M_OPEN_OK, ch->id, 0, 0, ch->xfer.size, NULL, 0);
 	return 0;
 }
 
@@ -259,32 +256,24 @@ static int open_put(struct vw_master *m, struct vw_peer *p, struct vw_chan *ch,
 		    const struct vw_msg *msg, int argc, char **argv)
 {
 	char leaf[256];
+	int dirfd;
 
 	if (transfer_args(m, p->id, ch, argc, argv, "put") < 0)
 		return -1;
-	ch->dirfd = vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf));
-	if (ch->dirfd < 0) {
+	dirfd = vw_share_parent(m->share_fd, argv[0], leaf, sizeof(leaf));
+	if (dirfd < 0) {
 		int e = errno;
 		vw_mchan_free(m, ch); /* it holds the check */
 		vw_mchan_fail(m, p->id, msg->chan, e == EPERM || e == ELOOP ? 77 : 66, vw_mchan_errno_text(e));
 		return -1;
 	}
-	snprintf(ch->finalname, sizeof(ch->finalname), "%s", leaf);
-	for (int i = 0; i < 100 && ch->wfd < 0; i++) {
-		uint32_t r = 0;
-		cry_random(&r, sizeof(r));
-		snprintf(ch->tmpname, sizeof(ch->tmpname), ".sealbox-put-%08x", r);
-		ch->wfd = openat(ch->dirfd, ch->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	}
-	if (ch->wfd < 0) {
+	if (vw_xfer_recv_start(&ch->xfer, dirfd, leaf, "put", msg->c, ch->xfer.check) < 0) {
 		int e = errno;
-		ch->tmpname[0] = '\0';
 		vw_mchan_free(m, ch);
 		vw_mchan_fail(m, p->id, msg->chan, 73, vw_mchan_errno_text(e));
 		return -1;
 	}
 	log_info("client %u: put %s (%llu bytes)", p->id, argv[0], (unsigned long long)msg->c);
-	ch->size = msg->c;
 	ch->used = 1;
 	vw_mchan_send(m, p->id, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
 	return 0;
@@ -357,21 +346,127 @@ static int open_watch(struct vw_master *m, struct vw_peer *p, struct vw_chan *ch
 	return 0;
 }
 
-static const struct chan_kind kinds[] = {
-	{ VW_K_EXEC, open_exec },
-	{ VW_K_SHELL, open_shell },
-	{ VW_K_LS, open_ls },
-	{ VW_K_GET, open_get },
-	{ VW_K_PUT, open_put },
-	{ VW_K_FORWARD, open_forward },
-	{ VW_K_WATCH, open_watch },
+/* ---- what the kinds that are not plain byte streams do once open ---- */
+
+/* get: the file goes out within the credit and the link's room (vw_xfer.h) */
+static int xfer_emit(void *arg, uint8_t type, uint8_t a, uint64_t c, const void *data, size_t len)
+{
+	struct vw_chan *ch = arg;
+
+	vw_mchan_send(ch->m, ch->peer, type, ch->id, a, 0, c, data, len);
+	return 0;
+}
+
+static size_t xfer_room(void *arg)
+{
+	struct vw_chan *ch = arg;
+
+	return vw_master_room(ch->m, ch->peer);
+}
+
+/* A regular file is always readable: the round goes on without waiting. */
+static void get_poll(struct vw_master *m, struct vw_chan *ch, struct pollfd q[3], int *busy)
+{
+	(void)q;
+	if (ch->credit > 0 && vw_master_room(m, ch->peer) >= ROOM_NEEDED)
+		*busy = 1;
+}
+
+static void get_pump(struct vw_master *m, struct vw_chan *ch, const struct pollfd q[3])
+{
+	int ok;
+
+	(void)q;
+	if (!vw_xfer_send(&ch->xfer, &ch->credit, xfer_room, xfer_emit, ch))
+		return;
+	ok = ch->xfer.done == ch->xfer.size;
+	vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, ok ? 0 : 74, 0,
+		      ok ? NULL : "file changed size while reading", ok ? 0 : 31);
+	vw_mchan_free(m, ch);
+}
+
+/* put: the client's records go into the temporary file, its EOF commits it */
+static const char *put_data(struct vw_chan *ch, const struct vw_msg *msg)
+{
+	if (msg->a == VW_STREAM_ZEROS)
+		return vw_xfer_recv_zeros(&ch->xfer, msg->c) < 0 ? "bad hole" : NULL;
+	if (vw_xfer_recv_data(&ch->xfer, msg->data, msg->len) < 0)
+		return "write failed";
+	ch->consumed += (uint32_t)msg->len;
+	return NULL;
+}
+
+static void put_eof(struct vw_master *m, struct vw_chan *ch, const struct vw_msg *msg)
+{
+	const char *why = NULL;
+
+	switch (vw_xfer_recv_commit(&ch->xfer, msg->data, msg->len)) {
+	case VW_XFER_OK: break;
+	case VW_XFER_SHORT: why = "short transfer"; break;
+	case VW_XFER_BADSUM: why = "checksum mismatch"; break;
+	case VW_XFER_NOWRITE: why = "cannot write"; break;
+	case VW_XFER_NORENAME: why = vw_mchan_errno_text(errno); break;
+	}
+	vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, why ? 65 : 0, 0, why, why ? strlen(why) : 0);
+	log_info("client %u: put %s %s", ch->peer, ch->xfer.name, why ? why : "done");
+	vw_mchan_free(m, ch);
+}
+
+/* forward: nothing to wait for while net_connect_fd works (on_connected calls back) */
+static void forward_poll(struct vw_master *m, struct vw_chan *ch, struct pollfd q[3], int *busy)
+{
+	if (!ch->connecting)
+		vw_mstream_poll(m, ch, q, busy);
+}
+
+static void forward_pump(struct vw_master *m, struct vw_chan *ch, const struct pollfd q[3])
+{
+	if (ch->connecting) {
+		if (ch->conn)
+			return; /* still connecting */
+		if (ch->rfd[0] < 0 || (ch->wfd = dup(ch->rfd[0])) < 0) {
+			vw_mchan_fail(m, ch->peer, ch->id, 69, "the exposed service refused the connection");
+			vw_mchan_free(m, ch);
+			return;
+		}
+		ch->connecting = 0;
+		vw_mchan_send(m, ch->peer, VW_M_OPEN_OK, ch->id, 0, VW_WINDOW, 0, NULL, 0);
+		return;
+	}
+	vw_mstream_pump(m, ch, q);
+	/* over when both directions are: the client frees its end on EXIT */
+	if (ch->rfd[0] < 0 && ch->wfd < 0) {
+		vw_mchan_send(m, ch->peer, VW_M_EXIT, ch->id, 0, 0, 0, NULL, 0);
+		vw_mchan_free(m, ch);
+	}
+}
+
+static void shell_resize(struct vw_chan *ch, uint32_t rows_cols)
+{
+	struct winsize ws = { (unsigned short)(rows_cols >> 16), (unsigned short)rows_cols, 0, 0 };
+
+	if (ch->rfd[0] >= 0)
+		ioctl(ch->rfd[0], TIOCSWINSZ, &ws);
+}
+
+/* The table: one row per kind. A listing never holds a slot (open_ls answers at once);
+ * its row has the stream operations only so that no entry is NULL. */
+#define STREAM vw_mstream_data, vw_mstream_eof, vw_mstream_poll, vw_mstream_pump
+static const struct vw_mkind kinds[] = {
+	{ VW_K_EXEC, open_exec, STREAM, NULL, 0 },
+	{ VW_K_SHELL, open_shell, STREAM, shell_resize, 0 },
+	{ VW_K_LS, open_ls, STREAM, NULL, 0 },
+	{ VW_K_GET, open_get, vw_mstream_data, vw_mstream_eof, get_poll, get_pump, NULL, 0 },
+	{ VW_K_PUT, open_put, put_data, put_eof, vw_mstream_poll, vw_mstream_pump, NULL, 0 },
+	{ VW_K_FORWARD, open_forward, vw_mstream_data, vw_mstream_eof, forward_poll, forward_pump, NULL, 1 },
+	{ VW_K_WATCH, open_watch, STREAM, NULL, 0 },
 };
 
 void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *msg)
 {
 	char store[8192], *argv[VW_MAX_ARGS + 1];
 	int argc = vw_msg_args(msg, store, sizeof(store), argv, VW_MAX_ARGS + 1);
-	const struct chan_kind *k = NULL;
+	const struct vw_mkind *k = NULL;
 	struct vw_chan *ch = NULL;
 
 	if (argc < 0 || vw_mchan_find(m, p->id, msg->chan)) {
@@ -393,10 +488,13 @@ void vw_mchan_open(struct vw_master *m, struct vw_peer *p, const struct vw_msg *
 		return;
 	}
 	memset(ch, 0, sizeof(*ch));
+	ch->m = m;
+	ch->ops = k;
 	ch->peer = p->id;
 	ch->id = msg->chan;
 	ch->kind = msg->a;
 	ch->credit = msg->b > VW_WINDOW * 4 ? VW_WINDOW * 4 : msg->b;
-	ch->rfd[0] = ch->rfd[1] = ch->wfd = ch->dirfd = -1;
+	ch->rfd[0] = ch->rfd[1] = ch->wfd = -1;
+	vw_xfer_init(&ch->xfer);
 	k->open(m, p, ch, msg, argc, argv);
 }

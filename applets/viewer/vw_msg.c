@@ -218,3 +218,19 @@ const struct vw_kind_info *vw_kind_info(uint8_t kind)
 			return &kinds[i];
 	return NULL;
 }
+
+void vw_credit_add(uint32_t *credit, uint32_t b)
+{
+	if ((uint64_t)*credit + b <= VW_WINDOW * 4)
+		*credit += b;
+}
+
+uint32_t vw_credit_due(uint32_t *consumed)
+{
+	uint32_t grant = *consumed;
+
+	if (grant < VW_WINDOW / 2)
+		return 0;
+	*consumed = 0;
+	return grant;
+}

@@ -64,6 +64,12 @@ struct vw_msg {
 	size_t len;
 };
 
+/* Flow control, the same on both sides: a WINDOW message adds credit, never beyond
+ * four windows (a peer cannot make us buffer more); what was consumed is granted back
+ * once half a window of it piled up (vw_credit_due: the grant, 0 when not yet). */
+void vw_credit_add(uint32_t *credit, uint32_t b);
+uint32_t vw_credit_due(uint32_t *consumed);
+
 /* Encodes into out; returns the length or -1 when it does not fit. */
 ssize_t vw_msg_encode(const struct vw_msg *m, uint8_t *out, size_t cap);
 /* Parses one message (the whole plaintext). -1 when malformed or of unknown type. */

@@ -3,9 +3,10 @@
 (RFC 7616: MD5 or SHA-256, qop=auth), checked here with hashlib, independent of the C
 code. A test peer for tests/integration/proxy.sh; not a test itself (lib_ prefix).
 
-usage: lib_digest_proxy.py PORTFILE USER PASS [--sha256] [--close] [--basic-too] [--early]
+usage: lib_digest_proxy.py PORTFILE USER PASS [--sha256] [--close] [--basic-too] [--early] [--v6]
   --close      answer 407 with "Connection: close" and close (client must reconnect)
   otherwise    keep the connection open (407 with a Content-Length body)
+  --v6         listen on [::1] instead of 127.0.0.1
 Prints "auth ok ..." / "auth bad ..." / "no auth" lines."""
 import hashlib, os, socket, sys, threading
 
@@ -162,9 +163,10 @@ def handle(c):
         c.close()
 
 
-s = socket.socket()
+V6 = "--v6" in sys.argv
+s = socket.socket(socket.AF_INET6 if V6 else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0))
+s.bind(("::1" if V6 else "127.0.0.1", 0))
 s.listen(16)
 with open(portfile + ".tmp", "w") as pf:
     pf.write(str(s.getsockname()[1]))

@@ -68,6 +68,18 @@ check "unknown session says so" grep -q 'no-such-session' "$TMP/e"
 "$SEALBOX" viewer-client --server 127.0.0.1:$(free_port) 12345 exec true 2>/dev/null; rc=$?
 check "unreachable relay gives 69" [ "$rc" = 69 ]
 
+# a terminal resize during an exec (no terminal on the master's side) changes nothing and
+# costs nothing: the client once kept the signal pending and spun at 100% CPU until the end
+"$SEALBOX" viewer-client --server "$RELAY" "$SESSION" exec sleep 3 >/dev/null 2>"$TMP/w.err" & wpid=$!
+wait_log "$MERR" "exec sleep" 20 || fail "the exec did not start"
+t0=$(awk '{print $14 + $15}' "/proc/$wpid/stat")
+kill -WINCH "$wpid"
+sleep 1 # on purpose: the CPU time taken over this second is what is measured
+t1=$(awk '{print $14 + $15}' "/proc/$wpid/stat")
+wait "$wpid"; rc=$?
+check "SIGWINCH during an exec: no busy loop ($((t1 - t0)) ticks of CPU in 1 s), exit $rc" \
+	[ $((t1 - t0)) -lt 30 -a "$rc" = 0 ]
+
 # a second master without --allow-exec and without --share
 kill -TERM "$MPID"; wait "$MPID"; mrc=$?
 check "master exits 0 on SIGTERM (exit $mrc)" [ $mrc = 0 ]

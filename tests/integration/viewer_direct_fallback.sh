@@ -94,7 +94,8 @@ SEALBOX_VIEWER_LAN=127.0.0.1:$FP "$SEALBOX" viewer-client --server "127.0.0.1:$c
 	exec sh -c "$stream" >"$TMP/o4" 2>"$TMP/x4" & xpid=$!
 wait_for "$TMP/o4" 'line 3' 10 || fail "the fourth exec did not start"
 kill -9 "$dfwd_pid" "$fwd_c"; wait "$dfwd_pid" "$fwd_c" 2>/dev/null
-sleep 3 # longer than the direct link's 2 s: it falls back while the relay link is down
+# the relay link comes back only after the client gave up the direct link (2 s of silence)
+wait_for "$TMP/x4" 'direct link lost' 10 || fail "the client did not give up the direct link"
 fwd c "$cport"
 wait "$xpid"; xrc=$?
 check "exec survives both of its links breaking (exit $xrc)" [ "$xrc" = 3 ]

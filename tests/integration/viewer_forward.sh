@@ -34,11 +34,15 @@ check "8 concurrent streams, all bytes right ($good/8)" [ $good = 8 ]
 # a reader that asks for 5 MB and then does not read: its window fills, others go on
 # (a script file, not a here-document: dash would fork a shell copy that runs our EXIT trap)
 cat >"$TMP/stall.py" <<'PY'
-import socket, sys, time
+import os, socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 s.sendall(b"GET /blob HTTP/1.0\r\n\r\n")
-time.sleep(4)
+print("asked", flush=True)
+for _ in range(600):  # stalled until the test has made its other request (the go file)
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.05)
 n = 0
 while True:
     b = s.recv(65536)
@@ -47,12 +51,16 @@ while True:
     n += len(b)
 print("stalled reader got", "all" if n >= 5000000 else n)
 PY
-/usr/bin/python3 "$TMP/stall.py" "$lport" >"$TMP/stall.out" 2>&1 &
+/usr/bin/python3 "$TMP/stall.py" "$lport" "$TMP/stall.go" >"$TMP/stall.out" 2>&1 &
 spid=$!
+wait_for "$TMP/stall.out" '^asked' 10 || fail "the stalled reader did not connect"
+# a fixed pause on purpose: the stalled stream's window fills within it, and nothing
+# outside says when it is full; were it not full yet, the check below would only be weaker
 sleep 1
 start=$(date +%s%N)
 out=$(curl -s --max-time 5 http://127.0.0.1:$lport/index.txt)
 ms=$((($(date +%s%N) - start) / 1000000))
+: >"$TMP/stall.go"
 check "a stalled stream does not starve another (${ms} ms)" [ "$out" = "served through the tunnel" -a $ms -lt 2000 ]
 wait $spid
 check "the stalled stream completes once it reads" grep -q "stalled reader got all" "$TMP/stall.out"

@@ -43,7 +43,7 @@ else
 fi
 
 bg /usr/bin/python3 "$TOP/tests/integration/lib_digest_proxy.py" "$TMP/dp.port" bob 'p"w' >"$TMP/dp.log" 2>&1
-i=0; while [ ! -f "$TMP/dp.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_file "$TMP/dp.port" 5 || fail "the Digest proxy did not start"
 dp=$(cat "$TMP/dp.port")
 # shellcheck disable=SC2086
 out=$(https_proxy=http://bob:p%22w@127.0.0.1:$dp "$SEALBOX" viewer-client $R "$SESSION" \
@@ -58,7 +58,7 @@ check "Digest proxy, wrong password: 69, the error says authentication failed" \
 check "... after exactly one answer to the challenge" [ "$(grep -c 'auth bad: wrong response' "$TMP/dp.log")" = 1 ]
 
 bg /usr/bin/python3 "$TOP/tests/integration/lib_digest_proxy.py" "$TMP/ds.port" bob pw --sha256 --close --basic-too >"$TMP/ds.log" 2>&1
-i=0; while [ ! -f "$TMP/ds.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_file "$TMP/ds.port" 5 || fail "the SHA-256 Digest proxy did not start"
 ds=$(cat "$TMP/ds.port")
 # shellcheck disable=SC2086
 out=$(https_proxy=http://bob:pw@127.0.0.1:$ds "$SEALBOX" viewer-client $R "$SESSION" \

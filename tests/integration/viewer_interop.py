@@ -12,10 +12,10 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib_vwtest import free_port, ok, procs, run, wait_port  # noqa: E402
+from lib_test import wait_log  # noqa: E402
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from lib_vwproto import M_APPROVE, Client, args, msg  # noqa: E402
 
@@ -140,7 +140,7 @@ def main():
     old = Client(port, session)
     ok(not old.join(legacy=True) and "version 2 not supported" in getattr(old, "bye", ""),
        "a version-2 HELLO is refused with a clear message (%s)" % getattr(old, "bye", "none"))
-    time.sleep(0.3)
+    wait_log(os.path.join(tmp, "m.err"), "protocol version 2 not supported", 10)
     log = open(os.path.join(tmp, "m.err")).read()
     ok("replayed or reordered frame" in log and "authentication failed" in log, "the master logs why")
     ok("protocol version 2 not supported" in log, "the master logs the refused version")

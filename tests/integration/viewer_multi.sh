@@ -29,7 +29,10 @@ wait_line 'approved' "$TMP/a.err"
 aid=$(sed -n 's/.*joined session [0-9]* as client \([0-9]*\).*/\1/p' "$TMP/a.err")
 vc exec sh -c 'sleep 3; echo B-done' >"$TMP/b.out" 2>"$TMP/b.err" & b=$!
 wait_line 'approved' "$TMP/b.err"
-sleep 0.3
+# the kick comes once both commands run on the master (B's exec must outlive A's kick)
+bid=$(sed -n 's/.*joined session [0-9]* as client \([0-9]*\).*/\1/p' "$TMP/b.err")
+wait_line "client $aid: exec sh" "$MERR" || fail "A's exec did not start"
+wait_line "client $bid: exec sh" "$MERR" || fail "B's exec did not start"
 echo "kick $aid" >&7
 wait $a; ra=$?
 wait $b; rb=$?

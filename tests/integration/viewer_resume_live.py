@@ -184,7 +184,7 @@ def main():
                 ticks.append(time.time())
     st = threading.Thread(target=shell_reader, daemon=True)
     st.start()
-    time.sleep(1)
+    time.sleep(1)  # on purpose: a second of echoes and ticks before the drop, the baseline
 
     # the relay goes away: the master's link drops and it resumes, slowly
     lost_before = open(merr, errors="replace").read().count("relay link lost")
@@ -193,11 +193,11 @@ def main():
     fwd.wait()
     ok(wait_text(merr, r"(?s)" + "relay link lost.*" * (lost_before + 1), 10) is not None,
        "the master notices its relay link is gone")
-    time.sleep(DOWN_S)
+    time.sleep(DOWN_S)  # on purpose: the relay stays away this long (what is measured)
     t1 = time.time()
     fwd = start_fwd(mport, rport)
     resumed = wait_text(merr, r"viewer-master: resumed after", 40) is not None
-    time.sleep(1)
+    time.sleep(1)  # on purpose: a second of traffic after the resume is part of the measure
     stop.set()
     pt.join(5)
     st.join(5)

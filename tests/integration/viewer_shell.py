@@ -57,16 +57,22 @@ def main():
         return None
 
     ok(expect(r"approved; path relay-tcp") is not None, "client joins and is approved")
-    time.sleep(0.5)
+    # (typed before the shell runs, the line waits in the terminals' buffers: no pause)
     os.write(fd, b"echo RESULT=$((6*7))\r")
     ok(expect(r"RESULT=42") is not None, "a command runs in the remote shell")
     os.write(fd, b"stty size\r")
     ok(expect(r"30 100") is not None, "the remote terminal has the client's size (30x100)")
     set_size(fd, 40, 120)
     os.kill(pid, signal.SIGWINCH)
-    time.sleep(0.5)
-    os.write(fd, b"stty size\r")
-    ok(expect(r"40 120") is not None, "a window change follows (40x120)")
+    # the new size travels as RESIZE once the client has handled the signal; a command
+    # typed at once may overtake it, so ask again until the size shows (no fixed pause)
+    got = None
+    for _ in range(40):
+        os.write(fd, b"stty size\r")
+        got = expect(r"40 120", 0.25)
+        if got:
+            break
+    ok(got is not None, "a window change follows (40x120)")
     os.write(fd, b"tty\r")
     ok(expect(r"/dev/pts/\d+") is not None, "the remote shell runs on a pseudo-terminal")
     os.write(fd, b"exit 3\r")

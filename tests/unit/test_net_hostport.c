@@ -1,4 +1,4 @@
-/* test_net_hostport.c - net_split_hostport. */
+/* test_net_hostport.c - net_split_hostport and its inverse net_join_hostport. */
 #include "net/conn.h"
 #include "unit.h"
 
@@ -52,4 +52,22 @@ static void errors(void)
 	CHECK_EQ(net_split_hostport(NULL, h, sizeof(h), &port, 25), -1);
 }
 
-UNIT_SUITE(net_hostport, UNIT_TEST(forms), UNIT_TEST(errors));
+/* join: brackets for IPv6 literals only, and split reads back what join wrote */
+static void join(void)
+{
+	char out[NET_HOSTPORT_MAX], h[64];
+	int port = -1;
+
+	CHECK_STR(net_join_hostport(out, sizeof(out), "example.com", 25), "example.com:25");
+	CHECK_STR(net_join_hostport(out, sizeof(out), "192.0.2.1", 5000), "192.0.2.1:5000");
+	CHECK_STR(net_join_hostport(out, sizeof(out), "::1", 3128), "[::1]:3128");
+	CHECK_STR(net_join_hostport(out, sizeof(out), "2001:db8::1", 443), "[2001:db8::1]:443");
+	CHECK_STR(net_join_hostport(out, sizeof(out), "[::1]", 80), "[::1]:80"); /* already bracketed */
+	CHECK_STR(net_join_hostport(out, 8, "2001:db8::1", 443), "[2001:d"); /* cut, terminated */
+	net_join_hostport(out, sizeof(out), "fe80::1", 65535);
+	CHECK_EQ(net_split_hostport(out, h, sizeof(h), &port, 0), 0);
+	CHECK_STR(h, "fe80::1");
+	CHECK_EQ(port, 65535);
+}
+
+UNIT_SUITE(net_hostport, UNIT_TEST(forms), UNIT_TEST(errors), UNIT_TEST(join));
