@@ -130,7 +130,10 @@ again:
 		snprintf(c->err, sizeof(c->err), "%s", net_conn_tls_ops_->error(c->tls));
 		break;
 	}
-	if (got && net_conn_fire_read_(c) < 0)
+	/* also what was decrypted before a pause and is still unread: after a resume
+	 * nothing new may come (the socket and the records may both be drained), and a
+	 * plain connection delivers it the same way (net_conn_pump_) */
+	if ((got || (evbuffer_get_length(c->in) && !c->paused)) && net_conn_fire_read_(c) < 0)
 		return -1;
 	if (c->failed || c->closing || c->tls_state != TLS_UP)
 		return 0;
