@@ -2,7 +2,7 @@
  * loop (a command-line tool has nothing else to serve), net_connect with the loop's
  * resolver, net_conn_start_tls with crypto/'s engine, response heads read by
  * net/http_head.c (the parser every client path shares). One request at a time on one
- * kept-alive connection; the caller's body is fed to the connection in slices as its
+ * kept-alive connection (a twin, sharing the loop, gives a second one); the caller's body is fed to the connection in slices as its
  * output drains, so memory stays bounded whatever the body's size, and a caller that
  * pumps the loop while it prepares the next body keeps the socket busy meanwhile. */
 #include <errno.h>
@@ -34,11 +34,13 @@ struct net_httpc {
 	int tls_on;
 	struct cry_tls_ctx *ctx;
 	struct net_loop *loop;
+	struct net_httpc *twin_of; /* the client whose loop and TLS context this one shares */
 	struct net_conn *conn;
 	int reused;               /* conn served a request before this one */
 	/* the request in flight */
 	enum phase ph;
 	int sending;              /* head written, body not all handed over yet */
+	int want_sent;            /* net_httpc_wait_sent waits for sending to end */
 	char *head;               /* request head (it may hold a token), kept for one retry */
 	size_t head_len;
 	const uint8_t *body;
@@ -121,14 +123,31 @@ fail:
 	return NULL;
 }
 
+struct net_httpc *net_httpc_twin(struct net_httpc *of, char *err, size_t errlen)
+{
+	struct net_httpc *c = calloc(1, sizeof(*c));
+	if (!c || !(c->rbuf = malloc(READ_SLICE))) {
+		free(c);
+		str_copy(err, "out of memory", errlen);
+		return NULL;
+	}
+	str_copy(c->host, of->host, sizeof(c->host));
+	c->port = of->port;
+	c->tls_on = of->tls_on;
+	c->ctx = of->ctx;
+	c->loop = of->loop;
+	c->twin_of = of;
+	return c;
+}
+
 void net_httpc_free(struct net_httpc *c)
 {
 	if (!c)
 		return;
 	drop_conn(c);
-	if (c->loop)
+	if (c->loop && !c->twin_of)
 		net_loop_free(c->loop);
-	if (c->ctx)
+	if (c->ctx && !c->twin_of)
 		cry_tls_ctx_free(c->ctx);
 	wipe_head(c);
 	if (c->out)
@@ -138,8 +157,10 @@ void net_httpc_free(struct net_httpc *c)
 	free(c);
 }
 
-/* The request ends (DONE or FAILED); the loop run waiting for it returns. A connection
- * is kept only after a complete exchange the server did not end. */
+/* The request ends (DONE or FAILED); the loop run waiting for it returns (on a shared
+ * loop also one waiting for the twin: net_httpc_end runs it again while its own request
+ * is in flight). A connection is kept only after a complete exchange the server did
+ * not end. */
 static void finish(struct net_httpc *c, enum phase ph)
 {
 	c->ph = ph;
@@ -171,6 +192,8 @@ static void feed(struct net_httpc *c)
 	while (c->sending) {
 		if (c->body_off == c->body_len) {
 			c->sending = 0;
+			if (c->want_sent)
+				net_loop_exit(c->loop);
 			return;
 		}
 		if (net_conn_output_len(c->conn) >= FEED_HIGH)
@@ -409,6 +432,21 @@ void net_httpc_pump(struct net_httpc *c)
 {
 	if (c->ph > IDLE && c->ph < DONE)
 		net_loop_poll(c->loop);
+}
+
+static int sent(const struct net_httpc *c)
+{
+	return c->ph == IDLE || c->ph == DONE || c->ph == FAILED || !c->conn ||
+	       (c->ph > CONNECTING && !c->sending);
+}
+
+void net_httpc_wait_sent(struct net_httpc *c)
+{
+	c->want_sent = 1;
+	while (!sent(c))
+		if (net_loop_run(c->loop) < 0)
+			break;
+	c->want_sent = 0;
 }
 
 int net_httpc_end(struct net_httpc *c, char **resp, size_t *resplen, char *err, size_t errlen)

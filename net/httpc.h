@@ -15,6 +15,10 @@ struct net_httpc;
  * (NULL = system roots); the host name is checked. NULL with err on a bad URL. */
 struct net_httpc *net_httpc_new(const char *base, const char *ca_file, char *err, size_t errlen);
 void net_httpc_free(struct net_httpc *c);
+/* A second client of of's server on of's loop and TLS context, with a connection of its
+ * own: while a call waits for one's reply, the other's request moves too (an upload
+ * sending chunk N+1 while it waits for N's answer). Free it before of. */
+struct net_httpc *net_httpc_twin(struct net_httpc *of, char *err, size_t errlen);
 
 /* Receives response body bytes as they arrive; return -1 to abort. */
 typedef int (*net_httpc_sink)(const uint8_t *data, size_t len, void *arg);
@@ -37,5 +41,8 @@ int net_httpc_begin(struct net_httpc *c, const char *method, const char *path,
 		    const char *const *headers, const void *body, size_t len,
 		    net_httpc_sink sink, void *arg, size_t max, char *err, size_t errlen);
 void net_httpc_pump(struct net_httpc *c);
+/* Runs the loop until the request begun has all been handed to the socket (or ended):
+ * the moment to start the next request on a twin without the two sharing the link. */
+void net_httpc_wait_sent(struct net_httpc *c);
 int net_httpc_end(struct net_httpc *c, char **resp, size_t *resplen, char *err, size_t errlen);
 #endif

@@ -128,7 +128,7 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 	}
 	if (sink) {
 		long long got = dbx_upsink_check(sink, id, share_key, received, off);
-		if (got >= 0 && dbx_upload_commit(s, r, sink, id, received, got) == 0)
+		if (got >= 0 && dbx_upload_commit(s, r, sink, id) == 0)
 			return;
 		if (got >= 0)
 			got = dbx_upsink_finish(sink, id, share_key, received, off);
@@ -164,8 +164,11 @@ void dbx_upload_chunk(struct dbx_server *s, struct net_http_req *r, long long ui
 		return;
 	}
 	close(fd);
-stored:;
-	(void)dbx_upload_record(s->db, id, received + (long long)len);
+stored:
+	if (dbx_upload_record(s->db, id, received, received + (long long)len) < 0) {
+		dbx_reply_error(r, 500, "cannot record the chunk");
+		return;
+	}
 	dbx_reply_json(r, 200, json_pack("{s:I}", "received", (json_int_t)(received + (long long)len)));
 }
 
@@ -186,6 +189,11 @@ static void complete(struct dbx_server *s, struct net_http_req *r, long long uid
 	if (dbx_upload_get(s, id, uid, share_key, &received, &parent, &name) < 0) {
 		dbx_reply_error(r, 404, "no such upload");
 		return;
+	}
+	/* a chunk arriving or committing now would land in (or be cut from) the file */
+	if (dbx_upload_busy(s, id)) {
+		dbx_reply_error(r, 409, "a chunk of this upload is arriving or being stored now");
+		goto out;
 	}
 	int role = dbx_node_access(s, uid, parent, &room, &enc);
 	if (role < DBX_ROLE_WRITE) {

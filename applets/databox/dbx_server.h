@@ -194,15 +194,24 @@ void dbx_upsink_free(void *sink);
 long long dbx_upsink_check(void *sink, const char *id, const char *share_key, long long received,
 			   const char *offset);
 int dbx_upsink_fd(const void *sink);
+/* The bytes [*start, *end) of the file a checked sink holds. */
+void dbx_upsink_span(const void *sink, long long *start, long long *end);
+/* 1 when sink continues a chunk whose commit is not queued yet: commit is kept in sink
+ * and queued by dbx_upsink_committing of that chunk (or dropped if it goes first). */
+int dbx_upsink_hold(void *sink, void *commit);
+/* Marks sink's commit queued; returns the held commit of the chunk after it, or NULL. */
+void *dbx_upsink_committing(void *sink);
 /* ---- a streamed chunk's fdatasync and SQLite commit on a worker (dbx_upload_commit.c) ---- */
-/* Takes sink (checked: got bytes at received) and answers r when the chunk is durable and
+/* Takes sink (checked by dbx_upsink_check) and answers r when the chunk is durable and
  * recorded. Returns 0, or -1 (nothing taken: the caller finishes the chunk itself). */
-int dbx_upload_commit(struct dbx_server *s, struct net_http_req *r, void *sink, const char *id,
-		      long long received, long long got);
+int dbx_upload_commit(struct dbx_server *s, struct net_http_req *r, void *sink, const char *id);
+/* Answers a held commit 500 (the chunk before it went unrecorded) and frees it. */
+void dbx_upload_commit_drop(void *commit);
 void dbx_upload_commit_stop(struct dbx_server *s);
-/* Records that upload id has received bytes on disk (db: the loop's s->db, or the
- * worker's own connection). Returns 0, or -1 (the database refused). */
-int dbx_upload_record(sqlite3 *db, const char *id, long long received);
+/* Records that upload id has received end bytes on disk, if it has start now (db: the
+ * loop's s->db, or the worker's own connection). Returns 0, or -1 (the database refused,
+ * or received was not start: the chunk before was not recorded). */
+int dbx_upload_record(sqlite3 *db, const char *id, long long start, long long end);
 void dbx_upload_complete_share(struct dbx_server *s, struct net_http_req *r, long long uid, const char *id,
 			       const char *share_key);
 /* Streams blob id to r (shared by downloads and shares). */

@@ -2,8 +2,13 @@
  * it run on a worker thread (net/worker.h), the request suspended (net_http_defer)
  * meanwhile: a big upload's commits then no longer stall every other client on the
  * event loop for the length of a disk flush. "A chunk acknowledged is on disk" holds:
- * the answer is sent from the done callback, after both. The upload stays busy (its
- * sink stays listed) until then, so no second chunk can start at a stale offset.
+ * the answer is sent from the done callback, after both. The sink stays listed until
+ * then, so the only chunk that can start meanwhile is the one at its end
+ * (dbx_upload_sink.c), and that one's commit is queued after this one's: one worker
+ * thread runs the jobs in order, and the record is conditional (received moves from the
+ * chunk's start to its end, or not at all), so a chunk is never recorded unless the one
+ * before it was, whatever its own sync said (after a failed fdatasync Linux may report
+ * the next one clean although the pages of the first were lost).
  *
  * The job uses SQLite through its own connection (s->wdb, opened by the first job and
  * touched by no one else while the worker lives: one thread, jobs in order), never the
@@ -27,7 +32,7 @@ struct commit {
 	void *sink;
 	int fd;
 	char id[33];
-	long long total;          /* received after this chunk */
+	long long start, total;   /* received before and after this chunk */
 	int err;                  /* errno of the sync, or -1 for the database */
 };
 
@@ -51,19 +56,22 @@ static void commit_work(void *arg)
 		sqlite3_busy_timeout(s->wdb, 5000);
 		sqlite3_exec(s->wdb, "PRAGMA synchronous=FULL;", NULL, NULL, NULL);
 	}
-	if (dbx_upload_record(s->wdb, c->id, c->total) < 0)
+	if (dbx_upload_record(s->wdb, c->id, c->start, c->total) < 0)
 		c->err = -1;
 }
 
-int dbx_upload_record(sqlite3 *db, const char *id, long long received)
+int dbx_upload_record(sqlite3 *db, const char *id, long long start, long long end)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
-	if (sqlite3_prepare_v2(db, "UPDATE uploads SET received = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "UPDATE uploads SET received = ? WHERE id = ? AND received = ?", -1, &st,
+			       NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_int64(st, 1, received);
+	sqlite3_bind_int64(st, 1, end);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
+	sqlite3_bind_int64(st, 3, start);
+	/* no row changed: the chunk before this one was not recorded (or the upload went) */
+	if (sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1)
 		rc = 0;
 	sqlite3_finalize(st);
 	return rc;
@@ -89,8 +97,32 @@ static void commit_done(void *arg)
 	free(c);
 }
 
-int dbx_upload_commit(struct dbx_server *s, struct net_http_req *r, void *sink, const char *id,
-		      long long received, long long got)
+void dbx_upload_commit_drop(void *arg)
+{
+	struct commit *c = arg;
+	c->err = EIO;
+	log_warn("upload %s: the chunk before this one was not stored", c->id);
+	commit_done(c);
+}
+
+/* Queues c's job (or, without a worker, does it here); then the held commit of the chunk
+ * after c's, which may be queued only now, behind c's. */
+static void submit(struct commit *c)
+{
+	struct dbx_server *s = c->s;
+	struct commit *next = dbx_upsink_committing(c->sink);
+	if (net_worker_submit(s->worker, commit_work, commit_done, c) < 0) {
+		/* r is suspended now: answer it here, the slow way */
+		c->err = fdatasync(c->fd) < 0 ? errno : 0;
+		if (!c->err && dbx_upload_record(s->db, c->id, c->start, c->total) < 0)
+			c->err = -1;
+		commit_done(c);
+	}
+	if (next)
+		submit(next);
+}
+
+int dbx_upload_commit(struct dbx_server *s, struct net_http_req *r, void *sink, const char *id)
 {
 	if (!s->worker && !(s->worker = net_worker_new(s->loop, 1)))
 		return -1;
@@ -102,18 +134,14 @@ int dbx_upload_commit(struct dbx_server *s, struct net_http_req *r, void *sink, 
 	c->sink = sink;
 	c->fd = dbx_upsink_fd(sink);
 	str_copy(c->id, id, sizeof(c->id));
-	c->total = received + got;
+	dbx_upsink_span(sink, &c->start, &c->total);
 	if (net_http_defer(r, commit_gone, c) < 0) {
 		free(c);
 		return -1;
 	}
-	if (net_worker_submit(s->worker, commit_work, commit_done, c) < 0) {
-		/* r is suspended now: answer it here, the slow way */
-		c->err = fdatasync(c->fd) < 0 ? errno : 0;
-		if (!c->err && dbx_upload_record(s->db, c->id, c->total) < 0)
-			c->err = -1;
-		commit_done(c);
-	}
+	/* the chunk before this one is still arriving: this one waits for its commit */
+	if (!dbx_upsink_hold(sink, c))
+		submit(c);
 	return 0;
 }
 

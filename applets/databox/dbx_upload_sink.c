@@ -2,10 +2,18 @@
  * net/http sink) instead of evhttp holding the whole chunk in memory and the handler
  * copying it out: the chunk costs one copy (socket to page cache) and constant memory.
  * The handler (dbx_upload_chunk) still decides: it syncs the file and records the new
- * length, so "a chunk acknowledged is on disk" holds as before. While a chunk streams
- * into an upload, that upload is busy: a second chunk to it (from another connection)
- * is refused, so two writers never interleave in one file. A member's chunks and an
- * upload share's (public, keyed by the share) take the same path. */
+ * length, so "a chunk acknowledged is on disk" holds as before. A member's chunks and
+ * an upload share's (public, keyed by the share) take the same path.
+ *
+ * Two chunks of one upload may be listed at once, so that chunk N+1 arrives while N's
+ * sync and record run (dbx_upload_commit.c) instead of after: the second must start
+ * exactly at the first's end (so the two never write the same bytes) and is linked to
+ * it (pred/succ). The first may still be arriving when the second's head does: the
+ * client cannot know when the server read N's last byte, so refusing that case would
+ * turn a timing accident into a 409 and a resent chunk. Every other chunk while one is
+ * listed (a third, or one at another offset) is refused as before (409). Whether N+1
+ * may be recorded is decided where it is recorded: only if N was (the worker's
+ * conditional UPDATE, dbx_upload_record). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +40,11 @@ struct dbx_upsink {
 	long long len;            /* its Content-Length */
 	long long written;
 	long long wb;             /* written back so far (write-back started) */
+	/* the chunk this one continues (it starts at pred's end) while pred is listed,
+	 * and the one continuing this one */
+	struct dbx_upsink *pred, *succ;
+	int committing;           /* its sync and record are queued on the worker */
+	void *held;               /* its commit, held until pred's is queued */
 };
 
 #define WRITEBACK_STEP (2 * 1024 * 1024)
@@ -101,9 +114,61 @@ void dbx_upsink_free(void *arg)
 			*pp = k->next;
 			break;
 		}
+	if (k->pred)
+		k->pred->succ = NULL;
+	struct dbx_upsink *n = k->succ;
+	if (n) {
+		n->pred = NULL;
+		/* k goes without its commit queued (cut off, or refused by its handler):
+		 * the chunk after it cannot be recorded, so it is answered now */
+		if (n->held && !k->committing) {
+			void *c = n->held;
+			n->held = NULL;
+			dbx_upload_commit_drop(c);
+		}
+	}
 	if (k->fd >= 0)
 		close(k->fd);
 	free(k);
+}
+
+void dbx_upsink_span(const void *arg, long long *start, long long *end)
+{
+	const struct dbx_upsink *k = arg;
+	*start = k->off;
+	*end = k->off + k->written;
+}
+
+int dbx_upsink_hold(void *arg, void *commit)
+{
+	struct dbx_upsink *k = arg;
+	if (!k->pred || k->pred->committing)
+		return 0;
+	k->held = commit;
+	return 1;
+}
+
+void *dbx_upsink_committing(void *arg)
+{
+	struct dbx_upsink *k = arg;
+	k->committing = 1;
+	void *c = k->succ ? k->succ->held : NULL;
+	if (c)
+		k->succ->held = NULL;
+	return c;
+}
+
+/* The one chunk of upload id listed now, NULL when none; *n: how many are. */
+static struct dbx_upsink *listed(const struct dbx_server *s, const char *id, int *n)
+{
+	struct dbx_upsink *one = NULL;
+	*n = 0;
+	for (struct dbx_upsink *k = s->sinks; k; k = k->next)
+		if (strcmp(k->id, id) == 0) {
+			one = k;
+			++*n;
+		}
+	return *n == 1 ? one : NULL;
 }
 
 int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out, void *arg)
@@ -124,10 +189,21 @@ int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out
 	else
 		return 0;
 	/* anything odd goes the buffered way, whose handler gives the precise answer */
-	if (strlen(id) != 32 || uid <= 0 || dbx_upload_busy(s, id) ||
-	    dbx_upload_get(s, id, uid, key[0] ? key : NULL, &received, &parent, NULL) < 0 ||
-	    strtoll(off + 7, NULL, 10) != received ||
-	    (unsigned long long)received + ri->content_length > DBX_MAX_FILE_SIZE)
+	if (strlen(id) != 32 || uid <= 0 ||
+	    dbx_upload_get(s, id, uid, key[0] ? key : NULL, &received, &parent, NULL) < 0)
+		return 0;
+	int n;
+	struct dbx_upsink *pred = listed(s, id, &n);
+	long long at = strtoll(off + 7, NULL, 10);
+	/* with a chunk listed: only the one starting at its end, through the same way in,
+	 * while the database still holds the listed one's start (or, its record just
+	 * committed, its end) */
+	if (n > 1 || (n == 1 && (at != pred->off + pred->len || strcmp(pred->share, key) != 0 ||
+				 (received != pred->off && received != at))))
+		return 0;
+	if (!pred && at != received)
+		return 0;
+	if ((unsigned long long)at + ri->content_length > DBX_MAX_FILE_SIZE)
 		return 0;
 	struct dbx_upsink *k = calloc(1, sizeof(*k));
 	if (!k)
@@ -135,15 +211,20 @@ int dbx_upload_sink(const struct net_http_reqinfo *ri, struct net_http_sink *out
 	k->s = s;
 	str_copy(k->id, id, sizeof(k->id));
 	str_copy(k->share, key, sizeof(k->share));
-	k->off = received;
+	k->off = at;
 	k->len = (long long)ri->content_length;
 	k->fd = dbx_upload_path(s, id, path, sizeof(path)) == 0 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
-	/* bytes past what was acknowledged (a chunk cut off earlier) go */
-	if (k->fd < 0 || ftruncate(k->fd, received) < 0) {
+	/* bytes past what was acknowledged (a chunk cut off earlier) go; never with a
+	 * chunk listed, whose bytes (up to at) are still to be synced or still arriving */
+	if (k->fd < 0 || (!pred && ftruncate(k->fd, received) < 0)) {
 		if (k->fd >= 0)
 			close(k->fd);
 		free(k);
 		return 0;
+	}
+	if (pred) {
+		pred->succ = k;
+		k->pred = pred;
 	}
 	k->next = s->sinks;
 	s->sinks = k;
@@ -157,7 +238,10 @@ long long dbx_upsink_check(void *arg, const char *id, const char *share_key, lon
 			   const char *offset)
 {
 	struct dbx_upsink *k = arg;
-	if (strcmp(k->id, id) != 0 || strcmp(k->share, share_key ? share_key : "") != 0 || k->off != received ||
+	/* received: the database's now, k's start, or its pred's start while pred is
+	 * not recorded yet (the worker records k only after pred) */
+	if (strcmp(k->id, id) != 0 || strcmp(k->share, share_key ? share_key : "") != 0 ||
+	    (k->off != received && !(k->pred && k->pred->off == received)) ||
 	    !offset || strtoll(offset, NULL, 10) != k->off)
 		log_warn("upload %s: a streamed chunk does not match its request", id);
 	else if (k->err || k->written != k->len)
@@ -177,6 +261,9 @@ long long dbx_upsink_finish(void *arg, const char *id, const char *share_key, lo
 {
 	struct dbx_upsink *k = arg;
 	long long got = dbx_upsink_check(k, id, share_key, received, offset);
+	/* synced and recorded here on the loop, k cannot wait for its pred's record */
+	if (got >= 0 && k->off != received)
+		got = -1;
 	if (got >= 0 && fdatasync(k->fd) < 0) {
 		log_warn("upload %s: fdatasync: %s", id, strerror(errno));
 		got = -1;
