@@ -12,12 +12,11 @@ saw without sleeping."""
 import http.client
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib_test import check_no_sanitizer, sanitizer_report  # noqa: E402
-from lib_dbx import (Client, TOP, add_user, check, fail, free_port, make_certs, p, run,  # noqa: E402
+from lib_dbx import (Client, build_sync_shim, add_user, check, fail, free_port, make_certs, p, run,  # noqa: E402
                      server_log, start_server, tls_ctx, wait_for, wait_port, write_conf)
 
 SLOW_MS = 400
@@ -100,11 +99,8 @@ def main():
     if not make_certs():
         fail("test certificates")
         return
-    shim = p("slow_sync.so")
-    cc = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
-                         os.path.join(TOP, "tests", "integration", "shim", "slow_sync.c"), "-ldl"],
-                        capture_output=True)
-    if not check("the slow-sync shim builds", cc.returncode == 0, cc.stderr.decode(errors="replace")):
+    shim = build_sync_shim()
+    if not shim:
         return
     port = free_port()
     conf = write_conf(port)

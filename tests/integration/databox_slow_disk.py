@@ -4,14 +4,13 @@ SQLite commit take long (an LD_PRELOAD shim makes every fsync/fdatasync sleep), 
 client's small request is answered promptly, because the commit runs on a worker thread
 and not on the event loop; the chunk itself is still acknowledged only after its sync."""
 import os
-import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib_test import check_no_sanitizer, sanitizer_report  # noqa: E402
-from lib_dbx import (Client, T, TOP, add_user, check, fail, free_port, make_certs, p, run,  # noqa: E402
+from lib_dbx import (Client, build_sync_shim, add_user, check, fail, free_port, make_certs, p, run,  # noqa: E402
                      server_log, start_server, tls_ctx, wait_for, wait_port, write_conf)
 
 SLOW_MS = 600
@@ -21,11 +20,8 @@ def main():
     if not make_certs():
         fail("test certificates")
         return
-    shim = p("slow_sync.so")
-    cc = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
-                         os.path.join(TOP, "tests", "integration", "shim", "slow_sync.c"), "-ldl"],
-                        capture_output=True)
-    if not check("the slow-sync shim builds", cc.returncode == 0, cc.stderr.decode(errors="replace")):
+    shim = build_sync_shim()
+    if not shim:
         return
     port = free_port()
     conf = write_conf(port)

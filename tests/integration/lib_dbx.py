@@ -161,3 +161,15 @@ def run(main):
                 pr.wait()
         shutil.rmtree(T, ignore_errors=True)
     sys.exit(1 if failed() else 0)
+
+
+def build_sync_shim():
+    """Builds tests/integration/shim/slow_sync.c (LD_PRELOAD: slow or failing syncs) into
+    the test's directory; its path, or None after a failed check."""
+    shim = p("slow_sync.so")
+    cc = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
+                         os.path.join(TOP, "tests", "integration", "shim", "slow_sync.c"), "-ldl"],
+                        capture_output=True)
+    if not check("the slow-sync shim builds", cc.returncode == 0, cc.stderr.decode(errors="replace")):
+        return None
+    return shim
