@@ -60,8 +60,12 @@ export async function call(method, path, body, opts = {}) {
 		j = null;
 	}
 	if (!r.ok) {
-		if (r.status === 401 && !opts.public && onExpired)
-			onExpired();
+		// A refused token: onExpired asks the user to sign in again over the page and
+		// resolves true once they have (every request refused meanwhile waits for the
+		// same sign-in); the request then goes once more with the new token, so the
+		// action the user started completes instead of having to be repeated.
+		if (r.status === 401 && !opts.public && onExpired && !opts.retried && await onExpired())
+			return call(method, path, body, { ...opts, retried: true });
 		throw new ApiError(r.status, (j && j.message) || `the server answered ${r.status}`);
 	}
 	return j;

@@ -36,17 +36,34 @@ export function page(...children) {
 }
 
 // The token expired (or the server refused it): sign in again over the page, so what
-// was typed into a form stays; the unlocked key stays in memory too.
+// was typed into a form stays; the unlocked key stays in memory too. Returns a promise
+// of the new sign-in (true once signed in, false if the user signed out instead), one
+// for every request that was refused while the form is up.
+let relogin = null;
 function expired() {
 	session.clear();
-	if (!state.account || !document.querySelector('main') || document.getElementById('relogin-form'))
-		return state.account ? undefined : loginView('Your session has expired. Please sign in again.');
+	if (relogin) {
+		// a view drawn since replaced the page the form was on
+		const main = document.querySelector('main');
+		if (main && !relogin.form.isConnected)
+			main.prepend(relogin.form);
+		return relogin.promise;
+	}
+	if (!state.account || !document.querySelector('main')) {
+		if (!state.account)
+			loginView('Your session has expired. Please sign in again.');
+		return Promise.resolve(false);
+	}
+	let done;
+	relogin = { promise: new Promise((resolve) => { done = resolve; }) };
+	relogin.done = (ok) => { relogin = null; done(ok); };
 	const st = status();
 	const pw = h('input', { id: 'relogin-password', type: 'password', autocomplete: 'current-password', required: true });
 	const btn = h('button', { type: 'submit', id: 'relogin-submit' }, 'Sign in');
 	const form = h('form', { id: 'relogin-form', class: 'banner' },
 		`Your session has expired. Sign in again as ${state.account.userName} to continue (nothing on this page is lost): `,
 		pw, btn, st);
+	relogin.form = form;
 	document.querySelector('main').prepend(form);
 	pw.focus();
 	form.addEventListener('submit', async (ev) => {
@@ -57,15 +74,19 @@ function expired() {
 			pw.value = '';
 			session.set(r.token, r.expireAt);
 			form.remove();
+			relogin.done(true);
 		} catch (e) {
 			btn.disabled = false;
 			st.set(e.status === 401 ? 'Wrong password.' : e.message, 'error');
 		}
 	});
+	return relogin.promise;
 }
 
 function logout() {
 	session.clear();
+	if (relogin)
+		relogin.done(false);
 	clearDrafts();
 	state.priv = null;
 	state.account = null;
