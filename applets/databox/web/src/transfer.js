@@ -1,9 +1,8 @@
-// transfer.js - encrypted uploads (the File read in slices, constant memory) and
-// downloads streamed through the service worker (sw.js) into the file the browser saves.
+// transfer.js - encrypted uploads (the File read in slices, constant memory); the
+// downloads are in download.js.
 import { call } from './api.js';
 import { GcmStream } from './crypto/gcm.js';
 import { newFileKey, wrapFileKey, importPublic } from './crypto/keys.js';
-import { b64encode } from './crypto/bytes.js';
 import { batches } from './batches.js';
 
 // 8 MiB per POST, a multiple of the AES block. Measured in Chromium against this
@@ -125,56 +124,4 @@ export async function wrapForAll(fk, items) {
 		}
 	}
 	return out;
-}
-
-// ---- downloads through the service worker ----
-
-let swReady = null;
-
-export function serviceWorkerReady() {
-	if (!swReady) {
-		swReady = (async () => {
-			if (!('serviceWorker' in navigator))
-				throw new Error('this browser cannot stream downloads (no service workers; a private window may disable them)');
-			await navigator.serviceWorker.register('/sw.js', { scope: '/' });
-			await navigator.serviceWorker.ready;
-			if (!navigator.serviceWorker.controller)
-				await new Promise((res) => navigator.serviceWorker.addEventListener('controllerchange', res, { once: true }));
-			return navigator.serviceWorker.controller;
-		})();
-	}
-	return swReady;
-}
-
-// Streams url (ciphertext) through the service worker, which decrypts it into the
-// download named name and fails the download when the tag does not verify.
-export async function saveDecrypted({ url, auth, fk, name, size }, onProgress) {
-	const ctl = await serviceWorkerReady();
-	const id = b64encode(crypto.getRandomValues(new Uint8Array(18))).replace(/[+/=]/g, 'x');
-	const ch = new MessageChannel();
-	const result = new Promise((resolve, reject) => {
-		ch.port1.onmessage = (e) => {
-			const m = e.data;
-			if (m.type === 'ready') {
-				const a = document.createElement('a');
-				a.href = `/__databox/download/${id}`;
-				a.rel = 'noopener';
-				document.body.append(a);
-				a.click();
-				a.remove();
-			} else if (m.type === 'progress') {
-				if (onProgress)
-					onProgress(size ? m.bytes / size : 1);
-			} else if (m.type === 'done') {
-				if (m.prof)
-					console.debug(`databox download profile (ms): ${JSON.stringify(m.prof, (k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
-				resolve(m.bytes);
-			} else if (m.type === 'error') {
-				reject(new Error(m.message));
-			}
-		};
-	});
-	ctl.postMessage({ type: 'download', id, url, auth, key: fk ? fk.key : null, iv: fk ? fk.iv : null,
-		tag: fk ? fk.tag : null, name, size }, [ch.port2]);
-	return result;
 }

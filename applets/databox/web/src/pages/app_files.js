@@ -4,7 +4,8 @@
 import { call, session, API } from '../api.js';
 import { h, status, fmtSize, progress } from '../ui.js';
 import { importPublic, wrapFileKey, unwrapFileKey } from '../crypto/keys.js';
-import { sendEncrypted, saveDecrypted } from '../transfer.js';
+import { sendEncrypted } from '../transfer.js';
+import { saveDecrypted } from '../download.js';
 import { uploadStarted, transferRunning } from '../interrupted.js';
 import { page, state, unlocked, roomsView } from './app.js';
 import { shareFileForm, uploadShareForm } from './app_shares.js';

@@ -4,7 +4,7 @@
 import { call, API } from '../api.js';
 import { h, mount, status, fmtSize, progress } from '../ui.js';
 import { unlockPrivate, unwrapFileKey, WrongPassword } from '../crypto/keys.js';
-import { saveDecrypted, serviceWorkerReady } from '../transfer.js';
+import { saveDecrypted, serviceWorkerReady } from '../download.js';
 import { transferRunning } from '../interrupted.js';
 import { canSaveAs, pickTarget, saveToHandle, targetNote, discard } from '../save_fsa.js';
 

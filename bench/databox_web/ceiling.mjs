@@ -1,0 +1,134 @@
+// ceiling.mjs - what this machine's Chromium can do at all, with no databox in it: the
+// bounds under the browser rows of bench/databox_web/run. Served by a throw-away HTTP
+// server on 127.0.0.1 (localhost is a secure context: service workers and the
+// origin-private file system work), MB MiB each, best of ROUNDS:
+//   download   <a download> of a static file (the browser's own download path)
+//   sw-stream  a service worker streaming one reused buffer to a download (the path
+//              the /s/ page's download takes, with no fetch and no crypto)
+//   sw-ctr     the same, each 256 KiB piece first through WebCrypto's AES-CTR (the
+//              keystream half of the streaming GCM; the GHASH half is not counted)
+//   read       File.stream() of a picked file, BYOB into one reused 1 MiB buffer (the
+//              /u/ page's first step)
+//   ctr        WebCrypto AES-CTR alone over 256 KiB pieces in a dedicated worker
+// Usage: node ceiling.mjs WEBDIR [MB] [ROUNDS]   (WEBDIR: applets/databox/web, for
+// playwright-core). Prints one line per row; never fails.
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const [webdir, mbArg, roundsArg] = process.argv.slice(2);
+const MB = Number(mbArg || 256), ROUNDS = Number(roundsArg || 2);
+const { chromium } = createRequire(path.join(path.resolve(webdir), 'package.json'))('playwright-core');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sealbox-ceiling-'));
+const big = path.join(tmp, 'big.bin');
+{
+	const fd = fs.openSync(big, 'w'), b = Buffer.alloc(1 << 20, 0x5a);
+	for (let i = 0; i < MB; i++)
+		fs.writeSync(fd, b);
+	fs.closeSync(fd);
+}
+const page = `<!doctype html><meta charset="utf-8"><input type="file" id="f"><script src="/page.js"></script>`;
+const pageJs = `
+navigator.serviceWorker.register('/sw.js');
+window.swReady = navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller ? 1 :
+	new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r)));
+window.readFile = async () => {
+	const f = document.getElementById('f').files[0], t0 = performance.now();
+	const rd = f.stream().getReader({ mode: 'byob' });
+	let buf = new ArrayBuffer(1 << 20), n = 0;
+	for (;;) {
+		const r = await rd.read(new Uint8Array(buf));
+		if (r.done) break;
+		n += r.value.byteLength; buf = r.value.buffer;
+	}
+	return { ms: performance.now() - t0, n };
+};
+window.ctr = (mb) => new Promise((res) => {
+	const w = new Worker('/ctr.js');
+	w.onmessage = (e) => { res(e.data); w.terminate(); };
+	w.postMessage(mb);
+});`;
+const ctrJs = `
+onmessage = async (e) => {
+	const key = await crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-CTR', false, ['encrypt']);
+	const src = new Uint8Array(256 << 10), counter = new Uint8Array(16), t0 = performance.now();
+	for (let i = 0; i < e.data * 4; i++)
+		await crypto.subtle.encrypt({ name: 'AES-CTR', counter, length: 64 }, key, src);
+	postMessage({ ms: performance.now() - t0 });
+};`;
+const swJs = `
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', (e) => {
+	const u = new URL(e.request.url);
+	if (!u.pathname.startsWith('/gen/')) return;
+	const ctr = u.pathname.startsWith('/gen/ctr'), piece = 256 << 10, total = ${MB} << 20;
+	const src = new Uint8Array(piece), counter = new Uint8Array(16);
+	const keyP = crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-CTR', false, ['encrypt']);
+	let sent = 0;
+	const body = new ReadableStream({
+		async pull(c) {
+			if (sent >= total) return c.close();
+			c.enqueue(ctr ? new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CTR', counter, length: 64 }, await keyP, src)) : src);
+			sent += piece;
+		},
+	}, { highWaterMark: 4 << 20, size: (x) => x.byteLength });
+	e.respondWith(new Response(body, { headers: { 'Content-Type': 'application/octet-stream',
+		'Content-Disposition': 'attachment; filename="g.bin"', 'Content-Length': String(total) } }));
+});`;
+const files = { '/': [page, 'text/html'], '/page.js': [pageJs, 'text/javascript'], '/sw.js': [swJs, 'text/javascript'],
+	'/ctr.js': [ctrJs, 'text/javascript'] };
+const srv = http.createServer((req, res) => {
+	if (req.url === '/big.bin') {
+		res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': fs.statSync(big).size });
+		return fs.createReadStream(big).pipe(res);
+	}
+	const f = files[req.url];
+	res.writeHead(f ? 200 : 404, { 'Content-Type': f ? f[1] : 'text/plain' });
+	res.end(f ? f[0] : 'no');
+});
+await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+const base = `http://localhost:${srv.address().port}`;
+const ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(tmp, 'profile-')), {
+	executablePath: '/usr/bin/chromium', headless: true, acceptDownloads: true, downloadsPath: tmp,
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+		'--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+try {
+	const p = ctx.pages()[0] || await ctx.newPage();
+	await p.goto(base + '/');
+	await p.evaluate(() => window.swReady);
+	const dl = async (href) => {
+		const t0 = Date.now(), ev = p.waitForEvent('download');
+		// the static file is marked by the link, the worker's stream by its Content-Disposition
+		await p.evaluate((h) => { const a = document.createElement('a'); a.href = h;
+			if (!h.startsWith('/gen/')) a.download = 'x.bin';
+			document.body.append(a); a.click(); a.remove(); }, href);
+		const d = await ev, f = await d.path();
+		const ms = Date.now() - t0, ok = fs.statSync(f).size === MB << 20;
+		fs.rmSync(f);
+		return ok ? ms : Infinity;
+	};
+	const rows = {
+		download: () => dl('/big.bin'),
+		'sw-stream': () => dl('/gen/plain'),
+		'sw-ctr': () => dl('/gen/ctr'),
+		read: async () => { await p.setInputFiles('#f', big); return (await p.evaluate(() => window.readFile())).ms; },
+		ctr: async () => (await p.evaluate((mb) => window.ctr(mb), MB)).ms,
+	};
+	console.log(`browser ceilings on this machine (Chromium ${ctx.browser()?.version() || ''}, ${MB} MiB, best of ${ROUNDS}, no databox involved):`);
+	for (const [name, f] of Object.entries(rows)) {
+		let best = Infinity;
+		for (let i = 0; i < ROUNDS; i++)
+			best = Math.min(best, await f());
+		console.log(`  ceiling ${name.padEnd(10)} ${best === Infinity ? 'failed' : `${Math.round(MB / (best / 1000))} MiB/s`}`);
+	}
+} catch (e) {
+	console.log(`browser ceilings: not measured (${e.message.split('\n')[0]})`);
+} finally {
+	await ctx.close();
+	srv.close();
+	fs.rmSync(tmp, { recursive: true, force: true });
+}
