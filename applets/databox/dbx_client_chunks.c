@@ -22,6 +22,18 @@
 #include "net/httpc.h"
 
 #define UP_SLICE (256 * 1024)
+/* Each chunk is one round trip and one fdatasync on the server; two buffers of 8 MiB
+ * keep the client under 32 MB. A server may take less (max_chunk, down to 4 KiB): the
+ * stream cipher takes any length, so any size the server names works. */
+#define UP_CHUNK_MAX (8 * 1024 * 1024)
+#define UP_CHUNK_DEFAULT (1024 * 1024)
+
+size_t dbx_chunk_size(long long max_chunk)
+{
+	if (max_chunk <= 0)
+		return UP_CHUNK_DEFAULT;
+	return max_chunk >= UP_CHUNK_MAX ? UP_CHUNK_MAX : (size_t)max_chunk;
+}
 
 /* Reads (and with gs encrypts) up to cap bytes of fd into dst, a slice at a time,
  * letting the connection move the chunk before it between slices. The count, or -1. */

@@ -451,7 +451,7 @@ static int upload_share_put(struct sopts *o)
 	rep = NULL;
 	struct stat sb;
 	str_fmt(path, sizeof(path), "%s/%s", p, up);
-	struct dbx_chunks u = { h, path, NULL, maxc >= (8 << 20) ? (8 << 20) : maxc > (1 << 20) ? (size_t)maxc : (1 << 20),
+	struct dbx_chunks u = { h, path, NULL, dbx_chunk_size(maxc),
 				fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0, "upload-share put", file, name };
 	if ((rc = dbx_send_chunks(&u, fd, gs, &off)) != EXIT_OK)
 		goto out;

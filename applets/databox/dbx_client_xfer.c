@@ -21,10 +21,7 @@
 #include "crypto/rsa.h"
 #include "net/httpc.h"
 
-#define UP_CHUNK (1024 * 1024)       /* what every server takes; the download's decrypt step */
-#define UP_CHUNK_MAX (8 * 1024 * 1024) /* when the server says it takes that much (maxChunkSize):
-					* each chunk is one round trip and one fdatasync there;
-					* two buffers of it keep the client under 32 MB */
+#define UP_CHUNK (1024 * 1024) /* the download's decrypt and write step */
 
 static const struct option xopts[] = {
 	{ "key-password-file", required_argument, NULL, 'k' },
@@ -54,7 +51,7 @@ int dbx_cmd_upload(int argc, char **argv)
 	const char *keypw;
 	char err[300];
 	json_t *parent = NULL, *rep = NULL, *kpj = NULL, *body;
-	size_t chunk = UP_CHUNK;
+	size_t chunk;
 	int fd = -1, rc, st;
 	uint64_t off = 0;
 
@@ -119,7 +116,7 @@ int dbx_cmd_upload(int argc, char **argv)
 	char up[40];
 	str_copy(up, upid, sizeof(up));
 	json_int_t maxc = json_integer_value(json_object_get(rep, "maxChunkSize"));
-	chunk = maxc >= UP_CHUNK_MAX ? UP_CHUNK_MAX : maxc > UP_CHUNK ? (size_t)maxc : UP_CHUNK;
+	chunk = dbx_chunk_size(maxc);
 	char prefix[100], auth[200];
 	str_fmt(prefix, sizeof(prefix), "/api/v1/nodes/files/uploads/%s", up);
 	str_fmt(auth, sizeof(auth), "Authorization: Bearer %s", c.token);

@@ -10,6 +10,12 @@
 //   read       File.stream() of a picked file, BYOB into one reused 1 MiB buffer (the
 //              /u/ page's first step)
 //   ctr        WebCrypto AES-CTR alone over 256 KiB pieces in a dedicated worker
+//   post-1     fetch() POSTs of 8 MiB Blobs, one at a time (the /u/ page's chunk upload,
+//              with no crypto; the server drops the bytes)
+//   post-2     the same with two POSTs in flight
+//   post-16    one at a time, 16 MiB Blobs
+// (A body given as a Uint8Array instead of a Blob ran at 5 MiB/s here, XMLHttpRequest
+// as fast as fetch, a WebSocket sending 1 or 8 MiB messages at 17 MiB/s.)
 // Usage: node ceiling.mjs WEBDIR [MB] [ROUNDS]   (WEBDIR: applets/databox/web, for
 // playwright-core). Prints one line per row; never fails.
 import http from 'node:http';
@@ -44,6 +50,21 @@ window.readFile = async () => {
 		n += r.value.byteLength; buf = r.value.buffer;
 	}
 	return { ms: performance.now() - t0, n };
+};
+window.post = async (mb, depth, chunk = 8 << 20) => {
+	const n = Math.ceil((mb << 20) / chunk), t0 = performance.now();
+	const src = new Uint8Array(chunk);
+	let i = 0;
+	const lane = async () => {
+		while (i < n) {
+			i++;
+			const r = await fetch('/sink', { method: 'POST', body: new Blob([src]) });
+			if (!r.ok) throw new Error('POST ' + r.status);
+			await r.arrayBuffer();
+		}
+	};
+	await Promise.all(Array.from({ length: depth }, lane));
+	return { ms: performance.now() - t0 };
 };
 window.ctr = (mb) => new Promise((res) => {
 	const w = new Worker('/ctr.js');
@@ -85,6 +106,11 @@ const srv = http.createServer((req, res) => {
 		res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': fs.statSync(big).size });
 		return fs.createReadStream(big).pipe(res);
 	}
+	if (req.url === '/sink' && req.method === 'POST') {
+		req.on('data', () => {});
+		req.on('end', () => { res.writeHead(200, { 'Content-Length': 0 }); res.end(); });
+		return;
+	}
 	const f = files[req.url];
 	res.writeHead(f ? 200 : 404, { 'Content-Type': f ? f[1] : 'text/plain' });
 	res.end(f ? f[0] : 'no');
@@ -117,6 +143,9 @@ try {
 		'sw-ctr': () => dl('/gen/ctr'),
 		read: async () => { await p.setInputFiles('#f', big); return (await p.evaluate(() => window.readFile())).ms; },
 		ctr: async () => (await p.evaluate((mb) => window.ctr(mb), MB)).ms,
+		'post-1': async () => (await p.evaluate((mb) => window.post(mb, 1), MB)).ms,
+		'post-2': async () => (await p.evaluate((mb) => window.post(mb, 2), MB)).ms,
+		'post-16': async () => (await p.evaluate((mb) => window.post(mb, 1, 16 << 20), MB)).ms,
 	};
 	console.log(`browser ceilings on this machine (Chromium ${ctx.browser()?.version() || ''}, ${MB} MiB, best of ${ROUNDS}, no databox involved):`);
 	for (const [name, f] of Object.entries(rows)) {

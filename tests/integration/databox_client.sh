@@ -9,7 +9,9 @@
 command -v curl >/dev/null || { skip "databox client: curl not installed"; exit 0; }
 certs
 port=$(free_port)
-dbx_ini
+# a server taking chunks of at most 700,000 bytes (less than the client's 1 MiB default,
+# no multiple of the AES block): uploads go in the chunks its maxChunkSize says
+dbx_ini "max_chunk = 700000"
 dbx_user alice
 dbx_user bob
 dbx_user carol --admin

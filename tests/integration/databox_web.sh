@@ -15,7 +15,10 @@ command -v node >/dev/null && [ -d "$W/node_modules/playwright-core" ] || { skip
 command -v certutil >/dev/null || { skip "databox web: certutil (libnss3-tools) not installed"; exit 0; }
 certs
 port=$(free_port)
-dbx_ini "web_root = $web"
+# chunks of at most 1,000,000 bytes (no multiple of the page's 512 KiB reads nor of the
+# AES block): every upload of a MB or more, the browser's included, is split as the
+# server's maxChunkSize says
+dbx_ini "web_root = $web" "max_chunk = 1000000"
 dbx_user alice --admin; for u in bob carol dave; do dbx_user $u; done
 printf 'dave key pw\n' >"$TMP/dave.key"
 printf 'dave new key pw\n' >"$TMP/dave2.key"

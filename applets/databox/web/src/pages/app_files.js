@@ -159,7 +159,7 @@ async function upload(room, parent, file, list) {
 		up = await call('POST', '/nodes/files/uploads', { parentId: parent.id, name: file.name, size: file.size });
 		line.textContent = up.isEncrypted ? 'encrypting and sending…' : 'sending…';
 		const fk = await sendEncrypted(file, (off) => `/nodes/files/uploads/${up.uploadId}?offset=${off}`,
-			{ signal: ac.signal, plain: !up.isEncrypted, onProgress: (x) => bar.set(x) });
+			{ signal: ac.signal, plain: !up.isEncrypted, maxChunk: up.maxChunkSize, onProgress: (x) => bar.set(x) });
 		let body = {};
 		if (fk)
 			body = { fileKey: await wrapFileKey(fk, await importPublic(state.keypair.publicKeyContainer)) };

@@ -52,7 +52,7 @@ export async function uploadSharePage(key) {
 			try {
 				const up = await call('POST', base, { name: f.name }, { public: true });
 				const fk = await sendEncrypted(f, (off) => `${base}/${up.uploadId}?offset=${off}`,
-					{ isPublic: true, onProgress: (x) => bar.set(x) });
+					{ isPublic: true, maxChunk: up.maxChunkSize, onProgress: (x) => bar.set(x) });
 				const items = await wrapForAll(fk, keys);
 				fk.key.fill(0);
 				await call('PUT', `${base}/${up.uploadId}`, { userFileKeyList: { items } }, { public: true });
