@@ -5,12 +5,12 @@ import { GcmStream } from './crypto/gcm.js';
 import { newFileKey, wrapFileKey, importPublic } from './crypto/keys.js';
 import { batches } from './batches.js';
 
-// Up to 16 MiB per POST (the server's maxChunkSize, when it says less). Measured in
+// Up to 8 MiB per POST (the server's maxChunkSize, when it says less). Measured in
 // Chromium (bench/databox_web/ceiling.mjs, no crypto, the server dropping the bytes):
 // fetch() POSTs of Blobs ran at 48 MiB/s in 2 MiB bodies, 63-70 in 8 MiB and 87 in
 // 32 MiB; one POST per MiB cost more than the transfer itself, and a body given as a
 // Uint8Array instead of a Blob ran at 5 MiB/s.
-export const CHUNK = 16 << 20;
+export const CHUNK = 8 << 20;
 // The File is read as one stream (one read of the file, not one request per slice:
 // slice().arrayBuffer() of 512 KiB ran at 15 MiB/s in Chromium here) and handed on in
 // READ-byte batches from two reused buffers (GcmStream copies its input when called;
