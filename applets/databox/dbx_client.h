@@ -41,7 +41,8 @@ struct dbx_chunks {
 };
 struct cry_gcm_stream;
 /* The chunk size for an upload whose create reply said maxChunkSize (0 when it did not):
- * 8 MiB or the server's limit if that is less; 1 MiB from a server that names none. */
+ * 8 MiB or the server's limit if that is less (4 KiB at least); 1 MiB from a server that
+ * names none. */
 size_t dbx_chunk_size(long long max_chunk);
 /* Sends all of fd (encrypted by gs when not NULL); *sent = bytes acknowledged. Returns
  * 0 or an exit code after printing why. */

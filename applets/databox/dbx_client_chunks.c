@@ -28,10 +28,16 @@
 #define UP_CHUNK_MAX (8 * 1024 * 1024)
 #define UP_CHUNK_DEFAULT (1024 * 1024)
 
+/* databox serve's own floor for max_chunk: a server naming less gets chunks of this
+ * (and refuses them) instead of a request per byte */
+#define UP_CHUNK_MIN 4096
+
 size_t dbx_chunk_size(long long max_chunk)
 {
 	if (max_chunk <= 0)
 		return UP_CHUNK_DEFAULT;
+	if (max_chunk < UP_CHUNK_MIN)
+		return UP_CHUNK_MIN;
 	return max_chunk >= UP_CHUNK_MAX ? UP_CHUNK_MAX : (size_t)max_chunk;
 }
 

@@ -41,7 +41,8 @@ function slices(file) {
 // Pipelined: while one chunk is being posted the next is read and encrypted, so at most
 // two chunks (the Blob being sent and the parts of the next) are alive at any time.
 export async function sendEncrypted(file, chunkPath, { signal, onProgress, isPublic = false, plain = false, maxChunk } = {}) {
-	const chunk = maxChunk > 0 ? Math.min(CHUNK, maxChunk) : CHUNK;
+	// at least 4 KiB (databox serve's own floor): a server naming less gets no request per byte
+	const chunk = maxChunk > 0 ? Math.max(4096, Math.min(CHUNK, maxChunk)) : CHUNK;
 	const fk = newFileKey();
 	const g = plain ? null : await GcmStream.create(fk.key, fk.iv, true);
 	const next = slices(file);
