@@ -51,7 +51,6 @@ int dbx_cmd_upload(int argc, char **argv)
 	const char *keypw;
 	char err[300];
 	json_t *parent = NULL, *rep = NULL, *kpj = NULL, *body;
-	size_t chunk;
 	int fd = -1, rc, st;
 	uint64_t off = 0;
 
@@ -116,11 +115,10 @@ int dbx_cmd_upload(int argc, char **argv)
 	char up[40];
 	str_copy(up, upid, sizeof(up));
 	json_int_t maxc = json_integer_value(json_object_get(rep, "maxChunkSize"));
-	chunk = dbx_chunk_size(maxc);
 	char prefix[100], auth[200];
 	str_fmt(prefix, sizeof(prefix), "/api/v1/nodes/files/uploads/%s", up);
 	str_fmt(auth, sizeof(auth), "Authorization: Bearer %s", c.token);
-	struct dbx_chunks u = { c.http, prefix, auth, chunk, (uint64_t)sb.st_size, "upload", file, name };
+	struct dbx_chunks u = { c.http, prefix, auth, dbx_chunk_size(maxc), (uint64_t)sb.st_size, "upload", file, name };
 	rc = dbx_send_chunks(&u, fd, gs, &off);
 	secret_wipe(auth, sizeof(auth));
 	if (rc != EXIT_OK)
