@@ -14,11 +14,21 @@
 //              with no crypto; the server drops the bytes)
 //   post-2     the same with two POSTs in flight
 //   post-16    one at a time, 16 MiB Blobs
+//   h2-stream  fetch() POSTs whose body is a ReadableStream of 1 MiB pieces, 64 MiB per
+//              request, over HTTP/2 (Chromium streams request bodies only over HTTP/2
+//              or QUIC; databox's listener is HTTP/1.1): what an HTTP/2 listener would
+//              give the upload. TLS with a throw-away self-signed certificate, which this
+//              browser context is told to accept.
+// and first the peak RSS of this page's renderer before any row (a near-empty page and
+// its service worker): the floor under the 256 MB renderer goal, and how much of it is
+// the browser's own mapped binary (RssFile, shared with every Chromium process).
 // (A body given as a Uint8Array instead of a Blob ran at 5 MiB/s here, XMLHttpRequest
 // as fast as fetch, a WebSocket sending 1 or 8 MiB messages at 17 MiB/s.)
 // Usage: node ceiling.mjs WEBDIR [MB] [ROUNDS]   (WEBDIR: applets/databox/web, for
 // playwright-core). Prints one line per row; never fails.
 import http from 'node:http';
+import http2 from 'node:http2';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +74,20 @@ window.post = async (mb, depth, chunk = 8 << 20) => {
 		}
 	};
 	await Promise.all(Array.from({ length: depth }, lane));
+	return { ms: performance.now() - t0 };
+};
+window.postStream = async (mb, piece, perReq) => {
+	const total = mb << 20, t0 = performance.now();
+	let sent = 0;
+	while (sent < total) {
+		let inReq = 0;
+		const body = new ReadableStream({ pull(c) {
+			if (inReq >= perReq || sent >= total) return c.close();
+			c.enqueue(new Uint8Array(piece)); inReq += piece; sent += piece; } });
+		const r = await fetch('/sink', { method: 'POST', body, duplex: 'half' });
+		if (!r.ok) throw new Error('POST ' + r.status);
+		await r.arrayBuffer();
+	}
 	return { ms: performance.now() - t0 };
 };
 window.ctr = (mb) => new Promise((res) => {
@@ -117,8 +141,49 @@ const srv = http.createServer((req, res) => {
 });
 await new Promise((r) => srv.listen(0, '127.0.0.1', r));
 const base = `http://localhost:${srv.address().port}`;
-const ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(tmp, 'profile-')), {
+// the HTTP/2 origin for h2-stream: the same page and sink behind TLS
+let h2 = null;
+try {
+	execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'h2.key'),
+		'-out', path.join(tmp, 'h2.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'],
+		{ stdio: 'ignore' });
+	h2 = http2.createSecureServer({ key: fs.readFileSync(path.join(tmp, 'h2.key')), cert: fs.readFileSync(path.join(tmp, 'h2.pem')),
+		settings: { initialWindowSize: 16 << 20 } }, (req, res) => {
+		if (req.url === '/sink') {
+			req.on('data', () => {});
+			req.on('end', () => res.end());
+			return;
+		}
+		const f = files[req.url === '/' ? '/h2' : req.url];
+		res.writeHead(f ? 200 : 404, { 'content-type': f ? f[1] : 'text/plain' });
+		res.end(f ? f[0] : 'no');
+	});
+	// the connection's window too, or the sink's 64 KiB default would pace the upload
+	h2.on('session', (ss) => ss.setLocalWindowSize(64 << 20));
+	await new Promise((r) => h2.listen(0, '127.0.0.1', r));
+} catch (e) {
+	h2 = null;
+}
+files['/h2'] = [`<!doctype html><meta charset="utf-8"><script src="/page.js"></script>`, 'text/html'];
+// the renderers of this profile: the largest peak RSS, and that process's mapped files
+const profile = fs.mkdtempSync(path.join(tmp, 'profile-'));
+function rendererPeak() {
+	let best = { hwm: 0, file: 0 };
+	for (const pid of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+		try {
+			const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+			if (!cmd.includes('--type=renderer') || !cmd.includes(profile))
+				continue;
+			const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8'), kb = (k) => Number(st.match(new RegExp(k + ':\\s+(\\d+)'))[1]);
+			if (kb('VmHWM') > best.hwm)
+				best = { hwm: kb('VmHWM'), file: kb('RssFile') };
+		} catch (e) { /* gone */ }
+	}
+	return best;
+}
+const ctx = await chromium.launchPersistentContext(profile, {
 	executablePath: '/usr/bin/chromium', headless: true, acceptDownloads: true, downloadsPath: tmp,
+	ignoreHTTPSErrors: true, // only the h2-stream row's throw-away certificate
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
 		'--disable-component-update', '--disable-sync', '--no-first-run'],
 });
@@ -126,6 +191,7 @@ try {
 	const p = ctx.pages()[0] || await ctx.newPage();
 	await p.goto(base + '/');
 	await p.evaluate(() => window.swReady);
+	const floor = rendererPeak();
 	const dl = async (href) => {
 		const t0 = Date.now(), ev = p.waitForEvent('download');
 		// the static file is marked by the link, the worker's stream by its Content-Disposition
@@ -146,8 +212,20 @@ try {
 		'post-1': async () => (await p.evaluate((mb) => window.post(mb, 1), MB)).ms,
 		'post-2': async () => (await p.evaluate((mb) => window.post(mb, 2), MB)).ms,
 		'post-16': async () => (await p.evaluate((mb) => window.post(mb, 1, 16 << 20), MB)).ms,
+		'h2-stream': async () => {
+			if (!h2)
+				return Infinity;
+			const q = await ctx.newPage();
+			try {
+				await q.goto(`https://localhost:${h2.address().port}/`);
+				return (await q.evaluate((mb) => window.postStream(mb, 1 << 20, 64 << 20), MB)).ms;
+			} finally {
+				await q.close();
+			}
+		},
 	};
 	console.log(`browser ceilings on this machine (Chromium ${ctx.browser()?.version() || ''}, ${MB} MiB, best of ${ROUNDS}, no databox involved):`);
+	console.log(`  renderer peak RSS of a near-empty page and its service worker: ${Math.round(floor.hwm / 1024)} MB, ${Math.round(floor.file / 1024)} MB of it the browser's mapped files`);
 	for (const [name, f] of Object.entries(rows)) {
 		let best = Infinity;
 		for (let i = 0; i < ROUNDS; i++)
@@ -159,5 +237,6 @@ try {
 } finally {
 	await ctx.close();
 	srv.close();
+	h2?.close();
 	fs.rmSync(tmp, { recursive: true, force: true });
 }
