@@ -14,8 +14,11 @@ const ctx = await chromium.launchPersistentContext(profile, {
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
 		'--disable-component-update', '--disable-sync', '--no-first-run'],
 });
-// every renderer's VmHWM (peak RSS), sampled until the end (renderers may come and go)
-const hwm = new Map();
+// every renderer's VmHWM (peak RSS), sampled until the end (renderers may come and go),
+// and the peaks of what RSS is made of: the process's own memory (RssAnon), shared
+// memory (RssShmem) and mapped files (RssFile: mostly Chromium's own binary, shared by
+// all its processes; an empty page's renderer maps ~100 MB of it here)
+const hwm = new Map(), comp = new Map();
 const sample = () => {
 	for (const p of fs.readdirSync('/proc')) {
 		if (!/^\d+$/.test(p))
@@ -24,9 +27,10 @@ const sample = () => {
 			const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
 			if (!cmd.includes('--type=renderer') || !cmd.includes(profile))
 				continue;
-			const m = fs.readFileSync(`/proc/${p}/status`, 'utf8').match(/VmHWM:\s+(\d+)/);
-			if (m)
-				hwm.set(p, Math.max(hwm.get(p) || 0, Number(m[1])));
+			const st = fs.readFileSync(`/proc/${p}/status`, 'utf8'), g = (k) => Number(st.match(new RegExp(k + ':\\s+(\\d+)'))[1]);
+			hwm.set(p, Math.max(hwm.get(p) || 0, g('VmHWM')));
+			const o = comp.get(p) || { anon: 0, shmem: 0, file: 0 };
+			comp.set(p, { anon: Math.max(o.anon, g('RssAnon')), shmem: Math.max(o.shmem, g('RssShmem')), file: Math.max(o.file, g('RssFile')) });
 		} catch (e) { /* gone */ }
 	}
 };
@@ -97,6 +101,7 @@ if (key.startsWith('f:')) {
 }
 sample();
 clearInterval(timer);
+console.log(`# ${kind}: per renderer peak anon/shmem/file MB: ${[...comp.values()].map((v) => [v.anon, v.shmem, v.file].map((x) => Math.round(x / 1024)).join('/')).join(', ')}`);
 console.log(`${kind}_renderer_hwm_kb=${Math.max(0, ...hwm.values())}`);
 // each renderer's peak: which process holds the memory (the page's, the service worker's)
 console.log(`# ${kind}: peak RSS per renderer (MB): ${[...hwm.values()].map((v) => Math.round(v / 1024)).join(', ')}`);
