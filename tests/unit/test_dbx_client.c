@@ -3,7 +3,6 @@
  * less than the client's 8 MiB, a server naming none gets 1 MiB, and a server naming
  * less than databox serve's own floor (4 KiB) does not get a request per byte. */
 #include "unit.h"
-#if ENABLE_DATABOX /* make APPLETS=... without databox still links */
 #include "applets/databox/dbx_client.h"
 
 static void chunk_size_follows_the_server(void)
@@ -26,9 +25,3 @@ static void chunk_size_without_or_with_a_silly_limit(void)
 UNIT_SUITE(dbx_client,
 	   UNIT_TEST(chunk_size_follows_the_server),
 	   UNIT_TEST(chunk_size_without_or_with_a_silly_limit));
-#else
-static void databox_not_built(void)
-{
-}
-UNIT_SUITE(dbx_client, UNIT_TEST(databox_not_built));
-#endif

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "unit.h"
-#if ENABLE_DATABOX /* make APPLETS=... without databox still links */
 #include "applets/databox/dbx_keys.h"
 #include "crypto/rsa.h"
 
@@ -154,9 +153,3 @@ UNIT_SUITE(dbx_keys,
 	   UNIT_TEST(keypair_shapes),
 	   UNIT_TEST(json_leniency_and_strictness),
 	   UNIT_TEST(wrap_unwrap_roundtrip_rsa2048));
-#else
-static void databox_not_built(void)
-{
-}
-UNIT_SUITE(dbx_keys, UNIT_TEST(databox_not_built));
-#endif
