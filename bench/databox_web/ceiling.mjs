@@ -14,6 +14,14 @@
 //              with no crypto; the server drops the bytes)
 //   post-2     the same with two POSTs in flight
 //   post-16    one at a time, 16 MiB Blobs
+//   opfs-ctr   a dedicated worker writing the AES-CTR output of each 256 KiB piece into the
+//              origin-private file system (sync access handle), then <a download> of
+//              that File: a download that reaches the user's folder only once whole (the
+//              alternative to sw-ctr's stream), timed to the end of the download
+//   post-file  fetch() POSTs of 8 MiB slices of the picked File (bodies the network
+//              service reads from disk, not from the renderer)
+//   post-opfs  the upload staged on disk: opfs-ctr's write, then its File POSTed in 8 MiB
+//              slices as post-file
 //   h2-stream  fetch() POSTs whose body is a ReadableStream of 1 MiB pieces, 64 MiB per
 //              request, over HTTP/2 (Chromium streams request bodies only over HTTP/2
 //              or QUIC; databox's listener is HTTP/1.1): what an HTTP/2 listener would
@@ -76,6 +84,19 @@ window.post = async (mb, depth, chunk = 8 << 20) => {
 	await Promise.all(Array.from({ length: depth }, lane));
 	return { ms: performance.now() - t0 };
 };
+// POSTs of slices of a file on disk (the picked File, or one in the origin-private file
+// system): the network service reads those from disk, not through the renderer
+window.postFile = async (chunk, opfs) => {
+	const f = opfs ? await (await (await navigator.storage.getDirectory()).getFileHandle('o.bin')).getFile()
+		: document.getElementById('f').files[0];
+	const t0 = performance.now();
+	for (let o = 0; o < f.size; o += chunk) {
+		const r = await fetch('/sink', { method: 'POST', body: f.slice(o, Math.min(f.size, o + chunk)) });
+		if (!r.ok) throw new Error('POST ' + r.status);
+		await r.arrayBuffer();
+	}
+	return { ms: performance.now() - t0 };
+};
 window.postStream = async (mb, piece, perReq) => {
 	const total = mb << 20, t0 = performance.now();
 	let sent = 0;
@@ -90,6 +111,17 @@ window.postStream = async (mb, piece, perReq) => {
 	}
 	return { ms: performance.now() - t0 };
 };
+// mb MiB through AES-CTR into the origin-private file system from a dedicated worker
+// (sync access handle); the File is kept as a blob URL for the download
+window.opfs = (mb) => new Promise((res, rej) => {
+	const w = new Worker('/opfs.js');
+	w.onmessage = async (e) => { w.terminate();
+		if (e.data.err) return rej(new Error(e.data.err));
+		const dir = await navigator.storage.getDirectory();
+		const f = await (await dir.getFileHandle('o.bin')).getFile();
+		window.opfsUrl = URL.createObjectURL(f); res(e.data.ms); };
+	w.postMessage(mb);
+});
 window.ctr = (mb) => new Promise((res) => {
 	const w = new Worker('/ctr.js');
 	w.onmessage = (e) => { res(e.data); w.terminate(); };
@@ -102,6 +134,21 @@ onmessage = async (e) => {
 	for (let i = 0; i < e.data * 4; i++)
 		await crypto.subtle.encrypt({ name: 'AES-CTR', counter, length: 64 }, key, src);
 	postMessage({ ms: performance.now() - t0 });
+};`;
+const opfsJs = `
+onmessage = async (e) => {
+	try {
+		const t0 = performance.now(), dir = await navigator.storage.getDirectory();
+		const h = await (await dir.getFileHandle('o.bin', { create: true })).createSyncAccessHandle();
+		h.truncate(0);
+		const key = await crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-CTR', false, ['encrypt']);
+		const src = new Uint8Array(256 << 10), counter = new Uint8Array(16);
+		let at = 0;
+		for (let i = 0; i < e.data * 4; i++)
+			at += h.write(new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CTR', counter, length: 64 }, key, src)), { at });
+		h.flush(); h.close();
+		postMessage({ ms: performance.now() - t0 });
+	} catch (x) { postMessage({ err: String(x) }); }
 };`;
 const swJs = `
 self.addEventListener('install', () => self.skipWaiting());
@@ -124,7 +171,7 @@ self.addEventListener('fetch', (e) => {
 		'Content-Disposition': 'attachment; filename="g.bin"', 'Content-Length': String(total) } }));
 });`;
 const files = { '/': [page, 'text/html'], '/page.js': [pageJs, 'text/javascript'], '/sw.js': [swJs, 'text/javascript'],
-	'/ctr.js': [ctrJs, 'text/javascript'] };
+	'/ctr.js': [ctrJs, 'text/javascript'], '/opfs.js': [opfsJs, 'text/javascript'] };
 const srv = http.createServer((req, res) => {
 	if (req.url === '/big.bin') {
 		res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': fs.statSync(big).size });
@@ -197,21 +244,36 @@ try {
 		// the static file is marked by the link, the worker's stream by its Content-Disposition
 		await p.evaluate((h) => { const a = document.createElement('a'); a.href = h;
 			if (!h.startsWith('/gen/')) a.download = 'x.bin';
+			if (h === 'opfs') a.href = window.opfsUrl;
 			document.body.append(a); a.click(); a.remove(); }, href);
 		const d = await ev, f = await d.path();
 		const ms = Date.now() - t0, ok = fs.statSync(f).size === MB << 20;
 		fs.rmSync(f);
 		return ok ? ms : Infinity;
 	};
+	// the whole of it: written into the origin-private file system, then downloaded
+	const opfs = async () => {
+		const t0 = Date.now();
+		await p.evaluate((mb) => window.opfs(mb), MB);
+		return await dl('opfs') === Infinity ? Infinity : Date.now() - t0;
+	};
 	const rows = {
 		download: () => dl('/big.bin'),
 		'sw-stream': () => dl('/gen/plain'),
 		'sw-ctr': () => dl('/gen/ctr'),
+		'opfs-ctr': opfs,
 		read: async () => { await p.setInputFiles('#f', big); return (await p.evaluate(() => window.readFile())).ms; },
 		ctr: async () => (await p.evaluate((mb) => window.ctr(mb), MB)).ms,
 		'post-1': async () => (await p.evaluate((mb) => window.post(mb, 1), MB)).ms,
 		'post-2': async () => (await p.evaluate((mb) => window.post(mb, 2), MB)).ms,
 		'post-16': async () => (await p.evaluate((mb) => window.post(mb, 1, 16 << 20), MB)).ms,
+		'post-file': async () => { await p.setInputFiles('#f', big); return (await p.evaluate(() => window.postFile(8 << 20, false))).ms; },
+		'post-opfs': async () => {
+			const t0 = Date.now();
+			await p.evaluate((mb) => window.opfs(mb), MB);
+			await p.evaluate(() => window.postFile(8 << 20, true));
+			return Date.now() - t0;
+		},
 		'h2-stream': async () => {
 			if (!h2)
 				return Infinity;
