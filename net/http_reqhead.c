@@ -61,11 +61,13 @@ static int header_line(const char *p, size_t n, struct net_http_reqhead *h, int 
 {
 	const char *colon = memchr(p, ':', n);
 	size_t name = colon ? (size_t)(colon - p) : 0;
-	const char *v = colon + 1;
-	size_t vn = n - name - 1;
 
+	/* checked before the value is located: without a colon there is none (and NULL + 1
+	 * is undefined) */
 	if (!colon || !name)
 		return 400;
+	const char *v = colon + 1;
+	size_t vn = n - name - 1;
 	for (size_t i = 0; i < name; i++)
 		if (!net_http_tchar((unsigned char)p[i]))
 			return 400;
