@@ -338,9 +338,14 @@ cross-test-run:
 
 # libFuzzer builds: everything compiled again with clang and the fuzzer runtime.
 FUZZ_B := build/fuzz
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS_ALL) $(WOLF_CFLAGS)
+# -fno-sanitize-recover: undefined behaviour stops the run and leaves a crash file, as a
+# memory error does (recovered, UBSan only prints, and the input is not kept)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(CPPFLAGS_ALL) $(WOLF_CFLAGS)
 fuzz: deps
 	@mkdir -p $(FUZZ_B)
+	@# objects built with other flags are built again (the loop below looks at dates only)
+	@[ "$$(cat $(FUZZ_B)/flags 2>/dev/null)" = "$(FUZZ_CFLAGS)" ] || { rm -f $(FUZZ_B)/*.o; echo "$(FUZZ_CFLAGS)" >$(FUZZ_B)/flags; }
 	@for f in $(LIB_SRC) $(FUZZ_SRC); do \
 		o=$(FUZZ_B)/$$(echo $$f | tr / _).o; \
 		[ $$o -nt $$f ] || clang $(FUZZ_CFLAGS) -c -o $$o $$f || exit 1; \
@@ -348,7 +353,7 @@ fuzz: deps
 	@for f in $(FUZZ_SRC); do \
 		n=$$(basename $$f .c); libs=""; \
 		for s in $(LIB_SRC); do libs="$$libs $(FUZZ_B)/$$(echo $$s | tr / _).o"; done; \
-		clang -fsanitize=fuzzer,address,undefined -o $(FUZZ_B)/$$n $(FUZZ_B)/tests_fuzz_$$n.c.o $$libs $(LIBS) || exit 1; \
+		clang -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_B)/$$n $(FUZZ_B)/tests_fuzz_$$n.c.o $$libs $(LIBS) || exit 1; \
 		echo "built $(FUZZ_B)/$$n (corpus: tests/fuzz/corpus/$${n#fuzz_}/)"; \
 	done
 
