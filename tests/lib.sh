@@ -57,8 +57,8 @@ wait_gone() {
 	while kill -0 "$1" 2>/dev/null && [ $i -lt $((${2:-10} * 20)) ]; do sleep 0.05; i=$((i + 1)); done
 	! kill -0 "$1" 2>/dev/null
 }
-# A TCP port free on 127.0.0.1 right now.
-free_port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# A TCP port free on 127.0.0.1 that no other test of this run is given (tests/integration/lib_port.py).
+free_port() { /usr/bin/python3 "$TOP/tests/integration/lib_port.py"; }
 
 # start_tinyproxy [CONF LINE...]: tinyproxy on loopback with Basic auth alice/s3cret plus
 # the given config lines, logging connections to $TMP/tinyproxy.log; sets tp (its port).

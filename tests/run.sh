@@ -65,6 +65,7 @@ case "$jobs" in ''|*[!0-9]*|0) echo "run.sh: -j needs a number >= 1" >&2; exit 6
 
 log=$(mktemp -d /tmp/sealbox-test.XXXXXX)
 export RUN_LOG="$log"
+export SEALBOX_PORTS="$log/ports"   # the ports handed out in this run (tests/integration/lib_port.py)
 list="$log/.list"
 : >"$list"
 skip=0

@@ -39,13 +39,7 @@ def failed():
     return _failures[0]
 
 
-def free_port(host="127.0.0.1"):
-    """A TCP port free on host right now (the kernel's pick)."""
-    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    s.bind((host, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from lib_port import free_port  # noqa: E402,F401  (a port no other test of this run is given)
 
 
 def wait_port(port, secs=10, host="127.0.0.1"):

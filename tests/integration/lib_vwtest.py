@@ -23,12 +23,7 @@ def ok(cond, name):
         failed += 1
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from lib_port import free_port  # noqa: E402,F401  (a port no other test of this run is given)
 
 
 def wait_port(port, tries=200):
