@@ -10,7 +10,7 @@ set -u
 T=$(mktemp -d /tmp/sealbox-vwbench.XXXXXX)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
-fp() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+fp() { /usr/bin/python3 "$(dirname "$0")/../../tests/integration/lib_port.py"; }
 wp() { i=0; while [ $i -lt 200 ] && ! /usr/bin/python3 -c "import socket;socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do sleep 0.05; i=$((i+1)); done; }
 now() { date +%s%N; }
 mb=${VW_MB:-256}

@@ -8,7 +8,8 @@ the ephemeral range (outgoing connections never use them), and every port handed
 recorded in a registry file shared by the whole test run under an flock, so no other
 pick in this run returns it.
 
-As a module: free_port(host). As a program: prints one port (for the shell tests).
+As a module: free_port(host). As a program: prints one port (for the shell tests and
+the benchmarks; outside make test the registry is /tmp/sealbox-test-ports-UID).
 """
 import fcntl
 import os
