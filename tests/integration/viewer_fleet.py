@@ -31,6 +31,7 @@ from lib_test import wait_for
 
 SAN = os.environ.get("SAN", "0") == "1"
 BIG_MB = 48 if SAN else 200
+EXEC_LINES = 150  # the exec that runs through the kill: a line every 0.1 s
 ENV = dict(os.environ, SEALBOX_VIEWER_KEEPALIVE="1", https_proxy="", http_proxy="", HTTPS_PROXY="",
            HTTP_PROXY="", no_proxy="", NO_PROXY="")
 rd = None
@@ -311,18 +312,23 @@ def t_kill9():
     local = os.path.join(TMP, "local")
     os.makedirs(local, exist_ok=True)
     gerr, xout, xerr = (os.path.join(TMP, n) for n in ("get.err", "exec.out", "exec.err"))
-    g = subprocess.Popen([SEALBOX, "viewer-client", "--no-lan", "--server", servers, m.session, "get", "big.bin",
-                          os.path.join(local, "big.bin")], stderr=open(gerr, "w"), env=env)
-    procs.append(g)
-    script = "i=0; while [ $i -lt 60 ]; do i=$((i+1)); echo \"line $i\"; sleep 0.1; done; exit 3"
+    # The exec first, then the get: the kill must find both under way. (Waiting for the
+    # exec's fifth line after the get had 8 MiB let a sanitizer build's get finish before
+    # the kill, and then it had nothing to resume.)
+    script = "i=0; while [ $i -lt %d ]; do i=$((i+1)); echo \"line $i\"; sleep 0.1; done; exit 3" % EXEC_LINES
     x = subprocess.Popen([SEALBOX, "viewer-client", "--no-lan", "--server", servers, m.session, "exec", "sh", "-c",
                           script], stdout=open(xout, "w"), stderr=open(xerr, "w"), env=env)
     procs.append(x)
+    exec_started = wait_file(xout, "line 3", 30) is not None
+    g = subprocess.Popen([SEALBOX, "viewer-client", "--no-lan", "--server", servers, m.session, "get", "big.bin",
+                          os.path.join(local, "big.bin")], stderr=open(gerr, "w"), env=env)
+    procs.append(g)
     end = time.time() + 60
-    while time.time() < end and dir_bytes(local) < 8 << 20:
+    while time.time() < end and dir_bytes(local) < 8 << 20 and g.poll() is None:
         time.sleep(0.05)
-    ok_started = dir_bytes(local) >= 8 << 20 and wait_file(xout, "line 5", 20) is not None
-    check("the get and the exec are under way on relay c", ok_started)
+    got = dir_bytes(local)
+    check("the get and the exec are under way on relay c (get %d of %d MiB, exec running)" % (got >> 20, BIG_MB),
+          exec_started and x.poll() is None and g.poll() is None and 8 << 20 <= got < BIG_MB << 20)
     c.p.kill()
     c.p.wait()
     t0 = time.time()
@@ -352,7 +358,7 @@ def t_kill9():
     with open(xerr, errors="replace") as f:
         xe = f.read()
     check("the exec's output is complete and in order, its exit code passed through (exit %s)" % xrc,
-          xrc == 3 and xo == "".join("line %d\n" % i for i in range(1, 61)), xe[-600:])
+          xrc == 3 and xo == "".join("line %d\n" % i for i in range(1, EXEC_LINES + 1)), xe[-600:])
     me = m.errtext()
     mm = re.search(r"viewer-master: resumed after ([0-9.]+) s; path relay-tcp 127\.0\.0\.1:(%d|%d)" % (a.port, b.port), me)
     check("the master resumed through another relay", mm is not None, me[-800:])
