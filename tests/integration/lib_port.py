@@ -6,7 +6,8 @@ closes, and a client's outgoing connection may take it before the daemon binds i
 saw mailgw's smtp and submission listeners both handed 53625). So ports come from below
 the ephemeral range (outgoing connections never use them), and every port handed out is
 recorded in a registry file shared by the whole test run under an flock, so no other
-pick in this run returns it.
+pick in this run returns it. (Past 8,000 entries the oldest are forgotten; a full make
+test records a few hundred.)
 
 As a module: free_port(host). As a program: prints one port (for the shell tests and
 the benchmarks; outside make test the registry is /tmp/sealbox-test-ports-UID).

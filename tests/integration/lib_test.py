@@ -9,6 +9,8 @@ import os
 import socket
 import time
 
+from lib_port import free_port  # noqa: F401  (re-exported: a port no other test of this run is given)
+
 SAN = os.environ.get("SAN", "0") == "1"
 
 _failures = [0]
@@ -38,8 +40,6 @@ def skip(name, why):
 def failed():
     return _failures[0]
 
-
-from lib_port import free_port  # noqa: E402,F401  (a port no other test of this run is given)
 
 
 def wait_port(port, secs=10, host="127.0.0.1"):

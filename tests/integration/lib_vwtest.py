@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+from lib_port import free_port  # noqa: F401  (re-exported: a port no other test of this run is given)
+
 procs = []  # started processes (subprocess.Popen): stopped by run() whatever happens
 failed = 0
 
@@ -21,9 +23,6 @@ def ok(cond, name):
     print(("ok - " if cond else "not ok - ") + name, flush=True)
     if not cond:
         failed += 1
-
-
-from lib_port import free_port  # noqa: E402,F401  (a port no other test of this run is given)
 
 
 def wait_port(port, tries=200):
