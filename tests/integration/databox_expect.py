@@ -20,8 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib_dbx import (CERTS, Client, add_user, check, fail, free_port, make_certs, p, run,  # noqa: E402
-                     server_log, start_server, tls_ctx, wait_port, write_conf)
+from lib_dbx import CERTS, check, p, run, serve_alice, tls_ctx  # noqa: E402
 
 CHUNK = 8 * 1024 * 1024
 
@@ -140,22 +139,13 @@ def raw_client(port, cl, room):
 
 
 def main():
-    if not make_certs():
-        fail("test certificates could be made")
-        return
     if not shutil.which("curl"):
         print("skip - databox Expect: curl not installed")
         return
-    pw = "alice-login-pw"
-    port = free_port()
-    conf = write_conf(port, "max_chunk = 16M\n")
-    add_user(conf, "alice", pw)
-    srv = start_server(conf)
-    if not wait_port(port):
-        fail("databox serve listens", server_log()[-500:])
+    started = serve_alice("max_chunk = 16M\n")
+    if not started:
         return
-    cl = Client(port, tls_ctx())
-    check("alice logs in", cl.login("alice", pw) == 200)
+    port, srv, cl = started
     st, room, _ = cl.req("POST", "/nodes/rooms", {"name": "plain"})
     curl_chunks(port, cl, room["id"], srv.pid)
     python_chunks(port, cl, room["id"])

@@ -111,6 +111,26 @@ def server_log():
     return open(p("server.log"), errors="replace").read()
 
 
+def serve_alice(extra=""):
+    """A server with write_conf(extra) and the user alice logged in, with the checks a
+    scenario starts with: (port, server process, alice's Client), or None after a failed
+    check."""
+    if not make_certs():
+        fail("test certificates could be made")
+        return None
+    pw = "alice-login-pw"
+    port = free_port()
+    conf = write_conf(port, extra)
+    add_user(conf, "alice", pw)
+    srv = start_server(conf)
+    if not wait_port(port):
+        fail("databox serve listens", server_log()[-500:])
+        return None
+    cl = Client(port, tls_ctx())
+    check("alice logs in", cl.login("alice", pw) == 200)
+    return port, srv, cl
+
+
 def upload(cl, parent, name, encfile, fk_json, chunk=100000):
     st, j, _ = cl.req("POST", "/nodes/files/uploads", {"parentId": parent, "name": name})
     if st != 201:
