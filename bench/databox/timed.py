@@ -59,7 +59,8 @@ def chunks(api, auth, cacert, room, name, files):
     base = ["curl", "-s", "-S", "-f", "--cacert", cacert, "-H", auth, "-w", "%{time_total}\\n"]
     fd, body = tempfile.mkstemp(suffix=".json")
     os.close(fd)
-    cfg = body[:-5] + ".cfg"
+    fd, cfg = tempfile.mkstemp(suffix=".cfg")
+    os.close(fd)
     try:
         r = subprocess.run(base + ["-o", body, "-d", json.dumps({"parentId": int(room), "name": name}),
                                    api + "/nodes/files/uploads"], stdout=subprocess.PIPE, text=True)
@@ -92,9 +93,8 @@ def chunks(api, auth, cacert, room, name, files):
             fail("the complete exited %d" % r.returncode)
         spent += curl_time(r.stdout)
     finally:
-        for p in (body, cfg):
-            if os.path.exists(p):
-                os.unlink(p)
+        for path in (body, cfg):
+            os.unlink(path)
     print("%.6f" % spent)
 
 

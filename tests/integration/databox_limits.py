@@ -25,18 +25,11 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib_test import check_no_sanitizer, sanitizer_report  # noqa: E402
 import lib_test  # noqa: E402
-from lib_dbx import (CERTS, Client, add_user, check, fail, free_port, make_certs, run, server_log,  # noqa: E402
-                     srv_kill, start_server, tls_ctx, wait_for, wait_port, write_conf)
+from lib_dbx import (CERTS, Client, add_user, check, fail, free_port, make_certs, rss_kb, run,  # noqa: E402
+                     server_log, srv_kill, start_server, tls_ctx, wait_for, wait_port, write_conf)
 
 CA = os.path.join(CERTS, "ca.pem")
 BIG = 16 * 1024 * 1024
-
-
-def rss_kb(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return -1
 
 
 def cpu_ticks(pid):

@@ -14,20 +14,13 @@ import socket
 import subprocess
 import time
 
-from lib_dbx import check, run, serve_alice, skip, tls_ctx  # noqa: E402
+from lib_dbx import check, p, rss_kb, run, serve_alice, skip, tls_ctx, upload  # noqa: E402
 
 MB = 1024 * 1024
 SIZE = 24 * MB
 # the bound plus one 256 KiB write plus records in flight, with room to spare; without
 # the bound this machine's kernel queued 2-4 MiB
 SENDQ_MAX = 768 * 1024
-
-
-def rss_kb(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return -1
 
 
 def server_sendq(port, client_port):
@@ -58,19 +51,6 @@ def settled_sendq(port, client_port, secs=15):
     return last
 
 
-def upload_plain(cl, room, data):
-    st, j, _ = cl.req("POST", "/nodes/files/uploads", {"parentId": room, "name": "big.bin"})
-    if st != 201:
-        return None
-    up = j["uploadId"]
-    for off in range(0, len(data), 8 * MB):
-        st, _, _ = cl.req("POST", "/nodes/files/uploads/" + up, raw=data[off:off + 8 * MB], query="?offset=%d" % off)
-        if st != 200:
-            return None
-    st, j, _ = cl.req("PUT", "/nodes/files/uploads/" + up, {})
-    return j.get("id") if st in (200, 201) and j else None
-
-
 def main():
     if subprocess.run(["ss", "-V"], capture_output=True).returncode != 0:
         skip("databox slow reader", "ss (iproute2) not installed")
@@ -81,8 +61,11 @@ def main():
     port, srv, cl = started
     st, room, _ = cl.req("POST", "/nodes/rooms", {"name": "plain"})
     data = os.urandom(SIZE)
-    node = upload_plain(cl, room["id"], data)
-    if not check("a 24 MiB file is uploaded", node is not None):
+    with open(p("big.bin"), "wb") as f:
+        f.write(data)
+    st, j = upload(cl, room["id"], "big.bin", p("big.bin"), None, chunk=8 * MB)
+    node = j.get("id") if st in (200, 201) and j else None
+    if not check("a 24 MiB file is uploaded", node is not None, "%s %s" % (st, j)):
         return
 
     base = rss_kb(srv.pid)

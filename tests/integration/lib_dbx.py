@@ -111,6 +111,14 @@ def server_log():
     return open(p("server.log"), errors="replace").read()
 
 
+def rss_kb(pid):
+    """VmRSS of process pid in KiB, -1 if /proc does not say"""
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return -1
+
+
 def serve_alice(extra=""):
     """A server with write_conf(extra) and the user alice logged in, with the checks a
     scenario starts with: (port, server process, alice's Client), or None after a failed
